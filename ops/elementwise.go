@@ -1,0 +1,178 @@
+package ops
+
+// Dispatch entries of the vector and row kernels. Generated per-architecture files add
+// their SIMD variants to these.
+var (
+	axpyOp                = newOp("axpy", axpyGeneric)
+	scaleOp               = newOp("scale", scaleGeneric)
+	addOp                 = newOp("add", addGeneric)
+	mulOp                 = newOp("mul", mulGeneric)
+	mulAddOp              = newOp("muladd", mulAddGeneric)
+	dotOp                 = newOp("dot", dotGeneric)
+	sumOp                 = newOp("sum", sumGeneric)
+	maxOp                 = newOp("max", maxGeneric)
+	expOp                 = newOp("exp", expGeneric)
+	sigmoidOp             = newOp("sigmoid", sigmoidGeneric)
+	sigmoidBackwardOp     = newOp("sigmoid_backward", sigmoidBackwardGeneric)
+	geluOp                = newOp("gelu", geluGeneric)
+	geluBackwardOp        = newOp("gelu_backward", geluBackwardGeneric)
+	reluOp                = newOp("relu", reluGeneric)
+	reluBackwardOp        = newOp("relu_backward", reluBackwardGeneric)
+	siluOp                = newOp("silu", siluGeneric)
+	siluBackwardOp        = newOp("silu_backward", siluBackwardGeneric)
+	softmaxRowsOp         = newOp("softmax_rows", softmaxRowsGeneric)
+	softmaxRowsBackwardOp = newOp("softmax_rows_backward", softmaxRowsBackwardGeneric)
+	rmsNormRowsOp         = newOp("rmsnorm_rows", rmsNormRowsGeneric)
+	rmsNormRowsBackwardOp = newOp("rmsnorm_rows_backward", rmsNormRowsBackwardGeneric)
+	layerNormRowsOp       = newOp("layernorm_rows", layerNormRowsGeneric)
+	layerNormRowsBackOp   = newOp("layernorm_rows_backward", layerNormRowsBackwardGeneric)
+)
+
+func checkLen(name string, want int, s []float32) {
+	if len(s) < want {
+		panic("ops: " + name + ": slice shorter than the operation needs")
+	}
+}
+
+func same(name string, a, b []float32) {
+	if len(a) != len(b) {
+		panic("ops: " + name + ": slices differ in length")
+	}
+}
+
+// Axpy computes y[i] += alpha·x[i]. x and y have equal length.
+func Axpy(alpha float32, x, y []float32) { same("Axpy", x, y); axpyOp.use(alpha, x, y) }
+
+// Scale computes x[i] *= alpha.
+func Scale(alpha float32, x []float32) { scaleOp.use(alpha, x) }
+
+// Add computes dst[i] = a[i] + b[i]. The three have equal length; dst may alias a or b.
+func Add(dst, a, b []float32) { same("Add", dst, a); same("Add", dst, b); addOp.use(dst, a, b) }
+
+// Mul computes dst[i] = a[i]·b[i]. The three have equal length; dst may alias a or b.
+func Mul(dst, a, b []float32) { same("Mul", dst, a); same("Mul", dst, b); mulOp.use(dst, a, b) }
+
+// MulAdd computes dst[i] += a[i]·b[i]. The three have equal length.
+func MulAdd(dst, a, b []float32) {
+	same("MulAdd", dst, a)
+	same("MulAdd", dst, b)
+	mulAddOp.use(dst, a, b)
+}
+
+// Dot returns Σ x[i]·y[i]. x and y have equal length.
+func Dot(x, y []float32) float32 { same("Dot", x, y); return dotOp.use(x, y) }
+
+// Sum returns Σ x[i] (0 for an empty slice).
+func Sum(x []float32) float32 { return sumOp.use(x) }
+
+// Max returns the largest x[i] (-Inf for an empty slice). NaNs are ignored unless
+// every element is NaN.
+func Max(x []float32) float32 { return maxOp.use(x) }
+
+// Exp computes dst[i] = e^x[i].
+func Exp(dst, x []float32) { same("Exp", dst, x); expOp.use(dst, x) }
+
+// Sigmoid computes dst[i] = 1/(1+e^-x[i]).
+func Sigmoid(dst, x []float32) { same("Sigmoid", dst, x); sigmoidOp.use(dst, x) }
+
+// SigmoidBackward computes dx[i] = dy[i]·y[i]·(1-y[i]) where y = Sigmoid(x).
+func SigmoidBackward(dx, y, dy []float32) {
+	same("SigmoidBackward", dx, y)
+	same("SigmoidBackward", dx, dy)
+	sigmoidBackwardOp.use(dx, y, dy)
+}
+
+// GELU computes the tanh form dst[i] = ½x(1+tanh(√(2/π)(x+0.044715x³))).
+func GELU(dst, x []float32) { same("GELU", dst, x); geluOp.use(dst, x) }
+
+// GELUBackward computes dx[i] = dy[i]·GELU'(x[i]).
+func GELUBackward(dx, x, dy []float32) {
+	same("GELUBackward", dx, x)
+	same("GELUBackward", dx, dy)
+	geluBackwardOp.use(dx, x, dy)
+}
+
+// ReLU computes dst[i] = max(x[i], 0).
+func ReLU(dst, x []float32) { same("ReLU", dst, x); reluOp.use(dst, x) }
+
+// ReLUBackward computes dx[i] = dy[i] where x[i] > 0, else 0.
+func ReLUBackward(dx, x, dy []float32) {
+	same("ReLUBackward", dx, x)
+	same("ReLUBackward", dx, dy)
+	reluBackwardOp.use(dx, x, dy)
+}
+
+// SiLU computes dst[i] = x[i]·sigmoid(x[i]).
+func SiLU(dst, x []float32) { same("SiLU", dst, x); siluOp.use(dst, x) }
+
+// SiLUBackward computes dx[i] = dy[i]·s(1+x(1-s)) with s = sigmoid(x[i]).
+func SiLUBackward(dx, x, dy []float32) {
+	same("SiLUBackward", dx, x)
+	same("SiLUBackward", dx, dy)
+	siluBackwardOp.use(dx, x, dy)
+}
+
+// SoftmaxRows computes, for each of rows rows of cols values, dst = exp(x - max x) / Σ exp(x - max x).
+// dst may alias x.
+func SoftmaxRows(dst, x []float32, rows, cols int) {
+	checkLen("SoftmaxRows", rows*cols, dst)
+	checkLen("SoftmaxRows", rows*cols, x)
+	softmaxRowsOp.use(dst, x, rows, cols)
+}
+
+// SoftmaxRowsBackward computes, row by row, dx = y ⊙ (dy - Σ y⊙dy) where y = SoftmaxRows(x).
+// dx may alias dy.
+func SoftmaxRowsBackward(dx, y, dy []float32, rows, cols int) {
+	checkLen("SoftmaxRowsBackward", rows*cols, dx)
+	checkLen("SoftmaxRowsBackward", rows*cols, y)
+	checkLen("SoftmaxRowsBackward", rows*cols, dy)
+	softmaxRowsBackwardOp.use(dx, y, dy, rows, cols)
+}
+
+// RMSNormRows computes, row by row, dst = x ⊙ w / sqrt(mean(x²) + eps) and stores each
+// row's 1/sqrt(mean(x²)+eps) in invRMS (length rows) for the backward pass. w has length cols.
+func RMSNormRows(dst, x, w []float32, rows, cols int, eps float32, invRMS []float32) {
+	checkLen("RMSNormRows", rows*cols, dst)
+	checkLen("RMSNormRows", rows*cols, x)
+	checkLen("RMSNormRows", cols, w)
+	checkLen("RMSNormRows", rows, invRMS)
+	rmsNormRowsOp.use(dst, x, w, rows, cols, eps, invRMS)
+}
+
+// RMSNormRowsBackward computes dx (overwritten) and accumulates dw (dw += Σ_rows dy⊙x⊙invRMS)
+// for y = RMSNormRows(x, w), given dy and the invRMS saved by the forward pass.
+func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	checkLen("RMSNormRowsBackward", rows*cols, dx)
+	checkLen("RMSNormRowsBackward", cols, dw)
+	checkLen("RMSNormRowsBackward", rows*cols, x)
+	checkLen("RMSNormRowsBackward", cols, w)
+	checkLen("RMSNormRowsBackward", rows, invRMS)
+	checkLen("RMSNormRowsBackward", rows*cols, dy)
+	rmsNormRowsBackwardOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
+}
+
+// LayerNormRows computes, row by row, dst = (x - mean)/sqrt(var + eps) ⊙ w + b and stores
+// each row's mean and 1/sqrt(var+eps) in mean and rstd (length rows). w, b have length cols.
+func LayerNormRows(dst, x, w, b []float32, rows, cols int, eps float32, mean, rstd []float32) {
+	checkLen("LayerNormRows", rows*cols, dst)
+	checkLen("LayerNormRows", rows*cols, x)
+	checkLen("LayerNormRows", cols, w)
+	checkLen("LayerNormRows", cols, b)
+	checkLen("LayerNormRows", rows, mean)
+	checkLen("LayerNormRows", rows, rstd)
+	layerNormRowsOp.use(dst, x, w, b, rows, cols, eps, mean, rstd)
+}
+
+// LayerNormRowsBackward computes dx (overwritten) and accumulates dw and db for
+// y = LayerNormRows(x, w, b), given dy and the mean and rstd saved by the forward pass.
+func LayerNormRowsBackward(dx, dw, db, x, w, mean, rstd, dy []float32, rows, cols int) {
+	checkLen("LayerNormRowsBackward", rows*cols, dx)
+	checkLen("LayerNormRowsBackward", cols, dw)
+	checkLen("LayerNormRowsBackward", cols, db)
+	checkLen("LayerNormRowsBackward", rows*cols, x)
+	checkLen("LayerNormRowsBackward", cols, w)
+	checkLen("LayerNormRowsBackward", rows, mean)
+	checkLen("LayerNormRowsBackward", rows, rstd)
+	checkLen("LayerNormRowsBackward", rows*cols, dy)
+	layerNormRowsBackOp.use(dx, dw, db, x, w, mean, rstd, dy, rows, cols)
+}
