@@ -13,3 +13,5 @@
 //
 // Nothing in this package knows about layers, models or recipes.
 package ops
+
+//go:generate go run ../gen -out .

@@ -1,0 +1,232 @@
+package main
+
+import "fmt"
+
+// The amd64 matmul micro-kernels. Each computes one mr×nr tile of C from a packed panel
+// of A (kc steps of mr values) and a packed panel of B (kc steps of nr values), keeping
+// the tile in registers: per k step, nr/lanes vector loads of B, mr broadcasts of A and
+// mr·nr/lanes fused multiply-adds.
+
+// x86 describes one amd64 vector ISA for the generator.
+type x86 struct {
+	name  string // Go identifier suffix: AVX2, AVX512
+	reg   string // register prefix: Y or Z
+	lanes int    // float32 lanes per register
+	nregs int    // vector registers available
+	mr    int    // micro-tile rows
+	nv    int    // registers per micro-tile row (nr = nv·lanes)
+}
+
+func (x x86) nr() int { return x.nv * x.lanes }
+
+func (x x86) r(i int) string { return fmt.Sprintf("%s%d", x.reg, i) }
+
+// zero clears a vector register.
+func (x x86) zero(a *asm, r string) {
+	if x.reg == "Z" {
+		a.I("VPXORD", r, r, r)
+	} else {
+		a.I("VXORPS", r, r, r)
+	}
+}
+
+var (
+	avx2   = x86{name: "AVX2", reg: "Y", lanes: 8, nregs: 16, mr: 6, nv: 2}
+	avx512 = x86{name: "AVX512", reg: "Z", lanes: 16, nregs: 32, mr: 12, nv: 2}
+)
+
+// acc is the register holding accumulator (row r, vector v) of the micro-tile.
+func (x x86) acc(r, v int) string { return x.r(r*x.nv + v) }
+
+// kloop emits the k loop that accumulates A·B into the tile registers. AX walks the
+// packed A panel, BX the packed B panel, CX counts k steps. It unrolls by 4.
+func (x x86) kloop(a *asm, prefix string) {
+	nacc := x.mr * x.nv
+	bregs := make([]string, x.nv)
+	for v := range bregs {
+		bregs[v] = x.r(nacc + v)
+	}
+	bc := []string{x.r(nacc + x.nv), x.r(nacc + x.nv + 1)}
+	if nacc+x.nv+2 > x.nregs {
+		panic("gen: micro-tile does not fit the register file")
+	}
+	for r := 0; r < x.mr; r++ {
+		for v := 0; v < x.nv; v++ {
+			x.zero(a, x.acc(r, v))
+		}
+	}
+	step := func(u int) {
+		for v := 0; v < x.nv; v++ {
+			a.I("VMOVUPS", mem((u*x.nr()+v*x.lanes)*4, "BX"), bregs[v])
+		}
+		for r := 0; r < x.mr; r++ {
+			b := bc[r%2]
+			a.I("VBROADCASTSS", mem((u*x.mr+r)*4, "AX"), b)
+			for v := 0; v < x.nv; v++ {
+				a.I("VFMADD231PS", bregs[v], b, x.acc(r, v))
+			}
+		}
+	}
+	a.I("MOVQ", "CX", "R9")
+	a.I("SHRQ", imm(2), "R9")
+	a.I("JZ", prefix+"tail")
+	a.L(prefix + "loop4")
+	for u := 0; u < 4; u++ {
+		step(u)
+	}
+	a.I("ADDQ", imm(4*x.mr*4), "AX")
+	a.I("ADDQ", imm(4*x.nr()*4), "BX")
+	a.I("DECQ", "R9")
+	a.I("JNZ", prefix+"loop4")
+	a.L(prefix + "tail")
+	a.I("ANDQ", imm(3), "CX")
+	a.I("JZ", prefix+"done")
+	a.L(prefix + "loop1")
+	step(0)
+	a.I("ADDQ", imm(x.mr*4), "AX")
+	a.I("ADDQ", imm(x.nr()*4), "BX")
+	a.I("DECQ", "CX")
+	a.I("JNZ", prefix+"loop1")
+	a.L(prefix + "done")
+}
+
+// gemmKernel: C[mr×nr] += Ap·Bp over kc steps; C has leading dimension ldc (elements).
+func (x x86) gemmKernel() *fn {
+	f := &fn{
+		name: "gemmKernel" + x.name,
+		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
+			{"c", "*float32"}, {"ldc", "int"}},
+		doc: fmt.Sprintf("computes C[%d×%d] += Ap·Bp for kc steps of packed panels (%s).", x.mr, x.nr(), x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("kc", ""), "CX")
+	a.I("MOVQ", a.arg("a", ""), "AX")
+	a.I("MOVQ", a.arg("b", ""), "BX")
+	a.I("MOVQ", a.arg("c", ""), "DI")
+	a.I("MOVQ", a.arg("ldc", ""), "DX")
+	a.I("SHLQ", imm(2), "DX")
+	x.kloop(a, "")
+	a.C("add the tile into C, row by row")
+	for r := 0; r < x.mr; r++ {
+		for v := 0; v < x.nv; v++ {
+			a.I("VADDPS", mem(v*x.lanes*4, "DI"), x.acc(r, v), x.acc(r, v))
+			a.I("VMOVUPS", x.acc(r, v), mem(v*x.lanes*4, "DI"))
+		}
+		if r < x.mr-1 {
+			a.I("ADDQ", "DX", "DI")
+		}
+	}
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+// gatedGradKernel computes the tile P = Ap·Bp over kc steps and folds it into the
+// HyperGrid weight and gate gradients without storing it:
+//
+//	db[r][:] += P[r][:] ⊙ g[:]       (g: the gate row of the tile's grid row, nr values)
+//	h[:]     += Σ_r P[r][:] ⊙ w[r][:] (w: the tile of the weight, leading dimension ldw)
+//
+// All mr rows of the tile must lie in one grid row (the caller checks).
+func (x x86) gatedGradKernel() *fn {
+	f := &fn{
+		name: "gatedGradKernel" + x.name,
+		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
+			{"db", "*float32"}, {"lddb", "int"}, {"w", "*float32"}, {"ldw", "int"},
+			{"gate", "*float32"}, {"hsum", "*float32"}},
+		doc: fmt.Sprintf("folds the %d×%d tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (%s).", x.mr, x.nr(), x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("kc", ""), "CX")
+	a.I("MOVQ", a.arg("a", ""), "AX")
+	a.I("MOVQ", a.arg("b", ""), "BX")
+	x.kloop(a, "")
+	a.I("MOVQ", a.arg("db", ""), "DI")
+	a.I("MOVQ", a.arg("lddb", ""), "DX")
+	a.I("SHLQ", imm(2), "DX")
+	a.I("MOVQ", a.arg("w", ""), "SI")
+	a.I("MOVQ", a.arg("ldw", ""), "R8")
+	a.I("SHLQ", imm(2), "R8")
+	a.I("MOVQ", a.arg("gate", ""), "R10")
+	a.I("MOVQ", a.arg("hsum", ""), "R11")
+	nacc := x.mr * x.nv
+	free := x.nregs - nacc
+	// h stays in registers; g does too when there is room, else it is a memory operand.
+	gInRegs := free >= 3*x.nv
+	if free < x.nv+1 {
+		panic("gen: gated grad kernel needs nv+1 free registers")
+	}
+	h := func(v int) string { return x.r(nacc + v) }
+	gBase := nacc + x.nv
+	g := func(v int) string {
+		if gInRegs {
+			return x.r(gBase + v)
+		}
+		return mem(v*x.lanes*4, "R10")
+	}
+	tBase, nt := gBase, free-x.nv
+	if gInRegs {
+		tBase, nt = gBase+x.nv, free-2*x.nv
+	}
+	t := func(v int) string { return x.r(tBase + v%nt) }
+	for v := 0; v < x.nv; v++ {
+		if gInRegs {
+			a.I("VMOVUPS", mem(v*x.lanes*4, "R10"), g(v))
+		}
+		a.I("VMOVUPS", mem(v*x.lanes*4, "R11"), h(v))
+	}
+	for r := 0; r < x.mr; r++ {
+		for v := 0; v < x.nv; v++ {
+			a.I("VFMADD231PS", mem(v*x.lanes*4, "SI"), x.acc(r, v), h(v))
+			a.I("VMOVUPS", mem(v*x.lanes*4, "DI"), t(v))
+			a.I("VFMADD231PS", g(v), x.acc(r, v), t(v))
+			a.I("VMOVUPS", t(v), mem(v*x.lanes*4, "DI"))
+		}
+		if r < x.mr-1 {
+			a.I("ADDQ", "DX", "DI")
+			a.I("ADDQ", "R8", "SI")
+		}
+	}
+	for v := 0; v < x.nv; v++ {
+		a.I("VMOVUPS", h(v), mem(v*x.lanes*4, "R11"))
+	}
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+// gateRowsKernel: dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of nr values; it gates a
+// packed panel of the weight for one example.
+func (x x86) gateRowsKernel() *fn {
+	f := &fn{
+		name:   "gateRows" + x.name,
+		params: []param{{"rows", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"vec", "*float32"}},
+		doc:    fmt.Sprintf("computes dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of %d values (%s).", x.nr(), x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("rows", ""), "CX")
+	a.I("MOVQ", a.arg("dst", ""), "DI")
+	a.I("MOVQ", a.arg("src", ""), "SI")
+	a.I("MOVQ", a.arg("vec", ""), "R10")
+	for v := 0; v < x.nv; v++ {
+		a.I("VMOVUPS", mem(v*x.lanes*4, "R10"), x.r(v))
+	}
+	a.I("TESTQ", "CX", "CX")
+	a.I("JZ", "done")
+	a.L("loop")
+	for v := 0; v < x.nv; v++ {
+		a.I("VMULPS", mem(v*x.lanes*4, "SI"), x.r(v), x.r(x.nv+v))
+		a.I("VMOVUPS", x.r(x.nv+v), mem(v*x.lanes*4, "DI"))
+	}
+	a.I("ADDQ", imm(x.nr()*4), "SI")
+	a.I("ADDQ", imm(x.nr()*4), "DI")
+	a.I("DECQ", "CX")
+	a.I("JNZ", "loop")
+	a.L("done")
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}

@@ -1,0 +1,484 @@
+package ops
+
+import (
+	"sync"
+)
+
+// This file is the BLIS-structured matmul driver shared by every SIMD instruction set:
+// it packs panels of A and B into contiguous, zero-padded micro-panels, blocks for the
+// caches, splits the work over goroutines and calls the ISA's register-blocked
+// micro-kernel on each mr×nr tile of C. The grid-gated products reuse it: the gate of an
+// example is folded into its copy of the packed weight panel (forward and input
+// gradient), or applied to each tile as it leaves the registers (weight and gate
+// gradient), so no per-example weight is ever materialised.
+
+// gemmKernels is one instruction set's micro-kernels, registered by the generated code.
+type gemmKernels struct {
+	isa    ISA
+	mr, nr int
+	// kernel adds the mr×nr tile Ap·Bp (kc steps of packed panels) into c (leading dimension ldc).
+	kernel func(kc int, a, b, c *float32, ldc int)
+	// gradTile computes the tile P = Ap·Bp and folds it in: db[r] += P[r] ⊙ g; h += Σ_r P[r] ⊙ w[r].
+	gradTile func(kc int, a, b, db *float32, lddb int, w *float32, ldw int, g, h *float32)
+	// gateRows computes dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of nr values.
+	gateRows func(rows int, dst, src, vec *float32)
+}
+
+// Cache blocking: kc steps of a B micro-panel (kc·nr floats) stay in L1, an mc×kc panel of A
+// in L2, a kc×nc panel of B in L3.
+const (
+	blockKC = 256
+	blockMC = 192
+	blockNC = 3072
+	// Below this many multiply-adds a product runs on one goroutine.
+	parallelMinFlops = 1 << 18
+)
+
+// registeredGemmKernels lists the micro-kernels of every ISA compiled in (supported or not).
+var registeredGemmKernels []*gemmKernels
+
+func registerGemmKernels(k *gemmKernels) bool {
+	if blockMC%k.mr != 0 {
+		panic("ops: blockMC must be a multiple of every micro-kernel's mr")
+	}
+	registeredGemmKernels = append(registeredGemmKernels, k)
+	gemmOp.add(k.isa, k.gemm)
+	gridGatedOp.add(k.isa, k.gridGated)
+	gridGatedGradAOp.add(k.isa, k.gridGatedGradA)
+	gridGatedGradBGOp.add(k.isa, k.gridGatedGradBG)
+	return true
+}
+
+// bufPool recycles the packing buffers so that steady-state training allocates nothing.
+var bufPool sync.Pool
+
+func getBuf(n int) *[]float32 {
+	if p, ok := bufPool.Get().(*[]float32); ok {
+		if cap(*p) >= n {
+			*p = (*p)[:n]
+			return p
+		}
+		bufPool.Put(p)
+	}
+	s := make([]float32, n, n+n/4)
+	return &s
+}
+
+func putBuf(p *[]float32) { bufPool.Put(p) }
+
+// parallel runs f(0..parts-1) on parts goroutines (the caller's among them) and waits.
+func parallel(parts int, f func(part int)) {
+	if parts <= 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(parts - 1)
+	for p := 1; p < parts; p++ {
+		go func(p int) {
+			defer wg.Done()
+			f(p)
+		}(p)
+	}
+	f(0)
+	wg.Wait()
+}
+
+// workers is how many goroutines a product of the given multiply-adds should use.
+func workers(flops int) int {
+	t := Threads()
+	if t > 1 && flops < parallelMinFlops {
+		return 1
+	}
+	return max(t, 1)
+}
+
+// scaleC computes C = beta·C on an m×n matrix (beta 0 writes zeros without reading).
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	if beta == 1 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+		} else {
+			scaleOp.use(beta, row)
+		}
+	}
+}
+
+// packA packs rows [i0, i0+mc) and steps [p0, p0+kc) of op(A), scaled by alpha, into
+// micro-panels of mr rows: dst[ir·kc + p·mr + r] = alpha·op(A)[i0+ir+r][p0+p], zero-padded.
+func packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int, alpha float32) {
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		panel := dst[ir*kc : ir*kc+kc*mr]
+		if trans {
+			// op(A)[i][p] = a[p·lda + i]: each step's mr values are contiguous.
+			for p := 0; p < kc; p++ {
+				src := a[(p0+p)*lda+i0+ir : (p0+p)*lda+i0+ir+rows]
+				d := panel[p*mr : p*mr+mr]
+				for r, v := range src {
+					d[r] = alpha * v
+				}
+				clear(d[rows:])
+			}
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kc]
+			for p, v := range src {
+				panel[p*mr+r] = alpha * v
+			}
+		}
+		if rows < mr {
+			for p := 0; p < kc; p++ {
+				clear(panel[p*mr+rows : p*mr+mr])
+			}
+		}
+	}
+}
+
+// packB packs steps [p0, p0+kc) and columns [j0, j0+nc) of op(B) into micro-panels of nr
+// columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
+func packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		if !trans {
+			for p := 0; p < kc; p++ {
+				d := panel[p*nr : p*nr+nr]
+				copy(d, b[(p0+p)*ldb+j0+jr:(p0+p)*ldb+j0+jr+cols])
+				clear(d[cols:])
+			}
+			continue
+		}
+		// op(B)[p][j] = b[j·ldb + p]: each column of the panel is a contiguous row of b.
+		for c := 0; c < cols; c++ {
+			src := b[(j0+jr+c)*ldb+p0 : (j0+jr+c)*ldb+p0+kc]
+			for p, v := range src {
+				panel[p*nr+c] = v
+			}
+		}
+		if cols < nr {
+			for p := 0; p < kc; p++ {
+				clear(panel[p*nr+cols : p*nr+nr])
+			}
+		}
+	}
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// macroTile runs the micro-kernel over the mc×nc block of C at c (leading dimension ldc)
+// from packed panels ap (mc rounded up to mr rows) and bp (nc rounded up to nr columns).
+// Tiles that do not fill mr×nr go through scratch (mr·nr floats).
+func (k *gemmKernels) macroTile(kc, mc, nc int, ap, bp []float32, c []float32, ldc int, scratch []float32) {
+	mr, nr := k.mr, k.nr
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		b := &bp[jr*kc]
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			if rows == mr && cols == nr {
+				k.kernel(kc, &ap[ir*kc], b, &c[ir*ldc+jr], ldc)
+				continue
+			}
+			clear(scratch)
+			k.kernel(kc, &ap[ir*kc], b, &scratch[0], nr)
+			for r := 0; r < rows; r++ {
+				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+cols]
+				for j := range dst {
+					dst[j] += scratch[r*nr+j]
+				}
+			}
+		}
+	}
+}
+
+// gemm is the blocked Gemm: the same contract as gemmGeneric.
+func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	scaleC(m, n, beta, c, ldc)
+	if kk == 0 || alpha == 0 {
+		return
+	}
+	w := workers(m * n * kk)
+	// Split the larger dimension of C into one contiguous range per goroutine, aligned to
+	// the micro-tile so every goroutine but the last runs only full tiles.
+	splitRows := m >= n
+	dim, align := n, k.nr
+	if splitRows {
+		dim, align = m, k.mr
+	}
+	chunk := roundUp((dim+w-1)/w, align)
+	parts := (dim + chunk - 1) / chunk
+	parallel(parts, func(part int) {
+		lo, hi := part*chunk, min((part+1)*chunk, dim)
+		if splitRows {
+			k.gemmSerial(transA, transB, lo, hi, 0, n, kk, alpha, a, lda, b, ldb, c, ldc)
+		} else {
+			k.gemmSerial(transA, transB, 0, m, lo, hi, kk, alpha, a, lda, b, ldb, c, ldc)
+		}
+	})
+}
+
+// gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C.
+func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	mcMax := min(blockMC, roundUp(i1-i0, k.mr))
+	ncMax := min(blockNC, roundUp(j1-j0, k.nr))
+	kcMax := min(blockKC, kk)
+	apb, bpb, scb := getBuf(mcMax*kcMax), getBuf(ncMax*kcMax), getBuf(k.mr*k.nr)
+	defer func() { putBuf(apb); putBuf(bpb); putBuf(scb) }()
+	ap, bp, scratch := *apb, *bpb, *scb
+	for jc := j0; jc < j1; jc += blockNC {
+		nc := min(blockNC, j1-jc)
+		for pc := 0; pc < kk; pc += blockKC {
+			kc := min(blockKC, kk-pc)
+			packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
+			for ic := i0; ic < i1; ic += blockMC {
+				mc := min(blockMC, i1-ic)
+				packA(ap, a, lda, transA, ic, mc, pc, kc, k.mr, alpha)
+				k.macroTile(kc, mc, nc, ap, bp, c[ic*ldc+jc:], ldc, scratch)
+			}
+		}
+	}
+}
+
+// exampleSplit divides batch examples of rows rows over the workers: when there are
+// fewer examples than workers, each example's rows are split too. It returns the
+// number of work items and, for item i, the example and its row range.
+func exampleSplit(batch, rows, w, align int) (items int, item func(i int) (e, r0, r1 int)) {
+	per := 1
+	if batch < w {
+		per = min((w+batch-1)/batch, max(rows/align, 1))
+	}
+	chunk := roundUp((rows+per-1)/per, align)
+	per = (rows + chunk - 1) / chunk
+	return batch * per, func(i int) (int, int, int) {
+		e, s := i/per, i%per
+		return e, s * chunk, min((s+1)*chunk, rows)
+	}
+}
+
+// gridGated is the blocked GridGatedGemm: C_e = A_e·(B ⊙ φ(G_e)) + beta·C_e.
+// B is packed once; each example gates its own copy of each kc×n panel (gateRows), which
+// costs k·n multiplies against the rows·k·n multiply-adds of its product.
+func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, beta float32, c []float32, ldc int) {
+	scaleC(batch*rows, n, beta, c, ldc)
+	if kk == 0 || batch == 0 || rows == 0 || n == 0 {
+		return
+	}
+	bh, bw := kk/gr, n/gc
+	nPad := roundUp(n, k.nr)
+	// The whole of B, packed: block pc occupies [pc·nPad, (pc+kc)·nPad).
+	bAll := getBuf(kk * nPad)
+	defer putBuf(bAll)
+	for pc := 0; pc < kk; pc += blockKC {
+		kc := min(blockKC, kk-pc)
+		packB((*bAll)[pc*nPad:], b, ldb, false, pc, kc, 0, n, k.nr)
+	}
+	w := workers(batch * rows * kk * n)
+	items, item := exampleSplit(batch, rows, w, k.mr)
+	parts := min(w, items)
+	parallel(parts, func(part int) {
+		kcMax := min(blockKC, kk)
+		gated, ap, gx, scratch := getBuf(kcMax*nPad), getBuf(min(blockMC, roundUp(rows, k.mr))*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr)
+		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
+		lastE := -1
+		for it := part; it < items; it += parts {
+			e, r0, r1 := item(it)
+			if e != lastE {
+				expandCols((*gx), g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+				lastE = e
+			}
+			for pc := 0; pc < kk; pc += blockKC {
+				kc := min(blockKC, kk-pc)
+				packed := (*bAll)[pc*nPad:]
+				// Gate the panel: rows of grid row i are scaled by gx[i][:], column by column.
+				for jr := 0; jr < nPad; jr += k.nr {
+					for p := pc; p < pc+kc; {
+						i := p / bh
+						end := min((i+1)*bh, pc+kc)
+						off := jr*kc + (p-pc)*k.nr
+						k.gateRows(end-p, &(*gated)[off], &packed[off], &(*gx)[i*nPad+jr])
+						p = end
+					}
+				}
+				for ic := r0; ic < r1; ic += blockMC {
+					mc := min(blockMC, r1-ic)
+					row := e*rows + ic
+					packA(*ap, a, lda, false, row, mc, pc, kc, k.mr, 1)
+					k.macroTile(kc, mc, n, *ap, *gated, c[row*ldc:], ldc, *scratch)
+				}
+			}
+		}
+	})
+}
+
+// expandCols writes gx[i][q] = G[i][q/bw] for q < n (zero up to nPad): each grid row
+// expanded to one value per column of the weight.
+func expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
+	for i := 0; i < gr; i++ {
+		row := gx[i*nPad : (i+1)*nPad]
+		for q := 0; q < n; q++ {
+			row[q] = g[i*gc+q/bw]
+		}
+		clear(row[n:])
+	}
+}
+
+// expandRows writes gx[j][p] = G[p/bh][j] for p < k (zero up to kPad): each grid column
+// expanded to one value per row of the weight.
+func expandRows(gx, g []float32, gr, gc, bh, kPad, k int) {
+	for j := 0; j < gc; j++ {
+		row := gx[j*kPad : (j+1)*kPad]
+		for p := 0; p < k; p++ {
+			row[p] = g[(p/bh)*gc+j]
+		}
+		clear(row[k:])
+	}
+}
+
+// gridGatedGradA is the blocked GridGatedGemmGradA: dA_e = dC_e·(B ⊙ φ(G_e))ᵀ + beta·dA_e.
+// The inner dimension is n; Bᵀ is packed once and gated per example.
+func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float32, lddc int, b []float32, ldb int, g []float32, beta float32, da []float32, ldda int) {
+	scaleC(batch*rows, kk, beta, da, ldda)
+	if n == 0 || batch == 0 || rows == 0 || kk == 0 {
+		return
+	}
+	bh, bw := kk/gr, n/gc
+	kPad := roundUp(kk, k.nr)
+	// op(B) = Bᵀ (n×k), packed: block pc of the inner dimension n occupies [pc·kPad, (pc+kc)·kPad).
+	bAll := getBuf(n * kPad)
+	defer putBuf(bAll)
+	for pc := 0; pc < n; pc += blockKC {
+		kc := min(blockKC, n-pc)
+		packB((*bAll)[pc*kPad:], b, ldb, true, pc, kc, 0, kk, k.nr)
+	}
+	w := workers(batch * rows * kk * n)
+	items, item := exampleSplit(batch, rows, w, k.mr)
+	parts := min(w, items)
+	parallel(parts, func(part int) {
+		kcMax := min(blockKC, n)
+		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf(min(blockMC, roundUp(rows, k.mr))*kcMax), getBuf(gc*kPad), getBuf(k.mr*k.nr)
+		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
+		lastE := -1
+		for it := part; it < items; it += parts {
+			e, r0, r1 := item(it)
+			if e != lastE {
+				expandRows(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bh, kPad, kk)
+				lastE = e
+			}
+			for pc := 0; pc < n; pc += blockKC {
+				kc := min(blockKC, n-pc)
+				packed := (*bAll)[pc*kPad:]
+				// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
+				for jr := 0; jr < kPad; jr += k.nr {
+					for q := pc; q < pc+kc; {
+						j := q / bw
+						end := min((j+1)*bw, pc+kc)
+						off := jr*kc + (q-pc)*k.nr
+						k.gateRows(end-q, &(*gated)[off], &packed[off], &(*gx)[j*kPad+jr])
+						q = end
+					}
+				}
+				for ic := r0; ic < r1; ic += blockMC {
+					mc := min(blockMC, r1-ic)
+					row := e*rows + ic
+					packA(*ap, dc, lddc, false, row, mc, pc, kc, k.mr, 1)
+					k.macroTile(kc, mc, kk, *ap, *gated, da[row*ldda:], ldda, *scratch)
+				}
+			}
+		}
+	})
+}
+
+// gridGatedGradBG is the blocked GridGatedGemmGradBG. For each example, the tiles of
+// P_e = A_eᵀ·dC_e (k×n, inner dimension rows) are folded into dB (⊙ gate) and into
+// h_e[i][q] = Σ_{p in grid row i} P_e[p][q]·B[p][q] as they leave the registers; the
+// gate gradient is then dG_e[i][j] = Σ_{q in grid column j} h_e[i][q]. Goroutines split
+// the rows of dB; each keeps its own h.
+func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float32, lda int, dc []float32, lddc int, b []float32, ldb int, g []float32, db []float32, lddb int, dg []float32) {
+	if rows == 0 || batch == 0 || kk == 0 || n == 0 {
+		return
+	}
+	bh, bw := kk/gr, n/gc
+	nPad := roundUp(n, k.nr)
+	w := workers(batch * rows * kk * n)
+	chunk := roundUp((kk+w-1)/w, k.mr)
+	parts := (kk + chunk - 1) / chunk
+	hs := make([]*[]float32, parts)
+	parallel(parts, func(part int) {
+		p0, p1 := part*chunk, min((part+1)*chunk, kk)
+		kcMax := min(blockKC, rows)
+		mcMax := min(blockMC, roundUp(p1-p0, k.mr))
+		bp, ap, gx, scratch, dbScratch := getBuf(kcMax*nPad), getBuf(mcMax*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr), getBuf(k.nr)
+		h := getBuf(batch * gr * nPad)
+		clear(*h)
+		hs[part] = h
+		defer func() { putBuf(bp); putBuf(ap); putBuf(gx); putBuf(scratch); putBuf(dbScratch) }()
+		uniform := bh%k.mr == 0
+		for e := 0; e < batch; e++ {
+			expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
+			for pc := 0; pc < rows; pc += blockKC {
+				kc := min(blockKC, rows-pc)
+				// B side: dC_e (rows×n); A side: A_eᵀ (k×rows).
+				packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
+				for ic := p0; ic < p1; ic += blockMC {
+					mc := min(blockMC, p1-ic)
+					packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, k.mr, 1)
+					for jr := 0; jr < n; jr += k.nr {
+						cols := min(k.nr, n-jr)
+						for ir := 0; ir < mc; ir += k.mr {
+							p := ic + ir
+							tileRows := min(k.mr, mc-ir)
+							if uniform && tileRows == k.mr && cols == k.nr {
+								i := p / bh
+								dbp, lddbT := &(*dbScratch)[0], 0
+								if db != nil {
+									dbp, lddbT = &db[p*lddb+jr], lddb
+								}
+								k.gradTile(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], dbp, lddbT, &b[p*ldb+jr], ldb, &(*gx)[i*nPad+jr], &he[i*nPad+jr])
+								continue
+							}
+							// A partial tile, or one that spans grid rows: through scratch.
+							clear(*scratch)
+							k.kernel(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
+							for r := 0; r < tileRows; r++ {
+								i := (p + r) / bh
+								for j := 0; j < cols; j++ {
+									v := (*scratch)[r*k.nr+j]
+									if db != nil {
+										db[(p+r)*lddb+jr+j] += v * (*gx)[i*nPad+jr+j]
+									}
+									he[i*nPad+jr+j] += v * b[(p+r)*ldb+jr+j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	if dg != nil {
+		for _, h := range hs {
+			for e := 0; e < batch; e++ {
+				for i := 0; i < gr; i++ {
+					row := (*h)[(e*gr+i)*nPad:]
+					for j := 0; j < gc; j++ {
+						var s float32
+						for _, v := range row[j*bw : (j+1)*bw] {
+							s += v
+						}
+						dg[(e*gr+i)*gc+j] += s
+					}
+				}
+			}
+		}
+	}
+	for _, h := range hs {
+		putBuf(h)
+	}
+}

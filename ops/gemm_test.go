@@ -1,0 +1,262 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+func randSlice(rng *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+// closeEnough compares got with want element by element, allowing float32 rounding that
+// grows with the length k of the dot products behind each element.
+func closeEnough(t *testing.T, what string, got, want []float32, k int) {
+	t.Helper()
+	tol := 1e-5 * float64(max(k, 1))
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > tol*(1+math.Abs(w)) {
+			t.Fatalf("%s: element %d = %v, want %v (tolerance %.2g)", what, i, g, w, tol)
+		}
+	}
+}
+
+// TestGemmGenericAgainstFloat64 checks the oracle itself against gonum's float64 BLAS.
+func TestGemmGenericAgainstFloat64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		ta, tb      bool
+		m, n, k     int
+		alpha, beta float32
+	}{
+		{false, false, 7, 5, 9, 1, 0}, {true, false, 4, 11, 3, 0.5, 1}, {false, true, 13, 2, 17, -1, 0.25},
+		{true, true, 9, 9, 1, 2, -1}, {false, false, 1, 1, 33, 1, 0},
+	} {
+		lda, ldb, ldc := tc.k+3, tc.n+1, tc.n+2
+		ar, ac := tc.m, tc.k
+		if tc.ta {
+			ar, ac, lda = tc.k, tc.m, tc.m+3
+		}
+		br, bc := tc.k, tc.n
+		if tc.tb {
+			br, bc, ldb = tc.n, tc.k, tc.k+1
+		}
+		a, b, c := randSlice(rng, ar*lda), randSlice(rng, br*ldb), randSlice(rng, tc.m*ldc)
+		f64 := func(x []float32) []float64 {
+			y := make([]float64, len(x))
+			for i, v := range x {
+				y[i] = float64(v)
+			}
+			return y
+		}
+		tr := func(t bool) blas.Transpose {
+			if t {
+				return blas.Trans
+			}
+			return blas.NoTrans
+		}
+		want := blas64.General{Rows: tc.m, Cols: tc.n, Stride: ldc, Data: f64(c)}
+		blas64.Gemm(tr(tc.ta), tr(tc.tb), float64(tc.alpha),
+			blas64.General{Rows: ar, Cols: ac, Stride: lda, Data: f64(a)},
+			blas64.General{Rows: br, Cols: bc, Stride: ldb, Data: f64(b)}, float64(tc.beta), want)
+		gemmGeneric(tc.ta, tc.tb, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+		for i := 0; i < tc.m; i++ {
+			for j := 0; j < tc.n; j++ {
+				g, w := float64(c[i*ldc+j]), want.Data[i*ldc+j]
+				if math.Abs(g-w) > 1e-5*float64(tc.k+1)*(1+math.Abs(w)) {
+					t.Fatalf("%+v: C[%d][%d] = %v, float64 reference %v", tc, i, j, g, w)
+				}
+			}
+		}
+	}
+}
+
+// gemmShapes covers empty, tiny, odd and multi-block sizes: none is a multiple of any
+// micro-tile, and some cross the cache blocks (blockKC, blockMC).
+var gemmShapes = [][3]int{
+	{0, 0, 0}, {0, 5, 3}, {4, 0, 2}, {3, 4, 0}, {1, 1, 1}, {2, 3, 4}, {5, 7, 3}, {6, 16, 8},
+	{7, 17, 9}, {8, 32, 1}, {13, 31, 33}, {17, 33, 65}, {33, 15, 257}, {50, 70, 300},
+	{193, 40, 31}, {64, 97, 513}, {200, 3, 7}, {3, 200, 19},
+}
+
+func TestGemmVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, threads := range []int{1, 3} {
+		prev := SetThreads(threads)
+		gemmOp.forEach(func(isa ISA, fn func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int)) {
+			for _, s := range gemmShapes {
+				m, n, k := s[0], s[1], s[2]
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.5}, {0, 2}} {
+						name := fmt.Sprintf("%s/threads=%d/m=%d,n=%d,k=%d/trans=%v/alpha=%v,beta=%v", isa, threads, m, n, k, tr, ab[0], ab[1])
+						ta, tb := tr[0], tr[1]
+						lda, ldb, ldc := k+2, n+3, n+1
+						ar := m
+						if ta {
+							ar, lda = k, m+2
+						}
+						br := k
+						if tb {
+							br, ldb = n, k+3
+						}
+						a, b := randSlice(rng, ar*lda+1), randSlice(rng, br*ldb+1)
+						c0 := randSlice(rng, m*ldc+1)
+						if ab[1] == 0 {
+							for i := range c0 {
+								c0[i] = float32(math.NaN()) // beta 0 must not read C
+							}
+						}
+						want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+						gemmGeneric(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], want, ldc)
+						fn(ta, tb, m, n, k, ab[0], a, lda, b, ldb, ab[1], got, ldc)
+						// Elements between rows (beyond n in each ldc stride) must be untouched.
+						for i := 0; i < m; i++ {
+							for j := n; j < ldc && i*ldc+j < len(got); j++ {
+								if math.Float32bits(got[i*ldc+j]) != math.Float32bits(c0[i*ldc+j]) {
+									t.Fatalf("%s: wrote C[%d][%d] outside the matrix", name, i, j)
+								}
+							}
+						}
+						for i := 0; i < m; i++ {
+							closeEnough(t, name, got[i*ldc:i*ldc+n], want[i*ldc:i*ldc+n], k)
+						}
+					}
+				}
+			}
+		})
+		SetThreads(prev)
+	}
+}
+
+// gateCase is one shape of the grid-gated products.
+type gateCase struct{ batch, rows, k, n, gr, gc int }
+
+var gateCases = []gateCase{
+	{1, 1, 1, 1, 1, 1}, {2, 3, 4, 6, 2, 3}, {3, 5, 8, 8, 8, 1}, {2, 7, 12, 20, 1, 4},
+	{4, 9, 32, 40, 4, 5}, {3, 16, 64, 64, 8, 8}, {2, 13, 48, 96, 3, 32}, {1, 33, 96, 50, 12, 5},
+	{5, 8, 64, 32, 32, 32}, {2, 20, 300, 70, 3, 7}, {0, 4, 8, 8, 2, 2}, {2, 0, 8, 8, 2, 2},
+	{3, 12, 520, 40, 5, 4},
+}
+
+// gatedWeight materialises W ⊙ φ(G_e): the explicit formula the fused kernels must match.
+func gatedWeight(k, n, gr, gc int, b []float32, ldb int, ge []float32) []float32 {
+	w := make([]float32, k*n)
+	for p := 0; p < k; p++ {
+		for q := 0; q < n; q++ {
+			w[p*n+q] = b[p*ldb+q] * ge[(p/(k/gr))*gc+q/(n/gc)]
+		}
+	}
+	return w
+}
+
+func TestGridGatedGenericAgainstExplicit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range gateCases {
+		lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
+		a, b := randSlice(rng, tc.batch*tc.rows*lda), randSlice(rng, tc.k*ldb)
+		g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*ldc)
+		c := make([]float32, tc.batch*tc.rows*ldc)
+		gridGatedGemmGeneric(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, 0, c, ldc)
+		da := make([]float32, tc.batch*tc.rows*lda)
+		gridGatedGemmGradAGeneric(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, 0, da, lda)
+		db, dg := make([]float32, tc.k*ldb), make([]float32, len(g))
+		gridGatedGemmGradBGGeneric(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, dc, ldc, b, ldb, g, db, ldb, dg)
+		wantDB := make([]float32, tc.k*tc.n)
+		for e := 0; e < tc.batch; e++ {
+			ge := g[e*tc.gr*tc.gc : (e+1)*tc.gr*tc.gc]
+			w := gatedWeight(tc.k, tc.n, tc.gr, tc.gc, b, ldb, ge)
+			want := make([]float32, tc.rows*tc.n)
+			gemmGeneric(false, false, tc.rows, tc.n, tc.k, 1, a[e*tc.rows*lda:], lda, w, tc.n, 0, want, tc.n)
+			for r := 0; r < tc.rows; r++ {
+				closeEnough(t, fmt.Sprintf("%+v forward", tc), c[(e*tc.rows+r)*ldc:][:tc.n], want[r*tc.n:][:tc.n], tc.k)
+			}
+			wantDA := make([]float32, tc.rows*tc.k)
+			gemmGeneric(false, true, tc.rows, tc.k, tc.n, 1, dc[e*tc.rows*ldc:], ldc, w, tc.n, 0, wantDA, tc.k)
+			for r := 0; r < tc.rows; r++ {
+				closeEnough(t, fmt.Sprintf("%+v dA", tc), da[(e*tc.rows+r)*lda:][:tc.k], wantDA[r*tc.k:][:tc.k], tc.n)
+			}
+			// P_e = A_eᵀ dC_e; dB += P_e ⊙ φ(G_e); dG_e[i][j] = Σ_block P_e ⊙ B.
+			pe := make([]float32, tc.k*tc.n)
+			gemmGeneric(true, false, tc.k, tc.n, tc.rows, 1, a[e*tc.rows*lda:], lda, dc[e*tc.rows*ldc:], ldc, 0, pe, tc.n)
+			wantDG := make([]float32, tc.gr*tc.gc)
+			for p := 0; p < tc.k; p++ {
+				for q := 0; q < tc.n; q++ {
+					cell := (p/(tc.k/tc.gr))*tc.gc + q/(tc.n/tc.gc)
+					wantDB[p*tc.n+q] += pe[p*tc.n+q] * ge[cell]
+					wantDG[cell] += pe[p*tc.n+q] * b[p*ldb+q]
+				}
+			}
+			closeEnough(t, fmt.Sprintf("%+v dG", tc), dg[e*tc.gr*tc.gc:][:tc.gr*tc.gc], wantDG, tc.rows*tc.k*tc.n/(tc.gr*tc.gc))
+		}
+		for p := 0; p < tc.k; p++ {
+			closeEnough(t, fmt.Sprintf("%+v dB", tc), db[p*ldb:][:tc.n], wantDB[p*tc.n:][:tc.n], tc.rows*max(tc.batch, 1))
+		}
+	}
+}
+
+func TestGridGatedVariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, threads := range []int{1, 4} {
+		prev := SetThreads(threads)
+		for _, tc := range gateCases {
+			lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
+			a, b := randSlice(rng, tc.batch*tc.rows*lda+1), randSlice(rng, tc.k*ldb+1)
+			g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*ldc+1)
+			c0, da0 := randSlice(rng, tc.batch*tc.rows*ldc+1), randSlice(rng, tc.batch*tc.rows*lda+1)
+			db0, dg0 := randSlice(rng, tc.k*ldb+1), randSlice(rng, len(g))
+			for _, beta := range []float32{0, 1, -0.5} {
+				want := append([]float32(nil), c0...)
+				gridGatedGemmGeneric(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, beta, want, ldc)
+				gridGatedOp.forEach(func(isa ISA, fn func(int, int, int, int, int, int, []float32, int, []float32, int, []float32, float32, []float32, int)) {
+					got := append([]float32(nil), c0...)
+					fn(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, beta, got, ldc)
+					closeEnough(t, fmt.Sprintf("%s threads=%d %+v beta=%v forward", isa, threads, tc, beta), got, want, tc.k)
+				})
+				wantDA := append([]float32(nil), da0...)
+				gridGatedGemmGradAGeneric(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, beta, wantDA, lda)
+				gridGatedGradAOp.forEach(func(isa ISA, fn func(int, int, int, int, int, int, []float32, int, []float32, int, []float32, float32, []float32, int)) {
+					got := append([]float32(nil), da0...)
+					fn(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, beta, got, lda)
+					closeEnough(t, fmt.Sprintf("%s threads=%d %+v beta=%v dA", isa, threads, tc, beta), got, wantDA, tc.n)
+				})
+			}
+			for _, skip := range []string{"", "db", "dg"} {
+				wantDB, wantDG := append([]float32(nil), db0...), append([]float32(nil), dg0...)
+				gridGatedGemmGradBGGeneric(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, dc, ldc, b, ldb, g, wantDB, ldb, wantDG)
+				gridGatedGradBGOp.forEach(func(isa ISA, fn func(int, int, int, int, int, int, []float32, int, []float32, int, []float32, int, []float32, []float32, int, []float32)) {
+					gotDB, gotDG := append([]float32(nil), db0...), append([]float32(nil), dg0...)
+					pdb, pdg := gotDB, gotDG
+					switch skip {
+					case "db":
+						pdb = nil
+					case "dg":
+						pdg = nil
+					}
+					fn(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, dc, ldc, b, ldb, g, pdb, ldb, pdg)
+					name := fmt.Sprintf("%s threads=%d %+v skip=%q", isa, threads, tc, skip)
+					if skip != "db" {
+						closeEnough(t, name+" dB", gotDB, wantDB, tc.rows*max(tc.batch, 1))
+					} else {
+						closeEnough(t, name+" dB untouched", gotDB, db0, 0)
+					}
+					if skip != "dg" {
+						closeEnough(t, name+" dG", gotDG, wantDG, tc.rows*tc.k*tc.n/(tc.gr*tc.gc))
+					} else {
+						closeEnough(t, name+" dG untouched", gotDG, dg0, 0)
+					}
+				})
+			}
+		}
+		SetThreads(prev)
+	}
+}
