@@ -11,6 +11,9 @@ type arm64NEON struct {
 
 var neon = arm64NEON{mr: 8, nv: 3}
 
+// gradShape: the NEON tile height 8 already divides power-of-two grid rows.
+func (n arm64NEON) gradShape() arm64NEON { return n }
+
 func (n arm64NEON) nr() int { return 4 * n.nv }
 
 func vreg(i int) string { return fmt.Sprintf("V%d.S4", i) }
@@ -135,6 +138,35 @@ func (n arm64NEON) gatedGradKernel() *fn {
 		}
 	}
 	a.I("VST1", regList(h, n.nv), "(R8)")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+func (n arm64NEON) scaleRowsKernel() *fn {
+	f := &fn{
+		name:   "scaleRowsNEON",
+		params: []param{{"rows", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"s", "*float32"}},
+		doc:    fmt.Sprintf("computes dst[r][:] = src[r][:]·s[r] for rows rows of %d values (NEON).", n.nr()),
+	}
+	a := newAsm(f)
+	a.I("MOVD", a.arg("rows", ""), "R0")
+	a.I("MOVD", a.arg("dst", ""), "R1")
+	a.I("MOVD", a.arg("src", ""), "R2")
+	a.I("MOVD", a.arg("s", ""), "R3")
+	a.I("CBZ", "R0", "done")
+	a.L("loop")
+	a.I("VLD1R.P", "4(R3)", "["+vreg(0)+"]")
+	a.I("VLD1.P", fmt.Sprintf("%d(R2)", n.nr()*4), regList(1, n.nv))
+	for v := 0; v < n.nv; v++ {
+		d := fmt.Sprintf("V%d.B16", 1+n.nv+v)
+		a.I("VEOR", d, d, d)
+		a.I("VFMLA", vreg(0), vreg(1+v), vreg(1+n.nv+v))
+	}
+	a.I("VST1.P", regList(1+n.nv, n.nv), fmt.Sprintf("%d(R1)", n.nr()*4))
+	a.I("SUBS", "$1", "R0", "R0")
+	a.I("BNE", "loop")
+	a.L("done")
 	a.I("RET")
 	a.done()
 	return f

@@ -35,6 +35,20 @@ var (
 	avx512 = x86{name: "AVX512", reg: "Z", lanes: 16, nregs: 32, mr: 12, nv: 2}
 )
 
+// gradShape is the micro-tile of an ISA's weight/gate-gradient kernels: its height divides
+// the grid-row heights of common HyperGrid shapes (powers of two), so whole tiles lie in
+// one grid row and fold into the gradients straight from the registers.
+func (x x86) gradShape() x86 {
+	g := x
+	g.name += "Grad"
+	if x.reg == "Z" {
+		g.mr = 8
+	} else {
+		g.mr = 4
+	}
+	return g
+}
+
 // acc is the register holding accumulator (row r, vector v) of the micro-tile.
 func (x x86) acc(r, v int) string { return x.r(r*x.nv + v) }
 
@@ -191,6 +205,39 @@ func (x x86) gatedGradKernel() *fn {
 	for v := 0; v < x.nv; v++ {
 		a.I("VMOVUPS", h(v), mem(v*x.lanes*4, "R11"))
 	}
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+// scaleRowsKernel: dst[r][:] = src[r][:]·s[r] for rows rows of nr values; it gates a
+// packed panel of the transposed weight, where each row has one gate value.
+func (x x86) scaleRowsKernel() *fn {
+	f := &fn{
+		name:   "scaleRows" + x.name,
+		params: []param{{"rows", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"s", "*float32"}},
+		doc:    fmt.Sprintf("computes dst[r][:] = src[r][:]·s[r] for rows rows of %d values (%s).", x.nr(), x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("rows", ""), "CX")
+	a.I("MOVQ", a.arg("dst", ""), "DI")
+	a.I("MOVQ", a.arg("src", ""), "SI")
+	a.I("MOVQ", a.arg("s", ""), "R10")
+	a.I("TESTQ", "CX", "CX")
+	a.I("JZ", "done")
+	a.L("loop")
+	a.I("VBROADCASTSS", "(R10)", x.r(0))
+	for v := 0; v < x.nv; v++ {
+		a.I("VMULPS", mem(v*x.lanes*4, "SI"), x.r(0), x.r(1+v))
+		a.I("VMOVUPS", x.r(1+v), mem(v*x.lanes*4, "DI"))
+	}
+	a.I("ADDQ", imm(4), "R10")
+	a.I("ADDQ", imm(x.nr()*4), "SI")
+	a.I("ADDQ", imm(x.nr()*4), "DI")
+	a.I("DECQ", "CX")
+	a.I("JNZ", "loop")
+	a.L("done")
 	a.I("VZEROUPPER")
 	a.I("RET")
 	a.done()

@@ -33,14 +33,18 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	if err := writeGo(filepath.Join(*out, "zpack_generated.go"), packFile()); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func amd64Target() target {
 	t := target{arch: "amd64"}
 	for _, x := range []x86{avx2, avx512} {
-		k, g, gr := x.gemmKernel(), x.gatedGradKernel(), x.gateRowsKernel()
-		t.fns = append(t.fns, k, g, gr)
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), k, g, gr))
+		xg := x.gradShape()
+		k, gk, g, gr, sr := x.gemmKernel(), xg.gemmKernel(), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
+		t.fns = append(t.fns, k, gk, g, gr, sr)
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, gk, g, gr, sr))
 	}
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
@@ -50,9 +54,9 @@ func amd64Target() target {
 
 func arm64Target() target {
 	t := target{arch: "arm64"}
-	k, g, gr := neon.gemmKernel(), neon.gatedGradKernel(), neon.gateRowsKernel()
-	t.fns = append(t.fns, k, g, gr)
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), k, g, gr))
+	k, g, gr, sr := neon.gemmKernel(), neon.gatedGradKernel(), neon.gateRowsKernel(), neon.scaleRowsKernel()
+	t.fns = append(t.fns, k, g, gr, sr)
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, k, g, gr, sr))
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)
@@ -60,14 +64,17 @@ func arm64Target() target {
 }
 
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
-func registerGemm(isa string, mr, nr int, kernel, grad, gate *fn) jen.Code {
+func registerGemm(isa string, mr, nr, gradMR int, kernel, gradKernel, grad, gate, scale *fn) jen.Code {
 	return jen.Var().Id("_").Op("=").Id("registerGemmKernels").Call(jen.Op("&").Id("gemmKernels").Values(jen.Dict{
 		jen.Id("isa"):      jen.Id(isa),
 		jen.Id("mr"):       jen.Lit(mr),
 		jen.Id("nr"):       jen.Lit(nr),
 		jen.Id("kernel"):   jen.Id(kernel.name),
-		jen.Id("gradTile"): jen.Id(grad.name),
-		jen.Id("gateRows"): jen.Id(gate.name),
+		jen.Id("gradMR"):     jen.Lit(gradMR),
+		jen.Id("gradKernel"): jen.Id(gradKernel.name),
+		jen.Id("gradTile"):   jen.Id(grad.name),
+		jen.Id("gateRows"):  jen.Id(gate.name),
+		jen.Id("scaleRows"): jen.Id(scale.name),
 	}))
 }
 
@@ -100,15 +107,20 @@ func write(dir string, t target) error {
 	for _, r := range t.register {
 		f.Add(r)
 	}
+	return writeGo(filepath.Join(dir, "zkernels_"+t.arch+".go"), f)
+}
+
+// writeGo renders, formats and writes a generated Go file.
+func writeGo(path string, f *jen.File) error {
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
-		return fmt.Errorf("rendering Go for %s: %w", t.arch, err)
+		return fmt.Errorf("rendering %s: %w", path, err)
 	}
 	src, err := format.Source(buf.Bytes())
 	if err != nil {
-		return fmt.Errorf("formatting Go for %s: %w", t.arch, err)
+		return fmt.Errorf("formatting %s: %w", path, err)
 	}
-	return writeFile(filepath.Join(dir, "zkernels_"+t.arch+".go"), src)
+	return writeFile(path, src)
 }
 
 // writeFile replaces path atomically, and leaves it untouched when the content is equal.

@@ -18,10 +18,16 @@ type gemmKernels struct {
 	mr, nr int
 	// kernel adds the mr×nr tile Ap·Bp (kc steps of packed panels) into c (leading dimension ldc).
 	kernel func(kc int, a, b, c *float32, ldc int)
+	// gradMR is the height of the weight/gate-gradient tiles, and gradKernel the plain
+	// kernel of that height (for tiles that span grid rows or the matrix edge).
+	gradMR     int
+	gradKernel func(kc int, a, b, c *float32, ldc int)
 	// gradTile computes the tile P = Ap·Bp and folds it in: db[r] += P[r] ⊙ g; h += Σ_r P[r] ⊙ w[r].
 	gradTile func(kc int, a, b, db *float32, lddb int, w *float32, ldw int, g, h *float32)
 	// gateRows computes dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of nr values.
 	gateRows func(rows int, dst, src, vec *float32)
+	// scaleRows computes dst[r][:] = src[r][:]·s[r] for rows rows of nr values.
+	scaleRows func(rows int, dst, src, s *float32)
 }
 
 // Cache blocking: kc steps of a B micro-panel (kc·nr floats) stay in L1, an mc×kc panel of A
@@ -38,7 +44,7 @@ const (
 var registeredGemmKernels []*gemmKernels
 
 func registerGemmKernels(k *gemmKernels) bool {
-	if blockMC%k.mr != 0 {
+	if blockMC%k.mr != 0 || blockMC%k.gradMR != 0 {
 		panic("ops: blockMC must be a multiple of every micro-kernel's mr")
 	}
 	registeredGemmKernels = append(registeredGemmKernels, k)
@@ -111,6 +117,7 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 // packA packs rows [i0, i0+mc) and steps [p0, p0+kc) of op(A), scaled by alpha, into
 // micro-panels of mr rows: dst[ir·kc + p·mr + r] = alpha·op(A)[i0+ir+r][p0+p], zero-padded.
 func packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int, alpha float32) {
+	interleave := packInterleavers[mr]
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		panel := dst[ir*kc : ir*kc+kc*mr]
@@ -119,11 +126,19 @@ func packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr i
 			for p := 0; p < kc; p++ {
 				src := a[(p0+p)*lda+i0+ir : (p0+p)*lda+i0+ir+rows]
 				d := panel[p*mr : p*mr+mr]
-				for r, v := range src {
-					d[r] = alpha * v
+				if alpha == 1 {
+					copy(d, src)
+				} else {
+					for r, v := range src {
+						d[r] = alpha * v
+					}
 				}
 				clear(d[rows:])
 			}
+			continue
+		}
+		if rows == mr && interleave != nil {
+			interleave(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha)
 			continue
 		}
 		for r := 0; r < rows; r++ {
@@ -143,6 +158,7 @@ func packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr i
 // packB packs steps [p0, p0+kc) and columns [j0, j0+nc) of op(B) into micro-panels of nr
 // columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
 func packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+	interleave := packInterleavers[nr]
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
@@ -155,6 +171,10 @@ func packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr i
 			continue
 		}
 		// op(B)[p][j] = b[j·ldb + p]: each column of the panel is a contiguous row of b.
+		if cols == nr && interleave != nil {
+			interleave(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1)
+			continue
+		}
 		for c := 0; c < cols; c++ {
 			src := b[(j0+jr+c)*ldb+p0 : (j0+jr+c)*ldb+p0+kc]
 			for p, v := range src {
@@ -321,8 +341,11 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 func expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
 	for i := 0; i < gr; i++ {
 		row := gx[i*nPad : (i+1)*nPad]
-		for q := 0; q < n; q++ {
-			row[q] = g[i*gc+q/bw]
+		for j, v := range g[i*gc : (i+1)*gc] {
+			block := row[j*bw : (j+1)*bw]
+			for q := range block {
+				block[q] = v
+			}
 		}
 		clear(row[n:])
 	}
@@ -333,8 +356,12 @@ func expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
 func expandRows(gx, g []float32, gr, gc, bh, kPad, k int) {
 	for j := 0; j < gc; j++ {
 		row := gx[j*kPad : (j+1)*kPad]
-		for p := 0; p < k; p++ {
-			row[p] = g[(p/bh)*gc+j]
+		for i := 0; i < gr; i++ {
+			v := g[i*gc+j]
+			block := row[i*bh : (i+1)*bh]
+			for p := range block {
+				block[p] = v
+			}
 		}
 		clear(row[k:])
 	}
@@ -361,20 +388,37 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(blockKC, n)
-		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf(min(blockMC, roundUp(rows, k.mr))*kcMax), getBuf(gc*kPad), getBuf(k.mr*k.nr)
+		// When every nr-wide panel of outputs lies in one grid row, each inner step q of a
+		// panel has a single gate G[i][q/bw]: the grid row expanded over the columns.
+		perRow := bh%k.nr == 0
+		nPad := roundUp(n, k.nr)
+		gxLen := gc * kPad
+		if perRow {
+			gxLen = gr * nPad
+		}
+		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf(min(blockMC, roundUp(rows, k.mr))*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
 			e, r0, r1 := item(it)
 			if e != lastE {
-				expandRows(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bh, kPad, kk)
+				if perRow {
+					expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+				} else {
+					expandRows(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bh, kPad, kk)
+				}
 				lastE = e
 			}
 			for pc := 0; pc < n; pc += blockKC {
 				kc := min(blockKC, n-pc)
 				packed := (*bAll)[pc*kPad:]
-				// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
 				for jr := 0; jr < kPad; jr += k.nr {
+					if perRow {
+						i := min(jr, kk-1) / bh
+						k.scaleRows(kc, &(*gated)[jr*kc], &packed[jr*kc], &(*gx)[i*nPad+pc])
+						continue
+					}
+					// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
 					for q := pc; q < pc+kc; {
 						j := q / bw
 						end := min((j+1)*bw, pc+kc)
@@ -404,21 +448,22 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 		return
 	}
 	bh, bw := kk/gr, n/gc
+	mr := k.gradMR
 	nPad := roundUp(n, k.nr)
 	w := workers(batch * rows * kk * n)
-	chunk := roundUp((kk+w-1)/w, k.mr)
+	chunk := roundUp((kk+w-1)/w, mr)
 	parts := (kk + chunk - 1) / chunk
 	hs := make([]*[]float32, parts)
 	parallel(parts, func(part int) {
 		p0, p1 := part*chunk, min((part+1)*chunk, kk)
 		kcMax := min(blockKC, rows)
-		mcMax := min(blockMC, roundUp(p1-p0, k.mr))
-		bp, ap, gx, scratch, dbScratch := getBuf(kcMax*nPad), getBuf(mcMax*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr), getBuf(k.nr)
+		mcMax := min(blockMC, roundUp(p1-p0, mr))
+		bp, ap, gx, scratch, dbScratch := getBuf(kcMax*nPad), getBuf(mcMax*kcMax), getBuf(gr*nPad), getBuf(mr*k.nr), getBuf(k.nr)
 		h := getBuf(batch * gr * nPad)
 		clear(*h)
 		hs[part] = h
 		defer func() { putBuf(bp); putBuf(ap); putBuf(gx); putBuf(scratch); putBuf(dbScratch) }()
-		uniform := bh%k.mr == 0
+		uniform := bh%mr == 0
 		for e := 0; e < batch; e++ {
 			expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
@@ -428,13 +473,13 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 				packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
 				for ic := p0; ic < p1; ic += blockMC {
 					mc := min(blockMC, p1-ic)
-					packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, k.mr, 1)
+					packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
 					for jr := 0; jr < n; jr += k.nr {
 						cols := min(k.nr, n-jr)
-						for ir := 0; ir < mc; ir += k.mr {
+						for ir := 0; ir < mc; ir += mr {
 							p := ic + ir
-							tileRows := min(k.mr, mc-ir)
-							if uniform && tileRows == k.mr && cols == k.nr {
+							tileRows := min(mr, mc-ir)
+							if uniform && tileRows == mr && cols == k.nr {
 								i := p / bh
 								dbp, lddbT := &(*dbScratch)[0], 0
 								if db != nil {
@@ -445,7 +490,7 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 							}
 							// A partial tile, or one that spans grid rows: through scratch.
 							clear(*scratch)
-							k.kernel(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
+							k.gradKernel(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
 							for r := 0; r < tileRows; r++ {
 								i := (p + r) / bh
 								for j := 0; j < cols; j++ {

@@ -8,44 +8,70 @@ package ops
 //go:noescape
 func gemmKernelAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
 
-// gatedGradKernelAVX2 folds the 6×16 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (AVX2).
+// gemmKernelAVX2Grad computes C[4×16] += Ap·Bp for kc steps of packed panels (AVX2Grad).
 //
 //go:noescape
-func gatedGradKernelAVX2(kc int, a *float32, b *float32, db *float32, lddb int, w *float32, ldw int, gate *float32, hsum *float32)
+func gemmKernelAVX2Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+
+// gatedGradKernelAVX2Grad folds the 4×16 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (AVX2Grad).
+//
+//go:noescape
+func gatedGradKernelAVX2Grad(kc int, a *float32, b *float32, db *float32, lddb int, w *float32, ldw int, gate *float32, hsum *float32)
 
 // gateRowsAVX2 computes dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of 16 values (AVX2).
 //
 //go:noescape
 func gateRowsAVX2(rows int, dst *float32, src *float32, vec *float32)
 
+// scaleRowsAVX2 computes dst[r][:] = src[r][:]·s[r] for rows rows of 16 values (AVX2).
+//
+//go:noescape
+func scaleRowsAVX2(rows int, dst *float32, src *float32, s *float32)
+
 // gemmKernelAVX512 computes C[12×32] += Ap·Bp for kc steps of packed panels (AVX512).
 //
 //go:noescape
 func gemmKernelAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
 
-// gatedGradKernelAVX512 folds the 12×32 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (AVX512).
+// gemmKernelAVX512Grad computes C[8×32] += Ap·Bp for kc steps of packed panels (AVX512Grad).
 //
 //go:noescape
-func gatedGradKernelAVX512(kc int, a *float32, b *float32, db *float32, lddb int, w *float32, ldw int, gate *float32, hsum *float32)
+func gemmKernelAVX512Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+
+// gatedGradKernelAVX512Grad folds the 8×32 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (AVX512Grad).
+//
+//go:noescape
+func gatedGradKernelAVX512Grad(kc int, a *float32, b *float32, db *float32, lddb int, w *float32, ldw int, gate *float32, hsum *float32)
 
 // gateRowsAVX512 computes dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of 32 values (AVX512).
 //
 //go:noescape
 func gateRowsAVX512(rows int, dst *float32, src *float32, vec *float32)
 
+// scaleRowsAVX512 computes dst[r][:] = src[r][:]·s[r] for rows rows of 32 values (AVX512).
+//
+//go:noescape
+func scaleRowsAVX512(rows int, dst *float32, src *float32, s *float32)
+
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows: gateRowsAVX2,
-	gradTile: gatedGradKernelAVX2,
-	isa:      AVX2,
-	kernel:   gemmKernelAVX2,
-	mr:       6,
-	nr:       16,
+	gateRows:   gateRowsAVX2,
+	gradKernel: gemmKernelAVX2Grad,
+	gradMR:     4,
+	gradTile:   gatedGradKernelAVX2Grad,
+	isa:        AVX2,
+	kernel:     gemmKernelAVX2,
+	mr:         6,
+	nr:         16,
+	scaleRows:  scaleRowsAVX2,
 })
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows: gateRowsAVX512,
-	gradTile: gatedGradKernelAVX512,
-	isa:      AVX512,
-	kernel:   gemmKernelAVX512,
-	mr:       12,
-	nr:       32,
+	gateRows:   gateRowsAVX512,
+	gradKernel: gemmKernelAVX512Grad,
+	gradMR:     8,
+	gradTile:   gatedGradKernelAVX512Grad,
+	isa:        AVX512,
+	kernel:     gemmKernelAVX512,
+	mr:         12,
+	nr:         32,
+	scaleRows:  scaleRowsAVX512,
 })

@@ -18,11 +18,19 @@ func gatedGradKernelNEON(kc int, a *float32, b *float32, db *float32, lddb int, 
 //go:noescape
 func gateRowsNEON(rows int, dst *float32, src *float32, vec *float32)
 
+// scaleRowsNEON computes dst[r][:] = src[r][:]·s[r] for rows rows of 12 values (NEON).
+//
+//go:noescape
+func scaleRowsNEON(rows int, dst *float32, src *float32, s *float32)
+
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows: gateRowsNEON,
-	gradTile: gatedGradKernelNEON,
-	isa:      NEON,
-	kernel:   gemmKernelNEON,
-	mr:       8,
-	nr:       12,
+	gateRows:   gateRowsNEON,
+	gradKernel: gemmKernelNEON,
+	gradMR:     8,
+	gradTile:   gatedGradKernelNEON,
+	isa:        NEON,
+	kernel:     gemmKernelNEON,
+	mr:         8,
+	nr:         12,
+	scaleRows:  scaleRowsNEON,
 })

@@ -401,3 +401,25 @@ loop:
 	BNE          loop
 done:
 	RET
+
+// func scaleRowsNEON(rows int, dst *float32, src *float32, s *float32)
+TEXT ·scaleRowsNEON(SB), NOSPLIT, $0-32
+	MOVD         rows+0(FP), R0
+	MOVD         dst+8(FP), R1
+	MOVD         src+16(FP), R2
+	MOVD         s+24(FP), R3
+	CBZ          R0, done
+loop:
+	VLD1R.P      4(R3), [V0.S4]
+	VLD1.P       48(R2), [V1.S4, V2.S4, V3.S4]
+	VEOR         V4.B16, V4.B16, V4.B16
+	VFMLA        V0.S4, V1.S4, V4.S4
+	VEOR         V5.B16, V5.B16, V5.B16
+	VFMLA        V0.S4, V2.S4, V5.S4
+	VEOR         V6.B16, V6.B16, V6.B16
+	VFMLA        V0.S4, V3.S4, V6.S4
+	VST1.P       [V4.S4, V5.S4, V6.S4], 48(R1)
+	SUBS         $1, R0, R0
+	BNE          loop
+done:
+	RET
