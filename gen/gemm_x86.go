@@ -119,6 +119,16 @@ func (x x86) gemmKernel() *fn {
 	a.I("MOVQ", a.arg("c", ""), "DI")
 	a.I("MOVQ", a.arg("ldc", ""), "DX")
 	a.I("SHLQ", imm(2), "DX")
+	a.C("prefetch the C tile: it is read once the k loop ends")
+	a.I("MOVQ", "DI", "R12")
+	for r := 0; r < x.mr; r++ {
+		for off := 0; off < x.nr()*4; off += 64 {
+			a.I("PREFETCHT0", mem(off, "R12"))
+		}
+		if r < x.mr-1 {
+			a.I("ADDQ", "DX", "R12")
+		}
+	}
 	x.kloop(a, "")
 	a.C("add the tile into C, row by row")
 	for r := 0; r < x.mr; r++ {

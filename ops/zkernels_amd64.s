@@ -12,6 +12,19 @@ TEXT ·gemmKernelAVX2(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
+	// prefetch the C tile: it is read once the k loop ends
+	MOVQ         DI, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -182,6 +195,15 @@ TEXT ·gemmKernelAVX2Grad(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
+	// prefetch the C tile: it is read once the k loop ends
+	MOVQ         DI, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -509,6 +531,43 @@ TEXT ·gemmKernelAVX512(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
+	// prefetch the C tile: it is read once the k loop ends
+	MOVQ         DI, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
@@ -811,6 +870,31 @@ TEXT ·gemmKernelAVX512Grad(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
+	// prefetch the C tile: it is read once the k loop ends
+	MOVQ         DI, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
