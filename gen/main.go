@@ -66,15 +66,15 @@ func arm64Target() target {
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
 func registerGemm(isa string, mr, nr, gradMR int, kernel, gradKernel, grad, gate, scale *fn) jen.Code {
 	return jen.Var().Id("_").Op("=").Id("registerGemmKernels").Call(jen.Op("&").Id("gemmKernels").Values(jen.Dict{
-		jen.Id("isa"):      jen.Id(isa),
-		jen.Id("mr"):       jen.Lit(mr),
-		jen.Id("nr"):       jen.Lit(nr),
-		jen.Id("kernel"):   jen.Id(kernel.name),
+		jen.Id("isa"):        jen.Id(isa),
+		jen.Id("mr"):         jen.Lit(mr),
+		jen.Id("nr"):         jen.Lit(nr),
+		jen.Id("kernel"):     jen.Id(kernel.name),
 		jen.Id("gradMR"):     jen.Lit(gradMR),
 		jen.Id("gradKernel"): jen.Id(gradKernel.name),
 		jen.Id("gradTile"):   jen.Id(grad.name),
-		jen.Id("gateRows"):  jen.Id(gate.name),
-		jen.Id("scaleRows"): jen.Id(scale.name),
+		jen.Id("gateRows"):   jen.Id(gate.name),
+		jen.Id("scaleRows"):  jen.Id(scale.name),
 	}))
 }
 
