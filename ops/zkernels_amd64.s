@@ -41,6 +41,8 @@ TEXT ·gemmKernelAVX2(SB), NOSPLIT, $0-40
 	SHRQ         $2, R9
 	JZ           tail
 loop4:
+	PREFETCHT0   192(AX)
+	PREFETCHT0   256(AX)
 	VMOVUPS      (BX), Y12
 	VMOVUPS      32(BX), Y13
 	VBROADCASTSS (AX), Y14
@@ -216,6 +218,7 @@ TEXT ·gemmKernelAVX2Grad(SB), NOSPLIT, $0-40
 	SHRQ         $2, R9
 	JZ           tail
 loop4:
+	PREFETCHT0   128(AX)
 	VMOVUPS      (BX), Y8
 	VMOVUPS      32(BX), Y9
 	VBROADCASTSS (AX), Y10
@@ -339,6 +342,7 @@ TEXT ·gatedGradKernelAVX2Grad(SB), NOSPLIT, $0-72
 	SHRQ         $2, R9
 	JZ           tail
 loop4:
+	PREFETCHT0   128(AX)
 	VMOVUPS      (BX), Y8
 	VMOVUPS      32(BX), Y9
 	VBROADCASTSS (AX), Y10
@@ -596,6 +600,9 @@ TEXT ·gemmKernelAVX512(SB), NOSPLIT, $0-40
 	SHRQ         $2, R9
 	JZ           tail
 loop4:
+	PREFETCHT0   384(AX)
+	PREFETCHT0   448(AX)
+	PREFETCHT0   512(AX)
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (AX), Z26
@@ -915,6 +922,8 @@ TEXT ·gemmKernelAVX512Grad(SB), NOSPLIT, $0-40
 	SHRQ         $2, R9
 	JZ           tail
 loop4:
+	PREFETCHT0   256(AX)
+	PREFETCHT0   320(AX)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	VBROADCASTSS (AX), Z18
@@ -1126,6 +1135,8 @@ TEXT ·gatedGradKernelAVX512Grad(SB), NOSPLIT, $0-72
 	SHRQ         $2, R9
 	JZ           tail
 loop4:
+	PREFETCHT0   256(AX)
+	PREFETCHT0   320(AX)
 	VMOVUPS      (BX), Z16
 	VMOVUPS      64(BX), Z17
 	VBROADCASTSS (AX), Z18

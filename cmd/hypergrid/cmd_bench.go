@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/ops"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // benchCommand is one "hypergrid bench <name>" subcommand.
@@ -122,16 +124,48 @@ func benchGemm(args []string, stdout, stderr io.Writer) error {
 	ta := fs.Bool("trans-a", false, "A is stored k×m and used transposed")
 	tb := fs.Bool("trans-b", false, "B is stored n×k and used transposed")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines")
+	impl := fs.String("impl", "hypergrid", "whose Gemm to time: hypergrid (ops.Gemm) or gonum (blas32.Gemm, the pure-Go peer)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *m <= 0 || *n <= 0 || *k <= 0 || *threads <= 0 {
 		return usageError("bench gemm: --m, --n, --k and --threads must be positive")
 	}
-	d := timeGemm(*m, *n, *k, *ta, *tb, *threads, 100*time.Millisecond)
+	var d time.Duration
+	isa := string(ops.ActiveISA())
+	switch *impl {
+	case "hypergrid":
+		d = timeGemm(*m, *n, *k, *ta, *tb, *threads, 100*time.Millisecond)
+	case "gonum":
+		isa = "gonum"
+		d = timeGonumGemm(*m, *n, *k, *ta, *tb, *threads, 100*time.Millisecond)
+	default:
+		return usageError("bench gemm: --impl %q: want hypergrid or gonum", *impl)
+	}
 	fmt.Fprintf(stdout, "gemm isa=%s m=%d n=%d k=%d trans_a=%v trans_b=%v threads=%d ms=%.3f gflops=%.1f\n",
-		ops.ActiveISA(), *m, *n, *k, *ta, *tb, *threads, float64(d.Microseconds())/1000, gflops(2*float64(*m)*float64(*n)*float64(*k), d))
+		isa, *m, *n, *k, *ta, *tb, *threads, float64(d.Microseconds())/1000, gflops(2*float64(*m)*float64(*n)*float64(*k), d))
 	return nil
+}
+
+// timeGonumGemm times gonum's blas32.Gemm (pure Go) on the same operands as timeGemm.
+// gonum splits its work over GOMAXPROCS goroutines, so threads sets GOMAXPROCS.
+func timeGonumGemm(m, n, k int, ta, tb bool, threads int, budget time.Duration) time.Duration {
+	rng := rand.New(rand.NewPCG(1, 2))
+	a, b, c := randomMatrix(rng, m*k), randomMatrix(rng, k*n), make([]float32, m*n)
+	A := blas32.General{Rows: m, Cols: k, Stride: k, Data: a}
+	tA := blas.NoTrans
+	if ta {
+		A, tA = blas32.General{Rows: k, Cols: m, Stride: m, Data: a}, blas.Trans
+	}
+	B := blas32.General{Rows: k, Cols: n, Stride: n, Data: b}
+	tB := blas.NoTrans
+	if tb {
+		B, tB = blas32.General{Rows: n, Cols: k, Stride: k, Data: b}, blas.Trans
+	}
+	C := blas32.General{Rows: m, Cols: n, Stride: n, Data: c}
+	prev := runtime.GOMAXPROCS(threads)
+	defer runtime.GOMAXPROCS(prev)
+	return measure(func() { blas32.Gemm(tA, tB, 1, A, B, 0, C) }, budget, benchRounds)
 }
 
 // parseGrid reads "RxC".
