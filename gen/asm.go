@@ -55,7 +55,7 @@ func (f *fn) argOffsets() (map[string]int, int) {
 		off[r.name] = n
 		n += r.size()
 	}
-	return off, alignUp(n, 8)
+	return off, n // params end 8-aligned; the frame ends where the results do
 }
 
 func alignUp(n, a int) int { return (n + a - 1) / a * a }

@@ -58,12 +58,17 @@ func (n arm64NEON) kloop(a *asm) {
 	a.L("kdone")
 }
 
-func (n arm64NEON) gemmKernel() *fn {
+// gemmKernel: C += Ap·Bp, or with overwrite C = Ap·Bp without reading C.
+func (n arm64NEON) gemmKernel(overwrite bool) *fn {
+	name, what := "gemmKernelNEON", "+="
+	if overwrite {
+		name, what = "gemmKernelSetNEON", "="
+	}
 	f := &fn{
-		name: "gemmKernelNEON",
+		name: name,
 		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
 			{"c", "*float32"}, {"ldc", "int"}},
-		doc: fmt.Sprintf("computes C[%d×%d] += Ap·Bp for kc steps of packed panels (NEON).", n.mr, n.nr()),
+		doc: fmt.Sprintf("computes C[%d×%d] %s Ap·Bp for kc steps of packed panels (NEON).", n.mr, n.nr(), what),
 	}
 	a := newAsm(f)
 	a.I("MOVD", a.arg("kc", ""), "R0")
@@ -77,13 +82,17 @@ func (n arm64NEON) gemmKernel() *fn {
 	one := 31
 	a.I("MOVW", "$0x3f800000", "R5")
 	a.I("VDUP", "R5", vreg(one))
-	a.C("C += tile, as C + tile·1")
+	a.C("C += tile, as C + tile·1 (or C = tile)")
 	for r := 0; r < n.mr; r++ {
-		a.I("VLD1", "(R3)", regList(nacc, n.nv))
-		for v := 0; v < n.nv; v++ {
-			a.I("VFMLA", vreg(one), n.acc(r, v), vreg(nacc+v))
+		if overwrite {
+			a.I("VST1", regList(r*n.nv, n.nv), "(R3)")
+		} else {
+			a.I("VLD1", "(R3)", regList(nacc, n.nv))
+			for v := 0; v < n.nv; v++ {
+				a.I("VFMLA", vreg(one), n.acc(r, v), vreg(nacc+v))
+			}
+			a.I("VST1", regList(nacc, n.nv), "(R3)")
 		}
-		a.I("VST1", regList(nacc, n.nv), "(R3)")
 		if r < n.mr-1 {
 			a.I("ADD", "R4", "R3", "R3")
 		}
@@ -164,6 +173,36 @@ func (n arm64NEON) scaleRowsKernel() *fn {
 		a.I("VFMLA", vreg(0), vreg(1+v), vreg(1+n.nv+v))
 	}
 	a.I("VST1.P", regList(1+n.nv, n.nv), fmt.Sprintf("%d(R1)", n.nr()*4))
+	a.I("SUBS", "$1", "R0", "R0")
+	a.I("BNE", "loop")
+	a.L("done")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+// scatterKernel copies n rows of w contiguous floats (w a multiple of 4, at most 16) from
+// src into dst, row i going to dst + i·stride floats.
+func (n arm64NEON) scatterKernel(w int) *fn {
+	if w%4 != 0 || w > 16 {
+		panic("gen: NEON scatter width must be a multiple of 4 up to 16")
+	}
+	f := &fn{
+		name:   fmt.Sprintf("scatter%dNEON", w),
+		params: []param{{"n", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"stride", "int"}},
+		doc:    fmt.Sprintf("copies n groups of %d floats from src (contiguous) to dst + i·stride (NEON).", w),
+	}
+	a := newAsm(f)
+	a.I("MOVD", a.arg("n", ""), "R0")
+	a.I("MOVD", a.arg("dst", ""), "R1")
+	a.I("MOVD", a.arg("src", ""), "R2")
+	a.I("MOVD", a.arg("stride", ""), "R3")
+	a.I("LSL", "$2", "R3", "R3")
+	a.I("CBZ", "R0", "done")
+	a.L("loop")
+	a.I("VLD1.P", fmt.Sprintf("%d(R2)", w*4), regList(0, w/4))
+	a.I("VST1", regList(0, w/4), "(R1)")
+	a.I("ADD", "R3", "R1", "R1")
 	a.I("SUBS", "$1", "R0", "R0")
 	a.I("BNE", "loop")
 	a.L("done")

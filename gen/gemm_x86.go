@@ -110,12 +110,17 @@ func (x x86) kloop(a *asm, prefix string) {
 }
 
 // gemmKernel: C[mr×nr] += Ap·Bp over kc steps; C has leading dimension ldc (elements).
-func (x x86) gemmKernel() *fn {
+// With overwrite, C[mr×nr] = Ap·Bp: C is written without being read.
+func (x x86) gemmKernel(overwrite bool) *fn {
+	name, what := "gemmKernel"+x.name, "+="
+	if overwrite {
+		name, what = "gemmKernelSet"+x.name, "="
+	}
 	f := &fn{
-		name: "gemmKernel" + x.name,
+		name: name,
 		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
 			{"c", "*float32"}, {"ldc", "int"}},
-		doc: fmt.Sprintf("computes C[%d×%d] += Ap·Bp for kc steps of packed panels (%s).", x.mr, x.nr(), x.name),
+		doc: fmt.Sprintf("computes C[%d×%d] %s Ap·Bp for kc steps of packed panels (%s).", x.mr, x.nr(), what, x.name),
 	}
 	a := newAsm(f)
 	a.I("MOVQ", a.arg("kc", ""), "CX")
@@ -124,7 +129,7 @@ func (x x86) gemmKernel() *fn {
 	a.I("MOVQ", a.arg("c", ""), "DI")
 	a.I("MOVQ", a.arg("ldc", ""), "DX")
 	a.I("SHLQ", imm(2), "DX")
-	a.C("prefetch the C tile: it is read once the k loop ends")
+	a.C("prefetch the C tile: it is written once the k loop ends")
 	a.I("MOVQ", "DI", "R12")
 	for r := 0; r < x.mr; r++ {
 		for off := 0; off < x.nr()*4; off += 64 {
@@ -135,10 +140,12 @@ func (x x86) gemmKernel() *fn {
 		}
 	}
 	x.kloop(a, "")
-	a.C("add the tile into C, row by row")
+	a.C("store the tile into C, row by row")
 	for r := 0; r < x.mr; r++ {
 		for v := 0; v < x.nv; v++ {
-			a.I("VADDPS", mem(v*x.lanes*4, "DI"), x.acc(r, v), x.acc(r, v))
+			if !overwrite {
+				a.I("VADDPS", mem(v*x.lanes*4, "DI"), x.acc(r, v), x.acc(r, v))
+			}
 			a.I("VMOVUPS", x.acc(r, v), mem(v*x.lanes*4, "DI"))
 		}
 		if r < x.mr-1 {
@@ -250,6 +257,59 @@ func (x x86) scaleRowsKernel() *fn {
 	a.I("ADDQ", imm(4), "R10")
 	a.I("ADDQ", imm(x.nr()*4), "SI")
 	a.I("ADDQ", imm(x.nr()*4), "DI")
+	a.I("DECQ", "CX")
+	a.I("JNZ", "loop")
+	a.L("done")
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+// scatterKernel copies n rows of w contiguous floats from src into dst, row i going to
+// dst + i·stride (in floats): the inner loop of packing one step of every micro-panel.
+func (x x86) scatterKernel(w int) *fn {
+	f := &fn{
+		name:   fmt.Sprintf("scatter%d%s", w, x.name),
+		params: []param{{"n", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"stride", "int"}},
+		doc:    fmt.Sprintf("copies n groups of %d floats from src (contiguous) to dst + i·stride (%s).", w, x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("n", ""), "CX")
+	a.I("MOVQ", a.arg("dst", ""), "DI")
+	a.I("MOVQ", a.arg("src", ""), "SI")
+	a.I("MOVQ", a.arg("stride", ""), "DX")
+	a.I("SHLQ", imm(2), "DX")
+	a.I("TESTQ", "CX", "CX")
+	a.I("JZ", "done")
+	a.L("loop")
+	off := 0
+	for rem := w; rem > 0; {
+		switch {
+		case rem >= 16 && x.reg == "Z":
+			a.I("VMOVUPS", mem(off, "SI"), "Z0")
+			a.I("VMOVUPS", "Z0", mem(off, "DI"))
+			off, rem = off+64, rem-16
+		case rem >= 8:
+			a.I("VMOVUPS", mem(off, "SI"), "Y0")
+			a.I("VMOVUPS", "Y0", mem(off, "DI"))
+			off, rem = off+32, rem-8
+		case rem >= 4:
+			a.I("VMOVUPS", mem(off, "SI"), "X0")
+			a.I("VMOVUPS", "X0", mem(off, "DI"))
+			off, rem = off+16, rem-4
+		case rem >= 2:
+			a.I("MOVQ", mem(off, "SI"), "AX")
+			a.I("MOVQ", "AX", mem(off, "DI"))
+			off, rem = off+8, rem-2
+		default:
+			a.I("MOVL", mem(off, "SI"), "AX")
+			a.I("MOVL", "AX", mem(off, "DI"))
+			off, rem = off+4, rem-1
+		}
+	}
+	a.I("ADDQ", imm(w*4), "SI")
+	a.I("ADDQ", "DX", "DI")
 	a.I("DECQ", "CX")
 	a.I("JNZ", "loop")
 	a.L("done")

@@ -42,9 +42,16 @@ func amd64Target() target {
 	t := target{arch: "amd64"}
 	for _, x := range []x86{avx2, avx512} {
 		xg := x.gradShape()
-		k, gk, g, gr, sr := x.gemmKernel(), xg.gemmKernel(), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
-		t.fns = append(t.fns, k, gk, g, gr, sr)
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, gk, g, gr, sr))
+		k, ks, gk, g, gr, sr := x.gemmKernel(false), x.gemmKernel(true), xg.gemmKernel(true), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
+		t.fns = append(t.fns, k, ks, gk, g, gr, sr)
+		scatters := map[int]*fn{}
+		for _, w := range []int{x.mr, x.nr(), xg.mr} {
+			if scatters[w] == nil {
+				scatters[w] = x.scatterKernel(w)
+				t.fns = append(t.fns, scatters[w])
+			}
+		}
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gk, g, gr, sr, scatters))
 	}
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
@@ -54,9 +61,16 @@ func amd64Target() target {
 
 func arm64Target() target {
 	t := target{arch: "arm64"}
-	k, g, gr, sr := neon.gemmKernel(), neon.gatedGradKernel(), neon.gateRowsKernel(), neon.scaleRowsKernel()
-	t.fns = append(t.fns, k, g, gr, sr)
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, k, g, gr, sr))
+	k, ks, g, gr, sr := neon.gemmKernel(false), neon.gemmKernel(true), neon.gatedGradKernel(), neon.gateRowsKernel(), neon.scaleRowsKernel()
+	t.fns = append(t.fns, k, ks, g, gr, sr)
+	scatters := map[int]*fn{}
+	for _, w := range []int{neon.mr, neon.nr()} {
+		if scatters[w] == nil {
+			scatters[w] = neon.scatterKernel(w)
+			t.fns = append(t.fns, scatters[w])
+		}
+	}
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, ks, g, gr, sr, scatters))
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)
@@ -64,17 +78,22 @@ func arm64Target() target {
 }
 
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
-func registerGemm(isa string, mr, nr, gradMR int, kernel, gradKernel, grad, gate, scale *fn) jen.Code {
+func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernel, grad, gate, scale *fn, scatters map[int]*fn) jen.Code {
+	sc := jen.Dict{}
+	for w, f := range scatters {
+		sc[jen.Lit(w)] = jen.Id(f.name)
+	}
 	return jen.Var().Id("_").Op("=").Id("registerGemmKernels").Call(jen.Op("&").Id("gemmKernels").Values(jen.Dict{
-		jen.Id("isa"):        jen.Id(isa),
-		jen.Id("mr"):         jen.Lit(mr),
-		jen.Id("nr"):         jen.Lit(nr),
-		jen.Id("kernel"):     jen.Id(kernel.name),
-		jen.Id("gradMR"):     jen.Lit(gradMR),
-		jen.Id("gradKernel"): jen.Id(gradKernel.name),
-		jen.Id("gradTile"):   jen.Id(grad.name),
-		jen.Id("gateRows"):   jen.Id(gate.name),
-		jen.Id("scaleRows"):  jen.Id(scale.name),
+		jen.Id("isa"):           jen.Id(isa),
+		jen.Id("mr"):            jen.Lit(mr),
+		jen.Id("nr"):            jen.Lit(nr),
+		jen.Id("kernel"):        jen.Id(kernel.name),
+		jen.Id("kernelSet"):     jen.Id(kernelSet.name),
+		jen.Id("gradMR"):        jen.Lit(gradMR),
+		jen.Id("gradKernelSet"): jen.Id(gradKernel.name),
+		jen.Id("gradTile"):      jen.Id(grad.name),
+		jen.Id("gateRows"):      jen.Id(gate.name),
+		jen.Id("scaleRows"):     jen.Id(scale.name),
 	}))
 }
 

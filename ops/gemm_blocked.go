@@ -18,16 +18,21 @@ type gemmKernels struct {
 	mr, nr int
 	// kernel adds the mr×nr tile Ap·Bp (kc steps of packed panels) into c (leading dimension ldc).
 	kernel func(kc int, a, b, c *float32, ldc int)
-	// gradMR is the height of the weight/gate-gradient tiles, and gradKernel the plain
-	// kernel of that height (for tiles that span grid rows or the matrix edge).
-	gradMR     int
-	gradKernel func(kc int, a, b, c *float32, ldc int)
+	// kernelSet stores the tile Ap·Bp into c without reading it (the first k block when beta is 0).
+	kernelSet func(kc int, a, b, c *float32, ldc int)
+	// gradMR is the height of the weight/gate-gradient tiles, and gradKernelSet the plain
+	// kernel of that height, storing its tile (for tiles that span grid rows or the edge).
+	gradMR        int
+	gradKernelSet func(kc int, a, b, c *float32, ldc int)
 	// gradTile computes the tile P = Ap·Bp and folds it in: db[r] += P[r] ⊙ g; h += Σ_r P[r] ⊙ w[r].
 	gradTile func(kc int, a, b, db *float32, lddb int, w *float32, ldw int, g, h *float32)
 	// gateRows computes dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of nr values.
 	gateRows func(rows int, dst, src, vec *float32)
 	// scaleRows computes dst[r][:] = src[r][:]·s[r] for rows rows of nr values.
 	scaleRows func(rows int, dst, src, s *float32)
+	// scatter[w] copies n groups of w floats from src to dst + i·stride: the packers'
+	// inner loop, for each micro-tile width w.
+	scatter map[int]func(n int, dst, src *float32, stride int)
 }
 
 // Cache blocking: kc steps of a B micro-panel (kc·nr floats) stay in L1, an mc×kc panel of A
@@ -44,6 +49,10 @@ const (
 var registeredGemmKernels []*gemmKernels
 
 func registerGemmKernels(k *gemmKernels) bool {
+	if k.kernel == nil || k.kernelSet == nil || k.gradKernelSet == nil || k.gradTile == nil ||
+		k.gateRows == nil || k.scaleRows == nil || k.scatter == nil {
+		panic("ops: incomplete micro-kernel set for " + string(k.isa))
+	}
 	if blockMC%k.mr != 0 || blockMC%k.gradMR != 0 {
 		panic("ops: blockMC must be a multiple of every micro-kernel's mr")
 	}
@@ -116,27 +125,15 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // packA packs rows [i0, i0+mc) and steps [p0, p0+kc) of op(A), scaled by alpha, into
 // micro-panels of mr rows: dst[ir·kc + p·mr + r] = alpha·op(A)[i0+ir+r][p0+p], zero-padded.
-func packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int, alpha float32) {
+func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int, alpha float32) {
+	if trans {
+		k.packAT(dst, a, lda, i0, mc, p0, kc, mr, alpha)
+		return
+	}
 	interleave := packInterleavers[mr]
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		panel := dst[ir*kc : ir*kc+kc*mr]
-		if trans {
-			// op(A)[i][p] = a[p·lda + i]: each step's mr values are contiguous.
-			for p := 0; p < kc; p++ {
-				src := a[(p0+p)*lda+i0+ir : (p0+p)*lda+i0+ir+rows]
-				d := panel[p*mr : p*mr+mr]
-				if alpha == 1 {
-					copy(d, src)
-				} else {
-					for r, v := range src {
-						d[r] = alpha * v
-					}
-				}
-				clear(d[rows:])
-			}
-			continue
-		}
 		if rows == mr && interleave != nil {
 			interleave(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha)
 			continue
@@ -147,29 +144,69 @@ func packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr i
 				panel[p*mr+r] = alpha * v
 			}
 		}
-		if rows < mr {
-			for p := 0; p < kc; p++ {
-				clear(panel[p*mr+rows : p*mr+mr])
+		for p := 0; p < kc; p++ {
+			clear(panel[p*mr+rows : p*mr+mr])
+		}
+	}
+}
+
+// packAT is packA for op(A) = Aᵀ, where step p of every panel is a piece of row p of the
+// stored A. It walks the stored rows in order, so the reads stream through memory.
+func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc, mr int, alpha float32) {
+	full := mc / mr * mr
+	scatter := k.scatter[mr]
+	for p := 0; p < kc; p++ {
+		src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+mc]
+		switch {
+		case full == 0:
+		case alpha == 1 && scatter != nil:
+			scatter(full/mr, &dst[p*mr], &src[0], kc*mr)
+		default:
+			for ir := 0; ir < full; ir += mr {
+				d := dst[ir*kc+p*mr : ir*kc+p*mr+mr]
+				for r, v := range src[ir : ir+mr] {
+					d[r] = alpha * v
+				}
 			}
+		}
+		if full < mc {
+			d := dst[full*kc+p*mr : full*kc+p*mr+mr]
+			for r, v := range src[full:] {
+				d[r] = alpha * v
+			}
+			clear(d[mc-full:])
 		}
 	}
 }
 
 // packB packs steps [p0, p0+kc) and columns [j0, j0+nc) of op(B) into micro-panels of nr
 // columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
-func packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+	if !trans {
+		// Step p of every panel is a piece of row p of B: walk the rows in order.
+		full := nc / nr * nr
+		scatter := k.scatter[nr]
+		for p := 0; p < kc; p++ {
+			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nc]
+			if scatter != nil && full > 0 {
+				scatter(full/nr, &dst[p*nr], &src[0], kc*nr)
+			} else {
+				for jr := 0; jr < full; jr += nr {
+					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
+				}
+			}
+			if full < nc {
+				d := dst[full*kc+p*nr : full*kc+p*nr+nr]
+				copy(d, src[full:])
+				clear(d[nc-full:])
+			}
+		}
+		return
+	}
 	interleave := packInterleavers[nr]
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
-		if !trans {
-			for p := 0; p < kc; p++ {
-				d := panel[p*nr : p*nr+nr]
-				copy(d, b[(p0+p)*ldb+j0+jr:(p0+p)*ldb+j0+jr+cols])
-				clear(d[cols:])
-			}
-			continue
-		}
 		// op(B)[p][j] = b[j·ldb + p]: each column of the panel is a contiguous row of b.
 		if cols == nr && interleave != nil {
 			interleave(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1)
@@ -181,10 +218,8 @@ func packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr i
 				panel[p*nr+c] = v
 			}
 		}
-		if cols < nr {
-			for p := 0; p < kc; p++ {
-				clear(panel[p*nr+cols : p*nr+nr])
-			}
+		for p := 0; p < kc; p++ {
+			clear(panel[p*nr+cols : p*nr+nr])
 		}
 	}
 }
@@ -194,21 +229,28 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // macroTile runs the micro-kernel over the mc×nc block of C at c (leading dimension ldc)
 // from packed panels ap (mc rounded up to mr rows) and bp (nc rounded up to nr columns).
 // Tiles that do not fill mr×nr go through scratch (mr·nr floats).
-func (k *gemmKernels) macroTile(kc, mc, nc int, ap, bp []float32, c []float32, ldc int, scratch []float32) {
+func (k *gemmKernels) macroTile(kc, mc, nc int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
 	mr, nr := k.mr, k.nr
+	kernel := k.kernel
+	if overwrite {
+		kernel = k.kernelSet
+	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		b := &bp[jr*kc]
 		for ir := 0; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
 			if rows == mr && cols == nr {
-				k.kernel(kc, &ap[ir*kc], b, &c[ir*ldc+jr], ldc)
+				kernel(kc, &ap[ir*kc], b, &c[ir*ldc+jr], ldc)
 				continue
 			}
-			clear(scratch)
-			k.kernel(kc, &ap[ir*kc], b, &scratch[0], nr)
+			k.kernelSet(kc, &ap[ir*kc], b, &scratch[0], nr)
 			for r := 0; r < rows; r++ {
 				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+cols]
+				if overwrite {
+					copy(dst, scratch[r*nr:r*nr+cols])
+					continue
+				}
 				for j := range dst {
 					dst[j] += scratch[r*nr+j]
 				}
@@ -219,9 +261,15 @@ func (k *gemmKernels) macroTile(kc, mc, nc int, ap, bp []float32, c []float32, l
 
 // gemm is the blocked Gemm: the same contract as gemmGeneric.
 func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	scaleC(m, n, beta, c, ldc)
 	if kk == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
 		return
+	}
+	// With beta 0 the first k block overwrites C; otherwise C is scaled first and every
+	// block accumulates.
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(m, n, beta, c, ldc)
 	}
 	w := workers(m * n * kk)
 	// Split the larger dimension of C into one contiguous range per goroutine, aligned to
@@ -236,15 +284,15 @@ func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a [
 	parallel(parts, func(part int) {
 		lo, hi := part*chunk, min((part+1)*chunk, dim)
 		if splitRows {
-			k.gemmSerial(transA, transB, lo, hi, 0, n, kk, alpha, a, lda, b, ldb, c, ldc)
+			k.gemmSerial(transA, transB, lo, hi, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
 		} else {
-			k.gemmSerial(transA, transB, 0, m, lo, hi, kk, alpha, a, lda, b, ldb, c, ldc)
+			k.gemmSerial(transA, transB, 0, m, lo, hi, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
 		}
 	})
 }
 
 // gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C.
-func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
 	mcMax := min(blockMC, roundUp(i1-i0, k.mr))
 	ncMax := min(blockNC, roundUp(j1-j0, k.nr))
 	kcMax := min(blockKC, kk)
@@ -255,11 +303,11 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 		nc := min(blockNC, j1-jc)
 		for pc := 0; pc < kk; pc += blockKC {
 			kc := min(blockKC, kk-pc)
-			packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
+			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
 			for ic := i0; ic < i1; ic += blockMC {
 				mc := min(blockMC, i1-ic)
-				packA(ap, a, lda, transA, ic, mc, pc, kc, k.mr, alpha)
-				k.macroTile(kc, mc, nc, ap, bp, c[ic*ldc+jc:], ldc, scratch)
+				k.packA(ap, a, lda, transA, ic, mc, pc, kc, k.mr, alpha)
+				k.macroTile(kc, mc, nc, ap, bp, c[ic*ldc+jc:], ldc, scratch, overwrite && pc == 0)
 			}
 		}
 	}
@@ -285,9 +333,13 @@ func exampleSplit(batch, rows, w, align int) (items int, item func(i int) (e, r0
 // B is packed once; each example gates its own copy of each kc×n panel (gateRows), which
 // costs k·n multiplies against the rows·k·n multiply-adds of its product.
 func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, beta float32, c []float32, ldc int) {
-	scaleC(batch*rows, n, beta, c, ldc)
 	if kk == 0 || batch == 0 || rows == 0 || n == 0 {
+		scaleC(batch*rows, n, beta, c, ldc)
 		return
+	}
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(batch*rows, n, beta, c, ldc)
 	}
 	bh, bw := kk/gr, n/gc
 	nPad := roundUp(n, k.nr)
@@ -296,7 +348,7 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	defer putBuf(bAll)
 	for pc := 0; pc < kk; pc += blockKC {
 		kc := min(blockKC, kk-pc)
-		packB((*bAll)[pc*nPad:], b, ldb, false, pc, kc, 0, n, k.nr)
+		k.packB((*bAll)[pc*nPad:], b, ldb, false, pc, kc, 0, n, k.nr)
 	}
 	w := workers(batch * rows * kk * n)
 	items, item := exampleSplit(batch, rows, w, k.mr)
@@ -328,8 +380,8 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
-					packA(*ap, a, lda, false, row, mc, pc, kc, k.mr, 1)
-					k.macroTile(kc, mc, n, *ap, *gated, c[row*ldc:], ldc, *scratch)
+					k.packA(*ap, a, lda, false, row, mc, pc, kc, k.mr, 1)
+					k.macroTile(kc, mc, n, *ap, *gated, c[row*ldc:], ldc, *scratch, overwrite && pc == 0)
 				}
 			}
 		}
@@ -370,9 +422,13 @@ func expandRows(gx, g []float32, gr, gc, bh, kPad, k int) {
 // gridGatedGradA is the blocked GridGatedGemmGradA: dA_e = dC_e·(B ⊙ φ(G_e))ᵀ + beta·dA_e.
 // The inner dimension is n; Bᵀ is packed once and gated per example.
 func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float32, lddc int, b []float32, ldb int, g []float32, beta float32, da []float32, ldda int) {
-	scaleC(batch*rows, kk, beta, da, ldda)
 	if n == 0 || batch == 0 || rows == 0 || kk == 0 {
+		scaleC(batch*rows, kk, beta, da, ldda)
 		return
+	}
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(batch*rows, kk, beta, da, ldda)
 	}
 	bh, bw := kk/gr, n/gc
 	kPad := roundUp(kk, k.nr)
@@ -381,7 +437,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	defer putBuf(bAll)
 	for pc := 0; pc < n; pc += blockKC {
 		kc := min(blockKC, n-pc)
-		packB((*bAll)[pc*kPad:], b, ldb, true, pc, kc, 0, kk, k.nr)
+		k.packB((*bAll)[pc*kPad:], b, ldb, true, pc, kc, 0, kk, k.nr)
 	}
 	w := workers(batch * rows * kk * n)
 	items, item := exampleSplit(batch, rows, w, k.mr)
@@ -430,8 +486,8 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
-					packA(*ap, dc, lddc, false, row, mc, pc, kc, k.mr, 1)
-					k.macroTile(kc, mc, kk, *ap, *gated, da[row*ldda:], ldda, *scratch)
+					k.packA(*ap, dc, lddc, false, row, mc, pc, kc, k.mr, 1)
+					k.macroTile(kc, mc, kk, *ap, *gated, da[row*ldda:], ldda, *scratch, overwrite && pc == 0)
 				}
 			}
 		}
@@ -470,10 +526,10 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 			for pc := 0; pc < rows; pc += blockKC {
 				kc := min(blockKC, rows-pc)
 				// B side: dC_e (rows×n); A side: A_eᵀ (k×rows).
-				packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
+				k.packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
 				for ic := p0; ic < p1; ic += blockMC {
 					mc := min(blockMC, p1-ic)
-					packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
+					k.packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
 					for jr := 0; jr < n; jr += k.nr {
 						cols := min(k.nr, n-jr)
 						for ir := 0; ir < mc; ir += mr {
@@ -489,8 +545,7 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 								continue
 							}
 							// A partial tile, or one that spans grid rows: through scratch.
-							clear(*scratch)
-							k.gradKernel(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
+							k.gradKernelSet(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
 							for r := 0; r < tileRows; r++ {
 								i := (p + r) / bh
 								for j := 0; j < cols; j++ {

@@ -8,10 +8,15 @@ package ops
 //go:noescape
 func gemmKernelAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
 
-// gemmKernelAVX2Grad computes C[4×16] += Ap·Bp for kc steps of packed panels (AVX2Grad).
+// gemmKernelSetAVX2 computes C[6×16] = Ap·Bp for kc steps of packed panels (AVX2).
 //
 //go:noescape
-func gemmKernelAVX2Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+func gemmKernelSetAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
+
+// gemmKernelSetAVX2Grad computes C[4×16] = Ap·Bp for kc steps of packed panels (AVX2Grad).
+//
+//go:noescape
+func gemmKernelSetAVX2Grad(kc int, a *float32, b *float32, c *float32, ldc int)
 
 // gatedGradKernelAVX2Grad folds the 4×16 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (AVX2Grad).
 //
@@ -28,15 +33,35 @@ func gateRowsAVX2(rows int, dst *float32, src *float32, vec *float32)
 //go:noescape
 func scaleRowsAVX2(rows int, dst *float32, src *float32, s *float32)
 
+// scatter6AVX2 copies n groups of 6 floats from src (contiguous) to dst + i·stride (AVX2).
+//
+//go:noescape
+func scatter6AVX2(n int, dst *float32, src *float32, stride int)
+
+// scatter16AVX2 copies n groups of 16 floats from src (contiguous) to dst + i·stride (AVX2).
+//
+//go:noescape
+func scatter16AVX2(n int, dst *float32, src *float32, stride int)
+
+// scatter4AVX2 copies n groups of 4 floats from src (contiguous) to dst + i·stride (AVX2).
+//
+//go:noescape
+func scatter4AVX2(n int, dst *float32, src *float32, stride int)
+
 // gemmKernelAVX512 computes C[12×32] += Ap·Bp for kc steps of packed panels (AVX512).
 //
 //go:noescape
 func gemmKernelAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
 
-// gemmKernelAVX512Grad computes C[8×32] += Ap·Bp for kc steps of packed panels (AVX512Grad).
+// gemmKernelSetAVX512 computes C[12×32] = Ap·Bp for kc steps of packed panels (AVX512).
 //
 //go:noescape
-func gemmKernelAVX512Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+func gemmKernelSetAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
+
+// gemmKernelSetAVX512Grad computes C[8×32] = Ap·Bp for kc steps of packed panels (AVX512Grad).
+//
+//go:noescape
+func gemmKernelSetAVX512Grad(kc int, a *float32, b *float32, c *float32, ldc int)
 
 // gatedGradKernelAVX512Grad folds the 8×32 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (AVX512Grad).
 //
@@ -53,25 +78,321 @@ func gateRowsAVX512(rows int, dst *float32, src *float32, vec *float32)
 //go:noescape
 func scaleRowsAVX512(rows int, dst *float32, src *float32, s *float32)
 
+// scatter12AVX512 copies n groups of 12 floats from src (contiguous) to dst + i·stride (AVX512).
+//
+//go:noescape
+func scatter12AVX512(n int, dst *float32, src *float32, stride int)
+
+// scatter32AVX512 copies n groups of 32 floats from src (contiguous) to dst + i·stride (AVX512).
+//
+//go:noescape
+func scatter32AVX512(n int, dst *float32, src *float32, stride int)
+
+// scatter8AVX512 copies n groups of 8 floats from src (contiguous) to dst + i·stride (AVX512).
+//
+//go:noescape
+func scatter8AVX512(n int, dst *float32, src *float32, stride int)
+
+// axpyAVX2 computes y[i] += alpha·x[i] (AVX2).
+//
+//go:noescape
+func axpyAVX2(alpha float32, x []float32, y []float32)
+
+// scaleAVX2 computes x[i] *= alpha (AVX2).
+//
+//go:noescape
+func scaleAVX2(alpha float32, x []float32)
+
+// addAVX2 computes dst[i] = a[i] + b[i] (AVX2).
+//
+//go:noescape
+func addAVX2(dst []float32, a []float32, b []float32)
+
+// mulAVX2 computes dst[i] = a[i]·b[i] (AVX2).
+//
+//go:noescape
+func mulAVX2(dst []float32, a []float32, b []float32)
+
+// mulAddAVX2 computes dst[i] += a[i]·b[i] (AVX2).
+//
+//go:noescape
+func mulAddAVX2(dst []float32, a []float32, b []float32)
+
+// dotAVX2 computes Σ x[i]·y[i] (AVX2).
+//
+//go:noescape
+func dotAVX2(x []float32, y []float32) (ret float32)
+
+// sumAVX2 computes Σ x[i] (AVX2).
+//
+//go:noescape
+func sumAVX2(x []float32) (ret float32)
+
+// maxAVX2 computes max x[i], ignoring NaNs (−Inf when there is none) (AVX2).
+//
+//go:noescape
+func maxAVX2(x []float32) (ret float32)
+
+// expAVX2 computes dst[i] = e^x[i] (AVX2).
+//
+//go:noescape
+func expAVX2(dst []float32, x []float32)
+
+// sigmoidAVX2 computes dst[i] = 1/(1+e^−x[i]) (AVX2).
+//
+//go:noescape
+func sigmoidAVX2(dst []float32, x []float32)
+
+// sigmoidBackwardAVX2 computes dx[i] = dy[i]·y[i]·(1−y[i]) (AVX2).
+//
+//go:noescape
+func sigmoidBackwardAVX2(dx []float32, y []float32, dy []float32)
+
+// geluAVX2 computes the tanh form of GELU, dst[i] = x·σ(2√(2/π)(x+0.044715x³)) with x = x[i] (AVX2).
+//
+//go:noescape
+func geluAVX2(dst []float32, x []float32)
+
+// geluBackwardAVX2 computes dx[i] = dy[i]·GELU'(x[i]) (AVX2).
+//
+//go:noescape
+func geluBackwardAVX2(dx []float32, x []float32, dy []float32)
+
+// reluAVX2 computes dst[i] = x[i] > 0 ? x[i] : 0 (AVX2).
+//
+//go:noescape
+func reluAVX2(dst []float32, x []float32)
+
+// reluBackwardAVX2 computes dx[i] = x[i] > 0 ? dy[i] : 0 (AVX2).
+//
+//go:noescape
+func reluBackwardAVX2(dx []float32, x []float32, dy []float32)
+
+// siluAVX2 computes dst[i] = x[i]·σ(x[i]) (AVX2).
+//
+//go:noescape
+func siluAVX2(dst []float32, x []float32)
+
+// siluBackwardAVX2 computes dx[i] = dy[i]·s(1+x(1−s)) with x = x[i], s = σ(x) (AVX2).
+//
+//go:noescape
+func siluBackwardAVX2(dx []float32, x []float32, dy []float32)
+
+// softmaxRowsAVX2 computes the softmax of each row of x into dst (AVX2).
+//
+//go:noescape
+func softmaxRowsAVX2(dst []float32, x []float32, rows int, cols int)
+
+// softmaxRowsBackwardAVX2 computes dx = y ⊙ (dy − Σ y⊙dy) row by row (AVX2).
+//
+//go:noescape
+func softmaxRowsBackwardAVX2(dx []float32, y []float32, dy []float32, rows int, cols int)
+
+// rmsNormRowsAVX2 computes dst = x ⊙ w / sqrt(mean(x²) + eps) row by row, saving 1/sqrt(mean(x²)+eps) in invRMS (AVX2).
+//
+//go:noescape
+func rmsNormRowsAVX2(dst []float32, x []float32, w []float32, rows int, cols int, eps float32, invRMS []float32)
+
+// rmsNormRowsBackwardAVX2 computes dx, and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w) (AVX2).
+//
+//go:noescape
+func rmsNormRowsBackwardAVX2(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+
+// layerNormRowsAVX2 computes dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps) (AVX2).
+//
+//go:noescape
+func layerNormRowsAVX2(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
+
+// layerNormRowsBackwardAVX2 computes dx, and dw += Σ_rows dy⊙x̂, db += Σ_rows dy, for y = LayerNormRows(x, w, b) (AVX2).
+//
+//go:noescape
+func layerNormRowsBackwardAVX2(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+
+// axpyAVX512 computes y[i] += alpha·x[i] (AVX512).
+//
+//go:noescape
+func axpyAVX512(alpha float32, x []float32, y []float32)
+
+// scaleAVX512 computes x[i] *= alpha (AVX512).
+//
+//go:noescape
+func scaleAVX512(alpha float32, x []float32)
+
+// addAVX512 computes dst[i] = a[i] + b[i] (AVX512).
+//
+//go:noescape
+func addAVX512(dst []float32, a []float32, b []float32)
+
+// mulAVX512 computes dst[i] = a[i]·b[i] (AVX512).
+//
+//go:noescape
+func mulAVX512(dst []float32, a []float32, b []float32)
+
+// mulAddAVX512 computes dst[i] += a[i]·b[i] (AVX512).
+//
+//go:noescape
+func mulAddAVX512(dst []float32, a []float32, b []float32)
+
+// dotAVX512 computes Σ x[i]·y[i] (AVX512).
+//
+//go:noescape
+func dotAVX512(x []float32, y []float32) (ret float32)
+
+// sumAVX512 computes Σ x[i] (AVX512).
+//
+//go:noescape
+func sumAVX512(x []float32) (ret float32)
+
+// maxAVX512 computes max x[i], ignoring NaNs (−Inf when there is none) (AVX512).
+//
+//go:noescape
+func maxAVX512(x []float32) (ret float32)
+
+// expAVX512 computes dst[i] = e^x[i] (AVX512).
+//
+//go:noescape
+func expAVX512(dst []float32, x []float32)
+
+// sigmoidAVX512 computes dst[i] = 1/(1+e^−x[i]) (AVX512).
+//
+//go:noescape
+func sigmoidAVX512(dst []float32, x []float32)
+
+// sigmoidBackwardAVX512 computes dx[i] = dy[i]·y[i]·(1−y[i]) (AVX512).
+//
+//go:noescape
+func sigmoidBackwardAVX512(dx []float32, y []float32, dy []float32)
+
+// geluAVX512 computes the tanh form of GELU, dst[i] = x·σ(2√(2/π)(x+0.044715x³)) with x = x[i] (AVX512).
+//
+//go:noescape
+func geluAVX512(dst []float32, x []float32)
+
+// geluBackwardAVX512 computes dx[i] = dy[i]·GELU'(x[i]) (AVX512).
+//
+//go:noescape
+func geluBackwardAVX512(dx []float32, x []float32, dy []float32)
+
+// reluAVX512 computes dst[i] = x[i] > 0 ? x[i] : 0 (AVX512).
+//
+//go:noescape
+func reluAVX512(dst []float32, x []float32)
+
+// reluBackwardAVX512 computes dx[i] = x[i] > 0 ? dy[i] : 0 (AVX512).
+//
+//go:noescape
+func reluBackwardAVX512(dx []float32, x []float32, dy []float32)
+
+// siluAVX512 computes dst[i] = x[i]·σ(x[i]) (AVX512).
+//
+//go:noescape
+func siluAVX512(dst []float32, x []float32)
+
+// siluBackwardAVX512 computes dx[i] = dy[i]·s(1+x(1−s)) with x = x[i], s = σ(x) (AVX512).
+//
+//go:noescape
+func siluBackwardAVX512(dx []float32, x []float32, dy []float32)
+
+// softmaxRowsAVX512 computes the softmax of each row of x into dst (AVX512).
+//
+//go:noescape
+func softmaxRowsAVX512(dst []float32, x []float32, rows int, cols int)
+
+// softmaxRowsBackwardAVX512 computes dx = y ⊙ (dy − Σ y⊙dy) row by row (AVX512).
+//
+//go:noescape
+func softmaxRowsBackwardAVX512(dx []float32, y []float32, dy []float32, rows int, cols int)
+
+// rmsNormRowsAVX512 computes dst = x ⊙ w / sqrt(mean(x²) + eps) row by row, saving 1/sqrt(mean(x²)+eps) in invRMS (AVX512).
+//
+//go:noescape
+func rmsNormRowsAVX512(dst []float32, x []float32, w []float32, rows int, cols int, eps float32, invRMS []float32)
+
+// rmsNormRowsBackwardAVX512 computes dx, and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w) (AVX512).
+//
+//go:noescape
+func rmsNormRowsBackwardAVX512(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+
+// layerNormRowsAVX512 computes dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps) (AVX512).
+//
+//go:noescape
+func layerNormRowsAVX512(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
+
+// layerNormRowsBackwardAVX512 computes dx, and dw += Σ_rows dy⊙x̂, db += Σ_rows dy, for y = LayerNormRows(x, w, b) (AVX512).
+//
+//go:noescape
+func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows:   gateRowsAVX2,
-	gradKernel: gemmKernelAVX2Grad,
-	gradMR:     4,
-	gradTile:   gatedGradKernelAVX2Grad,
-	isa:        AVX2,
-	kernel:     gemmKernelAVX2,
-	mr:         6,
-	nr:         16,
-	scaleRows:  scaleRowsAVX2,
+	gateRows:      gateRowsAVX2,
+	gradKernelSet: gemmKernelSetAVX2Grad,
+	gradMR:        4,
+	gradTile:      gatedGradKernelAVX2Grad,
+	isa:           AVX2,
+	kernel:        gemmKernelAVX2,
+	kernelSet:     gemmKernelSetAVX2,
+	mr:            6,
+	nr:            16,
+	scaleRows:     scaleRowsAVX2,
 })
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows:   gateRowsAVX512,
-	gradKernel: gemmKernelAVX512Grad,
-	gradMR:     8,
-	gradTile:   gatedGradKernelAVX512Grad,
-	isa:        AVX512,
-	kernel:     gemmKernelAVX512,
-	mr:         12,
-	nr:         32,
-	scaleRows:  scaleRowsAVX512,
+	gateRows:      gateRowsAVX512,
+	gradKernelSet: gemmKernelSetAVX512Grad,
+	gradMR:        8,
+	gradTile:      gatedGradKernelAVX512Grad,
+	isa:           AVX512,
+	kernel:        gemmKernelAVX512,
+	kernelSet:     gemmKernelSetAVX512,
+	mr:            12,
+	nr:            32,
+	scaleRows:     scaleRowsAVX512,
 })
+var _ = axpyOp.add(AVX2, axpyAVX2)
+var _ = scaleOp.add(AVX2, scaleAVX2)
+var _ = addOp.add(AVX2, addAVX2)
+var _ = mulOp.add(AVX2, mulAVX2)
+var _ = mulAddOp.add(AVX2, mulAddAVX2)
+var _ = dotOp.add(AVX2, dotAVX2)
+var _ = sumOp.add(AVX2, sumAVX2)
+var _ = maxOp.add(AVX2, maxAVX2)
+var _ = expOp.add(AVX2, expAVX2)
+var _ = sigmoidOp.add(AVX2, sigmoidAVX2)
+var _ = sigmoidBackwardOp.add(AVX2, sigmoidBackwardAVX2)
+var _ = geluOp.add(AVX2, geluAVX2)
+var _ = geluBackwardOp.add(AVX2, geluBackwardAVX2)
+var _ = reluOp.add(AVX2, reluAVX2)
+var _ = reluBackwardOp.add(AVX2, reluBackwardAVX2)
+var _ = siluOp.add(AVX2, siluAVX2)
+var _ = siluBackwardOp.add(AVX2, siluBackwardAVX2)
+var _ = softmaxRowsOp.add(AVX2, softmaxRowsAVX2)
+var _ = softmaxRowsBackwardOp.add(AVX2, softmaxRowsBackwardAVX2)
+var _ = rmsNormRowsOp.add(AVX2, rmsNormRowsAVX2)
+var _ = rmsNormRowsBackwardOp.add(AVX2, rmsNormRowsBackwardAVX2)
+var _ = layerNormRowsOp.add(AVX2, layerNormRowsAVX2)
+var _ = layerNormRowsBackOp.add(AVX2, layerNormRowsBackwardAVX2)
+var _ = axpyOp.add(AVX512, axpyAVX512)
+var _ = scaleOp.add(AVX512, scaleAVX512)
+var _ = addOp.add(AVX512, addAVX512)
+var _ = mulOp.add(AVX512, mulAVX512)
+var _ = mulAddOp.add(AVX512, mulAddAVX512)
+var _ = dotOp.add(AVX512, dotAVX512)
+var _ = sumOp.add(AVX512, sumAVX512)
+var _ = maxOp.add(AVX512, maxAVX512)
+var _ = expOp.add(AVX512, expAVX512)
+var _ = sigmoidOp.add(AVX512, sigmoidAVX512)
+var _ = sigmoidBackwardOp.add(AVX512, sigmoidBackwardAVX512)
+var _ = geluOp.add(AVX512, geluAVX512)
+var _ = geluBackwardOp.add(AVX512, geluBackwardAVX512)
+var _ = reluOp.add(AVX512, reluAVX512)
+var _ = reluBackwardOp.add(AVX512, reluBackwardAVX512)
+var _ = siluOp.add(AVX512, siluAVX512)
+var _ = siluBackwardOp.add(AVX512, siluBackwardAVX512)
+var _ = softmaxRowsOp.add(AVX512, softmaxRowsAVX512)
+var _ = softmaxRowsBackwardOp.add(AVX512, softmaxRowsBackwardAVX512)
+var _ = rmsNormRowsOp.add(AVX512, rmsNormRowsAVX512)
+var _ = rmsNormRowsBackwardOp.add(AVX512, rmsNormRowsBackwardAVX512)
+var _ = layerNormRowsOp.add(AVX512, layerNormRowsAVX512)
+var _ = layerNormRowsBackOp.add(AVX512, layerNormRowsBackwardAVX512)
+
+// vecConstsAMD64 holds the constants of the vector kernels, each in 16 lanes (the first entry is the AVX2 tail mask).
+var vecConstsAMD64 = [20][16]uint32{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000}, {0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000, 0x00000000}, {0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000, 0xff800000}, {0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000, 0xc2d00000}, {0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a, 0x42b1999a}, {0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b, 0x3fb8aa3b}, {0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000, 0x3f318000}, {0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083, 0xb95e8083}, {0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967, 0x39506967}, {0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce, 0x3ab743ce}, {0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908, 0x3c088908}, {0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1, 0x3d2aa9c1}, {0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa, 0x3e2aaaaa}, {0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000, 0x3f000000}, {0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000}, {0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f, 0x0000007f}, {0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000, 0x80000000}, {0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a, 0x3fcc422a}, {0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279, 0x3d922279}, {0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6, 0x3e5b33b6}}

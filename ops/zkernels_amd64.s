@@ -12,7 +12,7 @@ TEXT ·gemmKernelAVX2(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
-	// prefetch the C tile: it is read once the k loop ends
+	// prefetch the C tile: it is written once the k loop ends
 	MOVQ         DI, R12
 	PREFETCHT0   (R12)
 	ADDQ         DX, R12
@@ -156,7 +156,7 @@ loop1:
 	DECQ         CX
 	JNZ          loop1
 done:
-	// add the tile into C, row by row
+	// store the tile into C, row by row
 	VADDPS       (DI), Y0, Y0
 	VMOVUPS      Y0, (DI)
 	VADDPS       32(DI), Y1, Y1
@@ -189,15 +189,188 @@ done:
 	VZEROUPPER
 	RET
 
-// func gemmKernelAVX2Grad(kc int, a *float32, b *float32, c *float32, ldc int)
-TEXT ·gemmKernelAVX2Grad(SB), NOSPLIT, $0-40
+// func gemmKernelSetAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
+TEXT ·gemmKernelSetAVX2(SB), NOSPLIT, $0-40
 	MOVQ         kc+0(FP), CX
 	MOVQ         a+8(FP), AX
 	MOVQ         b+16(FP), BX
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
-	// prefetch the C tile: it is read once the k loop ends
+	// prefetch the C tile: it is written once the k loop ends
+	MOVQ         DI, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	MOVQ         CX, R9
+	SHRQ         $2, R9
+	JZ           tail
+loop4:
+	PREFETCHT0   192(AX)
+	PREFETCHT0   256(AX)
+	VMOVUPS      (BX), Y12
+	VMOVUPS      32(BX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(AX), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(AX), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      64(BX), Y12
+	VMOVUPS      96(BX), Y13
+	VBROADCASTSS 24(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 28(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 32(AX), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 36(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 40(AX), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 44(AX), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      128(BX), Y12
+	VMOVUPS      160(BX), Y13
+	VBROADCASTSS 48(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 52(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 56(AX), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 60(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 64(AX), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 68(AX), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	VMOVUPS      192(BX), Y12
+	VMOVUPS      224(BX), Y13
+	VBROADCASTSS 72(AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 76(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 80(AX), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 84(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 88(AX), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 92(AX), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $96, AX
+	ADDQ         $256, BX
+	DECQ         R9
+	JNZ          loop4
+tail:
+	ANDQ         $3, CX
+	JZ           done
+loop1:
+	VMOVUPS      (BX), Y12
+	VMOVUPS      32(BX), Y13
+	VBROADCASTSS (AX), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(AX), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS 8(AX), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(AX), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 16(AX), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(AX), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         $24, AX
+	ADDQ         $64, BX
+	DECQ         CX
+	JNZ          loop1
+done:
+	// store the tile into C, row by row
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Y2, (DI)
+	VMOVUPS      Y3, 32(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Y4, (DI)
+	VMOVUPS      Y5, 32(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Y6, (DI)
+	VMOVUPS      Y7, 32(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Y8, (DI)
+	VMOVUPS      Y9, 32(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Y10, (DI)
+	VMOVUPS      Y11, 32(DI)
+	VZEROUPPER
+	RET
+
+// func gemmKernelSetAVX2Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+TEXT ·gemmKernelSetAVX2Grad(SB), NOSPLIT, $0-40
+	MOVQ         kc+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         c+24(FP), DI
+	MOVQ         ldc+32(FP), DX
+	SHLQ         $2, DX
+	// prefetch the C tile: it is written once the k loop ends
 	MOVQ         DI, R12
 	PREFETCHT0   (R12)
 	ADDQ         DX, R12
@@ -302,25 +475,17 @@ loop1:
 	DECQ         CX
 	JNZ          loop1
 done:
-	// add the tile into C, row by row
-	VADDPS       (DI), Y0, Y0
+	// store the tile into C, row by row
 	VMOVUPS      Y0, (DI)
-	VADDPS       32(DI), Y1, Y1
 	VMOVUPS      Y1, 32(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Y2, Y2
 	VMOVUPS      Y2, (DI)
-	VADDPS       32(DI), Y3, Y3
 	VMOVUPS      Y3, 32(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Y4, Y4
 	VMOVUPS      Y4, (DI)
-	VADDPS       32(DI), Y5, Y5
 	VMOVUPS      Y5, 32(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Y6, Y6
 	VMOVUPS      Y6, (DI)
-	VADDPS       32(DI), Y7, Y7
 	VMOVUPS      Y7, 32(DI)
 	VZEROUPPER
 	RET
@@ -527,6 +692,70 @@ done:
 	VZEROUPPER
 	RET
 
+// func scatter6AVX2(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter6AVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         stride+24(FP), DX
+	SHLQ         $2, DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VMOVUPS      (SI), X0
+	VMOVUPS      X0, (DI)
+	MOVQ         16(SI), AX
+	MOVQ         AX, 16(DI)
+	ADDQ         $24, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
+// func scatter16AVX2(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter16AVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         stride+24(FP), DX
+	SHLQ         $2, DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VMOVUPS      (SI), Y0
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      32(SI), Y0
+	VMOVUPS      Y0, 32(DI)
+	ADDQ         $64, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
+// func scatter4AVX2(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter4AVX2(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         stride+24(FP), DX
+	SHLQ         $2, DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VMOVUPS      (SI), X0
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
 // func gemmKernelAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
 TEXT ·gemmKernelAVX512(SB), NOSPLIT, $0-40
 	MOVQ         kc+0(FP), CX
@@ -535,7 +764,7 @@ TEXT ·gemmKernelAVX512(SB), NOSPLIT, $0-40
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
-	// prefetch the C tile: it is read once the k loop ends
+	// prefetch the C tile: it is written once the k loop ends
 	MOVQ         DI, R12
 	PREFETCHT0   (R12)
 	PREFETCHT0   64(R12)
@@ -806,7 +1035,7 @@ loop1:
 	DECQ         CX
 	JNZ          loop1
 done:
-	// add the tile into C, row by row
+	// store the tile into C, row by row
 	VADDPS       (DI), Z0, Z0
 	VMOVUPS      Z0, (DI)
 	VADDPS       64(DI), Z1, Z1
@@ -869,15 +1098,333 @@ done:
 	VZEROUPPER
 	RET
 
-// func gemmKernelAVX512Grad(kc int, a *float32, b *float32, c *float32, ldc int)
-TEXT ·gemmKernelAVX512Grad(SB), NOSPLIT, $0-40
+// func gemmKernelSetAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
+TEXT ·gemmKernelSetAVX512(SB), NOSPLIT, $0-40
 	MOVQ         kc+0(FP), CX
 	MOVQ         a+8(FP), AX
 	MOVQ         b+16(FP), BX
 	MOVQ         c+24(FP), DI
 	MOVQ         ldc+32(FP), DX
 	SHLQ         $2, DX
-	// prefetch the C tile: it is read once the k loop ends
+	// prefetch the C tile: it is written once the k loop ends
+	MOVQ         DI, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	ADDQ         DX, R12
+	PREFETCHT0   (R12)
+	PREFETCHT0   64(R12)
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z15, Z15, Z15
+	VPXORD       Z16, Z16, Z16
+	VPXORD       Z17, Z17, Z17
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z19, Z19, Z19
+	VPXORD       Z20, Z20, Z20
+	VPXORD       Z21, Z21, Z21
+	VPXORD       Z22, Z22, Z22
+	VPXORD       Z23, Z23, Z23
+	MOVQ         CX, R9
+	SHRQ         $2, R9
+	JZ           tail
+loop4:
+	PREFETCHT0   384(AX)
+	PREFETCHT0   448(AX)
+	PREFETCHT0   512(AX)
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z27
+	VFMADD231PS  Z24, Z27, Z2
+	VFMADD231PS  Z25, Z27, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z27
+	VFMADD231PS  Z24, Z27, Z10
+	VFMADD231PS  Z25, Z27, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z27
+	VFMADD231PS  Z24, Z27, Z14
+	VFMADD231PS  Z25, Z27, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z27
+	VFMADD231PS  Z24, Z27, Z22
+	VFMADD231PS  Z25, Z27, Z23
+	VMOVUPS      128(BX), Z24
+	VMOVUPS      192(BX), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 52(AX), Z27
+	VFMADD231PS  Z24, Z27, Z2
+	VFMADD231PS  Z25, Z27, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 60(AX), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VBROADCASTSS 64(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 68(AX), Z27
+	VFMADD231PS  Z24, Z27, Z10
+	VFMADD231PS  Z25, Z27, Z11
+	VBROADCASTSS 72(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 76(AX), Z27
+	VFMADD231PS  Z24, Z27, Z14
+	VFMADD231PS  Z25, Z27, Z15
+	VBROADCASTSS 80(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 84(AX), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VBROADCASTSS 88(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 92(AX), Z27
+	VFMADD231PS  Z24, Z27, Z22
+	VFMADD231PS  Z25, Z27, Z23
+	VMOVUPS      256(BX), Z24
+	VMOVUPS      320(BX), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 100(AX), Z27
+	VFMADD231PS  Z24, Z27, Z2
+	VFMADD231PS  Z25, Z27, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 108(AX), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VBROADCASTSS 112(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 116(AX), Z27
+	VFMADD231PS  Z24, Z27, Z10
+	VFMADD231PS  Z25, Z27, Z11
+	VBROADCASTSS 120(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 124(AX), Z27
+	VFMADD231PS  Z24, Z27, Z14
+	VFMADD231PS  Z25, Z27, Z15
+	VBROADCASTSS 128(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 132(AX), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VBROADCASTSS 136(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 140(AX), Z27
+	VFMADD231PS  Z24, Z27, Z22
+	VFMADD231PS  Z25, Z27, Z23
+	VMOVUPS      384(BX), Z24
+	VMOVUPS      448(BX), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 148(AX), Z27
+	VFMADD231PS  Z24, Z27, Z2
+	VFMADD231PS  Z25, Z27, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 156(AX), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VBROADCASTSS 160(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 164(AX), Z27
+	VFMADD231PS  Z24, Z27, Z10
+	VFMADD231PS  Z25, Z27, Z11
+	VBROADCASTSS 168(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 172(AX), Z27
+	VFMADD231PS  Z24, Z27, Z14
+	VFMADD231PS  Z25, Z27, Z15
+	VBROADCASTSS 176(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 180(AX), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VBROADCASTSS 184(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 188(AX), Z27
+	VFMADD231PS  Z24, Z27, Z22
+	VFMADD231PS  Z25, Z27, Z23
+	ADDQ         $192, AX
+	ADDQ         $512, BX
+	DECQ         R9
+	JNZ          loop4
+tail:
+	ANDQ         $3, CX
+	JZ           done
+loop1:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z24, Z26, Z0
+	VFMADD231PS  Z25, Z26, Z1
+	VBROADCASTSS 4(AX), Z27
+	VFMADD231PS  Z24, Z27, Z2
+	VFMADD231PS  Z25, Z27, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z24, Z26, Z4
+	VFMADD231PS  Z25, Z26, Z5
+	VBROADCASTSS 12(AX), Z27
+	VFMADD231PS  Z24, Z27, Z6
+	VFMADD231PS  Z25, Z27, Z7
+	VBROADCASTSS 16(AX), Z26
+	VFMADD231PS  Z24, Z26, Z8
+	VFMADD231PS  Z25, Z26, Z9
+	VBROADCASTSS 20(AX), Z27
+	VFMADD231PS  Z24, Z27, Z10
+	VFMADD231PS  Z25, Z27, Z11
+	VBROADCASTSS 24(AX), Z26
+	VFMADD231PS  Z24, Z26, Z12
+	VFMADD231PS  Z25, Z26, Z13
+	VBROADCASTSS 28(AX), Z27
+	VFMADD231PS  Z24, Z27, Z14
+	VFMADD231PS  Z25, Z27, Z15
+	VBROADCASTSS 32(AX), Z26
+	VFMADD231PS  Z24, Z26, Z16
+	VFMADD231PS  Z25, Z26, Z17
+	VBROADCASTSS 36(AX), Z27
+	VFMADD231PS  Z24, Z27, Z18
+	VFMADD231PS  Z25, Z27, Z19
+	VBROADCASTSS 40(AX), Z26
+	VFMADD231PS  Z24, Z26, Z20
+	VFMADD231PS  Z25, Z26, Z21
+	VBROADCASTSS 44(AX), Z27
+	VFMADD231PS  Z24, Z27, Z22
+	VFMADD231PS  Z25, Z27, Z23
+	ADDQ         $48, AX
+	ADDQ         $128, BX
+	DECQ         CX
+	JNZ          loop1
+done:
+	// store the tile into C, row by row
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z2, (DI)
+	VMOVUPS      Z3, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z4, (DI)
+	VMOVUPS      Z5, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z6, (DI)
+	VMOVUPS      Z7, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z8, (DI)
+	VMOVUPS      Z9, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z10, (DI)
+	VMOVUPS      Z11, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z12, (DI)
+	VMOVUPS      Z13, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z14, (DI)
+	VMOVUPS      Z15, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z16, (DI)
+	VMOVUPS      Z17, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z18, (DI)
+	VMOVUPS      Z19, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z20, (DI)
+	VMOVUPS      Z21, 64(DI)
+	ADDQ         DX, DI
+	VMOVUPS      Z22, (DI)
+	VMOVUPS      Z23, 64(DI)
+	VZEROUPPER
+	RET
+
+// func gemmKernelSetAVX512Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+TEXT ·gemmKernelSetAVX512Grad(SB), NOSPLIT, $0-40
+	MOVQ         kc+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         c+24(FP), DI
+	MOVQ         ldc+32(FP), DX
+	SHLQ         $2, DX
+	// prefetch the C tile: it is written once the k loop ends
 	MOVQ         DI, R12
 	PREFETCHT0   (R12)
 	PREFETCHT0   64(R12)
@@ -1067,45 +1614,29 @@ loop1:
 	DECQ         CX
 	JNZ          loop1
 done:
-	// add the tile into C, row by row
-	VADDPS       (DI), Z0, Z0
+	// store the tile into C, row by row
 	VMOVUPS      Z0, (DI)
-	VADDPS       64(DI), Z1, Z1
 	VMOVUPS      Z1, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z2, Z2
 	VMOVUPS      Z2, (DI)
-	VADDPS       64(DI), Z3, Z3
 	VMOVUPS      Z3, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z4, Z4
 	VMOVUPS      Z4, (DI)
-	VADDPS       64(DI), Z5, Z5
 	VMOVUPS      Z5, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z6, Z6
 	VMOVUPS      Z6, (DI)
-	VADDPS       64(DI), Z7, Z7
 	VMOVUPS      Z7, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z8, Z8
 	VMOVUPS      Z8, (DI)
-	VADDPS       64(DI), Z9, Z9
 	VMOVUPS      Z9, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z10, Z10
 	VMOVUPS      Z10, (DI)
-	VADDPS       64(DI), Z11, Z11
 	VMOVUPS      Z11, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z12, Z12
 	VMOVUPS      Z12, (DI)
-	VADDPS       64(DI), Z13, Z13
 	VMOVUPS      Z13, 64(DI)
 	ADDQ         DX, DI
-	VADDPS       (DI), Z14, Z14
 	VMOVUPS      Z14, (DI)
-	VADDPS       64(DI), Z15, Z15
 	VMOVUPS      Z15, 64(DI)
 	VZEROUPPER
 	RET
@@ -1418,5 +1949,6644 @@ loop:
 	DECQ         CX
 	JNZ          loop
 done:
+	VZEROUPPER
+	RET
+
+// func scatter12AVX512(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter12AVX512(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         stride+24(FP), DX
+	SHLQ         $2, DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VMOVUPS      (SI), Y0
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      32(SI), X0
+	VMOVUPS      X0, 32(DI)
+	ADDQ         $48, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
+// func scatter32AVX512(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter32AVX512(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         stride+24(FP), DX
+	SHLQ         $2, DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VMOVUPS      (SI), Z0
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      64(SI), Z0
+	VMOVUPS      Z0, 64(DI)
+	ADDQ         $128, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
+// func scatter8AVX512(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter8AVX512(SB), NOSPLIT, $0-32
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         stride+24(FP), DX
+	SHLQ         $2, DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VMOVUPS      (SI), Y0
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, SI
+	ADDQ         DX, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(alpha float32, x []float32, y []float32)
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
+	MOVQ         x_base+8(FP), SI
+	MOVQ         y_base+32(FP), DI
+	VBROADCASTSS alpha+0(FP), Y0
+	XORQ         AX, AX
+	MOVQ         x_len+16(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMOVUPS      0(DI)(AX*4), Y2
+	VFMADD231PS  Y0, Y1, Y2
+	VMOVUPS      Y2, 0(DI)(AX*4)
+	VMOVUPS      32(SI)(AX*4), Y3
+	VMOVUPS      32(DI)(AX*4), Y4
+	VFMADD231PS  Y0, Y3, Y4
+	VMOVUPS      Y4, 32(DI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Y5
+	VMOVUPS      64(DI)(AX*4), Y6
+	VFMADD231PS  Y0, Y5, Y6
+	VMOVUPS      Y6, 64(DI)(AX*4)
+	VMOVUPS      96(SI)(AX*4), Y7
+	VMOVUPS      96(DI)(AX*4), Y8
+	VFMADD231PS  Y0, Y7, Y8
+	VMOVUPS      Y8, 96(DI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMOVUPS      0(DI)(AX*4), Y2
+	VFMADD231PS  Y0, Y1, Y2
+	VMOVUPS      Y2, 0(DI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VFMADD231PS  Y0, Y1, Y2
+	VMASKMOVPS   Y2, Y14, 0(DI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(alpha float32, x []float32)
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-32
+	MOVQ         x_base+8(FP), SI
+	VBROADCASTSS alpha+0(FP), Y0
+	XORQ         AX, AX
+	MOVQ         x_len+16(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(SI)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      Y2, 32(SI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Y3
+	VMULPS       Y0, Y3, Y3
+	VMOVUPS      Y3, 64(SI)(AX*4)
+	VMOVUPS      96(SI)(AX*4), Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      Y4, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VMULPS       Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func addAVX2(dst []float32, a []float32, b []float32)
+TEXT ·addAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y2
+	VMOVUPS      32(BX)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y4
+	VMOVUPS      64(BX)(AX*4), Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y6
+	VMOVUPS      96(BX)(AX*4), Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VADDPS       Y1, Y0, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func mulAVX2(dst []float32, a []float32, b []float32)
+TEXT ·mulAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y2
+	VMOVUPS      32(BX)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y4
+	VMOVUPS      64(BX)(AX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y6
+	VMOVUPS      96(BX)(AX*4), Y7
+	VMULPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VMULPS       Y1, Y0, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func mulAddAVX2(dst []float32, a []float32, b []float32)
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMOVUPS      0(SI)(AX*4), Y2
+	VFMADD231PS  Y1, Y0, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y3
+	VMOVUPS      32(BX)(AX*4), Y4
+	VMOVUPS      32(SI)(AX*4), Y5
+	VFMADD231PS  Y4, Y3, Y5
+	VMOVUPS      Y5, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y6
+	VMOVUPS      64(BX)(AX*4), Y7
+	VMOVUPS      64(SI)(AX*4), Y8
+	VFMADD231PS  Y7, Y6, Y8
+	VMOVUPS      Y8, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y9
+	VMOVUPS      96(BX)(AX*4), Y10
+	VMOVUPS      96(SI)(AX*4), Y11
+	VFMADD231PS  Y10, Y9, Y11
+	VMOVUPS      Y11, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMOVUPS      0(SI)(AX*4), Y2
+	VFMADD231PS  Y1, Y0, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y2
+	VFMADD231PS  Y1, Y0, Y2
+	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func dotAVX2(x []float32, y []float32) (ret float32)
+TEXT ·dotAVX2(SB), NOSPLIT, $0-52
+	MOVQ         x_base+0(FP), SI
+	MOVQ         y_base+24(FP), DI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y9, Y9, Y9
+	XORQ         AX, AX
+	MOVQ         x_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMOVUPS      0(DI)(AX*4), Y2
+	VFMADD231PS  Y2, Y1, Y0
+	VMOVUPS      32(SI)(AX*4), Y4
+	VMOVUPS      32(DI)(AX*4), Y5
+	VFMADD231PS  Y5, Y4, Y3
+	VMOVUPS      64(SI)(AX*4), Y7
+	VMOVUPS      64(DI)(AX*4), Y8
+	VFMADD231PS  Y8, Y7, Y6
+	VMOVUPS      96(SI)(AX*4), Y10
+	VMOVUPS      96(DI)(AX*4), Y11
+	VFMADD231PS  Y11, Y10, Y9
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMOVUPS      0(DI)(AX*4), Y2
+	VFMADD231PS  Y2, Y1, Y0
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VFMADD231PS  Y2, Y1, Y0
+done4:
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y9, Y6, Y6
+	VADDPS       Y6, Y0, Y0
+	VEXTRACTF128 $1, Y0, X15
+	VADDPS       X15, X0, X0
+	VMOVHLPS     X0, X0, X15
+	VADDPS       X15, X0, X0
+	VMOVSHDUP    X0, X15
+	VADDSS       X15, X0, X0
+	VMOVSS       X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sumAVX2(x []float32) (ret float32)
+TEXT ·sumAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x_base+0(FP), SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y12, Y12, Y12
+	XORQ         AX, AX
+	MOVQ         x_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $56
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Y1
+	VADDPS       Y1, Y0, Y0
+	VMOVUPS      32(SI)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      64(SI)(AX*4), Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      96(SI)(AX*4), Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      128(SI)(AX*4), Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      160(SI)(AX*4), Y11
+	VADDPS       Y11, Y10, Y10
+	VMOVUPS      192(SI)(AX*4), Y13
+	VADDPS       Y13, Y12, Y12
+	ADDQ         $56, AX
+	SUBQ         $56, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VADDPS       Y1, Y0, Y0
+done4:
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y10, Y8, Y8
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y12, Y8, Y8
+	VADDPS       Y8, Y0, Y0
+	VEXTRACTF128 $1, Y0, X15
+	VADDPS       X15, X0, X0
+	VMOVHLPS     X0, X0, X15
+	VADDPS       X15, X0, X0
+	VMOVSHDUP    X0, X15
+	VADDSS       X15, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX2(x []float32) (ret float32)
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x_base+0(FP), SI
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y0
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y2
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y4
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y6
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y8
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y12
+	XORQ         AX, AX
+	MOVQ         x_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $56
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMAXPS       Y0, Y1, Y0
+	VMOVUPS      32(SI)(AX*4), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMOVUPS      64(SI)(AX*4), Y5
+	VMAXPS       Y4, Y5, Y4
+	VMOVUPS      96(SI)(AX*4), Y7
+	VMAXPS       Y6, Y7, Y6
+	VMOVUPS      128(SI)(AX*4), Y9
+	VMAXPS       Y8, Y9, Y8
+	VMOVUPS      160(SI)(AX*4), Y11
+	VMAXPS       Y10, Y11, Y10
+	VMOVUPS      192(SI)(AX*4), Y13
+	VMAXPS       Y12, Y13, Y12
+	ADDQ         $56, AX
+	SUBQ         $56, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMAXPS       Y0, Y1, Y0
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y15
+	VBLENDVPS    Y14, Y1, Y15, Y1
+	VMAXPS       Y0, Y1, Y0
+done4:
+	VMAXPS       Y2, Y0, Y0
+	VMAXPS       Y6, Y4, Y4
+	VMAXPS       Y10, Y8, Y8
+	VMAXPS       Y4, Y0, Y0
+	VMAXPS       Y12, Y8, Y8
+	VMAXPS       Y8, Y0, Y0
+	VEXTRACTF128 $1, Y0, X15
+	VMAXPS       X15, X0, X0
+	VMOVHLPS     X0, X0, X15
+	VMAXPS       X15, X0, X0
+	VMOVSHDUP    X0, X15
+	VMAXSS       X15, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func expAVX2(dst []float32, x []float32)
+TEXT ·expAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y1, Y15, Y1
+	VMULPS       ·vecConstsAMD64+320(SB), Y1, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y0, Y2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y2, Y1
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y2, Y1
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y2
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VPSRAD       $1, Y0, Y1
+	VPSUBD       Y1, Y0, Y0
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y0, Y0
+	VPSLLD       $23, Y0, Y0
+	VMULPS       Y1, Y2, Y2
+	VMULPS       Y0, Y2, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y3, Y15, Y4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y4, Y15, Y4
+	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VCVTDQ2PS    Y3, Y5
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VPSRAD       $1, Y3, Y4
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y3, Y5, Y3
+	VMOVUPS      Y3, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y6
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y6, Y15, Y7
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y7, Y15, Y7
+	VMULPS       ·vecConstsAMD64+320(SB), Y7, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y6, Y8
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y8, Y7
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y8, Y7
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y8
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VPSRAD       $1, Y6, Y7
+	VPSUBD       Y7, Y6, Y6
+	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPSLLD       $23, Y7, Y7
+	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPSLLD       $23, Y6, Y6
+	VMULPS       Y7, Y8, Y8
+	VMULPS       Y6, Y8, Y6
+	VMOVUPS      Y6, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y9, Y15, Y10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y10, Y15, Y10
+	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VPSRAD       $1, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPSLLD       $23, Y10, Y10
+	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPSLLD       $23, Y9, Y9
+	VMULPS       Y10, Y11, Y11
+	VMULPS       Y9, Y11, Y9
+	VMOVUPS      Y9, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y1, Y15, Y1
+	VMULPS       ·vecConstsAMD64+320(SB), Y1, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y0, Y2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y2, Y1
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y2, Y1
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y2
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VPSRAD       $1, Y0, Y1
+	VPSUBD       Y1, Y0, Y0
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y0, Y0
+	VPSLLD       $23, Y0, Y0
+	VMULPS       Y1, Y2, Y2
+	VMULPS       Y0, Y2, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y1, Y15, Y1
+	VMULPS       ·vecConstsAMD64+320(SB), Y1, Y0
+	VCVTPS2DQ    Y0, Y0
+	VCVTDQ2PS    Y0, Y2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y2, Y1
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y2, Y1
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y2
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VPSRAD       $1, Y0, Y1
+	VPSUBD       Y1, Y0, Y0
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y0, Y0
+	VPSLLD       $23, Y0, Y0
+	VMULPS       Y1, Y2, Y2
+	VMULPS       Y0, Y2, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX2(dst []float32, x []float32)
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $24
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y1
+	VDIVPS       Y2, Y1, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y4
+	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y5, Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y6, Y15, Y6
+	VMULPS       ·vecConstsAMD64+320(SB), Y6, Y5
+	VCVTPS2DQ    Y5, Y5
+	VCVTDQ2PS    Y5, Y7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y7, Y6
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y7
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VPSRAD       $1, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPSLLD       $23, Y6, Y6
+	VPADDD       ·vecConstsAMD64+960(SB), Y5, Y5
+	VPSLLD       $23, Y5, Y5
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y5, Y7, Y5
+	VADDPS       ·vecConstsAMD64+896(SB), Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y4, Y5, Y15, Y5
+	VDIVPS       Y6, Y5, Y4
+	VMOVUPS      Y4, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y8
+	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y9, Y15, Y10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y10, Y15, Y10
+	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VPSRAD       $1, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPSLLD       $23, Y10, Y10
+	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPSLLD       $23, Y9, Y9
+	VMULPS       Y10, Y11, Y11
+	VMULPS       Y9, Y11, Y9
+	VADDPS       ·vecConstsAMD64+896(SB), Y9, Y10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y8, Y9, Y15, Y9
+	VDIVPS       Y10, Y9, Y8
+	VMOVUPS      Y8, 64(SI)(AX*4)
+	ADDQ         $24, AX
+	SUBQ         $24, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y1
+	VDIVPS       Y2, Y1, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y1
+	VDIVPS       Y2, Y1, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func sigmoidBackwardAVX2(dx []float32, y []float32, dy []float32)
+TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         y_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y3
+	VMOVUPS      32(BX)(AX*4), Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VSUBPS       Y3, Y5, Y5
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y6
+	VMOVUPS      64(BX)(AX*4), Y7
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y8
+	VSUBPS       Y6, Y8, Y8
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y9
+	VMOVUPS      96(BX)(AX*4), Y10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y11
+	VSUBPS       Y9, Y11, Y11
+	VMULPS       Y9, Y10, Y10
+	VMULPS       Y11, Y10, Y10
+	VMOVUPS      Y10, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMULPS       Y0, Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func geluAVX2(dst []float32, x []float32)
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $16
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y2
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y2, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VMULPS       Y5, Y6, Y6
+	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y7, Y15, Y8
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y8, Y15, Y8
+	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VCVTPS2DQ    Y7, Y7
+	VCVTDQ2PS    Y7, Y9
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VPSRAD       $1, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPSLLD       $23, Y8, Y8
+	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPSLLD       $23, Y7, Y7
+	VMULPS       Y8, Y9, Y9
+	VMULPS       Y7, Y9, Y7
+	VADDPS       ·vecConstsAMD64+896(SB), Y7, Y8
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y6, Y7, Y15, Y7
+	VMULPS       Y5, Y7, Y7
+	VDIVPS       Y8, Y7, Y5
+	VMOVUPS      Y5, 32(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y2
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y2, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y2
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y2, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX2(dx []float32, x []float32, dy []float32)
+TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $16
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y4
+	VDIVPS       Y3, Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y4
+	VMULPS       Y3, Y4, Y4
+	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVAPS      Y4, Y0
+	VFMADD213PS  Y4, Y2, Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VMULPS       Y5, Y6, Y6
+	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y7, Y15, Y8
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y8, Y15, Y8
+	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VCVTPS2DQ    Y7, Y7
+	VCVTDQ2PS    Y7, Y9
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VPSRAD       $1, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPSLLD       $23, Y8, Y8
+	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPSLLD       $23, Y7, Y7
+	VMULPS       Y8, Y9, Y9
+	VMULPS       Y7, Y9, Y7
+	VADDPS       ·vecConstsAMD64+896(SB), Y7, Y8
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y9
+	VDIVPS       Y8, Y9, Y8
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y6, Y7, Y15, Y9
+	VMULPS       Y8, Y9, Y9
+	VBLENDVPS    Y6, ·vecConstsAMD64+896(SB), Y7, Y7
+	VMULPS       Y8, Y7, Y7
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y6, Y7, Y7
+	VMOVAPS      Y9, Y5
+	VFMADD213PS  Y9, Y7, Y5
+	VMOVUPS      32(BX)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y4
+	VDIVPS       Y3, Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y4
+	VMULPS       Y3, Y4, Y4
+	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVAPS      Y4, Y0
+	VFMADD213PS  Y4, Y2, Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y4
+	VDIVPS       Y3, Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y4
+	VMULPS       Y3, Y4, Y4
+	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVAPS      Y4, Y0
+	VFMADD213PS  Y4, Y2, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VMULPS       Y1, Y0, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func reluAVX2(dst []float32, x []float32)
+TEXT ·reluAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMAXPS       ·vecConstsAMD64+64(SB), Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y1
+	VMAXPS       ·vecConstsAMD64+64(SB), Y1, Y1
+	VMOVUPS      Y1, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y2
+	VMAXPS       ·vecConstsAMD64+64(SB), Y2, Y2
+	VMOVUPS      Y2, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y3
+	VMAXPS       ·vecConstsAMD64+64(SB), Y3, Y3
+	VMOVUPS      Y3, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMAXPS       ·vecConstsAMD64+64(SB), Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMAXPS       ·vecConstsAMD64+64(SB), Y0, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func reluBackwardAVX2(dx []float32, x []float32, dy []float32)
+TEXT ·reluBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y0, Y15
+	VANDPS       Y15, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y2
+	VMOVUPS      32(BX)(AX*4), Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y3, Y3
+	VMOVUPS      Y3, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y4
+	VMOVUPS      64(BX)(AX*4), Y5
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       Y15, Y5, Y5
+	VMOVUPS      Y5, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y6
+	VMOVUPS      96(BX)(AX*4), Y7
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       Y15, Y7, Y7
+	VMOVUPS      Y7, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y0, Y15
+	VANDPS       Y15, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y0, Y15
+	VANDPS       Y15, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func siluAVX2(dst []float32, x []float32)
+TEXT ·siluAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $24
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y4
+	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y5, Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y6, Y15, Y6
+	VMULPS       ·vecConstsAMD64+320(SB), Y6, Y5
+	VCVTPS2DQ    Y5, Y5
+	VCVTDQ2PS    Y5, Y7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y7, Y6
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y7
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VPSRAD       $1, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPSLLD       $23, Y6, Y6
+	VPADDD       ·vecConstsAMD64+960(SB), Y5, Y5
+	VPSLLD       $23, Y5, Y5
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y5, Y7, Y5
+	VADDPS       ·vecConstsAMD64+896(SB), Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y4, Y5, Y15, Y5
+	VMULPS       Y4, Y5, Y5
+	VDIVPS       Y6, Y5, Y4
+	VMOVUPS      Y4, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y8
+	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y9, Y15, Y10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y10, Y15, Y10
+	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VPSRAD       $1, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPSLLD       $23, Y10, Y10
+	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPSLLD       $23, Y9, Y9
+	VMULPS       Y10, Y11, Y11
+	VMULPS       Y9, Y11, Y9
+	VADDPS       ·vecConstsAMD64+896(SB), Y9, Y10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y8, Y9, Y15, Y9
+	VMULPS       Y8, Y9, Y9
+	VDIVPS       Y10, Y9, Y8
+	VMOVUPS      Y8, 64(SI)(AX*4)
+	ADDQ         $24, AX
+	SUBQ         $24, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VDIVPS       Y2, Y1, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func siluBackwardAVX2(dx []float32, x []float32, dy []float32)
+TEXT ·siluBackwardAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $24
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VDIVPS       Y2, Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y3
+	VMULPS       Y2, Y3, Y3
+	VBLENDVPS    Y0, ·vecConstsAMD64+896(SB), Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVAPS      Y3, Y0
+	VFMADD213PS  Y3, Y1, Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y4
+	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y5, Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y6, Y15, Y6
+	VMULPS       ·vecConstsAMD64+320(SB), Y6, Y5
+	VCVTPS2DQ    Y5, Y5
+	VCVTDQ2PS    Y5, Y7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y7, Y6
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y7
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VPSRAD       $1, Y5, Y6
+	VPSUBD       Y6, Y5, Y5
+	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPSLLD       $23, Y6, Y6
+	VPADDD       ·vecConstsAMD64+960(SB), Y5, Y5
+	VPSLLD       $23, Y5, Y5
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y5, Y7, Y5
+	VADDPS       ·vecConstsAMD64+896(SB), Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y7
+	VDIVPS       Y6, Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y4, Y5, Y15, Y7
+	VMULPS       Y6, Y7, Y7
+	VBLENDVPS    Y4, ·vecConstsAMD64+896(SB), Y5, Y5
+	VMULPS       Y6, Y5, Y5
+	VMULPS       Y4, Y5, Y5
+	VMOVAPS      Y7, Y4
+	VFMADD213PS  Y7, Y5, Y4
+	VMOVUPS      32(BX)(AX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y8
+	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y9, Y15, Y10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y10, Y15, Y10
+	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VCVTPS2DQ    Y9, Y9
+	VCVTDQ2PS    Y9, Y11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VPSRAD       $1, Y9, Y10
+	VPSUBD       Y10, Y9, Y9
+	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPSLLD       $23, Y10, Y10
+	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPSLLD       $23, Y9, Y9
+	VMULPS       Y10, Y11, Y11
+	VMULPS       Y9, Y11, Y9
+	VADDPS       ·vecConstsAMD64+896(SB), Y9, Y10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y11
+	VDIVPS       Y10, Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y8, Y9, Y15, Y11
+	VMULPS       Y10, Y11, Y11
+	VBLENDVPS    Y8, ·vecConstsAMD64+896(SB), Y9, Y9
+	VMULPS       Y10, Y9, Y9
+	VMULPS       Y8, Y9, Y9
+	VMOVAPS      Y11, Y8
+	VFMADD213PS  Y11, Y9, Y8
+	VMOVUPS      64(BX)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 64(SI)(AX*4)
+	ADDQ         $24, AX
+	SUBQ         $24, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VDIVPS       Y2, Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y3
+	VMULPS       Y2, Y3, Y3
+	VBLENDVPS    Y0, ·vecConstsAMD64+896(SB), Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVAPS      Y3, Y0
+	VFMADD213PS  Y3, Y1, Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y1, Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y2, Y15, Y2
+	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VCVTPS2DQ    Y1, Y1
+	VCVTDQ2PS    Y1, Y3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VPSRAD       $1, Y1, Y2
+	VPSUBD       Y2, Y1, Y1
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPSLLD       $23, Y1, Y1
+	VMULPS       Y2, Y3, Y3
+	VMULPS       Y1, Y3, Y1
+	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VDIVPS       Y2, Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y0, Y1, Y15, Y3
+	VMULPS       Y2, Y3, Y3
+	VBLENDVPS    Y0, ·vecConstsAMD64+896(SB), Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVAPS      Y3, Y0
+	VFMADD213PS  Y3, Y1, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VMULPS       Y1, Y0, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsAVX2(dst []float32, x []float32, rows int, cols int)
+TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+48(FP)
+	JGE          rowsdone2
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y1
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y3
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y5
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y7
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y9
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y11
+	XORQ         AX, AX
+	MOVQ         cols+56(FP), CX
+unrolled3:
+	CMPQ         CX, $48
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      32(DI)(AX*4), Y4
+	VMAXPS       Y3, Y4, Y3
+	VMOVUPS      64(DI)(AX*4), Y6
+	VMAXPS       Y5, Y6, Y5
+	VMOVUPS      96(DI)(AX*4), Y8
+	VMAXPS       Y7, Y8, Y7
+	VMOVUPS      128(DI)(AX*4), Y10
+	VMAXPS       Y9, Y10, Y9
+	VMOVUPS      160(DI)(AX*4), Y12
+	VMAXPS       Y11, Y12, Y11
+	ADDQ         $48, AX
+	SUBQ         $48, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMAXPS       Y1, Y2, Y1
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y15
+	VBLENDVPS    Y14, Y2, Y15, Y2
+	VMAXPS       Y1, Y2, Y1
+done6:
+	VMAXPS       Y3, Y1, Y1
+	VMAXPS       Y7, Y5, Y5
+	VMAXPS       Y11, Y9, Y9
+	VMAXPS       Y5, Y1, Y1
+	VMAXPS       Y9, Y1, Y1
+	VEXTRACTF128 $1, Y1, X15
+	VMAXPS       X15, X1, X1
+	VMOVHLPS     X1, X1, X15
+	VMAXPS       X15, X1, X1
+	VMOVSHDUP    X1, X15
+	VMAXSS       X15, X1, X1
+	VBROADCASTSS X1, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y9, Y9, Y9
+	XORQ         AX, AX
+	MOVQ         cols+56(FP), CX
+unrolled7:
+	CMPQ         CX, $24
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      32(DI)(AX*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y6, Y15, Y7
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y7, Y15, Y7
+	VMULPS       ·vecConstsAMD64+320(SB), Y7, Y6
+	VCVTPS2DQ    Y6, Y6
+	VCVTDQ2PS    Y6, Y8
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y8, Y7
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y8, Y7
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y8
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VPSRAD       $1, Y6, Y7
+	VPSUBD       Y7, Y6, Y6
+	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPSLLD       $23, Y7, Y7
+	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPSLLD       $23, Y6, Y6
+	VMULPS       Y7, Y8, Y8
+	VMULPS       Y6, Y8, Y6
+	VMOVUPS      Y6, 32(SI)(AX*4)
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      64(DI)(AX*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y10, Y15, Y11
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y11, Y15, Y11
+	VMULPS       ·vecConstsAMD64+320(SB), Y11, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y10, Y12
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y12, Y11
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y12, Y11
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
+	VPSRAD       $1, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       ·vecConstsAMD64+960(SB), Y11, Y11
+	VPSLLD       $23, Y11, Y11
+	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPSLLD       $23, Y10, Y10
+	VMULPS       Y11, Y12, Y12
+	VMULPS       Y10, Y12, Y10
+	VMOVUPS      Y10, 64(SI)(AX*4)
+	VADDPS       Y10, Y9, Y9
+	ADDQ         $24, AX
+	SUBQ         $24, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VADDPS       Y2, Y1, Y1
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
+	VANDPS       Y14, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+done10:
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y9, Y1, Y1
+	VEXTRACTF128 $1, Y1, X15
+	VADDPS       X15, X1, X1
+	VMOVHLPS     X1, X1, X15
+	VADDPS       X15, X1, X1
+	VMOVSHDUP    X1, X15
+	VADDSS       X15, X1, X1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VDIVSS       X1, X2, X2
+	VBROADCASTSS X2, Y0
+	XORQ         AX, AX
+	MOVQ         cols+56(FP), CX
+unrolled11:
+	CMPQ         CX, $32
+	JLT          vector12
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(SI)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      Y2, 32(SI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Y3
+	VMULPS       Y0, Y3, Y3
+	VMOVUPS      Y3, 64(SI)(AX*4)
+	VMOVUPS      96(SI)(AX*4), Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      Y4, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled11
+vector12:
+	CMPQ         CX, $8
+	JLT          tail13
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector12
+tail13:
+	TESTQ        CX, CX
+	JLE          done14
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VMULPS       Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done14:
+	MOVQ         cols+56(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsBackwardAVX2(dx []float32, y []float32, dy []float32, rows int, cols int)
+TEXT ·softmaxRowsBackwardAVX2(SB), NOSPLIT, $0-88
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         y_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+72(FP)
+	JGE          rowsdone2
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y10, Y10, Y10
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled3:
+	CMPQ         CX, $32
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	VMOVUPS      32(DI)(AX*4), Y5
+	VMOVUPS      32(BX)(AX*4), Y6
+	VFMADD231PS  Y6, Y5, Y4
+	VMOVUPS      64(DI)(AX*4), Y8
+	VMOVUPS      64(BX)(AX*4), Y9
+	VFMADD231PS  Y9, Y8, Y7
+	VMOVUPS      96(DI)(AX*4), Y11
+	VMOVUPS      96(BX)(AX*4), Y12
+	VFMADD231PS  Y12, Y11, Y10
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y3
+	VFMADD231PS  Y3, Y2, Y1
+done6:
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y7, Y1, Y1
+	VEXTRACTF128 $1, Y1, X15
+	VADDPS       X15, X1, X1
+	VMOVHLPS     X1, X1, X15
+	VADDPS       X15, X1, X1
+	VMOVSHDUP    X1, X15
+	VADDSS       X15, X1, X1
+	VBROADCASTSS X1, Y0
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled7:
+	CMPQ         CX, $32
+	JLT          vector8
+	VMOVUPS      0(BX)(AX*4), Y1
+	VSUBPS       Y0, Y1, Y1
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMULPS       Y1, Y2, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(BX)(AX*4), Y3
+	VSUBPS       Y0, Y3, Y3
+	VMOVUPS      32(DI)(AX*4), Y4
+	VMULPS       Y3, Y4, Y3
+	VMOVUPS      Y3, 32(SI)(AX*4)
+	VMOVUPS      64(BX)(AX*4), Y5
+	VSUBPS       Y0, Y5, Y5
+	VMOVUPS      64(DI)(AX*4), Y6
+	VMULPS       Y5, Y6, Y5
+	VMOVUPS      Y5, 64(SI)(AX*4)
+	VMOVUPS      96(BX)(AX*4), Y7
+	VSUBPS       Y0, Y7, Y7
+	VMOVUPS      96(DI)(AX*4), Y8
+	VMULPS       Y7, Y8, Y7
+	VMOVUPS      Y7, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(BX)(AX*4), Y1
+	VSUBPS       Y0, Y1, Y1
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMULPS       Y1, Y2, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VSUBPS       Y0, Y1, Y1
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VMULPS       Y1, Y2, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+80(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	ADDQ         DX, BX
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func rmsNormRowsAVX2(dst []float32, x []float32, w []float32, rows int, cols int, eps float32, invRMS []float32)
+TEXT ·rmsNormRowsAVX2(SB), NOSPLIT, $0-120
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         w_base+48(FP), BX
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+72(FP)
+	JGE          rowsdone2
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y11, Y11, Y11
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled3:
+	CMPQ         CX, $48
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Y2
+	VFMADD231PS  Y2, Y2, Y1
+	VMOVUPS      32(DI)(AX*4), Y4
+	VFMADD231PS  Y4, Y4, Y3
+	VMOVUPS      64(DI)(AX*4), Y6
+	VFMADD231PS  Y6, Y6, Y5
+	VMOVUPS      96(DI)(AX*4), Y8
+	VFMADD231PS  Y8, Y8, Y7
+	VMOVUPS      128(DI)(AX*4), Y10
+	VFMADD231PS  Y10, Y10, Y9
+	VMOVUPS      160(DI)(AX*4), Y12
+	VFMADD231PS  Y12, Y12, Y11
+	ADDQ         $48, AX
+	SUBQ         $48, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Y2
+	VFMADD231PS  Y2, Y2, Y1
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VFMADD231PS  Y2, Y2, Y1
+done6:
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y11, Y9, Y9
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y9, Y1, Y1
+	VEXTRACTF128 $1, Y1, X15
+	VADDPS       X15, X1, X1
+	VMOVHLPS     X1, X1, X15
+	VADDPS       X15, X1, X1
+	VMOVSHDUP    X1, X15
+	VADDSS       X15, X1, X1
+	MOVQ         cols+80(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VDIVSS       X2, X1, X1
+	VMOVSS       eps+88(FP), X2
+	VADDSS       X2, X1, X1
+	VSQRTSS      X1, X1, X1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VDIVSS       X1, X2, X2
+	MOVQ         invRMS_base+96(FP), DX
+	VMOVSS       X2, (DX)(R13*4)
+	VBROADCASTSS X2, Y0
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled7:
+	CMPQ         CX, $32
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      0(BX)(AX*4), Y2
+	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y3
+	VMULPS       Y0, Y3, Y3
+	VMOVUPS      32(BX)(AX*4), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      Y3, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      64(BX)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y7
+	VMULPS       Y0, Y7, Y7
+	VMOVUPS      96(BX)(AX*4), Y8
+	VMULPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      0(BX)(AX*4), Y2
+	VMULPS       Y2, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y1
+	VMULPS       Y0, Y1, Y1
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y2
+	VMULPS       Y2, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+80(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func rmsNormRowsBackwardAVX2(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+TEXT ·rmsNormRowsBackwardAVX2(SB), NOSPLIT, $0-160
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         dw_base+24(FP), DI
+	MOVQ         x_base+48(FP), BX
+	MOVQ         w_base+72(FP), R8
+	MOVQ         dy_base+120(FP), R9
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+144(FP)
+	JGE          rowsdone2
+	MOVQ         invRMS_base+96(FP), DX
+	VMOVSS       (DX)(R13*4), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y7, Y7, Y7
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled3:
+	CMPQ         CX, $16
+	JLT          vector4
+	VMOVUPS      0(R8)(AX*4), Y3
+	VMOVUPS      0(R9)(AX*4), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      0(BX)(AX*4), Y5
+	VFMADD231PS  Y5, Y3, Y2
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      0(DI)(AX*4), Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y6, 0(DI)(AX*4)
+	VMOVUPS      32(R8)(AX*4), Y8
+	VMOVUPS      32(R9)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVUPS      32(BX)(AX*4), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	VMULPS       Y10, Y9, Y9
+	VMULPS       Y0, Y9, Y9
+	VMOVUPS      32(DI)(AX*4), Y11
+	VADDPS       Y9, Y11, Y11
+	VMOVUPS      Y11, 32(DI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(R8)(AX*4), Y3
+	VMOVUPS      0(R9)(AX*4), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      0(BX)(AX*4), Y5
+	VFMADD231PS  Y5, Y3, Y2
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      0(DI)(AX*4), Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y6, 0(DI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y3
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y4
+	VMULPS       Y4, Y3, Y3
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y5
+	VFMADD231PS  Y5, Y3, Y2
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y6
+	VADDPS       Y4, Y6, Y6
+	VMASKMOVPS   Y6, Y14, 0(DI)(AX*4)
+done6:
+	VADDPS       Y7, Y2, Y2
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS       X15, X2, X2
+	VMOVHLPS     X2, X2, X15
+	VADDPS       X15, X2, X2
+	VMOVSHDUP    X2, X15
+	VADDSS       X15, X2, X2
+	VMULSS       X0, X0, X3
+	VMULSS       X0, X3, X3
+	VMULSS       X2, X3, X3
+	MOVQ         cols+152(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VDIVSS       X2, X3, X3
+	VBROADCASTSS X3, Y1
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled7:
+	CMPQ         CX, $32
+	JLT          vector8
+	VMOVUPS      0(R8)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      0(R9)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      0(BX)(AX*4), Y4
+	VFNMADD231PS Y1, Y4, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VMOVUPS      32(R8)(AX*4), Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      32(R9)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VMOVUPS      32(BX)(AX*4), Y7
+	VFNMADD231PS Y1, Y7, Y5
+	VMOVUPS      Y5, 32(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Y8
+	VMULPS       Y0, Y8, Y8
+	VMOVUPS      64(R9)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVUPS      64(BX)(AX*4), Y10
+	VFNMADD231PS Y1, Y10, Y8
+	VMOVUPS      Y8, 64(SI)(AX*4)
+	VMOVUPS      96(R8)(AX*4), Y11
+	VMULPS       Y0, Y11, Y11
+	VMOVUPS      96(R9)(AX*4), Y12
+	VMULPS       Y12, Y11, Y11
+	VMOVUPS      96(BX)(AX*4), Y13
+	VFNMADD231PS Y1, Y13, Y11
+	VMOVUPS      Y11, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(R8)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      0(R9)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      0(BX)(AX*4), Y4
+	VFNMADD231PS Y1, Y4, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y2
+	VMULPS       Y0, Y2, Y2
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y3
+	VMULPS       Y3, Y2, Y2
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y4
+	VFNMADD231PS Y1, Y4, Y2
+	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+152(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, BX
+	ADDQ         DX, R9
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func layerNormRowsAVX2(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
+TEXT ·layerNormRowsAVX2(SB), NOSPLIT, $0-168
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         w_base+48(FP), BX
+	MOVQ         b_base+72(FP), R8
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+96(FP)
+	JGE          rowsdone2
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y12, Y12, Y12
+	XORQ         AX, AX
+	MOVQ         cols+104(FP), CX
+unrolled3:
+	CMPQ         CX, $48
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      32(DI)(AX*4), Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      64(DI)(AX*4), Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      96(DI)(AX*4), Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      128(DI)(AX*4), Y11
+	VADDPS       Y11, Y10, Y10
+	VMOVUPS      160(DI)(AX*4), Y13
+	VADDPS       Y13, Y12, Y12
+	ADDQ         $48, AX
+	SUBQ         $48, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y3
+	VADDPS       Y3, Y2, Y2
+done6:
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y12, Y10, Y10
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y10, Y2, Y2
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS       X15, X2, X2
+	VMOVHLPS     X2, X2, X15
+	VADDPS       X15, X2, X2
+	VMOVSHDUP    X2, X15
+	VADDSS       X15, X2, X2
+	MOVQ         cols+104(FP), DX
+	VCVTSI2SSQ   DX, X3, X3
+	VDIVSS       X3, X2, X2
+	MOVQ         mean_base+120(FP), DX
+	VMOVSS       X2, (DX)(R13*4)
+	VBROADCASTSS X2, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y12, Y12, Y12
+	XORQ         AX, AX
+	MOVQ         cols+104(FP), CX
+unrolled7:
+	CMPQ         CX, $48
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Y3
+	VSUBPS       Y0, Y3, Y3
+	VFMADD231PS  Y3, Y3, Y2
+	VMOVUPS      32(DI)(AX*4), Y5
+	VSUBPS       Y0, Y5, Y5
+	VFMADD231PS  Y5, Y5, Y4
+	VMOVUPS      64(DI)(AX*4), Y7
+	VSUBPS       Y0, Y7, Y7
+	VFMADD231PS  Y7, Y7, Y6
+	VMOVUPS      96(DI)(AX*4), Y9
+	VSUBPS       Y0, Y9, Y9
+	VFMADD231PS  Y9, Y9, Y8
+	VMOVUPS      128(DI)(AX*4), Y11
+	VSUBPS       Y0, Y11, Y11
+	VFMADD231PS  Y11, Y11, Y10
+	VMOVUPS      160(DI)(AX*4), Y13
+	VSUBPS       Y0, Y13, Y13
+	VFMADD231PS  Y13, Y13, Y12
+	ADDQ         $48, AX
+	SUBQ         $48, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Y3
+	VSUBPS       Y0, Y3, Y3
+	VFMADD231PS  Y3, Y3, Y2
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y3
+	VSUBPS       Y0, Y3, Y3
+	VANDPS       Y14, Y3, Y3
+	VFMADD231PS  Y3, Y3, Y2
+done10:
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y8, Y6, Y6
+	VADDPS       Y12, Y10, Y10
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y10, Y2, Y2
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS       X15, X2, X2
+	VMOVHLPS     X2, X2, X15
+	VADDPS       X15, X2, X2
+	VMOVSHDUP    X2, X15
+	VADDSS       X15, X2, X2
+	MOVQ         cols+104(FP), DX
+	VCVTSI2SSQ   DX, X3, X3
+	VDIVSS       X3, X2, X2
+	VMOVSS       eps+112(FP), X3
+	VADDSS       X3, X2, X2
+	VSQRTSS      X2, X2, X2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VDIVSS       X2, X3, X3
+	MOVQ         rstd_base+144(FP), DX
+	VMOVSS       X3, (DX)(R13*4)
+	VBROADCASTSS X3, Y1
+	XORQ         AX, AX
+	MOVQ         cols+104(FP), CX
+unrolled11:
+	CMPQ         CX, $32
+	JLT          vector12
+	VMOVUPS      0(DI)(AX*4), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      0(R8)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMOVUPS      32(BX)(AX*4), Y5
+	VMULPS       Y5, Y4, Y4
+	VMOVUPS      32(R8)(AX*4), Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VMOVUPS      64(BX)(AX*4), Y7
+	VMULPS       Y7, Y6, Y6
+	VMOVUPS      64(R8)(AX*4), Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(SI)(AX*4)
+	VMOVUPS      96(DI)(AX*4), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMULPS       Y1, Y8, Y8
+	VMOVUPS      96(BX)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVUPS      96(R8)(AX*4), Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled11
+vector12:
+	CMPQ         CX, $8
+	JLT          tail13
+	VMOVUPS      0(DI)(AX*4), Y2
+	VSUBPS       Y0, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      0(R8)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector12
+tail13:
+	TESTQ        CX, CX
+	JLE          done14
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMULPS       Y1, Y2, Y2
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y3
+	VMULPS       Y3, Y2, Y2
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y3
+	VADDPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
+done14:
+	MOVQ         cols+104(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func layerNormRowsBackwardAVX2(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+TEXT ·layerNormRowsBackwardAVX2(SB), NOSPLIT, $0-208
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         dw_base+24(FP), DI
+	MOVQ         db_base+48(FP), BX
+	MOVQ         x_base+72(FP), R8
+	MOVQ         w_base+96(FP), R9
+	MOVQ         dy_base+168(FP), R10
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+192(FP)
+	JGE          rowsdone2
+	MOVQ         mean_base+120(FP), DX
+	VMOVSS       (DX)(R13*4), X0
+	VBROADCASTSS X0, Y0
+	MOVQ         rstd_base+144(FP), DX
+	VMOVSS       (DX)(R13*4), X1
+	VBROADCASTSS X1, Y1
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	XORQ         AX, AX
+	MOVQ         cols+200(FP), CX
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(R8)(AX*4), Y6
+	VSUBPS       Y0, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VMOVUPS      0(R9)(AX*4), Y7
+	VMOVUPS      0(R10)(AX*4), Y8
+	VMULPS       Y8, Y7, Y7
+	VADDPS       Y7, Y4, Y4
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      0(DI)(AX*4), Y9
+	VFMADD231PS  Y6, Y8, Y9
+	VMOVUPS      Y9, 0(DI)(AX*4)
+	VMOVUPS      0(BX)(AX*4), Y9
+	VADDPS       Y8, Y9, Y9
+	VMOVUPS      Y9, 0(BX)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y6
+	VSUBPS       Y0, Y6, Y6
+	VMULPS       Y1, Y6, Y6
+	VANDPS       Y14, Y6, Y6
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y7
+	VMASKMOVPS   0(R10)(AX*4), Y14, Y8
+	VMULPS       Y8, Y7, Y7
+	VADDPS       Y7, Y4, Y4
+	VFMADD231PS  Y6, Y7, Y5
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y9
+	VFMADD231PS  Y6, Y8, Y9
+	VMASKMOVPS   Y9, Y14, 0(DI)(AX*4)
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y9
+	VADDPS       Y8, Y9, Y9
+	VMASKMOVPS   Y9, Y14, 0(BX)(AX*4)
+done6:
+	VEXTRACTF128 $1, Y4, X15
+	VADDPS       X15, X4, X4
+	VMOVHLPS     X4, X4, X15
+	VADDPS       X15, X4, X4
+	VMOVSHDUP    X4, X15
+	VADDSS       X15, X4, X4
+	VEXTRACTF128 $1, Y5, X15
+	VADDPS       X15, X5, X5
+	VMOVHLPS     X5, X5, X15
+	VADDPS       X15, X5, X5
+	VMOVSHDUP    X5, X15
+	VADDSS       X15, X5, X5
+	MOVQ         cols+200(FP), DX
+	VCVTSI2SSQ   DX, X6, X6
+	VDIVSS       X6, X4, X4
+	VDIVSS       X6, X5, X5
+	VBROADCASTSS X4, Y2
+	VBROADCASTSS X5, Y3
+	XORQ         AX, AX
+	MOVQ         cols+200(FP), CX
+unrolled7:
+	CMPQ         CX, $24
+	JLT          vector8
+	VMOVUPS      0(R8)(AX*4), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMOVUPS      0(R9)(AX*4), Y5
+	VMOVUPS      0(R10)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VSUBPS       Y2, Y5, Y5
+	VFNMADD231PS Y3, Y4, Y5
+	VMULPS       Y1, Y5, Y5
+	VMOVUPS      Y5, 0(SI)(AX*4)
+	VMOVUPS      32(R8)(AX*4), Y7
+	VSUBPS       Y0, Y7, Y7
+	VMULPS       Y1, Y7, Y7
+	VMOVUPS      32(R9)(AX*4), Y8
+	VMOVUPS      32(R10)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VSUBPS       Y2, Y8, Y8
+	VFNMADD231PS Y3, Y7, Y8
+	VMULPS       Y1, Y8, Y8
+	VMOVUPS      Y8, 32(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Y10
+	VSUBPS       Y0, Y10, Y10
+	VMULPS       Y1, Y10, Y10
+	VMOVUPS      64(R9)(AX*4), Y11
+	VMOVUPS      64(R10)(AX*4), Y12
+	VMULPS       Y12, Y11, Y11
+	VSUBPS       Y2, Y11, Y11
+	VFNMADD231PS Y3, Y10, Y11
+	VMULPS       Y1, Y11, Y11
+	VMOVUPS      Y11, 64(SI)(AX*4)
+	ADDQ         $24, AX
+	SUBQ         $24, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(R8)(AX*4), Y4
+	VSUBPS       Y0, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMOVUPS      0(R9)(AX*4), Y5
+	VMOVUPS      0(R10)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VSUBPS       Y2, Y5, Y5
+	VFNMADD231PS Y3, Y4, Y5
+	VMULPS       Y1, Y5, Y5
+	VMOVUPS      Y5, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y4
+	VSUBPS       Y0, Y4, Y4
+	VMULPS       Y1, Y4, Y4
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y5
+	VMASKMOVPS   0(R10)(AX*4), Y14, Y6
+	VMULPS       Y6, Y5, Y5
+	VSUBPS       Y2, Y5, Y5
+	VFNMADD231PS Y3, Y4, Y5
+	VMULPS       Y1, Y5, Y5
+	VMASKMOVPS   Y5, Y14, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+200(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, R8
+	ADDQ         DX, R10
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func axpyAVX512(alpha float32, x []float32, y []float32)
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-56
+	MOVQ         x_base+8(FP), SI
+	MOVQ         y_base+32(FP), DI
+	VBROADCASTSS alpha+0(FP), Z0
+	XORQ         AX, AX
+	MOVQ         x_len+16(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMOVUPS      0(DI)(AX*4), Z2
+	VFMADD231PS  Z0, Z1, Z2
+	VMOVUPS      Z2, 0(DI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Z3
+	VMOVUPS      64(DI)(AX*4), Z4
+	VFMADD231PS  Z0, Z3, Z4
+	VMOVUPS      Z4, 64(DI)(AX*4)
+	VMOVUPS      128(SI)(AX*4), Z5
+	VMOVUPS      128(DI)(AX*4), Z6
+	VFMADD231PS  Z0, Z5, Z6
+	VMOVUPS      Z6, 128(DI)(AX*4)
+	VMOVUPS      192(SI)(AX*4), Z7
+	VMOVUPS      192(DI)(AX*4), Z8
+	VFMADD231PS  Z0, Z7, Z8
+	VMOVUPS      Z8, 192(DI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMOVUPS      0(DI)(AX*4), Z2
+	VFMADD231PS  Z0, Z1, Z2
+	VMOVUPS      Z2, 0(DI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VFMADD231PS  Z0, Z1, Z2
+	VMOVUPS      Z2, K1, 0(DI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(alpha float32, x []float32)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-32
+	MOVQ         x_base+8(FP), SI
+	VBROADCASTSS alpha+0(FP), Z0
+	XORQ         AX, AX
+	MOVQ         x_len+16(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      Z2, 64(SI)(AX*4)
+	VMOVUPS      128(SI)(AX*4), Z3
+	VMULPS       Z0, Z3, Z3
+	VMOVUPS      Z3, 128(SI)(AX*4)
+	VMOVUPS      192(SI)(AX*4), Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      Z4, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func addAVX512(dst []float32, a []float32, b []float32)
+TEXT ·addAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z2
+	VMOVUPS      64(BX)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z4
+	VMOVUPS      128(BX)(AX*4), Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z6
+	VMOVUPS      192(BX)(AX*4), Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func mulAVX512(dst []float32, a []float32, b []float32)
+TEXT ·mulAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z2
+	VMOVUPS      64(BX)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      Z2, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z4
+	VMOVUPS      128(BX)(AX*4), Z5
+	VMULPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z6
+	VMOVUPS      192(BX)(AX*4), Z7
+	VMULPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func mulAddAVX512(dst []float32, a []float32, b []float32)
+TEXT ·mulAddAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMOVUPS      0(SI)(AX*4), Z2
+	VFMADD231PS  Z1, Z0, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z3
+	VMOVUPS      64(BX)(AX*4), Z4
+	VMOVUPS      64(SI)(AX*4), Z5
+	VFMADD231PS  Z4, Z3, Z5
+	VMOVUPS      Z5, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z6
+	VMOVUPS      128(BX)(AX*4), Z7
+	VMOVUPS      128(SI)(AX*4), Z8
+	VFMADD231PS  Z7, Z6, Z8
+	VMOVUPS      Z8, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z9
+	VMOVUPS      192(BX)(AX*4), Z10
+	VMOVUPS      192(SI)(AX*4), Z11
+	VFMADD231PS  Z10, Z9, Z11
+	VMOVUPS      Z11, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMOVUPS      0(SI)(AX*4), Z2
+	VFMADD231PS  Z1, Z0, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z2
+	VFMADD231PS  Z1, Z0, Z2
+	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func dotAVX512(x []float32, y []float32) (ret float32)
+TEXT ·dotAVX512(SB), NOSPLIT, $0-52
+	MOVQ         x_base+0(FP), SI
+	MOVQ         y_base+24(FP), DI
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z15, Z15, Z15
+	VPXORD       Z18, Z18, Z18
+	VPXORD       Z21, Z21, Z21
+	XORQ         AX, AX
+	MOVQ         x_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $128
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMOVUPS      0(DI)(AX*4), Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VMOVUPS      64(SI)(AX*4), Z4
+	VMOVUPS      64(DI)(AX*4), Z5
+	VFMADD231PS  Z5, Z4, Z3
+	VMOVUPS      128(SI)(AX*4), Z7
+	VMOVUPS      128(DI)(AX*4), Z8
+	VFMADD231PS  Z8, Z7, Z6
+	VMOVUPS      192(SI)(AX*4), Z10
+	VMOVUPS      192(DI)(AX*4), Z11
+	VFMADD231PS  Z11, Z10, Z9
+	VMOVUPS      256(SI)(AX*4), Z13
+	VMOVUPS      256(DI)(AX*4), Z14
+	VFMADD231PS  Z14, Z13, Z12
+	VMOVUPS      320(SI)(AX*4), Z16
+	VMOVUPS      320(DI)(AX*4), Z17
+	VFMADD231PS  Z17, Z16, Z15
+	VMOVUPS      384(SI)(AX*4), Z19
+	VMOVUPS      384(DI)(AX*4), Z20
+	VFMADD231PS  Z20, Z19, Z18
+	VMOVUPS      448(SI)(AX*4), Z22
+	VMOVUPS      448(DI)(AX*4), Z23
+	VFMADD231PS  Z23, Z22, Z21
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMOVUPS      0(DI)(AX*4), Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+done4:
+	VADDPS       Z3, Z0, Z0
+	VADDPS       Z9, Z6, Z6
+	VADDPS       Z15, Z12, Z12
+	VADDPS       Z21, Z18, Z18
+	VADDPS       Z6, Z0, Z0
+	VADDPS       Z18, Z12, Z12
+	VADDPS       Z12, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y31
+	VADDPS       Y31, Y0, Y0
+	VEXTRACTF32X4 $1, Y0, X31
+	VADDPS       X31, X0, X0
+	VMOVHLPS     X0, X0, X31
+	VADDPS       X31, X0, X0
+	VMOVSHDUP    X0, X31
+	VADDSS       X31, X0, X0
+	VMOVSS       X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func sumAVX512(x []float32) (ret float32)
+TEXT ·sumAVX512(SB), NOSPLIT, $0-28
+	MOVQ         x_base+0(FP), SI
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z14, Z14, Z14
+	XORQ         AX, AX
+	MOVQ         x_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $128
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      64(SI)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      128(SI)(AX*4), Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      192(SI)(AX*4), Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      256(SI)(AX*4), Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      320(SI)(AX*4), Z11
+	VADDPS       Z11, Z10, Z10
+	VMOVUPS      384(SI)(AX*4), Z13
+	VADDPS       Z13, Z12, Z12
+	VMOVUPS      448(SI)(AX*4), Z15
+	VADDPS       Z15, Z14, Z14
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z1
+	VADDPS       Z1, Z0, Z0
+done4:
+	VADDPS       Z2, Z0, Z0
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z10, Z8, Z8
+	VADDPS       Z14, Z12, Z12
+	VADDPS       Z4, Z0, Z0
+	VADDPS       Z12, Z8, Z8
+	VADDPS       Z8, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y31
+	VADDPS       Y31, Y0, Y0
+	VEXTRACTF32X4 $1, Y0, X31
+	VADDPS       X31, X0, X0
+	VMOVHLPS     X0, X0, X31
+	VADDPS       X31, X0, X0
+	VMOVSHDUP    X0, X31
+	VADDSS       X31, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func maxAVX512(x []float32) (ret float32)
+TEXT ·maxAVX512(SB), NOSPLIT, $0-28
+	MOVQ         x_base+0(FP), SI
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z0
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z2
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z4
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z6
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z8
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z10
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z12
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z14
+	XORQ         AX, AX
+	MOVQ         x_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $128
+	JLT          vector2
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      64(SI)(AX*4), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      128(SI)(AX*4), Z5
+	VMAXPS       Z4, Z5, Z4
+	VMOVUPS      192(SI)(AX*4), Z7
+	VMAXPS       Z6, Z7, Z6
+	VMOVUPS      256(SI)(AX*4), Z9
+	VMAXPS       Z8, Z9, Z8
+	VMOVUPS      320(SI)(AX*4), Z11
+	VMAXPS       Z10, Z11, Z10
+	VMOVUPS      384(SI)(AX*4), Z13
+	VMAXPS       Z12, Z13, Z12
+	VMOVUPS      448(SI)(AX*4), Z15
+	VMAXPS       Z14, Z15, Z14
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMAXPS       Z0, Z1, Z0
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z1
+	VMOVUPS      0(SI)(AX*4), K1, Z1
+	VMAXPS       Z0, Z1, Z0
+done4:
+	VMAXPS       Z2, Z0, Z0
+	VMAXPS       Z6, Z4, Z4
+	VMAXPS       Z10, Z8, Z8
+	VMAXPS       Z14, Z12, Z12
+	VMAXPS       Z4, Z0, Z0
+	VMAXPS       Z12, Z8, Z8
+	VMAXPS       Z8, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y31
+	VMAXPS       Y31, Y0, Y0
+	VEXTRACTF32X4 $1, Y0, X31
+	VMAXPS       X31, X0, X0
+	VMOVHLPS     X0, X0, X31
+	VMAXPS       X31, X0, X0
+	VMOVSHDUP    X0, X31
+	VMAXSS       X31, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func expAVX512(dst []float32, x []float32)
+TEXT ·expAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z1, Z31, Z1
+	VMULPS       ·vecConstsAMD64+320(SB), Z1, Z0
+	VCVTPS2DQ    Z0, Z0
+	VCVTDQ2PS    Z0, Z2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z1
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z1
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z2
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VPSRAD       $1, Z0, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z0, Z0
+	VPSLLD       $23, Z0, Z0
+	VMULPS       Z1, Z2, Z2
+	VMULPS       Z0, Z2, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z3, Z31, Z4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z4, Z31, Z4
+	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VCVTPS2DQ    Z3, Z3
+	VCVTDQ2PS    Z3, Z5
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z5, Z4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z5, Z4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VPSRAD       $1, Z3, Z4
+	VPSUBD       Z4, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z4, Z4
+	VPSLLD       $23, Z4, Z4
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VMULPS       Z4, Z5, Z5
+	VMULPS       Z3, Z5, Z3
+	VMOVUPS      Z3, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z6
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z6, Z31, Z7
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z7, Z31, Z7
+	VMULPS       ·vecConstsAMD64+320(SB), Z7, Z6
+	VCVTPS2DQ    Z6, Z6
+	VCVTDQ2PS    Z6, Z8
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z8, Z7
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z8, Z7
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z8
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
+	VPSRAD       $1, Z6, Z7
+	VPSUBD       Z7, Z6, Z6
+	VPADDD       ·vecConstsAMD64+960(SB), Z7, Z7
+	VPSLLD       $23, Z7, Z7
+	VPADDD       ·vecConstsAMD64+960(SB), Z6, Z6
+	VPSLLD       $23, Z6, Z6
+	VMULPS       Z7, Z8, Z8
+	VMULPS       Z6, Z8, Z6
+	VMOVUPS      Z6, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z10, Z31, Z10
+	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z11, Z10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z11, Z10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VPSRAD       $1, Z9, Z10
+	VPSUBD       Z10, Z9, Z9
+	VPADDD       ·vecConstsAMD64+960(SB), Z10, Z10
+	VPSLLD       $23, Z10, Z10
+	VPADDD       ·vecConstsAMD64+960(SB), Z9, Z9
+	VPSLLD       $23, Z9, Z9
+	VMULPS       Z10, Z11, Z11
+	VMULPS       Z9, Z11, Z9
+	VMOVUPS      Z9, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z1, Z31, Z1
+	VMULPS       ·vecConstsAMD64+320(SB), Z1, Z0
+	VCVTPS2DQ    Z0, Z0
+	VCVTDQ2PS    Z0, Z2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z1
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z1
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z2
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VPSRAD       $1, Z0, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z0, Z0
+	VPSLLD       $23, Z0, Z0
+	VMULPS       Z1, Z2, Z2
+	VMULPS       Z0, Z2, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z1, Z31, Z1
+	VMULPS       ·vecConstsAMD64+320(SB), Z1, Z0
+	VCVTPS2DQ    Z0, Z0
+	VCVTDQ2PS    Z0, Z2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z1
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z1
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z2
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VPSRAD       $1, Z0, Z1
+	VPSUBD       Z1, Z0, Z0
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z0, Z0
+	VPSLLD       $23, Z0, Z0
+	VMULPS       Z1, Z2, Z2
+	VMULPS       Z0, Z2, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func sigmoidAVX512(dst []float32, x []float32)
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z1
+	VDIVPS       Z2, Z1, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z4
+	VORPS        ·vecConstsAMD64+1024(SB), Z4, Z5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z5, Z31, Z6
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z6, Z31, Z6
+	VMULPS       ·vecConstsAMD64+320(SB), Z6, Z5
+	VCVTPS2DQ    Z5, Z5
+	VCVTDQ2PS    Z5, Z7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z6
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z6
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z7
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VPSRAD       $1, Z5, Z6
+	VPSUBD       Z6, Z5, Z5
+	VPADDD       ·vecConstsAMD64+960(SB), Z6, Z6
+	VPSLLD       $23, Z6, Z6
+	VPADDD       ·vecConstsAMD64+960(SB), Z5, Z5
+	VPSLLD       $23, Z5, Z5
+	VMULPS       Z6, Z7, Z7
+	VMULPS       Z5, Z7, Z5
+	VADDPS       ·vecConstsAMD64+896(SB), Z5, Z6
+	VPMOVD2M     Z4, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z5, Z31, K2, Z5
+	VDIVPS       Z6, Z5, Z4
+	VMOVUPS      Z4, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z8
+	VORPS        ·vecConstsAMD64+1024(SB), Z8, Z9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z10, Z31, Z10
+	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z11, Z10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z11, Z10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VPSRAD       $1, Z9, Z10
+	VPSUBD       Z10, Z9, Z9
+	VPADDD       ·vecConstsAMD64+960(SB), Z10, Z10
+	VPSLLD       $23, Z10, Z10
+	VPADDD       ·vecConstsAMD64+960(SB), Z9, Z9
+	VPSLLD       $23, Z9, Z9
+	VMULPS       Z10, Z11, Z11
+	VMULPS       Z9, Z11, Z9
+	VADDPS       ·vecConstsAMD64+896(SB), Z9, Z10
+	VPMOVD2M     Z8, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z9, Z31, K2, Z9
+	VDIVPS       Z10, Z9, Z8
+	VMOVUPS      Z8, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z12
+	VORPS        ·vecConstsAMD64+1024(SB), Z12, Z13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z13, Z31, Z14
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z14, Z31, Z14
+	VMULPS       ·vecConstsAMD64+320(SB), Z14, Z13
+	VCVTPS2DQ    Z13, Z13
+	VCVTDQ2PS    Z13, Z15
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z15, Z14
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z15, Z14
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z15
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VPSRAD       $1, Z13, Z14
+	VPSUBD       Z14, Z13, Z13
+	VPADDD       ·vecConstsAMD64+960(SB), Z14, Z14
+	VPSLLD       $23, Z14, Z14
+	VPADDD       ·vecConstsAMD64+960(SB), Z13, Z13
+	VPSLLD       $23, Z13, Z13
+	VMULPS       Z14, Z15, Z15
+	VMULPS       Z13, Z15, Z13
+	VADDPS       ·vecConstsAMD64+896(SB), Z13, Z14
+	VPMOVD2M     Z12, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z13, Z31, K2, Z13
+	VDIVPS       Z14, Z13, Z12
+	VMOVUPS      Z12, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z1
+	VDIVPS       Z2, Z1, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z1
+	VDIVPS       Z2, Z1, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func sigmoidBackwardAVX512(dx []float32, y []float32, dy []float32)
+TEXT ·sigmoidBackwardAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         y_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z3
+	VMOVUPS      64(BX)(AX*4), Z4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VSUBPS       Z3, Z5, Z5
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z6
+	VMOVUPS      128(BX)(AX*4), Z7
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z8
+	VSUBPS       Z6, Z8, Z8
+	VMULPS       Z6, Z7, Z7
+	VMULPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z9
+	VMOVUPS      192(BX)(AX*4), Z10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z11
+	VSUBPS       Z9, Z11, Z11
+	VMULPS       Z9, Z10, Z10
+	VMULPS       Z11, Z10, Z10
+	VMOVUPS      Z10, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMULPS       Z0, Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func geluAVX512(dst []float32, x []float32)
+TEXT ·geluAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z2
+	VMULPS       Z0, Z2, Z2
+	VDIVPS       Z3, Z2, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z5
+	VMULPS       Z5, Z5, Z6
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VMULPS       Z5, Z6, Z6
+	VORPS        ·vecConstsAMD64+1024(SB), Z6, Z7
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z7, Z31, Z8
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z8, Z31, Z8
+	VMULPS       ·vecConstsAMD64+320(SB), Z8, Z7
+	VCVTPS2DQ    Z7, Z7
+	VCVTDQ2PS    Z7, Z9
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z9, Z8
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z9, Z8
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z9
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VPSRAD       $1, Z7, Z8
+	VPSUBD       Z8, Z7, Z7
+	VPADDD       ·vecConstsAMD64+960(SB), Z8, Z8
+	VPSLLD       $23, Z8, Z8
+	VPADDD       ·vecConstsAMD64+960(SB), Z7, Z7
+	VPSLLD       $23, Z7, Z7
+	VMULPS       Z8, Z9, Z9
+	VMULPS       Z7, Z9, Z7
+	VADDPS       ·vecConstsAMD64+896(SB), Z7, Z8
+	VPMOVD2M     Z6, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z7, Z31, K2, Z7
+	VMULPS       Z5, Z7, Z7
+	VDIVPS       Z8, Z7, Z5
+	VMOVUPS      Z5, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VMULPS       Z10, Z11, Z11
+	VORPS        ·vecConstsAMD64+1024(SB), Z11, Z12
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z12, Z31, Z13
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z13, Z31, Z13
+	VMULPS       ·vecConstsAMD64+320(SB), Z13, Z12
+	VCVTPS2DQ    Z12, Z12
+	VCVTDQ2PS    Z12, Z14
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z14, Z13
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z14, Z13
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z14
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VPSRAD       $1, Z12, Z13
+	VPSUBD       Z13, Z12, Z12
+	VPADDD       ·vecConstsAMD64+960(SB), Z13, Z13
+	VPSLLD       $23, Z13, Z13
+	VPADDD       ·vecConstsAMD64+960(SB), Z12, Z12
+	VPSLLD       $23, Z12, Z12
+	VMULPS       Z13, Z14, Z14
+	VMULPS       Z12, Z14, Z12
+	VADDPS       ·vecConstsAMD64+896(SB), Z12, Z13
+	VPMOVD2M     Z11, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z12, Z31, K2, Z12
+	VMULPS       Z10, Z12, Z12
+	VDIVPS       Z13, Z12, Z10
+	VMOVUPS      Z10, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z15
+	VMULPS       Z15, Z15, Z16
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VMULPS       Z15, Z16, Z16
+	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z17, Z31, Z18
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z18, Z31, Z18
+	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VCVTPS2DQ    Z17, Z17
+	VCVTDQ2PS    Z17, Z19
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z19, Z18
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z19, Z18
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VPSRAD       $1, Z17, Z18
+	VPSUBD       Z18, Z17, Z17
+	VPADDD       ·vecConstsAMD64+960(SB), Z18, Z18
+	VPSLLD       $23, Z18, Z18
+	VPADDD       ·vecConstsAMD64+960(SB), Z17, Z17
+	VPSLLD       $23, Z17, Z17
+	VMULPS       Z18, Z19, Z19
+	VMULPS       Z17, Z19, Z17
+	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VPMOVD2M     Z16, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z17, Z31, K2, Z17
+	VMULPS       Z15, Z17, Z17
+	VDIVPS       Z18, Z17, Z15
+	VMOVUPS      Z15, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z2
+	VMULPS       Z0, Z2, Z2
+	VDIVPS       Z3, Z2, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z2
+	VMULPS       Z0, Z2, Z2
+	VDIVPS       Z3, Z2, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func geluBackwardAVX512(dx []float32, x []float32, dy []float32)
+TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z4
+	VDIVPS       Z3, Z4, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z4
+	VMULPS       Z3, Z4, Z4
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
+	VMULPS       Z3, Z2, Z2
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z2, Z2
+	VMULPS       Z1, Z2, Z2
+	VMOVAPS      Z4, Z0
+	VFMADD213PS  Z4, Z2, Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z5
+	VMULPS       Z5, Z5, Z6
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VMULPS       Z5, Z6, Z6
+	VORPS        ·vecConstsAMD64+1024(SB), Z6, Z7
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z7, Z31, Z8
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z8, Z31, Z8
+	VMULPS       ·vecConstsAMD64+320(SB), Z8, Z7
+	VCVTPS2DQ    Z7, Z7
+	VCVTDQ2PS    Z7, Z9
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z9, Z8
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z9, Z8
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z9
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VPSRAD       $1, Z7, Z8
+	VPSUBD       Z8, Z7, Z7
+	VPADDD       ·vecConstsAMD64+960(SB), Z8, Z8
+	VPSLLD       $23, Z8, Z8
+	VPADDD       ·vecConstsAMD64+960(SB), Z7, Z7
+	VPSLLD       $23, Z7, Z7
+	VMULPS       Z8, Z9, Z9
+	VMULPS       Z7, Z9, Z7
+	VADDPS       ·vecConstsAMD64+896(SB), Z7, Z8
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z9
+	VDIVPS       Z8, Z9, Z8
+	VPMOVD2M     Z6, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z7, Z31, K2, Z9
+	VMULPS       Z8, Z9, Z9
+	VPMOVD2M     Z6, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z7, K2, Z7
+	VMULPS       Z8, Z7, Z7
+	VMULPS       Z5, Z5, Z6
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VMULPS       Z5, Z7, Z7
+	VMULPS       Z6, Z7, Z7
+	VMOVAPS      Z9, Z5
+	VFMADD213PS  Z9, Z7, Z5
+	VMOVUPS      64(BX)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VMULPS       Z10, Z11, Z11
+	VORPS        ·vecConstsAMD64+1024(SB), Z11, Z12
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z12, Z31, Z13
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z13, Z31, Z13
+	VMULPS       ·vecConstsAMD64+320(SB), Z13, Z12
+	VCVTPS2DQ    Z12, Z12
+	VCVTDQ2PS    Z12, Z14
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z14, Z13
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z14, Z13
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z14
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VPSRAD       $1, Z12, Z13
+	VPSUBD       Z13, Z12, Z12
+	VPADDD       ·vecConstsAMD64+960(SB), Z13, Z13
+	VPSLLD       $23, Z13, Z13
+	VPADDD       ·vecConstsAMD64+960(SB), Z12, Z12
+	VPSLLD       $23, Z12, Z12
+	VMULPS       Z13, Z14, Z14
+	VMULPS       Z12, Z14, Z12
+	VADDPS       ·vecConstsAMD64+896(SB), Z12, Z13
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z14
+	VDIVPS       Z13, Z14, Z13
+	VPMOVD2M     Z11, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z12, Z31, K2, Z14
+	VMULPS       Z13, Z14, Z14
+	VPMOVD2M     Z11, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z12, K2, Z12
+	VMULPS       Z13, Z12, Z12
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VMULPS       Z10, Z12, Z12
+	VMULPS       Z11, Z12, Z12
+	VMOVAPS      Z14, Z10
+	VFMADD213PS  Z14, Z12, Z10
+	VMOVUPS      128(BX)(AX*4), Z11
+	VMULPS       Z11, Z10, Z10
+	VMOVUPS      Z10, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z15
+	VMULPS       Z15, Z15, Z16
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VMULPS       Z15, Z16, Z16
+	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z17, Z31, Z18
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z18, Z31, Z18
+	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VCVTPS2DQ    Z17, Z17
+	VCVTDQ2PS    Z17, Z19
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z19, Z18
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z19, Z18
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VPSRAD       $1, Z17, Z18
+	VPSUBD       Z18, Z17, Z17
+	VPADDD       ·vecConstsAMD64+960(SB), Z18, Z18
+	VPSLLD       $23, Z18, Z18
+	VPADDD       ·vecConstsAMD64+960(SB), Z17, Z17
+	VPSLLD       $23, Z17, Z17
+	VMULPS       Z18, Z19, Z19
+	VMULPS       Z17, Z19, Z17
+	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z19
+	VDIVPS       Z18, Z19, Z18
+	VPMOVD2M     Z16, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z17, Z31, K2, Z19
+	VMULPS       Z18, Z19, Z19
+	VPMOVD2M     Z16, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z17, K2, Z17
+	VMULPS       Z18, Z17, Z17
+	VMULPS       Z15, Z15, Z16
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VMULPS       Z15, Z17, Z17
+	VMULPS       Z16, Z17, Z17
+	VMOVAPS      Z19, Z15
+	VFMADD213PS  Z19, Z17, Z15
+	VMOVUPS      192(BX)(AX*4), Z16
+	VMULPS       Z16, Z15, Z15
+	VMOVUPS      Z15, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z4
+	VDIVPS       Z3, Z4, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z4
+	VMULPS       Z3, Z4, Z4
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
+	VMULPS       Z3, Z2, Z2
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z2, Z2
+	VMULPS       Z1, Z2, Z2
+	VMOVAPS      Z4, Z0
+	VFMADD213PS  Z4, Z2, Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z4
+	VDIVPS       Z3, Z4, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z4
+	VMULPS       Z3, Z4, Z4
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
+	VMULPS       Z3, Z2, Z2
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z2, Z2
+	VMULPS       Z1, Z2, Z2
+	VMOVAPS      Z4, Z0
+	VFMADD213PS  Z4, Z2, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func reluAVX512(dst []float32, x []float32)
+TEXT ·reluAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMAXPS       ·vecConstsAMD64+64(SB), Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z1
+	VMAXPS       ·vecConstsAMD64+64(SB), Z1, Z1
+	VMOVUPS      Z1, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z2
+	VMAXPS       ·vecConstsAMD64+64(SB), Z2, Z2
+	VMOVUPS      Z2, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z3
+	VMAXPS       ·vecConstsAMD64+64(SB), Z3, Z3
+	VMOVUPS      Z3, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMAXPS       ·vecConstsAMD64+64(SB), Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMAXPS       ·vecConstsAMD64+64(SB), Z0, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func reluBackwardAVX512(dx []float32, x []float32, dy []float32)
+TEXT ·reluBackwardAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z0, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z2
+	VMOVUPS      64(BX)(AX*4), Z3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z2, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVUPS      Z3, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z4
+	VMOVUPS      128(BX)(AX*4), Z5
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z6
+	VMOVUPS      192(BX)(AX*4), Z7
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z6, K2
+	VMOVAPS.Z    Z7, K2, Z7
+	VMOVUPS      Z7, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z0, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z0, K2
+	VMOVAPS.Z    Z1, K2, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func siluAVX512(dst []float32, x []float32)
+TEXT ·siluAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z1
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z4
+	VORPS        ·vecConstsAMD64+1024(SB), Z4, Z5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z5, Z31, Z6
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z6, Z31, Z6
+	VMULPS       ·vecConstsAMD64+320(SB), Z6, Z5
+	VCVTPS2DQ    Z5, Z5
+	VCVTDQ2PS    Z5, Z7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z6
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z6
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z7
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VPSRAD       $1, Z5, Z6
+	VPSUBD       Z6, Z5, Z5
+	VPADDD       ·vecConstsAMD64+960(SB), Z6, Z6
+	VPSLLD       $23, Z6, Z6
+	VPADDD       ·vecConstsAMD64+960(SB), Z5, Z5
+	VPSLLD       $23, Z5, Z5
+	VMULPS       Z6, Z7, Z7
+	VMULPS       Z5, Z7, Z5
+	VADDPS       ·vecConstsAMD64+896(SB), Z5, Z6
+	VPMOVD2M     Z4, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z5, Z31, K2, Z5
+	VMULPS       Z4, Z5, Z5
+	VDIVPS       Z6, Z5, Z4
+	VMOVUPS      Z4, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z8
+	VORPS        ·vecConstsAMD64+1024(SB), Z8, Z9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z10, Z31, Z10
+	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z11, Z10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z11, Z10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VPSRAD       $1, Z9, Z10
+	VPSUBD       Z10, Z9, Z9
+	VPADDD       ·vecConstsAMD64+960(SB), Z10, Z10
+	VPSLLD       $23, Z10, Z10
+	VPADDD       ·vecConstsAMD64+960(SB), Z9, Z9
+	VPSLLD       $23, Z9, Z9
+	VMULPS       Z10, Z11, Z11
+	VMULPS       Z9, Z11, Z9
+	VADDPS       ·vecConstsAMD64+896(SB), Z9, Z10
+	VPMOVD2M     Z8, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z9, Z31, K2, Z9
+	VMULPS       Z8, Z9, Z9
+	VDIVPS       Z10, Z9, Z8
+	VMOVUPS      Z8, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z12
+	VORPS        ·vecConstsAMD64+1024(SB), Z12, Z13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z13, Z31, Z14
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z14, Z31, Z14
+	VMULPS       ·vecConstsAMD64+320(SB), Z14, Z13
+	VCVTPS2DQ    Z13, Z13
+	VCVTDQ2PS    Z13, Z15
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z15, Z14
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z15, Z14
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z15
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VPSRAD       $1, Z13, Z14
+	VPSUBD       Z14, Z13, Z13
+	VPADDD       ·vecConstsAMD64+960(SB), Z14, Z14
+	VPSLLD       $23, Z14, Z14
+	VPADDD       ·vecConstsAMD64+960(SB), Z13, Z13
+	VPSLLD       $23, Z13, Z13
+	VMULPS       Z14, Z15, Z15
+	VMULPS       Z13, Z15, Z13
+	VADDPS       ·vecConstsAMD64+896(SB), Z13, Z14
+	VPMOVD2M     Z12, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z13, Z31, K2, Z13
+	VMULPS       Z12, Z13, Z13
+	VDIVPS       Z14, Z13, Z12
+	VMOVUPS      Z12, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z1
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z1
+	VMULPS       Z0, Z1, Z1
+	VDIVPS       Z2, Z1, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func siluBackwardAVX512(dx []float32, x []float32, dy []float32)
+TEXT ·siluBackwardAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dx_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VDIVPS       Z2, Z3, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z3
+	VMULPS       Z2, Z3, Z3
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z1, K2, Z1
+	VMULPS       Z2, Z1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVAPS      Z3, Z0
+	VFMADD213PS  Z3, Z1, Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z4
+	VORPS        ·vecConstsAMD64+1024(SB), Z4, Z5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z5, Z31, Z6
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z6, Z31, Z6
+	VMULPS       ·vecConstsAMD64+320(SB), Z6, Z5
+	VCVTPS2DQ    Z5, Z5
+	VCVTDQ2PS    Z5, Z7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z6
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z6
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z7
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VPSRAD       $1, Z5, Z6
+	VPSUBD       Z6, Z5, Z5
+	VPADDD       ·vecConstsAMD64+960(SB), Z6, Z6
+	VPSLLD       $23, Z6, Z6
+	VPADDD       ·vecConstsAMD64+960(SB), Z5, Z5
+	VPSLLD       $23, Z5, Z5
+	VMULPS       Z6, Z7, Z7
+	VMULPS       Z5, Z7, Z5
+	VADDPS       ·vecConstsAMD64+896(SB), Z5, Z6
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z7
+	VDIVPS       Z6, Z7, Z6
+	VPMOVD2M     Z4, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z5, Z31, K2, Z7
+	VMULPS       Z6, Z7, Z7
+	VPMOVD2M     Z4, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z5, K2, Z5
+	VMULPS       Z6, Z5, Z5
+	VMULPS       Z4, Z5, Z5
+	VMOVAPS      Z7, Z4
+	VFMADD213PS  Z7, Z5, Z4
+	VMOVUPS      64(BX)(AX*4), Z5
+	VMULPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z8
+	VORPS        ·vecConstsAMD64+1024(SB), Z8, Z9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z10, Z31, Z10
+	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VCVTPS2DQ    Z9, Z9
+	VCVTDQ2PS    Z9, Z11
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z11, Z10
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z11, Z10
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VPSRAD       $1, Z9, Z10
+	VPSUBD       Z10, Z9, Z9
+	VPADDD       ·vecConstsAMD64+960(SB), Z10, Z10
+	VPSLLD       $23, Z10, Z10
+	VPADDD       ·vecConstsAMD64+960(SB), Z9, Z9
+	VPSLLD       $23, Z9, Z9
+	VMULPS       Z10, Z11, Z11
+	VMULPS       Z9, Z11, Z9
+	VADDPS       ·vecConstsAMD64+896(SB), Z9, Z10
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z11
+	VDIVPS       Z10, Z11, Z10
+	VPMOVD2M     Z8, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z9, Z31, K2, Z11
+	VMULPS       Z10, Z11, Z11
+	VPMOVD2M     Z8, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z9, K2, Z9
+	VMULPS       Z10, Z9, Z9
+	VMULPS       Z8, Z9, Z9
+	VMOVAPS      Z11, Z8
+	VFMADD213PS  Z11, Z9, Z8
+	VMOVUPS      128(BX)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VMOVUPS      Z8, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z12
+	VORPS        ·vecConstsAMD64+1024(SB), Z12, Z13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z13, Z31, Z14
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z14, Z31, Z14
+	VMULPS       ·vecConstsAMD64+320(SB), Z14, Z13
+	VCVTPS2DQ    Z13, Z13
+	VCVTDQ2PS    Z13, Z15
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z15, Z14
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z15, Z14
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z15
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VPSRAD       $1, Z13, Z14
+	VPSUBD       Z14, Z13, Z13
+	VPADDD       ·vecConstsAMD64+960(SB), Z14, Z14
+	VPSLLD       $23, Z14, Z14
+	VPADDD       ·vecConstsAMD64+960(SB), Z13, Z13
+	VPSLLD       $23, Z13, Z13
+	VMULPS       Z14, Z15, Z15
+	VMULPS       Z13, Z15, Z13
+	VADDPS       ·vecConstsAMD64+896(SB), Z13, Z14
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z15
+	VDIVPS       Z14, Z15, Z14
+	VPMOVD2M     Z12, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z13, Z31, K2, Z15
+	VMULPS       Z14, Z15, Z15
+	VPMOVD2M     Z12, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z13, K2, Z13
+	VMULPS       Z14, Z13, Z13
+	VMULPS       Z12, Z13, Z13
+	VMOVAPS      Z15, Z12
+	VFMADD213PS  Z15, Z13, Z12
+	VMOVUPS      192(BX)(AX*4), Z13
+	VMULPS       Z13, Z12, Z12
+	VMOVUPS      Z12, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VDIVPS       Z2, Z3, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z3
+	VMULPS       Z2, Z3, Z3
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z1, K2, Z1
+	VMULPS       Z2, Z1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVAPS      Z3, Z0
+	VFMADD213PS  Z3, Z1, Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z2, Z31, Z2
+	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VCVTPS2DQ    Z1, Z1
+	VCVTDQ2PS    Z1, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z2
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z2
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VPSRAD       $1, Z1, Z2
+	VPSUBD       Z2, Z1, Z1
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z1, Z1
+	VPSLLD       $23, Z1, Z1
+	VMULPS       Z2, Z3, Z3
+	VMULPS       Z1, Z3, Z1
+	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VDIVPS       Z2, Z3, Z2
+	VPMOVD2M     Z0, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z1, Z31, K2, Z3
+	VMULPS       Z2, Z3, Z3
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z1, K2, Z1
+	VMULPS       Z2, Z1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVAPS      Z3, Z0
+	VFMADD213PS  Z3, Z1, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsAVX512(dst []float32, x []float32, rows int, cols int)
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+48(FP)
+	JGE          rowsdone2
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z1
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z3
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z5
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z7
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z9
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z11
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z13
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z15
+	XORQ         AX, AX
+	MOVQ         cols+56(FP), CX
+unrolled3:
+	CMPQ         CX, $128
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      64(DI)(AX*4), Z4
+	VMAXPS       Z3, Z4, Z3
+	VMOVUPS      128(DI)(AX*4), Z6
+	VMAXPS       Z5, Z6, Z5
+	VMOVUPS      192(DI)(AX*4), Z8
+	VMAXPS       Z7, Z8, Z7
+	VMOVUPS      256(DI)(AX*4), Z10
+	VMAXPS       Z9, Z10, Z9
+	VMOVUPS      320(DI)(AX*4), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      384(DI)(AX*4), Z14
+	VMAXPS       Z13, Z14, Z13
+	VMOVUPS      448(DI)(AX*4), Z16
+	VMAXPS       Z15, Z16, Z15
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMAXPS       Z1, Z2, Z1
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS      ·vecConstsAMD64+128(SB), Z2
+	VMOVUPS      0(DI)(AX*4), K1, Z2
+	VMAXPS       Z1, Z2, Z1
+done6:
+	VMAXPS       Z3, Z1, Z1
+	VMAXPS       Z7, Z5, Z5
+	VMAXPS       Z11, Z9, Z9
+	VMAXPS       Z15, Z13, Z13
+	VMAXPS       Z5, Z1, Z1
+	VMAXPS       Z13, Z9, Z9
+	VMAXPS       Z9, Z1, Z1
+	VEXTRACTF64X4 $1, Z1, Y31
+	VMAXPS       Y31, Y1, Y1
+	VEXTRACTF32X4 $1, Y1, X31
+	VMAXPS       X31, X1, X1
+	VMOVHLPS     X1, X1, X31
+	VMAXPS       X31, X1, X1
+	VMOVSHDUP    X1, X31
+	VMAXSS       X31, X1, X1
+	VBROADCASTSS X1, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z13, Z13, Z13
+	XORQ         AX, AX
+	MOVQ         cols+56(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      64(DI)(AX*4), Z6
+	VSUBPS       Z0, Z6, Z6
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z6, Z31, Z7
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z7, Z31, Z7
+	VMULPS       ·vecConstsAMD64+320(SB), Z7, Z6
+	VCVTPS2DQ    Z6, Z6
+	VCVTDQ2PS    Z6, Z8
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z8, Z7
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z8, Z7
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z8
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
+	VPSRAD       $1, Z6, Z7
+	VPSUBD       Z7, Z6, Z6
+	VPADDD       ·vecConstsAMD64+960(SB), Z7, Z7
+	VPSLLD       $23, Z7, Z7
+	VPADDD       ·vecConstsAMD64+960(SB), Z6, Z6
+	VPSLLD       $23, Z6, Z6
+	VMULPS       Z7, Z8, Z8
+	VMULPS       Z6, Z8, Z6
+	VMOVUPS      Z6, 64(SI)(AX*4)
+	VADDPS       Z6, Z5, Z5
+	VMOVUPS      128(DI)(AX*4), Z10
+	VSUBPS       Z0, Z10, Z10
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z10, Z31, Z11
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z11, Z31, Z11
+	VMULPS       ·vecConstsAMD64+320(SB), Z11, Z10
+	VCVTPS2DQ    Z10, Z10
+	VCVTDQ2PS    Z10, Z12
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z12, Z11
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z12, Z11
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z12
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
+	VPSRAD       $1, Z10, Z11
+	VPSUBD       Z11, Z10, Z10
+	VPADDD       ·vecConstsAMD64+960(SB), Z11, Z11
+	VPSLLD       $23, Z11, Z11
+	VPADDD       ·vecConstsAMD64+960(SB), Z10, Z10
+	VPSLLD       $23, Z10, Z10
+	VMULPS       Z11, Z12, Z12
+	VMULPS       Z10, Z12, Z10
+	VMOVUPS      Z10, 128(SI)(AX*4)
+	VADDPS       Z10, Z9, Z9
+	VMOVUPS      192(DI)(AX*4), Z14
+	VSUBPS       Z0, Z14, Z14
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z14, Z31, Z15
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z15, Z31, Z15
+	VMULPS       ·vecConstsAMD64+320(SB), Z15, Z14
+	VCVTPS2DQ    Z14, Z14
+	VCVTDQ2PS    Z14, Z16
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z16, Z15
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z16, Z15
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z16
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z15, Z16
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z15, Z16
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z15, Z16
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z15, Z16
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z15, Z16
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z15, Z16
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z15, Z16
+	VPSRAD       $1, Z14, Z15
+	VPSUBD       Z15, Z14, Z14
+	VPADDD       ·vecConstsAMD64+960(SB), Z15, Z15
+	VPSLLD       $23, Z15, Z15
+	VPADDD       ·vecConstsAMD64+960(SB), Z14, Z14
+	VPSLLD       $23, Z14, Z14
+	VMULPS       Z15, Z16, Z16
+	VMULPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 192(SI)(AX*4)
+	VADDPS       Z14, Z13, Z13
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VADDPS       Z2, Z1, Z1
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VCVTPS2DQ    Z2, Z2
+	VCVTDQ2PS    Z2, Z4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z4, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z4, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VPSRAD       $1, Z2, Z3
+	VPSUBD       Z3, Z2, Z2
+	VPADDD       ·vecConstsAMD64+960(SB), Z3, Z3
+	VPSLLD       $23, Z3, Z3
+	VPADDD       ·vecConstsAMD64+960(SB), Z2, Z2
+	VPSLLD       $23, Z2, Z2
+	VMULPS       Z3, Z4, Z4
+	VMULPS       Z2, Z4, Z2
+	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+	VMOVAPS.Z    Z2, K1, Z2
+	VADDPS       Z2, Z1, Z1
+done10:
+	VADDPS       Z5, Z1, Z1
+	VADDPS       Z13, Z9, Z9
+	VADDPS       Z9, Z1, Z1
+	VEXTRACTF64X4 $1, Z1, Y31
+	VADDPS       Y31, Y1, Y1
+	VEXTRACTF32X4 $1, Y1, X31
+	VADDPS       X31, X1, X1
+	VMOVHLPS     X1, X1, X31
+	VADDPS       X31, X1, X1
+	VMOVSHDUP    X1, X31
+	VADDSS       X31, X1, X1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VDIVSS       X1, X2, X2
+	VBROADCASTSS X2, Z0
+	XORQ         AX, AX
+	MOVQ         cols+56(FP), CX
+unrolled11:
+	CMPQ         CX, $64
+	JLT          vector12
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      Z2, 64(SI)(AX*4)
+	VMOVUPS      128(SI)(AX*4), Z3
+	VMULPS       Z0, Z3, Z3
+	VMOVUPS      Z3, 128(SI)(AX*4)
+	VMOVUPS      192(SI)(AX*4), Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      Z4, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled11
+vector12:
+	CMPQ         CX, $16
+	JLT          tail13
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector12
+tail13:
+	TESTQ        CX, CX
+	JLE          done14
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done14:
+	MOVQ         cols+56(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsBackwardAVX512(dx []float32, y []float32, dy []float32, rows int, cols int)
+TEXT ·softmaxRowsBackwardAVX512(SB), NOSPLIT, $0-88
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         y_base+24(FP), DI
+	MOVQ         dy_base+48(FP), BX
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+72(FP)
+	JGE          rowsdone2
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z16, Z16, Z16
+	VPXORD       Z19, Z19, Z19
+	VPXORD       Z22, Z22, Z22
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled3:
+	CMPQ         CX, $128
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VFMADD231PS  Z3, Z2, Z1
+	VMOVUPS      64(DI)(AX*4), Z5
+	VMOVUPS      64(BX)(AX*4), Z6
+	VFMADD231PS  Z6, Z5, Z4
+	VMOVUPS      128(DI)(AX*4), Z8
+	VMOVUPS      128(BX)(AX*4), Z9
+	VFMADD231PS  Z9, Z8, Z7
+	VMOVUPS      192(DI)(AX*4), Z11
+	VMOVUPS      192(BX)(AX*4), Z12
+	VFMADD231PS  Z12, Z11, Z10
+	VMOVUPS      256(DI)(AX*4), Z14
+	VMOVUPS      256(BX)(AX*4), Z15
+	VFMADD231PS  Z15, Z14, Z13
+	VMOVUPS      320(DI)(AX*4), Z17
+	VMOVUPS      320(BX)(AX*4), Z18
+	VFMADD231PS  Z18, Z17, Z16
+	VMOVUPS      384(DI)(AX*4), Z20
+	VMOVUPS      384(BX)(AX*4), Z21
+	VFMADD231PS  Z21, Z20, Z19
+	VMOVUPS      448(DI)(AX*4), Z23
+	VMOVUPS      448(BX)(AX*4), Z24
+	VFMADD231PS  Z24, Z23, Z22
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VFMADD231PS  Z3, Z2, Z1
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z3
+	VFMADD231PS  Z3, Z2, Z1
+done6:
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z10, Z7, Z7
+	VADDPS       Z16, Z13, Z13
+	VADDPS       Z22, Z19, Z19
+	VADDPS       Z7, Z1, Z1
+	VADDPS       Z19, Z13, Z13
+	VADDPS       Z13, Z1, Z1
+	VEXTRACTF64X4 $1, Z1, Y31
+	VADDPS       Y31, Y1, Y1
+	VEXTRACTF32X4 $1, Y1, X31
+	VADDPS       X31, X1, X1
+	VMOVHLPS     X1, X1, X31
+	VADDPS       X31, X1, X1
+	VMOVSHDUP    X1, X31
+	VADDSS       X31, X1, X1
+	VBROADCASTSS X1, Z0
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(BX)(AX*4), Z1
+	VSUBPS       Z0, Z1, Z1
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(BX)(AX*4), Z3
+	VSUBPS       Z0, Z3, Z3
+	VMOVUPS      64(DI)(AX*4), Z4
+	VMULPS       Z3, Z4, Z3
+	VMOVUPS      Z3, 64(SI)(AX*4)
+	VMOVUPS      128(BX)(AX*4), Z5
+	VSUBPS       Z0, Z5, Z5
+	VMOVUPS      128(DI)(AX*4), Z6
+	VMULPS       Z5, Z6, Z5
+	VMOVUPS      Z5, 128(SI)(AX*4)
+	VMOVUPS      192(BX)(AX*4), Z7
+	VSUBPS       Z0, Z7, Z7
+	VMOVUPS      192(DI)(AX*4), Z8
+	VMULPS       Z7, Z8, Z7
+	VMOVUPS      Z7, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(BX)(AX*4), Z1
+	VSUBPS       Z0, Z1, Z1
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VSUBPS       Z0, Z1, Z1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VMULPS       Z1, Z2, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+80(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	ADDQ         DX, BX
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func rmsNormRowsAVX512(dst []float32, x []float32, w []float32, rows int, cols int, eps float32, invRMS []float32)
+TEXT ·rmsNormRowsAVX512(SB), NOSPLIT, $0-120
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         w_base+48(FP), BX
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+72(FP)
+	JGE          rowsdone2
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z13, Z13, Z13
+	VPXORD       Z15, Z15, Z15
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled3:
+	CMPQ         CX, $128
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Z2
+	VFMADD231PS  Z2, Z2, Z1
+	VMOVUPS      64(DI)(AX*4), Z4
+	VFMADD231PS  Z4, Z4, Z3
+	VMOVUPS      128(DI)(AX*4), Z6
+	VFMADD231PS  Z6, Z6, Z5
+	VMOVUPS      192(DI)(AX*4), Z8
+	VFMADD231PS  Z8, Z8, Z7
+	VMOVUPS      256(DI)(AX*4), Z10
+	VFMADD231PS  Z10, Z10, Z9
+	VMOVUPS      320(DI)(AX*4), Z12
+	VFMADD231PS  Z12, Z12, Z11
+	VMOVUPS      384(DI)(AX*4), Z14
+	VFMADD231PS  Z14, Z14, Z13
+	VMOVUPS      448(DI)(AX*4), Z16
+	VFMADD231PS  Z16, Z16, Z15
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Z2
+	VFMADD231PS  Z2, Z2, Z1
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VFMADD231PS  Z2, Z2, Z1
+done6:
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z7, Z5, Z5
+	VADDPS       Z11, Z9, Z9
+	VADDPS       Z15, Z13, Z13
+	VADDPS       Z5, Z1, Z1
+	VADDPS       Z13, Z9, Z9
+	VADDPS       Z9, Z1, Z1
+	VEXTRACTF64X4 $1, Z1, Y31
+	VADDPS       Y31, Y1, Y1
+	VEXTRACTF32X4 $1, Y1, X31
+	VADDPS       X31, X1, X1
+	VMOVHLPS     X1, X1, X31
+	VADDPS       X31, X1, X1
+	VMOVSHDUP    X1, X31
+	VADDSS       X31, X1, X1
+	MOVQ         cols+80(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VDIVSS       X2, X1, X1
+	VMOVSS       eps+88(FP), X2
+	VADDSS       X2, X1, X1
+	VSQRTSS      X1, X1, X1
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VDIVSS       X1, X2, X2
+	MOVQ         invRMS_base+96(FP), DX
+	VMOVSS       X2, (DX)(R13*4)
+	VBROADCASTSS X2, Z0
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      0(BX)(AX*4), Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z3
+	VMULPS       Z0, Z3, Z3
+	VMOVUPS      64(BX)(AX*4), Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS      Z3, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z5
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS      128(BX)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z7
+	VMULPS       Z0, Z7, Z7
+	VMOVUPS      192(BX)(AX*4), Z8
+	VMULPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      0(BX)(AX*4), Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z2
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+80(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func rmsNormRowsBackwardAVX512(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+TEXT ·rmsNormRowsBackwardAVX512(SB), NOSPLIT, $0-160
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         dw_base+24(FP), DI
+	MOVQ         x_base+48(FP), BX
+	MOVQ         w_base+72(FP), R8
+	MOVQ         dy_base+120(FP), R9
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+144(FP)
+	JGE          rowsdone2
+	MOVQ         invRMS_base+96(FP), DX
+	VMOVSS       (DX)(R13*4), X0
+	VBROADCASTSS X0, Z0
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z17, Z17, Z17
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled3:
+	CMPQ         CX, $64
+	JLT          vector4
+	VMOVUPS      0(R8)(AX*4), Z3
+	VMOVUPS      0(R9)(AX*4), Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS      0(BX)(AX*4), Z5
+	VFMADD231PS  Z5, Z3, Z2
+	VMULPS       Z5, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      0(DI)(AX*4), Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, 0(DI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z8
+	VMOVUPS      64(R9)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VMOVUPS      64(BX)(AX*4), Z10
+	VFMADD231PS  Z10, Z8, Z7
+	VMULPS       Z10, Z9, Z9
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS      64(DI)(AX*4), Z11
+	VADDPS       Z9, Z11, Z11
+	VMOVUPS      Z11, 64(DI)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z13
+	VMOVUPS      128(R9)(AX*4), Z14
+	VMULPS       Z14, Z13, Z13
+	VMOVUPS      128(BX)(AX*4), Z15
+	VFMADD231PS  Z15, Z13, Z12
+	VMULPS       Z15, Z14, Z14
+	VMULPS       Z0, Z14, Z14
+	VMOVUPS      128(DI)(AX*4), Z16
+	VADDPS       Z14, Z16, Z16
+	VMOVUPS      Z16, 128(DI)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z18
+	VMOVUPS      192(R9)(AX*4), Z19
+	VMULPS       Z19, Z18, Z18
+	VMOVUPS      192(BX)(AX*4), Z20
+	VFMADD231PS  Z20, Z18, Z17
+	VMULPS       Z20, Z19, Z19
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS      192(DI)(AX*4), Z21
+	VADDPS       Z19, Z21, Z21
+	VMOVUPS      Z21, 192(DI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(R8)(AX*4), Z3
+	VMOVUPS      0(R9)(AX*4), Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS      0(BX)(AX*4), Z5
+	VFMADD231PS  Z5, Z3, Z2
+	VMULPS       Z5, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      0(DI)(AX*4), Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, 0(DI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z3
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z5
+	VFMADD231PS  Z5, Z3, Z2
+	VMULPS       Z5, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, K1, 0(DI)(AX*4)
+done6:
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z17, Z12, Z12
+	VADDPS       Z12, Z2, Z2
+	VEXTRACTF64X4 $1, Z2, Y31
+	VADDPS       Y31, Y2, Y2
+	VEXTRACTF32X4 $1, Y2, X31
+	VADDPS       X31, X2, X2
+	VMOVHLPS     X2, X2, X31
+	VADDPS       X31, X2, X2
+	VMOVSHDUP    X2, X31
+	VADDSS       X31, X2, X2
+	VMULSS       X0, X0, X3
+	VMULSS       X0, X3, X3
+	VMULSS       X2, X3, X3
+	MOVQ         cols+152(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VDIVSS       X2, X3, X3
+	VBROADCASTSS X3, Z1
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(R8)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      0(R9)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      0(BX)(AX*4), Z4
+	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z5
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS      64(R9)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VMOVUPS      64(BX)(AX*4), Z7
+	VFNMADD231PS Z1, Z7, Z5
+	VMOVUPS      Z5, 64(SI)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z8
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS      128(R9)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VMOVUPS      128(BX)(AX*4), Z10
+	VFNMADD231PS Z1, Z10, Z8
+	VMOVUPS      Z8, 128(SI)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z11
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS      192(R9)(AX*4), Z12
+	VMULPS       Z12, Z11, Z11
+	VMOVUPS      192(BX)(AX*4), Z13
+	VFNMADD231PS Z1, Z13, Z11
+	VMOVUPS      Z11, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(R8)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      0(R9)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      0(BX)(AX*4), Z4
+	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z4
+	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+152(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, BX
+	ADDQ         DX, R9
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func layerNormRowsAVX512(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
+TEXT ·layerNormRowsAVX512(SB), NOSPLIT, $0-168
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         w_base+48(FP), BX
+	MOVQ         b_base+72(FP), R8
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+96(FP)
+	JGE          rowsdone2
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z16, Z16, Z16
+	XORQ         AX, AX
+	MOVQ         cols+104(FP), CX
+unrolled3:
+	CMPQ         CX, $128
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      64(DI)(AX*4), Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      128(DI)(AX*4), Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      192(DI)(AX*4), Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      256(DI)(AX*4), Z11
+	VADDPS       Z11, Z10, Z10
+	VMOVUPS      320(DI)(AX*4), Z13
+	VADDPS       Z13, Z12, Z12
+	VMOVUPS      384(DI)(AX*4), Z15
+	VADDPS       Z15, Z14, Z14
+	VMOVUPS      448(DI)(AX*4), Z17
+	VADDPS       Z17, Z16, Z16
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z3
+	VADDPS       Z3, Z2, Z2
+done6:
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z8, Z6, Z6
+	VADDPS       Z12, Z10, Z10
+	VADDPS       Z16, Z14, Z14
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z14, Z10, Z10
+	VADDPS       Z10, Z2, Z2
+	VEXTRACTF64X4 $1, Z2, Y31
+	VADDPS       Y31, Y2, Y2
+	VEXTRACTF32X4 $1, Y2, X31
+	VADDPS       X31, X2, X2
+	VMOVHLPS     X2, X2, X31
+	VADDPS       X31, X2, X2
+	VMOVSHDUP    X2, X31
+	VADDSS       X31, X2, X2
+	MOVQ         cols+104(FP), DX
+	VCVTSI2SSQ   DX, X3, X3
+	VDIVSS       X3, X2, X2
+	MOVQ         mean_base+120(FP), DX
+	VMOVSS       X2, (DX)(R13*4)
+	VBROADCASTSS X2, Z0
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z14, Z14, Z14
+	VPXORD       Z16, Z16, Z16
+	XORQ         AX, AX
+	MOVQ         cols+104(FP), CX
+unrolled7:
+	CMPQ         CX, $128
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Z3
+	VSUBPS       Z0, Z3, Z3
+	VFMADD231PS  Z3, Z3, Z2
+	VMOVUPS      64(DI)(AX*4), Z5
+	VSUBPS       Z0, Z5, Z5
+	VFMADD231PS  Z5, Z5, Z4
+	VMOVUPS      128(DI)(AX*4), Z7
+	VSUBPS       Z0, Z7, Z7
+	VFMADD231PS  Z7, Z7, Z6
+	VMOVUPS      192(DI)(AX*4), Z9
+	VSUBPS       Z0, Z9, Z9
+	VFMADD231PS  Z9, Z9, Z8
+	VMOVUPS      256(DI)(AX*4), Z11
+	VSUBPS       Z0, Z11, Z11
+	VFMADD231PS  Z11, Z11, Z10
+	VMOVUPS      320(DI)(AX*4), Z13
+	VSUBPS       Z0, Z13, Z13
+	VFMADD231PS  Z13, Z13, Z12
+	VMOVUPS      384(DI)(AX*4), Z15
+	VSUBPS       Z0, Z15, Z15
+	VFMADD231PS  Z15, Z15, Z14
+	VMOVUPS      448(DI)(AX*4), Z17
+	VSUBPS       Z0, Z17, Z17
+	VFMADD231PS  Z17, Z17, Z16
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Z3
+	VSUBPS       Z0, Z3, Z3
+	VFMADD231PS  Z3, Z3, Z2
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z3
+	VSUBPS       Z0, Z3, Z3
+	VMOVAPS.Z    Z3, K1, Z3
+	VFMADD231PS  Z3, Z3, Z2
+done10:
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z8, Z6, Z6
+	VADDPS       Z12, Z10, Z10
+	VADDPS       Z16, Z14, Z14
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z14, Z10, Z10
+	VADDPS       Z10, Z2, Z2
+	VEXTRACTF64X4 $1, Z2, Y31
+	VADDPS       Y31, Y2, Y2
+	VEXTRACTF32X4 $1, Y2, X31
+	VADDPS       X31, X2, X2
+	VMOVHLPS     X2, X2, X31
+	VADDPS       X31, X2, X2
+	VMOVSHDUP    X2, X31
+	VADDSS       X31, X2, X2
+	MOVQ         cols+104(FP), DX
+	VCVTSI2SSQ   DX, X3, X3
+	VDIVSS       X3, X2, X2
+	VMOVSS       eps+112(FP), X3
+	VADDSS       X3, X2, X2
+	VSQRTSS      X2, X2, X2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VDIVSS       X2, X3, X3
+	MOVQ         rstd_base+144(FP), DX
+	VMOVSS       X3, (DX)(R13*4)
+	VBROADCASTSS X3, Z1
+	XORQ         AX, AX
+	MOVQ         cols+104(FP), CX
+unrolled11:
+	CMPQ         CX, $64
+	JLT          vector12
+	VMOVUPS      0(DI)(AX*4), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMULPS       Z1, Z2, Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      0(R8)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z4
+	VSUBPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      64(BX)(AX*4), Z5
+	VMULPS       Z5, Z4, Z4
+	VMOVUPS      64(R8)(AX*4), Z5
+	VADDPS       Z5, Z4, Z4
+	VMOVUPS      Z4, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z6
+	VSUBPS       Z0, Z6, Z6
+	VMULPS       Z1, Z6, Z6
+	VMOVUPS      128(BX)(AX*4), Z7
+	VMULPS       Z7, Z6, Z6
+	VMOVUPS      128(R8)(AX*4), Z7
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      Z6, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z8
+	VSUBPS       Z0, Z8, Z8
+	VMULPS       Z1, Z8, Z8
+	VMOVUPS      192(BX)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VMOVUPS      192(R8)(AX*4), Z9
+	VADDPS       Z9, Z8, Z8
+	VMOVUPS      Z8, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled11
+vector12:
+	CMPQ         CX, $16
+	JLT          tail13
+	VMOVUPS      0(DI)(AX*4), Z2
+	VSUBPS       Z0, Z2, Z2
+	VMULPS       Z1, Z2, Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      0(R8)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector12
+tail13:
+	TESTQ        CX, CX
+	JLE          done14
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VSUBPS       Z0, Z2, Z2
+	VMULPS       Z1, Z2, Z2
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+done14:
+	MOVQ         cols+104(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+TEXT ·layerNormRowsBackwardAVX512(SB), NOSPLIT, $0-208
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         dw_base+24(FP), DI
+	MOVQ         db_base+48(FP), BX
+	MOVQ         x_base+72(FP), R8
+	MOVQ         w_base+96(FP), R9
+	MOVQ         dy_base+168(FP), R10
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+192(FP)
+	JGE          rowsdone2
+	MOVQ         mean_base+120(FP), DX
+	VMOVSS       (DX)(R13*4), X0
+	VBROADCASTSS X0, Z0
+	MOVQ         rstd_base+144(FP), DX
+	VMOVSS       (DX)(R13*4), X1
+	VBROADCASTSS X1, Z1
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z16, Z16, Z16
+	VPXORD       Z17, Z17, Z17
+	VPXORD       Z22, Z22, Z22
+	VPXORD       Z23, Z23, Z23
+	XORQ         AX, AX
+	MOVQ         cols+200(FP), CX
+unrolled3:
+	CMPQ         CX, $64
+	JLT          vector4
+	VMOVUPS      0(R8)(AX*4), Z6
+	VSUBPS       Z0, Z6, Z6
+	VMULPS       Z1, Z6, Z6
+	VMOVUPS      0(R9)(AX*4), Z7
+	VMOVUPS      0(R10)(AX*4), Z8
+	VMULPS       Z8, Z7, Z7
+	VADDPS       Z7, Z4, Z4
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      0(DI)(AX*4), Z9
+	VFMADD231PS  Z6, Z8, Z9
+	VMOVUPS      Z9, 0(DI)(AX*4)
+	VMOVUPS      0(BX)(AX*4), Z9
+	VADDPS       Z8, Z9, Z9
+	VMOVUPS      Z9, 0(BX)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z12
+	VSUBPS       Z0, Z12, Z12
+	VMULPS       Z1, Z12, Z12
+	VMOVUPS      64(R9)(AX*4), Z13
+	VMOVUPS      64(R10)(AX*4), Z14
+	VMULPS       Z14, Z13, Z13
+	VADDPS       Z13, Z10, Z10
+	VFMADD231PS  Z12, Z13, Z11
+	VMOVUPS      64(DI)(AX*4), Z15
+	VFMADD231PS  Z12, Z14, Z15
+	VMOVUPS      Z15, 64(DI)(AX*4)
+	VMOVUPS      64(BX)(AX*4), Z15
+	VADDPS       Z14, Z15, Z15
+	VMOVUPS      Z15, 64(BX)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z18
+	VSUBPS       Z0, Z18, Z18
+	VMULPS       Z1, Z18, Z18
+	VMOVUPS      128(R9)(AX*4), Z19
+	VMOVUPS      128(R10)(AX*4), Z20
+	VMULPS       Z20, Z19, Z19
+	VADDPS       Z19, Z16, Z16
+	VFMADD231PS  Z18, Z19, Z17
+	VMOVUPS      128(DI)(AX*4), Z21
+	VFMADD231PS  Z18, Z20, Z21
+	VMOVUPS      Z21, 128(DI)(AX*4)
+	VMOVUPS      128(BX)(AX*4), Z21
+	VADDPS       Z20, Z21, Z21
+	VMOVUPS      Z21, 128(BX)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z24
+	VSUBPS       Z0, Z24, Z24
+	VMULPS       Z1, Z24, Z24
+	VMOVUPS      192(R9)(AX*4), Z25
+	VMOVUPS      192(R10)(AX*4), Z26
+	VMULPS       Z26, Z25, Z25
+	VADDPS       Z25, Z22, Z22
+	VFMADD231PS  Z24, Z25, Z23
+	VMOVUPS      192(DI)(AX*4), Z27
+	VFMADD231PS  Z24, Z26, Z27
+	VMOVUPS      Z27, 192(DI)(AX*4)
+	VMOVUPS      192(BX)(AX*4), Z27
+	VADDPS       Z26, Z27, Z27
+	VMOVUPS      Z27, 192(BX)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(R8)(AX*4), Z6
+	VSUBPS       Z0, Z6, Z6
+	VMULPS       Z1, Z6, Z6
+	VMOVUPS      0(R9)(AX*4), Z7
+	VMOVUPS      0(R10)(AX*4), Z8
+	VMULPS       Z8, Z7, Z7
+	VADDPS       Z7, Z4, Z4
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS      0(DI)(AX*4), Z9
+	VFMADD231PS  Z6, Z8, Z9
+	VMOVUPS      Z9, 0(DI)(AX*4)
+	VMOVUPS      0(BX)(AX*4), Z9
+	VADDPS       Z8, Z9, Z9
+	VMOVUPS      Z9, 0(BX)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z6
+	VSUBPS       Z0, Z6, Z6
+	VMULPS       Z1, Z6, Z6
+	VMOVAPS.Z    Z6, K1, Z6
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z7
+	VMOVUPS.Z    0(R10)(AX*4), K1, Z8
+	VMULPS       Z8, Z7, Z7
+	VADDPS       Z7, Z4, Z4
+	VFMADD231PS  Z6, Z7, Z5
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z9
+	VFMADD231PS  Z6, Z8, Z9
+	VMOVUPS      Z9, K1, 0(DI)(AX*4)
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z9
+	VADDPS       Z8, Z9, Z9
+	VMOVUPS      Z9, K1, 0(BX)(AX*4)
+done6:
+	VADDPS       Z10, Z4, Z4
+	VADDPS       Z11, Z5, Z5
+	VADDPS       Z22, Z16, Z16
+	VADDPS       Z23, Z17, Z17
+	VADDPS       Z16, Z4, Z4
+	VADDPS       Z17, Z5, Z5
+	VEXTRACTF64X4 $1, Z4, Y31
+	VADDPS       Y31, Y4, Y4
+	VEXTRACTF32X4 $1, Y4, X31
+	VADDPS       X31, X4, X4
+	VMOVHLPS     X4, X4, X31
+	VADDPS       X31, X4, X4
+	VMOVSHDUP    X4, X31
+	VADDSS       X31, X4, X4
+	VEXTRACTF64X4 $1, Z5, Y31
+	VADDPS       Y31, Y5, Y5
+	VEXTRACTF32X4 $1, Y5, X31
+	VADDPS       X31, X5, X5
+	VMOVHLPS     X5, X5, X31
+	VADDPS       X31, X5, X5
+	VMOVSHDUP    X5, X31
+	VADDSS       X31, X5, X5
+	MOVQ         cols+200(FP), DX
+	VCVTSI2SSQ   DX, X6, X6
+	VDIVSS       X6, X4, X4
+	VDIVSS       X6, X5, X5
+	VBROADCASTSS X4, Z2
+	VBROADCASTSS X5, Z3
+	XORQ         AX, AX
+	MOVQ         cols+200(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(R8)(AX*4), Z4
+	VSUBPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      0(R9)(AX*4), Z5
+	VMOVUPS      0(R10)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VSUBPS       Z2, Z5, Z5
+	VFNMADD231PS Z3, Z4, Z5
+	VMULPS       Z1, Z5, Z5
+	VMOVUPS      Z5, 0(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z7
+	VSUBPS       Z0, Z7, Z7
+	VMULPS       Z1, Z7, Z7
+	VMOVUPS      64(R9)(AX*4), Z8
+	VMOVUPS      64(R10)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VSUBPS       Z2, Z8, Z8
+	VFNMADD231PS Z3, Z7, Z8
+	VMULPS       Z1, Z8, Z8
+	VMOVUPS      Z8, 64(SI)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z10
+	VSUBPS       Z0, Z10, Z10
+	VMULPS       Z1, Z10, Z10
+	VMOVUPS      128(R9)(AX*4), Z11
+	VMOVUPS      128(R10)(AX*4), Z12
+	VMULPS       Z12, Z11, Z11
+	VSUBPS       Z2, Z11, Z11
+	VFNMADD231PS Z3, Z10, Z11
+	VMULPS       Z1, Z11, Z11
+	VMOVUPS      Z11, 128(SI)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z13
+	VSUBPS       Z0, Z13, Z13
+	VMULPS       Z1, Z13, Z13
+	VMOVUPS      192(R9)(AX*4), Z14
+	VMOVUPS      192(R10)(AX*4), Z15
+	VMULPS       Z15, Z14, Z14
+	VSUBPS       Z2, Z14, Z14
+	VFNMADD231PS Z3, Z13, Z14
+	VMULPS       Z1, Z14, Z14
+	VMOVUPS      Z14, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(R8)(AX*4), Z4
+	VSUBPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS      0(R9)(AX*4), Z5
+	VMOVUPS      0(R10)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VSUBPS       Z2, Z5, Z5
+	VFNMADD231PS Z3, Z4, Z5
+	VMULPS       Z1, Z5, Z5
+	VMOVUPS      Z5, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z4
+	VSUBPS       Z0, Z4, Z4
+	VMULPS       Z1, Z4, Z4
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z5
+	VMOVUPS.Z    0(R10)(AX*4), K1, Z6
+	VMULPS       Z6, Z5, Z5
+	VSUBPS       Z2, Z5, Z5
+	VFNMADD231PS Z3, Z4, Z5
+	VMULPS       Z1, Z5, Z5
+	VMOVUPS      Z5, K1, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+200(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, R8
+	ADDQ         DX, R10
+	INCQ         R13
+	JMP          row1
+rowsdone2:
 	VZEROUPPER
 	RET

@@ -8,6 +8,11 @@ package ops
 //go:noescape
 func gemmKernelNEON(kc int, a *float32, b *float32, c *float32, ldc int)
 
+// gemmKernelSetNEON computes C[8×12] = Ap·Bp for kc steps of packed panels (NEON).
+//
+//go:noescape
+func gemmKernelSetNEON(kc int, a *float32, b *float32, c *float32, ldc int)
+
 // gatedGradKernelNEON folds the 8×12 tile Ap·Bp into db (⊙ g) and h (Σ rows ⊙ w) (NEON).
 //
 //go:noescape
@@ -23,14 +28,163 @@ func gateRowsNEON(rows int, dst *float32, src *float32, vec *float32)
 //go:noescape
 func scaleRowsNEON(rows int, dst *float32, src *float32, s *float32)
 
+// scatter8NEON copies n groups of 8 floats from src (contiguous) to dst + i·stride (NEON).
+//
+//go:noescape
+func scatter8NEON(n int, dst *float32, src *float32, stride int)
+
+// scatter12NEON copies n groups of 12 floats from src (contiguous) to dst + i·stride (NEON).
+//
+//go:noescape
+func scatter12NEON(n int, dst *float32, src *float32, stride int)
+
+// axpyNEON computes y[i] += alpha·x[i] (NEON).
+//
+//go:noescape
+func axpyNEON(alpha float32, x []float32, y []float32)
+
+// scaleNEON computes x[i] *= alpha (NEON).
+//
+//go:noescape
+func scaleNEON(alpha float32, x []float32)
+
+// addNEON computes dst[i] = a[i] + b[i] (NEON).
+//
+//go:noescape
+func addNEON(dst []float32, a []float32, b []float32)
+
+// mulNEON computes dst[i] = a[i]·b[i] (NEON).
+//
+//go:noescape
+func mulNEON(dst []float32, a []float32, b []float32)
+
+// mulAddNEON computes dst[i] += a[i]·b[i] (NEON).
+//
+//go:noescape
+func mulAddNEON(dst []float32, a []float32, b []float32)
+
+// dotNEON computes Σ x[i]·y[i] (NEON).
+//
+//go:noescape
+func dotNEON(x []float32, y []float32) (ret float32)
+
+// sumNEON computes Σ x[i] (NEON).
+//
+//go:noescape
+func sumNEON(x []float32) (ret float32)
+
+// maxNEON computes max x[i], ignoring NaNs (−Inf when there is none) (NEON).
+//
+//go:noescape
+func maxNEON(x []float32) (ret float32)
+
+// expNEON computes dst[i] = e^x[i] (NEON).
+//
+//go:noescape
+func expNEON(dst []float32, x []float32)
+
+// sigmoidNEON computes dst[i] = 1/(1+e^−x[i]) (NEON).
+//
+//go:noescape
+func sigmoidNEON(dst []float32, x []float32)
+
+// sigmoidBackwardNEON computes dx[i] = dy[i]·y[i]·(1−y[i]) (NEON).
+//
+//go:noescape
+func sigmoidBackwardNEON(dx []float32, y []float32, dy []float32)
+
+// geluNEON computes the tanh form of GELU, dst[i] = x·σ(2√(2/π)(x+0.044715x³)) with x = x[i] (NEON).
+//
+//go:noescape
+func geluNEON(dst []float32, x []float32)
+
+// geluBackwardNEON computes dx[i] = dy[i]·GELU'(x[i]) (NEON).
+//
+//go:noescape
+func geluBackwardNEON(dx []float32, x []float32, dy []float32)
+
+// reluNEON computes dst[i] = x[i] > 0 ? x[i] : 0 (NEON).
+//
+//go:noescape
+func reluNEON(dst []float32, x []float32)
+
+// reluBackwardNEON computes dx[i] = x[i] > 0 ? dy[i] : 0 (NEON).
+//
+//go:noescape
+func reluBackwardNEON(dx []float32, x []float32, dy []float32)
+
+// siluNEON computes dst[i] = x[i]·σ(x[i]) (NEON).
+//
+//go:noescape
+func siluNEON(dst []float32, x []float32)
+
+// siluBackwardNEON computes dx[i] = dy[i]·s(1+x(1−s)) with x = x[i], s = σ(x) (NEON).
+//
+//go:noescape
+func siluBackwardNEON(dx []float32, x []float32, dy []float32)
+
+// softmaxRowsNEON computes the softmax of each row of x into dst (NEON).
+//
+//go:noescape
+func softmaxRowsNEON(dst []float32, x []float32, rows int, cols int)
+
+// softmaxRowsBackwardNEON computes dx = y ⊙ (dy − Σ y⊙dy) row by row (NEON).
+//
+//go:noescape
+func softmaxRowsBackwardNEON(dx []float32, y []float32, dy []float32, rows int, cols int)
+
+// rmsNormRowsNEON computes dst = x ⊙ w / sqrt(mean(x²) + eps) row by row, saving 1/sqrt(mean(x²)+eps) in invRMS (NEON).
+//
+//go:noescape
+func rmsNormRowsNEON(dst []float32, x []float32, w []float32, rows int, cols int, eps float32, invRMS []float32)
+
+// rmsNormRowsBackwardNEON computes dx, and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w) (NEON).
+//
+//go:noescape
+func rmsNormRowsBackwardNEON(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+
+// layerNormRowsNEON computes dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps) (NEON).
+//
+//go:noescape
+func layerNormRowsNEON(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
+
+// layerNormRowsBackwardNEON computes dx, and dw += Σ_rows dy⊙x̂, db += Σ_rows dy, for y = LayerNormRows(x, w, b) (NEON).
+//
+//go:noescape
+func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows:   gateRowsNEON,
-	gradKernel: gemmKernelNEON,
-	gradMR:     8,
-	gradTile:   gatedGradKernelNEON,
-	isa:        NEON,
-	kernel:     gemmKernelNEON,
-	mr:         8,
-	nr:         12,
-	scaleRows:  scaleRowsNEON,
+	gateRows:      gateRowsNEON,
+	gradKernelSet: gemmKernelSetNEON,
+	gradMR:        8,
+	gradTile:      gatedGradKernelNEON,
+	isa:           NEON,
+	kernel:        gemmKernelNEON,
+	kernelSet:     gemmKernelSetNEON,
+	mr:            8,
+	nr:            12,
+	scaleRows:     scaleRowsNEON,
 })
+var _ = axpyOp.add(NEON, axpyNEON)
+var _ = scaleOp.add(NEON, scaleNEON)
+var _ = addOp.add(NEON, addNEON)
+var _ = mulOp.add(NEON, mulNEON)
+var _ = mulAddOp.add(NEON, mulAddNEON)
+var _ = dotOp.add(NEON, dotNEON)
+var _ = sumOp.add(NEON, sumNEON)
+var _ = maxOp.add(NEON, maxNEON)
+var _ = expOp.add(NEON, expNEON)
+var _ = sigmoidOp.add(NEON, sigmoidNEON)
+var _ = sigmoidBackwardOp.add(NEON, sigmoidBackwardNEON)
+var _ = geluOp.add(NEON, geluNEON)
+var _ = geluBackwardOp.add(NEON, geluBackwardNEON)
+var _ = reluOp.add(NEON, reluNEON)
+var _ = reluBackwardOp.add(NEON, reluBackwardNEON)
+var _ = siluOp.add(NEON, siluNEON)
+var _ = siluBackwardOp.add(NEON, siluBackwardNEON)
+var _ = softmaxRowsOp.add(NEON, softmaxRowsNEON)
+var _ = softmaxRowsBackwardOp.add(NEON, softmaxRowsBackwardNEON)
+var _ = rmsNormRowsOp.add(NEON, rmsNormRowsNEON)
+var _ = rmsNormRowsBackwardOp.add(NEON, rmsNormRowsBackwardNEON)
+var _ = layerNormRowsOp.add(NEON, layerNormRowsNEON)
+var _ = layerNormRowsBackOp.add(NEON, layerNormRowsBackwardNEON)

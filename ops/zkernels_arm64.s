@@ -76,7 +76,7 @@ kloop:
 kdone:
 	MOVW         $0x3f800000, R5
 	VDUP         R5, V31.S4
-	// C += tile, as C + tile·1
+	// C += tile, as C + tile·1 (or C = tile)
 	VLD1         (R3), [V24.S4, V25.S4, V26.S4]
 	VFMLA        V31.S4, V0.S4, V24.S4
 	VFMLA        V31.S4, V1.S4, V25.S4
@@ -124,6 +124,96 @@ kdone:
 	VFMLA        V31.S4, V22.S4, V25.S4
 	VFMLA        V31.S4, V23.S4, V26.S4
 	VST1         [V24.S4, V25.S4, V26.S4], (R3)
+	RET
+
+// func gemmKernelSetNEON(kc int, a *float32, b *float32, c *float32, ldc int)
+TEXT ·gemmKernelSetNEON(SB), NOSPLIT, $0-40
+	MOVD         kc+0(FP), R0
+	MOVD         a+8(FP), R1
+	MOVD         b+16(FP), R2
+	MOVD         c+24(FP), R3
+	MOVD         ldc+32(FP), R4
+	LSL          $2, R4, R4
+	VEOR         V0.B16, V0.B16, V0.B16
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V3.B16, V3.B16, V3.B16
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V5.B16, V5.B16, V5.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V7.B16, V7.B16, V7.B16
+	VEOR         V8.B16, V8.B16, V8.B16
+	VEOR         V9.B16, V9.B16, V9.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V11.B16, V11.B16, V11.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V13.B16, V13.B16, V13.B16
+	VEOR         V14.B16, V14.B16, V14.B16
+	VEOR         V15.B16, V15.B16, V15.B16
+	VEOR         V16.B16, V16.B16, V16.B16
+	VEOR         V17.B16, V17.B16, V17.B16
+	VEOR         V18.B16, V18.B16, V18.B16
+	VEOR         V19.B16, V19.B16, V19.B16
+	VEOR         V20.B16, V20.B16, V20.B16
+	VEOR         V21.B16, V21.B16, V21.B16
+	VEOR         V22.B16, V22.B16, V22.B16
+	VEOR         V23.B16, V23.B16, V23.B16
+	CBZ          R0, kdone
+kloop:
+	VLD1.P       48(R2), [V24.S4, V25.S4, V26.S4]
+	VLD1R.P      4(R1), [V27.S4]
+	VFMLA        V24.S4, V27.S4, V0.S4
+	VFMLA        V25.S4, V27.S4, V1.S4
+	VFMLA        V26.S4, V27.S4, V2.S4
+	VLD1R.P      4(R1), [V28.S4]
+	VFMLA        V24.S4, V28.S4, V3.S4
+	VFMLA        V25.S4, V28.S4, V4.S4
+	VFMLA        V26.S4, V28.S4, V5.S4
+	VLD1R.P      4(R1), [V27.S4]
+	VFMLA        V24.S4, V27.S4, V6.S4
+	VFMLA        V25.S4, V27.S4, V7.S4
+	VFMLA        V26.S4, V27.S4, V8.S4
+	VLD1R.P      4(R1), [V28.S4]
+	VFMLA        V24.S4, V28.S4, V9.S4
+	VFMLA        V25.S4, V28.S4, V10.S4
+	VFMLA        V26.S4, V28.S4, V11.S4
+	VLD1R.P      4(R1), [V27.S4]
+	VFMLA        V24.S4, V27.S4, V12.S4
+	VFMLA        V25.S4, V27.S4, V13.S4
+	VFMLA        V26.S4, V27.S4, V14.S4
+	VLD1R.P      4(R1), [V28.S4]
+	VFMLA        V24.S4, V28.S4, V15.S4
+	VFMLA        V25.S4, V28.S4, V16.S4
+	VFMLA        V26.S4, V28.S4, V17.S4
+	VLD1R.P      4(R1), [V27.S4]
+	VFMLA        V24.S4, V27.S4, V18.S4
+	VFMLA        V25.S4, V27.S4, V19.S4
+	VFMLA        V26.S4, V27.S4, V20.S4
+	VLD1R.P      4(R1), [V28.S4]
+	VFMLA        V24.S4, V28.S4, V21.S4
+	VFMLA        V25.S4, V28.S4, V22.S4
+	VFMLA        V26.S4, V28.S4, V23.S4
+	SUBS         $1, R0, R0
+	BNE          kloop
+kdone:
+	MOVW         $0x3f800000, R5
+	VDUP         R5, V31.S4
+	// C += tile, as C + tile·1 (or C = tile)
+	VST1         [V0.S4, V1.S4, V2.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V3.S4, V4.S4, V5.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V6.S4, V7.S4, V8.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V9.S4, V10.S4, V11.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V12.S4, V13.S4, V14.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V15.S4, V16.S4, V17.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V18.S4, V19.S4, V20.S4], (R3)
+	ADD          R4, R3, R3
+	VST1         [V21.S4, V22.S4, V23.S4], (R3)
 	RET
 
 // func gatedGradKernelNEON(kc int, a *float32, b *float32, db *float32, lddb int, w *float32, ldw int, gate *float32, hsum *float32)
@@ -422,4 +512,4288 @@ loop:
 	SUBS         $1, R0, R0
 	BNE          loop
 done:
+	RET
+
+// func scatter8NEON(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter8NEON(SB), NOSPLIT, $0-32
+	MOVD         n+0(FP), R0
+	MOVD         dst+8(FP), R1
+	MOVD         src+16(FP), R2
+	MOVD         stride+24(FP), R3
+	LSL          $2, R3, R3
+	CBZ          R0, done
+loop:
+	VLD1.P       32(R2), [V0.S4, V1.S4]
+	VST1         [V0.S4, V1.S4], (R1)
+	ADD          R3, R1, R1
+	SUBS         $1, R0, R0
+	BNE          loop
+done:
+	RET
+
+// func scatter12NEON(n int, dst *float32, src *float32, stride int)
+TEXT ·scatter12NEON(SB), NOSPLIT, $0-32
+	MOVD         n+0(FP), R0
+	MOVD         dst+8(FP), R1
+	MOVD         src+16(FP), R2
+	MOVD         stride+24(FP), R3
+	LSL          $2, R3, R3
+	CBZ          R0, done
+loop:
+	VLD1.P       48(R2), [V0.S4, V1.S4, V2.S4]
+	VST1         [V0.S4, V1.S4, V2.S4], (R1)
+	ADD          R3, R1, R1
+	SUBS         $1, R0, R0
+	BNE          loop
+done:
+	RET
+
+// func axpyNEON(alpha float32, x []float32, y []float32)
+TEXT ·axpyNEON(SB), NOSPLIT, $0-56
+	MOVD         x_base+8(FP), R1
+	MOVD         y_base+32(FP), R2
+	FMOVS        alpha+0(FP), F0
+	VDUP         V0.S[0], V0.S4
+	MOVD         x_len+16(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R9), F1
+	FMOVQ        (R10), F2
+	VFMLA        V0.S4, V1.S4, V2.S4
+	FMOVQ        F2, (R10)
+	FMOVQ        16(R9), F3
+	FMOVQ        16(R10), F4
+	VFMLA        V0.S4, V3.S4, V4.S4
+	FMOVQ        F4, 16(R10)
+	FMOVQ        32(R9), F5
+	FMOVQ        32(R10), F6
+	VFMLA        V0.S4, V5.S4, V6.S4
+	FMOVQ        F6, 32(R10)
+	FMOVQ        48(R9), F7
+	FMOVQ        48(R10), F8
+	VFMLA        V0.S4, V7.S4, V8.S4
+	FMOVQ        F8, 48(R10)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R9), F1
+	FMOVQ        (R10), F2
+	VFMLA        V0.S4, V1.S4, V2.S4
+	FMOVQ        F2, (R10)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R9), F1
+	FMOVS        (R10), F2
+	VFMLA        V0.S4, V1.S4, V2.S4
+	FMOVS        F2, (R10)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func scaleNEON(alpha float32, x []float32)
+TEXT ·scaleNEON(SB), NOSPLIT, $0-32
+	MOVD         x_base+8(FP), R1
+	FMOVS        alpha+0(FP), F0
+	VDUP         V0.S[0], V0.S4
+	MOVD         x_len+16(FP), R0
+	MOVD         R1, R9
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R9), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        F2, 16(R9)
+	FMOVQ        32(R9), F3
+	WORD         $0x6e20dc63 // FMUL V3.4S, V3.4S, V0.4S
+	FMOVQ        F3, 32(R9)
+	FMOVQ        48(R9), F4
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        F4, 48(R9)
+	ADD          $64, R9, R9
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func addNEON(dst []float32, a []float32, b []float32)
+TEXT ·addNEON(SB), NOSPLIT, $0-72
+	MOVD         dst_base+0(FP), R1
+	MOVD         a_base+24(FP), R2
+	MOVD         b_base+48(FP), R3
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	WORD         $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F2
+	FMOVQ        16(R11), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	FMOVQ        F2, 16(R9)
+	FMOVQ        32(R10), F4
+	FMOVQ        32(R11), F5
+	WORD         $0x4e25d484 // FADD V4.4S, V4.4S, V5.4S
+	FMOVQ        F4, 32(R9)
+	FMOVQ        48(R10), F6
+	FMOVQ        48(R11), F7
+	WORD         $0x4e27d4c6 // FADD V6.4S, V6.4S, V7.4S
+	FMOVQ        F6, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	WORD         $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	FMOVS        (R11), F1
+	WORD         $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func mulNEON(dst []float32, a []float32, b []float32)
+TEXT ·mulNEON(SB), NOSPLIT, $0-72
+	MOVD         dst_base+0(FP), R1
+	MOVD         a_base+24(FP), R2
+	MOVD         b_base+48(FP), R3
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F2
+	FMOVQ        16(R11), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        F2, 16(R9)
+	FMOVQ        32(R10), F4
+	FMOVQ        32(R11), F5
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	FMOVQ        F4, 32(R9)
+	FMOVQ        48(R10), F6
+	FMOVQ        48(R11), F7
+	WORD         $0x6e27dcc6 // FMUL V6.4S, V6.4S, V7.4S
+	FMOVQ        F6, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	FMOVS        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func mulAddNEON(dst []float32, a []float32, b []float32)
+TEXT ·mulAddNEON(SB), NOSPLIT, $0-72
+	MOVD         dst_base+0(FP), R1
+	MOVD         a_base+24(FP), R2
+	MOVD         b_base+48(FP), R3
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	FMOVQ        (R9), F2
+	VFMLA        V1.S4, V0.S4, V2.S4
+	FMOVQ        F2, (R9)
+	FMOVQ        16(R10), F3
+	FMOVQ        16(R11), F4
+	FMOVQ        16(R9), F5
+	VFMLA        V4.S4, V3.S4, V5.S4
+	FMOVQ        F5, 16(R9)
+	FMOVQ        32(R10), F6
+	FMOVQ        32(R11), F7
+	FMOVQ        32(R9), F8
+	VFMLA        V7.S4, V6.S4, V8.S4
+	FMOVQ        F8, 32(R9)
+	FMOVQ        48(R10), F9
+	FMOVQ        48(R11), F10
+	FMOVQ        48(R9), F11
+	VFMLA        V10.S4, V9.S4, V11.S4
+	FMOVQ        F11, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	FMOVQ        (R9), F2
+	VFMLA        V1.S4, V0.S4, V2.S4
+	FMOVQ        F2, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	FMOVS        (R11), F1
+	FMOVS        (R9), F2
+	VFMLA        V1.S4, V0.S4, V2.S4
+	FMOVS        F2, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func dotNEON(x []float32, y []float32) (ret float32)
+TEXT ·dotNEON(SB), NOSPLIT, $0-52
+	MOVD         x_base+0(FP), R1
+	MOVD         y_base+24(FP), R2
+	VEOR         V0.B16, V0.B16, V0.B16
+	VEOR         V3.B16, V3.B16, V3.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V9.B16, V9.B16, V9.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V15.B16, V15.B16, V15.B16
+	VEOR         V18.B16, V18.B16, V18.B16
+	VEOR         V21.B16, V21.B16, V21.B16
+	MOVD         x_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $32, R0
+	BLT          vector2
+	FMOVQ        (R9), F1
+	FMOVQ        (R10), F2
+	VFMLA        V2.S4, V1.S4, V0.S4
+	FMOVQ        16(R9), F4
+	FMOVQ        16(R10), F5
+	VFMLA        V5.S4, V4.S4, V3.S4
+	FMOVQ        32(R9), F7
+	FMOVQ        32(R10), F8
+	VFMLA        V8.S4, V7.S4, V6.S4
+	FMOVQ        48(R9), F10
+	FMOVQ        48(R10), F11
+	VFMLA        V11.S4, V10.S4, V9.S4
+	FMOVQ        64(R9), F13
+	FMOVQ        64(R10), F14
+	VFMLA        V14.S4, V13.S4, V12.S4
+	FMOVQ        80(R9), F16
+	FMOVQ        80(R10), F17
+	VFMLA        V17.S4, V16.S4, V15.S4
+	FMOVQ        96(R9), F19
+	FMOVQ        96(R10), F20
+	VFMLA        V20.S4, V19.S4, V18.S4
+	FMOVQ        112(R9), F22
+	FMOVQ        112(R10), F23
+	VFMLA        V23.S4, V22.S4, V21.S4
+	ADD          $128, R9, R9
+	ADD          $128, R10, R10
+	SUB          $32, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R9), F1
+	FMOVQ        (R10), F2
+	VFMLA        V2.S4, V1.S4, V0.S4
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R9), F1
+	FMOVS        (R10), F2
+	VFMLA        V2.S4, V1.S4, V0.S4
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	WORD         $0x4e23d400 // FADD V0.4S, V0.4S, V3.4S
+	WORD         $0x4e29d4c6 // FADD V6.4S, V6.4S, V9.4S
+	WORD         $0x4e2fd58c // FADD V12.4S, V12.4S, V15.4S
+	WORD         $0x4e35d652 // FADD V18.4S, V18.4S, V21.4S
+	WORD         $0x4e26d400 // FADD V0.4S, V0.4S, V6.4S
+	WORD         $0x4e32d58c // FADD V12.4S, V12.4S, V18.4S
+	WORD         $0x4e2cd400 // FADD V0.4S, V0.4S, V12.4S
+	WORD         $0x6e20d400 // FADDP V0.4S, V0.4S, V0.4S
+	WORD         $0x6e20d400 // FADDP V0.4S, V0.4S, V0.4S
+	FMOVS        F0, ret+48(FP)
+	RET
+
+// func sumNEON(x []float32) (ret float32)
+TEXT ·sumNEON(SB), NOSPLIT, $0-28
+	MOVD         x_base+0(FP), R1
+	VEOR         V0.B16, V0.B16, V0.B16
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V8.B16, V8.B16, V8.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V14.B16, V14.B16, V14.B16
+	MOVD         x_len+8(FP), R0
+	MOVD         R1, R9
+unrolled1:
+	CMP          $32, R0
+	BLT          vector2
+	FMOVQ        (R9), F1
+	WORD         $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+	FMOVQ        16(R9), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	FMOVQ        32(R9), F5
+	WORD         $0x4e25d484 // FADD V4.4S, V4.4S, V5.4S
+	FMOVQ        48(R9), F7
+	WORD         $0x4e27d4c6 // FADD V6.4S, V6.4S, V7.4S
+	FMOVQ        64(R9), F9
+	WORD         $0x4e29d508 // FADD V8.4S, V8.4S, V9.4S
+	FMOVQ        80(R9), F11
+	WORD         $0x4e2bd54a // FADD V10.4S, V10.4S, V11.4S
+	FMOVQ        96(R9), F13
+	WORD         $0x4e2dd58c // FADD V12.4S, V12.4S, V13.4S
+	FMOVQ        112(R9), F15
+	WORD         $0x4e2fd5ce // FADD V14.4S, V14.4S, V15.4S
+	ADD          $128, R9, R9
+	SUB          $32, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R9), F1
+	WORD         $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+	ADD          $16, R9, R9
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R9), F1
+	WORD         $0x4e21d400 // FADD V0.4S, V0.4S, V1.4S
+	ADD          $4, R9, R9
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	WORD         $0x4e22d400 // FADD V0.4S, V0.4S, V2.4S
+	WORD         $0x4e26d484 // FADD V4.4S, V4.4S, V6.4S
+	WORD         $0x4e2ad508 // FADD V8.4S, V8.4S, V10.4S
+	WORD         $0x4e2ed58c // FADD V12.4S, V12.4S, V14.4S
+	WORD         $0x4e24d400 // FADD V0.4S, V0.4S, V4.4S
+	WORD         $0x4e2cd508 // FADD V8.4S, V8.4S, V12.4S
+	WORD         $0x4e28d400 // FADD V0.4S, V0.4S, V8.4S
+	WORD         $0x6e20d400 // FADDP V0.4S, V0.4S, V0.4S
+	WORD         $0x6e20d400 // FADDP V0.4S, V0.4S, V0.4S
+	FMOVS        F0, ret+24(FP)
+	RET
+
+// func maxNEON(x []float32) (ret float32)
+TEXT ·maxNEON(SB), NOSPLIT, $0-28
+	MOVW         $0xff800000, R20 // -Inf
+	VDUP         R20, V30.S4
+	MOVD         x_base+0(FP), R1
+	VMOV         V30.B16, V0.B16
+	VMOV         V30.B16, V2.B16
+	VMOV         V30.B16, V4.B16
+	VMOV         V30.B16, V6.B16
+	VMOV         V30.B16, V8.B16
+	VMOV         V30.B16, V10.B16
+	VMOV         V30.B16, V12.B16
+	VMOV         V30.B16, V14.B16
+	MOVD         x_len+8(FP), R0
+	MOVD         R1, R9
+unrolled1:
+	CMP          $32, R0
+	BLT          vector2
+	FMOVQ        (R9), F1
+	WORD         $0x4e20c420 // FMAXNM V0.4S, V1.4S, V0.4S
+	FMOVQ        16(R9), F3
+	WORD         $0x4e22c462 // FMAXNM V2.4S, V3.4S, V2.4S
+	FMOVQ        32(R9), F5
+	WORD         $0x4e24c4a4 // FMAXNM V4.4S, V5.4S, V4.4S
+	FMOVQ        48(R9), F7
+	WORD         $0x4e26c4e6 // FMAXNM V6.4S, V7.4S, V6.4S
+	FMOVQ        64(R9), F9
+	WORD         $0x4e28c528 // FMAXNM V8.4S, V9.4S, V8.4S
+	FMOVQ        80(R9), F11
+	WORD         $0x4e2ac56a // FMAXNM V10.4S, V11.4S, V10.4S
+	FMOVQ        96(R9), F13
+	WORD         $0x4e2cc5ac // FMAXNM V12.4S, V13.4S, V12.4S
+	FMOVQ        112(R9), F15
+	WORD         $0x4e2ec5ee // FMAXNM V14.4S, V15.4S, V14.4S
+	ADD          $128, R9, R9
+	SUB          $32, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R9), F1
+	WORD         $0x4e20c420 // FMAXNM V0.4S, V1.4S, V0.4S
+	ADD          $16, R9, R9
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	VMOV         V30.B16, V1.B16
+	VLD1         (R9), V1.S[0]
+	WORD         $0x4e20c420 // FMAXNM V0.4S, V1.4S, V0.4S
+	ADD          $4, R9, R9
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	WORD         $0x4e22c400 // FMAXNM V0.4S, V0.4S, V2.4S
+	WORD         $0x4e26c484 // FMAXNM V4.4S, V4.4S, V6.4S
+	WORD         $0x4e2ac508 // FMAXNM V8.4S, V8.4S, V10.4S
+	WORD         $0x4e2ec58c // FMAXNM V12.4S, V12.4S, V14.4S
+	WORD         $0x4e24c400 // FMAXNM V0.4S, V0.4S, V4.4S
+	WORD         $0x4e2cc508 // FMAXNM V8.4S, V8.4S, V12.4S
+	WORD         $0x4e28c400 // FMAXNM V0.4S, V0.4S, V8.4S
+	WORD         $0x6e30c800 // FMAXNMV S0, V0.4S
+	FMOVS        F0, ret+24(FP)
+	RET
+
+// func expNEON(dst []float32, x []float32)
+TEXT ·expNEON(SB), NOSPLIT, $0-48
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V30.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V29.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V28.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V27.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V26.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V25.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V24.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V23.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V22.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V21.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V20.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V19.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V18.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	WORD         $0x4e3ef401 // FMAX V1.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD         $0x6e3cdc20 // FMUL V0.4S, V1.4S, V28.4S
+	WORD         $0x4e21a800 // FCVTNS V0.4S, V0.4S
+	WORD         $0x4e21d802 // SCVTF V2.4S, V0.4S
+	VFMLS        V27.S4, V2.S4, V1.S4
+	VFMLS        V26.S4, V2.S4, V1.S4
+	VMOV         V25.B16, V2.B16
+	VMOV         V24.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x4f3f0401 // SSHR V1.4S, V0.4S, #1
+	VSUB         V1.S4, V0.S4, V0.S4
+	VADD         V18.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	VADD         V18.S4, V0.S4, V0.S4
+	VSHL         $23, V0.S4, V0.S4
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	WORD         $0x6e20dc40 // FMUL V0.4S, V2.4S, V0.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F3
+	WORD         $0x4e3ef464 // FMAX V4.4S, V3.4S, V30.4S
+	WORD         $0x4ebdf484 // FMIN V4.4S, V4.4S, V29.4S
+	WORD         $0x6e3cdc83 // FMUL V3.4S, V4.4S, V28.4S
+	WORD         $0x4e21a863 // FCVTNS V3.4S, V3.4S
+	WORD         $0x4e21d865 // SCVTF V5.4S, V3.4S
+	VFMLS        V27.S4, V5.S4, V4.S4
+	VFMLS        V26.S4, V5.S4, V4.S4
+	VMOV         V25.B16, V5.B16
+	VMOV         V24.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	WORD         $0x4f3f0464 // SSHR V4.4S, V3.4S, #1
+	VSUB         V4.S4, V3.S4, V3.S4
+	VADD         V18.S4, V4.S4, V4.S4
+	VSHL         $23, V4.S4, V4.S4
+	VADD         V18.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	WORD         $0x6e23dca3 // FMUL V3.4S, V5.4S, V3.4S
+	FMOVQ        F3, 16(R9)
+	FMOVQ        32(R10), F6
+	WORD         $0x4e3ef4c7 // FMAX V7.4S, V6.4S, V30.4S
+	WORD         $0x4ebdf4e7 // FMIN V7.4S, V7.4S, V29.4S
+	WORD         $0x6e3cdce6 // FMUL V6.4S, V7.4S, V28.4S
+	WORD         $0x4e21a8c6 // FCVTNS V6.4S, V6.4S
+	WORD         $0x4e21d8c8 // SCVTF V8.4S, V6.4S
+	VFMLS        V27.S4, V8.S4, V7.S4
+	VFMLS        V26.S4, V8.S4, V7.S4
+	VMOV         V25.B16, V8.B16
+	VMOV         V24.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	WORD         $0x4f3f04c7 // SSHR V7.4S, V6.4S, #1
+	VSUB         V7.S4, V6.S4, V6.S4
+	VADD         V18.S4, V7.S4, V7.S4
+	VSHL         $23, V7.S4, V7.S4
+	VADD         V18.S4, V6.S4, V6.S4
+	VSHL         $23, V6.S4, V6.S4
+	WORD         $0x6e27dd08 // FMUL V8.4S, V8.4S, V7.4S
+	WORD         $0x6e26dd06 // FMUL V6.4S, V8.4S, V6.4S
+	FMOVQ        F6, 32(R9)
+	FMOVQ        48(R10), F9
+	WORD         $0x4e3ef52a // FMAX V10.4S, V9.4S, V30.4S
+	WORD         $0x4ebdf54a // FMIN V10.4S, V10.4S, V29.4S
+	WORD         $0x6e3cdd49 // FMUL V9.4S, V10.4S, V28.4S
+	WORD         $0x4e21a929 // FCVTNS V9.4S, V9.4S
+	WORD         $0x4e21d92b // SCVTF V11.4S, V9.4S
+	VFMLS        V27.S4, V11.S4, V10.S4
+	VFMLS        V26.S4, V11.S4, V10.S4
+	VMOV         V25.B16, V11.B16
+	VMOV         V24.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	WORD         $0x4f3f052a // SSHR V10.4S, V9.4S, #1
+	VSUB         V10.S4, V9.S4, V9.S4
+	VADD         V18.S4, V10.S4, V10.S4
+	VSHL         $23, V10.S4, V10.S4
+	VADD         V18.S4, V9.S4, V9.S4
+	VSHL         $23, V9.S4, V9.S4
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	FMOVQ        F9, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	WORD         $0x4e3ef401 // FMAX V1.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD         $0x6e3cdc20 // FMUL V0.4S, V1.4S, V28.4S
+	WORD         $0x4e21a800 // FCVTNS V0.4S, V0.4S
+	WORD         $0x4e21d802 // SCVTF V2.4S, V0.4S
+	VFMLS        V27.S4, V2.S4, V1.S4
+	VFMLS        V26.S4, V2.S4, V1.S4
+	VMOV         V25.B16, V2.B16
+	VMOV         V24.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x4f3f0401 // SSHR V1.4S, V0.4S, #1
+	VSUB         V1.S4, V0.S4, V0.S4
+	VADD         V18.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	VADD         V18.S4, V0.S4, V0.S4
+	VSHL         $23, V0.S4, V0.S4
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	WORD         $0x6e20dc40 // FMUL V0.4S, V2.4S, V0.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	WORD         $0x4e3ef401 // FMAX V1.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD         $0x6e3cdc20 // FMUL V0.4S, V1.4S, V28.4S
+	WORD         $0x4e21a800 // FCVTNS V0.4S, V0.4S
+	WORD         $0x4e21d802 // SCVTF V2.4S, V0.4S
+	VFMLS        V27.S4, V2.S4, V1.S4
+	VFMLS        V26.S4, V2.S4, V1.S4
+	VMOV         V25.B16, V2.B16
+	VMOV         V24.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V1.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x4f3f0401 // SSHR V1.4S, V0.4S, #1
+	VSUB         V1.S4, V0.S4, V0.S4
+	VADD         V18.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	VADD         V18.S4, V0.S4, V0.S4
+	VSHL         $23, V0.S4, V0.S4
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	WORD         $0x6e20dc40 // FMUL V0.4S, V2.4S, V0.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func sigmoidNEON(dst []float32, x []float32)
+TEXT ·sigmoidNEON(SB), NOSPLIT, $0-48
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V30.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V29.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V28.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V27.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V26.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V25.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V24.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V23.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V22.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V21.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V20.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V19.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V18.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V17.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e22fc20 // FDIV V0.4S, V1.4S, V2.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F4
+	VORR         V30.B16, V4.B16, V5.B16
+	WORD         $0x4e3df4a6 // FMAX V6.4S, V5.4S, V29.4S
+	WORD         $0x4ebcf4c6 // FMIN V6.4S, V6.4S, V28.4S
+	WORD         $0x6e3bdcc5 // FMUL V5.4S, V6.4S, V27.4S
+	WORD         $0x4e21a8a5 // FCVTNS V5.4S, V5.4S
+	WORD         $0x4e21d8a7 // SCVTF V7.4S, V5.4S
+	VFMLS        V26.S4, V7.S4, V6.S4
+	VFMLS        V25.S4, V7.S4, V6.S4
+	VMOV         V24.B16, V7.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	WORD         $0x4f3f04a6 // SSHR V6.4S, V5.4S, #1
+	VSUB         V6.S4, V5.S4, V5.S4
+	VADD         V17.S4, V6.S4, V6.S4
+	VSHL         $23, V6.S4, V6.S4
+	VADD         V17.S4, V5.S4, V5.S4
+	VSHL         $23, V5.S4, V5.S4
+	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
+	WORD         $0x6e25dce5 // FMUL V5.4S, V7.4S, V5.4S
+	WORD         $0x4e32d4a6 // FADD V6.4S, V5.4S, V18.4S
+	WORD         $0x4f21049f // SSHR V31.4S, V4.4S, #31
+	VBSL         V18.B16, V5.B16, V31.B16
+	VMOV         V31.B16, V5.B16
+	WORD         $0x6e26fca4 // FDIV V4.4S, V5.4S, V6.4S
+	FMOVQ        F4, 16(R9)
+	FMOVQ        32(R10), F8
+	VORR         V30.B16, V8.B16, V9.B16
+	WORD         $0x4e3df52a // FMAX V10.4S, V9.4S, V29.4S
+	WORD         $0x4ebcf54a // FMIN V10.4S, V10.4S, V28.4S
+	WORD         $0x6e3bdd49 // FMUL V9.4S, V10.4S, V27.4S
+	WORD         $0x4e21a929 // FCVTNS V9.4S, V9.4S
+	WORD         $0x4e21d92b // SCVTF V11.4S, V9.4S
+	VFMLS        V26.S4, V11.S4, V10.S4
+	VFMLS        V25.S4, V11.S4, V10.S4
+	VMOV         V24.B16, V11.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	WORD         $0x4f3f052a // SSHR V10.4S, V9.4S, #1
+	VSUB         V10.S4, V9.S4, V9.S4
+	VADD         V17.S4, V10.S4, V10.S4
+	VSHL         $23, V10.S4, V10.S4
+	VADD         V17.S4, V9.S4, V9.S4
+	VSHL         $23, V9.S4, V9.S4
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	WORD         $0x4e32d52a // FADD V10.4S, V9.4S, V18.4S
+	WORD         $0x4f21051f // SSHR V31.4S, V8.4S, #31
+	VBSL         V18.B16, V9.B16, V31.B16
+	VMOV         V31.B16, V9.B16
+	WORD         $0x6e2afd28 // FDIV V8.4S, V9.4S, V10.4S
+	FMOVQ        F8, 32(R9)
+	FMOVQ        48(R10), F12
+	VORR         V30.B16, V12.B16, V13.B16
+	WORD         $0x4e3df5ae // FMAX V14.4S, V13.4S, V29.4S
+	WORD         $0x4ebcf5ce // FMIN V14.4S, V14.4S, V28.4S
+	WORD         $0x6e3bddcd // FMUL V13.4S, V14.4S, V27.4S
+	WORD         $0x4e21a9ad // FCVTNS V13.4S, V13.4S
+	WORD         $0x4e21d9af // SCVTF V15.4S, V13.4S
+	VFMLS        V26.S4, V15.S4, V14.S4
+	VFMLS        V25.S4, V15.S4, V14.S4
+	VMOV         V24.B16, V15.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	WORD         $0x4f3f05ae // SSHR V14.4S, V13.4S, #1
+	VSUB         V14.S4, V13.S4, V13.S4
+	VADD         V17.S4, V14.S4, V14.S4
+	VSHL         $23, V14.S4, V14.S4
+	VADD         V17.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
+	WORD         $0x6e2ddded // FMUL V13.4S, V15.4S, V13.4S
+	WORD         $0x4e32d5ae // FADD V14.4S, V13.4S, V18.4S
+	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
+	VBSL         V18.B16, V13.B16, V31.B16
+	VMOV         V31.B16, V13.B16
+	WORD         $0x6e2efdac // FDIV V12.4S, V13.4S, V14.4S
+	FMOVQ        F12, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e22fc20 // FDIV V0.4S, V1.4S, V2.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e22fc20 // FDIV V0.4S, V1.4S, V2.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func sigmoidBackwardNEON(dx []float32, y []float32, dy []float32)
+TEXT ·sigmoidBackwardNEON(SB), NOSPLIT, $0-72
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V30.S4
+	MOVD         dx_base+0(FP), R1
+	MOVD         y_base+24(FP), R2
+	MOVD         dy_base+48(FP), R3
+	MOVD         dx_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	VMOV         V30.B16, V2.B16
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R10), F3
+	FMOVQ        16(R11), F4
+	VMOV         V30.B16, V5.B16
+	WORD         $0x4ea3d4a5 // FSUB V5.4S, V5.4S, V3.4S
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	FMOVQ        F4, 16(R9)
+	FMOVQ        32(R10), F6
+	FMOVQ        32(R11), F7
+	VMOV         V30.B16, V8.B16
+	WORD         $0x4ea6d508 // FSUB V8.4S, V8.4S, V6.4S
+	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
+	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
+	FMOVQ        F7, 32(R9)
+	FMOVQ        48(R10), F9
+	FMOVQ        48(R11), F10
+	VMOV         V30.B16, V11.B16
+	WORD         $0x4ea9d56b // FSUB V11.4S, V11.4S, V9.4S
+	WORD         $0x6e29dd4a // FMUL V10.4S, V10.4S, V9.4S
+	WORD         $0x6e2bdd4a // FMUL V10.4S, V10.4S, V11.4S
+	FMOVQ        F10, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	VMOV         V30.B16, V2.B16
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	FMOVS        (R11), F1
+	VMOV         V30.B16, V2.B16
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func geluNEON(dst []float32, x []float32)
+TEXT ·geluNEON(SB), NOSPLIT, $0-48
+	MOVW         $0x3d922279, R20 // 0.071354814
+	VDUP         R20, V30.S4
+	MOVW         $0x3fcc422a, R20 // 1.5957692
+	VDUP         R20, V29.S4
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V28.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V27.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V26.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V25.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V24.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V23.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V22.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V21.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V20.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V19.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V18.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V17.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V16.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V15.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $12, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F5
+	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V6.S4, V31.S4
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e25dcc6 // FMUL V6.4S, V6.4S, V5.4S
+	VORR         V28.B16, V6.B16, V7.B16
+	WORD         $0x4e3bf4e8 // FMAX V8.4S, V7.4S, V27.4S
+	WORD         $0x4ebaf508 // FMIN V8.4S, V8.4S, V26.4S
+	WORD         $0x6e39dd07 // FMUL V7.4S, V8.4S, V25.4S
+	WORD         $0x4e21a8e7 // FCVTNS V7.4S, V7.4S
+	WORD         $0x4e21d8e9 // SCVTF V9.4S, V7.4S
+	VFMLS        V24.S4, V9.S4, V8.S4
+	VFMLS        V23.S4, V9.S4, V8.S4
+	VMOV         V22.B16, V9.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	WORD         $0x4f3f04e8 // SSHR V8.4S, V7.4S, #1
+	VSUB         V8.S4, V7.S4, V7.S4
+	VADD         V15.S4, V8.S4, V8.S4
+	VSHL         $23, V8.S4, V8.S4
+	VADD         V15.S4, V7.S4, V7.S4
+	VSHL         $23, V7.S4, V7.S4
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
+	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
+	VBSL         V16.B16, V7.B16, V31.B16
+	VMOV         V31.B16, V7.B16
+	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
+	WORD         $0x6e28fce5 // FDIV V5.4S, V7.4S, V8.4S
+	FMOVQ        F5, 16(R9)
+	FMOVQ        32(R10), F10
+	WORD         $0x6e2add4b // FMUL V11.4S, V10.4S, V10.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	VORR         V28.B16, V11.B16, V12.B16
+	WORD         $0x4e3bf58d // FMAX V13.4S, V12.4S, V27.4S
+	WORD         $0x4ebaf5ad // FMIN V13.4S, V13.4S, V26.4S
+	WORD         $0x6e39ddac // FMUL V12.4S, V13.4S, V25.4S
+	WORD         $0x4e21a98c // FCVTNS V12.4S, V12.4S
+	WORD         $0x4e21d98e // SCVTF V14.4S, V12.4S
+	VFMLS        V24.S4, V14.S4, V13.S4
+	VFMLS        V23.S4, V14.S4, V13.S4
+	VMOV         V22.B16, V14.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	WORD         $0x4f3f058d // SSHR V13.4S, V12.4S, #1
+	VSUB         V13.S4, V12.S4, V12.S4
+	VADD         V15.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	VADD         V15.S4, V12.S4, V12.S4
+	VSHL         $23, V12.S4, V12.S4
+	WORD         $0x6e2dddce // FMUL V14.4S, V14.4S, V13.4S
+	WORD         $0x6e2cddcc // FMUL V12.4S, V14.4S, V12.4S
+	WORD         $0x4e30d58d // FADD V13.4S, V12.4S, V16.4S
+	WORD         $0x4f21057f // SSHR V31.4S, V11.4S, #31
+	VBSL         V16.B16, V12.B16, V31.B16
+	VMOV         V31.B16, V12.B16
+	WORD         $0x6e2add8c // FMUL V12.4S, V12.4S, V10.4S
+	WORD         $0x6e2dfd8a // FDIV V10.4S, V12.4S, V13.4S
+	FMOVQ        F10, 32(R9)
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	SUB          $12, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func geluBackwardNEON(dx []float32, x []float32, dy []float32)
+TEXT ·geluBackwardNEON(SB), NOSPLIT, $0-72
+	MOVW         $0x3d922279, R20 // 0.071354814
+	VDUP         R20, V30.S4
+	MOVW         $0x3fcc422a, R20 // 1.5957692
+	VDUP         R20, V29.S4
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V28.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V27.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V26.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V25.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V24.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V23.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V22.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V21.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V20.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V19.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V18.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V17.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V16.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V15.S4
+	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	VDUP         R20, V14.S4
+	MOVD         dx_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dy_base+48(FP), R3
+	MOVD         dx_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $8, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V4.B16
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V2.B16, V16.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V14.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	VMOV         V4.B16, V0.B16
+	VFMLA        V2.S4, V4.S4, V0.S4
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F5
+	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V6.S4, V31.S4
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e25dcc6 // FMUL V6.4S, V6.4S, V5.4S
+	VORR         V28.B16, V6.B16, V7.B16
+	WORD         $0x4e3bf4e8 // FMAX V8.4S, V7.4S, V27.4S
+	WORD         $0x4ebaf508 // FMIN V8.4S, V8.4S, V26.4S
+	WORD         $0x6e39dd07 // FMUL V7.4S, V8.4S, V25.4S
+	WORD         $0x4e21a8e7 // FCVTNS V7.4S, V7.4S
+	WORD         $0x4e21d8e9 // SCVTF V9.4S, V7.4S
+	VFMLS        V24.S4, V9.S4, V8.S4
+	VFMLS        V23.S4, V9.S4, V8.S4
+	VMOV         V22.B16, V9.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	WORD         $0x4f3f04e8 // SSHR V8.4S, V7.4S, #1
+	VSUB         V8.S4, V7.S4, V7.S4
+	VADD         V15.S4, V8.S4, V8.S4
+	VSHL         $23, V8.S4, V8.S4
+	VADD         V15.S4, V7.S4, V7.S4
+	VSHL         $23, V7.S4, V7.S4
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
+	VMOV         V16.B16, V9.B16
+	WORD         $0x6e28fd28 // FDIV V8.4S, V9.4S, V8.4S
+	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
+	VBSL         V16.B16, V7.B16, V31.B16
+	VMOV         V31.B16, V9.B16
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
+	VBSL         V7.B16, V16.B16, V31.B16
+	VMOV         V31.B16, V7.B16
+	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
+	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V14.S4, V6.S4, V31.S4
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
+	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
+	VMOV         V9.B16, V5.B16
+	VFMLA        V7.S4, V9.S4, V5.S4
+	FMOVQ        16(R11), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	FMOVQ        F5, 16(R9)
+	ADD          $32, R9, R9
+	ADD          $32, R10, R10
+	ADD          $32, R11, R11
+	SUB          $8, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V4.B16
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V2.B16, V16.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V14.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	VMOV         V4.B16, V0.B16
+	VFMLA        V2.S4, V4.S4, V0.S4
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V4.B16
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V2.B16, V16.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V14.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	VMOV         V4.B16, V0.B16
+	VFMLA        V2.S4, V4.S4, V0.S4
+	FMOVS        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func reluNEON(dst []float32, x []float32)
+TEXT ·reluNEON(SB), NOSPLIT, $0-48
+	MOVW         $0x00000000, R20 // 0
+	VDUP         R20, V30.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	WORD         $0x4e3ec400 // FMAXNM V0.4S, V0.4S, V30.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F1
+	WORD         $0x4e3ec421 // FMAXNM V1.4S, V1.4S, V30.4S
+	FMOVQ        F1, 16(R9)
+	FMOVQ        32(R10), F2
+	WORD         $0x4e3ec442 // FMAXNM V2.4S, V2.4S, V30.4S
+	FMOVQ        F2, 32(R9)
+	FMOVQ        48(R10), F3
+	WORD         $0x4e3ec463 // FMAXNM V3.4S, V3.4S, V30.4S
+	FMOVQ        F3, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	WORD         $0x4e3ec400 // FMAXNM V0.4S, V0.4S, V30.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	WORD         $0x4e3ec400 // FMAXNM V0.4S, V0.4S, V30.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func reluBackwardNEON(dx []float32, x []float32, dy []float32)
+TEXT ·reluBackwardNEON(SB), NOSPLIT, $0-72
+	MOVD         dx_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dy_base+48(FP), R3
+	MOVD         dx_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	WORD         $0x4ea0c81f // FCMGT #0 V31.4S, V0.4S
+	VAND         V31.B16, V1.B16, V1.B16
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R10), F2
+	FMOVQ        16(R11), F3
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V3.B16, V3.B16
+	FMOVQ        F3, 16(R9)
+	FMOVQ        32(R10), F4
+	FMOVQ        32(R11), F5
+	WORD         $0x4ea0c89f // FCMGT #0 V31.4S, V4.4S
+	VAND         V31.B16, V5.B16, V5.B16
+	FMOVQ        F5, 32(R9)
+	FMOVQ        48(R10), F6
+	FMOVQ        48(R11), F7
+	WORD         $0x4ea0c8df // FCMGT #0 V31.4S, V6.4S
+	VAND         V31.B16, V7.B16, V7.B16
+	FMOVQ        F7, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	FMOVQ        (R11), F1
+	WORD         $0x4ea0c81f // FCMGT #0 V31.4S, V0.4S
+	VAND         V31.B16, V1.B16, V1.B16
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	FMOVS        (R11), F1
+	WORD         $0x4ea0c81f // FCMGT #0 V31.4S, V0.4S
+	VAND         V31.B16, V1.B16, V1.B16
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func siluNEON(dst []float32, x []float32)
+TEXT ·siluNEON(SB), NOSPLIT, $0-48
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V30.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V29.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V28.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V27.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V26.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V25.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V24.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V23.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V22.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V21.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V20.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V19.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V18.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V17.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	WORD         $0x6e22fc20 // FDIV V0.4S, V1.4S, V2.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F4
+	VORR         V30.B16, V4.B16, V5.B16
+	WORD         $0x4e3df4a6 // FMAX V6.4S, V5.4S, V29.4S
+	WORD         $0x4ebcf4c6 // FMIN V6.4S, V6.4S, V28.4S
+	WORD         $0x6e3bdcc5 // FMUL V5.4S, V6.4S, V27.4S
+	WORD         $0x4e21a8a5 // FCVTNS V5.4S, V5.4S
+	WORD         $0x4e21d8a7 // SCVTF V7.4S, V5.4S
+	VFMLS        V26.S4, V7.S4, V6.S4
+	VFMLS        V25.S4, V7.S4, V6.S4
+	VMOV         V24.B16, V7.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	WORD         $0x4f3f04a6 // SSHR V6.4S, V5.4S, #1
+	VSUB         V6.S4, V5.S4, V5.S4
+	VADD         V17.S4, V6.S4, V6.S4
+	VSHL         $23, V6.S4, V6.S4
+	VADD         V17.S4, V5.S4, V5.S4
+	VSHL         $23, V5.S4, V5.S4
+	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
+	WORD         $0x6e25dce5 // FMUL V5.4S, V7.4S, V5.4S
+	WORD         $0x4e32d4a6 // FADD V6.4S, V5.4S, V18.4S
+	WORD         $0x4f21049f // SSHR V31.4S, V4.4S, #31
+	VBSL         V18.B16, V5.B16, V31.B16
+	VMOV         V31.B16, V5.B16
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	WORD         $0x6e26fca4 // FDIV V4.4S, V5.4S, V6.4S
+	FMOVQ        F4, 16(R9)
+	FMOVQ        32(R10), F8
+	VORR         V30.B16, V8.B16, V9.B16
+	WORD         $0x4e3df52a // FMAX V10.4S, V9.4S, V29.4S
+	WORD         $0x4ebcf54a // FMIN V10.4S, V10.4S, V28.4S
+	WORD         $0x6e3bdd49 // FMUL V9.4S, V10.4S, V27.4S
+	WORD         $0x4e21a929 // FCVTNS V9.4S, V9.4S
+	WORD         $0x4e21d92b // SCVTF V11.4S, V9.4S
+	VFMLS        V26.S4, V11.S4, V10.S4
+	VFMLS        V25.S4, V11.S4, V10.S4
+	VMOV         V24.B16, V11.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	WORD         $0x4f3f052a // SSHR V10.4S, V9.4S, #1
+	VSUB         V10.S4, V9.S4, V9.S4
+	VADD         V17.S4, V10.S4, V10.S4
+	VSHL         $23, V10.S4, V10.S4
+	VADD         V17.S4, V9.S4, V9.S4
+	VSHL         $23, V9.S4, V9.S4
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	WORD         $0x4e32d52a // FADD V10.4S, V9.4S, V18.4S
+	WORD         $0x4f21051f // SSHR V31.4S, V8.4S, #31
+	VBSL         V18.B16, V9.B16, V31.B16
+	VMOV         V31.B16, V9.B16
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x6e2afd28 // FDIV V8.4S, V9.4S, V10.4S
+	FMOVQ        F8, 32(R9)
+	FMOVQ        48(R10), F12
+	VORR         V30.B16, V12.B16, V13.B16
+	WORD         $0x4e3df5ae // FMAX V14.4S, V13.4S, V29.4S
+	WORD         $0x4ebcf5ce // FMIN V14.4S, V14.4S, V28.4S
+	WORD         $0x6e3bddcd // FMUL V13.4S, V14.4S, V27.4S
+	WORD         $0x4e21a9ad // FCVTNS V13.4S, V13.4S
+	WORD         $0x4e21d9af // SCVTF V15.4S, V13.4S
+	VFMLS        V26.S4, V15.S4, V14.S4
+	VFMLS        V25.S4, V15.S4, V14.S4
+	VMOV         V24.B16, V15.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	WORD         $0x4f3f05ae // SSHR V14.4S, V13.4S, #1
+	VSUB         V14.S4, V13.S4, V13.S4
+	VADD         V17.S4, V14.S4, V14.S4
+	VSHL         $23, V14.S4, V14.S4
+	VADD         V17.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
+	WORD         $0x6e2ddded // FMUL V13.4S, V15.4S, V13.4S
+	WORD         $0x4e32d5ae // FADD V14.4S, V13.4S, V18.4S
+	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
+	VBSL         V18.B16, V13.B16, V31.B16
+	VMOV         V31.B16, V13.B16
+	WORD         $0x6e2cddad // FMUL V13.4S, V13.4S, V12.4S
+	WORD         $0x6e2efdac // FDIV V12.4S, V13.4S, V14.4S
+	FMOVQ        F12, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	WORD         $0x6e22fc20 // FDIV V0.4S, V1.4S, V2.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	WORD         $0x6e22fc20 // FDIV V0.4S, V1.4S, V2.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func siluBackwardNEON(dx []float32, x []float32, dy []float32)
+TEXT ·siluBackwardNEON(SB), NOSPLIT, $0-72
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V30.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V29.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V28.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V27.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V26.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V25.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V24.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V23.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V22.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V21.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V20.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V19.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V18.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V17.S4
+	MOVD         dx_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         dy_base+48(FP), R3
+	MOVD         dx_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	VMOV         V18.B16, V3.B16
+	WORD         $0x6e22fc62 // FDIV V2.4S, V3.4S, V2.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V3.B16
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V1.B16, V18.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VMOV         V3.B16, V0.B16
+	VFMLA        V1.S4, V3.S4, V0.S4
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F4
+	VORR         V30.B16, V4.B16, V5.B16
+	WORD         $0x4e3df4a6 // FMAX V6.4S, V5.4S, V29.4S
+	WORD         $0x4ebcf4c6 // FMIN V6.4S, V6.4S, V28.4S
+	WORD         $0x6e3bdcc5 // FMUL V5.4S, V6.4S, V27.4S
+	WORD         $0x4e21a8a5 // FCVTNS V5.4S, V5.4S
+	WORD         $0x4e21d8a7 // SCVTF V7.4S, V5.4S
+	VFMLS        V26.S4, V7.S4, V6.S4
+	VFMLS        V25.S4, V7.S4, V6.S4
+	VMOV         V24.B16, V7.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V6.S4, V7.S4, V31.S4
+	VMOV         V31.B16, V7.B16
+	WORD         $0x4f3f04a6 // SSHR V6.4S, V5.4S, #1
+	VSUB         V6.S4, V5.S4, V5.S4
+	VADD         V17.S4, V6.S4, V6.S4
+	VSHL         $23, V6.S4, V6.S4
+	VADD         V17.S4, V5.S4, V5.S4
+	VSHL         $23, V5.S4, V5.S4
+	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
+	WORD         $0x6e25dce5 // FMUL V5.4S, V7.4S, V5.4S
+	WORD         $0x4e32d4a6 // FADD V6.4S, V5.4S, V18.4S
+	VMOV         V18.B16, V7.B16
+	WORD         $0x6e26fce6 // FDIV V6.4S, V7.4S, V6.4S
+	WORD         $0x4f21049f // SSHR V31.4S, V4.4S, #31
+	VBSL         V18.B16, V5.B16, V31.B16
+	VMOV         V31.B16, V7.B16
+	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
+	WORD         $0x4f21049f // SSHR V31.4S, V4.4S, #31
+	VBSL         V5.B16, V18.B16, V31.B16
+	VMOV         V31.B16, V5.B16
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	VMOV         V7.B16, V4.B16
+	VFMLA        V5.S4, V7.S4, V4.S4
+	FMOVQ        16(R11), F5
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	FMOVQ        F4, 16(R9)
+	FMOVQ        32(R10), F8
+	VORR         V30.B16, V8.B16, V9.B16
+	WORD         $0x4e3df52a // FMAX V10.4S, V9.4S, V29.4S
+	WORD         $0x4ebcf54a // FMIN V10.4S, V10.4S, V28.4S
+	WORD         $0x6e3bdd49 // FMUL V9.4S, V10.4S, V27.4S
+	WORD         $0x4e21a929 // FCVTNS V9.4S, V9.4S
+	WORD         $0x4e21d92b // SCVTF V11.4S, V9.4S
+	VFMLS        V26.S4, V11.S4, V10.S4
+	VFMLS        V25.S4, V11.S4, V10.S4
+	VMOV         V24.B16, V11.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V10.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	WORD         $0x4f3f052a // SSHR V10.4S, V9.4S, #1
+	VSUB         V10.S4, V9.S4, V9.S4
+	VADD         V17.S4, V10.S4, V10.S4
+	VSHL         $23, V10.S4, V10.S4
+	VADD         V17.S4, V9.S4, V9.S4
+	VSHL         $23, V9.S4, V9.S4
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	WORD         $0x4e32d52a // FADD V10.4S, V9.4S, V18.4S
+	VMOV         V18.B16, V11.B16
+	WORD         $0x6e2afd6a // FDIV V10.4S, V11.4S, V10.4S
+	WORD         $0x4f21051f // SSHR V31.4S, V8.4S, #31
+	VBSL         V18.B16, V9.B16, V31.B16
+	VMOV         V31.B16, V11.B16
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	WORD         $0x4f21051f // SSHR V31.4S, V8.4S, #31
+	VBSL         V9.B16, V18.B16, V31.B16
+	VMOV         V31.B16, V9.B16
+	WORD         $0x6e2add29 // FMUL V9.4S, V9.4S, V10.4S
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	VMOV         V11.B16, V8.B16
+	VFMLA        V9.S4, V11.S4, V8.S4
+	FMOVQ        32(R11), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	FMOVQ        F8, 32(R9)
+	FMOVQ        48(R10), F12
+	VORR         V30.B16, V12.B16, V13.B16
+	WORD         $0x4e3df5ae // FMAX V14.4S, V13.4S, V29.4S
+	WORD         $0x4ebcf5ce // FMIN V14.4S, V14.4S, V28.4S
+	WORD         $0x6e3bddcd // FMUL V13.4S, V14.4S, V27.4S
+	WORD         $0x4e21a9ad // FCVTNS V13.4S, V13.4S
+	WORD         $0x4e21d9af // SCVTF V15.4S, V13.4S
+	VFMLS        V26.S4, V15.S4, V14.S4
+	VFMLS        V25.S4, V15.S4, V14.S4
+	VMOV         V24.B16, V15.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V14.S4, V15.S4, V31.S4
+	VMOV         V31.B16, V15.B16
+	WORD         $0x4f3f05ae // SSHR V14.4S, V13.4S, #1
+	VSUB         V14.S4, V13.S4, V13.S4
+	VADD         V17.S4, V14.S4, V14.S4
+	VSHL         $23, V14.S4, V14.S4
+	VADD         V17.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
+	WORD         $0x6e2ddded // FMUL V13.4S, V15.4S, V13.4S
+	WORD         $0x4e32d5ae // FADD V14.4S, V13.4S, V18.4S
+	VMOV         V18.B16, V15.B16
+	WORD         $0x6e2efdee // FDIV V14.4S, V15.4S, V14.4S
+	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
+	VBSL         V18.B16, V13.B16, V31.B16
+	VMOV         V31.B16, V15.B16
+	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
+	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
+	VBSL         V13.B16, V18.B16, V31.B16
+	VMOV         V31.B16, V13.B16
+	WORD         $0x6e2eddad // FMUL V13.4S, V13.4S, V14.4S
+	WORD         $0x6e2cddad // FMUL V13.4S, V13.4S, V12.4S
+	VMOV         V15.B16, V12.B16
+	VFMLA        V13.S4, V15.S4, V12.S4
+	FMOVQ        48(R11), F13
+	WORD         $0x6e2ddd8c // FMUL V12.4S, V12.4S, V13.4S
+	FMOVQ        F12, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	VMOV         V18.B16, V3.B16
+	WORD         $0x6e22fc62 // FDIV V2.4S, V3.4S, V2.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V3.B16
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V1.B16, V18.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VMOV         V3.B16, V0.B16
+	VFMLA        V1.S4, V3.S4, V0.S4
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	VORR         V30.B16, V0.B16, V1.B16
+	WORD         $0x4e3df422 // FMAX V2.4S, V1.4S, V29.4S
+	WORD         $0x4ebcf442 // FMIN V2.4S, V2.4S, V28.4S
+	WORD         $0x6e3bdc41 // FMUL V1.4S, V2.4S, V27.4S
+	WORD         $0x4e21a821 // FCVTNS V1.4S, V1.4S
+	WORD         $0x4e21d823 // SCVTF V3.4S, V1.4S
+	VFMLS        V26.S4, V3.S4, V2.S4
+	VFMLS        V25.S4, V3.S4, V2.S4
+	VMOV         V24.B16, V3.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V2.S4, V3.S4, V31.S4
+	VMOV         V31.B16, V3.B16
+	WORD         $0x4f3f0422 // SSHR V2.4S, V1.4S, #1
+	VSUB         V2.S4, V1.S4, V1.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	VADD         V17.S4, V1.S4, V1.S4
+	VSHL         $23, V1.S4, V1.S4
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
+	VMOV         V18.B16, V3.B16
+	WORD         $0x6e22fc62 // FDIV V2.4S, V3.4S, V2.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V18.B16, V1.B16, V31.B16
+	VMOV         V31.B16, V3.B16
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
+	VBSL         V1.B16, V18.B16, V31.B16
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VMOV         V3.B16, V0.B16
+	VFMLA        V1.S4, V3.S4, V0.S4
+	FMOVS        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func softmaxRowsNEON(dst []float32, x []float32, rows int, cols int)
+TEXT ·softmaxRowsNEON(SB), NOSPLIT, $0-64
+	MOVW         $0xff800000, R20 // -Inf
+	VDUP         R20, V30.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V29.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V28.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V27.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V26.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V25.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V24.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V23.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V22.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V21.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V20.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V19.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V18.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V17.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         rows+48(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	VMOV         V30.B16, V1.B16
+	VMOV         V30.B16, V3.B16
+	VMOV         V30.B16, V5.B16
+	VMOV         V30.B16, V7.B16
+	VMOV         V30.B16, V9.B16
+	VMOV         V30.B16, V11.B16
+	VMOV         V30.B16, V13.B16
+	VMOV         V30.B16, V15.B16
+	MOVD         cols+56(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled3:
+	CMP          $32, R0
+	BLT          vector4
+	FMOVQ        (R10), F2
+	WORD         $0x4e21c441 // FMAXNM V1.4S, V2.4S, V1.4S
+	FMOVQ        16(R10), F4
+	WORD         $0x4e23c483 // FMAXNM V3.4S, V4.4S, V3.4S
+	FMOVQ        32(R10), F6
+	WORD         $0x4e25c4c5 // FMAXNM V5.4S, V6.4S, V5.4S
+	FMOVQ        48(R10), F8
+	WORD         $0x4e27c507 // FMAXNM V7.4S, V8.4S, V7.4S
+	FMOVQ        64(R10), F10
+	WORD         $0x4e29c549 // FMAXNM V9.4S, V10.4S, V9.4S
+	FMOVQ        80(R10), F12
+	WORD         $0x4e2bc58b // FMAXNM V11.4S, V12.4S, V11.4S
+	FMOVQ        96(R10), F14
+	WORD         $0x4e2dc5cd // FMAXNM V13.4S, V14.4S, V13.4S
+	FMOVQ        112(R10), F16
+	WORD         $0x4e2fc60f // FMAXNM V15.4S, V16.4S, V15.4S
+	ADD          $128, R9, R9
+	ADD          $128, R10, R10
+	SUB          $32, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R10), F2
+	WORD         $0x4e21c441 // FMAXNM V1.4S, V2.4S, V1.4S
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	VMOV         V30.B16, V2.B16
+	VLD1         (R10), V2.S[0]
+	WORD         $0x4e21c441 // FMAXNM V1.4S, V2.4S, V1.4S
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e23c421 // FMAXNM V1.4S, V1.4S, V3.4S
+	WORD         $0x4e27c4a5 // FMAXNM V5.4S, V5.4S, V7.4S
+	WORD         $0x4e2bc529 // FMAXNM V9.4S, V9.4S, V11.4S
+	WORD         $0x4e2fc5ad // FMAXNM V13.4S, V13.4S, V15.4S
+	WORD         $0x4e25c421 // FMAXNM V1.4S, V1.4S, V5.4S
+	WORD         $0x4e2dc529 // FMAXNM V9.4S, V9.4S, V13.4S
+	WORD         $0x4e29c421 // FMAXNM V1.4S, V1.4S, V9.4S
+	WORD         $0x6e30c821 // FMAXNMV S1, V1.4S
+	VDUP         V1.S[0], V0.S4
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V5.B16, V5.B16, V5.B16
+	VEOR         V9.B16, V9.B16, V9.B16
+	VEOR         V13.B16, V13.B16, V13.B16
+	MOVD         cols+56(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled8:
+	CMP          $16, R0
+	BLT          vector9
+	FMOVQ        (R10), F2
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x4e3df443 // FMAX V3.4S, V2.4S, V29.4S
+	WORD         $0x4ebcf463 // FMIN V3.4S, V3.4S, V28.4S
+	WORD         $0x6e3bdc62 // FMUL V2.4S, V3.4S, V27.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V26.S4, V4.S4, V3.S4
+	VFMLS        V25.S4, V4.S4, V3.S4
+	VMOV         V24.B16, V4.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V17.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	FMOVQ        F2, (R9)
+	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
+	FMOVQ        16(R10), F6
+	WORD         $0x4ea0d4c6 // FSUB V6.4S, V6.4S, V0.4S
+	WORD         $0x4e3df4c7 // FMAX V7.4S, V6.4S, V29.4S
+	WORD         $0x4ebcf4e7 // FMIN V7.4S, V7.4S, V28.4S
+	WORD         $0x6e3bdce6 // FMUL V6.4S, V7.4S, V27.4S
+	WORD         $0x4e21a8c6 // FCVTNS V6.4S, V6.4S
+	WORD         $0x4e21d8c8 // SCVTF V8.4S, V6.4S
+	VFMLS        V26.S4, V8.S4, V7.S4
+	VFMLS        V25.S4, V8.S4, V7.S4
+	VMOV         V24.B16, V8.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V7.S4, V8.S4, V31.S4
+	VMOV         V31.B16, V8.B16
+	WORD         $0x4f3f04c7 // SSHR V7.4S, V6.4S, #1
+	VSUB         V7.S4, V6.S4, V6.S4
+	VADD         V17.S4, V7.S4, V7.S4
+	VSHL         $23, V7.S4, V7.S4
+	VADD         V17.S4, V6.S4, V6.S4
+	VSHL         $23, V6.S4, V6.S4
+	WORD         $0x6e27dd08 // FMUL V8.4S, V8.4S, V7.4S
+	WORD         $0x6e26dd06 // FMUL V6.4S, V8.4S, V6.4S
+	FMOVQ        F6, 16(R9)
+	WORD         $0x4e26d4a5 // FADD V5.4S, V5.4S, V6.4S
+	FMOVQ        32(R10), F10
+	WORD         $0x4ea0d54a // FSUB V10.4S, V10.4S, V0.4S
+	WORD         $0x4e3df54b // FMAX V11.4S, V10.4S, V29.4S
+	WORD         $0x4ebcf56b // FMIN V11.4S, V11.4S, V28.4S
+	WORD         $0x6e3bdd6a // FMUL V10.4S, V11.4S, V27.4S
+	WORD         $0x4e21a94a // FCVTNS V10.4S, V10.4S
+	WORD         $0x4e21d94c // SCVTF V12.4S, V10.4S
+	VFMLS        V26.S4, V12.S4, V11.S4
+	VFMLS        V25.S4, V12.S4, V11.S4
+	VMOV         V24.B16, V12.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V11.S4, V12.S4, V31.S4
+	VMOV         V31.B16, V12.B16
+	WORD         $0x4f3f054b // SSHR V11.4S, V10.4S, #1
+	VSUB         V11.S4, V10.S4, V10.S4
+	VADD         V17.S4, V11.S4, V11.S4
+	VSHL         $23, V11.S4, V11.S4
+	VADD         V17.S4, V10.S4, V10.S4
+	VSHL         $23, V10.S4, V10.S4
+	WORD         $0x6e2bdd8c // FMUL V12.4S, V12.4S, V11.4S
+	WORD         $0x6e2add8a // FMUL V10.4S, V12.4S, V10.4S
+	FMOVQ        F10, 32(R9)
+	WORD         $0x4e2ad529 // FADD V9.4S, V9.4S, V10.4S
+	FMOVQ        48(R10), F14
+	WORD         $0x4ea0d5ce // FSUB V14.4S, V14.4S, V0.4S
+	WORD         $0x4e3df5cf // FMAX V15.4S, V14.4S, V29.4S
+	WORD         $0x4ebcf5ef // FMIN V15.4S, V15.4S, V28.4S
+	WORD         $0x6e3bddee // FMUL V14.4S, V15.4S, V27.4S
+	WORD         $0x4e21a9ce // FCVTNS V14.4S, V14.4S
+	WORD         $0x4e21d9d0 // SCVTF V16.4S, V14.4S
+	VFMLS        V26.S4, V16.S4, V15.S4
+	VFMLS        V25.S4, V16.S4, V15.S4
+	VMOV         V24.B16, V16.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V15.S4, V16.S4, V31.S4
+	VMOV         V31.B16, V16.B16
+	WORD         $0x4f3f05cf // SSHR V15.4S, V14.4S, #1
+	VSUB         V15.S4, V14.S4, V14.S4
+	VADD         V17.S4, V15.S4, V15.S4
+	VSHL         $23, V15.S4, V15.S4
+	VADD         V17.S4, V14.S4, V14.S4
+	VSHL         $23, V14.S4, V14.S4
+	WORD         $0x6e2fde10 // FMUL V16.4S, V16.4S, V15.4S
+	WORD         $0x6e2ede0e // FMUL V14.4S, V16.4S, V14.4S
+	FMOVQ        F14, 48(R9)
+	WORD         $0x4e2ed5ad // FADD V13.4S, V13.4S, V14.4S
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R10), F2
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x4e3df443 // FMAX V3.4S, V2.4S, V29.4S
+	WORD         $0x4ebcf463 // FMIN V3.4S, V3.4S, V28.4S
+	WORD         $0x6e3bdc62 // FMUL V2.4S, V3.4S, V27.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V26.S4, V4.S4, V3.S4
+	VFMLS        V25.S4, V4.S4, V3.S4
+	VMOV         V24.B16, V4.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V17.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	FMOVQ        F2, (R9)
+	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R10), F2
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x4e3df443 // FMAX V3.4S, V2.4S, V29.4S
+	WORD         $0x4ebcf463 // FMIN V3.4S, V3.4S, V28.4S
+	WORD         $0x6e3bdc62 // FMUL V2.4S, V3.4S, V27.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V26.S4, V4.S4, V3.S4
+	VFMLS        V25.S4, V4.S4, V3.S4
+	VMOV         V24.B16, V4.B16
+	VMOV         V23.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V22.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V17.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V17.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	FMOVS        F2, (R9)
+	FMOVS        F2, F2
+	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	WORD         $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	WORD         $0x4e2dd529 // FADD V9.4S, V9.4S, V13.4S
+	WORD         $0x4e29d421 // FADD V1.4S, V1.4S, V9.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	VMOV         V18.B16, V2.B16
+	FDIVS        F1, F2, F2
+	VDUP         V2.S[0], V0.S4
+	MOVD         cols+56(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+unrolled13:
+	CMP          $16, R0
+	BLT          vector14
+	FMOVQ        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R9), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        F2, 16(R9)
+	FMOVQ        32(R9), F3
+	WORD         $0x6e20dc63 // FMUL V3.4S, V3.4S, V0.4S
+	FMOVQ        F3, 32(R9)
+	FMOVQ        48(R9), F4
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        F4, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	SUB          $16, R0, R0
+	B            unrolled13
+vector14:
+	CMP          $4, R0
+	BLT          tail15
+	FMOVQ        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	SUB          $4, R0, R0
+	B            vector14
+tail15:
+	CMP          $0, R0
+	BLE          done17
+lane16:
+	FMOVS        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	SUBS         $1, R0, R0
+	BNE          lane16
+done17:
+	MOVD         cols+56(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R2, R2
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
+// func softmaxRowsBackwardNEON(dx []float32, y []float32, dy []float32, rows int, cols int)
+TEXT ·softmaxRowsBackwardNEON(SB), NOSPLIT, $0-88
+	MOVD         dx_base+0(FP), R1
+	MOVD         y_base+24(FP), R2
+	MOVD         dy_base+48(FP), R3
+	MOVD         rows+72(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V7.B16, V7.B16, V7.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V13.B16, V13.B16, V13.B16
+	VEOR         V16.B16, V16.B16, V16.B16
+	VEOR         V19.B16, V19.B16, V19.B16
+	VEOR         V22.B16, V22.B16, V22.B16
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled3:
+	CMP          $32, R0
+	BLT          vector4
+	FMOVQ        (R10), F2
+	FMOVQ        (R11), F3
+	VFMLA        V3.S4, V2.S4, V1.S4
+	FMOVQ        16(R10), F5
+	FMOVQ        16(R11), F6
+	VFMLA        V6.S4, V5.S4, V4.S4
+	FMOVQ        32(R10), F8
+	FMOVQ        32(R11), F9
+	VFMLA        V9.S4, V8.S4, V7.S4
+	FMOVQ        48(R10), F11
+	FMOVQ        48(R11), F12
+	VFMLA        V12.S4, V11.S4, V10.S4
+	FMOVQ        64(R10), F14
+	FMOVQ        64(R11), F15
+	VFMLA        V15.S4, V14.S4, V13.S4
+	FMOVQ        80(R10), F17
+	FMOVQ        80(R11), F18
+	VFMLA        V18.S4, V17.S4, V16.S4
+	FMOVQ        96(R10), F20
+	FMOVQ        96(R11), F21
+	VFMLA        V21.S4, V20.S4, V19.S4
+	FMOVQ        112(R10), F23
+	FMOVQ        112(R11), F24
+	VFMLA        V24.S4, V23.S4, V22.S4
+	ADD          $128, R9, R9
+	ADD          $128, R10, R10
+	ADD          $128, R11, R11
+	SUB          $32, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R10), F2
+	FMOVQ        (R11), F3
+	VFMLA        V3.S4, V2.S4, V1.S4
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	FMOVS        (R10), F2
+	FMOVS        (R11), F3
+	VFMLA        V3.S4, V2.S4, V1.S4
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e24d421 // FADD V1.4S, V1.4S, V4.4S
+	WORD         $0x4e2ad4e7 // FADD V7.4S, V7.4S, V10.4S
+	WORD         $0x4e30d5ad // FADD V13.4S, V13.4S, V16.4S
+	WORD         $0x4e36d673 // FADD V19.4S, V19.4S, V22.4S
+	WORD         $0x4e27d421 // FADD V1.4S, V1.4S, V7.4S
+	WORD         $0x4e33d5ad // FADD V13.4S, V13.4S, V19.4S
+	WORD         $0x4e2dd421 // FADD V1.4S, V1.4S, V13.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	VDUP         V1.S[0], V0.S4
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled8:
+	CMP          $16, R0
+	BLT          vector9
+	FMOVQ        (R11), F1
+	WORD         $0x4ea0d421 // FSUB V1.4S, V1.4S, V0.4S
+	FMOVQ        (R10), F2
+	WORD         $0x6e21dc41 // FMUL V1.4S, V2.4S, V1.4S
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R11), F3
+	WORD         $0x4ea0d463 // FSUB V3.4S, V3.4S, V0.4S
+	FMOVQ        16(R10), F4
+	WORD         $0x6e23dc83 // FMUL V3.4S, V4.4S, V3.4S
+	FMOVQ        F3, 16(R9)
+	FMOVQ        32(R11), F5
+	WORD         $0x4ea0d4a5 // FSUB V5.4S, V5.4S, V0.4S
+	FMOVQ        32(R10), F6
+	WORD         $0x6e25dcc5 // FMUL V5.4S, V6.4S, V5.4S
+	FMOVQ        F5, 32(R9)
+	FMOVQ        48(R11), F7
+	WORD         $0x4ea0d4e7 // FSUB V7.4S, V7.4S, V0.4S
+	FMOVQ        48(R10), F8
+	WORD         $0x6e27dd07 // FMUL V7.4S, V8.4S, V7.4S
+	FMOVQ        F7, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R11), F1
+	WORD         $0x4ea0d421 // FSUB V1.4S, V1.4S, V0.4S
+	FMOVQ        (R10), F2
+	WORD         $0x6e21dc41 // FMUL V1.4S, V2.4S, V1.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R11), F1
+	WORD         $0x4ea0d421 // FSUB V1.4S, V1.4S, V0.4S
+	FMOVS        (R10), F2
+	WORD         $0x6e21dc41 // FMUL V1.4S, V2.4S, V1.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	MOVD         cols+80(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R2, R2
+	ADD          R19, R3, R3
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
+// func rmsNormRowsNEON(dst []float32, x []float32, w []float32, rows int, cols int, eps float32, invRMS []float32)
+TEXT ·rmsNormRowsNEON(SB), NOSPLIT, $0-120
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V30.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         w_base+48(FP), R3
+	MOVD         invRMS_base+96(FP), R4
+	MOVD         rows+72(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V3.B16, V3.B16, V3.B16
+	VEOR         V5.B16, V5.B16, V5.B16
+	VEOR         V7.B16, V7.B16, V7.B16
+	VEOR         V9.B16, V9.B16, V9.B16
+	VEOR         V11.B16, V11.B16, V11.B16
+	VEOR         V13.B16, V13.B16, V13.B16
+	VEOR         V15.B16, V15.B16, V15.B16
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled3:
+	CMP          $32, R0
+	BLT          vector4
+	FMOVQ        (R10), F2
+	VFMLA        V2.S4, V2.S4, V1.S4
+	FMOVQ        16(R10), F4
+	VFMLA        V4.S4, V4.S4, V3.S4
+	FMOVQ        32(R10), F6
+	VFMLA        V6.S4, V6.S4, V5.S4
+	FMOVQ        48(R10), F8
+	VFMLA        V8.S4, V8.S4, V7.S4
+	FMOVQ        64(R10), F10
+	VFMLA        V10.S4, V10.S4, V9.S4
+	FMOVQ        80(R10), F12
+	VFMLA        V12.S4, V12.S4, V11.S4
+	FMOVQ        96(R10), F14
+	VFMLA        V14.S4, V14.S4, V13.S4
+	FMOVQ        112(R10), F16
+	VFMLA        V16.S4, V16.S4, V15.S4
+	ADD          $128, R9, R9
+	ADD          $128, R10, R10
+	ADD          $128, R11, R11
+	SUB          $32, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R10), F2
+	VFMLA        V2.S4, V2.S4, V1.S4
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	FMOVS        (R10), F2
+	VFMLA        V2.S4, V2.S4, V1.S4
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e23d421 // FADD V1.4S, V1.4S, V3.4S
+	WORD         $0x4e27d4a5 // FADD V5.4S, V5.4S, V7.4S
+	WORD         $0x4e2bd529 // FADD V9.4S, V9.4S, V11.4S
+	WORD         $0x4e2fd5ad // FADD V13.4S, V13.4S, V15.4S
+	WORD         $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
+	WORD         $0x4e2dd529 // FADD V9.4S, V9.4S, V13.4S
+	WORD         $0x4e29d421 // FADD V1.4S, V1.4S, V9.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	MOVD         cols+80(FP), R19
+	SCVTFS       R19, F2
+	FDIVS        F2, F1, F1
+	FMOVS        eps+88(FP), F2
+	FADDS        F2, F1, F1
+	FSQRTS       F1, F1
+	VMOV         V30.B16, V2.B16
+	FDIVS        F1, F2, F2
+	FMOVS        F2, (R4)
+	VDUP         V2.S[0], V0.S4
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled8:
+	CMP          $16, R0
+	BLT          vector9
+	FMOVQ        (R10), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        (R11), F2
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R10), F3
+	WORD         $0x6e20dc63 // FMUL V3.4S, V3.4S, V0.4S
+	FMOVQ        16(R11), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVQ        F3, 16(R9)
+	FMOVQ        32(R10), F5
+	WORD         $0x6e20dca5 // FMUL V5.4S, V5.4S, V0.4S
+	FMOVQ        32(R11), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	FMOVQ        F5, 32(R9)
+	FMOVQ        48(R10), F7
+	WORD         $0x6e20dce7 // FMUL V7.4S, V7.4S, V0.4S
+	FMOVQ        48(R11), F8
+	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
+	FMOVQ        F7, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R10), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        (R11), F2
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R10), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVS        (R11), F2
+	WORD         $0x6e22dc21 // FMUL V1.4S, V1.4S, V2.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	MOVD         cols+80(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R2, R2
+	ADD          $4, R4, R4
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
+// func rmsNormRowsBackwardNEON(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+TEXT ·rmsNormRowsBackwardNEON(SB), NOSPLIT, $0-160
+	MOVD         dx_base+0(FP), R1
+	MOVD         dw_base+24(FP), R2
+	MOVD         x_base+48(FP), R3
+	MOVD         w_base+72(FP), R4
+	MOVD         invRMS_base+96(FP), R5
+	MOVD         dy_base+120(FP), R6
+	MOVD         rows+144(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	FMOVS        (R5), F0
+	VDUP         V0.S[0], V0.S4
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V7.B16, V7.B16, V7.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V17.B16, V17.B16, V17.B16
+	MOVD         cols+152(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R6, R14
+unrolled3:
+	CMP          $16, R0
+	BLT          vector4
+	FMOVQ        (R12), F3
+	FMOVQ        (R14), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVQ        (R11), F5
+	VFMLA        V5.S4, V3.S4, V2.S4
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        (R10), F6
+	WORD         $0x4e24d4c6 // FADD V6.4S, V6.4S, V4.4S
+	FMOVQ        F6, (R10)
+	FMOVQ        16(R12), F8
+	FMOVQ        16(R14), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	FMOVQ        16(R11), F10
+	VFMLA        V10.S4, V8.S4, V7.S4
+	WORD         $0x6e2add29 // FMUL V9.4S, V9.4S, V10.4S
+	WORD         $0x6e20dd29 // FMUL V9.4S, V9.4S, V0.4S
+	FMOVQ        16(R10), F11
+	WORD         $0x4e29d56b // FADD V11.4S, V11.4S, V9.4S
+	FMOVQ        F11, 16(R10)
+	FMOVQ        32(R12), F13
+	FMOVQ        32(R14), F14
+	WORD         $0x6e2eddad // FMUL V13.4S, V13.4S, V14.4S
+	FMOVQ        32(R11), F15
+	VFMLA        V15.S4, V13.S4, V12.S4
+	WORD         $0x6e2fddce // FMUL V14.4S, V14.4S, V15.4S
+	WORD         $0x6e20ddce // FMUL V14.4S, V14.4S, V0.4S
+	FMOVQ        32(R10), F16
+	WORD         $0x4e2ed610 // FADD V16.4S, V16.4S, V14.4S
+	FMOVQ        F16, 32(R10)
+	FMOVQ        48(R12), F18
+	FMOVQ        48(R14), F19
+	WORD         $0x6e33de52 // FMUL V18.4S, V18.4S, V19.4S
+	FMOVQ        48(R11), F20
+	VFMLA        V20.S4, V18.S4, V17.S4
+	WORD         $0x6e34de73 // FMUL V19.4S, V19.4S, V20.4S
+	WORD         $0x6e20de73 // FMUL V19.4S, V19.4S, V0.4S
+	FMOVQ        48(R10), F21
+	WORD         $0x4e33d6b5 // FADD V21.4S, V21.4S, V19.4S
+	FMOVQ        F21, 48(R10)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	ADD          $64, R14, R14
+	SUB          $16, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R12), F3
+	FMOVQ        (R14), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVQ        (R11), F5
+	VFMLA        V5.S4, V3.S4, V2.S4
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        (R10), F6
+	WORD         $0x4e24d4c6 // FADD V6.4S, V6.4S, V4.4S
+	FMOVQ        F6, (R10)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R14, R14
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	FMOVS        (R12), F3
+	FMOVS        (R14), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVS        (R11), F5
+	VFMLA        V5.S4, V3.S4, V2.S4
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVS        (R10), F6
+	WORD         $0x4e24d4c6 // FADD V6.4S, V6.4S, V4.4S
+	FMOVS        F6, (R10)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R14, R14
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e27d442 // FADD V2.4S, V2.4S, V7.4S
+	WORD         $0x4e31d58c // FADD V12.4S, V12.4S, V17.4S
+	WORD         $0x4e2cd442 // FADD V2.4S, V2.4S, V12.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	FMULS        F0, F0, F3
+	FMULS        F0, F3, F3
+	FMULS        F2, F3, F3
+	MOVD         cols+152(FP), R19
+	SCVTFS       R19, F2
+	FDIVS        F2, F3, F3
+	VDUP         V3.S[0], V1.S4
+	MOVD         cols+152(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R6, R14
+unrolled8:
+	CMP          $16, R0
+	BLT          vector9
+	FMOVQ        (R12), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        (R14), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        (R11), F4
+	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVQ        F2, (R9)
+	FMOVQ        16(R12), F5
+	WORD         $0x6e20dca5 // FMUL V5.4S, V5.4S, V0.4S
+	FMOVQ        16(R14), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	FMOVQ        16(R11), F7
+	VFMLS        V1.S4, V7.S4, V5.S4
+	FMOVQ        F5, 16(R9)
+	FMOVQ        32(R12), F8
+	WORD         $0x6e20dd08 // FMUL V8.4S, V8.4S, V0.4S
+	FMOVQ        32(R14), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	FMOVQ        32(R11), F10
+	VFMLS        V1.S4, V10.S4, V8.S4
+	FMOVQ        F8, 32(R9)
+	FMOVQ        48(R12), F11
+	WORD         $0x6e20dd6b // FMUL V11.4S, V11.4S, V0.4S
+	FMOVQ        48(R14), F12
+	WORD         $0x6e2cdd6b // FMUL V11.4S, V11.4S, V12.4S
+	FMOVQ        48(R11), F13
+	VFMLS        V1.S4, V13.S4, V11.S4
+	FMOVQ        F11, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	ADD          $64, R14, R14
+	SUB          $16, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R12), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        (R14), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        (R11), F4
+	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVQ        F2, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R14, R14
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R12), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVS        (R14), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVS        (R11), F4
+	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVS        F2, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R14, R14
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	MOVD         cols+152(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R3, R3
+	ADD          $4, R5, R5
+	ADD          R19, R6, R6
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
+// func layerNormRowsNEON(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
+TEXT ·layerNormRowsNEON(SB), NOSPLIT, $0-168
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V30.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         w_base+48(FP), R3
+	MOVD         b_base+72(FP), R4
+	MOVD         mean_base+120(FP), R5
+	MOVD         rstd_base+144(FP), R6
+	MOVD         rows+96(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V8.B16, V8.B16, V8.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V14.B16, V14.B16, V14.B16
+	VEOR         V16.B16, V16.B16, V16.B16
+	MOVD         cols+104(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+unrolled3:
+	CMP          $32, R0
+	BLT          vector4
+	FMOVQ        (R10), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	FMOVQ        16(R10), F5
+	WORD         $0x4e25d484 // FADD V4.4S, V4.4S, V5.4S
+	FMOVQ        32(R10), F7
+	WORD         $0x4e27d4c6 // FADD V6.4S, V6.4S, V7.4S
+	FMOVQ        48(R10), F9
+	WORD         $0x4e29d508 // FADD V8.4S, V8.4S, V9.4S
+	FMOVQ        64(R10), F11
+	WORD         $0x4e2bd54a // FADD V10.4S, V10.4S, V11.4S
+	FMOVQ        80(R10), F13
+	WORD         $0x4e2dd58c // FADD V12.4S, V12.4S, V13.4S
+	FMOVQ        96(R10), F15
+	WORD         $0x4e2fd5ce // FADD V14.4S, V14.4S, V15.4S
+	FMOVQ        112(R10), F17
+	WORD         $0x4e31d610 // FADD V16.4S, V16.4S, V17.4S
+	ADD          $128, R9, R9
+	ADD          $128, R10, R10
+	ADD          $128, R11, R11
+	ADD          $128, R12, R12
+	SUB          $32, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R10), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	FMOVS        (R10), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e24d442 // FADD V2.4S, V2.4S, V4.4S
+	WORD         $0x4e28d4c6 // FADD V6.4S, V6.4S, V8.4S
+	WORD         $0x4e2cd54a // FADD V10.4S, V10.4S, V12.4S
+	WORD         $0x4e30d5ce // FADD V14.4S, V14.4S, V16.4S
+	WORD         $0x4e26d442 // FADD V2.4S, V2.4S, V6.4S
+	WORD         $0x4e2ed54a // FADD V10.4S, V10.4S, V14.4S
+	WORD         $0x4e2ad442 // FADD V2.4S, V2.4S, V10.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	MOVD         cols+104(FP), R19
+	SCVTFS       R19, F3
+	FDIVS        F3, F2, F2
+	FMOVS        F2, (R5)
+	VDUP         V2.S[0], V0.S4
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V8.B16, V8.B16, V8.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V14.B16, V14.B16, V14.B16
+	VEOR         V16.B16, V16.B16, V16.B16
+	MOVD         cols+104(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+unrolled8:
+	CMP          $32, R0
+	BLT          vector9
+	FMOVQ        (R10), F3
+	WORD         $0x4ea0d463 // FSUB V3.4S, V3.4S, V0.4S
+	VFMLA        V3.S4, V3.S4, V2.S4
+	FMOVQ        16(R10), F5
+	WORD         $0x4ea0d4a5 // FSUB V5.4S, V5.4S, V0.4S
+	VFMLA        V5.S4, V5.S4, V4.S4
+	FMOVQ        32(R10), F7
+	WORD         $0x4ea0d4e7 // FSUB V7.4S, V7.4S, V0.4S
+	VFMLA        V7.S4, V7.S4, V6.S4
+	FMOVQ        48(R10), F9
+	WORD         $0x4ea0d529 // FSUB V9.4S, V9.4S, V0.4S
+	VFMLA        V9.S4, V9.S4, V8.S4
+	FMOVQ        64(R10), F11
+	WORD         $0x4ea0d56b // FSUB V11.4S, V11.4S, V0.4S
+	VFMLA        V11.S4, V11.S4, V10.S4
+	FMOVQ        80(R10), F13
+	WORD         $0x4ea0d5ad // FSUB V13.4S, V13.4S, V0.4S
+	VFMLA        V13.S4, V13.S4, V12.S4
+	FMOVQ        96(R10), F15
+	WORD         $0x4ea0d5ef // FSUB V15.4S, V15.4S, V0.4S
+	VFMLA        V15.S4, V15.S4, V14.S4
+	FMOVQ        112(R10), F17
+	WORD         $0x4ea0d631 // FSUB V17.4S, V17.4S, V0.4S
+	VFMLA        V17.S4, V17.S4, V16.S4
+	ADD          $128, R9, R9
+	ADD          $128, R10, R10
+	ADD          $128, R11, R11
+	ADD          $128, R12, R12
+	SUB          $32, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R10), F3
+	WORD         $0x4ea0d463 // FSUB V3.4S, V3.4S, V0.4S
+	VFMLA        V3.S4, V3.S4, V2.S4
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R10), F3
+	WORD         $0x4ea0d463 // FSUB V3.4S, V3.4S, V0.4S
+	FMOVS        F3, F3
+	VFMLA        V3.S4, V3.S4, V2.S4
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	WORD         $0x4e24d442 // FADD V2.4S, V2.4S, V4.4S
+	WORD         $0x4e28d4c6 // FADD V6.4S, V6.4S, V8.4S
+	WORD         $0x4e2cd54a // FADD V10.4S, V10.4S, V12.4S
+	WORD         $0x4e30d5ce // FADD V14.4S, V14.4S, V16.4S
+	WORD         $0x4e26d442 // FADD V2.4S, V2.4S, V6.4S
+	WORD         $0x4e2ed54a // FADD V10.4S, V10.4S, V14.4S
+	WORD         $0x4e2ad442 // FADD V2.4S, V2.4S, V10.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	MOVD         cols+104(FP), R19
+	SCVTFS       R19, F3
+	FDIVS        F3, F2, F2
+	FMOVS        eps+112(FP), F3
+	FADDS        F3, F2, F2
+	FSQRTS       F2, F2
+	VMOV         V30.B16, V3.B16
+	FDIVS        F2, F3, F3
+	FMOVS        F3, (R6)
+	VDUP         V3.S[0], V1.S4
+	MOVD         cols+104(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+unrolled13:
+	CMP          $16, R0
+	BLT          vector14
+	FMOVQ        (R10), F2
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	FMOVQ        (R11), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        (R12), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	FMOVQ        F2, (R9)
+	FMOVQ        16(R10), F4
+	WORD         $0x4ea0d484 // FSUB V4.4S, V4.4S, V0.4S
+	WORD         $0x6e21dc84 // FMUL V4.4S, V4.4S, V1.4S
+	FMOVQ        16(R11), F5
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	FMOVQ        16(R12), F5
+	WORD         $0x4e25d484 // FADD V4.4S, V4.4S, V5.4S
+	FMOVQ        F4, 16(R9)
+	FMOVQ        32(R10), F6
+	WORD         $0x4ea0d4c6 // FSUB V6.4S, V6.4S, V0.4S
+	WORD         $0x6e21dcc6 // FMUL V6.4S, V6.4S, V1.4S
+	FMOVQ        32(R11), F7
+	WORD         $0x6e27dcc6 // FMUL V6.4S, V6.4S, V7.4S
+	FMOVQ        32(R12), F7
+	WORD         $0x4e27d4c6 // FADD V6.4S, V6.4S, V7.4S
+	FMOVQ        F6, 32(R9)
+	FMOVQ        48(R10), F8
+	WORD         $0x4ea0d508 // FSUB V8.4S, V8.4S, V0.4S
+	WORD         $0x6e21dd08 // FMUL V8.4S, V8.4S, V1.4S
+	FMOVQ        48(R11), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	FMOVQ        48(R12), F9
+	WORD         $0x4e29d508 // FADD V8.4S, V8.4S, V9.4S
+	FMOVQ        F8, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	SUB          $16, R0, R0
+	B            unrolled13
+vector14:
+	CMP          $4, R0
+	BLT          tail15
+	FMOVQ        (R10), F2
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	FMOVQ        (R11), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        (R12), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	FMOVQ        F2, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	SUB          $4, R0, R0
+	B            vector14
+tail15:
+	CMP          $0, R0
+	BLE          done17
+lane16:
+	FMOVS        (R10), F2
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	FMOVS        (R11), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVS        (R12), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	FMOVS        F2, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	SUBS         $1, R0, R0
+	BNE          lane16
+done17:
+	MOVD         cols+104(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R2, R2
+	ADD          $4, R5, R5
+	ADD          $4, R6, R6
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
+// func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+TEXT ·layerNormRowsBackwardNEON(SB), NOSPLIT, $0-208
+	MOVD         dx_base+0(FP), R1
+	MOVD         dw_base+24(FP), R2
+	MOVD         db_base+48(FP), R3
+	MOVD         x_base+72(FP), R4
+	MOVD         w_base+96(FP), R5
+	MOVD         mean_base+120(FP), R6
+	MOVD         rstd_base+144(FP), R7
+	MOVD         dy_base+168(FP), R8
+	MOVD         rows+192(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	FMOVS        (R6), F0
+	VDUP         V0.S[0], V0.S4
+	FMOVS        (R7), F1
+	VDUP         V1.S[0], V1.S4
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V5.B16, V5.B16, V5.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V11.B16, V11.B16, V11.B16
+	VEOR         V16.B16, V16.B16, V16.B16
+	VEOR         V17.B16, V17.B16, V17.B16
+	VEOR         V22.B16, V22.B16, V22.B16
+	VEOR         V23.B16, V23.B16, V23.B16
+	MOVD         cols+200(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R5, R13
+	MOVD         R8, R16
+unrolled3:
+	CMP          $16, R0
+	BLT          vector4
+	FMOVQ        (R12), F6
+	WORD         $0x4ea0d4c6 // FSUB V6.4S, V6.4S, V0.4S
+	WORD         $0x6e21dcc6 // FMUL V6.4S, V6.4S, V1.4S
+	FMOVQ        (R13), F7
+	FMOVQ        (R16), F8
+	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
+	WORD         $0x4e27d484 // FADD V4.4S, V4.4S, V7.4S
+	VFMLA        V6.S4, V7.S4, V5.S4
+	FMOVQ        (R10), F9
+	VFMLA        V6.S4, V8.S4, V9.S4
+	FMOVQ        F9, (R10)
+	FMOVQ        (R11), F9
+	WORD         $0x4e28d529 // FADD V9.4S, V9.4S, V8.4S
+	FMOVQ        F9, (R11)
+	FMOVQ        16(R12), F12
+	WORD         $0x4ea0d58c // FSUB V12.4S, V12.4S, V0.4S
+	WORD         $0x6e21dd8c // FMUL V12.4S, V12.4S, V1.4S
+	FMOVQ        16(R13), F13
+	FMOVQ        16(R16), F14
+	WORD         $0x6e2eddad // FMUL V13.4S, V13.4S, V14.4S
+	WORD         $0x4e2dd54a // FADD V10.4S, V10.4S, V13.4S
+	VFMLA        V12.S4, V13.S4, V11.S4
+	FMOVQ        16(R10), F15
+	VFMLA        V12.S4, V14.S4, V15.S4
+	FMOVQ        F15, 16(R10)
+	FMOVQ        16(R11), F15
+	WORD         $0x4e2ed5ef // FADD V15.4S, V15.4S, V14.4S
+	FMOVQ        F15, 16(R11)
+	FMOVQ        32(R12), F18
+	WORD         $0x4ea0d652 // FSUB V18.4S, V18.4S, V0.4S
+	WORD         $0x6e21de52 // FMUL V18.4S, V18.4S, V1.4S
+	FMOVQ        32(R13), F19
+	FMOVQ        32(R16), F20
+	WORD         $0x6e34de73 // FMUL V19.4S, V19.4S, V20.4S
+	WORD         $0x4e33d610 // FADD V16.4S, V16.4S, V19.4S
+	VFMLA        V18.S4, V19.S4, V17.S4
+	FMOVQ        32(R10), F21
+	VFMLA        V18.S4, V20.S4, V21.S4
+	FMOVQ        F21, 32(R10)
+	FMOVQ        32(R11), F21
+	WORD         $0x4e34d6b5 // FADD V21.4S, V21.4S, V20.4S
+	FMOVQ        F21, 32(R11)
+	FMOVQ        48(R12), F24
+	WORD         $0x4ea0d718 // FSUB V24.4S, V24.4S, V0.4S
+	WORD         $0x6e21df18 // FMUL V24.4S, V24.4S, V1.4S
+	FMOVQ        48(R13), F25
+	FMOVQ        48(R16), F26
+	WORD         $0x6e3adf39 // FMUL V25.4S, V25.4S, V26.4S
+	WORD         $0x4e39d6d6 // FADD V22.4S, V22.4S, V25.4S
+	VFMLA        V24.S4, V25.S4, V23.S4
+	FMOVQ        48(R10), F27
+	VFMLA        V24.S4, V26.S4, V27.S4
+	FMOVQ        F27, 48(R10)
+	FMOVQ        48(R11), F27
+	WORD         $0x4e3ad77b // FADD V27.4S, V27.4S, V26.4S
+	FMOVQ        F27, 48(R11)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	ADD          $64, R13, R13
+	ADD          $64, R16, R16
+	SUB          $16, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R12), F6
+	WORD         $0x4ea0d4c6 // FSUB V6.4S, V6.4S, V0.4S
+	WORD         $0x6e21dcc6 // FMUL V6.4S, V6.4S, V1.4S
+	FMOVQ        (R13), F7
+	FMOVQ        (R16), F8
+	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
+	WORD         $0x4e27d484 // FADD V4.4S, V4.4S, V7.4S
+	VFMLA        V6.S4, V7.S4, V5.S4
+	FMOVQ        (R10), F9
+	VFMLA        V6.S4, V8.S4, V9.S4
+	FMOVQ        F9, (R10)
+	FMOVQ        (R11), F9
+	WORD         $0x4e28d529 // FADD V9.4S, V9.4S, V8.4S
+	FMOVQ        F9, (R11)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R13, R13
+	ADD          $16, R16, R16
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	FMOVS        (R12), F6
+	WORD         $0x4ea0d4c6 // FSUB V6.4S, V6.4S, V0.4S
+	WORD         $0x6e21dcc6 // FMUL V6.4S, V6.4S, V1.4S
+	FMOVS        F6, F6
+	FMOVS        (R13), F7
+	FMOVS        (R16), F8
+	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
+	WORD         $0x4e27d484 // FADD V4.4S, V4.4S, V7.4S
+	VFMLA        V6.S4, V7.S4, V5.S4
+	FMOVS        (R10), F9
+	VFMLA        V6.S4, V8.S4, V9.S4
+	FMOVS        F9, (R10)
+	FMOVS        (R11), F9
+	WORD         $0x4e28d529 // FADD V9.4S, V9.4S, V8.4S
+	FMOVS        F9, (R11)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R13, R13
+	ADD          $4, R16, R16
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e2ad484 // FADD V4.4S, V4.4S, V10.4S
+	WORD         $0x4e2bd4a5 // FADD V5.4S, V5.4S, V11.4S
+	WORD         $0x4e36d610 // FADD V16.4S, V16.4S, V22.4S
+	WORD         $0x4e37d631 // FADD V17.4S, V17.4S, V23.4S
+	WORD         $0x4e30d484 // FADD V4.4S, V4.4S, V16.4S
+	WORD         $0x4e31d4a5 // FADD V5.4S, V5.4S, V17.4S
+	WORD         $0x6e24d484 // FADDP V4.4S, V4.4S, V4.4S
+	WORD         $0x6e24d484 // FADDP V4.4S, V4.4S, V4.4S
+	WORD         $0x6e25d4a5 // FADDP V5.4S, V5.4S, V5.4S
+	WORD         $0x6e25d4a5 // FADDP V5.4S, V5.4S, V5.4S
+	MOVD         cols+200(FP), R19
+	SCVTFS       R19, F6
+	FDIVS        F6, F4, F4
+	FDIVS        F6, F5, F5
+	VDUP         V4.S[0], V2.S4
+	VDUP         V5.S[0], V3.S4
+	MOVD         cols+200(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R5, R13
+	MOVD         R8, R16
+unrolled8:
+	CMP          $16, R0
+	BLT          vector9
+	FMOVQ        (R12), F4
+	WORD         $0x4ea0d484 // FSUB V4.4S, V4.4S, V0.4S
+	WORD         $0x6e21dc84 // FMUL V4.4S, V4.4S, V1.4S
+	FMOVQ        (R13), F5
+	FMOVQ        (R16), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	WORD         $0x4ea2d4a5 // FSUB V5.4S, V5.4S, V2.4S
+	VFMLS        V3.S4, V4.S4, V5.S4
+	WORD         $0x6e21dca5 // FMUL V5.4S, V5.4S, V1.4S
+	FMOVQ        F5, (R9)
+	FMOVQ        16(R12), F7
+	WORD         $0x4ea0d4e7 // FSUB V7.4S, V7.4S, V0.4S
+	WORD         $0x6e21dce7 // FMUL V7.4S, V7.4S, V1.4S
+	FMOVQ        16(R13), F8
+	FMOVQ        16(R16), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	WORD         $0x4ea2d508 // FSUB V8.4S, V8.4S, V2.4S
+	VFMLS        V3.S4, V7.S4, V8.S4
+	WORD         $0x6e21dd08 // FMUL V8.4S, V8.4S, V1.4S
+	FMOVQ        F8, 16(R9)
+	FMOVQ        32(R12), F10
+	WORD         $0x4ea0d54a // FSUB V10.4S, V10.4S, V0.4S
+	WORD         $0x6e21dd4a // FMUL V10.4S, V10.4S, V1.4S
+	FMOVQ        32(R13), F11
+	FMOVQ        32(R16), F12
+	WORD         $0x6e2cdd6b // FMUL V11.4S, V11.4S, V12.4S
+	WORD         $0x4ea2d56b // FSUB V11.4S, V11.4S, V2.4S
+	VFMLS        V3.S4, V10.S4, V11.S4
+	WORD         $0x6e21dd6b // FMUL V11.4S, V11.4S, V1.4S
+	FMOVQ        F11, 32(R9)
+	FMOVQ        48(R12), F13
+	WORD         $0x4ea0d5ad // FSUB V13.4S, V13.4S, V0.4S
+	WORD         $0x6e21ddad // FMUL V13.4S, V13.4S, V1.4S
+	FMOVQ        48(R13), F14
+	FMOVQ        48(R16), F15
+	WORD         $0x6e2fddce // FMUL V14.4S, V14.4S, V15.4S
+	WORD         $0x4ea2d5ce // FSUB V14.4S, V14.4S, V2.4S
+	VFMLS        V3.S4, V13.S4, V14.S4
+	WORD         $0x6e21ddce // FMUL V14.4S, V14.4S, V1.4S
+	FMOVQ        F14, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	ADD          $64, R13, R13
+	ADD          $64, R16, R16
+	SUB          $16, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R12), F4
+	WORD         $0x4ea0d484 // FSUB V4.4S, V4.4S, V0.4S
+	WORD         $0x6e21dc84 // FMUL V4.4S, V4.4S, V1.4S
+	FMOVQ        (R13), F5
+	FMOVQ        (R16), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	WORD         $0x4ea2d4a5 // FSUB V5.4S, V5.4S, V2.4S
+	VFMLS        V3.S4, V4.S4, V5.S4
+	WORD         $0x6e21dca5 // FMUL V5.4S, V5.4S, V1.4S
+	FMOVQ        F5, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R13, R13
+	ADD          $16, R16, R16
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R12), F4
+	WORD         $0x4ea0d484 // FSUB V4.4S, V4.4S, V0.4S
+	WORD         $0x6e21dc84 // FMUL V4.4S, V4.4S, V1.4S
+	FMOVS        (R13), F5
+	FMOVS        (R16), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	WORD         $0x4ea2d4a5 // FSUB V5.4S, V5.4S, V2.4S
+	VFMLS        V3.S4, V4.S4, V5.S4
+	WORD         $0x6e21dca5 // FMUL V5.4S, V5.4S, V1.4S
+	FMOVS        F5, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R13, R13
+	ADD          $4, R16, R16
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	MOVD         cols+200(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R4, R4
+	ADD          $4, R6, R6
+	ADD          $4, R7, R7
+	ADD          R19, R8, R8
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
 	RET

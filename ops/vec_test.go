@@ -1,0 +1,527 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The tests of the elementwise, row and reduction kernels: every variant this CPU runs
+// (op.forEach) against the generic one, on every length 0…70 and a few large ones, at
+// unaligned starts, with special values mixed in, checking that nothing outside the
+// output slices is written.
+
+// vecFn is one variant of an operation behind a uniform call: the slices in the
+// operation's argument order and a float32 parameter (alpha or eps).
+type vecFn struct {
+	isa ISA
+	fn  func(args [][]float32, p float32) float32
+}
+
+func variants[F any](o *op[F], wrap func(F) func([][]float32, float32) float32) []vecFn {
+	var out []vecFn
+	o.forEach(func(isa ISA, f F) { out = append(out, vecFn{isa, wrap(f)}) })
+	return out
+}
+
+func wrapUnary(f func(dst, x []float32)) func([][]float32, float32) float32 {
+	return func(a [][]float32, _ float32) float32 { f(a[0], a[1]); return 0 }
+}
+
+func wrapTernary(f func(a, b, c []float32)) func([][]float32, float32) float32 {
+	return func(a [][]float32, _ float32) float32 { f(a[0], a[1], a[2]); return 0 }
+}
+
+// vecTol says how far a variant may be from the generic result: within ulps units in
+// the last place, or within rel·scale where scale is the size of the terms behind the
+// element (it covers cancellation, where ulps of a tiny result mean nothing).
+type vecTol struct {
+	ulps  int64
+	rel   float64
+	scale func(a [][]float32, p float32, i int) float64
+}
+
+func ulpDiff(a, b float32) int64 {
+	if a == b || (a != a && b != b) {
+		return 0
+	}
+	if a != a || b != b {
+		return math.MaxInt64
+	}
+	ord := func(f float32) int64 {
+		i := int64(int32(math.Float32bits(f)))
+		if i < 0 {
+			i = math.MinInt32 - i
+		}
+		return i
+	}
+	d := ord(a) - ord(b)
+	if d < 0 {
+		d = -d
+	}
+	return d
+}
+
+func (t vecTol) ok(a [][]float32, p float32, i int, got, want float32) bool {
+	if (got != got) != (want != want) {
+		return false
+	}
+	if ulpDiff(got, want) <= t.ulps {
+		return true
+	}
+	if t.scale == nil || math.IsInf(float64(want), 0) {
+		return false
+	}
+	return math.Abs(float64(got)-float64(want)) <= t.rel*t.scale(a, p, i)
+}
+
+func abs32(v float32) float64 { return math.Abs(float64(v)) }
+
+// ewCase is one elementwise operation: nargs slices of one length, the ones in outs
+// written (the others must stay as they were).
+type ewCase struct {
+	name  string
+	nargs int
+	outs  []int
+	vars  func() []vecFn
+	tol   vecTol
+}
+
+const eps32 = 1.0 / (1 << 23)
+
+var exact = vecTol{}
+
+// derivTol is for dx = dy·f'(x): f' is computed to a few ulps, and near its zeros the
+// error is measured against |dy|.
+func derivTol(ulps int64) vecTol {
+	return vecTol{ulps: ulps, rel: 1e-6, scale: func(a [][]float32, _ float32, i int) float64 { return abs32(a[2][i]) }}
+}
+
+// outTol allows ulps, or an absolute error at the scale of the argument for results far
+// below it (GELU and SiLU of large negative x, whose relative error grows with |x|).
+func outTol(ulps int64, rel float64) vecTol {
+	return vecTol{ulps: ulps, rel: rel, scale: func(a [][]float32, _ float32, i int) float64 { return 1e-30 + 1e-7*abs32(a[1][i]) }}
+}
+
+var ewCases = []ewCase{
+	{"axpy", 2, []int{1}, func() []vecFn {
+		return variants(axpyOp, func(f func(float32, []float32, []float32)) func([][]float32, float32) float32 {
+			return func(a [][]float32, p float32) float32 { f(p, a[0], a[1]); return 0 }
+		})
+	}, vecTol{ulps: 1, rel: eps32, scale: func(a [][]float32, p float32, i int) float64 {
+		return abs32(p*a[0][i]) + abs32(a[1][i])
+	}}},
+	{"scale", 1, []int{0}, func() []vecFn {
+		return variants(scaleOp, func(f func(float32, []float32)) func([][]float32, float32) float32 {
+			return func(a [][]float32, p float32) float32 { f(p, a[0]); return 0 }
+		})
+	}, exact},
+	{"add", 3, []int{0}, func() []vecFn { return variants(addOp, wrapTernary) }, exact},
+	{"mul", 3, []int{0}, func() []vecFn { return variants(mulOp, wrapTernary) }, exact},
+	{"muladd", 3, []int{0}, func() []vecFn { return variants(mulAddOp, wrapTernary) },
+		vecTol{ulps: 1, rel: eps32, scale: func(a [][]float32, _ float32, i int) float64 {
+			return abs32(a[1][i]*a[2][i]) + abs32(a[0][i])
+		}}},
+	{"exp", 2, []int{0}, func() []vecFn { return variants(expOp, wrapUnary) }, vecTol{ulps: 2}},
+	{"sigmoid", 2, []int{0}, func() []vecFn { return variants(sigmoidOp, wrapUnary) }, vecTol{ulps: 4}},
+	{"sigmoid_backward", 3, []int{0}, func() []vecFn { return variants(sigmoidBackwardOp, wrapTernary) }, exact},
+	{"gelu", 2, []int{0}, func() []vecFn { return variants(geluOp, wrapUnary) }, outTol(16, 1)},
+	{"gelu_backward", 3, []int{0}, func() []vecFn { return variants(geluBackwardOp, wrapTernary) }, derivTol(16)},
+	{"relu", 2, []int{0}, func() []vecFn { return variants(reluOp, wrapUnary) }, exact},
+	{"relu_backward", 3, []int{0}, func() []vecFn { return variants(reluBackwardOp, wrapTernary) }, exact},
+	{"silu", 2, []int{0}, func() []vecFn { return variants(siluOp, wrapUnary) }, outTol(4, 1)},
+	{"silu_backward", 3, []int{0}, func() []vecFn { return variants(siluBackwardOp, wrapTernary) }, derivTol(8)},
+}
+
+// specials are mixed into the inputs: signed zeros, infinities, NaN, the edges of exp's
+// range, subnormals, the largest floats.
+var specials = []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)),
+	float32(math.NaN()), 88.72, 88.73, 89, 100, -87.3, -103.5, -104, -105, -200, 1e-40, -1e-40, 1e-45,
+	math.MaxFloat32, -math.MaxFloat32, 1e-20, -1e-20, 20, -20, 9, -9, 0.5, -0.5}
+
+func vecLengths() []int {
+	var ns []int
+	for n := 0; n <= 70; n++ {
+		ns = append(ns, n)
+	}
+	return append(ns, 1000, 4099)
+}
+
+// guarded returns a slice of n values at offset off into a buffer with guard values on
+// both sides, and a check that the guards are intact.
+const guardBits = 0x7fc0dead
+
+func guarded(vals []float32, off int) ([]float32, func() bool) {
+	buf := make([]float32, off+len(vals)+20)
+	for i := range buf {
+		buf[i] = math.Float32frombits(guardBits)
+	}
+	s := buf[off : off+len(vals)]
+	copy(s, vals)
+	return s, func() bool {
+		for i, v := range buf {
+			if (i < off || i >= off+len(vals)) && math.Float32bits(v) != guardBits {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func fillVec(rng *rand.Rand, n int, scale float64, withSpecials bool) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64() * scale)
+		if withSpecials && rng.IntN(8) == 0 {
+			s[i] = specials[rng.IntN(len(specials))]
+		}
+	}
+	return s
+}
+
+func TestVecElementwise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, c := range ewCases {
+		vs := c.vars()
+		if vs[0].isa != Generic {
+			t.Fatalf("%s: the first variant is %s, not generic", c.name, vs[0].isa)
+		}
+		for _, v := range vs[1:] {
+			t.Run(c.name+"/"+string(v.isa), func(t *testing.T) {
+				for _, n := range vecLengths() {
+					for off := 0; off < 4; off++ {
+						for _, scale := range []float64{1, 8} {
+							p := float32(rng.NormFloat64())
+							in := make([][]float32, c.nargs)
+							for j := range in {
+								in[j] = fillVec(rng, n, scale, scale == 8)
+							}
+							want := make([][]float32, c.nargs)
+							for j := range in {
+								want[j] = append([]float32(nil), in[j]...)
+							}
+							vs[0].fn(want, p)
+							got := make([][]float32, c.nargs)
+							intact := make([]func() bool, c.nargs)
+							for j := range in {
+								got[j], intact[j] = guarded(in[j], (off+j)%4)
+							}
+							v.fn(got, p)
+							for j := range got {
+								if !intact[j]() {
+									t.Fatalf("n=%d off=%d: wrote outside argument %d", n, off, j)
+								}
+								for i := range got[j] {
+									g, w := got[j][i], want[j][i]
+									if math.Float32bits(g) == math.Float32bits(w) || c.tol.ok(in, p, i, g, w) {
+										continue
+									}
+									var ins []float32
+									for _, a := range in {
+										ins = append(ins, a[i])
+									}
+									t.Fatalf("n=%d off=%d p=%v: argument %d element %d = %v, generic %v (inputs %v, %d ulps)",
+										n, off, p, j, i, g, w, ins, ulpDiff(g, w))
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestVecExpAccuracy checks the generic exp and every variant against float64 over
+// the whole float32 range of interest, including the subnormal results.
+func TestVecExpAccuracy(t *testing.T) {
+	var xs []float32
+	for x := -110.0; x < 90; x += 0.0137 {
+		xs = append(xs, float32(x))
+	}
+	expOp.forEach(func(isa ISA, f func(dst, x []float32)) {
+		got := make([]float32, len(xs))
+		f(got, xs)
+		worst := int64(0)
+		for i, x := range xs {
+			want := float32(math.Exp(float64(x)))
+			d := ulpDiff(got[i], want)
+			worst = max(worst, d)
+			if d > 2 {
+				t.Errorf("%s: exp(%v) = %v, want %v (%d ulps)", isa, x, got[i], want, d)
+				return
+			}
+		}
+		t.Logf("%s: worst error %d ulp over %d points in [-110, 90)", isa, worst, len(xs))
+	})
+}
+
+type redCase struct {
+	name string
+	vars func() []vecFn
+	// terms gives the magnitude Σ|term| that bounds the rounding error of a sum.
+	terms func(a [][]float32) float64
+	nargs int
+}
+
+var redCases = []redCase{
+	{"dot", func() []vecFn {
+		return variants(dotOp, func(f func(x, y []float32) float32) func([][]float32, float32) float32 {
+			return func(a [][]float32, _ float32) float32 { return f(a[0], a[1]) }
+		})
+	}, func(a [][]float32) float64 {
+		s := 0.0
+		for i := range a[0] {
+			s += abs32(a[0][i]) * abs32(a[1][i])
+		}
+		return s
+	}, 2},
+	{"sum", func() []vecFn {
+		return variants(sumOp, func(f func(x []float32) float32) func([][]float32, float32) float32 {
+			return func(a [][]float32, _ float32) float32 { return f(a[0]) }
+		})
+	}, func(a [][]float32) float64 {
+		s := 0.0
+		for _, v := range a[0] {
+			s += abs32(v)
+		}
+		return s
+	}, 1},
+	{"max", func() []vecFn {
+		return variants(maxOp, func(f func(x []float32) float32) func([][]float32, float32) float32 {
+			return func(a [][]float32, _ float32) float32 { return f(a[0]) }
+		})
+	}, nil, 1},
+}
+
+// reductionSpecials are the special values whose effect on a sum does not depend on
+// the order of the additions.
+var reductionSpecials = []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+	float32(math.NaN()), 1e-40, -1e-40}
+
+func TestVecReductions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, c := range redCases {
+		vs := c.vars()
+		for _, v := range vs[1:] {
+			t.Run(c.name+"/"+string(v.isa), func(t *testing.T) {
+				for _, n := range vecLengths() {
+					for off := 0; off < 4; off++ {
+						for _, sp := range []int{0, 4, 40} { // one special value in sp (none when 0)
+							in := make([][]float32, c.nargs)
+							for j := range in {
+								in[j] = fillVec(rng, n, 1, false)
+								if sp > 0 && n > 0 && rng.IntN(sp/4) == 0 {
+									in[j][rng.IntN(n)] = reductionSpecials[rng.IntN(len(reductionSpecials))]
+								}
+							}
+							if c.name == "max" && sp == 40 && n > 0 { // all NaN, or all -Inf
+								for i := range in[0] {
+									in[0][i] = []float32{float32(math.NaN()), float32(math.Inf(-1))}[off%2]
+								}
+							}
+							want := vs[0].fn(in, 0)
+							args := make([][]float32, c.nargs)
+							for j := range in {
+								args[j], _ = guarded(in[j], (off+j)%4)
+							}
+							got := v.fn(args, 0)
+							ok := got == want || (got != got && want != want)
+							if !ok && c.terms != nil && !math.IsInf(float64(want), 0) {
+								ok = math.Abs(float64(got)-float64(want)) <= 2*float64(n+1)*eps32*c.terms(in)
+							}
+							if !ok {
+								t.Fatalf("n=%d off=%d: %v, generic %v", n, off, got, want)
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// rowCase is a row kernel: slices of rows×cols, cols, or rows values, called through a
+// uniform adapter; it says which slices are written.
+type rowCase struct {
+	name  string
+	shape []byte // per slice: 'm' rows×cols, 'c' cols, 'r' rows
+	outs  []int
+	acc   []int // outputs that accumulate (their input values matter)
+	vars  func() []rowFn
+	input func(rng *rand.Rand, j, n int) []float32
+}
+
+type rowFn struct {
+	isa ISA
+	fn  func(a [][]float32, rows, cols int, eps float32)
+}
+
+func rowVariants[F any](o *op[F], wrap func(F) func([][]float32, int, int, float32)) []rowFn {
+	var out []rowFn
+	o.forEach(func(isa ISA, f F) { out = append(out, rowFn{isa, wrap(f)}) })
+	return out
+}
+
+func normalInput(rng *rand.Rand, _, n int) []float32 { return fillVec(rng, n, 1, false) }
+
+// positiveInput gives the saved statistics (rstd, invRMS) plausible positive values.
+func statInput(stats ...int) func(*rand.Rand, int, int) []float32 {
+	return func(rng *rand.Rand, j, n int) []float32 {
+		s := fillVec(rng, n, 1, false)
+		for _, k := range stats {
+			if k == j {
+				for i := range s {
+					s[i] = 0.5 + rng.Float32()
+				}
+			}
+		}
+		return s
+	}
+}
+
+var rowCases = []rowCase{
+	{"softmax_rows", []byte("mm"), []int{0}, nil, func() []rowFn {
+		return rowVariants(softmaxRowsOp, func(f func(dst, x []float32, rows, cols int)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], r, c) }
+		})
+	}, func(rng *rand.Rand, _, n int) []float32 { return fillVec(rng, n, 10, false) }},
+	{"softmax_rows_backward", []byte("mmm"), []int{0}, nil, func() []rowFn {
+		return rowVariants(softmaxRowsBackwardOp, func(f func(dx, y, dy []float32, rows, cols int)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], r, c) }
+		})
+	}, normalInput},
+	{"rmsnorm_rows", []byte("mmcr"), []int{0, 3}, nil, func() []rowFn {
+		return rowVariants(rmsNormRowsOp, func(f func(dst, x, w []float32, rows, cols int, eps float32, inv []float32)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, eps float32) { f(a[0], a[1], a[2], r, c, eps, a[3]) }
+		})
+	}, normalInput},
+	{"rmsnorm_rows_backward", []byte("mcmcrm"), []int{0, 1}, []int{1}, func() []rowFn {
+		return rowVariants(rmsNormRowsBackwardOp, func(f func(dx, dw, x, w, inv, dy []float32, rows, cols int)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], a[3], a[4], a[5], r, c) }
+		})
+	}, statInput(4)},
+	{"layernorm_rows", []byte("mmccrr"), []int{0, 4, 5}, nil, func() []rowFn {
+		return rowVariants(layerNormRowsOp, func(f func(dst, x, w, b []float32, rows, cols int, eps float32, mean, rstd []float32)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, eps float32) { f(a[0], a[1], a[2], a[3], r, c, eps, a[4], a[5]) }
+		})
+	}, func(rng *rand.Rand, j, n int) []float32 {
+		s := fillVec(rng, n, 1, false)
+		if j == 1 { // an offset mean tests the two-pass variance
+			for i := range s {
+				s[i] += 3
+			}
+		}
+		return s
+	}},
+	{"layernorm_rows_backward", []byte("mccmcrrm"), []int{0, 1, 2}, []int{1, 2}, func() []rowFn {
+		return rowVariants(layerNormRowsBackOp, func(f func(dx, dw, db, x, w, mean, rstd, dy []float32, rows, cols int)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r, c) }
+		})
+	}, statInput(6)},
+}
+
+func rowCols() []int {
+	var cs []int
+	for c := 1; c <= 40; c++ {
+		cs = append(cs, c)
+	}
+	return append(cs, 257)
+}
+
+func TestVecRows(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, c := range rowCases {
+		vs := c.vars()
+		for _, v := range vs[1:] {
+			t.Run(c.name+"/"+string(v.isa), func(t *testing.T) {
+				for _, rows := range []int{0, 1, 3} {
+					for _, cols := range rowCols() {
+						off := (rows + cols) % 4
+						const eps = 1e-5
+						sizes := make([]int, len(c.shape))
+						in := make([][]float32, len(c.shape))
+						for j, s := range c.shape {
+							sizes[j] = map[byte]int{'m': rows * cols, 'c': cols, 'r': rows}[s]
+							in[j] = c.input(rng, j, sizes[j])
+						}
+						want := make([][]float32, len(in))
+						for j := range in {
+							want[j] = append([]float32(nil), in[j]...)
+						}
+						vs[0].fn(want, rows, cols, eps)
+						got := make([][]float32, len(in))
+						intact := make([]func() bool, len(in))
+						for j := range in {
+							got[j], intact[j] = guarded(in[j], (off+j)%4)
+						}
+						v.fn(got, rows, cols, eps)
+						what := fmt.Sprintf("rows=%d cols=%d", rows, cols)
+						for j := range got {
+							if !intact[j]() {
+								t.Fatalf("%s: wrote outside argument %d", what, j)
+							}
+							// Errors are measured against the RMS of the argument's values:
+							// sums of cols terms, and cancellation in the gradients.
+							rms := 0.0
+							for _, w := range want[j] {
+								rms += float64(w) * float64(w)
+							}
+							rms = math.Sqrt(rms / float64(max(len(want[j]), 1)))
+							tol := 2e-6 * math.Sqrt(float64(cols)+1) * float64(max(rows, 1))
+							for i := range got[j] {
+								g, w := float64(got[j][i]), float64(want[j][i])
+								if math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > tol*(math.Abs(w)+rms) {
+									t.Fatalf("%s: argument %d element %d = %v, generic %v", what, j, i, g, w)
+								}
+							}
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestVecRowsSpecial checks rows that are constant, huge, or hold infinities and NaN.
+func TestVecRowsSpecial(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	rows := [][]float32{
+		{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+		{1e30, -1e30, 5e29, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14},
+		{inf, 1, 2, 3, 4, 5, 6, 7, 8},
+		{nan, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+		{-inf, -inf, -inf},
+		{1000, -1000, 999, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+	}
+	for _, x := range rows {
+		cols := len(x)
+		w, b := make([]float32, cols), make([]float32, cols)
+		for i := range w {
+			w[i], b[i] = 1, 0.5
+		}
+		want := make([]float32, cols)
+		softmaxRowsGeneric(want, x, 1, cols)
+		softmaxRowsOp.forEach(func(isa ISA, f func(dst, x []float32, rows, cols int)) {
+			got := make([]float32, cols)
+			f(got, x, 1, cols)
+			for i := range got {
+				if ulpDiff(got[i], want[i]) > 8 {
+					t.Errorf("softmax %s of %v: element %d = %v, generic %v", isa, x, i, got[i], want[i])
+				}
+			}
+		})
+		m0, r0 := make([]float32, 1), make([]float32, 1)
+		layerNormRowsGeneric(want, x, w, b, 1, cols, 1e-5, m0, r0)
+		layerNormRowsOp.forEach(func(isa ISA, f func(dst, x, w, b []float32, rows, cols int, eps float32, mean, rstd []float32)) {
+			got, m, r := make([]float32, cols), make([]float32, 1), make([]float32, 1)
+			f(got, x, w, b, 1, cols, 1e-5, m, r)
+			for i := range got {
+				if ulpDiff(got[i], want[i]) > 64 && math.Abs(float64(got[i]-want[i])) > 1e-4 {
+					t.Errorf("layernorm %s of %v: element %d = %v, generic %v", isa, x, i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
