@@ -94,6 +94,7 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernel,
 		jen.Id("gradTile"):      jen.Id(grad.name),
 		jen.Id("gateRows"):      jen.Id(gate.name),
 		jen.Id("scaleRows"):     jen.Id(scale.name),
+		jen.Id("scatter"):       jen.Map(jen.Int()).Func().Params(jen.Id("n").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("stride").Int()).Values(sc),
 	}))
 }
 

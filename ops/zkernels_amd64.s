@@ -3132,6 +3132,10 @@ unrolled1:
 	CMPQ         CX, $16
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y0, Y15, Y0
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
@@ -3171,7 +3175,7 @@ unrolled1:
 	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -3181,6 +3185,10 @@ unrolled1:
 	VMULPS       Y1, Y0, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y5, Y15, Y5
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y5, Y15, Y5
 	VMULPS       Y5, Y5, Y6
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
@@ -3220,7 +3228,7 @@ unrolled1:
 	VBLENDVPS    Y6, ·vecConstsAMD64+896(SB), Y7, Y7
 	VMULPS       Y8, Y7, Y7
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
 	VMULPS       Y5, Y7, Y7
 	VMULPS       Y6, Y7, Y7
@@ -3236,6 +3244,10 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y0, Y15, Y0
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
@@ -3275,7 +3287,7 @@ vector2:
 	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -3296,6 +3308,10 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y0, Y15, Y0
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
@@ -3335,7 +3351,7 @@ tail3:
 	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -6289,6 +6305,10 @@ unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z0, Z31, Z0
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
@@ -6330,7 +6350,7 @@ unrolled1:
 	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
@@ -6340,6 +6360,10 @@ unrolled1:
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z5, Z31, Z5
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z5, Z31, Z5
 	VMULPS       Z5, Z5, Z6
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
@@ -6381,7 +6405,7 @@ unrolled1:
 	VBLENDMPS    ·vecConstsAMD64+896(SB), Z7, K2, Z7
 	VMULPS       Z8, Z7, Z7
 	VMULPS       Z5, Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
 	VMULPS       Z5, Z7, Z7
 	VMULPS       Z6, Z7, Z7
@@ -6391,6 +6415,10 @@ unrolled1:
 	VMULPS       Z6, Z5, Z5
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z10, Z31, Z10
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z10, Z31, Z10
 	VMULPS       Z10, Z10, Z11
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
@@ -6432,7 +6460,7 @@ unrolled1:
 	VBLENDMPS    ·vecConstsAMD64+896(SB), Z12, K2, Z12
 	VMULPS       Z13, Z12, Z12
 	VMULPS       Z10, Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
 	VMULPS       Z10, Z12, Z12
 	VMULPS       Z11, Z12, Z12
@@ -6442,6 +6470,10 @@ unrolled1:
 	VMULPS       Z11, Z10, Z10
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z15, Z31, Z15
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
@@ -6483,7 +6515,7 @@ unrolled1:
 	VBLENDMPS    ·vecConstsAMD64+896(SB), Z17, K2, Z17
 	VMULPS       Z18, Z17, Z17
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
 	VMULPS       Z15, Z17, Z17
 	VMULPS       Z16, Z17, Z17
@@ -6499,6 +6531,10 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z0, Z31, Z0
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
@@ -6540,7 +6576,7 @@ vector2:
 	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
@@ -6561,6 +6597,10 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z0, Z31, Z0
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
@@ -6602,7 +6642,7 @@ tail3:
 	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2

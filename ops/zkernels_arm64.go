@@ -164,6 +164,10 @@ var _ = registerGemmKernels(&gemmKernels{
 	mr:            8,
 	nr:            12,
 	scaleRows:     scaleRowsNEON,
+	scatter: map[int]func(n int, dst, src *float32, stride int){
+		12: scatter12NEON,
+		8:  scatter8NEON,
+	},
 })
 var _ = axpyOp.add(NEON, axpyNEON)
 var _ = scaleOp.add(NEON, scaleNEON)

@@ -2078,40 +2078,44 @@ done5:
 
 // func geluBackwardNEON(dx []float32, x []float32, dy []float32)
 TEXT ·geluBackwardNEON(SB), NOSPLIT, $0-72
-	MOVW         $0x3d922279, R20 // 0.071354814
+	MOVW         $0xc1a00000, R20 // -20
 	VDUP         R20, V30.S4
-	MOVW         $0x3fcc422a, R20 // 1.5957692
+	MOVW         $0x41a00000, R20 // 20
 	VDUP         R20, V29.S4
-	MOVW         $0x80000000, R20 // 0x80000000
+	MOVW         $0x3d922279, R20 // 0.071354814
 	VDUP         R20, V28.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0x3fcc422a, R20 // 1.5957692
 	VDUP         R20, V27.S4
-	MOVW         $0x42b1999a, R20 // 88.8
+	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V26.S4
-	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	MOVW         $0xc2d00000, R20 // -104
 	VDUP         R20, V25.S4
-	MOVW         $0x3f318000, R20 // 0.6933594
+	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V24.S4
-	MOVW         $0xb95e8083, R20 // -0.00021219444
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
 	VDUP         R20, V23.S4
-	MOVW         $0x39506967, R20 // 0.00019875691
+	MOVW         $0x3f318000, R20 // 0.6933594
 	VDUP         R20, V22.S4
-	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	MOVW         $0xb95e8083, R20 // -0.00021219444
 	VDUP         R20, V21.S4
-	MOVW         $0x3c088908, R20 // 0.008333452
+	MOVW         $0x39506967, R20 // 0.00019875691
 	VDUP         R20, V20.S4
-	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
 	VDUP         R20, V19.S4
-	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	MOVW         $0x3c088908, R20 // 0.008333452
 	VDUP         R20, V18.S4
-	MOVW         $0x3f000000, R20 // 0.5
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
 	VDUP         R20, V17.S4
-	MOVW         $0x3f800000, R20 // 1
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
 	VDUP         R20, V16.S4
-	MOVW         $0x0000007f, R20 // 0x7f
+	MOVW         $0x3f000000, R20 // 0.5
 	VDUP         R20, V15.S4
-	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	MOVW         $0x3f800000, R20 // 1
 	VDUP         R20, V14.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V13.S4
+	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	VDUP         R20, V12.S4
 	MOVD         dx_base+0(FP), R1
 	MOVD         x_base+24(FP), R2
 	MOVD         dy_base+48(FP), R3
@@ -2123,26 +2127,22 @@ unrolled1:
 	CMP          $8, R0
 	BLT          vector2
 	FMOVQ        (R10), F0
+	WORD         $0x4e3ef400 // FMAX V0.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V28.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
-	VORR         V28.B16, V1.B16, V2.B16
-	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
-	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
-	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	VORR         V26.B16, V1.B16, V2.B16
+	WORD         $0x4e39f443 // FMAX V3.4S, V2.4S, V25.4S
+	WORD         $0x4eb8f463 // FMIN V3.4S, V3.4S, V24.4S
+	WORD         $0x6e37dc62 // FMUL V2.4S, V3.4S, V23.4S
 	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
 	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
-	VFMLS        V24.S4, V4.S4, V3.S4
-	VFMLS        V23.S4, V4.S4, V3.S4
-	VMOV         V22.B16, V4.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
+	VFMLS        V22.S4, V4.S4, V3.S4
+	VFMLS        V21.S4, V4.S4, V3.S4
+	VMOV         V20.B16, V4.B16
 	VMOV         V19.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
@@ -2155,31 +2155,37 @@ unrolled1:
 	VMOV         V16.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
-	VMOV         V16.B16, V31.B16
+	VMOV         V15.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V14.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
 	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
 	VSUB         V3.S4, V2.S4, V2.S4
-	VADD         V15.S4, V3.S4, V3.S4
+	VADD         V13.S4, V3.S4, V3.S4
 	VSHL         $23, V3.S4, V3.S4
-	VADD         V15.S4, V2.S4, V2.S4
+	VADD         V13.S4, V2.S4, V2.S4
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
-	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
-	VMOV         V16.B16, V4.B16
+	WORD         $0x4e2ed443 // FADD V3.4S, V2.4S, V14.4S
+	VMOV         V14.B16, V4.B16
 	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
-	VBSL         V16.B16, V2.B16, V31.B16
+	VBSL         V14.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V4.B16
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
-	VBSL         V2.B16, V16.B16, V31.B16
+	VBSL         V2.B16, V14.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V14.S4, V1.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V12.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
 	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
@@ -2189,26 +2195,22 @@ unrolled1:
 	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
 	FMOVQ        F0, (R9)
 	FMOVQ        16(R10), F5
+	WORD         $0x4e3ef4a5 // FMAX V5.4S, V5.4S, V30.4S
+	WORD         $0x4ebdf4a5 // FMIN V5.4S, V5.4S, V29.4S
 	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V30.S4, V6.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V28.S4, V6.S4, V31.S4
 	VMOV         V31.B16, V6.B16
 	WORD         $0x6e25dcc6 // FMUL V6.4S, V6.4S, V5.4S
-	VORR         V28.B16, V6.B16, V7.B16
-	WORD         $0x4e3bf4e8 // FMAX V8.4S, V7.4S, V27.4S
-	WORD         $0x4ebaf508 // FMIN V8.4S, V8.4S, V26.4S
-	WORD         $0x6e39dd07 // FMUL V7.4S, V8.4S, V25.4S
+	VORR         V26.B16, V6.B16, V7.B16
+	WORD         $0x4e39f4e8 // FMAX V8.4S, V7.4S, V25.4S
+	WORD         $0x4eb8f508 // FMIN V8.4S, V8.4S, V24.4S
+	WORD         $0x6e37dd07 // FMUL V7.4S, V8.4S, V23.4S
 	WORD         $0x4e21a8e7 // FCVTNS V7.4S, V7.4S
 	WORD         $0x4e21d8e9 // SCVTF V9.4S, V7.4S
-	VFMLS        V24.S4, V9.S4, V8.S4
-	VFMLS        V23.S4, V9.S4, V8.S4
-	VMOV         V22.B16, V9.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V8.S4, V9.S4, V31.S4
-	VMOV         V31.B16, V9.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V8.S4, V9.S4, V31.S4
-	VMOV         V31.B16, V9.B16
+	VFMLS        V22.S4, V9.S4, V8.S4
+	VFMLS        V21.S4, V9.S4, V8.S4
+	VMOV         V20.B16, V9.B16
 	VMOV         V19.B16, V31.B16
 	VFMLA        V8.S4, V9.S4, V31.S4
 	VMOV         V31.B16, V9.B16
@@ -2221,31 +2223,37 @@ unrolled1:
 	VMOV         V16.B16, V31.B16
 	VFMLA        V8.S4, V9.S4, V31.S4
 	VMOV         V31.B16, V9.B16
-	VMOV         V16.B16, V31.B16
+	VMOV         V15.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V14.B16, V31.B16
 	VFMLA        V8.S4, V9.S4, V31.S4
 	VMOV         V31.B16, V9.B16
 	WORD         $0x4f3f04e8 // SSHR V8.4S, V7.4S, #1
 	VSUB         V8.S4, V7.S4, V7.S4
-	VADD         V15.S4, V8.S4, V8.S4
+	VADD         V13.S4, V8.S4, V8.S4
 	VSHL         $23, V8.S4, V8.S4
-	VADD         V15.S4, V7.S4, V7.S4
+	VADD         V13.S4, V7.S4, V7.S4
 	VSHL         $23, V7.S4, V7.S4
 	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
 	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
-	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
-	VMOV         V16.B16, V9.B16
+	WORD         $0x4e2ed4e8 // FADD V8.4S, V7.4S, V14.4S
+	VMOV         V14.B16, V9.B16
 	WORD         $0x6e28fd28 // FDIV V8.4S, V9.4S, V8.4S
 	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
-	VBSL         V16.B16, V7.B16, V31.B16
+	VBSL         V14.B16, V7.B16, V31.B16
 	VMOV         V31.B16, V9.B16
 	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
 	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
-	VBSL         V7.B16, V16.B16, V31.B16
+	VBSL         V7.B16, V14.B16, V31.B16
 	VMOV         V31.B16, V7.B16
 	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
 	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V14.S4, V6.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V12.S4, V6.S4, V31.S4
 	VMOV         V31.B16, V6.B16
 	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
 	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
@@ -2263,26 +2271,22 @@ vector2:
 	CMP          $4, R0
 	BLT          tail3
 	FMOVQ        (R10), F0
+	WORD         $0x4e3ef400 // FMAX V0.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V28.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
-	VORR         V28.B16, V1.B16, V2.B16
-	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
-	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
-	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	VORR         V26.B16, V1.B16, V2.B16
+	WORD         $0x4e39f443 // FMAX V3.4S, V2.4S, V25.4S
+	WORD         $0x4eb8f463 // FMIN V3.4S, V3.4S, V24.4S
+	WORD         $0x6e37dc62 // FMUL V2.4S, V3.4S, V23.4S
 	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
 	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
-	VFMLS        V24.S4, V4.S4, V3.S4
-	VFMLS        V23.S4, V4.S4, V3.S4
-	VMOV         V22.B16, V4.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
+	VFMLS        V22.S4, V4.S4, V3.S4
+	VFMLS        V21.S4, V4.S4, V3.S4
+	VMOV         V20.B16, V4.B16
 	VMOV         V19.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
@@ -2295,31 +2299,37 @@ vector2:
 	VMOV         V16.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
-	VMOV         V16.B16, V31.B16
+	VMOV         V15.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V14.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
 	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
 	VSUB         V3.S4, V2.S4, V2.S4
-	VADD         V15.S4, V3.S4, V3.S4
+	VADD         V13.S4, V3.S4, V3.S4
 	VSHL         $23, V3.S4, V3.S4
-	VADD         V15.S4, V2.S4, V2.S4
+	VADD         V13.S4, V2.S4, V2.S4
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
-	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
-	VMOV         V16.B16, V4.B16
+	WORD         $0x4e2ed443 // FADD V3.4S, V2.4S, V14.4S
+	VMOV         V14.B16, V4.B16
 	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
-	VBSL         V16.B16, V2.B16, V31.B16
+	VBSL         V14.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V4.B16
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
-	VBSL         V2.B16, V16.B16, V31.B16
+	VBSL         V2.B16, V14.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V14.S4, V1.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V12.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
 	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
@@ -2338,26 +2348,22 @@ tail3:
 	BLE          done5
 lane4:
 	FMOVS        (R10), F0
+	WORD         $0x4e3ef400 // FMAX V0.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf400 // FMIN V0.4S, V0.4S, V29.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V28.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
-	VORR         V28.B16, V1.B16, V2.B16
-	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
-	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
-	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	VORR         V26.B16, V1.B16, V2.B16
+	WORD         $0x4e39f443 // FMAX V3.4S, V2.4S, V25.4S
+	WORD         $0x4eb8f463 // FMIN V3.4S, V3.4S, V24.4S
+	WORD         $0x6e37dc62 // FMUL V2.4S, V3.4S, V23.4S
 	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
 	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
-	VFMLS        V24.S4, V4.S4, V3.S4
-	VFMLS        V23.S4, V4.S4, V3.S4
-	VMOV         V22.B16, V4.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
+	VFMLS        V22.S4, V4.S4, V3.S4
+	VFMLS        V21.S4, V4.S4, V3.S4
+	VMOV         V20.B16, V4.B16
 	VMOV         V19.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
@@ -2370,31 +2376,37 @@ lane4:
 	VMOV         V16.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
-	VMOV         V16.B16, V31.B16
+	VMOV         V15.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V14.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
 	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
 	VSUB         V3.S4, V2.S4, V2.S4
-	VADD         V15.S4, V3.S4, V3.S4
+	VADD         V13.S4, V3.S4, V3.S4
 	VSHL         $23, V3.S4, V3.S4
-	VADD         V15.S4, V2.S4, V2.S4
+	VADD         V13.S4, V2.S4, V2.S4
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
-	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
-	VMOV         V16.B16, V4.B16
+	WORD         $0x4e2ed443 // FADD V3.4S, V2.4S, V14.4S
+	VMOV         V14.B16, V4.B16
 	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
-	VBSL         V16.B16, V2.B16, V31.B16
+	VBSL         V14.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V4.B16
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
-	VBSL         V2.B16, V16.B16, V31.B16
+	VBSL         V2.B16, V14.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V14.S4, V1.S4, V31.S4
+	VMOV         V27.B16, V31.B16
+	VFMLA        V12.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
 	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
