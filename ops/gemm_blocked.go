@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"runtime"
 	"sync"
 )
 
@@ -64,39 +65,91 @@ func registerGemmKernels(k *gemmKernels) bool {
 	return true
 }
 
-// bufPool recycles the packing buffers so that steady-state training allocates nothing.
-var bufPool sync.Pool
+// Packing buffers are recycled through a free list that, unlike sync.Pool, survives
+// garbage collections: a training loop calls the same products every step, so after the
+// first step it finds every buffer it needs and allocates nothing.
+var (
+	bufMu   sync.Mutex
+	bufFree []*[]float32
+)
 
+// maxFreeBufs bounds the free list; buffers beyond it are left to the garbage collector.
+const maxFreeBufs = 64
+
+// getBuf returns a buffer of n floats (contents undefined), the smallest free one that fits.
 func getBuf(n int) *[]float32 {
-	if p, ok := bufPool.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
+	bufMu.Lock()
+	best := -1
+	for i, b := range bufFree {
+		if cap(*b) >= n && (best < 0 || cap(*b) < cap(*bufFree[best])) {
+			best = i
 		}
-		bufPool.Put(p)
 	}
-	s := make([]float32, n, n+n/4)
+	if best >= 0 {
+		b := bufFree[best]
+		bufFree[best] = bufFree[len(bufFree)-1]
+		bufFree = bufFree[:len(bufFree)-1]
+		bufMu.Unlock()
+		*b = (*b)[:n]
+		return b
+	}
+	bufMu.Unlock()
+	s := make([]float32, n)
 	return &s
 }
 
-func putBuf(p *[]float32) { bufPool.Put(p) }
+// putBuf returns a buffer from getBuf to the free list.
+func putBuf(b *[]float32) {
+	bufMu.Lock()
+	if len(bufFree) < maxFreeBufs {
+		bufFree = append(bufFree, b)
+	}
+	bufMu.Unlock()
+}
 
-// parallel runs f(0..parts-1) on parts goroutines (the caller's among them) and waits.
+// A fixed set of worker goroutines runs the parts of every parallel product, so a call
+// starts no goroutines. Kernels never call parallel from inside a part, so the workers
+// cannot all end up waiting on each other.
+type task struct {
+	f    func(part int)
+	part int
+	wg   *sync.WaitGroup
+}
+
+var (
+	startWorkers sync.Once
+	tasks        chan task
+	wgPool       = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+)
+
+func worker() {
+	for t := range tasks {
+		t.f(t.part)
+		t.wg.Done()
+	}
+}
+
+// parallel runs f(0..parts-1), part 0 on the calling goroutine, and waits for all.
 func parallel(parts int, f func(part int)) {
 	if parts <= 1 {
 		f(0)
 		return
 	}
-	var wg sync.WaitGroup
+	startWorkers.Do(func() {
+		n := max(runtime.NumCPU(), 2)
+		tasks = make(chan task, 4*n)
+		for i := 0; i < n; i++ {
+			go worker()
+		}
+	})
+	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		go func(p int) {
-			defer wg.Done()
-			f(p)
-		}(p)
+		tasks <- task{f, p, wg}
 	}
 	f(0)
 	wg.Wait()
+	wgPool.Put(wg)
 }
 
 // workers is how many goroutines a product of the given multiply-adds should use.

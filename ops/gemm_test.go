@@ -260,3 +260,55 @@ func TestGridGatedVariants(t *testing.T) {
 		SetThreads(prev)
 	}
 }
+
+// TestGemmSteadyStateAllocations checks that once warm, the matrix products allocate
+// (almost) nothing: training calls the same shapes every step.
+func TestGemmSteadyStateAllocations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	const m, n, k = 200, 96, 300
+	a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	g := randSlice(rng, 4*2*3)
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	run := func() {
+		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		GridGatedGemm(4, 50, k, n, 2, 3, a, k, b, n, g, 0, c, n)
+	}
+	run()
+	// One closure per parallel call may escape; nothing proportional to the work.
+	if allocs := testing.AllocsPerRun(20, run); allocs > 4 {
+		t.Errorf("a warm Gemm + GridGatedGemm allocates %v times per call, want at most 4", allocs)
+	}
+}
+
+func TestGemmStrided(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	for _, s := range [][4]int{{1, 3, 4, 5}, {7, 16, 16, 8}, {12, 40, 33, 64}, {3, 200, 150, 90}} {
+		batch, m, n, k := s[0], s[1], s[2], s[3]
+		for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}} {
+			lda, sa := k, m*k+3
+			if tr[0] {
+				lda = m
+			}
+			ldb, sb := n, k*n+1
+			if tr[1] {
+				ldb = k
+			}
+			ldc, sc := n+1, m*(n+1)+2
+			a, b := randSlice(rng, batch*sa), randSlice(rng, batch*sb)
+			c0 := randSlice(rng, batch*sc)
+			got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			for _, threads := range []int{1, 2} {
+				prev := SetThreads(threads)
+				copy(got, c0)
+				GemmStrided(tr[0], tr[1], batch, m, n, k, 0.5, a, lda, sa, b, ldb, sb, 0.25, got, ldc, sc)
+				SetThreads(prev)
+				copy(want, c0)
+				for i := 0; i < batch; i++ {
+					gemmGeneric(tr[0], tr[1], m, n, k, 0.5, a[i*sa:], lda, b[i*sb:], ldb, 0.25, want[i*sc:], ldc)
+				}
+				closeEnough(t, fmt.Sprintf("GemmStrided %v trans=%v threads=%d", s, tr, threads), got, want, k)
+			}
+		}
+	}
+}
