@@ -1,0 +1,134 @@
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/hypergrid-go/hypergrid/ops"
+)
+
+// AttentionShape describes the layout and masks of a multi-head attention.
+type AttentionShape struct {
+	// Batch is the number of examples; QLen and KLen the query and key lengths.
+	Batch, QLen, KLen int
+	// Heads and DHead are the number of heads and the width of each: queries, keys and
+	// values have Heads·DHead columns, head h in columns [h·DHead, (h+1)·DHead).
+	Heads, DHead int
+	// Scale multiplies the scores q·kᵀ (1 for T5).
+	Scale float32
+	// Causal hides keys after the query's position (requires QLen == KLen).
+	Causal bool
+	// KeyValid marks the real keys (Batch·KLen flags, example-major); nil means all.
+	// Padding keys get no attention.
+	KeyValid []bool
+}
+
+// Attention returns softmax(Scale·q·kᵀ + bias + mask)·v for every (example, head):
+// q is (Batch·QLen)×(Heads·DHead), k and v are (Batch·KLen)×(Heads·DHead), bias is nil
+// or Heads×(QLen·KLen) (shared by all examples, e.g. T5's relative position bias), and
+// the result is laid out as q. The per-head products run on ops.GemmStrided; the
+// attention probabilities are kept for the backward pass.
+func (t *Tape) Attention(q, k, v, bias *Tensor, s AttentionShape) *Tensor {
+	b, L, M, H, dh := s.Batch, s.QLen, s.KLen, s.Heads, s.DHead
+	hd := H * dh
+	if q.Rows != b*L || q.Cols != hd || k.Rows != b*M || k.Cols != hd || v.Rows != b*M || v.Cols != hd {
+		panic(fmt.Sprintf("autograd: Attention: q %d×%d, k %d×%d, v %d×%d do not match batch %d, lengths %d/%d, %d heads of %d",
+			q.Rows, q.Cols, k.Rows, k.Cols, v.Rows, v.Cols, b, L, M, H, dh))
+	}
+	if bias != nil && (bias.Rows != H || bias.Cols != L*M) {
+		panic(fmt.Sprintf("autograd: Attention: bias %d×%d, want %d×%d", bias.Rows, bias.Cols, H, L*M))
+	}
+	if s.Causal && L != M {
+		panic("autograd: Attention: causal attention needs equal query and key lengths")
+	}
+	if s.KeyValid != nil && len(s.KeyValid) != b*M {
+		panic(fmt.Sprintf("autograd: Attention: %d key flags for %d keys", len(s.KeyValid), b*M))
+	}
+	out := t.result(b*L, hd, q, k, v, bias)
+	p := t.f.alloc(b * H * L * M)
+	hlm := H * L * M
+	maskBuf := t.i.alloc(M)
+	for e := range b {
+		pe := p[e*hlm : (e+1)*hlm]
+		ops.GemmStrided(false, true, H, L, M, dh, s.Scale, q.Data[e*L*hd:], hd, dh, k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
+		if bias != nil {
+			ops.Add(pe, pe, bias.Data)
+		}
+		// Mask only what is hidden: the padding keys, and the keys after each query.
+		masked := maskBuf[:0]
+		if s.KeyValid != nil {
+			for j, ok := range s.KeyValid[e*M : (e+1)*M] {
+				if !ok {
+					masked = append(masked, int32(j))
+				}
+			}
+		}
+		if s.Causal || len(masked) > 0 {
+			for h := range H {
+				for i := range L {
+					row := pe[(h*L+i)*M : (h*L+i+1)*M]
+					for _, j := range masked {
+						row[j] = negInf
+					}
+					if s.Causal {
+						for j := i + 1; j < M; j++ {
+							row[j] = negInf
+						}
+					}
+				}
+			}
+		}
+	}
+	ops.SoftmaxRows(p, p, b*H*L, M)
+	for e := range b {
+		ops.GemmStrided(false, false, H, L, dh, M, 1, p[e*hlm:], M, L*M, v.Data[e*M*hd:], hd, dh, 0, out.Data[e*L*hd:], hd, dh)
+	}
+	if out.needsGrad {
+		t.push(record{op: opAttention, out: out, a: q, b: k, c: v, d: bias, s0: p,
+			n: [6]int{b, L, M, H, dh}, f: s.Scale})
+	}
+	return out
+}
+
+func (t *Tape) attentionBackward(r *record) {
+	q, k, v, bias := r.a, r.b, r.c, r.d
+	b, L, M, H, dh := r.n[0], r.n[1], r.n[2], r.n[3], r.n[4]
+	hd, hlm, scale := H*dh, H*L*M, r.f
+	p, do := r.s0, r.out.Grad
+	dp := t.f.alloc(len(p))
+	dv, vFresh := t.accum(v)
+	for e := range b {
+		ops.GemmStrided(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, dp[e*hlm:], M, L*M)
+		if dv != nil {
+			beta := float32(1)
+			if vFresh {
+				beta = 0
+			}
+			ops.GemmStrided(true, false, H, M, dh, L, 1, p[e*hlm:], M, L*M, do[e*L*hd:], hd, dh, beta, dv[e*M*hd:], hd, dh)
+		}
+	}
+	ops.SoftmaxRowsBackward(dp, p, dp, b*H*L, M) // dp now holds dScores
+	if db := t.accumZero(bias); db != nil {
+		for e := range b {
+			ops.Add(db, db, dp[e*hlm:(e+1)*hlm])
+		}
+	}
+	dq, qFresh := t.accum(q)
+	dk, kFresh := t.accum(k)
+	for e := range b {
+		ds := dp[e*hlm:]
+		if dq != nil {
+			beta := float32(1)
+			if qFresh {
+				beta = 0
+			}
+			ops.GemmStrided(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, beta, dq[e*L*hd:], hd, dh)
+		}
+		if dk != nil {
+			beta := float32(1)
+			if kFresh {
+				beta = 0
+			}
+			ops.GemmStrided(true, false, H, M, dh, L, scale, ds, M, L*M, q.Data[e*L*hd:], hd, dh, beta, dk[e*M*hd:], hd, dh)
+		}
+	}
+}

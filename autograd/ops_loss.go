@@ -1,0 +1,119 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/hypergrid-go/hypergrid/ops"
+)
+
+// CrossEntropy returns the mean over rows with a target of the cross-entropy between
+// softmax(logits row) and the target distribution (1-smoothing)·onehot(target) +
+// smoothing/cols. Rows whose target is negative (padding) are ignored; when none has a
+// target the loss is 0. A target ≥ logits.Cols panics.
+func (t *Tape) CrossEntropy(logits *Tensor, targets []int32, smoothing float32) *Tensor {
+	n, v := logits.Rows, logits.Cols
+	if len(targets) != n {
+		panic(fmt.Sprintf("autograd: CrossEntropy: %d targets for %d rows", len(targets), n))
+	}
+	out := t.result(1, 1, logits)
+	p := t.f.alloc(n * v)
+	ops.SoftmaxRows(p, logits.Data, n, v)
+	var sum float64
+	count := 0
+	for i, tg := range targets {
+		if tg < 0 {
+			continue
+		}
+		if int(tg) >= v {
+			panic(fmt.Sprintf("autograd: CrossEntropy: target %d at row %d outside [0, %d)", tg, i, v))
+		}
+		count++
+		x, pr := logits.Data[i*v:(i+1)*v], p[i*v:(i+1)*v]
+		// log p_j = x_j - max - log Σexp(x - max), and Σexp(x - max) = 1/max(p).
+		shift := float64(ops.Max(x)) - math.Log(float64(ops.Max(pr)))
+		lp := float64(x[tg]) - shift
+		loss := -(1 - float64(smoothing)) * lp
+		if smoothing != 0 {
+			sumLP := float64(ops.Sum(x)) - float64(v)*shift
+			loss -= float64(smoothing) / float64(v) * sumLP
+		}
+		sum += loss
+	}
+	if count > 0 {
+		out.Data[0] = float32(sum / float64(count))
+	} else {
+		out.Data[0] = 0
+	}
+	if out.needsGrad {
+		saved := t.i.alloc(n)
+		copy(saved, targets)
+		t.push(record{op: opCrossEntropy, out: out, a: logits, s0: p, idx: saved, f: smoothing, n: [6]int{count}})
+	}
+	return out
+}
+
+func (t *Tape) crossEntropyBackward(r *record) {
+	dx := t.gradOut(r.a)
+	if dx == nil {
+		return
+	}
+	v, count := r.a.Cols, r.n[0]
+	var g float32
+	if count > 0 {
+		g = r.out.Grad[0] / float32(count)
+	}
+	off := r.f / float32(v)
+	for i, tg := range r.idx {
+		d := dx[i*v : (i+1)*v]
+		if tg < 0 || g == 0 {
+			clear(d)
+			continue
+		}
+		pr := r.s0[i*v : (i+1)*v]
+		for j, pj := range pr {
+			d[j] = g * (pj - off)
+		}
+		d[tg] -= g * (1 - r.f)
+	}
+	t.gradDone(r.a, dx)
+}
+
+// MSE returns the mean over all values of (pred - target)²; targets has pred.Len()
+// values and is copied.
+func (t *Tape) MSE(pred *Tensor, targets []float32) *Tensor {
+	if len(targets) != pred.Len() {
+		panic(fmt.Sprintf("autograd: MSE: %d targets for %d predictions", len(targets), pred.Len()))
+	}
+	out := t.result(1, 1, pred)
+	diff := t.f.alloc(len(targets))
+	var s float64
+	for i, y := range targets {
+		d := pred.Data[i] - y
+		diff[i] = d
+		s += float64(d) * float64(d)
+	}
+	if len(targets) > 0 {
+		s /= float64(len(targets))
+	}
+	out.Data[0] = float32(s)
+	if out.needsGrad {
+		t.push(record{op: opMSE, out: out, a: pred, s0: diff})
+	}
+	return out
+}
+
+func (t *Tape) mseBackward(r *record) {
+	if len(r.s0) == 0 {
+		return
+	}
+	g := 2 * r.out.Grad[0] / float32(len(r.s0))
+	if dx, fresh := t.accum(r.a); dx != nil {
+		if fresh {
+			copy(dx, r.s0)
+			ops.Scale(g, dx)
+		} else {
+			ops.Axpy(g, r.s0, dx)
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package autograd_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/autograd/gradcheck"
+	"github.com/hypergrid-go/hypergrid/ops"
+)
+
+// Every operation's gradients pass a finite-difference check.
+func TestGradients(t *testing.T) {
+	type tc struct {
+		name   string
+		params []*autograd.Param
+		fwd    func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor
+		opts   gradcheck.Options
+	}
+	r := gradcheck.Random
+	ids := []int32{3, 0, 3, 1, 4}
+	valid := []bool{true, true, false, true, true, true, true, false}
+	cases := []tc{
+		{"MatMul", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 4, 5)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.MatMul(p[0], p[1], false) }, gradcheck.Options{}},
+		{"MatMulTransB", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 5, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.MatMul(p[0], p[1], true) }, gradcheck.Options{}},
+		{"MatMulShared", []*autograd.Param{r("a", 1, 1, 4, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.MatMul(p[0], p[0], false) }, gradcheck.Options{}},
+		{"Add", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Add(p[0], p[1]) }, gradcheck.Options{}},
+		{"AddSelf", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				x := t.Mul(p[0], p[0])
+				return t.Add(x, x)
+			}, gradcheck.Options{}},
+		{"Residual", []*autograd.Param{r("a", 1, 1, 3, 4), r("w", 2, 1, 4, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				x := t.GELU(p[0])
+				y := t.Add(x, t.MatMul(x, p[1], false))
+				return t.Add(y, t.MatMul(y, p[1], false))
+			}, gradcheck.Options{}},
+		{"AddRow", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.AddRow(p[0], p[1]) }, gradcheck.Options{}},
+		{"Mul", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Mul(p[0], p[1]) }, gradcheck.Options{}},
+		{"Scale", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Scale(p[0], -1.5) }, gradcheck.Options{}},
+		{"View", []*autograd.Param{r("a", 1, 1, 3, 4), r("w", 2, 1, 2, 3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.MatMul(t.View(t.GELU(p[0]), 6, 2), p[1], false)
+			}, gradcheck.Options{}},
+		{"GELU", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.GELU(p[0]) }, gradcheck.Options{}},
+		{"ReLU", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.ReLU(p[0]) }, gradcheck.Options{Step: 1e-3}},
+		{"SiLU", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.SiLU(p[0]) }, gradcheck.Options{}},
+		{"Sigmoid", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Sigmoid(p[0]) }, gradcheck.Options{}},
+		{"RMSNorm", []*autograd.Param{r("x", 1, 1, 3, 8), r("w", 2, 1, 8)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.RMSNorm(p[0], p[1], 1e-6) }, gradcheck.Options{}},
+		{"LayerNorm", []*autograd.Param{r("x", 1, 1, 3, 8), r("w", 2, 1, 8), r("b", 3, 1, 8)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.LayerNorm(p[0], p[1], p[2], 1e-5)
+			}, gradcheck.Options{}},
+		{"GatherRows", []*autograd.Param{r("table", 1, 1, 5, 3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.GatherRows(p[0], ids) }, gradcheck.Options{}},
+		{"RelPosBias", []*autograd.Param{r("table", 1, 1, 4, 2)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.RelPosBias(p[0], []int32{0, 1, 2, 3, 3, 1}, 2)
+			}, gradcheck.Options{}},
+		{"Dropout", []*autograd.Param{r("a", 1, 1, 4, 8)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Dropout(p[0], 0.3, 42) }, gradcheck.Options{}},
+		{"Outer", []*autograd.Param{r("r", 1, 1, 3, 4), r("c", 2, 1, 3, 2)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Outer(p[0], p[1]) }, gradcheck.Options{}},
+		{"OuterBroadcast", []*autograd.Param{r("r", 1, 1, 3, 4), r("c", 2, 1, 1, 2)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Outer(p[0], p[1]) }, gradcheck.Options{}},
+		{"GridGatedMatMul", []*autograd.Param{r("a", 1, 1, 6, 8), r("w", 2, 1, 8, 6), r("g", 3, 1, 2, 4*3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GridGatedMatMul(p[0], p[1], p[2], 2, 4, 3)
+			}, gradcheck.Options{}},
+		{"MeanRows", []*autograd.Param{r("x", 1, 1, 8, 3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.MeanRows(p[0], 2, valid) }, gradcheck.Options{}},
+		{"Attention", []*autograd.Param{r("q", 1, 1, 2*3, 2*4), r("k", 2, 1, 2*5, 2*4), r("v", 3, 1, 2*5, 2*4), r("bias", 4, 1, 2, 3*5)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.Attention(p[0], p[1], p[2], p[3], autograd.AttentionShape{Batch: 2, QLen: 3, KLen: 5, Heads: 2, DHead: 4, Scale: 0.7,
+					KeyValid: []bool{true, true, true, false, false, true, true, true, true, true}})
+			}, gradcheck.Options{}},
+		{"AttentionCausal", []*autograd.Param{r("q", 1, 1, 2*4, 2*3), r("k", 2, 1, 2*4, 2*3), r("v", 3, 1, 2*4, 2*3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.Attention(p[0], p[1], p[2], nil, autograd.AttentionShape{Batch: 2, QLen: 4, KLen: 4, Heads: 2, DHead: 3, Scale: 1, Causal: true})
+			}, gradcheck.Options{}},
+		{"CrossEntropy", []*autograd.Param{r("logits", 1, 2, 4, 6)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.CrossEntropy(p[0], []int32{2, -1, 5, 0}, 0)
+			}, gradcheck.Options{}},
+		{"CrossEntropySmoothed", []*autograd.Param{r("logits", 1, 2, 4, 6)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.CrossEntropy(p[0], []int32{2, 1, -1, 0}, 0.1)
+			}, gradcheck.Options{}},
+		{"MSE", []*autograd.Param{r("pred", 1, 1, 4, 1)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.MSE(p[0], []float32{0.5, -1, 2, 0})
+			}, gradcheck.Options{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			loss := func(tape *autograd.Tape) *autograd.Tensor {
+				ts := make([]*autograd.Tensor, len(c.params))
+				for i, p := range c.params {
+					ts[i] = &p.Tensor
+				}
+				out := c.fwd(tape, ts)
+				if out.Len() == 1 {
+					return out
+				}
+				return tape.WeightedSum(out, gradcheck.Weights(out.Len(), 9))
+			}
+			if err := gradcheck.Check(loss, c.params, c.opts); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// naiveMatMul is the plain triple loop.
+func naiveMatMul(a []float32, m, k int, b []float32, n int) []float32 {
+	c := make([]float32, m*n)
+	for i := range m {
+		for j := range n {
+			var s float64
+			for p := range k {
+				s += float64(a[i*k+p]) * float64(b[p*n+j])
+			}
+			c[i*n+j] = float32(s)
+		}
+	}
+	return c
+}
+
+func close32(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Abs(float64(got[i]-want[i])) > tol*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// Attention equals the explicit per-example, per-head softmax(q kᵀ + bias) v.
+func TestAttentionForward(t *testing.T) {
+	const b, L, M, H, dh = 2, 3, 4, 2, 3
+	hd := H * dh
+	q := gradcheck.Random("q", 1, 1, b*L, hd)
+	k := gradcheck.Random("k", 2, 1, b*M, hd)
+	v := gradcheck.Random("v", 3, 1, b*M, hd)
+	bias := gradcheck.Random("bias", 4, 1, H, L*M)
+	valid := []bool{true, true, true, false, true, false, true, true}
+	tape := autograd.NewTape()
+	out := tape.Attention(&q.Tensor, &k.Tensor, &v.Tensor, &bias.Tensor, autograd.AttentionShape{Batch: b, QLen: L, KLen: M, Heads: H, DHead: dh, Scale: 0.5, KeyValid: valid})
+	want := make([]float32, b*L*hd)
+	for e := range b {
+		for h := range H {
+			for i := range L {
+				scores := make([]float64, M)
+				mx := math.Inf(-1)
+				for j := range M {
+					if !valid[e*M+j] {
+						scores[j] = math.Inf(-1)
+						continue
+					}
+					var s float64
+					for d := range dh {
+						s += float64(q.Data[(e*L+i)*hd+h*dh+d]) * float64(k.Data[(e*M+j)*hd+h*dh+d])
+					}
+					scores[j] = 0.5*s + float64(bias.Data[h*L*M+i*M+j])
+					mx = math.Max(mx, scores[j])
+				}
+				var z float64
+				for j := range M {
+					scores[j] = math.Exp(scores[j] - mx)
+					z += scores[j]
+				}
+				for d := range dh {
+					var s float64
+					for j := range M {
+						s += scores[j] / z * float64(v.Data[(e*M+j)*hd+h*dh+d])
+					}
+					want[(e*L+i)*hd+h*dh+d] = float32(s)
+				}
+			}
+		}
+	}
+	close32(t, "attention", out.Data, want, 1e-5)
+}
+
+func TestMatMulForward(t *testing.T) {
+	a := gradcheck.Random("a", 1, 1, 5, 7)
+	b := gradcheck.Random("b", 2, 1, 7, 3)
+	tape := autograd.NewTape()
+	close32(t, "a·b", tape.MatMul(&a.Tensor, &b.Tensor, false).Data, naiveMatMul(a.Data, 5, 7, b.Data, 3), 1e-5)
+}
+
+func TestCrossEntropyValue(t *testing.T) {
+	logits := []float32{1, 2, 3, 0, 0, 0, -50, 40, 0}
+	tape := autograd.NewTape()
+	x := tape.From(logits, 3, 3)
+	for _, eps := range []float32{0, 0.2} {
+		got := tape.CrossEntropy(x, []int32{2, -1, 0}, eps).Data[0]
+		var want float64
+		for _, row := range []struct {
+			x []float32
+			t int
+		}{{logits[0:3], 2}, {logits[6:9], 0}} {
+			var z float64
+			for _, v := range row.x {
+				z += math.Exp(float64(v))
+			}
+			for j, v := range row.x {
+				q := float64(eps) / 3
+				if j == row.t {
+					q += 1 - float64(eps)
+				}
+				want -= q * (float64(v) - math.Log(z))
+			}
+		}
+		want /= 2
+		if math.Abs(float64(got)-want) > 1e-4*math.Abs(want) {
+			t.Errorf("smoothing %v: loss %v, want %v", eps, got, want)
+		}
+	}
+}
+
+// A fully masked attention row yields a uniform distribution, not NaN.
+func TestAttentionAllMasked(t *testing.T) {
+	tape := autograd.NewTape()
+	q := tape.From([]float32{1, 2}, 1, 2)
+	kv := tape.From([]float32{1, 0, 0, 1}, 2, 2)
+	out := tape.Attention(q, kv, kv, nil, autograd.AttentionShape{Batch: 1, QLen: 1, KLen: 2, Heads: 1, DHead: 2, Scale: 1, KeyValid: []bool{false, false}})
+	close32(t, "out", out.Data, []float32{0.5, 0.5}, 1e-6)
+}
+
+// Inference mode records nothing, so no gradient flows and Backward refuses.
+func TestInferenceRecordsNothing(t *testing.T) {
+	w := gradcheck.Random("w", 1, 1, 3, 3)
+	tape := autograd.NewTape()
+	tape.SetRecording(false)
+	y := tape.MatMul(tape.New(2, 3), &w.Tensor, false)
+	if y.NeedsGrad() {
+		t.Fatal("an inference-mode result needs a gradient")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Backward on an inference-mode result did not panic")
+		}
+	}()
+	tape.Backward(y)
+}
+
+// After warm-up a step on a reset tape allocates nothing. (Matrix products are left
+// out: the allocations of ops' kernels are theirs to test.)
+func TestStepAllocatesNothing(t *testing.T) {
+	w := gradcheck.Random("w", 1, 0.3, 8, 16)
+	nrm := autograd.NewParam("n", 16)
+	for i := range nrm.Data {
+		nrm.Data[i] = 1
+	}
+	tape := autograd.NewTape()
+	x := make([]float32, 8*16)
+	targets := []int32{1, 2, 3, -1, 4, 5, 6, 7}
+	rows := []int32{1, 2, 3, 0, 4, 5, 6, 7}
+	step := func() {
+		tape.Reset()
+		h := tape.From(x, 8, 16)
+		for range 3 {
+			h = tape.View(h, 8, 16)
+			g := tape.GELU(tape.RMSNorm(h, &nrm.Tensor, 1e-6))
+			h = tape.Add(h, tape.Mul(tape.Dropout(g, 0.1, 3), tape.GatherRows(&w.Tensor, rows)))
+		}
+		tape.Backward(tape.CrossEntropy(h, targets, 0.1))
+	}
+	prev := ops.SetThreads(1)
+	defer ops.SetThreads(prev)
+	step()
+	step()
+	if n := testing.AllocsPerRun(10, step); n > 0 {
+		t.Errorf("a steady-state step allocates %v times", n)
+	}
+}

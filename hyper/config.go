@@ -1,0 +1,181 @@
+package hyper
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/hypergrid-go/hypergrid/layers"
+)
+
+// Composition says which of the grid's two factors are local (projected from the
+// example's conditioning vector) and which are global (free vectors shared by all
+// tasks): the first letter is the rows' factor r, the second the columns' c.
+type Composition string
+
+// The four compositions.
+const (
+	LG Composition = "LG" // local rows, global columns (the paper's default)
+	GL Composition = "GL" // global rows, local columns
+	LL Composition = "LL" // both local
+	GG Composition = "GG" // both global: a learned, task-independent gate
+)
+
+// Valid reports whether c is one of the four compositions.
+func (c Composition) Valid() bool { return c == LG || c == GL || c == LL || c == GG }
+
+// rowsLocal and colsLocal report which factors are local.
+func (c Composition) rowsLocal() bool { return c == LG || c == LL }
+func (c Composition) colsLocal() bool { return c == GL || c == LL }
+
+// Conditioning names the source of the per-example vector that local factors are
+// computed from.
+type Conditioning string
+
+// The conditioning sources.
+const (
+	// FirstToken uses the normalised FFN input at the first position, which carries
+	// the T5 task prefix.
+	FirstToken Conditioning = "first_token"
+	// Mean uses the mean of the normalised FFN input over the example's real tokens.
+	// It looks at every position, so it is refused in a causal (decoder) stack.
+	Mean Conditioning = "mean"
+	// TaskEmbedding uses a learned per-task vector: each local factor is a row of a
+	// Tasks×size table, selected by the example's task index.
+	TaskEmbedding Conditioning = "task_embedding"
+)
+
+// Valid reports whether c is a supported conditioning source.
+func (c Conditioning) Valid() bool { return c == FirstToken || c == Mean || c == TaskEmbedding }
+
+// Gated weight names for GridConfig.Weights.
+const (
+	WeightWo   = "wo"   // the output projection W2 (d_ff×d_model), as in the paper
+	WeightWi   = "wi"   // the input projection(s) W1 (d_model×d_ff), wi0 and wi1
+	WeightBoth = "both" // wo and wi
+)
+
+// Grid is the gate grid's shape: Rows blocks over the gated weight's input dimension
+// and Cols blocks over its output dimension.
+type Grid struct {
+	Rows int `yaml:"rows"`
+	Cols int `yaml:"cols"`
+}
+
+// GridConfig configures the HyperGrid feed-forward layer ("hyper.grid"). The embedded
+// GLUConfig gives the underlying feed-forward layer (d_ff, activation, gated).
+type GridConfig struct {
+	layers.GLUConfig `yaml:",inline"`
+	// Composition is LG, GL, LL or GG.
+	Composition Composition `yaml:"composition"`
+	// Grid is the gate grid; rows must divide the gated weight's input width and cols
+	// its output width.
+	Grid Grid `yaml:"grid"`
+	// Conditioning is first_token, mean or task_embedding.
+	Conditioning Conditioning `yaml:"conditioning"`
+	// Weights lists the gated weights: wo, wi, or both.
+	Weights []string `yaml:"weights"`
+	// Stacks lists the stacks whose feed-forward layers are gated (encoder, decoder);
+	// the others get the plain GLU layer.
+	Stacks []layers.Stack `yaml:"stacks"`
+	// GateInit is the gates' initial level: the gate is 2·GateInit·σ(r cᵀ), so it
+	// equals GateInit where r cᵀ = 0, which is where training starts (global factors
+	// start near 0). 0.5 gives the paper's plain σ(r cᵀ); 1 starts as the ungated
+	// layer.
+	GateInit float64 `yaml:"gate_init"`
+}
+
+// DefaultGridConfig returns the paper's setting on T5.1.1's feed-forward layer: an LG
+// 32×32 block grid on wo, conditioned on the first token, in both stacks, with a plain
+// sigmoid gate (initial level 0.5).
+func DefaultGridConfig() *GridConfig {
+	return &GridConfig{
+		GLUConfig:    *layers.DefaultGLUConfig(),
+		Composition:  LG,
+		Grid:         Grid{Rows: 32, Cols: 32},
+		Conditioning: FirstToken,
+		Weights:      []string{WeightWo},
+		Stacks:       []layers.Stack{layers.Encoder, layers.Decoder},
+		GateInit:     0.5,
+	}
+}
+
+// Validate reports every invalid setting that does not depend on the model's shape
+// (the grid's divisibility is checked by BuildFFN, which knows d_model).
+func (c *GridConfig) Validate() []error {
+	errs := c.GLUConfig.Validate()
+	if !c.Composition.Valid() {
+		errs = append(errs, &layers.FieldError{Path: "composition", Msg: fmt.Sprintf("is %q; want LG, GL, LL or GG", string(c.Composition))})
+	}
+	if c.Grid.Rows <= 0 {
+		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d; want a positive number of row blocks (1 for a column-only grid)", c.Grid.Rows)})
+	}
+	if c.Grid.Cols <= 0 {
+		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d; want a positive number of column blocks (1 for a row-only grid)", c.Grid.Cols)})
+	}
+	if c.Grid.Rows > 0 && c.DFF > 0 && c.DFF%c.Grid.Rows != 0 && c.gates(WeightWo) {
+		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d, which does not divide d_ff (%d) of the gated wo; pick a divisor of d_ff", c.Grid.Rows, c.DFF)})
+	}
+	if c.Grid.Cols > 0 && c.DFF > 0 && c.DFF%c.Grid.Cols != 0 && c.gates(WeightWi) {
+		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d, which does not divide d_ff (%d) of the gated wi; pick a divisor of d_ff", c.Grid.Cols, c.DFF)})
+	}
+	if !c.Conditioning.Valid() {
+		errs = append(errs, &layers.FieldError{Path: "conditioning", Msg: fmt.Sprintf("is %q; want first_token, mean or task_embedding", string(c.Conditioning))})
+	}
+	if len(c.Weights) == 0 {
+		errs = append(errs, &layers.FieldError{Path: "weights", Msg: "is empty; list the gated weights: [wo], [wi] or [both]"})
+	}
+	for i, w := range c.Weights {
+		if w != WeightWo && w != WeightWi && w != WeightBoth {
+			errs = append(errs, &layers.FieldError{Path: fmt.Sprintf("weights[%d]", i), Msg: fmt.Sprintf("is %q; want wo, wi or both", w)})
+		}
+	}
+	if len(c.Stacks) == 0 {
+		errs = append(errs, &layers.FieldError{Path: "stacks", Msg: "is empty; list the gated stacks: [encoder], [decoder] or [encoder, decoder]"})
+	}
+	for i, s := range c.Stacks {
+		if s != layers.Encoder && s != layers.Decoder {
+			errs = append(errs, &layers.FieldError{Path: fmt.Sprintf("stacks[%d]", i), Msg: fmt.Sprintf("is %q; want encoder or decoder", string(s))})
+		}
+		if slices.Index(c.Stacks, s) != i {
+			errs = append(errs, &layers.FieldError{Path: fmt.Sprintf("stacks[%d]", i), Msg: fmt.Sprintf("repeats %q", string(s))})
+		}
+	}
+	if !(c.GateInit > 0 && c.GateInit <= 1e3) {
+		errs = append(errs, &layers.FieldError{Path: "gate_init", Msg: fmt.Sprintf("is %v; want a positive initial gate level (0.5 = plain sigmoid, 1 = start as the ungated layer)", c.GateInit)})
+	}
+	return errs
+}
+
+// gates reports whether the weight kind (wo or wi) is gated.
+func (c *GridConfig) gates(w string) bool {
+	return slices.Contains(c.Weights, w) || slices.Contains(c.Weights, WeightBoth)
+}
+
+// BuildFFN builds the HyperGrid layer for site, or the plain GLU layer when site's
+// stack is not listed in Stacks. It checks that the grid tiles the gated weights
+// and that the conditioning source suits the stack.
+func (c *GridConfig) BuildFFN(site layers.Site) (layers.FeedForward, error) {
+	if errs := c.Validate(); len(errs) > 0 {
+		return nil, layers.Errs(errs)
+	}
+	if !slices.Contains(c.Stacks, site.Stack) {
+		return layers.NewGLU(site, c.GLUConfig), nil
+	}
+	var errs []error
+	if c.gates(WeightWo) && site.DModel%c.Grid.Cols != 0 {
+		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d, which does not divide d_model (%d) of the gated wo; pick a divisor of d_model", c.Grid.Cols, site.DModel)})
+	}
+	if c.gates(WeightWi) && site.DModel%c.Grid.Rows != 0 {
+		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d, which does not divide d_model (%d) of the gated wi; pick a divisor of d_model", c.Grid.Rows, site.DModel)})
+	}
+	if c.Conditioning == Mean && site.Stack == layers.Decoder {
+		errs = append(errs, &layers.FieldError{Path: "conditioning", Msg: "mean pools over every position, which a causal decoder must not see; use first_token or task_embedding, or gate only the encoder (stacks: [encoder])"})
+	}
+	if c.Conditioning == TaskEmbedding && c.Composition != GG && site.NumTasks < 1 {
+		errs = append(errs, &layers.FieldError{Path: "conditioning", Msg: "task_embedding learns one vector per task, but the model declares no tasks; declare them (model tasks) or use first_token"})
+	}
+	if len(errs) > 0 {
+		return nil, layers.Errs(errs)
+	}
+	return newGridFFN(site, *c), nil
+}

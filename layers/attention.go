@@ -1,0 +1,168 @@
+package layers
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+)
+
+// T5AttentionConfig configures T5's multi-head attention ("attn.t5"): query, key, value
+// and output projections without biases; scores are not scaled by 1/√d_kv (T5 folds the
+// scale into the query's initialisation) unless ScaleScores is set; self-attention
+// adds the stack's relative position bias, computed by the stack's first layer from a
+// Buckets×Heads table and shared by the others.
+type T5AttentionConfig struct {
+	// ScaleScores divides the attention scores by √d_kv (the original Transformer's
+	// scaling) instead of relying on T5's initialisation.
+	ScaleScores bool `yaml:"scale_scores"`
+}
+
+// DefaultT5AttentionConfig returns T5's attention settings.
+func DefaultT5AttentionConfig() *T5AttentionConfig { return &T5AttentionConfig{} }
+
+// Validate reports every invalid setting; T5AttentionConfig has none to get wrong.
+func (c *T5AttentionConfig) Validate() []error { return nil }
+
+// BuildAttention builds the attention sublayer for site, with parameters Prefix.q,
+// Prefix.k, Prefix.v, Prefix.o and, for the first self-attention of a stack with
+// relative buckets, Prefix.relative_bias.
+func (c *T5AttentionConfig) BuildAttention(site Site) (Attention, error) {
+	if site.Heads <= 0 || site.DKV <= 0 || site.DModel <= 0 {
+		return nil, fmt.Errorf("attn.t5 at %s: heads (%d), d_kv (%d) and d_model (%d) must be positive", site.Prefix, site.Heads, site.DKV, site.DModel)
+	}
+	if site.RelativeBuckets < 0 || (site.RelativeBuckets > 0 && site.RelativeMaxDistance <= 0) {
+		return nil, fmt.Errorf("attn.t5 at %s: relative attention needs buckets >= 0 and a positive max_distance (got %d, %d)", site.Prefix, site.RelativeBuckets, site.RelativeMaxDistance)
+	}
+	return NewT5Attention(site, *c), nil
+}
+
+// T5Attention is the attention sublayer built by T5AttentionConfig. Projections are
+// stored as input×output matrices (DModel×Heads·DKV, and Heads·DKV×DModel for O).
+type T5Attention struct {
+	Config T5AttentionConfig
+	Site   Site
+	// Q, K, V and O are the projections; RelativeBias is the Buckets×Heads table of the
+	// stack's first self-attention (nil elsewhere).
+	Q, K, V, O, RelativeBias *autograd.Param
+
+	buckets map[[2]int][]int32 // cached bucket indices per (query, key) length
+}
+
+// NewT5Attention creates the sublayer's parameters with T5's initialisation.
+func NewT5Attention(site Site, c T5AttentionConfig) *T5Attention {
+	inner := site.Heads * site.DKV
+	a := &T5Attention{Config: c, Site: site}
+	qStd := 1 / math.Sqrt(float64(site.DModel*site.DKV))
+	if c.ScaleScores {
+		qStd = Fan(site.DModel)
+	}
+	a.Q = site.Init.Normal(site.Param("q", site.DModel, inner), qStd)
+	a.K = site.Init.Normal(site.Param("k", site.DModel, inner), Fan(site.DModel))
+	a.V = site.Init.Normal(site.Param("v", site.DModel, inner), Fan(site.DModel))
+	a.O = site.Init.Normal(site.Param("o", inner, site.DModel), Fan(inner))
+	if !site.Cross && site.Layer == 0 && site.RelativeBuckets > 0 {
+		a.RelativeBias = site.Init.Normal(site.Param("relative_bias", site.RelativeBuckets, site.Heads), Fan(site.DModel))
+	}
+	return a
+}
+
+// Forward implements Attention.
+func (a *T5Attention) Forward(ctx *Context, in AttentionInput) *autograd.Tensor {
+	t := ctx.Tape
+	mem, ms := in.Memory, in.MemorySeq
+	if mem == nil {
+		mem, ms = in.X, in.XSeq
+	}
+	q := t.MatMul(in.X, &a.Q.Tensor, false)
+	k := t.MatMul(mem, &a.K.Tensor, false)
+	v := t.MatMul(mem, &a.V.Tensor, false)
+	var bias *autograd.Tensor
+	if !a.Site.Cross && a.Site.RelativeBuckets > 0 {
+		if a.RelativeBias != nil {
+			bias = t.RelPosBias(&a.RelativeBias.Tensor, a.bucketsFor(in.XSeq.Len, ms.Len), a.Site.Heads)
+			if in.Shared != nil {
+				in.Shared.PositionBias = bias
+			}
+		} else {
+			if in.Shared == nil || in.Shared.PositionBias == nil {
+				panic("layers: " + a.Site.Prefix + ": the stack's first layer did not set the shared position bias")
+			}
+			bias = in.Shared.PositionBias
+		}
+	}
+	scale := float32(1)
+	if a.Config.ScaleScores {
+		scale = float32(1 / math.Sqrt(float64(a.Site.DKV)))
+	}
+	o := t.Attention(q, k, v, bias, autograd.AttentionShape{
+		Batch: in.XSeq.Batch, QLen: in.XSeq.Len, KLen: ms.Len,
+		Heads: a.Site.Heads, DHead: a.Site.DKV, Scale: scale,
+		Causal: a.Site.Causal, KeyValid: ms.Valid,
+	})
+	return t.MatMul(o, &a.O.Tensor, false)
+}
+
+// Params implements Attention.
+func (a *T5Attention) Params() []*autograd.Param {
+	ps := []*autograd.Param{a.Q, a.K, a.V, a.O}
+	if a.RelativeBias != nil {
+		ps = append(ps, a.RelativeBias)
+	}
+	return ps
+}
+
+// bucketsFor returns the bucket of every (query, key) pair, computed once per shape.
+func (a *T5Attention) bucketsFor(qLen, kLen int) []int32 {
+	key := [2]int{qLen, kLen}
+	if b, ok := a.buckets[key]; ok {
+		return b
+	}
+	if a.buckets == nil {
+		a.buckets = map[[2]int][]int32{}
+	}
+	b := RelativeBuckets(qLen, kLen, !a.Site.Causal, a.Site.RelativeBuckets, a.Site.RelativeMaxDistance)
+	a.buckets[key] = b
+	return b
+}
+
+// RelativeBuckets returns T5's relative position bucket of every (query i, key j) pair
+// as a qLen×kLen row-major slice. Offsets below half the (per-direction) buckets get a
+// bucket each; larger ones share logarithmically wider buckets up to maxDistance.
+// Bidirectional attention (encoder) splits the buckets between keys before and after
+// the query; causal attention (decoder) uses them all for keys before it. The
+// arithmetic is float32, as in the reference implementations, so that bucket
+// boundaries agree with them exactly.
+func RelativeBuckets(qLen, kLen int, bidirectional bool, buckets, maxDistance int) []int32 {
+	out := make([]int32, qLen*kLen)
+	for i := range qLen {
+		for j := range kLen {
+			out[i*kLen+j] = RelativeBucket(j-i, bidirectional, buckets, maxDistance)
+		}
+	}
+	return out
+}
+
+// RelativeBucket returns the bucket of the offset rel = key position - query position
+// (see RelativeBuckets).
+func RelativeBucket(rel int, bidirectional bool, nb, maxd int) int32 {
+	ret := 0
+	n := -rel
+	if bidirectional {
+		nb /= 2
+		if n < 0 {
+			ret = nb
+			n = -n
+		}
+	} else if n < 0 {
+		n = 0
+	}
+	me := nb / 2
+	if n < me {
+		return int32(ret + n)
+	}
+	x := float32(n)/float32(me) + 1e-9
+	l := float32(math.Log(float64(x))) / float32(math.Log(float64(maxd)/float64(me)))
+	large := me + int(l*float32(nb-me))
+	return int32(ret + min(large, nb-1))
+}

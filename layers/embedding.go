@@ -1,0 +1,31 @@
+package layers
+
+import (
+	"math"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+)
+
+// Embedding maps token ids to Vocab×DModel learned vectors, and can serve as the tied
+// output projection.
+type Embedding struct {
+	Table *autograd.Param
+}
+
+// NewEmbedding creates a vocab×d table named name, drawn from N(0, 1) as in T5.
+func NewEmbedding(init *Init, name string, vocab, d int) *Embedding {
+	return &Embedding{Table: init.Normal(autograd.NewParam(name, vocab, d), 1)}
+}
+
+// Lookup returns the vectors of ids (len(ids)×DModel). Ids must lie in [0, Vocab).
+func (e *Embedding) Lookup(ctx *Context, ids []int32) *autograd.Tensor {
+	return ctx.Tape.GatherRows(&e.Table.Tensor, ids)
+}
+
+// Logits is the tied output projection: x·Tableᵀ scaled by 1/√DModel (T5's rescaling
+// for tied embeddings).
+func (e *Embedding) Logits(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
+	t := ctx.Tape
+	x = t.Scale(x, float32(1/math.Sqrt(float64(e.Table.Cols))))
+	return t.MatMul(x, &e.Table.Tensor, true)
+}

@@ -1,0 +1,115 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+)
+
+// Activation names the nonlinearity of a feed-forward layer.
+type Activation string
+
+// The supported activations.
+const (
+	GELU Activation = "gelu" // tanh-approximated GELU (GEGLU when gated)
+	ReLU Activation = "relu" // ReLU (ReGLU when gated)
+	SiLU Activation = "silu" // SiLU/Swish (SwiGLU when gated)
+)
+
+// Valid reports whether a is one of the supported activations.
+func (a Activation) Valid() bool { return a == GELU || a == ReLU || a == SiLU }
+
+// Apply records the activation of x on the tape.
+func (a Activation) Apply(t *autograd.Tape, x *autograd.Tensor) *autograd.Tensor {
+	switch a {
+	case GELU:
+		return t.GELU(x)
+	case ReLU:
+		return t.ReLU(x)
+	case SiLU:
+		return t.SiLU(x)
+	}
+	panic(fmt.Sprintf("layers: unknown activation %q", string(a)))
+}
+
+// GLUConfig configures the T5 feed-forward sublayer ("ffn.glu"):
+// y = (act(x·Wi0) ⊙ x·Wi1)·Wo when gated, y = act(x·Wi0)·Wo when plain; no biases.
+type GLUConfig struct {
+	// DFF is the hidden width d_ff.
+	DFF int `yaml:"d_ff"`
+	// Activation is gelu, relu or silu.
+	Activation Activation `yaml:"activation"`
+	// Gated selects the GLU form (GEGLU/ReGLU/SwiGLU, with the extra Wi1) over the
+	// plain form.
+	Gated bool `yaml:"gated"`
+}
+
+// DefaultGLUConfig returns T5.1.1's feed-forward: GEGLU with d_ff 1024.
+func DefaultGLUConfig() *GLUConfig {
+	return &GLUConfig{DFF: 1024, Activation: GELU, Gated: true}
+}
+
+// Validate reports every invalid setting as a *FieldError.
+func (c *GLUConfig) Validate() []error {
+	var errs []error
+	if c.DFF <= 0 {
+		errs = append(errs, fieldErr("d_ff", "is %d; want a positive width such as 1024", c.DFF))
+	}
+	if !c.Activation.Valid() {
+		errs = append(errs, fieldErr("activation", "is %q; want gelu, relu or silu", string(c.Activation)))
+	}
+	return errs
+}
+
+// BuildFFN builds the sublayer for site, with parameters Prefix.wi0, Prefix.wi1 (when
+// gated) and Prefix.wo.
+func (c *GLUConfig) BuildFFN(site Site) (FeedForward, error) {
+	if err := Errs(c.Validate()); err != nil {
+		return nil, err
+	}
+	return NewGLU(site, *c), nil
+}
+
+// GLU is the feed-forward sublayer built by GLUConfig. Its weights are stored as
+// input×output matrices: Wi0 and Wi1 are DModel×DFF, Wo is DFF×DModel.
+type GLU struct {
+	Config GLUConfig
+	// Wi0 is the (activated) input projection, Wi1 the linear gate of the GLU form (nil
+	// when plain), Wo the output projection.
+	Wi0, Wi1, Wo *autograd.Param
+}
+
+// NewGLU creates the layer's parameters for site with T5's initialisation
+// (N(0, 1/fan_in)).
+func NewGLU(site Site, c GLUConfig) *GLU {
+	g := &GLU{Config: c}
+	g.Wi0 = site.Init.Normal(site.Param("wi0", site.DModel, c.DFF), Fan(site.DModel))
+	if c.Gated {
+		g.Wi1 = site.Init.Normal(site.Param("wi1", site.DModel, c.DFF), Fan(site.DModel))
+	}
+	g.Wo = site.Init.Normal(site.Param("wo", c.DFF, site.DModel), Fan(c.DFF))
+	return g
+}
+
+// Hidden returns the hidden activations h = act(x·Wi0) [⊙ x·Wi1].
+func (g *GLU) Hidden(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
+	t := ctx.Tape
+	h := g.Config.Activation.Apply(t, t.MatMul(x, &g.Wi0.Tensor, false))
+	if g.Wi1 != nil {
+		h = t.Mul(h, t.MatMul(x, &g.Wi1.Tensor, false))
+	}
+	return h
+}
+
+// Forward implements FeedForward.
+func (g *GLU) Forward(ctx *Context, x *autograd.Tensor, seq Seq) *autograd.Tensor {
+	return ctx.Tape.MatMul(g.Hidden(ctx, x), &g.Wo.Tensor, false)
+}
+
+// Params implements FeedForward.
+func (g *GLU) Params() []*autograd.Param {
+	if g.Wi1 == nil {
+		return []*autograd.Param{g.Wi0, g.Wo}
+	}
+	return []*autograd.Param{g.Wi0, g.Wi1, g.Wo}
+}
