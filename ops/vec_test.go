@@ -205,6 +205,9 @@ func TestVecElementwise(t *testing.T) {
 		if vs[0].isa != Generic {
 			t.Fatalf("%s: the first variant is %s, not generic", c.name, vs[0].isa)
 		}
+		if len(vs) != len(SupportedISAs()) {
+			t.Errorf("%s has variants for %d instruction sets, this CPU supports %v", c.name, len(vs), SupportedISAs())
+		}
 		for _, v := range vs[1:] {
 			t.Run(c.name+"/"+string(v.isa), func(t *testing.T) {
 				for _, n := range vecLengths() {
@@ -323,6 +326,9 @@ func TestVecReductions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, c := range redCases {
 		vs := c.vars()
+		if len(vs) != len(SupportedISAs()) {
+			t.Errorf("%s has variants for %d instruction sets, this CPU supports %v", c.name, len(vs), SupportedISAs())
+		}
 		for _, v := range vs[1:] {
 			t.Run(c.name+"/"+string(v.isa), func(t *testing.T) {
 				for _, n := range vecLengths() {
@@ -453,6 +459,9 @@ func TestVecRows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, c := range rowCases {
 		vs := c.vars()
+		if len(vs) != len(SupportedISAs()) {
+			t.Errorf("%s has variants for %d instruction sets, this CPU supports %v", c.name, len(vs), SupportedISAs())
+		}
 		for _, v := range vs[1:] {
 			t.Run(c.name+"/"+string(v.isa), func(t *testing.T) {
 				for _, rows := range []int{0, 1, 3} {
@@ -543,4 +552,69 @@ func TestVecRowsSpecial(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVecAliasing runs the operations whose doc allows dst to alias an input in place,
+// for every variant, against the generic result computed out of place.
+func TestVecAliasing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	const rows, cols = 3, 37
+	a, b := fillVec(rng, rows*cols, 2, false), fillVec(rng, rows*cols, 2, false)
+	check := func(what string, isa ISA, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if ulpDiff(got[i], want[i]) > 16 {
+				t.Fatalf("%s %s in place: element %d = %v, want %v", what, isa, i, got[i], want[i])
+			}
+		}
+	}
+	for _, o := range []struct {
+		name string
+		op   *op[func(dst, a, b []float32)]
+	}{{"add", addOp}, {"mul", mulOp}} {
+		want := make([]float32, len(a))
+		o.op.variants[0].fn(want, a, b)
+		o.op.forEach(func(isa ISA, f func(dst, a, b []float32)) {
+			x, y := slices.Clone(a), slices.Clone(b)
+			f(x, x, y) // dst = a
+			check(o.name, isa, x, want)
+			x = slices.Clone(a)
+			f(y, x, y) // dst = b
+			check(o.name, isa, y, want)
+		})
+	}
+	want := make([]float32, len(a))
+	softmaxRowsGeneric(want, a, rows, cols)
+	softmaxRowsOp.forEach(func(isa ISA, f func(dst, x []float32, rows, cols int)) {
+		x := slices.Clone(a)
+		f(x, x, rows, cols)
+		check("softmax_rows", isa, x, want)
+	})
+	softmaxRowsBackwardGeneric(want, a, b, rows, cols)
+	softmaxRowsBackwardOp.forEach(func(isa ISA, f func(dx, y, dy []float32, rows, cols int)) {
+		dy := slices.Clone(b)
+		f(dy, a, dy, rows, cols)
+		check("softmax_rows_backward", isa, dy, want)
+	})
+}
+
+func ExampleSoftmaxRows() {
+	x := []float32{1, 2, 3, 0, 0, 0}
+	y := make([]float32, len(x))
+	SoftmaxRows(y, x, 2, 3)
+	fmt.Printf("%.4f\n", y)
+	// Output: [0.0900 0.2447 0.6652 0.3333 0.3333 0.3333]
+}
+
+func ExampleDot() {
+	fmt.Println(Dot([]float32{1, 2, 3}, []float32{4, 5, 6}))
+	// Output: 32
+}
+
+func ExampleGELU() {
+	x := []float32{-2, -1, 0, 1, 2}
+	y := make([]float32, len(x))
+	GELU(y, x)
+	fmt.Printf("%.4f\n", y)
+	// Output: [-0.0454 -0.1588 0.0000 0.8412 1.9546]
 }

@@ -1,0 +1,548 @@
+package main
+
+import "math"
+
+// The vector kernels, written once for every backend (see vec.go). Each matches the
+// generic Go function of package ops it stands in for (ops/generic_elementwise.go):
+// same signature, same result up to float32 rounding. Where the generic code computes
+// in float64 (exp, tanh), these compute in float32 with ~1e-7 relative error.
+
+var (
+	pSlice = func(n string) param { return param{n, "[]float32"} }
+	pInt   = func(n string) param { return param{n, "int"} }
+	pF32   = func(n string) param { return param{n, "float32"} }
+	retF32 = []param{{"ret", "float32"}}
+)
+
+const signBit = 0x80000000
+
+var negInf = float32(math.Inf(-1))
+
+// Elementwise bodies unroll up to this many vectors; reductions keep up to redUnroll
+// accumulators (more hide the add latency; registers bound both).
+const (
+	ewUnroll  = 4
+	redUnroll = 8
+)
+
+// The exponential, Cephes style: clamp, n = round(x·log2 e), r = x − n·ln 2 in two
+// parts, e^r by a degree-7 polynomial, then two multiplications by 2^(n/2) and 2^(n−n/2)
+// so that results near the overflow and in the subnormal range round once. Inputs
+// above expHi give +Inf, below expLo give 0; NaN stays NaN.
+const (
+	expHi  = 88.8 // e^88.8 > MaxFloat32: the result is +Inf
+	expLo  = -104 // e^-104 < half the smallest subnormal: the result is 0
+	log2e  = 1.44269504088896341
+	expC1  = 0.693359375 // ln 2 = expC1 + expC2, expC1 exact in 9 bits
+	expC2  = -2.12194440e-4
+	geluA  = 1.5957691216057308  // 2·√(2/π): GELU(x) = x·σ(x·(geluA + geluB·x²))
+	geluB  = 0.07135481627260025 // 2·√(2/π)·0.044715
+	geluB3 = 3 * geluB
+
+	geluClamp = 20
+)
+
+var expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
+	1.6666665459e-1, 5.0000001201e-1}
+
+// exp sets d = e^x using t1 and t2; x may be any of d, t1, t2.
+func (k *vk) exp(d, x, t1, t2 int) {
+	k.clamp(t1, x, F(expLo), F(expHi))
+	k.mul(d, t1, F(log2e))
+	k.toInt(d, d) // n
+	k.toFloat(t2, d)
+	k.fnmadd(t1, t2, F(expC1), R(t1)) // r = x − n·C1 − n·C2
+	k.fnmadd(t1, t2, F(expC2), R(t1))
+	k.mov(t2, F(expPoly[0]))
+	for _, p := range expPoly[1:] {
+		k.fmadd(t2, t2, R(t1), F(p))
+	}
+	k.fmadd(t2, t2, R(t1), F(1)) // p·r² + r + 1 = (p·r + 1)·r + 1
+	k.fmadd(t2, t2, R(t1), F(1))
+	k.sra(t1, d, 1) // n1 = n>>1, n2 = n − n1: both scale factors are normal numbers
+	k.isub(d, d, R(t1))
+	k.iadd(t1, t1, U(127))
+	k.shl(t1, t1, 23)
+	k.iadd(d, d, U(127))
+	k.shl(d, d, 23)
+	k.mul(t2, t2, R(t1))
+	k.mul(d, t2, R(d))
+}
+
+// sigmoidParts sets e = e^−|z| and den = 1 + e, from which σ(z) = (z<0 ? e : 1)/den and
+// 1 − σ(z) = (z<0 ? 1 : e)/den, both without cancellation. t is a temporary.
+func (k *vk) sigmoidParts(e, den, z, t int) {
+	k.or(e, z, U(signBit))
+	k.exp(e, e, den, t)
+	k.add(den, e, F(1))
+}
+
+// geluArg sets z = x·(geluA + geluB·x²), the argument of σ in GELU(x) = x·σ(z).
+func (k *vk) geluArg(z, x int) {
+	k.mul(z, x, R(x))
+	k.fmadd(z, z, F(geluB), F(geluA))
+	k.mul(z, z, R(x))
+}
+
+// unary builds dst[i] = f(x[i]) with ntmp registers per element vector (the first holds
+// x and receives the result).
+func unary(ntmp, most int, f func(k *vk, t []int)) func(k *vk) {
+	return func(k *vk) {
+		dst, x := k.vec("dst", rowVec), k.vec("x", rowVec)
+		k.start()
+		k.each("dst", ntmp, most, func(s slot) {
+			k.load(s.t[0], x, s)
+			f(k, s.t)
+			k.store(s.t[0], dst, s)
+		})
+	}
+}
+
+// backward builds dx[i] = dy[i]·f'(a[i]) where f computes the factor f' from a into
+// t[0] (ntmp registers, the first holding a), and the product with dy is left to this.
+func backward(a string, ntmp, most int, f func(k *vk, t []int)) func(k *vk) {
+	return func(k *vk) {
+		dx, av, dy := k.vec("dx", rowVec), k.vec(a, rowVec), k.vec("dy", rowVec)
+		k.start()
+		k.each("dx", ntmp, most, func(s slot) {
+			k.load(s.t[0], av, s)
+			f(k, s.t)
+			k.load(s.t[1], dy, s)
+			k.mul(s.t[0], s.t[0], R(s.t[1]))
+			k.store(s.t[0], dx, s)
+		})
+	}
+}
+
+var vecKernels = []vecKernel{
+	{name: "axpy", op: "axpyOp", params: []param{pF32("alpha"), pSlice("x"), pSlice("y")},
+		doc: "y[i] += alpha·x[i]",
+		build: func(k *vk) {
+			x, y := k.vec("x", rowVec), k.vec("y", rowVec)
+			k.start()
+			a := k.glob()
+			k.bcastArg(a, "alpha")
+			k.each("x", 2, ewUnroll, func(s slot) {
+				k.load(s.t[0], x, s)
+				k.load(s.t[1], y, s)
+				k.fmadd(s.t[1], s.t[0], R(a), R(s.t[1]))
+				k.store(s.t[1], y, s)
+			})
+		}},
+	{name: "scale", op: "scaleOp", params: []param{pF32("alpha"), pSlice("x")},
+		doc: "x[i] *= alpha",
+		build: func(k *vk) {
+			x := k.vec("x", rowVec)
+			k.start()
+			a := k.glob()
+			k.bcastArg(a, "alpha")
+			k.each("x", 1, ewUnroll, func(s slot) {
+				k.load(s.t[0], x, s)
+				k.mul(s.t[0], s.t[0], R(a))
+				k.store(s.t[0], x, s)
+			})
+		}},
+	binary("add", "addOp", "dst[i] = a[i] + b[i]", opAdd),
+	binary("mul", "mulOp", "dst[i] = a[i]·b[i]", opMul),
+	{name: "mulAdd", op: "mulAddOp", params: []param{pSlice("dst"), pSlice("a"), pSlice("b")},
+		doc: "dst[i] += a[i]·b[i]",
+		build: func(k *vk) {
+			dst, a, b := k.vec("dst", rowVec), k.vec("a", rowVec), k.vec("b", rowVec)
+			k.start()
+			k.each("dst", 3, ewUnroll, func(s slot) {
+				k.load(s.t[0], a, s)
+				k.load(s.t[1], b, s)
+				k.load(s.t[2], dst, s)
+				k.fmadd(s.t[2], s.t[0], R(s.t[1]), R(s.t[2]))
+				k.store(s.t[2], dst, s)
+			})
+		}},
+	{name: "dot", op: "dotOp", params: []param{pSlice("x"), pSlice("y")}, results: retF32,
+		doc: "Σ x[i]·y[i]",
+		build: func(k *vk) {
+			x, y := k.vec("x", rowVec), k.vec("y", rowVec)
+			k.start()
+			acc := k.reduce("x", []opnd{F(0)}, opAdd, 2, redUnroll, func(s slot) {
+				k.load(s.t[0], x, s)
+				k.load(s.t[1], y, s)
+				k.fmadd(s.acc[0], s.t[0], R(s.t[1]), R(s.acc[0]))
+			})
+			k.hsum(acc[0], acc[0])
+			k.sret(acc[0], "ret")
+		}},
+	{name: "sum", op: "sumOp", params: []param{pSlice("x")}, results: retF32,
+		doc: "Σ x[i]",
+		build: func(k *vk) {
+			x := k.vec("x", rowVec)
+			k.start()
+			acc := k.reduce("x", []opnd{F(0)}, opAdd, 1, redUnroll, func(s slot) {
+				k.load(s.t[0], x, s)
+				k.add(s.acc[0], s.acc[0], R(s.t[0]))
+			})
+			k.hsum(acc[0], acc[0])
+			k.sret(acc[0], "ret")
+		}},
+	{name: "max", op: "maxOp", params: []param{pSlice("x")}, results: retF32,
+		doc: "max x[i], ignoring NaNs (−Inf when there is none)",
+		build: func(k *vk) {
+			x := k.vec("x", rowVec)
+			k.start()
+			acc := k.reduce("x", []opnd{F(negInf)}, opMax, 1, redUnroll, func(s slot) {
+				k.loadFill(s.t[0], x, s, F(negInf))
+				k.maxNum(s.acc[0], s.t[0], R(s.acc[0])) // x > acc ? x : acc
+			})
+			k.hmax(acc[0], acc[0])
+			k.sret(acc[0], "ret")
+		}},
+	{name: "exp", op: "expOp", params: []param{pSlice("dst"), pSlice("x")},
+		doc:   "dst[i] = e^x[i]",
+		build: unary(3, ewUnroll, func(k *vk, t []int) { k.exp(t[0], t[0], t[1], t[2]) })},
+	{name: "sigmoid", op: "sigmoidOp", params: []param{pSlice("dst"), pSlice("x")},
+		doc: "dst[i] = 1/(1+e^−x[i])",
+		build: unary(4, ewUnroll, func(k *vk, t []int) {
+			x, e, den := t[0], t[1], t[2]
+			k.sigmoidParts(e, den, x, t[3])
+			k.sel(e, x, R(e), F(1))
+			k.div(x, e, R(den))
+		})},
+	{name: "sigmoidBackward", op: "sigmoidBackwardOp", params: []param{pSlice("dx"), pSlice("y"), pSlice("dy")},
+		doc: "dx[i] = dy[i]·y[i]·(1−y[i])",
+		build: func(k *vk) {
+			dx, y, dy := k.vec("dx", rowVec), k.vec("y", rowVec), k.vec("dy", rowVec)
+			k.start()
+			k.each("dx", 3, ewUnroll, func(s slot) {
+				yv, d, t := s.t[0], s.t[1], s.t[2]
+				k.load(yv, y, s)
+				k.load(d, dy, s)
+				k.mov(t, F(1))
+				k.sub(t, t, R(yv))
+				k.mul(d, d, R(yv))
+				k.mul(d, d, R(t))
+				k.store(d, dx, s)
+			})
+		}},
+	{name: "gelu", op: "geluOp", params: []param{pSlice("dst"), pSlice("x")},
+		doc: "the tanh form of GELU, dst[i] = x·σ(2√(2/π)(x+0.044715x³)) with x = x[i]",
+		build: unary(5, ewUnroll, func(k *vk, t []int) {
+			x, z, e, den := t[0], t[1], t[2], t[3]
+			k.geluArg(z, x)
+			k.sigmoidParts(e, den, z, t[4])
+			k.sel(e, z, R(e), F(1))
+			k.mul(e, e, R(x))
+			k.div(x, e, R(den))
+		})},
+	{name: "geluBackward", op: "geluBackwardOp", params: []param{pSlice("dx"), pSlice("x"), pSlice("dy")},
+		doc: "dx[i] = dy[i]·GELU'(x[i])",
+		build: backward("x", 5, ewUnroll, func(k *vk, t []int) {
+			// GELU' = s + x·s(1−s)·(geluA + 3·geluB·x²) with s = σ(z).
+			x, z, e, inv, s := t[0], t[1], t[2], t[3], t[4]
+			// Beyond ±20, σ(z) is exactly 1 or 0 in float32 and GELU' is 1 or 0; the
+			// clamp keeps x³ finite there (NaN stays NaN).
+			k.clamp(x, x, F(-geluClamp), F(geluClamp))
+			k.geluArg(z, x)
+			k.sigmoidParts(e, inv, z, s)
+			k.mov(s, F(1))
+			k.div(inv, s, R(inv))
+			k.sel(s, z, R(e), F(1))
+			k.mul(s, s, R(inv))
+			k.sel(e, z, F(1), R(e))
+			k.mul(e, e, R(inv)) // 1 − s
+			k.mul(z, x, R(x))
+			k.fmadd(z, z, F(geluB3), F(geluA))
+			k.mul(e, e, R(x))
+			k.mul(e, e, R(z))
+			k.fmadd(x, s, R(e), R(s))
+		})},
+	{name: "relu", op: "reluOp", params: []param{pSlice("dst"), pSlice("x")},
+		doc:   "dst[i] = x[i] > 0 ? x[i] : 0",
+		build: unary(1, ewUnroll, func(k *vk, t []int) { k.maxNum(t[0], t[0], F(0)) })},
+	{name: "reluBackward", op: "reluBackwardOp", params: []param{pSlice("dx"), pSlice("x"), pSlice("dy")},
+		doc: "dx[i] = x[i] > 0 ? dy[i] : 0",
+		build: func(k *vk) {
+			dx, x, dy := k.vec("dx", rowVec), k.vec("x", rowVec), k.vec("dy", rowVec)
+			k.start()
+			k.each("dx", 2, ewUnroll, func(s slot) {
+				k.load(s.t[0], x, s)
+				k.load(s.t[1], dy, s)
+				k.gt0(s.t[1], s.t[0], s.t[1])
+				k.store(s.t[1], dx, s)
+			})
+		}},
+	{name: "silu", op: "siluOp", params: []param{pSlice("dst"), pSlice("x")},
+		doc: "dst[i] = x[i]·σ(x[i])",
+		build: unary(4, ewUnroll, func(k *vk, t []int) {
+			x, e, den := t[0], t[1], t[2]
+			k.sigmoidParts(e, den, x, t[3])
+			k.sel(e, x, R(e), F(1))
+			k.mul(e, e, R(x))
+			k.div(x, e, R(den))
+		})},
+	{name: "siluBackward", op: "siluBackwardOp", params: []param{pSlice("dx"), pSlice("x"), pSlice("dy")},
+		doc: "dx[i] = dy[i]·s(1+x(1−s)) with x = x[i], s = σ(x)",
+		build: backward("x", 4, ewUnroll, func(k *vk, t []int) {
+			x, e, inv, s := t[0], t[1], t[2], t[3]
+			k.sigmoidParts(e, inv, x, s)
+			k.mov(s, F(1))
+			k.div(inv, s, R(inv))
+			k.sel(s, x, R(e), F(1))
+			k.mul(s, s, R(inv))
+			k.sel(e, x, F(1), R(e))
+			k.mul(e, e, R(inv)) // 1 − s
+			k.mul(e, e, R(x))
+			k.fmadd(x, s, R(e), R(s))
+		})},
+	{name: "softmaxRows", op: "softmaxRowsOp",
+		params: []param{pSlice("dst"), pSlice("x"), pInt("rows"), pInt("cols")},
+		doc:    "the softmax of each row of x into dst",
+		build: func(k *vk) {
+			dst, x := k.vec("dst", rowVec), k.vec("x", rowVec)
+			k.start()
+			m := k.glob()
+			k.rows(func() {
+				acc := k.reduce("cols", []opnd{F(negInf)}, opMax, 1, redUnroll, func(s slot) {
+					k.loadFill(s.t[0], x, s, F(negInf))
+					k.maxNum(s.acc[0], s.t[0], R(s.acc[0]))
+				})
+				k.hmax(acc[0], acc[0])
+				k.bcast(m, acc[0])
+				acc = k.reduce("cols", []opnd{F(0)}, opAdd, 3, ewUnroll, func(s slot) {
+					e := s.t[0]
+					k.load(e, x, s)
+					k.sub(e, e, R(m))
+					k.exp(e, e, s.t[1], s.t[2])
+					k.store(e, dst, s)
+					k.zeroInactive(e)
+					k.add(s.acc[0], s.acc[0], R(e))
+				})
+				sum, inv := acc[0], acc[0]+1
+				k.hsum(sum, sum)
+				k.mov(inv, F(1))
+				k.sdiv(inv, inv, R(sum))
+				k.bcast(m, inv)
+				k.each("cols", 1, ewUnroll, func(s slot) {
+					k.load(s.t[0], dst, s)
+					k.mul(s.t[0], s.t[0], R(m))
+					k.store(s.t[0], dst, s)
+				})
+			})
+		}},
+	{name: "softmaxRowsBackward", op: "softmaxRowsBackwardOp",
+		params: []param{pSlice("dx"), pSlice("y"), pSlice("dy"), pInt("rows"), pInt("cols")},
+		doc:    "dx = y ⊙ (dy − Σ y⊙dy) row by row",
+		build: func(k *vk) {
+			dx, y, dy := k.vec("dx", rowVec), k.vec("y", rowVec), k.vec("dy", rowVec)
+			k.start()
+			sv := k.glob()
+			k.rows(func() {
+				acc := k.reduce("cols", []opnd{F(0)}, opAdd, 2, redUnroll, func(s slot) {
+					k.load(s.t[0], y, s)
+					k.load(s.t[1], dy, s)
+					k.fmadd(s.acc[0], s.t[0], R(s.t[1]), R(s.acc[0]))
+				})
+				k.hsum(acc[0], acc[0])
+				k.bcast(sv, acc[0])
+				k.each("cols", 2, ewUnroll, func(s slot) {
+					k.load(s.t[0], dy, s)
+					k.sub(s.t[0], s.t[0], R(sv))
+					k.load(s.t[1], y, s)
+					k.mul(s.t[0], s.t[1], R(s.t[0]))
+					k.store(s.t[0], dx, s)
+				})
+			})
+		}},
+	{name: "rmsNormRows", op: "rmsNormRowsOp",
+		params: []param{pSlice("dst"), pSlice("x"), pSlice("w"), pInt("rows"), pInt("cols"), pF32("eps"), pSlice("invRMS")},
+		doc:    "dst = x ⊙ w / sqrt(mean(x²) + eps) row by row, saving 1/sqrt(mean(x²)+eps) in invRMS",
+		build: func(k *vk) {
+			dst, x, w, ir := k.vec("dst", rowVec), k.vec("x", rowVec), k.vec("w", colVec), k.vec("invRMS", rowScalar)
+			k.start()
+			inv := k.glob()
+			k.rows(func() {
+				acc := k.reduce("cols", []opnd{F(0)}, opAdd, 1, redUnroll, func(s slot) {
+					k.load(s.t[0], x, s)
+					k.fmadd(s.acc[0], s.t[0], R(s.t[0]), R(s.acc[0]))
+				})
+				ss, t := acc[0], acc[0]+1
+				k.hsum(ss, ss)
+				k.sintArg(t, "cols")
+				k.sdiv(ss, ss, R(t))
+				k.sarg(t, "eps")
+				k.sadd(ss, ss, R(t))
+				k.ssqrt(ss, ss)
+				k.mov(t, F(1))
+				k.sdiv(t, t, R(ss))
+				k.srowStore(t, ir)
+				k.bcast(inv, t)
+				k.each("cols", 2, ewUnroll, func(s slot) {
+					k.load(s.t[0], x, s)
+					k.mul(s.t[0], s.t[0], R(inv))
+					k.load(s.t[1], w, s)
+					k.mul(s.t[0], s.t[0], R(s.t[1]))
+					k.store(s.t[0], dst, s)
+				})
+			})
+		}},
+	{name: "rmsNormRowsBackward", op: "rmsNormRowsBackwardOp",
+		params: []param{pSlice("dx"), pSlice("dw"), pSlice("x"), pSlice("w"), pSlice("invRMS"), pSlice("dy"), pInt("rows"), pInt("cols")},
+		doc:    "dx, and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w)",
+		build: func(k *vk) {
+			dx, dw, x, w := k.vec("dx", rowVec), k.vec("dw", colVec), k.vec("x", rowVec), k.vec("w", colVec)
+			ir, dy := k.vec("invRMS", rowScalar), k.vec("dy", rowVec)
+			k.start()
+			inv, c := k.glob(), k.glob()
+			k.rows(func() {
+				k.srow(inv, ir)
+				k.bcast(inv, inv)
+				acc := k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
+					wv, d, xv, t := s.t[0], s.t[1], s.t[2], s.t[3]
+					k.load(wv, w, s)
+					k.load(d, dy, s)
+					k.mul(wv, wv, R(d))
+					k.load(xv, x, s)
+					k.fmadd(s.acc[0], wv, R(xv), R(s.acc[0])) // Σ w·dy·x
+					k.mul(d, d, R(xv))
+					k.mul(d, d, R(inv))
+					k.load(t, dw, s)
+					k.add(t, t, R(d))
+					k.store(t, dw, s)
+				})
+				sum, t := acc[0], acc[0]+1
+				k.hsum(sum, sum)
+				k.smul(t, inv, R(inv)) // c = inv³·Σ/cols
+				k.smul(t, t, R(inv))
+				k.smul(t, t, R(sum))
+				k.sintArg(sum, "cols")
+				k.sdiv(t, t, R(sum))
+				k.bcast(c, t)
+				k.each("cols", 3, ewUnroll, func(s slot) {
+					k.load(s.t[0], w, s)
+					k.mul(s.t[0], s.t[0], R(inv))
+					k.load(s.t[1], dy, s)
+					k.mul(s.t[0], s.t[0], R(s.t[1]))
+					k.load(s.t[2], x, s)
+					k.fnmadd(s.t[0], s.t[2], R(c), R(s.t[0]))
+					k.store(s.t[0], dx, s)
+				})
+			})
+		}},
+	{name: "layerNormRows", op: "layerNormRowsOp",
+		params: []param{pSlice("dst"), pSlice("x"), pSlice("w"), pSlice("b"), pInt("rows"), pInt("cols"), pF32("eps"), pSlice("mean"), pSlice("rstd")},
+		doc:    "dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps)",
+		build: func(k *vk) {
+			dst, x, w, b := k.vec("dst", rowVec), k.vec("x", rowVec), k.vec("w", colVec), k.vec("b", colVec)
+			mean, rstd := k.vec("mean", rowScalar), k.vec("rstd", rowScalar)
+			k.start()
+			m, rs := k.glob(), k.glob()
+			k.rows(func() {
+				acc := k.reduce("cols", []opnd{F(0)}, opAdd, 1, redUnroll, func(s slot) {
+					k.load(s.t[0], x, s)
+					k.add(s.acc[0], s.acc[0], R(s.t[0]))
+				})
+				sum, t := acc[0], acc[0]+1
+				k.hsum(sum, sum)
+				k.sintArg(t, "cols")
+				k.sdiv(sum, sum, R(t))
+				k.srowStore(sum, mean)
+				k.bcast(m, sum)
+				// The variance from the deviations, not from Σx² − n·mean²: no cancellation.
+				acc = k.reduce("cols", []opnd{F(0)}, opAdd, 1, redUnroll, func(s slot) {
+					k.load(s.t[0], x, s)
+					k.sub(s.t[0], s.t[0], R(m))
+					k.zeroInactive(s.t[0])
+					k.fmadd(s.acc[0], s.t[0], R(s.t[0]), R(s.acc[0]))
+				})
+				ss := acc[0]
+				k.hsum(ss, ss)
+				k.sintArg(t, "cols")
+				k.sdiv(ss, ss, R(t))
+				k.sarg(t, "eps")
+				k.sadd(ss, ss, R(t))
+				k.ssqrt(ss, ss)
+				k.mov(t, F(1))
+				k.sdiv(t, t, R(ss))
+				k.srowStore(t, rstd)
+				k.bcast(rs, t)
+				k.each("cols", 2, ewUnroll, func(s slot) {
+					k.load(s.t[0], x, s)
+					k.sub(s.t[0], s.t[0], R(m))
+					k.mul(s.t[0], s.t[0], R(rs))
+					k.load(s.t[1], w, s)
+					k.mul(s.t[0], s.t[0], R(s.t[1]))
+					k.load(s.t[1], b, s)
+					k.add(s.t[0], s.t[0], R(s.t[1]))
+					k.store(s.t[0], dst, s)
+				})
+			})
+		}},
+	{name: "layerNormRowsBackward", op: "layerNormRowsBackOp",
+		params: []param{pSlice("dx"), pSlice("dw"), pSlice("db"), pSlice("x"), pSlice("w"), pSlice("mean"), pSlice("rstd"), pSlice("dy"), pInt("rows"), pInt("cols")},
+		doc:    "dx, and dw += Σ_rows dy⊙x̂, db += Σ_rows dy, for y = LayerNormRows(x, w, b)",
+		build: func(k *vk) {
+			dx, dw, db, x, w := k.vec("dx", rowVec), k.vec("dw", colVec), k.vec("db", colVec), k.vec("x", rowVec), k.vec("w", colVec)
+			mean, rstd, dy := k.vec("mean", rowScalar), k.vec("rstd", rowScalar), k.vec("dy", rowVec)
+			k.start()
+			m, rs, a, bb := k.glob(), k.glob(), k.glob(), k.glob()
+			k.rows(func() {
+				k.srow(m, mean)
+				k.bcast(m, m)
+				k.srow(rs, rstd)
+				k.bcast(rs, rs)
+				// x̂ = (x−mean)·rstd, g = w·dy: Σg, Σg·x̂; dw += dy·x̂; db += dy.
+				acc := k.reduce("cols", []opnd{F(0), F(0)}, opAdd, 4, ewUnroll, func(s slot) {
+					xh, g, d, t := s.t[0], s.t[1], s.t[2], s.t[3]
+					k.load(xh, x, s)
+					k.sub(xh, xh, R(m))
+					k.mul(xh, xh, R(rs))
+					k.zeroInactive(xh)
+					k.load(g, w, s)
+					k.load(d, dy, s)
+					k.mul(g, g, R(d))
+					k.add(s.acc[0], s.acc[0], R(g))
+					k.fmadd(s.acc[1], g, R(xh), R(s.acc[1]))
+					k.load(t, dw, s)
+					k.fmadd(t, d, R(xh), R(t))
+					k.store(t, dw, s)
+					k.load(t, db, s)
+					k.add(t, t, R(d))
+					k.store(t, db, s)
+				})
+				sg, sgx, n := acc[0], acc[1], acc[1]+1
+				k.hsum(sg, sg)
+				k.hsum(sgx, sgx)
+				k.sintArg(n, "cols")
+				k.sdiv(sg, sg, R(n))
+				k.sdiv(sgx, sgx, R(n))
+				k.bcast(a, sg)
+				k.bcast(bb, sgx)
+				// dx = rstd·(g − Σg/n − x̂·Σg·x̂/n)
+				k.each("cols", 3, ewUnroll, func(s slot) {
+					xh, g, d := s.t[0], s.t[1], s.t[2]
+					k.load(xh, x, s)
+					k.sub(xh, xh, R(m))
+					k.mul(xh, xh, R(rs))
+					k.load(g, w, s)
+					k.load(d, dy, s)
+					k.mul(g, g, R(d))
+					k.sub(g, g, R(a))
+					k.fnmadd(g, xh, R(bb), R(g))
+					k.mul(g, g, R(rs))
+					k.store(g, dx, s)
+				})
+			})
+		}},
+}
+
+// binary is dst[i] = a[i] op b[i].
+func binary(name, op, doc string, o binOp) vecKernel {
+	return vecKernel{name: name, op: op, params: []param{pSlice("dst"), pSlice("a"), pSlice("b")}, doc: doc,
+		build: func(k *vk) {
+			dst, a, b := k.vec("dst", rowVec), k.vec("a", rowVec), k.vec("b", rowVec)
+			k.start()
+			k.each("dst", 2, ewUnroll, func(s slot) {
+				k.load(s.t[0], a, s)
+				k.load(s.t[1], b, s)
+				k.bin(s.t[0], o, s.t[0], R(s.t[1]))
+				k.store(s.t[0], dst, s)
+			})
+		}}
+}
