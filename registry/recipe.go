@@ -1,0 +1,122 @@
+package registry
+
+import (
+	"errors"
+
+	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/model"
+)
+
+// Recipe is a decoded, validated recipe: the typed value of each of its sections.
+//
+// A section is a field with a yaml tag and, usually, a Validate method; adding one is
+// adding a field here (and its defaults to DefaultRecipe). The loader decodes every
+// section strictly and reports all problems together.
+type Recipe struct {
+	// Model is the recipe's model: section, the architecture.
+	Model ModelSection `yaml:"model" recipe:"required"`
+
+	// Source says which files the recipe was read from, which component each pluggable
+	// value chose, and where each value was set (for errors found later).
+	Source *Info `yaml:"-"`
+}
+
+// ModelSection is the model: section of a recipe: model.Spec's plain fields, plus the
+// pluggable sublayers as `type:`-tagged mappings.
+type ModelSection struct {
+	model.Spec `yaml:",inline"`
+	// Attention builds every attention sublayer: {type: attn.t5, ...}.
+	Attention layers.AttentionBuilder `yaml:"attention"`
+	// FFN builds every feed-forward sublayer: {type: ffn.glu | hyper.grid | a plugin's
+	// ID, ...its settings}.
+	FFN layers.FFNBuilder `yaml:"ffn"`
+}
+
+// ModelSpec returns the complete architecture, with the section's pluggable builders
+// in place.
+func (s *ModelSection) ModelSpec() model.Spec {
+	spec := s.Spec
+	spec.Attention, spec.FFN = s.Attention, s.FFN
+	return spec
+}
+
+// Validate checks the architecture (model.Spec.Validate, which includes the pluggable
+// builders' own checks).
+func (s *ModelSection) Validate() []error {
+	spec := s.ModelSpec()
+	return spec.Validate()
+}
+
+// DefaultRecipe returns the values a recipe starts from before its keys are applied:
+// model.DefaultSpec (the t5-mini architecture with ffn.glu and attn.t5).
+func DefaultRecipe() *Recipe {
+	spec := model.DefaultSpec()
+	return &Recipe{Model: ModelSection{Spec: spec, Attention: spec.Attention, FFN: spec.FFN}}
+}
+
+// Load reads the recipe file path, applies the --set overrides sets ("KEY=VALUE", in
+// order) and returns the decoded recipe. Every problem is reported in one ErrorList.
+func Load(path string, sets ...string) (*Recipe, error) {
+	return Loader{Sets: sets}.Load(path)
+}
+
+// Load reads the recipe file path with the Loader's overrides. See Loader.Decode for
+// the rules.
+func (l Loader) Load(path string) (*Recipe, error) {
+	r := DefaultRecipe()
+	info, err := l.DecodeFile(path, r)
+	r.Source = info
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Parse decodes recipe text read from the file name (which locates its includes and
+// names it in errors).
+func (l Loader) Parse(name string, data []byte) (*Recipe, error) {
+	r := DefaultRecipe()
+	info, err := l.Decode(name, data, r)
+	r.Source = info
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Build builds the recipe's model with parameters drawn from seed. Problems that only
+// the model's shape reveals (a grid that does not tile d_model, a conditioning source
+// a stack cannot use) are reported like the loader's, as an ErrorList pointing at the
+// recipe lines concerned.
+func (r *Recipe) Build(seed uint64) (*model.Model, error) {
+	m, err := model.New(r.Model.ModelSpec(), seed)
+	if err == nil {
+		return m, nil
+	}
+	var list ErrorList
+	for _, e := range flatten(err) {
+		path := "model"
+		msg := e.Error()
+		var fe FieldError
+		if errors.As(e, &fe) {
+			path = joinPath("model", fe.Field())
+			if lfe, ok := fe.(*layers.FieldError); ok {
+				msg = lfe.Msg
+			}
+		}
+		list = append(list, r.Source.Errorf(path, "%s", msg))
+	}
+	return nil, list.sortAndDedup()
+}
+
+// flatten unwraps errors.Join trees into their leaves.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
