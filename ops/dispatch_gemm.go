@@ -11,19 +11,16 @@ var (
 // to split (each runs on one goroutine) are spread over the goroutines instead; larger
 // ones run one after another, each split as usual (parts never nest).
 func gemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int) {
-	one := func(i int) {
-		gemmOp.use(transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
-	}
 	if workers(m*n*k) > 1 || batch == 1 || Threads() == 1 {
 		for i := 0; i < batch; i++ {
-			one(i)
+			gemmOp.use(transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
 		}
 		return
 	}
 	parts := min(Threads(), batch, max(1, batch*m*n*k/parallelMinFlops))
 	parallel(parts, func(part int) {
 		for i := part; i < batch; i += parts {
-			one(i)
+			gemmOp.use(transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
 		}
 	})
 }

@@ -334,6 +334,11 @@ func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a [
 	}
 	chunk := roundUp((dim+w-1)/w, align)
 	parts := (dim + chunk - 1) / chunk
+	if parts <= 1 {
+		// No closure: a serial product allocates nothing.
+		k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
+		return
+	}
 	parallel(parts, func(part int) {
 		lo, hi := part*chunk, min((part+1)*chunk, dim)
 		if splitRows {
