@@ -42,8 +42,8 @@ func amd64Target() target {
 	t := target{arch: "amd64"}
 	for _, x := range []x86{avx2, avx512} {
 		xg := x.gradShape()
-		k, ks, gk, g, gr, sr := x.gemmKernel(false), x.gemmKernel(true), xg.gemmKernel(true), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
-		t.fns = append(t.fns, k, ks, gk, g, gr, sr)
+		k, ks, gka, gk, g, gr, sr := x.gemmKernel(false), x.gemmKernel(true), xg.gemmKernel(false), xg.gemmKernel(true), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
+		t.fns = append(t.fns, k, ks, gka, gk, g, gr, sr)
 		scatters := map[int]*fn{}
 		for _, w := range []int{x.mr, x.nr(), xg.mr} {
 			if scatters[w] == nil {
@@ -51,7 +51,7 @@ func amd64Target() target {
 				t.fns = append(t.fns, scatters[w])
 			}
 		}
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gk, g, gr, sr, scatters))
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, scatters))
 	}
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
@@ -70,7 +70,7 @@ func arm64Target() target {
 			t.fns = append(t.fns, scatters[w])
 		}
 	}
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, ks, g, gr, sr, scatters))
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, scatters))
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)
@@ -78,7 +78,7 @@ func arm64Target() target {
 }
 
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
-func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernel, grad, gate, scale *fn, scatters map[int]*fn) jen.Code {
+func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelAdd, gradKernel, grad, gate, scale *fn, scatters map[int]*fn) jen.Code {
 	sc := jen.Dict{}
 	for w, f := range scatters {
 		sc[jen.Lit(w)] = jen.Id(f.name)
@@ -91,6 +91,7 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernel,
 		jen.Id("kernelSet"):     jen.Id(kernelSet.name),
 		jen.Id("gradMR"):        jen.Lit(gradMR),
 		jen.Id("gradKernelSet"): jen.Id(gradKernel.name),
+		jen.Id("gradKernel"):    jen.Id(gradKernelAdd.name),
 		jen.Id("gradTile"):      jen.Id(grad.name),
 		jen.Id("gateRows"):      jen.Id(gate.name),
 		jen.Id("scaleRows"):     jen.Id(scale.name),

@@ -21,9 +21,11 @@ type gemmKernels struct {
 	kernel func(kc int, a, b, c *float32, ldc int)
 	// kernelSet stores the tile Ap·Bp into c without reading it (the first k block when beta is 0).
 	kernelSet func(kc int, a, b, c *float32, ldc int)
-	// gradMR is the height of the weight/gate-gradient tiles, and gradKernelSet the plain
-	// kernel of that height, storing its tile (for tiles that span grid rows or the edge).
+	// gradMR is the height of the weight/gate-gradient tiles, and gradKernel and
+	// gradKernelSet the plain kernels of that height (also used by the per-example
+	// products when gradMR divides an example's rows and mr does not).
 	gradMR        int
+	gradKernel    func(kc int, a, b, c *float32, ldc int)
 	gradKernelSet func(kc int, a, b, c *float32, ldc int)
 	// gradTile computes the tile P = Ap·Bp and folds it in: db[r] += P[r] ⊙ g; h += Σ_r P[r] ⊙ w[r].
 	gradTile func(kc int, a, b, db *float32, lddb int, w *float32, ldw int, g, h *float32)
@@ -50,7 +52,7 @@ const (
 var registeredGemmKernels []*gemmKernels
 
 func registerGemmKernels(k *gemmKernels) bool {
-	if k.kernel == nil || k.kernelSet == nil || k.gradKernelSet == nil || k.gradTile == nil ||
+	if k.kernel == nil || k.kernelSet == nil || k.gradKernel == nil || k.gradKernelSet == nil || k.gradTile == nil ||
 		k.gateRows == nil || k.scaleRows == nil || k.scatter == nil {
 		panic("ops: incomplete micro-kernel set for " + string(k.isa))
 	}
@@ -191,14 +193,18 @@ func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0,
 			interleave(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha)
 			continue
 		}
+		// A partial panel (the last rows of an example, say): step by step, so that each
+		// group of mr values is written contiguously.
+		var src [32][]float32
 		for r := 0; r < rows; r++ {
-			src := a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kc]
-			for p, v := range src {
-				panel[p*mr+r] = alpha * v
-			}
+			src[r] = a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kc]
 		}
 		for p := 0; p < kc; p++ {
-			clear(panel[p*mr+rows : p*mr+mr])
+			d := panel[p*mr : p*mr+mr]
+			for r := 0; r < rows; r++ {
+				d[r] = alpha * src[r][p]
+			}
+			clear(d[rows:])
 		}
 	}
 }
@@ -279,14 +285,31 @@ func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0,
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
+// tile is a micro-kernel height with its accumulating and storing kernels.
+type tile struct {
+	mr       int
+	add, set func(kc int, a, b, c *float32, ldc int)
+}
+
+func (k *gemmKernels) mainTile() tile { return tile{k.mr, k.kernel, k.kernelSet} }
+
+// exampleTile picks the tile height for products over groups of rows rows: the main
+// one, unless only the gradient tile's height divides rows (it then wastes no partial tile).
+func (k *gemmKernels) exampleTile(rows int) tile {
+	if rows%k.mr != 0 && rows%k.gradMR == 0 {
+		return tile{k.gradMR, k.gradKernel, k.gradKernelSet}
+	}
+	return k.mainTile()
+}
+
 // macroTile runs the micro-kernel over the mc×nc block of C at c (leading dimension ldc)
 // from packed panels ap (mc rounded up to mr rows) and bp (nc rounded up to nr columns).
 // Tiles that do not fill mr×nr go through scratch (mr·nr floats).
-func (k *gemmKernels) macroTile(kc, mc, nc int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
-	mr, nr := k.mr, k.nr
-	kernel := k.kernel
+func (k *gemmKernels) macroTile(t tile, kc, mc, nc int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
+	mr, nr := t.mr, k.nr
+	kernel := t.add
 	if overwrite {
-		kernel = k.kernelSet
+		kernel = t.set
 	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
@@ -297,7 +320,7 @@ func (k *gemmKernels) macroTile(kc, mc, nc int, ap, bp []float32, c []float32, l
 				kernel(kc, &ap[ir*kc], b, &c[ir*ldc+jr], ldc)
 				continue
 			}
-			k.kernelSet(kc, &ap[ir*kc], b, &scratch[0], nr)
+			t.set(kc, &ap[ir*kc], b, &scratch[0], nr)
 			for r := 0; r < rows; r++ {
 				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+cols]
 				if overwrite {
@@ -365,7 +388,7 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 			for ic := i0; ic < i1; ic += blockMC {
 				mc := min(blockMC, i1-ic)
 				k.packA(ap, a, lda, transA, ic, mc, pc, kc, k.mr, alpha)
-				k.macroTile(kc, mc, nc, ap, bp, c[ic*ldc+jc:], ldc, scratch, overwrite && pc == 0)
+				k.macroTile(k.mainTile(), kc, mc, nc, ap, bp, c[ic*ldc+jc:], ldc, scratch, overwrite && pc == 0)
 			}
 		}
 	}
@@ -409,11 +432,12 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 		k.packB((*bAll)[pc*nPad:], b, ldb, false, pc, kc, 0, n, k.nr)
 	}
 	w := workers(batch * rows * kk * n)
-	items, item := exampleSplit(batch, rows, w, k.mr)
+	t := k.exampleTile(rows)
+	items, item := exampleSplit(batch, rows, w, t.mr)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(blockKC, kk)
-		gated, ap, gx, scratch := getBuf(kcMax*nPad), getBuf(min(blockMC, roundUp(rows, k.mr))*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*nPad), getBuf(min(blockMC, roundUp(rows, t.mr))*kcMax), getBuf(gr*nPad), getBuf(t.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -438,8 +462,8 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
-					k.packA(*ap, a, lda, false, row, mc, pc, kc, k.mr, 1)
-					k.macroTile(kc, mc, n, *ap, *gated, c[row*ldc:], ldc, *scratch, overwrite && pc == 0)
+					k.packA(*ap, a, lda, false, row, mc, pc, kc, t.mr, 1)
+					k.macroTile(t, kc, mc, n, *ap, *gated, c[row*ldc:], ldc, *scratch, overwrite && pc == 0)
 				}
 			}
 		}
@@ -498,7 +522,8 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 		k.packB((*bAll)[pc*kPad:], b, ldb, true, pc, kc, 0, kk, k.nr)
 	}
 	w := workers(batch * rows * kk * n)
-	items, item := exampleSplit(batch, rows, w, k.mr)
+	t := k.exampleTile(rows)
+	items, item := exampleSplit(batch, rows, w, t.mr)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(blockKC, n)
@@ -510,7 +535,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 		if perRow {
 			gxLen = gr * nPad
 		}
-		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf(min(blockMC, roundUp(rows, k.mr))*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf(min(blockMC, roundUp(rows, t.mr))*kcMax), getBuf(gxLen), getBuf(t.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -544,8 +569,8 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
-					k.packA(*ap, dc, lddc, false, row, mc, pc, kc, k.mr, 1)
-					k.macroTile(kc, mc, kk, *ap, *gated, da[row*ldda:], ldda, *scratch, overwrite && pc == 0)
+					k.packA(*ap, dc, lddc, false, row, mc, pc, kc, t.mr, 1)
+					k.macroTile(t, kc, mc, kk, *ap, *gated, da[row*ldda:], ldda, *scratch, overwrite && pc == 0)
 				}
 			}
 		}

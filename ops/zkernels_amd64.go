@@ -13,6 +13,11 @@ func gemmKernelAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
 //go:noescape
 func gemmKernelSetAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
 
+// gemmKernelAVX2Grad computes C[4×16] += Ap·Bp for kc steps of packed panels (AVX2Grad).
+//
+//go:noescape
+func gemmKernelAVX2Grad(kc int, a *float32, b *float32, c *float32, ldc int)
+
 // gemmKernelSetAVX2Grad computes C[4×16] = Ap·Bp for kc steps of packed panels (AVX2Grad).
 //
 //go:noescape
@@ -57,6 +62,11 @@ func gemmKernelAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
 //
 //go:noescape
 func gemmKernelSetAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
+
+// gemmKernelAVX512Grad computes C[8×32] += Ap·Bp for kc steps of packed panels (AVX512Grad).
+//
+//go:noescape
+func gemmKernelAVX512Grad(kc int, a *float32, b *float32, c *float32, ldc int)
 
 // gemmKernelSetAVX512Grad computes C[8×32] = Ap·Bp for kc steps of packed panels (AVX512Grad).
 //
@@ -325,6 +335,7 @@ func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []f
 
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsAVX2,
+	gradKernel:    gemmKernelAVX2Grad,
 	gradKernelSet: gemmKernelSetAVX2Grad,
 	gradMR:        4,
 	gradTile:      gatedGradKernelAVX2Grad,
@@ -342,6 +353,7 @@ var _ = registerGemmKernels(&gemmKernels{
 })
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsAVX512,
+	gradKernel:    gemmKernelAVX512Grad,
 	gradKernelSet: gemmKernelSetAVX512Grad,
 	gradMR:        8,
 	gradTile:      gatedGradKernelAVX512Grad,

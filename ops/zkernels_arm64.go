@@ -155,6 +155,7 @@ func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []flo
 
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsNEON,
+	gradKernel:    gemmKernelNEON,
 	gradKernelSet: gemmKernelSetNEON,
 	gradMR:        8,
 	gradTile:      gatedGradKernelNEON,
