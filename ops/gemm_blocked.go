@@ -394,6 +394,37 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 	}
 }
 
+// packWhole packs all of op(B) (kk×nn) as the per-example products use it: block pc of
+// the inner dimension at dst[pc·nPad:], in panels of nr columns. The blocks and column
+// ranges are spread over w goroutines.
+func (k *gemmKernels) packWhole(w int, dst, b []float32, ldb int, trans bool, kk, nn int) {
+	nPad := roundUp(nn, k.nr)
+	blocks := (kk + blockKC - 1) / blockKC
+	split := max(1, min(w/blocks, nPad/k.nr)) // column ranges per block
+	chunk := roundUp((nn+split-1)/split, k.nr)
+	split = (nn + chunk - 1) / chunk
+	items := blocks * split
+	if w <= 1 || items == 1 {
+		for i := 0; i < items; i++ {
+			k.packWholeItem(i, split, chunk, dst, b, ldb, trans, kk, nn, nPad)
+		}
+		return
+	}
+	parts := min(w, items)
+	parallel(parts, func(part int) {
+		for i := part; i < items; i += parts {
+			k.packWholeItem(i, split, chunk, dst, b, ldb, trans, kk, nn, nPad)
+		}
+	})
+}
+
+// packWholeItem packs one (k block, column range) item of packWhole.
+func (k *gemmKernels) packWholeItem(item, split, chunk int, dst, b []float32, ldb int, trans bool, kk, nn, nPad int) {
+	pc, j0 := (item/split)*blockKC, (item%split)*chunk
+	kc, nc := min(blockKC, kk-pc), min(chunk, nn-j0)
+	k.packB(dst[pc*nPad+j0*kc:], b, ldb, trans, pc, kc, j0, nc, k.nr)
+}
+
 // exampleSplit divides batch examples of rows rows over the workers: when there are
 // fewer examples than workers, each example's rows are split too. It returns the
 // number of work items and, for item i, the example and its row range.
@@ -425,13 +456,10 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	bh, bw := kk/gr, n/gc
 	nPad := roundUp(n, k.nr)
 	// The whole of B, packed: block pc occupies [pc·nPad, (pc+kc)·nPad).
+	w := workers(batch * rows * kk * n)
 	bAll := getBuf(kk * nPad)
 	defer putBuf(bAll)
-	for pc := 0; pc < kk; pc += blockKC {
-		kc := min(blockKC, kk-pc)
-		k.packB((*bAll)[pc*nPad:], b, ldb, false, pc, kc, 0, n, k.nr)
-	}
-	w := workers(batch * rows * kk * n)
+	k.packWhole(w, *bAll, b, ldb, false, kk, n)
 	t := k.exampleTile(rows)
 	items, item := exampleSplit(batch, rows, w, t.mr)
 	parts := min(w, items)
@@ -515,13 +543,10 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	bh, bw := kk/gr, n/gc
 	kPad := roundUp(kk, k.nr)
 	// op(B) = Bᵀ (n×k), packed: block pc of the inner dimension n occupies [pc·kPad, (pc+kc)·kPad).
+	w := workers(batch * rows * kk * n)
 	bAll := getBuf(n * kPad)
 	defer putBuf(bAll)
-	for pc := 0; pc < n; pc += blockKC {
-		kc := min(blockKC, n-pc)
-		k.packB((*bAll)[pc*kPad:], b, ldb, true, pc, kc, 0, kk, k.nr)
-	}
-	w := workers(batch * rows * kk * n)
+	k.packWhole(w, *bAll, b, ldb, true, n, kk)
 	t := k.exampleTile(rows)
 	items, item := exampleSplit(batch, rows, w, t.mr)
 	parts := min(w, items)
