@@ -113,10 +113,18 @@ func putBuf(b *[]float32) {
 // starts no goroutines. Kernels never call parallel from inside a part, so the workers
 // cannot all end up waiting on each other.
 type task struct {
-	f    func(part int)
+	r    partRunner
 	part int
 	wg   *sync.WaitGroup
 }
+
+// partRunner is one parallel operation: runPart(i) does part i of it.
+type partRunner interface{ runPart(part int) }
+
+// partFunc adapts a closure to partRunner.
+type partFunc func(part int)
+
+func (f partFunc) runPart(part int) { f(part) }
 
 var (
 	startWorkers sync.Once
@@ -126,15 +134,19 @@ var (
 
 func worker() {
 	for t := range tasks {
-		t.f(t.part)
+		t.r.runPart(t.part)
 		t.wg.Done()
 	}
 }
 
 // parallel runs f(0..parts-1), part 0 on the calling goroutine, and waits for all.
-func parallel(parts int, f func(part int)) {
+func parallel(parts int, f func(part int)) { parallelRun(parts, partFunc(f)) }
+
+// parallelRun runs r.runPart(0..parts-1), part 0 on the calling goroutine, and waits.
+// A pooled partRunner makes a call allocate nothing.
+func parallelRun(parts int, r partRunner) {
 	if parts <= 1 {
-		f(0)
+		r.runPart(0)
 		return
 	}
 	startWorkers.Do(func() {
@@ -147,9 +159,9 @@ func parallel(parts int, f func(part int)) {
 	wg := wgPool.Get().(*sync.WaitGroup)
 	wg.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		tasks <- task{f, p, wg}
+		tasks <- task{r, p, wg}
 	}
-	f(0)
+	r.runPart(0)
 	wg.Wait()
 	wgPool.Put(wg)
 }
@@ -362,14 +374,38 @@ func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a [
 		k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
 		return
 	}
-	parallel(parts, func(part int) {
-		lo, hi := part*chunk, min((part+1)*chunk, dim)
-		if splitRows {
-			k.gemmSerial(transA, transB, lo, hi, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
-		} else {
-			k.gemmSerial(transA, transB, 0, m, lo, hi, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
-		}
-	})
+	j := gemmJobPool.Get().(*gemmJob)
+	*j = gemmJob{k, transA, transB, m, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite, splitRows, chunk, dim}
+	parallelRun(parts, j)
+	*j = gemmJob{}
+	gemmJobPool.Put(j)
+}
+
+// gemmJob is one parallel Gemm: part p computes the p-th range of rows or columns of C.
+type gemmJob struct {
+	k                    *gemmKernels
+	transA, transB       bool
+	m, n, kk             int
+	alpha                float32
+	a                    []float32
+	lda                  int
+	b                    []float32
+	ldb                  int
+	c                    []float32
+	ldc                  int
+	overwrite, splitRows bool
+	chunk, dim           int
+}
+
+var gemmJobPool = sync.Pool{New: func() any { return new(gemmJob) }}
+
+func (j *gemmJob) runPart(part int) {
+	lo, hi := part*j.chunk, min((part+1)*j.chunk, j.dim)
+	if j.splitRows {
+		j.k.gemmSerial(j.transA, j.transB, lo, hi, 0, j.n, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite)
+	} else {
+		j.k.gemmSerial(j.transA, j.transB, 0, j.m, lo, hi, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite)
+	}
 }
 
 // gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C.
