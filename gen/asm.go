@@ -49,7 +49,9 @@ func (f *fn) argOffsets() (map[string]int, int) {
 		off[p.name] = n
 		n += p.size()
 	}
-	n = alignUp(n, 8)
+	if len(f.results) > 0 {
+		n = alignUp(n, 8) // results start at a word boundary
+	}
 	for _, r := range f.results {
 		n = alignUp(n, r.align())
 		off[r.name] = n

@@ -319,6 +319,71 @@ func (x x86) scatterKernel(w int) *fn {
 	return f
 }
 
+// interleaveKernel packs w rows (w a multiple of 4) of a row-major matrix into the
+// micro-panel layout dst[p·w + r] = alpha·src[r·ld + p], 16 steps p at a time: each group
+// of 4 rows is loaded as 4 vectors of 16 steps, transposed 4×4 within each 128-bit lane
+// (unpack, shuffle) and stored lane by lane. It is AVX-512 only.
+func (x x86) interleaveKernel(w int) *fn {
+	if x.reg != "Z" || w%4 != 0 {
+		panic("gen: interleave kernel needs AVX-512 and a width that is a multiple of 4")
+	}
+	f := &fn{
+		name: fmt.Sprintf("interleave%d%s", w, x.name),
+		params: []param{{"blocks", "int"}, {"dst", "*float32"}, {"src", "*float32"},
+			{"ld", "int"}, {"alpha", "float32"}},
+		doc: fmt.Sprintf("packs %d rows for 16·blocks steps: dst[p·%d + r] = alpha·src[r·ld + p] (%s).", w, w, x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("blocks", ""), "CX")
+	a.I("MOVQ", a.arg("dst", ""), "DI")
+	a.I("MOVQ", a.arg("src", ""), "SI")
+	a.I("MOVQ", a.arg("ld", ""), "DX")
+	a.I("SHLQ", imm(2), "DX")
+	a.I("VBROADCASTSS", a.arg("alpha", ""), "Z31")
+	a.I("TESTQ", "CX", "CX")
+	a.I("JZ", "done")
+	a.L("loop")
+	a.I("MOVQ", "SI", "R8")
+	for g := 0; g < w/4; g++ {
+		// Rows 4g..4g+3 at R8, R8+ld, R8+2ld, R8+3ld.
+		a.I("LEAQ", "(R8)(DX*2)", "R9")
+		a.I("VMULPS", "(R8)", "Z31", "Z0")
+		a.I("VMULPS", "(R8)(DX*1)", "Z31", "Z1")
+		a.I("VMULPS", "(R9)", "Z31", "Z2")
+		a.I("VMULPS", "(R9)(DX*1)", "Z31", "Z3")
+		a.I("VUNPCKLPS", "Z1", "Z0", "Z4")         // a0 b0 a1 b1
+		a.I("VUNPCKHPS", "Z1", "Z0", "Z5")         // a2 b2 a3 b3
+		a.I("VUNPCKLPS", "Z3", "Z2", "Z6")         // c0 d0 c1 d1
+		a.I("VUNPCKHPS", "Z3", "Z2", "Z7")         // c2 d2 c3 d3
+		a.I("VSHUFPS", "$0x44", "Z6", "Z4", "Z8")  // step 0 of each lane
+		a.I("VSHUFPS", "$0xEE", "Z6", "Z4", "Z9")  // step 1
+		a.I("VSHUFPS", "$0x44", "Z7", "Z5", "Z10") // step 2
+		a.I("VSHUFPS", "$0xEE", "Z7", "Z5", "Z11") // step 3
+		for j := 0; j < 4; j++ {
+			for l := 0; l < 4; l++ {
+				off := ((4*l+j)*w + 4*g) * 4
+				if l == 0 {
+					a.I("VMOVUPS", fmt.Sprintf("X%d", 8+j), mem(off, "DI"))
+				} else {
+					a.I("VEXTRACTF32X4", imm(l), fmt.Sprintf("Z%d", 8+j), mem(off, "DI"))
+				}
+			}
+		}
+		if g < w/4-1 {
+			a.I("LEAQ", "(R9)(DX*2)", "R8")
+		}
+	}
+	a.I("ADDQ", imm(64), "SI")
+	a.I("ADDQ", imm(16*w*4), "DI")
+	a.I("DECQ", "CX")
+	a.I("JNZ", "loop")
+	a.L("done")
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}
+
 // gateRowsKernel: dst[r][:] = src[r][:] ⊙ vec[:] for rows rows of nr values; it gates a
 // packed panel of the weight for one example.
 func (x x86) gateRowsKernel() *fn {

@@ -51,7 +51,16 @@ func amd64Target() target {
 				t.fns = append(t.fns, scatters[w])
 			}
 		}
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, scatters))
+		interleaves := map[int]*fn{}
+		if x.reg == "Z" {
+			for _, w := range []int{x.mr, xg.mr} {
+				if interleaves[w] == nil && w%4 == 0 {
+					interleaves[w] = x.interleaveKernel(w)
+					t.fns = append(t.fns, interleaves[w])
+				}
+			}
+		}
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, scatters, interleaves))
 	}
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
@@ -70,7 +79,7 @@ func arm64Target() target {
 			t.fns = append(t.fns, scatters[w])
 		}
 	}
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, scatters))
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, scatters, nil))
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)
@@ -78,10 +87,14 @@ func arm64Target() target {
 }
 
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
-func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelAdd, gradKernel, grad, gate, scale *fn, scatters map[int]*fn) jen.Code {
+func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelAdd, gradKernel, grad, gate, scale *fn, scatters, interleaves map[int]*fn) jen.Code {
 	sc := jen.Dict{}
 	for w, f := range scatters {
 		sc[jen.Lit(w)] = jen.Id(f.name)
+	}
+	il := jen.Dict{}
+	for w, f := range interleaves {
+		il[jen.Lit(w)] = jen.Id(f.name)
 	}
 	return jen.Var().Id("_").Op("=").Id("registerGemmKernels").Call(jen.Op("&").Id("gemmKernels").Values(jen.Dict{
 		jen.Id("isa"):           jen.Id(isa),
@@ -96,6 +109,7 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelA
 		jen.Id("gateRows"):      jen.Id(gate.name),
 		jen.Id("scaleRows"):     jen.Id(scale.name),
 		jen.Id("scatter"):       jen.Map(jen.Int()).Func().Params(jen.Id("n").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("stride").Int()).Values(sc),
+		jen.Id("interleave"):    jen.Map(jen.Int()).Func().Params(jen.Id("blocks").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("ld").Int(), jen.Id("alpha").Float32()).Values(il),
 	}))
 }
 

@@ -36,6 +36,9 @@ type gemmKernels struct {
 	// scatter[w] copies n groups of w floats from src to dst + i·stride: the packers'
 	// inner loop, for each micro-tile width w.
 	scatter map[int]func(n int, dst, src *float32, stride int)
+	// interleave[w], where present, packs w rows for 16·blocks steps:
+	// dst[p·w + r] = alpha·src[r·ld + p].
+	interleave map[int]func(blocks int, dst, src *float32, ld int, alpha float32)
 }
 
 // Cache blocking: kc steps of a B micro-panel (kc·nr floats) stay in L1, an mc×kc panel of A
@@ -197,10 +200,19 @@ func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0,
 		k.packAT(dst, a, lda, i0, mc, p0, kc, mr, alpha)
 		return
 	}
-	interleave := packInterleavers[mr]
+	interleave, simd := packInterleavers[mr], k.interleave[mr]
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		panel := dst[ir*kc : ir*kc+kc*mr]
+		if rows == mr && simd != nil && kc >= 16 {
+			src := a[(i0+ir)*lda+p0:]
+			blocks := kc / 16
+			simd(blocks, &panel[0], &src[0], lda, alpha)
+			if done := blocks * 16; done < kc && interleave != nil {
+				interleave(panel[done*mr:], src[done:], lda, kc-done, alpha)
+			}
+			continue
+		}
 		if rows == mr && interleave != nil {
 			interleave(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha)
 			continue

@@ -103,6 +103,16 @@ func scatter32AVX512(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func scatter8AVX512(n int, dst *float32, src *float32, stride int)
 
+// interleave12AVX512 packs 12 rows for 16·blocks steps: dst[p·12 + r] = alpha·src[r·ld + p] (AVX512).
+//
+//go:noescape
+func interleave12AVX512(blocks int, dst *float32, src *float32, ld int, alpha float32)
+
+// interleave8AVX512 packs 8 rows for 16·blocks steps: dst[p·8 + r] = alpha·src[r·ld + p] (AVX512).
+//
+//go:noescape
+func interleave8AVX512(blocks int, dst *float32, src *float32, ld int, alpha float32)
+
 // axpyAVX2 computes y[i] += alpha·x[i] (AVX2).
 //
 //go:noescape
@@ -339,6 +349,7 @@ var _ = registerGemmKernels(&gemmKernels{
 	gradKernelSet: gemmKernelSetAVX2Grad,
 	gradMR:        4,
 	gradTile:      gatedGradKernelAVX2Grad,
+	interleave:    map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
 	isa:           AVX2,
 	kernel:        gemmKernelAVX2,
 	kernelSet:     gemmKernelSetAVX2,
@@ -357,12 +368,16 @@ var _ = registerGemmKernels(&gemmKernels{
 	gradKernelSet: gemmKernelSetAVX512Grad,
 	gradMR:        8,
 	gradTile:      gatedGradKernelAVX512Grad,
-	isa:           AVX512,
-	kernel:        gemmKernelAVX512,
-	kernelSet:     gemmKernelSetAVX512,
-	mr:            12,
-	nr:            32,
-	scaleRows:     scaleRowsAVX512,
+	interleave: map[int]func(blocks int, dst, src *float32, ld int, alpha float32){
+		12: interleave12AVX512,
+		8:  interleave8AVX512,
+	},
+	isa:       AVX512,
+	kernel:    gemmKernelAVX512,
+	kernelSet: gemmKernelSetAVX512,
+	mr:        12,
+	nr:        32,
+	scaleRows: scaleRowsAVX512,
 	scatter: map[int]func(n int, dst, src *float32, stride int){
 		12: scatter12AVX512,
 		32: scatter32AVX512,

@@ -159,6 +159,7 @@ var _ = registerGemmKernels(&gemmKernels{
 	gradKernelSet: gemmKernelSetNEON,
 	gradMR:        8,
 	gradTile:      gatedGradKernelNEON,
+	interleave:    map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
 	isa:           NEON,
 	kernel:        gemmKernelNEON,
 	kernelSet:     gemmKernelSetNEON,
