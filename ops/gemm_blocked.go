@@ -513,7 +513,7 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(blockKC, kk)
-		gated, ap, gx, scratch := getBuf(kcMax*nPad), getBuf(min(blockMC, roundUp(rows, t.mr))*kcMax), getBuf(gr*nPad), getBuf(t.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf(min(blockMC, roundUp(rows, t.mr))*kcMax), getBuf(gr*nPad), getBuf(t.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -525,21 +525,24 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 			for pc := 0; pc < kk; pc += blockKC {
 				kc := min(blockKC, kk-pc)
 				packed := (*bAll)[pc*nPad:]
-				// Gate the panel: rows of grid row i are scaled by gx[i][:], column by column.
-				for jr := 0; jr < nPad; jr += k.nr {
-					for p := pc; p < pc+kc; {
-						i := p / bh
-						end := min((i+1)*bh, pc+kc)
-						off := jr*kc + (p-pc)*k.nr
-						k.gateRows(end-p, &(*gated)[off], &packed[off], &(*gx)[i*nPad+jr])
-						p = end
-					}
-				}
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
 					k.packA(*ap, a, lda, false, row, mc, pc, kc, t.mr, 1)
-					k.macroTile(t, kc, mc, n, *ap, *gated, c[row*ldc:], ldc, *scratch, overwrite && pc == 0)
+					// Gate one micro-panel of the weight at a time, just before the tiles
+					// that use it, so that it is read from L1: its rows of grid row i are
+					// scaled by gx[i][jr:jr+nr].
+					for jr := 0; jr < n; jr += k.nr {
+						panel := (*gated)[:kc*k.nr]
+						for p := pc; p < pc+kc; {
+							i := p / bh
+							end := min((i+1)*bh, pc+kc)
+							off := (p - pc) * k.nr
+							k.gateRows(end-p, &panel[off], &packed[jr*kc+off], &(*gx)[i*nPad+jr])
+							p = end
+						}
+						k.macroTile(t, kc, mc, min(k.nr, n-jr), *ap, panel, c[row*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
+					}
 				}
 			}
 		}
