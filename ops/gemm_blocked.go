@@ -317,13 +317,27 @@ type tile struct {
 
 func (k *gemmKernels) mainTile() tile { return tile{k.mr, k.kernel, k.kernelSet} }
 
-// exampleTile picks the tile height for products over groups of rows rows: the main
-// one, unless only the gradient tile's height divides rows (it then wastes no partial tile).
-func (k *gemmKernels) exampleTile(rows int) tile {
-	if rows%k.mr != 0 && rows%k.gradMR == 0 {
-		return tile{k.gradMR, k.gradKernel, k.gradKernelSet}
+// band is a range of rows run with one tile height.
+type band struct {
+	off, rows int
+	t         tile
+}
+
+// bands splits mc rows of one example into at most two bands: the main tile height for
+// as many rows as it covers whole, then the gradient tile height for the rest when that
+// divides it (128 rows with 12-row tiles: 120 + 8), so no tile is partial. Otherwise the
+// main height covers everything and the last tile is partial.
+func (k *gemmKernels) bands(mc int) (b [2]band, n int) {
+	main := mc / k.mr * k.mr
+	rest := mc - main
+	if rest == 0 || rest%k.gradMR != 0 {
+		return [2]band{{0, mc, k.mainTile()}}, 1
 	}
-	return k.mainTile()
+	g := tile{k.gradMR, k.gradKernel, k.gradKernelSet}
+	if main == 0 {
+		return [2]band{{0, mc, g}}, 1
+	}
+	return [2]band{{0, main, k.mainTile()}, {main, rest, g}}, 2
 }
 
 // macroTile runs the micro-kernel over the mc×nc block of C at c (leading dimension ldc)
@@ -508,12 +522,11 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	bAll := getBuf(kk * nPad)
 	defer putBuf(bAll)
 	k.packWhole(w, *bAll, b, ldb, false, kk, n)
-	t := k.exampleTile(rows)
-	items, item := exampleSplit(batch, rows, w, t.mr)
+	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(blockKC, kk)
-		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf(min(blockMC, roundUp(rows, t.mr))*kcMax), getBuf(gr*nPad), getBuf(t.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(blockMC, rows)+k.mr)*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -528,7 +541,10 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
-					k.packA(*ap, a, lda, false, row, mc, pc, kc, t.mr, 1)
+					bs, nb := k.bands(mc)
+					for _, bd := range bs[:nb] {
+						k.packA((*ap)[bd.off*kc:], a, lda, false, row+bd.off, bd.rows, pc, kc, bd.t.mr, 1)
+					}
 					// Gate one micro-panel of the weight at a time, just before the tiles
 					// that use it, so that it is read from L1: its rows of grid row i are
 					// scaled by gx[i][jr:jr+nr].
@@ -541,7 +557,9 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 							k.gateRows(end-p, &panel[off], &packed[jr*kc+off], &(*gx)[i*nPad+jr])
 							p = end
 						}
-						k.macroTile(t, kc, mc, min(k.nr, n-jr), *ap, panel, c[row*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
+						for _, bd := range bs[:nb] {
+							k.macroTile(bd.t, kc, bd.rows, min(k.nr, n-jr), (*ap)[bd.off*kc:], panel, c[(row+bd.off)*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
+						}
 					}
 				}
 			}
@@ -598,8 +616,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	bAll := getBuf(n * kPad)
 	defer putBuf(bAll)
 	k.packWhole(w, *bAll, b, ldb, true, n, kk)
-	t := k.exampleTile(rows)
-	items, item := exampleSplit(batch, rows, w, t.mr)
+	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(blockKC, n)
@@ -611,7 +628,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 		if perRow {
 			gxLen = gr * nPad
 		}
-		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf(min(blockMC, roundUp(rows, t.mr))*kcMax), getBuf(gxLen), getBuf(t.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf((min(blockMC, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -645,8 +662,11 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 				for ic := r0; ic < r1; ic += blockMC {
 					mc := min(blockMC, r1-ic)
 					row := e*rows + ic
-					k.packA(*ap, dc, lddc, false, row, mc, pc, kc, t.mr, 1)
-					k.macroTile(t, kc, mc, kk, *ap, *gated, da[row*ldda:], ldda, *scratch, overwrite && pc == 0)
+					bs, nb := k.bands(mc)
+					for _, bd := range bs[:nb] {
+						k.packA((*ap)[bd.off*kc:], dc, lddc, false, row+bd.off, bd.rows, pc, kc, bd.t.mr, 1)
+						k.macroTile(bd.t, kc, bd.rows, kk, (*ap)[bd.off*kc:], *gated, da[(row+bd.off)*ldda:], ldda, *scratch, overwrite && pc == 0)
+					}
 				}
 			}
 		}
