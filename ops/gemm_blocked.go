@@ -436,7 +436,7 @@ func (j *gemmJob) runPart(part int) {
 
 // gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C.
 func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
-	mcMax := min(blockMC, roundUp(i1-i0, k.mr))
+	mcMax := min(blockMC, roundUp(i1-i0, k.mr)) + k.mr
 	ncMax := min(blockNC, roundUp(j1-j0, k.nr))
 	kcMax := min(blockKC, kk)
 	apb, bpb, scb := getBuf(mcMax*kcMax), getBuf(ncMax*kcMax), getBuf(k.mr*k.nr)
@@ -449,8 +449,11 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
 			for ic := i0; ic < i1; ic += blockMC {
 				mc := min(blockMC, i1-ic)
-				k.packA(ap, a, lda, transA, ic, mc, pc, kc, k.mr, alpha)
-				k.macroTile(k.mainTile(), kc, mc, nc, ap, bp, c[ic*ldc+jc:], ldc, scratch, overwrite && pc == 0)
+				bs, nb := k.bands(mc)
+				for _, bd := range bs[:nb] {
+					k.packA(ap[bd.off*kc:], a, lda, transA, ic+bd.off, bd.rows, pc, kc, bd.t.mr, alpha)
+					k.macroTile(bd.t, kc, bd.rows, nc, ap[bd.off*kc:], bp, c[(ic+bd.off)*ldc+jc:], ldc, scratch, overwrite && pc == 0)
+				}
 			}
 		}
 	}
