@@ -44,6 +44,18 @@ func TestGradients(t *testing.T) {
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.AddRow(p[0], p[1]) }, gradcheck.Options{}},
 		{"Mul", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Mul(p[0], p[1]) }, gradcheck.Options{}},
+		{"GatedAct/gelu", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedAct(autograd.ActGELU, p[0], p[1])
+			}, gradcheck.Options{}},
+		{"GatedAct/silu-shared", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedAct(autograd.ActSiLU, p[0], p[0])
+			}, gradcheck.Options{}},
+		{"GatedAct/relu", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedAct(autograd.ActReLU, p[0], p[1])
+			}, gradcheck.Options{Step: 1e-3}},
 		{"Scale", []*autograd.Param{r("a", 1, 1, 3, 4)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Scale(p[0], -1.5) }, gradcheck.Options{}},
 		{"View", []*autograd.Param{r("a", 1, 1, 3, 4), r("w", 2, 1, 2, 3)},
@@ -289,5 +301,39 @@ func TestStepAllocatesNothing(t *testing.T) {
 	step()
 	if n := testing.AllocsPerRun(10, step); n > 0 {
 		t.Errorf("a steady-state step allocates %v times", n)
+	}
+}
+
+// TestGatedActMatchesComposition checks the fused GLU activation value for value against
+// Mul(act(a), b), on a tensor larger than one chunk, gradients included.
+func TestGatedActMatchesComposition(t *testing.T) {
+	for _, c := range []struct {
+		act   autograd.Act
+		plain func(*autograd.Tape, *autograd.Tensor) *autograd.Tensor
+	}{
+		{autograd.ActGELU, (*autograd.Tape).GELU},
+		{autograd.ActReLU, (*autograd.Tape).ReLU},
+		{autograd.ActSiLU, (*autograd.Tape).SiLU},
+	} {
+		run := func(fused bool) (out, da, db []float32) {
+			a, b := gradcheck.Random("a", 7, 1, 3, 5000), gradcheck.Random("b", 8, 1, 3, 5000)
+			tape := autograd.NewTape()
+			var y *autograd.Tensor
+			if fused {
+				y = tape.GatedAct(c.act, &a.Tensor, &b.Tensor)
+			} else {
+				y = tape.Mul(c.plain(tape, &a.Tensor), &b.Tensor)
+			}
+			loss := tape.WeightedSum(y, gradcheck.Weights(y.Len(), 9))
+			tape.Backward(loss)
+			return append([]float32(nil), y.Data...), append([]float32(nil), a.Grad...), append([]float32(nil), b.Grad...)
+		}
+		y1, da1, db1 := run(true)
+		y2, da2, db2 := run(false)
+		for i := range y1 {
+			if y1[i] != y2[i] || da1[i] != da2[i] || db1[i] != db2[i] {
+				t.Fatalf("act %d: element %d: fused (%v, %v, %v) != composed (%v, %v, %v)", c.act, i, y1[i], da1[i], db1[i], y2[i], da2[i], db2[i])
+			}
+		}
 	}
 }

@@ -26,6 +26,7 @@ const (
 	opGridGated
 	opMeanRows
 	opWeightedSum
+	opGatedAct
 )
 
 // record is one recorded operation: its output, inputs, saved buffers and arguments.
@@ -52,6 +53,8 @@ func (t *Tape) backward(r *record) {
 		t.addRowBackward(r)
 	case opMul:
 		t.mulBackward(r)
+	case opGatedAct:
+		t.gatedActBackward(r)
 	case opScale:
 		t.scaleBackward(r)
 	case opView:

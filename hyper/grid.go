@@ -149,9 +149,11 @@ func (f *GridFFN) Forward(ctx *layers.Context, x *autograd.Tensor, seq layers.Se
 	var h *autograd.Tensor
 	if f.Wi != nil {
 		gi := f.Wi.Forward(ctx, cond, seq.Batch)
-		h = f.Config.Activation.Apply(t, t.GridGatedMatMul(x, &g.Wi0.Tensor, gi, seq.Batch, f.Wi.Rows, f.Wi.Cols))
+		pre := t.GridGatedMatMul(x, &g.Wi0.Tensor, gi, seq.Batch, f.Wi.Rows, f.Wi.Cols)
 		if g.Wi1 != nil {
-			h = t.Mul(h, t.GridGatedMatMul(x, &g.Wi1.Tensor, gi, seq.Batch, f.Wi.Rows, f.Wi.Cols))
+			h = f.Config.Activation.Gated(t, pre, t.GridGatedMatMul(x, &g.Wi1.Tensor, gi, seq.Batch, f.Wi.Rows, f.Wi.Cols))
+		} else {
+			h = f.Config.Activation.Apply(t, pre)
 		}
 	} else {
 		h = g.Hidden(ctx, x)

@@ -32,6 +32,19 @@ func (a Activation) Apply(t *autograd.Tape, x *autograd.Tensor) *autograd.Tensor
 	panic(fmt.Sprintf("layers: unknown activation %q", string(a)))
 }
 
+// Gated returns act(x) ⊙ y in one fused pass (autograd.GatedAct).
+func (a Activation) Gated(t *autograd.Tape, x, y *autograd.Tensor) *autograd.Tensor {
+	switch a {
+	case GELU:
+		return t.GatedAct(autograd.ActGELU, x, y)
+	case ReLU:
+		return t.GatedAct(autograd.ActReLU, x, y)
+	case SiLU:
+		return t.GatedAct(autograd.ActSiLU, x, y)
+	}
+	panic(fmt.Sprintf("layers: unknown activation %q", string(a)))
+}
+
 // GLUConfig configures the T5 feed-forward sublayer ("ffn.glu"):
 // y = (act(x·Wi0) ⊙ x·Wi1)·Wo when gated, y = act(x·Wi0)·Wo when plain; no biases.
 type GLUConfig struct {
@@ -94,11 +107,11 @@ func NewGLU(site Site, c GLUConfig) *GLU {
 // Hidden returns the hidden activations h = act(x·Wi0) [⊙ x·Wi1].
 func (g *GLU) Hidden(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
 	t := ctx.Tape
-	h := g.Config.Activation.Apply(t, t.MatMul(x, &g.Wi0.Tensor, false))
+	pre := t.MatMul(x, &g.Wi0.Tensor, false)
 	if g.Wi1 != nil {
-		h = t.Mul(h, t.MatMul(x, &g.Wi1.Tensor, false))
+		return g.Config.Activation.Gated(t, pre, t.MatMul(x, &g.Wi1.Tensor, false))
 	}
-	return h
+	return g.Config.Activation.Apply(t, pre)
 }
 
 // Forward implements FeedForward.
