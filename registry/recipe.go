@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"github.com/hypergrid-go/hypergrid/train"
 
 	"github.com/hypergrid-go/hypergrid/layers"
 	"github.com/hypergrid-go/hypergrid/model"
@@ -15,6 +16,12 @@ import (
 type Recipe struct {
 	// Model is the recipe's model: section, the architecture.
 	Model ModelSection `yaml:"model" recipe:"required"`
+	// Data is the data: section: the tasks, where their files are, the mixture.
+	Data train.DataConfig `yaml:"data"`
+	// Tokenizer is the tokenizer: section: a model file, or how to train one.
+	Tokenizer train.TokenizerConfig `yaml:"tokenizer"`
+	// Train is the train: section: steps, batch, optimizer, schedule, evaluation.
+	Train train.Config `yaml:"train"`
 
 	// Source says which files the recipe was read from, which component each pluggable
 	// value chose, and where each value was set (for errors found later).
@@ -51,7 +58,8 @@ func (s *ModelSection) Validate() []error {
 // model.DefaultSpec (the t5-mini architecture with ffn.glu and attn.t5).
 func DefaultRecipe() *Recipe {
 	spec := model.DefaultSpec()
-	return &Recipe{Model: ModelSection{Spec: spec, Attention: spec.Attention, FFN: spec.FFN}}
+	return &Recipe{Model: ModelSection{Spec: spec, Attention: spec.Attention, FFN: spec.FFN},
+		Data: train.DefaultDataConfig(), Tokenizer: train.DefaultTokenizerConfig(), Train: train.DefaultConfig()}
 }
 
 // Load reads the recipe file path, applies the --set overrides sets ("KEY=VALUE", in

@@ -1,0 +1,164 @@
+package train
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hypergrid-go/hypergrid/data"
+	"github.com/hypergrid-go/hypergrid/tokenizer"
+)
+
+// Config is the train: section of a recipe.
+type Config struct {
+	// Steps is the number of optimizer steps.
+	Steps int `yaml:"steps"`
+	// BatchSize is the number of examples per step.
+	BatchSize int `yaml:"batch_size"`
+	// MaxInputLen and MaxTargetLen truncate the tokenized inputs and targets (EOS
+	// included).
+	MaxInputLen  int `yaml:"max_input_len"`
+	MaxTargetLen int `yaml:"max_target_len"`
+	// LR is the peak learning rate.
+	LR float64 `yaml:"lr"`
+	// Schedule is constant, linear_warmup, inverse_sqrt or linear_decay.
+	Schedule string `yaml:"schedule"`
+	// Warmup is the number of warm-up steps of linear_warmup, inverse_sqrt and linear_decay.
+	Warmup int `yaml:"warmup"`
+	// WeightDecay is AdamW's decoupled weight decay.
+	WeightDecay float64 `yaml:"weight_decay"`
+	// ClipNorm clips the global gradient norm (0: no clipping).
+	ClipNorm float64 `yaml:"clip_norm"`
+	// EvalEvery evaluates on the dev splits every so many steps (0: only at the end).
+	EvalEvery int `yaml:"eval_every"`
+	// EvalLimit caps the dev examples evaluated per task (0: all).
+	EvalLimit int `yaml:"eval_limit"`
+	// MaxBadSteps stops training after this many steps in a row with a NaN or infinite
+	// loss or gradient (each such step is skipped).
+	MaxBadSteps int `yaml:"max_bad_steps"`
+	// Seed drives the initialisation, the data order and dropout.
+	Seed uint64 `yaml:"seed"`
+}
+
+// Schedules are the learning-rate schedules Config.Schedule accepts.
+var Schedules = []string{"constant", "linear_warmup", "inverse_sqrt", "linear_decay"}
+
+// DefaultConfig returns the train: section's defaults.
+func DefaultConfig() Config {
+	return Config{Steps: 1000, BatchSize: 32, MaxInputLen: 128, MaxTargetLen: 16, LR: 1e-3,
+		Schedule: "inverse_sqrt", Warmup: 100, WeightDecay: 0.01, ClipNorm: 1, EvalEvery: 0,
+		MaxBadSteps: 10, Seed: 1}
+}
+
+// fieldError is an error about one field of a section, found by its yaml path.
+type fieldError struct{ path, msg string }
+
+func (e *fieldError) Error() string { return e.path + ": " + e.msg }
+
+// Field returns the yaml path of the field the error is about.
+func (e *fieldError) Field() string { return e.path }
+
+func ferr(path, format string, args ...any) error {
+	return &fieldError{path, fmt.Sprintf(format, args...)}
+}
+
+// Validate reports every problem of the section.
+func (c *Config) Validate() []error {
+	var errs []error
+	pos := func(name string, v int) {
+		if v <= 0 {
+			errs = append(errs, ferr(name, "is %d; want a positive number", v))
+		}
+	}
+	pos("steps", c.Steps)
+	pos("batch_size", c.BatchSize)
+	pos("max_input_len", c.MaxInputLen)
+	pos("max_target_len", c.MaxTargetLen)
+	if !(c.LR > 0) {
+		errs = append(errs, ferr("lr", "is %v; want a positive learning rate", c.LR))
+	}
+	if !slices.Contains(Schedules, c.Schedule) {
+		errs = append(errs, ferr("schedule", "is %q; want one of %s", c.Schedule, strings.Join(Schedules, ", ")))
+	}
+	if c.Warmup < 0 || c.EvalEvery < 0 || c.EvalLimit < 0 || c.MaxBadSteps < 0 {
+		errs = append(errs, ferr("warmup", "warmup, eval_every, eval_limit and max_bad_steps must not be negative"))
+	}
+	if c.WeightDecay < 0 || c.ClipNorm < 0 {
+		errs = append(errs, ferr("weight_decay", "weight_decay and clip_norm must not be negative"))
+	}
+	return errs
+}
+
+// DataConfig is the data: section of a recipe: which tasks to train on, where their files
+// are, and how to mix them.
+type DataConfig struct {
+	// Tasks names the tasks (registered task definitions: the embedded suite's
+	// sentiment, paraphrase, similarity; GLUE's sst2, mrpc, stsb, rte, ...).
+	Tasks []string `yaml:"tasks"`
+	// Dir holds the tasks' files in GLUE layout (Dir/<task dir>/train.tsv, dev.tsv).
+	// Empty: the embedded default suite. The command line's --data overrides it.
+	Dir string `yaml:"dir"`
+	// Mixture sets the sampling rates of the tasks.
+	Mixture data.MixtureSpec `yaml:"mixture"`
+	// TrainLimit caps the training examples read per task (0: all).
+	TrainLimit int `yaml:"train_limit"`
+}
+
+// DefaultDataConfig returns the data: section's defaults: the embedded suite, mixed in
+// proportion to the tasks' sizes.
+func DefaultDataConfig() DataConfig {
+	return DataConfig{Tasks: []string{"sentiment", "paraphrase", "similarity"}, Mixture: data.MixtureSpec{Kind: data.MixProportional}}
+}
+
+// Validate reports every problem of the section.
+func (c *DataConfig) Validate() []error {
+	var errs []error
+	if len(c.Tasks) == 0 {
+		errs = append(errs, ferr("tasks", "is empty; name at least one task"))
+	}
+	seen := map[string]bool{}
+	for i, name := range c.Tasks {
+		if _, ok := data.Lookup(name); !ok {
+			errs = append(errs, ferr(fmt.Sprintf("tasks[%d]", i), "unknown task %q; known: %s", name, strings.Join(data.TaskNames(), ", ")))
+		}
+		if seen[name] {
+			errs = append(errs, ferr(fmt.Sprintf("tasks[%d]", i), "task %q is listed twice", name))
+		}
+		seen[name] = true
+	}
+	if err := c.Mixture.Validate(); err != nil {
+		errs = append(errs, ferr("mixture", "%v", err))
+	}
+	if c.TrainLimit < 0 {
+		errs = append(errs, ferr("train_limit", "is %d; want 0 (all) or a positive number", c.TrainLimit))
+	}
+	return errs
+}
+
+// TokenizerConfig is the tokenizer: section: a SentencePiece model file, or how to train
+// one on the training text when none is given.
+type TokenizerConfig struct {
+	// Model is a .model file; empty trains one on the tasks' training text.
+	Model string `yaml:"model"`
+	// Vocab is the vocabulary size of a trained tokenizer.
+	Vocab int `yaml:"vocab"`
+	// Type is unigram or bpe for a trained tokenizer.
+	Type string `yaml:"type"`
+}
+
+// DefaultTokenizerConfig returns the tokenizer: section's defaults.
+func DefaultTokenizerConfig() TokenizerConfig {
+	return TokenizerConfig{Vocab: 8000, Type: "unigram"}
+}
+
+// Validate reports every problem of the section.
+func (c *TokenizerConfig) Validate() []error {
+	var errs []error
+	if c.Model == "" && c.Vocab < 100 {
+		errs = append(errs, ferr("vocab", "is %d; a trained tokenizer needs at least 100 pieces", c.Vocab))
+	}
+	if _, err := tokenizer.ParseModelType(c.Type); err != nil {
+		errs = append(errs, ferr("type", "%v", err))
+	}
+	return errs
+}

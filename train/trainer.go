@@ -1,0 +1,542 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/data"
+	"github.com/hypergrid-go/hypergrid/data/suite"
+	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/monitor"
+	"github.com/hypergrid-go/hypergrid/ops"
+	"github.com/hypergrid-go/hypergrid/optim"
+	"github.com/hypergrid-go/hypergrid/plots"
+	"github.com/hypergrid-go/hypergrid/tokenizer"
+)
+
+// Options are the run's settings that do not belong in a recipe.
+type Options struct {
+	// DataDir overrides the data: section's dir (GLUE layout).
+	DataDir string
+	// OutDir receives the tokenizer, the JSONL metrics log and the plots ("" writes nothing).
+	OutDir string
+	// Steps overrides the train: section's steps when positive.
+	Steps int
+	// Threads sets ops.SetThreads when positive.
+	Threads int
+	// Out receives the progress display and the evaluation tables (nil: discarded).
+	Out io.Writer
+	// Build makes the model once the tokenizer's vocabulary size is known.
+	Build func(vocab int) (*model.Model, error)
+}
+
+// Result is what a finished run reports.
+type Result struct {
+	// Steps is the number of optimizer steps taken.
+	Steps int
+	// Eval holds each task's dev metrics after the last step.
+	Eval []monitor.TaskResult
+	// Average is the GLUE-style average of Eval.
+	Average float64
+	// Losses holds the training loss of every step.
+	Losses []float64
+	// Skipped counts the steps skipped by the NaN guard.
+	Skipped int
+}
+
+// task is one task of the run, tokenized.
+type task struct {
+	def        data.TaskDef
+	train, dev []encoded
+	// candidates are the token sequences of the possible outputs (label words, or the
+	// regression grid's values), and values the value each stands for.
+	candidates [][]int32
+	values     []float64
+}
+
+// encoded is one tokenized example.
+type encoded struct {
+	ex      data.Example
+	in, out []int32
+}
+
+// Run trains as the recipe's sections say and returns the final evaluation.
+func Run(cfg Config, dc DataConfig, tc TokenizerConfig, opt Options) (*Result, error) {
+	if opt.Steps > 0 {
+		cfg.Steps = opt.Steps
+	}
+	if opt.DataDir != "" {
+		dc.Dir = opt.DataDir
+	}
+	if opt.Threads > 0 {
+		defer ops.SetThreads(ops.SetThreads(opt.Threads))
+	}
+	out := opt.Out
+	if out == nil {
+		out = io.Discard
+	}
+	if opt.OutDir != "" {
+		if err := os.MkdirAll(opt.OutDir, 0o755); err != nil {
+			return nil, fmt.Errorf("output folder: %w", err)
+		}
+	}
+	raw, err := readTasks(dc)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizerFor(tc, raw, opt.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := opt.Build(tok.VocabSize())
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > m.Spec.Vocab {
+		return nil, fmt.Errorf("the tokenizer has %d pieces but model.vocab is %d: raise model.vocab or lower tokenizer.vocab", tok.VocabSize(), m.Spec.Vocab)
+	}
+	tasks, err := encodeTasks(raw, tok, cfg, dc)
+	if err != nil {
+		return nil, err
+	}
+	taskIndex, err := taskIndices(m, tasks)
+	if err != nil {
+		return nil, err
+	}
+	var log *monitor.Log
+	if opt.OutDir != "" {
+		if log, err = monitor.OpenLog(filepath.Join(opt.OutDir, "metrics.jsonl")); err != nil {
+			return nil, err
+		}
+		defer log.Close()
+	}
+	r := &runner{cfg: cfg, m: m, tasks: tasks, taskIndex: taskIndex, eos: int32(tok.EOSID()), log: log}
+	res, err := r.run(dc, out)
+	if err != nil {
+		return res, err
+	}
+	if log != nil {
+		if err := log.Close(); err != nil {
+			return res, err
+		}
+		writePlots(filepath.Join(opt.OutDir, "metrics.jsonl"), opt.OutDir, out)
+	}
+	return res, nil
+}
+
+// readTasks reads each task's train and dev splits: from the embedded suite when no
+// data folder is given, else from the folder in GLUE layout.
+func readTasks(dc DataConfig) (map[string][2][]data.Example, error) {
+	out := map[string][2][]data.Example{}
+	for _, name := range dc.Tasks {
+		def, ok := data.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown task %q (known: %v)", name, data.TaskNames())
+		}
+		var splits [2][]data.Example
+		for i, split := range []string{"train", "dev"} {
+			var exs []data.Example
+			var err error
+			if dc.Dir == "" {
+				exs, err = suite.Load(name, split)
+				if err != nil {
+					return nil, fmt.Errorf("task %s is not in the embedded suite (%w); give its files with --data DIR", name, err)
+				}
+			} else {
+				exs, _, err = data.ReadSplit(def, dc.Dir, split, data.ReadOptions{})
+				if err != nil {
+					return nil, err
+				}
+			}
+			if i == 0 && dc.TrainLimit > 0 && len(exs) > dc.TrainLimit {
+				exs = exs[:dc.TrainLimit]
+			}
+			if len(exs) == 0 {
+				return nil, fmt.Errorf("task %s: the %s split is empty", name, split)
+			}
+			splits[i] = exs
+		}
+		out[name] = splits
+	}
+	return out, nil
+}
+
+// tokenizerFor loads the configured tokenizer, or trains one on the training text and
+// saves it in outDir.
+func tokenizerFor(tc TokenizerConfig, raw map[string][2][]data.Example, outDir string) (*tokenizer.Model, error) {
+	if tc.Model != "" {
+		return tokenizer.Load(tc.Model)
+	}
+	typ, err := tokenizer.ParseModelType(tc.Type)
+	if err != nil {
+		return nil, err
+	}
+	var text []string
+	for _, splits := range raw {
+		for _, ex := range splits[0] {
+			text = append(text, ex.Inputs, ex.Targets)
+		}
+	}
+	tok, err := tokenizer.Train(tokenizer.TrainOptions{Sentences: text, VocabSize: tc.Vocab, Type: typ})
+	if err != nil {
+		return nil, fmt.Errorf("training the tokenizer: %w", err)
+	}
+	if outDir != "" {
+		if err := tok.Save(filepath.Join(outDir, "tokenizer.model")); err != nil {
+			return nil, err
+		}
+	}
+	return tok, nil
+}
+
+func encodeText(tok *tokenizer.Model, text string, max int, eos int32) []int32 {
+	ids := tok.Encode(text)
+	n := min(len(ids), max-1)
+	out := make([]int32, n+1)
+	for i := range n {
+		out[i] = int32(ids[i])
+	}
+	out[n] = eos
+	return out
+}
+
+func encodeTasks(raw map[string][2][]data.Example, tok *tokenizer.Model, cfg Config, dc DataConfig) ([]*task, error) {
+	eos := int32(tok.EOSID())
+	var tasks []*task
+	for _, name := range dc.Tasks {
+		def, _ := data.Lookup(name)
+		t := &task{def: def}
+		for i, split := range raw[name] {
+			enc := make([]encoded, len(split))
+			for j, ex := range split {
+				enc[j] = encoded{ex: ex, in: encodeText(tok, ex.Inputs, cfg.MaxInputLen, eos), out: encodeText(tok, ex.Targets, cfg.MaxTargetLen, eos)}
+			}
+			if i == 0 {
+				t.train = enc
+			} else {
+				t.dev = enc
+			}
+		}
+		if def.IsRegression() {
+			lo, hi, step := 0.0, 5.0, def.Round
+			if len(def.Range) == 2 {
+				lo, hi = def.Range[0], def.Range[1]
+			}
+			if step <= 0 {
+				step = (hi - lo) / 25
+			}
+			for v := lo; v <= hi+step/2; v += step {
+				t.values = append(t.values, v)
+				t.candidates = append(t.candidates, encodeText(tok, def.ScoreText(v), cfg.MaxTargetLen, eos))
+			}
+		} else {
+			for i, w := range def.LabelWords {
+				t.values = append(t.values, float64(i))
+				t.candidates = append(t.candidates, encodeText(tok, w, cfg.MaxTargetLen, eos))
+			}
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+// taskIndices maps each task to its index in the model's task list (nil when the
+// model declares no tasks: a T5 model reads the task from its input prefix).
+func taskIndices(m *model.Model, tasks []*task) (map[string]int32, error) {
+	if len(m.Spec.Tasks) == 0 {
+		if m.Spec.Arch == model.ArchEncoder {
+			return nil, errors.New("an encoder-only model needs model.tasks, one head per task")
+		}
+		return nil, nil
+	}
+	idx := map[string]int32{}
+	for i, ts := range m.Spec.Tasks {
+		idx[ts.Name] = int32(i)
+	}
+	for _, t := range tasks {
+		if _, ok := idx[t.def.Name]; !ok {
+			return nil, fmt.Errorf("task %s is not one of model.tasks; add it there or drop it from data.tasks", t.def.Name)
+		}
+	}
+	return idx, nil
+}
+
+// runner holds the state of one run.
+type runner struct {
+	cfg       Config
+	m         *model.Model
+	tasks     []*task
+	taskIndex map[string]int32
+	eos       int32
+	log       *monitor.Log
+	byName    map[string]*task
+}
+
+func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
+	cfg := r.cfg
+	r.byName = map[string]*task{}
+	var td []data.TaskData
+	for _, t := range r.tasks {
+		r.byName[t.def.Name] = t
+		exs := make([]data.Example, len(t.train))
+		for i, e := range t.train {
+			exs[i] = e.ex
+			exs[i].Index = i // the sampler hands back examples; Index finds their tokens
+		}
+		td = append(td, data.TaskData{Name: t.def.Name, Examples: exs})
+	}
+	sampler, err := data.NewMixtureSampler(td, dc.Mixture, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	params := r.m.Params()
+	op := make([]optim.Param, len(params))
+	for i, p := range params {
+		op[i] = optim.Param{Name: p.Name, Value: p.Data, Grad: p.Grad, NoDecay: p.NoDecay}
+	}
+	acfg := optim.DefaultAdamWConfig()
+	acfg.WeightDecay = cfg.WeightDecay
+	opt, err := optim.NewAdamW(acfg, op)
+	if err != nil {
+		return nil, err
+	}
+	progress := monitor.NewProgress(out, monitor.Options{Total: cfg.Steps})
+	dropout := layers.NewDropoutSource(cfg.Seed)
+	tape := autograd.NewTape()
+	res := &Result{}
+	bad := 0
+	for step := 0; step < cfg.Steps; step++ {
+		exs := sampler.NextBatch(cfg.BatchSize)
+		b, tokens := r.batch(exs)
+		tape.Reset()
+		dropout.SetStep(uint64(step))
+		loss, err := r.m.Loss(tape, b, model.Options{Train: true, Dropout: dropout})
+		if err != nil {
+			return res, fmt.Errorf("step %d: %w", step+1, err)
+		}
+		l := float64(loss.Data[0])
+		res.Losses = append(res.Losses, l)
+		lr := schedule(cfg, step)
+		ok := !math.IsNaN(l) && !math.IsInf(l, 0)
+		if ok {
+			r.m.ZeroGrad()
+			tape.Backward(loss)
+			ok = clipGrads(params, cfg.ClipNorm)
+		}
+		if !ok {
+			bad++
+			res.Skipped++
+			progress.Logf("step %d: loss or gradient is not finite (%v); step skipped (%d in a row)", step+1, l, bad)
+			if cfg.MaxBadSteps > 0 && bad >= cfg.MaxBadSteps {
+				progress.Finish()
+				return res, fmt.Errorf("stopped after %d steps in a row with a non-finite loss or gradient: lower train.lr or check the data", bad)
+			}
+			continue
+		}
+		bad = 0
+		opt.Step(float32(lr))
+		res.Steps = step + 1
+		progress.Update(monitor.Update{Step: step + 1, Loss: l, Tokens: tokens, LR: lr})
+		if r.log != nil {
+			if err := r.log.Train(step+1, time.Now(), l, lr, 0); err != nil {
+				return res, err
+			}
+		}
+		if cfg.EvalEvery > 0 && (step+1)%cfg.EvalEvery == 0 && step+1 < cfg.Steps {
+			if _, err := r.evaluate(step+1, tape, progress); err != nil {
+				return res, err
+			}
+		}
+	}
+	evals, err := r.evaluate(res.Steps, tape, progress)
+	if err != nil {
+		return res, err
+	}
+	progress.Finish()
+	res.Eval = evals
+	res.Average, _ = monitor.GLUEAverage(evals)
+	return res, nil
+}
+
+// batch turns sampled examples into a padded model batch; it returns the batch and
+// its number of real (non-padding) tokens.
+func (r *runner) batch(exs []data.Example) (*model.Batch, int) {
+	b := &model.Batch{Size: len(exs)}
+	encs := make([]*encoded, len(exs))
+	for i, ex := range exs {
+		e := &r.byName[ex.Task].train[ex.Index]
+		encs[i] = e
+		b.InputLen, b.TargetLen = max(b.InputLen, len(e.in)), max(b.TargetLen, len(e.out))
+	}
+	return r.fill(b, encs)
+}
+
+// fill lays the encoded examples into b's padded matrices.
+func (r *runner) fill(b *model.Batch, encs []*encoded) (*model.Batch, int) {
+	if b.TargetLen == 0 {
+		for _, e := range encs {
+			b.InputLen, b.TargetLen = max(b.InputLen, len(e.in)), max(b.TargetLen, len(e.out))
+		}
+	}
+	b.Inputs = make([]int32, b.Size*b.InputLen)
+	b.Targets = make([]int32, b.Size*b.TargetLen)
+	if r.taskIndex != nil {
+		b.Tasks = make([]int32, b.Size)
+	}
+	if r.m.Spec.Arch == model.ArchEncoder {
+		b.Labels, b.Values = make([]int32, b.Size), make([]float32, b.Size)
+	}
+	tokens := 0
+	for i, e := range encs {
+		copy(b.Inputs[i*b.InputLen:], e.in)
+		copy(b.Targets[i*b.TargetLen:], e.out)
+		tokens += len(e.in) + len(e.out)
+		if b.Tasks != nil {
+			b.Tasks[i] = r.taskIndex[e.ex.Task]
+		}
+		if b.Labels != nil {
+			b.Labels[i] = int32(max(e.ex.Label, 0))
+			b.Values[i] = float32(e.ex.Score)
+		}
+	}
+	return b, tokens
+}
+
+// schedule returns the learning rate of step (0-based).
+func schedule(c Config, step int) float64 {
+	s := float64(step + 1)
+	w := float64(max(c.Warmup, 1))
+	switch c.Schedule {
+	case "linear_warmup":
+		return c.LR * min(1, s/w)
+	case "inverse_sqrt":
+		return c.LR * min(s/w, math.Sqrt(w/s))
+	case "linear_decay":
+		if s <= w {
+			return c.LR * s / w
+		}
+		return c.LR * max(0, (float64(c.Steps)-s)/(float64(c.Steps)-w))
+	}
+	return c.LR
+}
+
+// clipGrads scales the gradients so that their global norm is at most clip (0: no
+// clipping). It reports false when the norm is not finite.
+func clipGrads(params []*autograd.Param, clip float64) bool {
+	var ss float64
+	for _, p := range params {
+		ss += float64(ops.Dot(p.Grad, p.Grad))
+	}
+	norm := math.Sqrt(ss)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return false
+	}
+	if clip > 0 && norm > clip {
+		f := float32(clip / norm)
+		for _, p := range params {
+			ops.Scale(f, p.Grad)
+		}
+	}
+	return true
+}
+
+// evaluate scores every task's dev split and reports the table.
+func (r *runner) evaluate(step int, tape *autograd.Tape, progress *monitor.Progress) ([]monitor.TaskResult, error) {
+	var results []monitor.TaskResult
+	for _, t := range r.tasks {
+		dev := t.dev
+		if r.cfg.EvalLimit > 0 && len(dev) > r.cfg.EvalLimit {
+			dev = dev[:r.cfg.EvalLimit]
+		}
+		pred, ref := make([]float64, 0, len(dev)), make([]float64, 0, len(dev))
+		for lo := 0; lo < len(dev); lo += r.cfg.BatchSize {
+			hi := min(lo+r.cfg.BatchSize, len(dev))
+			encs := make([]*encoded, hi-lo)
+			for i := range encs {
+				encs[i] = &dev[lo+i]
+			}
+			b, _ := r.fill(&model.Batch{Size: len(encs)}, encs)
+			tape.Reset()
+			p, err := r.predict(tape, b, t)
+			if err != nil {
+				return nil, fmt.Errorf("evaluating %s: %w", t.def.Name, err)
+			}
+			for i, e := range encs {
+				pred = append(pred, p[i])
+				if t.def.IsRegression() {
+					ref = append(ref, e.ex.Score)
+				} else {
+					ref = append(ref, float64(e.ex.Label))
+				}
+			}
+		}
+		res := monitor.TaskResult{Task: t.def.Name, Metrics: map[string]float64{}}
+		for _, name := range t.def.Metrics {
+			v, err := ComputeMetric(name, pred, ref)
+			if err != nil {
+				return nil, err
+			}
+			res.Metrics[name] = v
+		}
+		results = append(results, res)
+	}
+	progress.Eval(step, results)
+	if r.log != nil {
+		if err := r.log.Eval(step, time.Now(), results); err != nil {
+			return nil, err
+		}
+	}
+	return results, nil
+}
+
+// predict returns the model's prediction for each example of b: a class id, or a value.
+func (r *runner) predict(tape *autograd.Tape, b *model.Batch, t *task) ([]float64, error) {
+	out := make([]float64, b.Size)
+	if r.m.Spec.Arch == model.ArchEncoder {
+		ps, err := r.m.Predict(tape, b)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range ps {
+			if t.def.IsRegression() {
+				out[i] = float64(p.Value)
+			} else {
+				out[i] = float64(p.Class)
+			}
+		}
+		return out, nil
+	}
+	// Text-to-text: the most likely of the task's possible outputs (label words, or the
+	// values of the regression grid), as T5 scores classification tasks.
+	// Each candidate ends with EOS, so a longer label cannot win by a likely prefix.
+	best, err := r.m.Classify(tape, b, t.candidates)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range best {
+		out[i] = t.values[c]
+	}
+	return out, nil
+}
+
+// writePlots renders the loss and metric plots from the JSONL log; a plot that cannot
+// be drawn is reported and skipped (the run's results stand).
+func writePlots(logPath, dir string, out io.Writer) {
+	recs, err := monitor.ReadFile(logPath)
+	if err != nil {
+		fmt.Fprintf(out, "plots skipped: %v\n", err)
+		return
+	}
+	for name, f := range map[string]func([]monitor.Record, string) error{"loss.png": plots.Loss, "metrics.png": plots.Metrics} {
+		if err := f(recs, filepath.Join(dir, name)); err != nil && !errors.Is(err, plots.ErrNoData) {
+			fmt.Fprintf(out, "plot %s skipped: %v\n", name, err)
+		}
+	}
+}
