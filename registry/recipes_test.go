@@ -15,6 +15,10 @@ func TestShippedRecipesParamCounts(t *testing.T) {
 		// The embedding, 4 encoder blocks of t5-mini with HyperGrid (4·(1,049,088 +
 		// 8,224)), the relative position table (32 buckets × 4 heads), the final norm
 		// and three heads (2 and 3 classes; regression).
+		// Embedding and LM head (2·512·128), 2 encoder blocks (attention 4·128², 2 norms,
+		// wi0, wi1, wo 3·128·512, LG grid 128·8 + 8), 2 decoder blocks (two attentions,
+		// 3 norms, the same FFN), one relative position table per stack, final norms.
+		"default":            2*512*128 + 2*(4*128*128+2*128+3*128*512+128*8+8) + 2*(8*128*128+3*128+3*128*512+128*8+8) + 2*32*4 + 2*128,
 		"encoder-classifier": 2048000 + 4*(1049088+8224) + 32*4 + 256 + (256*2 + 2) + (256*3 + 3) + (256 + 1),
 	}
 	for _, name := range recipes.Names() {
