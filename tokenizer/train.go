@@ -37,6 +37,10 @@ type TrainOptions struct {
 	// VocabSize is the number of pieces of the model, special pieces included
 	// (default 8000).
 	VocabSize int
+	// SoftVocabLimit makes VocabSize an upper bound rather than an exact size, as
+	// spm_train --hard_vocab_limit=false does: a text that yields fewer pieces gives a
+	// smaller model instead of an error.
+	SoftVocabLimit bool
 	// Type is Unigram (default) or BPE.
 	Type ModelType
 	// Normalization is NmtNFKC (default), NFKC or Identity.
@@ -521,6 +525,9 @@ func (tr *trainer) assemble(pieces []scoredPiece) (*Model, error) {
 		}
 		for next < len(pieces) && seen[pieces[next].piece] {
 			next++
+		}
+		if next == len(pieces) && o.SoftVocabLimit && countMetaFrom(tr.meta, id) == 0 {
+			break // as spm_train --hard_vocab_limit=false: the text yields no more pieces
 		}
 		if next == len(pieces) {
 			return nil, fmt.Errorf("vocabulary size %d is too large for this text: it yields only %d pieces (special pieces included); lower the vocabulary size or add text",

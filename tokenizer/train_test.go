@@ -144,3 +144,20 @@ func TestSuffixArray(t *testing.T) {
 		})
 	}
 }
+
+func TestTrainSoftVocabLimit(t *testing.T) {
+	text := []string{"a small text", "with few pieces", "a small text again"}
+	if _, err := Train(TrainOptions{Sentences: text, VocabSize: 5000}); err == nil {
+		t.Fatal("an exact vocabulary larger than the text allows was accepted")
+	}
+	m, err := Train(TrainOptions{Sentences: text, VocabSize: 5000, SoftVocabLimit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.VocabSize(); n >= 5000 || n < 10 {
+		t.Fatalf("vocabulary of %d pieces, want the pieces the text yields (fewer than 5000)", n)
+	}
+	if got := m.Decode(m.Encode("a small text")); got != "a small text" {
+		t.Fatalf("round trip gave %q", got)
+	}
+}

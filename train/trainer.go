@@ -184,7 +184,8 @@ func tokenizerFor(tc TokenizerConfig, raw map[string][2][]data.Example, outDir s
 			text = append(text, ex.Inputs, ex.Targets)
 		}
 	}
-	tok, err := tokenizer.Train(tokenizer.TrainOptions{Sentences: text, VocabSize: tc.Vocab, Type: typ})
+	// tokenizer.vocab is an upper bound: a small suite's text may yield fewer pieces.
+	tok, err := tokenizer.Train(tokenizer.TrainOptions{Sentences: text, VocabSize: tc.Vocab, Type: typ, SoftVocabLimit: true})
 	if err != nil {
 		return nil, fmt.Errorf("training the tokenizer: %w", err)
 	}
