@@ -49,8 +49,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return recipeError(err)
 	}
+	total := r.Train.Steps
+	if *steps > 0 {
+		total = *steps
+	}
 	fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
-		len(r.Data.Tasks), strings.Join(r.Data.Tasks, ", "), max(*steps, 0)+r.Train.Steps*boolInt(*steps == 0), *outDir)
+		len(r.Data.Tasks), strings.Join(r.Data.Tasks, ", "), total, *outDir)
 	res, err := train.Run(r.Train, r.Data, r.Tokenizer, train.Options{
 		DataDir: *dataDir, OutDir: *outDir, Steps: *steps, Threads: *threads, Out: stdout,
 		Build: func(vocab int) (*model.Model, error) { return r.Build(r.Train.Seed) },
@@ -71,13 +75,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout)
 	}
 	return nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func sortedKeys(m map[string]float64) []string {

@@ -1,5 +1,5 @@
 package main
 
-// defaultCommand is what "hypergrid" with no arguments runs. Until training lands it is
-// the kernel benchmark summary.
-const defaultCommand = "bench"
+// defaultCommand is what "hypergrid" with no arguments runs: training the default recipe
+// on the embedded suite.
+const defaultCommand = "train"
