@@ -7,7 +7,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	want := []string{"default", "encoder-classifier", "t5-mini", "t5-mini-hypergrid"}
+	want := []string{"default", "encoder-classifier", "glue-mini", "glue-mini-hypergrid", "t5-mini", "t5-mini-hypergrid"}
 	if got := Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

@@ -10,8 +10,10 @@ import (
 // count against the PyTorch reference (shared/bench/torch_t5.py) where there is one.
 func TestShippedRecipesParamCounts(t *testing.T) {
 	want := map[string]int{
-		"t5-mini":           13539072,
-		"t5-mini-hypergrid": 13604864,
+		"t5-mini":             13539072,
+		"t5-mini-hypergrid":   13604864,
+		"glue-mini":           13539072,
+		"glue-mini-hypergrid": 13604864,
 		// The embedding, 4 encoder blocks of t5-mini with HyperGrid (4·(1,049,088 +
 		// 8,224)), the relative position table (32 buckets × 4 heads), the final norm
 		// and three heads (2 and 3 classes; regression).
