@@ -33,6 +33,8 @@ type Config struct {
 	EvalEvery int `yaml:"eval_every"`
 	// EvalLimit caps the dev examples evaluated per task (0: all).
 	EvalLimit int `yaml:"eval_limit"`
+	// CheckpointEvery saves a checkpoint every so many steps (0: only at the end).
+	CheckpointEvery int `yaml:"checkpoint_every"`
 	// MaxBadSteps stops training after this many steps in a row with a NaN or infinite
 	// loss or gradient (each such step is skipped).
 	MaxBadSteps int `yaml:"max_bad_steps"`
@@ -80,8 +82,8 @@ func (c *Config) Validate() []error {
 	if !slices.Contains(Schedules, c.Schedule) {
 		errs = append(errs, ferr("schedule", "is %q; want one of %s", c.Schedule, strings.Join(Schedules, ", ")))
 	}
-	if c.Warmup < 0 || c.EvalEvery < 0 || c.EvalLimit < 0 || c.MaxBadSteps < 0 {
-		errs = append(errs, ferr("warmup", "warmup, eval_every, eval_limit and max_bad_steps must not be negative"))
+	if c.Warmup < 0 || c.EvalEvery < 0 || c.EvalLimit < 0 || c.MaxBadSteps < 0 || c.CheckpointEvery < 0 {
+		errs = append(errs, ferr("warmup", "warmup, eval_every, eval_limit, checkpoint_every and max_bad_steps must not be negative"))
 	}
 	if c.WeightDecay < 0 || c.ClipNorm < 0 {
 		errs = append(errs, ferr("weight_decay", "weight_decay and clip_norm must not be negative"))

@@ -3,10 +3,15 @@ package train_test
 import (
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/monitor"
 	"github.com/hypergrid-go/hypergrid/registry"
 	"github.com/hypergrid-go/hypergrid/train"
 )
@@ -125,4 +130,153 @@ func mean(x []float64) float64 {
 		s += v
 	}
 	return s / float64(len(x))
+}
+
+func runTinyOpts(t *testing.T, opt train.Options, sets ...string) (*train.Result, error) {
+	t.Helper()
+	r, err := registry.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tinyRecipe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Threads = 1
+	opt.Build = func(int) (*model.Model, error) { return r.Build(r.Train.Seed) }
+	return train.Run(r.Train, r.Data, r.Tokenizer, opt)
+}
+
+// TestResumeContinuesExactly: 10 steps, then a resumed run to 20, give the losses of an
+// uninterrupted 20-step run, bit for bit.
+func TestResumeContinuesExactly(t *testing.T) {
+	full, err := runTinyOpts(t, train.Options{OutDir: t.TempDir()}, "train.steps=20", "train.checkpoint_every=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	first, err := runTinyOpts(t, train.Options{OutDir: dir}, "train.steps=10", "train.checkpoint_every=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, "train.steps=20", "train.checkpoint_every=5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(append([]float64(nil), first.Losses...), second.Losses...)
+	if len(got) != 20 {
+		t.Fatalf("%d losses after resuming, want 20", len(got))
+	}
+	for i := range got {
+		if math.Float64bits(got[i]) != math.Float64bits(full.Losses[i]) {
+			t.Fatalf("step %d: resumed run's loss %v, uninterrupted run's %v", i+1, got[i], full.Losses[i])
+		}
+	}
+}
+
+// TestResumeRefusesCorruptCheckpoint: a flipped byte in the saved weights stops the resume
+// with an error naming the file.
+func TestResumeRefusesCorruptCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := runTinyOpts(t, train.Options{OutDir: dir}, "train.steps=4"); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, train.CheckpointDir, "model.safetensors")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-5] ^= 1
+	os.WriteFile(path, b, 0o644)
+	_, err = runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, "train.steps=8")
+	if err == nil || !strings.Contains(err.Error(), "model.safetensors") || !strings.Contains(err.Error(), "SHA-256") {
+		t.Fatalf("resuming from a corrupted checkpoint: error %v, want a SHA-256 mismatch naming model.safetensors", err)
+	}
+}
+
+// TestKilledRunResumesExactly kills a training run with SIGKILL part way, resumes it, and
+// checks that the loss of every step equals an uninterrupted run's.
+func TestKilledRunResumesExactly(t *testing.T) {
+	sets := []string{"train.steps=120", "train.checkpoint_every=10", "train.eval_limit=8"}
+	if dir := os.Getenv("HYPERGRID_TRAIN_CHILD"); dir != "" {
+		// The child: train until killed.
+		if _, err := runTinyOpts(t, train.Options{OutDir: dir}, sets...); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs a training process and kills it; skipped with -short")
+	}
+	dir := t.TempDir()
+	child := exec.Command(os.Args[0], "-test.run=^TestKilledRunResumesExactly$", "-test.count=1")
+	child.Env = append(os.Environ(), "HYPERGRID_TRAIN_CHILD="+dir)
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- child.Wait() }()
+	killedAt := 0
+	for deadline := time.Now().Add(2 * time.Minute); killedAt == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("the training process ended before it could be killed (%v): make the run longer", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			child.Process.Kill()
+			t.Fatal("the training process made no progress in 2 minutes")
+		}
+		if s := lastStep(filepath.Join(dir, "metrics.jsonl")); s >= 35 {
+			if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			killedAt = s
+		}
+	}
+	if _, err := runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, sets...); err != nil {
+		t.Fatal(err)
+	}
+	full, err := runTinyOpts(t, train.Options{OutDir: t.TempDir()}, sets...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := lossesByStep(t, filepath.Join(dir, "metrics.jsonl"))
+	if len(got) != 120 {
+		t.Fatalf("the resumed run's log has %d steps, want 120", len(got))
+	}
+	for i, want := range full.Losses {
+		if math.Float64bits(got[i+1]) != math.Float64bits(want) {
+			t.Fatalf("killed at step %d and resumed: step %d loss %v, uninterrupted run %v", killedAt, i+1, got[i+1], want)
+		}
+	}
+	t.Logf("killed at step %d; all 120 losses equal the uninterrupted run's", killedAt)
+}
+
+// lastStep returns the last train step in a metrics log (0 when none can be read yet).
+func lastStep(path string) int {
+	recs, err := monitor.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	last := 0
+	for _, r := range recs {
+		if r.Kind == monitor.KindTrain {
+			last = r.Step
+		}
+	}
+	return last
+}
+
+// lossesByStep reads the train losses of a metrics log; a step logged twice (redone after
+// a resume) keeps its last value.
+func lossesByStep(t *testing.T, path string) map[int]float64 {
+	recs, err := monitor.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]float64{}
+	for _, r := range recs {
+		if r.Kind == monitor.KindTrain {
+			out[r.Step] = r.Loss
+		}
+	}
+	return out
 }

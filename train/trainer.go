@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/checkpoint"
 	"github.com/hypergrid-go/hypergrid/data"
 	"github.com/hypergrid-go/hypergrid/data/suite"
 	"github.com/hypergrid-go/hypergrid/layers"
@@ -35,7 +37,16 @@ type Options struct {
 	Out io.Writer
 	// Build makes the model once the tokenizer's vocabulary size is known.
 	Build func(vocab int) (*model.Model, error)
+	// Resume continues from the checkpoint in OutDir/checkpoint: the weights, the
+	// optimizer's moments, the data sampler's position and the tokenizer are restored,
+	// so the run goes on exactly as if it had not stopped.
+	Resume bool
+	// Recipe is the recipe's text, stored in each checkpoint.
+	Recipe string
 }
+
+// CheckpointDir is the checkpoint folder inside a run's output folder.
+const CheckpointDir = "checkpoint"
 
 // Result is what a finished run reports.
 type Result struct {
@@ -91,8 +102,22 @@ func Run(cfg Config, dc DataConfig, tc TokenizerConfig, opt Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	tok, err := tokenizerFor(tc, raw, opt.OutDir)
-	if err != nil {
+	var ckpt *checkpoint.Checkpoint
+	if opt.Resume {
+		if opt.OutDir == "" {
+			return nil, errors.New("resuming needs the output folder of the run")
+		}
+		if ckpt, err = checkpoint.Load(filepath.Join(opt.OutDir, CheckpointDir)); err != nil {
+			return nil, err
+		}
+		tc.Model = "" // the run's own tokenizer comes from the checkpoint
+	}
+	var tok *tokenizer.Model
+	if ckpt != nil {
+		if tok, err = tokenizer.Parse(ckpt.Files["tokenizer.model"]); err != nil {
+			return nil, fmt.Errorf("checkpoint tokenizer: %w", err)
+		}
+	} else if tok, err = tokenizerFor(tc, raw, opt.OutDir); err != nil {
 		return nil, err
 	}
 	m, err := opt.Build(tok.VocabSize())
@@ -117,7 +142,9 @@ func Run(cfg Config, dc DataConfig, tc TokenizerConfig, opt Options) (*Result, e
 		}
 		defer log.Close()
 	}
-	r := &runner{cfg: cfg, m: m, tasks: tasks, taskIndex: taskIndex, eos: int32(tok.EOSID()), log: log}
+	tokBytes := tok.Marshal()
+	r := &runner{cfg: cfg, m: m, tasks: tasks, taskIndex: taskIndex, eos: int32(tok.EOSID()), log: log,
+		resume: ckpt, outDir: opt.OutDir, recipe: opt.Recipe, tokenizer: tokBytes}
 	res, err := r.run(dc, out)
 	if err != nil {
 		return res, err
@@ -278,6 +305,10 @@ type runner struct {
 	eos       int32
 	log       *monitor.Log
 	byName    map[string]*task
+	resume    *checkpoint.Checkpoint
+	outDir    string
+	recipe    string
+	tokenizer []byte
 }
 
 func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
@@ -308,12 +339,19 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress := monitor.NewProgress(out, monitor.Options{Total: cfg.Steps})
+	start := 0
+	if r.resume != nil {
+		if start, err = r.restore(r.resume, opt, sampler); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "resumed from %s at step %d\n", filepath.Join(r.outDir, CheckpointDir), start)
+	}
+	progress := monitor.NewProgress(out, monitor.Options{Total: cfg.Steps, Start: start})
 	dropout := layers.NewDropoutSource(cfg.Seed)
 	tape := autograd.NewTape()
-	res := &Result{}
+	res := &Result{Steps: start}
 	bad := 0
-	for step := 0; step < cfg.Steps; step++ {
+	for step := start; step < cfg.Steps; step++ {
 		exs := sampler.NextBatch(cfg.BatchSize)
 		b, tokens := r.batch(exs)
 		tape.Reset()
@@ -350,6 +388,11 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 				return res, err
 			}
 		}
+		if r.outDir != "" && (step+1 == cfg.Steps || cfg.CheckpointEvery > 0 && (step+1)%cfg.CheckpointEvery == 0) {
+			if err := r.save(step+1, opt, sampler); err != nil {
+				return res, err
+			}
+		}
 		if cfg.EvalEvery > 0 && (step+1)%cfg.EvalEvery == 0 && step+1 < cfg.Steps {
 			if _, err := r.evaluate(step+1, tape, progress); err != nil {
 				return res, err
@@ -364,6 +407,87 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 	res.Eval = evals
 	res.Average, _ = monitor.GLUEAverage(evals)
 	return res, nil
+}
+
+// save writes the checkpoint of the run after step steps.
+func (r *runner) save(step int, opt *optim.AdamW, sampler *data.Sampler) error {
+	c := &checkpoint.Checkpoint{Step: step, State: map[string]json.RawMessage{}, Files: map[string][]byte{"tokenizer.model": r.tokenizer}}
+	for _, p := range r.m.Params() {
+		c.Model = append(c.Model, checkpoint.Tensor{Name: p.Name, Shape: []int{p.Rows, p.Cols}, Data: p.Data})
+	}
+	st := opt.State()
+	for _, mo := range st.Moments {
+		c.Optimizer = append(c.Optimizer,
+			checkpoint.Tensor{Name: mo.Name + ".m", Shape: []int{len(mo.M)}, Data: mo.M},
+			checkpoint.Tensor{Name: mo.Name + ".v", Shape: []int{len(mo.V)}, Data: mo.V})
+	}
+	for name, v := range map[string]any{"sampler": sampler.State(), "adamw_step": st.Step, "seed": r.cfg.Seed, "recipe": r.recipe} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		c.State[name] = b
+	}
+	return checkpoint.Save(filepath.Join(r.outDir, CheckpointDir), c)
+}
+
+// restore loads the checkpoint c into the model, the optimizer and the sampler and
+// returns the step to continue from.
+func (r *runner) restore(c *checkpoint.Checkpoint, opt *optim.AdamW, sampler *data.Sampler) (int, error) {
+	where := filepath.Join(r.outDir, CheckpointDir)
+	byName := map[string]checkpoint.Tensor{}
+	for _, t := range c.Model {
+		byName[t.Name] = t
+	}
+	params := r.m.Params()
+	if len(c.Model) != len(params) {
+		return 0, fmt.Errorf("checkpoint %s has %d tensors, the recipe's model has %d parameters: resume with the recipe the run started with", where, len(c.Model), len(params))
+	}
+	for _, p := range params {
+		t, ok := byName[p.Name]
+		if !ok || len(t.Data) != len(p.Data) {
+			return 0, fmt.Errorf("checkpoint %s: parameter %s is missing or has another shape: resume with the recipe the run started with", where, p.Name)
+		}
+		copy(p.Data, t.Data)
+	}
+	var st optim.AdamWState
+	if err := json.Unmarshal(c.State["adamw_step"], &st.Step); err != nil {
+		return 0, fmt.Errorf("checkpoint %s: optimizer step: %w", where, err)
+	}
+	mom := map[string]*optim.Moments{}
+	for _, t := range c.Optimizer {
+		name, kind := t.Name[:max(len(t.Name)-2, 0)], t.Name[max(len(t.Name)-2, 0):]
+		m := mom[name]
+		if m == nil {
+			m = &optim.Moments{Name: name}
+			mom[name] = m
+		}
+		switch kind {
+		case ".m":
+			m.M = t.Data
+		case ".v":
+			m.V = t.Data
+		default:
+			return 0, fmt.Errorf("checkpoint %s: optimizer tensor %q is neither a first (.m) nor a second (.v) moment", where, t.Name)
+		}
+	}
+	for _, m := range mom {
+		st.Moments = append(st.Moments, *m)
+	}
+	if err := opt.SetState(st); err != nil {
+		return 0, fmt.Errorf("checkpoint %s: %w", where, err)
+	}
+	var ss data.SamplerState
+	if err := json.Unmarshal(c.State["sampler"], &ss); err != nil {
+		return 0, fmt.Errorf("checkpoint %s: sampler position: %w", where, err)
+	}
+	if err := sampler.Restore(ss); err != nil {
+		return 0, fmt.Errorf("checkpoint %s: %w", where, err)
+	}
+	if c.Step > r.cfg.Steps {
+		return 0, fmt.Errorf("checkpoint %s is at step %d, past train.steps (%d): raise --steps to train further", where, c.Step, r.cfg.Steps)
+	}
+	return c.Step, nil
 }
 
 // batch turns sampled examples into a padded model batch; it returns the batch and
