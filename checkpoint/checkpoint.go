@@ -174,6 +174,39 @@ func Load(dir string) (*Checkpoint, error) {
 	return c, nil
 }
 
+// FileInfo describes one file of a checkpoint.
+type FileInfo struct {
+	Name   string
+	Size   int64
+	SHA256 string
+}
+
+// Summary is what Inspect reports of a checkpoint.
+type Summary struct {
+	Step  int
+	Files []FileInfo
+	// State lists the names of the JSON state sections.
+	State []string
+}
+
+// Inspect verifies the checkpoint directory dir and summarises it.
+func Inspect(dir string) (*Summary, error) {
+	m, _, err := verify(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Step: m.Step}
+	for n, e := range m.Files {
+		s.Files = append(s.Files, FileInfo{Name: n, Size: e.Size, SHA256: e.SHA256})
+	}
+	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Name < s.Files[j].Name })
+	for n := range m.State {
+		s.State = append(s.State, n)
+	}
+	sort.Strings(s.State)
+	return s, nil
+}
+
 // Verify checks every file of the checkpoint directory dir against its manifest.
 func Verify(dir string) error {
 	_, _, err := verify(dir)

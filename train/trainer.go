@@ -41,8 +41,9 @@ type Options struct {
 	// optimizer's moments, the data sampler's position and the tokenizer are restored,
 	// so the run goes on exactly as if it had not stopped.
 	Resume bool
-	// Recipe is the recipe's text, stored in each checkpoint.
-	Recipe string
+	// Recipe is the recipe as the caller can reload it (e.g. its files' text and the
+	// --set overrides), stored in each checkpoint under the state section "recipe".
+	Recipe json.RawMessage
 }
 
 // CheckpointDir is the checkpoint folder inside a run's output folder.
@@ -156,6 +157,57 @@ func Run(cfg Config, dc DataConfig, tc TokenizerConfig, opt Options) (*Result, e
 		writePlots(filepath.Join(opt.OutDir, "metrics.jsonl"), opt.OutDir, out)
 	}
 	return res, nil
+}
+
+// Evaluate scores a trained model on the dev split of every task of dc, with the
+// tokenizer it was trained with, and writes the table to out (nil: nowhere).
+func Evaluate(m *model.Model, tok *tokenizer.Model, cfg Config, dc DataConfig, dataDir string, out io.Writer) ([]monitor.TaskResult, float64, error) {
+	if dataDir != "" {
+		dc.Dir = dataDir
+	}
+	if out == nil {
+		out = io.Discard
+	}
+	raw, err := readTasks(dc)
+	if err != nil {
+		return nil, 0, err
+	}
+	tasks, err := encodeTasks(raw, tok, cfg, dc)
+	if err != nil {
+		return nil, 0, err
+	}
+	taskIndex, err := taskIndices(m, tasks)
+	if err != nil {
+		return nil, 0, err
+	}
+	r := &runner{cfg: cfg, m: m, tasks: tasks, taskIndex: taskIndex, eos: int32(tok.EOSID())}
+	progress := monitor.NewProgress(out, monitor.Options{})
+	res, err := r.evaluate(0, autograd.NewTape(), progress)
+	if err != nil {
+		return nil, 0, err
+	}
+	avg, _ := monitor.GLUEAverage(res)
+	return res, avg, nil
+}
+
+// LoadModelWeights copies a checkpoint's weights into m, matching parameters by name.
+func LoadModelWeights(m *model.Model, c *checkpoint.Checkpoint, where string) error {
+	byName := map[string]checkpoint.Tensor{}
+	for _, t := range c.Model {
+		byName[t.Name] = t
+	}
+	params := m.Params()
+	if len(c.Model) != len(params) {
+		return fmt.Errorf("checkpoint %s has %d tensors, the recipe's model has %d parameters: use the recipe the run was trained with", where, len(c.Model), len(params))
+	}
+	for _, p := range params {
+		t, ok := byName[p.Name]
+		if !ok || len(t.Data) != len(p.Data) {
+			return fmt.Errorf("checkpoint %s: parameter %s is missing or has another shape: use the recipe the run was trained with", where, p.Name)
+		}
+		copy(p.Data, t.Data)
+	}
+	return nil
 }
 
 // readTasks reads each task's train and dev splits: from the embedded suite when no
@@ -307,7 +359,7 @@ type runner struct {
 	byName    map[string]*task
 	resume    *checkpoint.Checkpoint
 	outDir    string
-	recipe    string
+	recipe    json.RawMessage
 	tokenizer []byte
 }
 
@@ -421,7 +473,10 @@ func (r *runner) save(step int, opt *optim.AdamW, sampler *data.Sampler) error {
 			checkpoint.Tensor{Name: mo.Name + ".m", Shape: []int{len(mo.M)}, Data: mo.M},
 			checkpoint.Tensor{Name: mo.Name + ".v", Shape: []int{len(mo.V)}, Data: mo.V})
 	}
-	for name, v := range map[string]any{"sampler": sampler.State(), "adamw_step": st.Step, "seed": r.cfg.Seed, "recipe": r.recipe} {
+	if r.recipe != nil {
+		c.State["recipe"] = r.recipe
+	}
+	for name, v := range map[string]any{"sampler": sampler.State(), "adamw_step": st.Step, "seed": r.cfg.Seed} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
@@ -435,20 +490,8 @@ func (r *runner) save(step int, opt *optim.AdamW, sampler *data.Sampler) error {
 // returns the step to continue from.
 func (r *runner) restore(c *checkpoint.Checkpoint, opt *optim.AdamW, sampler *data.Sampler) (int, error) {
 	where := filepath.Join(r.outDir, CheckpointDir)
-	byName := map[string]checkpoint.Tensor{}
-	for _, t := range c.Model {
-		byName[t.Name] = t
-	}
-	params := r.m.Params()
-	if len(c.Model) != len(params) {
-		return 0, fmt.Errorf("checkpoint %s has %d tensors, the recipe's model has %d parameters: resume with the recipe the run started with", where, len(c.Model), len(params))
-	}
-	for _, p := range params {
-		t, ok := byName[p.Name]
-		if !ok || len(t.Data) != len(p.Data) {
-			return 0, fmt.Errorf("checkpoint %s: parameter %s is missing or has another shape: resume with the recipe the run started with", where, p.Name)
-		}
-		copy(p.Data, t.Data)
+	if err := LoadModelWeights(r.m, c, where); err != nil {
+		return 0, err
 	}
 	var st optim.AdamWState
 	if err := json.Unmarshal(c.State["adamw_step"], &st.Step); err != nil {

@@ -24,11 +24,12 @@ func init() {
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", "[RECIPE] [--data DIR] [--out DIR] [--steps N] [--threads T] [--set KEY=VALUE]...", stderr)
+	fs := newFlags("train", "[RECIPE] [--data DIR] [--out DIR] [--steps N] [--resume] [--threads T] [--set KEY=VALUE]...", stderr)
 	dataDir := fs.String("data", "", "folder with the recipe's tasks in GLUE layout (default: the recipe's data.dir, else the embedded suite)")
 	outDir := fs.String("out", "runs/latest", "folder for the tokenizer, the JSONL metrics log and the plots")
 	steps := fs.Int("steps", 0, "optimizer steps (default: the recipe's train.steps)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
+	resume := fs.Bool("resume", false, "continue the run in --out from its checkpoint, exactly where it stopped")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value, e.g. --set train.lr=0.001 (repeatable)")
 	rest, err := parseInterleaved(fs, args)
@@ -55,8 +56,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
 		len(r.Data.Tasks), strings.Join(r.Data.Tasks, ", "), total, *outDir)
+	src, err := sourceOf(name, r, sets)
+	if err != nil {
+		return err
+	}
 	res, err := train.Run(r.Train, r.Data, r.Tokenizer, train.Options{
 		DataDir: *dataDir, OutDir: *outDir, Steps: *steps, Threads: *threads, Out: stdout,
+		Resume: *resume, Recipe: src,
 		Build: func(vocab int) (*model.Model, error) { return r.Build(r.Train.Seed) },
 	})
 	if err != nil {

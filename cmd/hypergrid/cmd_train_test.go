@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,6 +57,31 @@ func TestTrainCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "run", "metrics.jsonl")); err != nil {
 		t.Error(err)
+	}
+
+	// The run's checkpoint: inspect, eval --json, then a corrupted copy is refused.
+	out.Reset()
+	if code := run([]string{"inspect", filepath.Join(dir, "run")}, &out, &errb); code != 0 || !strings.Contains(out.String(), "verified") {
+		t.Fatalf("inspect: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"eval", filepath.Join(dir, "run"), "--json", "--threads", "1"}, &out, &errb); code != 0 {
+		t.Fatalf("eval: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	var res struct {
+		Step  int
+		Tasks map[string]map[string]float64
+	}
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Step != 5 || len(res.Tasks) != 3 {
+		t.Fatalf("eval --json printed %q (%v)", out.String(), err)
+	}
+	weights := filepath.Join(dir, "run", "checkpoint", "model.safetensors")
+	b, _ := os.ReadFile(weights)
+	b[100] ^= 0x40
+	os.WriteFile(weights, b, 0o644)
+	errb.Reset()
+	if code := run([]string{"eval", filepath.Join(dir, "run")}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "SHA-256 mismatch") {
+		t.Fatalf("eval of a corrupted checkpoint: exit %d, stderr %q", code, errb.String())
 	}
 }
 

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/ops"
+	"github.com/hypergrid-go/hypergrid/tokenizer"
+	"github.com/hypergrid-go/hypergrid/train"
+)
+
+func init() {
+	register(&command{
+		name:    "eval",
+		summary: "evaluate a checkpoint on the dev split of each of its recipe's tasks (GLUE metrics)",
+		run:     runEval,
+	})
+	register(&command{
+		name:    "inspect",
+		summary: "verify a checkpoint against its manifest and summarise it",
+		run:     runInspect,
+	})
+}
+
+// checkpointDir accepts a checkpoint folder or a run's output folder holding one.
+func checkpointDir(arg string) string {
+	if _, err := os.Stat(filepath.Join(arg, checkpoint.ManifestFile)); err == nil {
+		return arg
+	}
+	if inner := filepath.Join(arg, train.CheckpointDir); dirExists(inner) {
+		return inner
+	}
+	return arg // Load reports what is wrong with it
+}
+
+func dirExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+func runEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", "CKPT [--data DIR] [--json] [--threads T]", stderr)
+	dataDir := fs.String("data", "", "folder with the tasks in GLUE layout (default: the recipe's data.dir, else the embedded suite)")
+	asJSON := fs.Bool("json", false, "print the metrics as one JSON object")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("eval takes one checkpoint (a run's output folder or its checkpoint folder)")
+	}
+	defer ops.SetThreads(ops.SetThreads(*threads))
+	dir := checkpointDir(rest[0])
+	c, err := checkpoint.Load(dir)
+	if err != nil {
+		return err
+	}
+	r, err := loadStoredRecipe(c.State["recipe"])
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	tok, err := tokenizer.Parse(c.Files["tokenizer.model"])
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: tokenizer: %w", dir, err)
+	}
+	m, err := r.Build(r.Train.Seed)
+	if err != nil {
+		return err
+	}
+	if err := train.LoadModelWeights(m, c, dir); err != nil {
+		return err
+	}
+	var table io.Writer = stdout
+	if *asJSON {
+		table = nil
+	}
+	res, avg, err := train.Evaluate(m, tok, r.Train, r.Data, *dataDir, table)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := map[string]any{"checkpoint": dir, "step": c.Step, "average": avg, "tasks": map[string]map[string]float64{}}
+		for _, t := range res {
+			out["tasks"].(map[string]map[string]float64)[t.Task] = t.Metrics
+		}
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "checkpoint %s, step %d: GLUE-style average %.2f\n", dir, c.Step, avg)
+	return nil
+}
+
+func runInspect(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inspect", "CKPT", stderr)
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError("inspect takes one checkpoint (a run's output folder or its checkpoint folder)")
+	}
+	dir := checkpointDir(rest[0])
+	s, err := checkpoint.Inspect(dir)
+	if err != nil {
+		return err
+	}
+	c, err := checkpoint.Load(dir)
+	if err != nil {
+		return err
+	}
+	params := 0
+	for _, t := range c.Model {
+		params += len(t.Data)
+	}
+	fmt.Fprintf(stdout, "checkpoint %s: verified (every file matches its SHA-256 in %s)\n", dir, checkpoint.ManifestFile)
+	fmt.Fprintf(stdout, "step %d; %d tensors, %d parameters; %d optimizer tensors\n", s.Step, len(c.Model), params, len(c.Optimizer))
+	for _, f := range s.Files {
+		fmt.Fprintf(stdout, "  %-24s %12d bytes  sha256 %s\n", f.Name, f.Size, f.SHA256)
+	}
+	fmt.Fprintf(stdout, "state: %v\n", s.State)
+	if raw, ok := c.State["recipe"]; ok {
+		var src recipeSource
+		if json.Unmarshal(raw, &src) == nil {
+			fmt.Fprintf(stdout, "recipe: %s (%d files", src.Main, len(src.Files))
+			if len(src.Sets) > 0 {
+				fmt.Fprintf(stdout, "; --set %v", src.Sets)
+			}
+			fmt.Fprintln(stdout, ")")
+		}
+	}
+	return nil
+}
