@@ -342,3 +342,47 @@ func firstDuplicate(list []string) string {
 	}
 	return ""
 }
+
+// InputText builds the text-to-text input of one example from its input field values
+// (keyed by field name), as the readers do: the prefix, then "name: value" per input
+// field. Tasks whose inputs are rewritten by a transform (WSC) cannot be formatted from
+// plain values.
+func (d *TaskDef) InputText(values map[string]string) (string, error) {
+	if d.Transform != "" {
+		return "", fmt.Errorf("task %s rewrites its inputs with the %q transform; give it examples in its file format instead", d.Name, d.Transform)
+	}
+	var b strings.Builder
+	b.WriteString(d.Prefix)
+	var missing []string
+	for _, fl := range d.Inputs {
+		v, ok := values[fl.Name]
+		if !ok {
+			missing = append(missing, fl.Name)
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(fl.Name)
+		b.WriteString(": ")
+		b.WriteString(v)
+	}
+	if len(missing) > 0 {
+		return "", fmt.Errorf("task %s needs the input fields %s; missing: %s", d.Name, strings.Join(d.InputNames(), ", "), strings.Join(missing, ", "))
+	}
+	for k := range values {
+		if !slices.ContainsFunc(d.Inputs, func(f Field) bool { return f.Name == k }) {
+			return "", fmt.Errorf("task %s has no input field %q; its fields are %s", d.Name, k, strings.Join(d.InputNames(), ", "))
+		}
+	}
+	return b.String(), nil
+}
+
+// InputNames lists the names of the task's input fields.
+func (d *TaskDef) InputNames() []string {
+	names := make([]string, len(d.Inputs))
+	for i, f := range d.Inputs {
+		names[i] = f.Name
+	}
+	return names
+}

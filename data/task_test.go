@@ -142,3 +142,23 @@ func TestSplitPath(t *testing.T) {
 		}
 	}
 }
+
+func TestInputTextMatchesReader(t *testing.T) {
+	def, ok := Lookup("mrpc")
+	if !ok {
+		t.Fatal("mrpc is not registered")
+	}
+	got, err := def.InputText(map[string]string{"sentence1": "A b.", "sentence2": "C d."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "mrpc sentence1: A b. sentence2: C d."; got != want {
+		t.Errorf("InputText = %q, want %q", got, want)
+	}
+	if _, err := def.InputText(map[string]string{"sentence1": "x"}); err == nil || !strings.Contains(err.Error(), "sentence2") {
+		t.Errorf("a missing field: error %v", err)
+	}
+	if _, err := def.InputText(map[string]string{"sentence1": "x", "sentence2": "y", "sentense3": "z"}); err == nil {
+		t.Error("an unknown field was accepted")
+	}
+}

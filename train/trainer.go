@@ -708,3 +708,58 @@ func writePlots(logPath, dir string, out io.Writer) {
 		}
 	}
 }
+
+// Prediction is a model's answer for one input of a task.
+type Prediction struct {
+	// Text is the label word of a classification task, or the value as the task writes
+	// its targets (e.g. "3.4").
+	Text string `json:"prediction"`
+	// Class is the class id of a classification task (-1 for regression).
+	Class int `json:"class"`
+	// Value is the predicted value of a regression task (the class id otherwise).
+	Value float64 `json:"value"`
+}
+
+// Predict answers one task for each of the inputs (text-to-text inputs, prefix
+// included; see data.TaskDef.InputText), by scoring the task's possible outputs.
+func Predict(m *model.Model, tok *tokenizer.Model, cfg Config, task string, inputs []string) ([]Prediction, error) {
+	def, ok := data.Lookup(task)
+	if !ok {
+		return nil, fmt.Errorf("unknown task %q (known: %v)", task, data.TaskNames())
+	}
+	raw := map[string][2][]data.Example{task: {nil, nil}}
+	tasks, err := encodeTasks(raw, tok, cfg, DataConfig{Tasks: []string{task}})
+	if err != nil {
+		return nil, err
+	}
+	t := tasks[0]
+	taskIndex, err := taskIndices(m, tasks)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, m: m, tasks: tasks, taskIndex: taskIndex, eos: int32(tok.EOSID())}
+	tape := autograd.NewTape()
+	out := make([]Prediction, 0, len(inputs))
+	for lo := 0; lo < len(inputs); lo += cfg.BatchSize {
+		hi := min(lo+cfg.BatchSize, len(inputs))
+		encs := make([]*encoded, hi-lo)
+		for i := range encs {
+			encs[i] = &encoded{ex: data.Example{Task: task, Inputs: inputs[lo+i]},
+				in: encodeText(tok, inputs[lo+i], cfg.MaxInputLen, r.eos), out: []int32{r.eos}}
+		}
+		b, _ := r.fill(&model.Batch{Size: len(encs)}, encs)
+		tape.Reset()
+		vals, err := r.predict(tape, b, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			if def.IsRegression() {
+				out = append(out, Prediction{Text: def.ScoreText(v), Class: -1, Value: v})
+			} else {
+				out = append(out, Prediction{Text: def.LabelWords[int(v)], Class: int(v), Value: v})
+			}
+		}
+	}
+	return out, nil
+}

@@ -75,6 +75,15 @@ func TestTrainCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Step != 5 || len(res.Tasks) != 3 {
 		t.Fatalf("eval --json printed %q (%v)", out.String(), err)
 	}
+	out.Reset()
+	in := strings.NewReader(`{"sentence1": "a b c .", "sentence2": "a b c ."}` + "\n")
+	if err := runPredict([]string{filepath.Join(dir, "run"), "--task", "paraphrase", "--threads", "1"}, in, &out, &errb); err != nil {
+		t.Fatalf("predict: %v", err)
+	}
+	var pred struct{ Prediction string }
+	if err := json.Unmarshal(out.Bytes(), &pred); err != nil || (pred.Prediction != "equivalent" && pred.Prediction != "not_equivalent") {
+		t.Fatalf("predict printed %q (%v)", out.String(), err)
+	}
 	weights := filepath.Join(dir, "run", "checkpoint", "model.safetensors")
 	b, _ := os.ReadFile(weights)
 	b[100] ^= 0x40
