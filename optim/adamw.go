@@ -19,6 +19,9 @@ type Param struct {
 	Grad []float32
 	// NoDecay excludes the parameter from weight decay (norm gains, biases, ...).
 	NoDecay bool
+	// Rows and Cols give a matrix parameter's shape (Rows·Cols = len(Value)); Adafactor
+	// factors the second moments of matrices. Zero means a vector.
+	Rows, Cols int
 }
 
 // AdamWConfig holds AdamW's hyperparameters. The learning rate is not one of them: it is

@@ -25,7 +25,13 @@ type Config struct {
 	Schedule string `yaml:"schedule"`
 	// Warmup is the number of warm-up steps of linear_warmup, inverse_sqrt and linear_decay.
 	Warmup int `yaml:"warmup"`
-	// WeightDecay is AdamW's decoupled weight decay.
+	// Optimizer is adamw or adafactor (T5's: factored second moments, update clipping,
+	// parameter-scaled steps).
+	Optimizer string `yaml:"optimizer"`
+	// RelativeStep makes Adafactor use its own step size min(1e-2, 1/sqrt(t)) instead of
+	// lr and the schedule.
+	RelativeStep bool `yaml:"relative_step"`
+	// WeightDecay is the decoupled weight decay.
 	WeightDecay float64 `yaml:"weight_decay"`
 	// ClipNorm clips the global gradient norm (0: no clipping).
 	ClipNorm float64 `yaml:"clip_norm"`
@@ -48,7 +54,7 @@ var Schedules = []string{"constant", "linear_warmup", "inverse_sqrt", "linear_de
 // DefaultConfig returns the train: section's defaults.
 func DefaultConfig() Config {
 	return Config{Steps: 1000, BatchSize: 32, MaxInputLen: 128, MaxTargetLen: 16, LR: 1e-3,
-		Schedule: "inverse_sqrt", Warmup: 100, WeightDecay: 0.01, ClipNorm: 1, EvalEvery: 0,
+		Schedule: "inverse_sqrt", Warmup: 100, Optimizer: "adamw", WeightDecay: 0.01, ClipNorm: 1, EvalEvery: 0,
 		MaxBadSteps: 10, Seed: 1}
 }
 
@@ -81,6 +87,12 @@ func (c *Config) Validate() []error {
 	}
 	if !slices.Contains(Schedules, c.Schedule) {
 		errs = append(errs, ferr("schedule", "is %q; want one of %s", c.Schedule, strings.Join(Schedules, ", ")))
+	}
+	if c.Optimizer != "adamw" && c.Optimizer != "adafactor" {
+		errs = append(errs, ferr("optimizer", "is %q; want adamw or adafactor", c.Optimizer))
+	}
+	if c.RelativeStep && c.Optimizer != "adafactor" {
+		errs = append(errs, ferr("relative_step", "applies to the adafactor optimizer only"))
 	}
 	if c.Warmup < 0 || c.EvalEvery < 0 || c.EvalLimit < 0 || c.MaxBadSteps < 0 || c.CheckpointEvery < 0 {
 		errs = append(errs, ferr("warmup", "warmup, eval_every, eval_limit, checkpoint_every and max_bad_steps must not be negative"))

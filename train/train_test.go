@@ -146,27 +146,35 @@ func runTinyOpts(t *testing.T, opt train.Options, sets ...string) (*train.Result
 // TestResumeContinuesExactly: 10 steps, then a resumed run to 20, give the losses of an
 // uninterrupted 20-step run, bit for bit.
 func TestResumeContinuesExactly(t *testing.T) {
-	full, err := runTinyOpts(t, train.Options{OutDir: t.TempDir()}, "train.steps=20", "train.checkpoint_every=5")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	first, err := runTinyOpts(t, train.Options{OutDir: dir}, "train.steps=10", "train.checkpoint_every=5")
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, "train.steps=20", "train.checkpoint_every=5")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := append(append([]float64(nil), first.Losses...), second.Losses...)
-	if len(got) != 20 {
-		t.Fatalf("%d losses after resuming, want 20", len(got))
-	}
-	for i := range got {
-		if math.Float64bits(got[i]) != math.Float64bits(full.Losses[i]) {
-			t.Fatalf("step %d: resumed run's loss %v, uninterrupted run's %v", i+1, got[i], full.Losses[i])
-		}
+	for _, optimizer := range []string{"adamw", "adafactor"} {
+		t.Run(optimizer, func(t *testing.T) {
+			o := "train.optimizer=" + optimizer
+			full, err := runTinyOpts(t, train.Options{OutDir: t.TempDir()}, "train.steps=20", "train.checkpoint_every=5", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			first, err := runTinyOpts(t, train.Options{OutDir: dir}, "train.steps=10", "train.checkpoint_every=5", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second, err := runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, "train.steps=20", "train.checkpoint_every=5", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := append(append([]float64(nil), first.Losses...), second.Losses...)
+			if len(got) != 20 {
+				t.Fatalf("%d losses after resuming, want 20", len(got))
+			}
+			for i := range got {
+				if math.Float64bits(got[i]) != math.Float64bits(full.Losses[i]) {
+					t.Fatalf("step %d: resumed run's loss %v, uninterrupted run's %v", i+1, got[i], full.Losses[i])
+				}
+			}
+			if !(mean(full.Losses[15:]) < mean(full.Losses[:5])) {
+				t.Errorf("%s: loss did not fall (%v)", optimizer, full.Losses)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
@@ -381,13 +382,7 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 		return nil, err
 	}
 	params := r.m.Params()
-	op := make([]optim.Param, len(params))
-	for i, p := range params {
-		op[i] = optim.Param{Name: p.Name, Value: p.Data, Grad: p.Grad, NoDecay: p.NoDecay}
-	}
-	acfg := optim.DefaultAdamWConfig()
-	acfg.WeightDecay = cfg.WeightDecay
-	opt, err := optim.NewAdamW(acfg, op)
+	opt, err := newOptimizer(cfg, params)
 	if err != nil {
 		return nil, err
 	}
@@ -462,21 +457,17 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 }
 
 // save writes the checkpoint of the run after step steps.
-func (r *runner) save(step int, opt *optim.AdamW, sampler *data.Sampler) error {
+func (r *runner) save(step int, opt *optimizer, sampler *data.Sampler) error {
 	c := &checkpoint.Checkpoint{Step: step, State: map[string]json.RawMessage{}, Files: map[string][]byte{"tokenizer.model": r.tokenizer}}
 	for _, p := range r.m.Params() {
 		c.Model = append(c.Model, checkpoint.Tensor{Name: p.Name, Shape: []int{p.Rows, p.Cols}, Data: p.Data})
 	}
-	st := opt.State()
-	for _, mo := range st.Moments {
-		c.Optimizer = append(c.Optimizer,
-			checkpoint.Tensor{Name: mo.Name + ".m", Shape: []int{len(mo.M)}, Data: mo.M},
-			checkpoint.Tensor{Name: mo.Name + ".v", Shape: []int{len(mo.V)}, Data: mo.V})
-	}
+	tensors, optStep := opt.state()
+	c.Optimizer = tensors
 	if r.recipe != nil {
 		c.State["recipe"] = r.recipe
 	}
-	for name, v := range map[string]any{"sampler": sampler.State(), "adamw_step": st.Step, "seed": r.cfg.Seed} {
+	for name, v := range map[string]any{"sampler": sampler.State(), "optimizer_step": optStep, "optimizer": r.cfg.Optimizer, "seed": r.cfg.Seed} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
@@ -488,36 +479,20 @@ func (r *runner) save(step int, opt *optim.AdamW, sampler *data.Sampler) error {
 
 // restore loads the checkpoint c into the model, the optimizer and the sampler and
 // returns the step to continue from.
-func (r *runner) restore(c *checkpoint.Checkpoint, opt *optim.AdamW, sampler *data.Sampler) (int, error) {
+func (r *runner) restore(c *checkpoint.Checkpoint, opt *optimizer, sampler *data.Sampler) (int, error) {
 	where := filepath.Join(r.outDir, CheckpointDir)
 	if err := LoadModelWeights(r.m, c, where); err != nil {
 		return 0, err
 	}
-	var st optim.AdamWState
-	if err := json.Unmarshal(c.State["adamw_step"], &st.Step); err != nil {
-		return 0, fmt.Errorf("checkpoint %s: optimizer step: %w", where, err)
+	var kind string
+	var step int64
+	if json.Unmarshal(c.State["optimizer"], &kind) != nil || json.Unmarshal(c.State["optimizer_step"], &step) != nil {
+		return 0, fmt.Errorf("checkpoint %s: the optimizer's state is missing", where)
 	}
-	mom := map[string]*optim.Moments{}
-	for _, t := range c.Optimizer {
-		name, kind := t.Name[:max(len(t.Name)-2, 0)], t.Name[max(len(t.Name)-2, 0):]
-		m := mom[name]
-		if m == nil {
-			m = &optim.Moments{Name: name}
-			mom[name] = m
-		}
-		switch kind {
-		case ".m":
-			m.M = t.Data
-		case ".v":
-			m.V = t.Data
-		default:
-			return 0, fmt.Errorf("checkpoint %s: optimizer tensor %q is neither a first (.m) nor a second (.v) moment", where, t.Name)
-		}
+	if kind != r.cfg.Optimizer {
+		return 0, fmt.Errorf("checkpoint %s was trained with %s, the recipe says %s: resume with the recipe the run started with", where, kind, r.cfg.Optimizer)
 	}
-	for _, m := range mom {
-		st.Moments = append(st.Moments, *m)
-	}
-	if err := opt.SetState(st); err != nil {
+	if err := opt.restore(c.Optimizer, step); err != nil {
 		return 0, fmt.Errorf("checkpoint %s: %w", where, err)
 	}
 	var ss data.SamplerState
@@ -531,6 +506,126 @@ func (r *runner) restore(c *checkpoint.Checkpoint, opt *optim.AdamW, sampler *da
 		return 0, fmt.Errorf("checkpoint %s is at step %d, past train.steps (%d): raise --steps to train further", where, c.Step, r.cfg.Steps)
 	}
 	return c.Step, nil
+}
+
+// optimizer is the run's AdamW or Adafactor, with its state as checkpoint tensors.
+type optimizer struct {
+	adamw     *optim.AdamW
+	adafactor *optim.Adafactor
+}
+
+func newOptimizer(cfg Config, params []*autograd.Param) (*optimizer, error) {
+	op := make([]optim.Param, len(params))
+	for i, p := range params {
+		op[i] = optim.Param{Name: p.Name, Value: p.Data, Grad: p.Grad, NoDecay: p.NoDecay, Rows: p.Rows, Cols: p.Cols}
+	}
+	if cfg.Optimizer == "adafactor" {
+		acfg := optim.DefaultAdafactorConfig()
+		acfg.RelativeStep, acfg.WeightDecay = cfg.RelativeStep, cfg.WeightDecay
+		o, err := optim.NewAdafactor(acfg, op)
+		return &optimizer{adafactor: o}, err
+	}
+	acfg := optim.DefaultAdamWConfig()
+	acfg.WeightDecay = cfg.WeightDecay
+	o, err := optim.NewAdamW(acfg, op)
+	return &optimizer{adamw: o}, err
+}
+
+// Step applies one update.
+func (o *optimizer) Step(lr float32) {
+	if o.adamw != nil {
+		o.adamw.Step(lr)
+	} else {
+		o.adafactor.Step(lr)
+	}
+}
+
+// state returns the optimizer's per-parameter state as named tensors, and its step.
+func (o *optimizer) state() ([]checkpoint.Tensor, int64) {
+	var ts []checkpoint.Tensor
+	add := func(name string, d []float32) {
+		if d != nil {
+			ts = append(ts, checkpoint.Tensor{Name: name, Shape: []int{len(d)}, Data: d})
+		}
+	}
+	if o.adamw != nil {
+		st := o.adamw.State()
+		for _, m := range st.Moments {
+			add(m.Name+".m", m.M)
+			add(m.Name+".v", m.V)
+		}
+		return ts, st.Step
+	}
+	st := o.adafactor.State()
+	for _, f := range st.Factors {
+		add(f.Name+".row", f.Row)
+		add(f.Name+".col", f.Col)
+		add(f.Name+".v", f.V)
+	}
+	return ts, st.Step
+}
+
+// restore loads tensors saved by state.
+func (o *optimizer) restore(ts []checkpoint.Tensor, step int64) error {
+	split := func(name string) (string, string) {
+		i := strings.LastIndexByte(name, '.')
+		if i < 0 {
+			return name, ""
+		}
+		return name[:i], name[i+1:]
+	}
+	if o.adamw != nil {
+		mom := map[string]*optim.Moments{}
+		var order []string
+		for _, t := range ts {
+			name, kind := split(t.Name)
+			m := mom[name]
+			if m == nil {
+				m = &optim.Moments{Name: name}
+				mom[name] = m
+				order = append(order, name)
+			}
+			switch kind {
+			case "m":
+				m.M = t.Data
+			case "v":
+				m.V = t.Data
+			default:
+				return fmt.Errorf("optimizer tensor %q is not an AdamW moment (.m or .v)", t.Name)
+			}
+		}
+		st := optim.AdamWState{Step: step}
+		for _, n := range order {
+			st.Moments = append(st.Moments, *mom[n])
+		}
+		return o.adamw.SetState(st)
+	}
+	fs := map[string]*optim.Factors{}
+	var order []string
+	for _, t := range ts {
+		name, kind := split(t.Name)
+		f := fs[name]
+		if f == nil {
+			f = &optim.Factors{Name: name}
+			fs[name] = f
+			order = append(order, name)
+		}
+		switch kind {
+		case "row":
+			f.Row = t.Data
+		case "col":
+			f.Col = t.Data
+		case "v":
+			f.V = t.Data
+		default:
+			return fmt.Errorf("optimizer tensor %q is not an Adafactor factor (.row, .col or .v)", t.Name)
+		}
+	}
+	st := optim.AdafactorState{Step: step}
+	for _, n := range order {
+		st.Factors = append(st.Factors, *fs[n])
+	}
+	return o.adafactor.SetState(st)
 }
 
 // batch turns sampled examples into a padded model batch; it returns the batch and
