@@ -93,7 +93,7 @@ func TestRunTrainsAndEvaluates(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"metrics.jsonl", "tokenizer.model", "loss.png"} {
+	for _, f := range []string{"metrics.jsonl", "tokenizer.model", "loss.png", "checkpoint/manifest.json", "best/manifest.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("output %s: %v", f, err)
 		}

@@ -146,7 +146,7 @@ func Run(cfg Config, dc DataConfig, tc TokenizerConfig, opt Options) (*Result, e
 	}
 	tokBytes := tok.Marshal()
 	r := &runner{cfg: cfg, m: m, tasks: tasks, taskIndex: taskIndex, eos: int32(tok.EOSID()), log: log,
-		resume: ckpt, outDir: opt.OutDir, recipe: opt.Recipe, tokenizer: tokBytes}
+		resume: ckpt, best: bestSoFar(opt.OutDir), outDir: opt.OutDir, recipe: opt.Recipe, tokenizer: tokBytes}
 	res, err := r.run(dc, out)
 	if err != nil {
 		return res, err
@@ -359,6 +359,7 @@ type runner struct {
 	log       *monitor.Log
 	byName    map[string]*task
 	resume    *checkpoint.Checkpoint
+	best      float64 // best GLUE-style average so far (-1: none)
 	outDir    string
 	recipe    json.RawMessage
 	tokenizer []byte
@@ -441,7 +442,11 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 			}
 		}
 		if cfg.EvalEvery > 0 && (step+1)%cfg.EvalEvery == 0 && step+1 < cfg.Steps {
-			if _, err := r.evaluate(step+1, tape, progress); err != nil {
+			evals, err := r.evaluate(step+1, tape, progress)
+			if err != nil {
+				return res, err
+			}
+			if err := r.trackBest(step+1, evals, opt, sampler, progress); err != nil {
 				return res, err
 			}
 		}
@@ -450,14 +455,56 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := r.trackBest(res.Steps, evals, opt, sampler, progress); err != nil {
+		return res, err
+	}
 	progress.Finish()
 	res.Eval = evals
 	res.Average, _ = monitor.GLUEAverage(evals)
 	return res, nil
 }
 
+// BestDir is the folder, inside a run's output folder, of the checkpoint with the best
+// GLUE-style dev average seen so far.
+const BestDir = "best"
+
+// bestSoFar reads the average recorded with the best checkpoint of a run (-1: none).
+func bestSoFar(outDir string) float64 {
+	if outDir == "" {
+		return -1
+	}
+	c, err := checkpoint.Load(filepath.Join(outDir, BestDir))
+	if err != nil {
+		return -1
+	}
+	var avg float64
+	if json.Unmarshal(c.State["dev_average"], &avg) != nil {
+		return -1
+	}
+	return avg
+}
+
+// trackBest saves the run as its best checkpoint when evals beat the best average so far.
+func (r *runner) trackBest(step int, evals []monitor.TaskResult, opt *optimizer, sampler *data.Sampler, progress *monitor.Progress) error {
+	avg, ok := monitor.GLUEAverage(evals)
+	if r.outDir == "" || !ok || avg <= r.best {
+		return nil
+	}
+	r.best = avg
+	if err := r.saveTo(filepath.Join(r.outDir, BestDir), step, opt, sampler, map[string]any{"dev_average": avg}); err != nil {
+		return err
+	}
+	progress.Logf("new best dev average %.2f at step %d: saved %s", avg, step, filepath.Join(r.outDir, BestDir))
+	return nil
+}
+
 // save writes the checkpoint of the run after step steps.
 func (r *runner) save(step int, opt *optimizer, sampler *data.Sampler) error {
+	return r.saveTo(filepath.Join(r.outDir, CheckpointDir), step, opt, sampler, nil)
+}
+
+// saveTo writes a checkpoint of the run into dir, with extra state sections.
+func (r *runner) saveTo(dir string, step int, opt *optimizer, sampler *data.Sampler, extra map[string]any) error {
 	c := &checkpoint.Checkpoint{Step: step, State: map[string]json.RawMessage{}, Files: map[string][]byte{"tokenizer.model": r.tokenizer}}
 	for _, p := range r.m.Params() {
 		c.Model = append(c.Model, checkpoint.Tensor{Name: p.Name, Shape: []int{p.Rows, p.Cols}, Data: p.Data})
@@ -467,14 +514,18 @@ func (r *runner) save(step int, opt *optimizer, sampler *data.Sampler) error {
 	if r.recipe != nil {
 		c.State["recipe"] = r.recipe
 	}
-	for name, v := range map[string]any{"sampler": sampler.State(), "optimizer_step": optStep, "optimizer": r.cfg.Optimizer, "seed": r.cfg.Seed} {
+	state := map[string]any{"sampler": sampler.State(), "optimizer_step": optStep, "optimizer": r.cfg.Optimizer, "seed": r.cfg.Seed}
+	for k, v := range extra {
+		state[k] = v
+	}
+	for name, v := range state {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}
 		c.State[name] = b
 	}
-	return checkpoint.Save(filepath.Join(r.outDir, CheckpointDir), c)
+	return checkpoint.Save(dir, c)
 }
 
 // restore loads the checkpoint c into the model, the optimizer and the sampler and
