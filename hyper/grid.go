@@ -15,6 +15,9 @@ const globalStd = 0.02
 // weight. Each factor is local (from the example's conditioning vector or task) or
 // global; exactly one of the Local*, Task* and Global* parameters of each factor is set.
 type Gate struct {
+	// Name is the gate's parameter prefix ("encoder.block.0.ffn.grid"), used to label
+	// its values for layers.Context.Tap.
+	Name       string
 	Rows, Cols int
 	// LocalRows and LocalCols project the conditioning vector (DModel×Rows, DModel×Cols).
 	LocalRows, LocalCols *autograd.Param
@@ -29,7 +32,7 @@ type Gate struct {
 
 // newGate creates the gate parameters named prefix.*.
 func newGate(site layers.Site, prefix string, c GridConfig, rows, cols int) *Gate {
-	g := &Gate{Rows: rows, Cols: cols, Scale: float32(2 * c.GateInit)}
+	g := &Gate{Name: prefix, Rows: rows, Cols: cols, Scale: float32(2 * c.GateInit)}
 	mark := func(p *autograd.Param, perTask bool) *autograd.Param {
 		p.HyperGrid, p.PerTask = true, perTask
 		return p
@@ -95,6 +98,9 @@ func (g *Gate) Forward(ctx *layers.Context, cond *autograd.Tensor, batch int) *a
 	s := t.Sigmoid(o)
 	if g.Scale != 1 {
 		s = t.Scale(s, g.Scale)
+	}
+	if ctx.Tap != nil {
+		ctx.Tap(g.Name, batch, g.Rows, g.Cols, s.Data)
 	}
 	return s
 }

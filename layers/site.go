@@ -62,6 +62,9 @@ type Context struct {
 	Tasks []int32
 	// Dropout draws dropout masks; it is deterministic from the training seed.
 	Dropout *DropoutSource
+	// Tap, when set, receives named intermediate values a layer chooses to show, such
+	// as each HyperGrid layer's gates: rows·cols values per example, batch examples.
+	Tap func(name string, batch, rows, cols int, values []float32)
 }
 
 // Seq describes a batch of sequences laid out as a (Batch·Len)×d matrix, example by

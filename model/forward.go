@@ -27,10 +27,12 @@ type Options struct {
 	// Dropout draws the dropout masks (deterministic from the run's seed); nil uses
 	// seed 0.
 	Dropout *layers.DropoutSource
+	// Tap receives the values layers show, such as HyperGrid gates (layers.Context.Tap).
+	Tap func(name string, batch, rows, cols int, values []float32)
 }
 
 func (m *Model) context(t *autograd.Tape, b *Batch, o Options) *layers.Context {
-	m.ctx = layers.Context{Tape: t, Train: o.Train, Tasks: b.Tasks, Dropout: o.Dropout}
+	m.ctx = layers.Context{Tape: t, Train: o.Train, Tasks: b.Tasks, Dropout: o.Dropout, Tap: o.Tap}
 	if m.ctx.Tasks == nil {
 		m.ctx.Tasks = t.Ints(b.Size)
 		clear(m.ctx.Tasks)

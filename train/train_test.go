@@ -93,7 +93,7 @@ func TestRunTrainsAndEvaluates(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"metrics.jsonl", "tokenizer.model", "loss.png", "checkpoint/manifest.json", "best/manifest.json"} {
+	for _, f := range []string{"metrics.jsonl", "tokenizer.model", "loss.png", "checkpoint/manifest.json", "best/manifest.json", "gates_sentiment.png", "gates_similarity.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("output %s: %v", f, err)
 		}

@@ -156,8 +156,70 @@ func Run(cfg Config, dc DataConfig, tc TokenizerConfig, opt Options) (*Result, e
 			return res, err
 		}
 		writePlots(filepath.Join(opt.OutDir, "metrics.jsonl"), opt.OutDir, out)
+		if grids, err := r.meanGates(); err != nil {
+			return res, err
+		} else if len(grids) > 0 {
+			files, err := plots.Gates(grids, opt.OutDir)
+			if err != nil {
+				fmt.Fprintf(out, "gate heat maps skipped: %v\n", err)
+			} else {
+				fmt.Fprintf(out, "gate heat maps: %s\n", strings.Join(files, ", "))
+			}
+		}
 	}
 	return res, nil
+}
+
+// meanGates runs the model over each task's dev split and averages every HyperGrid
+// layer's gates over the task's examples: what the grid learned for each task.
+func (r *runner) meanGates() (map[string][]plots.Grid, error) {
+	out := map[string][]plots.Grid{}
+	tape := autograd.NewTape()
+	for _, t := range r.tasks {
+		dev := t.dev
+		if r.cfg.EvalLimit > 0 && len(dev) > r.cfg.EvalLimit {
+			dev = dev[:r.cfg.EvalLimit]
+		}
+		sums := map[string][]float64{}
+		shapes := map[string][2]int{}
+		var order []string
+		count := 0
+		tap := func(name string, batch, rows, cols int, values []float32) {
+			s := sums[name]
+			if s == nil {
+				s = make([]float64, rows*cols)
+				sums[name], shapes[name] = s, [2]int{rows, cols}
+				order = append(order, name)
+			}
+			for e := 0; e < batch; e++ {
+				for i := range s {
+					s[i] += float64(values[e*rows*cols+i])
+				}
+			}
+		}
+		for lo := 0; lo < len(dev); lo += r.cfg.BatchSize {
+			hi := min(lo+r.cfg.BatchSize, len(dev))
+			encs := make([]*encoded, hi-lo)
+			for i := range encs {
+				encs[i] = &dev[lo+i]
+			}
+			b, _ := r.fill(&model.Batch{Size: len(encs)}, encs)
+			tape.Reset()
+			if _, err := r.m.Loss(tape, b, model.Options{Tap: tap}); err != nil {
+				return nil, fmt.Errorf("gates of %s: %w", t.def.Name, err)
+			}
+			count += len(encs)
+		}
+		for _, name := range order {
+			sh := shapes[name]
+			vals := make([]float32, len(sums[name]))
+			for i, v := range sums[name] {
+				vals[i] = float32(v / float64(count))
+			}
+			out[t.def.Name] = append(out[t.def.Name], plots.Grid{Layer: name, Rows: sh[0], Cols: sh[1], Values: vals})
+		}
+	}
+	return out, nil
 }
 
 // Evaluate scores a trained model on the dev split of every task of dc, with the
