@@ -48,7 +48,7 @@ func (t *Tape) Reset() {
 
 // ArenaBytes reports the memory the tape's arenas hold for activations, gradients and
 // saved buffers, in bytes.
-func (t *Tape) ArenaBytes() int { return 4 * (len(t.f.buf) + len(t.i.buf)) }
+func (t *Tape) ArenaBytes() int { return 4 * (t.f.size() + t.i.size()) }
 
 // New returns a zero-filled rows×cols tensor that lives until the next Reset. It is a
 // constant: no gradient flows into it.
@@ -177,54 +177,55 @@ func (t *Tape) gradDone(x *Tensor, buf []float32) {
 	ops.Add(x.Grad, x.Grad, buf)
 }
 
-// floatArena hands out float32 slices from one reusable buffer.
-type floatArena struct {
-	buf      []float32
-	off      int
-	overflow int // values allocated outside buf since the last reset
+// arena hands out slices from chunks it keeps from step to step. A request that does
+// not fit the current chunk moves to the next one, or adds a chunk; reset rewinds to
+// the first chunk without freeing anything. Chunks are never replaced, so the first
+// steps leave no garbage behind and peak memory is what one step needs, plus at most a
+// chunk's tail per chunk.
+type arena[T float32 | int32] struct {
+	chunks   [][]T
+	cur, off int
 }
 
-func (a *floatArena) alloc(n int) []float32 {
-	if a.off+n <= len(a.buf) {
-		s := a.buf[a.off : a.off+n : a.off+n]
-		a.off += n
-		return s
+// Chunk sizes, in elements: the first is small so tiny models stay small; each new one
+// doubles up to the cap (a larger request gets a chunk of its own size).
+const (
+	arenaFirstChunk = 1 << 16
+	arenaMaxChunk   = 1 << 24
+)
+
+type floatArena = arena[float32]
+type intArena = arena[int32]
+
+func (a *arena[T]) alloc(n int) []T {
+	for a.cur < len(a.chunks) {
+		c := a.chunks[a.cur]
+		if a.off+n <= len(c) {
+			s := c[a.off : a.off+n : a.off+n]
+			a.off += n
+			return s
+		}
+		a.cur++
+		a.off = 0
 	}
-	a.overflow += n
-	return make([]float32, n)
-}
-
-func (a *floatArena) reset() {
-	if a.overflow > 0 {
-		need := a.off + a.overflow
-		a.buf = make([]float32, need+need/8)
+	size := arenaFirstChunk
+	if k := len(a.chunks); k > 0 {
+		size = min(2*len(a.chunks[k-1]), arenaMaxChunk)
 	}
-	a.off, a.overflow = 0, 0
+	a.chunks = append(a.chunks, make([]T, max(size, n)))
+	a.cur, a.off = len(a.chunks)-1, n
+	return a.chunks[a.cur][:n:n]
 }
 
-// intArena hands out int32 slices from one reusable buffer.
-type intArena struct {
-	buf      []int32
-	off      int
-	overflow int
-}
+func (a *arena[T]) reset() { a.cur, a.off = 0, 0 }
 
-func (a *intArena) alloc(n int) []int32 {
-	if a.off+n <= len(a.buf) {
-		s := a.buf[a.off : a.off+n : a.off+n]
-		a.off += n
-		return s
+// size is the number of elements the arena holds.
+func (a *arena[T]) size() int {
+	n := 0
+	for _, c := range a.chunks {
+		n += len(c)
 	}
-	a.overflow += n
-	return make([]int32, n)
-}
-
-func (a *intArena) reset() {
-	if a.overflow > 0 {
-		need := a.off + a.overflow
-		a.buf = make([]int32, need+need/8)
-	}
-	a.off, a.overflow = 0, 0
+	return n
 }
 
 // negInf is the score given to masked attention positions: finite, so that a row with
