@@ -462,6 +462,7 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 	res := &Result{Steps: start}
 	bad := 0
 	for step := start; step < cfg.Steps; step++ {
+		stepStart := time.Now()
 		exs := sampler.NextBatch(cfg.BatchSize)
 		b, tokens := r.batch(exs)
 		tape.Reset()
@@ -494,7 +495,8 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 		res.Steps = step + 1
 		progress.Update(monitor.Update{Step: step + 1, Loss: l, Tokens: tokens, LR: lr})
 		if r.log != nil {
-			if err := r.log.Train(step+1, time.Now(), l, lr, 0); err != nil {
+			now := time.Now()
+			if err := r.log.Train(step+1, now, l, lr, float64(tokens)/now.Sub(stepStart).Seconds()); err != nil {
 				return res, err
 			}
 		}
