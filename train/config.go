@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hypergrid-go/hypergrid/data"
+	"github.com/hypergrid-go/hypergrid/optim"
 	"github.com/hypergrid-go/hypergrid/tokenizer"
 )
 
@@ -49,7 +50,7 @@ type Config struct {
 }
 
 // Schedules are the learning-rate schedules Config.Schedule accepts.
-var Schedules = []string{"constant", "linear_warmup", "inverse_sqrt", "linear_decay"}
+var Schedules = optim.ScheduleKinds
 
 // DefaultConfig returns the train: section's defaults.
 func DefaultConfig() Config {

@@ -288,3 +288,20 @@ func lossesByStep(t *testing.T, path string) map[int]float64 {
 	}
 	return out
 }
+
+// TestNonFiniteStepsStopTheRun: a learning rate that blows the weights up makes the
+// loss non-finite; those steps are skipped and the run stops after max_bad_steps in a
+// row with an error that says what to do.
+func TestNonFiniteStepsStopTheRun(t *testing.T) {
+	res, err := runTinyOpts(t, train.Options{}, "train.lr=1e30", "train.clip_norm=0", "train.schedule=constant",
+		"train.max_bad_steps=3", "train.steps=40")
+	if err == nil || !strings.Contains(err.Error(), "3 steps in a row") || !strings.Contains(err.Error(), "train.lr") {
+		t.Fatalf("err = %v, want the NaN guard to stop the run", err)
+	}
+	if res == nil || res.Skipped != 3 || res.Steps >= 40 {
+		t.Fatalf("result %+v: want 3 skipped steps and an early stop", res)
+	}
+	if len(res.Losses) != res.Steps+3 {
+		t.Errorf("%d losses for %d steps taken and 3 skipped", len(res.Losses), res.Steps)
+	}
+}

@@ -461,6 +461,7 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 	tape := autograd.NewTape()
 	res := &Result{Steps: start}
 	bad := 0
+	sched := optim.Schedule{Kind: cfg.Schedule, Peak: cfg.LR, Warmup: cfg.Warmup, Steps: cfg.Steps}
 	for step := start; step < cfg.Steps; step++ {
 		stepStart := time.Now()
 		exs := sampler.NextBatch(cfg.BatchSize)
@@ -473,7 +474,7 @@ func (r *runner) run(dc DataConfig, out io.Writer) (*Result, error) {
 		}
 		l := float64(loss.Data[0])
 		res.Losses = append(res.Losses, l)
-		lr := schedule(cfg, step)
+		lr := sched.LR(step)
 		ok := !math.IsNaN(l) && !math.IsInf(l, 0)
 		if ok {
 			r.m.ZeroGrad()
@@ -785,24 +786,6 @@ func (r *runner) fill(b *model.Batch, encs []*encoded) (*model.Batch, int) {
 		}
 	}
 	return b, tokens
-}
-
-// schedule returns the learning rate of step (0-based).
-func schedule(c Config, step int) float64 {
-	s := float64(step + 1)
-	w := float64(max(c.Warmup, 1))
-	switch c.Schedule {
-	case "linear_warmup":
-		return c.LR * min(1, s/w)
-	case "inverse_sqrt":
-		return c.LR * min(s/w, math.Sqrt(w/s))
-	case "linear_decay":
-		if s <= w {
-			return c.LR * s / w
-		}
-		return c.LR * max(0, (float64(c.Steps)-s)/(float64(c.Steps)-w))
-	}
-	return c.LR
 }
 
 // clipGrads scales the gradients so that their global norm is at most clip (0: no

@@ -20,11 +20,6 @@ func init() {
 		summary: "evaluate a checkpoint on the dev split of each of its recipe's tasks (GLUE metrics)",
 		run:     runEval,
 	})
-	register(&command{
-		name:    "inspect",
-		summary: "verify a checkpoint against its manifest and summarise it",
-		run:     runInspect,
-	})
 }
 
 // checkpointDir accepts a checkpoint folder or a run's output folder holding one.
@@ -93,46 +88,5 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return enc.Encode(out)
 	}
 	fmt.Fprintf(stdout, "checkpoint %s, step %d: GLUE-style average %.2f\n", dir, c.Step, avg)
-	return nil
-}
-
-func runInspect(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("inspect", "CKPT", stderr)
-	rest, err := parseInterleaved(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usageError("inspect takes one checkpoint (a run's output folder or its checkpoint folder)")
-	}
-	dir := checkpointDir(rest[0])
-	s, err := checkpoint.Inspect(dir)
-	if err != nil {
-		return err
-	}
-	c, err := checkpoint.Load(dir)
-	if err != nil {
-		return err
-	}
-	params := 0
-	for _, t := range c.Model {
-		params += len(t.Data)
-	}
-	fmt.Fprintf(stdout, "checkpoint %s: verified (every file matches its SHA-256 in %s)\n", dir, checkpoint.ManifestFile)
-	fmt.Fprintf(stdout, "step %d; %d tensors, %d parameters; %d optimizer tensors\n", s.Step, len(c.Model), params, len(c.Optimizer))
-	for _, f := range s.Files {
-		fmt.Fprintf(stdout, "  %-24s %12d bytes  sha256 %s\n", f.Name, f.Size, f.SHA256)
-	}
-	fmt.Fprintf(stdout, "state: %v\n", s.State)
-	if raw, ok := c.State["recipe"]; ok {
-		var src recipeSource
-		if json.Unmarshal(raw, &src) == nil {
-			fmt.Fprintf(stdout, "recipe: %s (%d files", src.Main, len(src.Files))
-			if len(src.Sets) > 0 {
-				fmt.Fprintf(stdout, "; --set %v", src.Sets)
-			}
-			fmt.Fprintln(stdout, ")")
-		}
-	}
 	return nil
 }

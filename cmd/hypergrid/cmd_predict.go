@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,39 +61,9 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err := train.LoadModelWeights(m, c, dir); err != nil {
 		return err
 	}
-	// Inputs: one text per argument for a one-field task, else JSONL objects on stdin.
-	var inputs []string
-	var fields []map[string]string
-	if texts := rest[1:]; len(texts) > 0 {
-		if len(def.Inputs) != 1 {
-			return usageError("task %s has %d input fields (%s): give them as JSONL objects on stdin", *task, len(def.Inputs), strings.Join(def.InputNames(), ", "))
-		}
-		for _, t := range texts {
-			fields = append(fields, map[string]string{def.Inputs[0].Name: t})
-		}
-	} else {
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(make([]byte, 1<<20), 1<<24)
-		for line := 1; sc.Scan(); line++ {
-			if strings.TrimSpace(sc.Text()) == "" {
-				continue
-			}
-			var v map[string]string
-			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-				return fmt.Errorf("stdin:%d: want a JSON object of the task's input fields (%s): %v", line, strings.Join(def.InputNames(), ", "), err)
-			}
-			fields = append(fields, v)
-		}
-		if err := sc.Err(); err != nil {
-			return err
-		}
-	}
-	for i, f := range fields {
-		text, err := def.InputText(f)
-		if err != nil {
-			return fmt.Errorf("input %d: %w", i+1, err)
-		}
-		inputs = append(inputs, text)
+	inputs, err := predictInputs(&def, rest[1:], stdin)
+	if err != nil {
+		return err
 	}
 	preds, err := train.Predict(m, tok, r.Train, *task, inputs)
 	if err != nil {
@@ -105,4 +76,54 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 	}
 	return nil
+}
+
+// predictInputs builds the task's input texts: one per argument for a one-field task,
+// else one per JSONL object of input field values read from stdin (blank lines skipped).
+// Errors name the argument or the stdin line at fault.
+func predictInputs(def *data.TaskDef, texts []string, stdin io.Reader) ([]string, error) {
+	var fields []map[string]string
+	where := func(i int) string { return fmt.Sprintf("argument %d", i+1) }
+	if len(texts) > 0 {
+		if len(def.Inputs) != 1 {
+			return nil, usageError("task %s has %d input fields (%s): give them as JSONL objects on stdin", def.Name, len(def.Inputs), strings.Join(def.InputNames(), ", "))
+		}
+		for _, t := range texts {
+			fields = append(fields, map[string]string{def.Inputs[0].Name: t})
+		}
+	} else {
+		var lines []int
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for line := 1; sc.Scan(); line++ {
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			var v map[string]string
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil || v == nil {
+				if err == nil {
+					err = errors.New("got null")
+				}
+				return nil, fmt.Errorf("stdin:%d: want a JSON object of the task's input fields (%s) with string values: %v", line, strings.Join(def.InputNames(), ", "), err)
+			}
+			fields = append(fields, v)
+			lines = append(lines, line)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("stdin: %w", err)
+		}
+		if len(fields) == 0 {
+			return nil, fmt.Errorf("stdin: no input: give the texts as arguments or JSONL objects of the fields %s on stdin", strings.Join(def.InputNames(), ", "))
+		}
+		where = func(i int) string { return fmt.Sprintf("stdin:%d", lines[i]) }
+	}
+	inputs := make([]string, 0, len(fields))
+	for i, f := range fields {
+		text, err := def.InputText(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where(i), err)
+		}
+		inputs = append(inputs, text)
+	}
+	return inputs, nil
 }
