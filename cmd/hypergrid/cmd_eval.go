@@ -10,7 +10,6 @@ import (
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
 	"github.com/hypergrid-go/hypergrid/ops"
-	"github.com/hypergrid-go/hypergrid/tokenizer"
 	"github.com/hypergrid-go/hypergrid/train"
 )
 
@@ -51,26 +50,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return usageError("eval takes one checkpoint (a run's output folder or its checkpoint folder)")
 	}
 	defer ops.SetThreads(ops.SetThreads(*threads))
-	dir := checkpointDir(rest[0])
-	c, err := checkpoint.Load(dir)
+	tc, err := loadTrained(rest[0])
 	if err != nil {
 		return err
 	}
-	r, err := loadStoredRecipe(c.State["recipe"])
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	tok, err := tokenizer.Parse(c.Files["tokenizer.model"])
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: tokenizer: %w", dir, err)
-	}
-	m, err := r.Build(r.Train.Seed)
-	if err != nil {
-		return err
-	}
-	if err := train.LoadModelWeights(m, c, dir); err != nil {
-		return err
-	}
+	c, dir, r, tok, m := tc.ckpt, tc.dir, tc.recipe, tc.tok, tc.model
 	var table io.Writer = stdout
 	if *asJSON {
 		table = nil

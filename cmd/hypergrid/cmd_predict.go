@@ -10,10 +10,8 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/hypergrid-go/hypergrid/checkpoint"
 	"github.com/hypergrid-go/hypergrid/data"
 	"github.com/hypergrid-go/hypergrid/ops"
-	"github.com/hypergrid-go/hypergrid/tokenizer"
 	"github.com/hypergrid-go/hypergrid/train"
 )
 
@@ -41,26 +39,11 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return usageError("unknown task %q; known: %s", *task, strings.Join(data.TaskNames(), ", "))
 	}
 	defer ops.SetThreads(ops.SetThreads(*threads))
-	dir := checkpointDir(rest[0])
-	c, err := checkpoint.Load(dir)
+	tc, err := loadTrained(rest[0])
 	if err != nil {
 		return err
 	}
-	r, err := loadStoredRecipe(c.State["recipe"])
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	tok, err := tokenizer.Parse(c.Files["tokenizer.model"])
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: tokenizer: %w", dir, err)
-	}
-	m, err := r.Build(r.Train.Seed)
-	if err != nil {
-		return err
-	}
-	if err := train.LoadModelWeights(m, c, dir); err != nil {
-		return err
-	}
+	r, tok, m := tc.recipe, tc.tok, tc.model
 	inputs, err := predictInputs(&def, rest[1:], stdin)
 	if err != nil {
 		return err

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/recipes"
 	"github.com/hypergrid-go/hypergrid/registry"
+	"github.com/hypergrid-go/hypergrid/tokenizer"
+	"github.com/hypergrid-go/hypergrid/train"
 )
 
 // recipeSource is a recipe as a checkpoint stores it: the text of every file the load
@@ -52,4 +56,39 @@ func loadStoredRecipe(raw json.RawMessage) (*registry.Recipe, error) {
 		return nil, fmt.Errorf("%s is not stored in the checkpoint: %w", name, os.ErrNotExist)
 	}}
 	return l.Load(src.Main)
+}
+
+// trained is a model restored from a checkpoint, with what it was trained with.
+type trained struct {
+	dir    string
+	ckpt   *checkpoint.Checkpoint
+	recipe *registry.Recipe
+	tok    *tokenizer.Model
+	model  *model.Model
+}
+
+// loadTrained verifies and loads the checkpoint at arg (a checkpoint folder or a run's
+// output folder), rebuilds its recipe's model and loads the weights and tokenizer.
+func loadTrained(arg string) (*trained, error) {
+	dir := checkpointDir(arg)
+	c, err := checkpoint.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := loadStoredRecipe(c.State["recipe"])
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	tok, err := tokenizer.Parse(c.Files["tokenizer.model"])
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: tokenizer: %w", dir, err)
+	}
+	m, err := r.Build(r.Train.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := train.LoadModelWeights(m, c, dir); err != nil {
+		return nil, err
+	}
+	return &trained{dir: dir, ckpt: c, recipe: r, tok: tok, model: m}, nil
 }
