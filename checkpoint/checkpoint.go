@@ -1,13 +1,45 @@
-// Package checkpoint saves and loads training checkpoints: a directory holding the
-// model's weights and the optimizer's moments as safetensors files, and a manifest with
-// the SHA-256 and size of every file plus the run's small state (step, recipe, sampler
-// position, RNG seeds) as JSON.
+// Package checkpoint saves and loads training checkpoints safely.
 //
-// Writes are atomic: every file goes to a temporary name in a temporary directory, is
-// fsync'd, and the directory is renamed into place and its parent fsync'd, so a
-// checkpoint directory is either complete or absent. Loading verifies every file
-// against the manifest first: a corrupted or truncated checkpoint is reported, naming
-// the file and what differs, and never loaded.
+// A checkpoint is a directory:
+//
+//	model.safetensors      the model's parameters (safetensors, F32)
+//	optimizer.safetensors  the optimizer's per-parameter state (safetensors, F32)
+//	<name>                 any extra files the caller stores verbatim (e.g. tokenizer.model)
+//	manifest.json          format version, step, the size and SHA-256 of every file above,
+//	                       named JSON state sections (recipe, optimizer scalars, sampler
+//	                       position, RNG state, ...: opaque to this package), free-form
+//	                       metadata, and the manifest's own SHA-256
+//
+// # Atomic, durable writes
+//
+// Save writes every file into a fresh temporary directory next to the target
+// (".<name>.tmp-XXXX"), fsyncs each file and the directory, and only then renames the
+// directory into place and fsyncs the parent. So a checkpoint directory is either
+// complete or absent: a crash or a full disk leaves at most a stale temporary
+// directory, which the next Save to the same target removes.
+//
+// Saving over an existing checkpoint renames the old one to ".<name>.old" first, moves
+// the new one in, and deletes the old one last. A crash between the two renames leaves
+// the old checkpoint under the backup name: Load, Verify and Inspect read it from there
+// when the target is absent, and the next Save restores it before writing. At no
+// moment is neither the old nor the new checkpoint loadable.
+//
+// One process saves a given checkpoint directory at a time; Save is not safe for
+// concurrent saves to the same target.
+//
+// # Verification
+//
+// Load checks every file against the manifest (size, then SHA-256) and the manifest
+// against its own checksum before it decodes anything, then decodes the safetensors
+// files with a reader that checks every offset. A corrupted, truncated, missing or
+// edited file is reported as a *CorruptError naming the checkpoint, the file and what
+// differs, and nothing is loaded.
+//
+// # Runs
+//
+// SaveRun, Latest, LoadLatest and Prune manage a run directory holding one checkpoint
+// per saved step (run/ckpt-000100, run/ckpt-000200, ...) and a "latest" file naming
+// the newest one, replaced atomically.
 package checkpoint
 
 import (
@@ -16,257 +48,524 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
-// FormatVersion is the manifest format this package writes and reads.
-const FormatVersion = 1
-
-// Manifest file and the weight files of a checkpoint directory.
+// Names of the files every checkpoint directory holds.
 const (
 	ManifestFile  = "manifest.json"
 	ModelFile     = "model.safetensors"
 	OptimizerFile = "optimizer.safetensors"
 )
 
-// Checkpoint is what a checkpoint holds.
+// Checkpoint is what a checkpoint holds. Callers add named tensors to Model and
+// Optimizer, named JSON sections to State and named files to Files.
 type Checkpoint struct {
 	// Step is the number of optimizer steps done.
 	Step int
-	// Model holds the model's parameters.
+	// Model holds the model's parameters, stored in model.safetensors in this order.
 	Model []Tensor
-	// Optimizer holds the optimizer's per-parameter state (e.g. AdamW's moments).
+	// Optimizer holds the optimizer's per-parameter state (e.g. AdamW's moments),
+	// stored in optimizer.safetensors in this order.
 	Optimizer []Tensor
-	// State holds named JSON sections: the recipe, the optimizer's scalars, the data
-	// sampler's position, RNG state, ... (opaque to this package).
+	// State holds named JSON sections, kept in the manifest: the recipe, the
+	// optimizer's scalars, the data sampler's position, RNG state, ... Each value
+	// must be valid JSON; this package does not interpret it.
 	State map[string]json.RawMessage
-	// Files holds extra files to store verbatim (e.g. "tokenizer.model").
+	// Files holds extra files stored verbatim next to the weights, by file name
+	// (e.g. "tokenizer.model"); each is listed with its size and SHA-256 in the
+	// manifest. Names are plain file names, not starting with "." and other than
+	// the three reserved ones.
 	Files map[string][]byte
+	// Metadata holds free-form strings kept in the manifest (a description, the
+	// program's version, ...).
+	Metadata map[string]string
 }
 
-// manifest is the manifest.json layout.
-type manifest struct {
-	Format int                        `json:"format"`
-	Step   int                        `json:"step"`
-	Files  map[string]fileEntry       `json:"files"`
-	State  map[string]json.RawMessage `json:"state,omitempty"`
-}
-
-type fileEntry struct {
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
-// Save writes c as the checkpoint directory dir, atomically: dir appears complete or not
-// at all. An existing dir is replaced only once the new one is complete.
-func Save(dir string, c *Checkpoint) error {
-	dir = filepath.Clean(dir)
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+// SetState stores v, encoded as JSON, as the state section name.
+func (c *Checkpoint) SetState(name string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("checkpoint state %q: %w", name, err)
 	}
-	defer os.RemoveAll(tmp)
-	files := map[string][]byte{}
-	if files[ModelFile], err = EncodeSafetensors(c.Model, map[string]string{"format": "pt"}); err != nil {
-		return fmt.Errorf("checkpoint %s: model: %w", dir, err)
+	if c.State == nil {
+		c.State = map[string]json.RawMessage{}
 	}
-	if files[OptimizerFile], err = EncodeSafetensors(c.Optimizer, nil); err != nil {
-		return fmt.Errorf("checkpoint %s: optimizer: %w", dir, err)
+	c.State[name] = b
+	return nil
+}
+
+// GetState decodes the state section name into v. It is an error when the section
+// is missing or does not decode into v.
+func (c *Checkpoint) GetState(name string, v any) error {
+	raw, ok := c.State[name]
+	if !ok {
+		return fmt.Errorf("checkpoint has no state section %q (it has %s)", name, listOrNone(sortedKeys(c.State)))
 	}
-	for name, b := range c.Files {
-		if name == ManifestFile || name == ModelFile || name == OptimizerFile || strings.ContainsAny(name, `/\`) || name == "" {
-			return fmt.Errorf("checkpoint %s: extra file name %q is reserved or not a plain name", dir, name)
-		}
-		files[name] = b
-	}
-	m := manifest{Format: FormatVersion, Step: c.Step, Files: map[string]fileEntry{}, State: c.State}
-	for name, b := range files {
-		if err := writeSynced(filepath.Join(tmp, name), b); err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		m.Files[name] = fileEntry{Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
-	}
-	mb, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeSynced(filepath.Join(tmp, ManifestFile), append(mb, '\n')); err != nil {
-		return err
-	}
-	if err := syncDir(tmp); err != nil {
-		return err
-	}
-	// Replace: move the old directory aside first, so that at every moment one
-	// complete checkpoint exists under dir or under its backup name.
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return err
-	}
-	if err := syncDir(parent); err != nil {
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("checkpoint state section %q: %w", name, err)
 	}
 	return nil
 }
 
-func writeSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// ErrCorrupt is matched (errors.Is) by every *CorruptError.
+var ErrCorrupt = errors.New("checkpoint is corrupted or incomplete")
+
+// CorruptError reports a checkpoint that exists but fails verification.
+type CorruptError struct {
+	// Dir is the checkpoint directory.
+	Dir string
+	// File is the file inside Dir that is wrong ("" for the directory itself).
+	File string
+	// Line and Col locate the problem inside File when known (1-based; 0: unknown).
+	Line, Col int
+	// Problem says what differs.
+	Problem string
+}
+
+// Error returns "checkpoint DIR: FILE[:LINE:COL]: PROBLEM; restore it or resume from
+// an earlier checkpoint".
+func (e *CorruptError) Error() string {
+	where := "checkpoint " + e.Dir + ": "
+	if e.File != "" {
+		where += e.File
+		if e.Line > 0 {
+			where += fmt.Sprintf(":%d:%d", e.Line, e.Col)
+		}
+		where += ": "
+	}
+	return where + e.Problem + "; restore it or resume from an earlier checkpoint"
+}
+
+// Is makes errors.Is(err, ErrCorrupt) true.
+func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// backupPath is where Save keeps the checkpoint it replaces until the new one is in place.
+func backupPath(dir string) string {
+	return filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+".old")
+}
+
+// tempPrefix starts the names of Save's temporary directories for dir.
+func tempPrefix(dir string) string { return "." + filepath.Base(dir) + ".tmp-" }
+
+// Save writes c as the checkpoint directory dir, atomically and durably (see the
+// package documentation). An existing checkpoint at dir is replaced once the new one
+// is complete; an existing directory that is not a checkpoint (it has files but no
+// manifest.json) is an error and is left alone.
+func Save(dir string, c *Checkpoint) error {
+	if c == nil {
+		panic("checkpoint.Save: nil checkpoint")
+	}
+	dir = filepath.Clean(dir)
+	if err := validate(c); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := recoverInterrupted(dir); err != nil {
+		return fmt.Errorf("checkpoint %s: recovering from an interrupted save: %w", dir, err)
+	}
+	removeStaleTemps(dir)
+	exists, err := checkReplaceable(dir)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+	tmp, err := os.MkdirTemp(parent, tempPrefix(dir))
 	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := writeContents(tmp, c); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if crashed(stageWritten, &done) {
+		return errSimulatedCrash
+	}
+	backup := backupPath(dir)
+	if exists {
+		if err := os.Rename(dir, backup); err != nil {
+			return fmt.Errorf("checkpoint %s: moving the old checkpoint aside: %w", dir, err)
+		}
+		if crashed(stageOldMoved, &done) {
+			return errSimulatedCrash
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if exists {
+			_ = os.Rename(backup, dir)
+		}
+		return fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	done = true
+	if err := syncDir(parent); err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	if crashed(stageNewMoved, &done) {
+		return errSimulatedCrash
+	}
+	if exists {
+		if err := os.RemoveAll(backup); err != nil {
+			return fmt.Errorf("checkpoint %s: saved, but removing the old one: %w", dir, err)
+		}
+	}
+	return nil
 }
 
-// Load verifies the checkpoint directory dir against its manifest and reads it.
+// Stages of Save at which tests simulate a crash.
+const (
+	stageWritten  = "written"   // the new checkpoint is complete under its temporary name
+	stageOldMoved = "old-moved" // the old checkpoint is under its backup name
+	stageNewMoved = "new-moved" // the new checkpoint is in place, the backup not yet deleted
+)
+
+// crashAt, set by tests only, makes Save stop at that stage as if the process died
+// there: it returns errSimulatedCrash and cleans nothing up.
+var crashAt string
+
+var errSimulatedCrash = errors.New("simulated crash")
+
+// crashed reports whether a test asked Save to stop at stage; it then marks the
+// temporary directory as not to be removed.
+func crashed(stage string, done *bool) bool {
+	if crashAt != stage {
+		return false
+	}
+	*done = true
+	return true
+}
+
+// validate checks what Save would otherwise only find half-way through writing.
+func validate(c *Checkpoint) error {
+	if c.Step < 0 {
+		return fmt.Errorf("step %d is negative", c.Step)
+	}
+	if _, _, err := safetensorsHeader(c.Model, nil); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	if _, _, err := safetensorsHeader(c.Optimizer, nil); err != nil {
+		return fmt.Errorf("optimizer: %w", err)
+	}
+	for name := range c.Files {
+		if name == ManifestFile || name == ModelFile || name == OptimizerFile {
+			return fmt.Errorf("extra file name %q is reserved", name)
+		}
+		if err := checkFileName(name); err != nil {
+			return fmt.Errorf("extra files: %w", err)
+		}
+	}
+	for name, raw := range c.State {
+		if name == "" {
+			return errors.New("a state section has an empty name")
+		}
+		if !json.Valid(raw) {
+			return fmt.Errorf("state section %q is not valid JSON", name)
+		}
+	}
+	for k, v := range c.Metadata {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("metadata %q is not valid UTF-8", k)
+		}
+	}
+	return nil
+}
+
+// recoverInterrupted finishes a Save of dir that stopped between its two renames:
+// the old checkpoint, still under the backup name, goes back to dir; a backup left
+// next to a complete dir is deleted.
+func recoverInterrupted(dir string) error {
+	backup := backupPath(dir)
+	if _, err := os.Lstat(backup); err != nil {
+		return nil
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		return os.RemoveAll(backup)
+	}
+	if err := os.Rename(backup, dir); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// removeStaleTemps deletes temporary directories that earlier, interrupted saves of
+// dir left behind.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(filepath.Dir(dir))
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), tempPrefix(dir)) {
+			os.RemoveAll(filepath.Join(filepath.Dir(dir), e.Name()))
+		}
+	}
+}
+
+// checkReplaceable reports whether dir exists, refusing to replace anything that is
+// neither a checkpoint nor an empty directory.
+func checkReplaceable(dir string) (exists bool, err error) {
+	st, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return false, fmt.Errorf("checkpoint %s: the path exists and is not a directory; refusing to replace it", dir)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, ManifestFile)); err == nil {
+		return true, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if len(entries) > 0 {
+		return false, fmt.Errorf("checkpoint %s: the directory exists, holds %d entries and no %s, so it is not a checkpoint; refusing to replace it: save elsewhere or remove it", dir, len(entries), ManifestFile)
+	}
+	return true, nil
+}
+
+// writeContents writes every file of c into the empty directory tmp, manifest last.
+func writeContents(tmp string, c *Checkpoint) error {
+	m := &manifest{Format: FormatVersion, Step: c.Step, Files: map[string]fileEntry{}, State: c.State, Metadata: c.Metadata}
+	write := func(name string, fill func(io.Writer) error) error {
+		e, err := writeNewFile(filepath.Join(tmp, name), fill)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		m.Files[name] = e
+		return nil
+	}
+	tensors := func(ts []Tensor, meta map[string]string) func(io.Writer) error {
+		return func(w io.Writer) error {
+			_, err := WriteSafetensors(w, ts, meta)
+			return err
+		}
+	}
+	if err := write(ModelFile, tensors(c.Model, map[string]string{"format": "pt"})); err != nil {
+		return err
+	}
+	if err := write(OptimizerFile, tensors(c.Optimizer, nil)); err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(c.Files) {
+		b := c.Files[name]
+		if err := write(name, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return err
+		}
+	}
+	mb, err := encodeManifest(m)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ManifestFile, err)
+	}
+	_, err = writeNewFile(filepath.Join(tmp, ManifestFile), func(w io.Writer) error { _, err := w.Write(mb); return err })
+	return err
+}
+
+// resolve returns the directory to read for dir: dir itself, or the backup of an
+// interrupted save when dir is absent.
+func resolve(dir string) string {
+	dir = filepath.Clean(dir)
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		if st, err := os.Stat(backupPath(dir)); err == nil && st.IsDir() {
+			return backupPath(dir)
+		}
+	}
+	return dir
+}
+
+// Load verifies the checkpoint directory dir against its manifest and reads it. A
+// checkpoint that fails verification is reported as a *CorruptError.
 func Load(dir string) (*Checkpoint, error) {
-	m, files, err := verify(dir)
+	dir = resolve(dir)
+	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	c := &Checkpoint{Step: m.Step, State: m.State, Files: map[string][]byte{}}
-	if c.Model, _, err = DecodeSafetensors(filepath.Join(dir, ModelFile), files[ModelFile]); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	if _, ok := m.Files[ModelFile]; !ok {
+		return nil, &CorruptError{Dir: dir, File: ManifestFile, Problem: "lists no " + ModelFile}
 	}
-	if c.Optimizer, _, err = DecodeSafetensors(filepath.Join(dir, OptimizerFile), files[OptimizerFile]); err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
-	}
-	for name, b := range files {
-		if name != ModelFile && name != OptimizerFile {
+	c := &Checkpoint{Step: m.Step, State: m.State, Metadata: m.Metadata}
+	for _, name := range sortedKeys(m.Files) {
+		b, err := checkFile(dir, name, m.Files[name], true)
+		if err != nil {
+			return nil, err
+		}
+		switch name {
+		case ModelFile, OptimizerFile:
+			ts, _, err := DecodeSafetensors(name, b)
+			if err != nil {
+				var se *SafetensorsError
+				if errors.As(err, &se) {
+					return nil, &CorruptError{Dir: dir, File: name, Problem: "not a valid safetensors file: " + se.Problem}
+				}
+				return nil, err
+			}
+			if name == ModelFile {
+				c.Model = ts
+			} else {
+				c.Optimizer = ts
+			}
+		default:
+			if c.Files == nil {
+				c.Files = map[string][]byte{}
+			}
 			c.Files[name] = b
 		}
 	}
 	return c, nil
 }
 
-// FileInfo describes one file of a checkpoint.
+// Verify checks the checkpoint directory dir: the manifest's own checksum, then the
+// size and SHA-256 of every file it lists. It reads the files without keeping them.
+func Verify(dir string) error {
+	_, err := Inspect(dir)
+	return err
+}
+
+// FileInfo describes one file of a checkpoint, as its manifest records it.
 type FileInfo struct {
-	Name   string
-	Size   int64
+	// Name is the file's name inside the checkpoint directory.
+	Name string
+	// Size is its length in bytes.
+	Size int64
+	// SHA256 is its SHA-256 digest in lowercase hex.
 	SHA256 string
 }
 
 // Summary is what Inspect reports of a checkpoint.
 type Summary struct {
-	Step  int
+	// Dir is the directory read: the one asked for, or the backup of an interrupted
+	// save (see Load).
+	Dir string
+	// Format is the manifest's format version.
+	Format int
+	// Step is the number of optimizer steps done.
+	Step int
+	// Files lists the checkpoint's files (manifest.json excluded), by name.
 	Files []FileInfo
-	// State lists the names of the JSON state sections.
+	// State lists the names of the JSON state sections, sorted.
 	State []string
+	// Metadata is the manifest's free-form metadata.
+	Metadata map[string]string
 }
 
-// Inspect verifies the checkpoint directory dir and summarises it.
+// Inspect verifies the checkpoint directory dir (as Verify) and summarises it.
 func Inspect(dir string) (*Summary, error) {
-	m, _, err := verify(dir)
+	dir = resolve(dir)
+	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Step: m.Step}
-	for n, e := range m.Files {
-		s.Files = append(s.Files, FileInfo{Name: n, Size: e.Size, SHA256: e.SHA256})
+	s := &Summary{Dir: dir, Format: m.Format, Step: m.Step, State: sortedKeys(m.State), Metadata: m.Metadata}
+	for _, name := range sortedKeys(m.Files) {
+		e := m.Files[name]
+		if _, err := checkFile(dir, name, e, false); err != nil {
+			return nil, err
+		}
+		s.Files = append(s.Files, FileInfo{Name: name, Size: e.Size, SHA256: e.SHA256})
 	}
-	sort.Slice(s.Files, func(i, j int) bool { return s.Files[i].Name < s.Files[j].Name })
-	for n := range m.State {
-		s.State = append(s.State, n)
-	}
-	sort.Strings(s.State)
 	return s, nil
 }
 
-// Verify checks every file of the checkpoint directory dir against its manifest.
-func Verify(dir string) error {
-	_, _, err := verify(dir)
-	return err
+// readManifest reads and parses dir's manifest.json.
+func readManifest(dir string) (*manifest, error) {
+	path := filepath.Join(dir, ManifestFile)
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, &CorruptError{Dir: dir, File: ManifestFile, Problem: "not a regular file"}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+		}
+		st, serr := os.Stat(dir)
+		if serr != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", dir, serr)
+		}
+		if !st.IsDir() {
+			return nil, fmt.Errorf("checkpoint %s: not a directory", dir)
+		}
+		return nil, &CorruptError{Dir: dir, File: ManifestFile, Problem: "missing: the directory is not a complete checkpoint"}
+	}
+	m, err := parseManifest(b)
+	if err != nil {
+		ce := &CorruptError{Dir: dir, File: ManifestFile, Problem: err.Error()}
+		var me *manifestError
+		if errors.As(err, &me) && me.offset >= 0 {
+			ce.Line, ce.Col = lineCol(b, me.offset)
+		}
+		return nil, ce
+	}
+	return m, nil
 }
 
-// ErrCorrupt marks a checkpoint that exists but fails verification.
-var ErrCorrupt = errors.New("checkpoint is corrupted or incomplete")
-
-func verify(dir string) (*manifest, map[string][]byte, error) {
-	fail := func(format string, args ...any) (*manifest, map[string][]byte, error) {
-		return nil, nil, fmt.Errorf("checkpoint %s: %s: %w; restore it or resume from an earlier checkpoint", dir, fmt.Sprintf(format, args...), ErrCorrupt)
+// checkFile checks dir/name against its manifest entry: size first (cheap, catches
+// truncation), then SHA-256. With keep it returns the file's bytes.
+func checkFile(dir, name string, e fileEntry, keep bool) ([]byte, error) {
+	corrupt := func(format string, args ...any) error {
+		return &CorruptError{Dir: dir, File: name, Problem: fmt.Sprintf(format, args...)}
 	}
-	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	path := filepath.Join(dir, name)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, corrupt("missing (the manifest lists it with %d bytes)", e.Size)
+	}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			if _, serr := os.Stat(dir); serr != nil {
-				return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, serr)
-			}
-			return fail("%s is missing", ManifestFile)
-		}
-		return nil, nil, err
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	var m manifest
-	dec := json.NewDecoder(strings.NewReader(string(mb)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return fail("%s is not a valid manifest: %v", ManifestFile, err)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	if m.Format != FormatVersion {
-		return fail("%s has format %d; this program reads format %d", ManifestFile, m.Format, FormatVersion)
+	if !st.Mode().IsRegular() {
+		return nil, corrupt("not a regular file")
 	}
-	for _, need := range []string{ModelFile, OptimizerFile} {
-		if _, ok := m.Files[need]; !ok {
-			return fail("%s lists no %s", ManifestFile, need)
-		}
+	if st.Size() != e.Size {
+		return nil, corrupt("has %d bytes, the manifest says %d: the file was truncated or changed after saving", st.Size(), e.Size)
 	}
-	names := make([]string, 0, len(m.Files))
-	for n := range m.Files {
-		names = append(names, n)
+	h := sha256.New()
+	var b []byte
+	if keep {
+		b = make([]byte, e.Size)
+		if _, err := io.ReadFull(f, b); err != nil {
+			return nil, corrupt("reading: %v (the file changed while being read?)", err)
+		}
+		h.Write(b)
+	} else if n, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %s: %w", dir, name, err)
+	} else if n != e.Size {
+		return nil, corrupt("has %d bytes, the manifest says %d: the file was truncated or changed after saving", n, e.Size)
 	}
-	sort.Strings(names)
-	files := map[string][]byte{}
-	for _, n := range names {
-		e := m.Files[n]
-		if strings.ContainsAny(n, `/\`) || n == ".." || n == "." {
-			return fail("%s names a file outside the checkpoint: %q", ManifestFile, n)
-		}
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil {
-			return fail("%s: %v", n, err)
-		}
-		if int64(len(b)) != e.Size {
-			return fail("%s has %d bytes, the manifest says %d (truncated or changed after saving)", n, len(b), e.Size)
-		}
-		sum := sha256.Sum256(b)
-		if got := hex.EncodeToString(sum[:]); got != e.SHA256 {
-			return fail("%s: SHA-256 mismatch (manifest %.12s…, file %.12s…): the file was changed or corrupted after saving", n, e.SHA256, got)
-		}
-		files[n] = b
+	if got := hex.EncodeToString(h.Sum(nil)); got != e.SHA256 {
+		return nil, corrupt("SHA-256 mismatch (manifest %s, file %s): the file was changed or corrupted after saving", short(e.SHA256), short(got))
 	}
-	return &m, files, nil
+	return b, nil
 }
