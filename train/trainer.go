@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,10 +177,6 @@ func (r *runner) meanGates() (map[string][]plots.Grid, error) {
 	out := map[string][]plots.Grid{}
 	tape := autograd.NewTape()
 	for _, t := range r.tasks {
-		dev := t.dev
-		if r.cfg.EvalLimit > 0 && len(dev) > r.cfg.EvalLimit {
-			dev = dev[:r.cfg.EvalLimit]
-		}
 		sums := map[string][]float64{}
 		shapes := map[string][2]int{}
 		var order []string
@@ -197,18 +194,15 @@ func (r *runner) meanGates() (map[string][]plots.Grid, error) {
 				}
 			}
 		}
-		for lo := 0; lo < len(dev); lo += r.cfg.BatchSize {
-			hi := min(lo+r.cfg.BatchSize, len(dev))
-			encs := make([]*encoded, hi-lo)
-			for i := range encs {
-				encs[i] = &dev[lo+i]
-			}
-			b, _ := r.fill(&model.Batch{Size: len(encs)}, encs)
-			tape.Reset()
+		err := r.devBatches(t, tape, func(b *model.Batch, encs []*encoded) error {
 			if _, err := r.m.Loss(tape, b, model.Options{Tap: tap}); err != nil {
-				return nil, fmt.Errorf("gates of %s: %w", t.def.Name, err)
+				return fmt.Errorf("gates of %s: %w", t.def.Name, err)
 			}
 			count += len(encs)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		for _, name := range order {
 			sh := shapes[name]
@@ -683,65 +677,46 @@ func (o *optimizer) state() ([]checkpoint.Tensor, int64) {
 
 // restore loads tensors saved by state.
 func (o *optimizer) restore(ts []checkpoint.Tensor, step int64) error {
-	split := func(name string) (string, string) {
-		i := strings.LastIndexByte(name, '.')
-		if i < 0 {
-			return name, ""
-		}
-		return name[:i], name[i+1:]
-	}
 	if o.adamw != nil {
-		mom := map[string]*optim.Moments{}
-		var order []string
-		for _, t := range ts {
-			name, kind := split(t.Name)
-			m := mom[name]
-			if m == nil {
-				m = &optim.Moments{Name: name}
-				mom[name] = m
-				order = append(order, name)
-			}
-			switch kind {
-			case "m":
-				m.M = t.Data
-			case "v":
-				m.V = t.Data
-			default:
-				return fmt.Errorf("optimizer tensor %q is not an AdamW moment (.m or .v)", t.Name)
-			}
+		names, parts, err := groupParts(ts, "AdamW moment", "m", "v")
+		if err != nil {
+			return err
 		}
 		st := optim.AdamWState{Step: step}
-		for _, n := range order {
-			st.Moments = append(st.Moments, *mom[n])
+		for _, n := range names {
+			st.Moments = append(st.Moments, optim.Moments{Name: n, M: parts[n]["m"], V: parts[n]["v"]})
 		}
 		return o.adamw.SetState(st)
 	}
-	fs := map[string]*optim.Factors{}
-	var order []string
-	for _, t := range ts {
-		name, kind := split(t.Name)
-		f := fs[name]
-		if f == nil {
-			f = &optim.Factors{Name: name}
-			fs[name] = f
-			order = append(order, name)
-		}
-		switch kind {
-		case "row":
-			f.Row = t.Data
-		case "col":
-			f.Col = t.Data
-		case "v":
-			f.V = t.Data
-		default:
-			return fmt.Errorf("optimizer tensor %q is not an Adafactor factor (.row, .col or .v)", t.Name)
-		}
+	names, parts, err := groupParts(ts, "Adafactor factor", "row", "col", "v")
+	if err != nil {
+		return err
 	}
 	st := optim.AdafactorState{Step: step}
-	for _, n := range order {
-		st.Factors = append(st.Factors, *fs[n])
+	for _, n := range names {
+		st.Factors = append(st.Factors, optim.Factors{Name: n, Row: parts[n]["row"], Col: parts[n]["col"], V: parts[n]["v"]})
 	}
 	return o.adafactor.SetState(st)
+}
+
+// groupParts splits tensors named "<parameter>.<kind>" by parameter, keeping the order in
+// which parameters first appear; a kind not in kinds is an error naming what.
+func groupParts(ts []checkpoint.Tensor, what string, kinds ...string) ([]string, map[string]map[string][]float32, error) {
+	var names []string
+	parts := map[string]map[string][]float32{}
+	for _, t := range ts {
+		i := strings.LastIndexByte(t.Name, '.')
+		if i < 0 || !slices.Contains(kinds, t.Name[i+1:]) {
+			return nil, nil, fmt.Errorf("optimizer tensor %q is not an %s (.%s)", t.Name, what, strings.Join(kinds, ", ."))
+		}
+		name := t.Name[:i]
+		if parts[name] == nil {
+			parts[name] = map[string][]float32{}
+			names = append(names, name)
+		}
+		parts[name][t.Name[i+1:]] = t.Data
+	}
+	return names, parts, nil
 }
 
 // batch turns sampled examples into a padded model batch; it returns the batch and
@@ -808,26 +783,36 @@ func clipGrads(params []*autograd.Param, clip float64) bool {
 	return true
 }
 
+// devBatches runs f over the task's dev split (at most train.eval_limit examples) in
+// batches of train.batch_size, resetting the tape before each.
+func (r *runner) devBatches(t *task, tape *autograd.Tape, f func(b *model.Batch, encs []*encoded) error) error {
+	dev := t.dev
+	if r.cfg.EvalLimit > 0 && len(dev) > r.cfg.EvalLimit {
+		dev = dev[:r.cfg.EvalLimit]
+	}
+	for lo := 0; lo < len(dev); lo += r.cfg.BatchSize {
+		encs := make([]*encoded, min(lo+r.cfg.BatchSize, len(dev))-lo)
+		for i := range encs {
+			encs[i] = &dev[lo+i]
+		}
+		b, _ := r.fill(&model.Batch{Size: len(encs)}, encs)
+		tape.Reset()
+		if err := f(b, encs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // evaluate scores every task's dev split and reports the table.
 func (r *runner) evaluate(step int, tape *autograd.Tape, progress *monitor.Progress) ([]monitor.TaskResult, error) {
 	var results []monitor.TaskResult
 	for _, t := range r.tasks {
-		dev := t.dev
-		if r.cfg.EvalLimit > 0 && len(dev) > r.cfg.EvalLimit {
-			dev = dev[:r.cfg.EvalLimit]
-		}
-		pred, ref := make([]float64, 0, len(dev)), make([]float64, 0, len(dev))
-		for lo := 0; lo < len(dev); lo += r.cfg.BatchSize {
-			hi := min(lo+r.cfg.BatchSize, len(dev))
-			encs := make([]*encoded, hi-lo)
-			for i := range encs {
-				encs[i] = &dev[lo+i]
-			}
-			b, _ := r.fill(&model.Batch{Size: len(encs)}, encs)
-			tape.Reset()
+		var pred, ref []float64
+		err := r.devBatches(t, tape, func(b *model.Batch, encs []*encoded) error {
 			p, err := r.predict(tape, b, t)
 			if err != nil {
-				return nil, fmt.Errorf("evaluating %s: %w", t.def.Name, err)
+				return fmt.Errorf("evaluating %s: %w", t.def.Name, err)
 			}
 			for i, e := range encs {
 				pred = append(pred, p[i])
@@ -837,6 +822,10 @@ func (r *runner) evaluate(step int, tape *autograd.Tape, progress *monitor.Progr
 					ref = append(ref, float64(e.ex.Label))
 				}
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		res := monitor.TaskResult{Task: t.def.Name, Metrics: map[string]float64{}}
 		for _, name := range t.def.Metrics {
