@@ -3,7 +3,6 @@ module github.com/hypergrid-go/hypergrid
 go 1.26.0
 
 require (
-	github.com/dave/jennifer v1.7.1
 	github.com/klauspost/cpuid/v2 v2.4.2
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/text v0.44.0

@@ -52,6 +52,7 @@ type op[F any] struct {
 type opEntry interface {
 	opName() string
 	selectFor(isa ISA) ISA
+	inUse() ISA
 	isas() []ISA
 }
 
@@ -71,6 +72,8 @@ func (o *op[F]) add(isa ISA, fn F) bool {
 }
 
 func (o *op[F]) opName() string { return o.name }
+
+func (o *op[F]) inUse() ISA { return o.useISA }
 
 func (o *op[F]) isas() []ISA {
 	out := make([]ISA, 0, len(o.variants))
@@ -164,17 +167,39 @@ func best() ISA {
 // EnvISA is the environment variable that overrides the automatic choice of kernels.
 const EnvISA = "HYPERGRID_ISA"
 
+// isaErr is why the HYPERGRID_ISA override was rejected at start-up; nil when it was
+// unset or valid.
+var isaErr error
+
 func init() {
-	isa := best()
-	if v, ok := os.LookupEnv(EnvISA); ok && v != "" {
-		isa = ISA(strings.ToLower(strings.TrimSpace(v)))
-	}
-	if err := SetISA(isa); err != nil {
-		// A wrong override must stop the program rather than silently run other kernels.
-		fmt.Fprintf(os.Stderr, "hypergrid: %s=%s: %v (unset it to choose automatically)\n", EnvISA, os.Getenv(EnvISA), err)
-		os.Exit(2)
-	}
+	isaErr = selectStartupISA(os.LookupEnv(EnvISA))
 }
+
+// selectStartupISA selects the kernels at start-up: the override env when set (and not
+// empty), else the widest instruction set this CPU supports. A bad override selects
+// the automatic choice and is returned as an error: a library must not end the
+// program, and each program decides whether to refuse (the hypergrid command does).
+func selectStartupISA(env string, set bool) error {
+	auto := best()
+	if !set || env == "" {
+		_ = SetISA(auto) // cannot fail: best is supported
+		return nil
+	}
+	err := SetISA(ISA(strings.ToLower(strings.TrimSpace(env))))
+	if err == nil {
+		return nil
+	}
+	_ = SetISA(auto)
+	return fmt.Errorf("%s=%s: %w (unset it to choose automatically)", EnvISA, env, err)
+}
+
+// ISAError reports why the HYPERGRID_ISA environment variable was rejected when the
+// package was initialised: an unknown instruction set, or one this CPU or build cannot
+// run. The message names the valid choices. The package then uses the instruction set
+// it would have chosen automatically (see ActiveISA); programs that must not run other
+// kernels than the ones asked for should check ISAError first and stop. It returns nil
+// when the variable is unset, empty or valid.
+func ISAError() error { return isaErr }
 
 // KernelChoice says which variant one operation uses and which it could use.
 type KernelChoice struct {
@@ -184,10 +209,11 @@ type KernelChoice struct {
 }
 
 // Kernels lists, for every operation, the variant in use, sorted by operation name.
+// It only reports the selection made at start-up (or by SetISA) and changes nothing.
 func Kernels() []KernelChoice {
 	out := make([]KernelChoice, 0, len(allOps))
 	for _, o := range allOps {
-		out = append(out, KernelChoice{Op: o.opName(), ISA: o.selectFor(activeISA), Available: o.isas()})
+		out = append(out, KernelChoice{Op: o.opName(), ISA: o.inUse(), Available: o.isas()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Op < out[j].Op })
 	return out

@@ -18,8 +18,16 @@ func init() {
 			if fs.NArg() > 0 {
 				return usageError("cpu takes no arguments")
 			}
+			if err := isaError(); err != nil {
+				return usageError("%v", err)
+			}
 			ops.Describe(stdout)
 			return nil
 		},
 	})
 }
+
+// isaError is why package ops rejected the HYPERGRID_ISA override (nil when it did not).
+// ops then runs the automatically chosen kernels; the CLI refuses instead, with exit
+// status 2, so that it never runs other kernels than the ones asked for.
+func isaError() error { return ops.ISAError() }

@@ -1,7 +1,12 @@
-// Command gen generates the SIMD kernels of package ops: assembly for amd64 (AVX2+FMA,
-// AVX-512) and arm64 (NEON), and the Go files that declare them and register them with
-// the dispatcher. Run it through "go generate ./..." (ops/doc.go holds the directive);
-// its output is committed, and running it again must change nothing.
+// Command _generate generates the SIMD kernels of package ops: assembly for amd64
+// (AVX2+FMA, AVX-512) and arm64 (NEON), and the Go files that declare them and register
+// them with the dispatcher. It is a module of its own, so that its dependencies (jennifer)
+// are not dependencies of the library, and the leading underscore keeps it out of the
+// library's ./... patterns.
+//
+// Run it through "go generate ./..." from the repository root: ops/doc.go holds the
+// directive "go run -C _generate . -out ..", which writes into the ops directory. Its
+// output is committed, and running it again must change nothing.
 package main
 
 import (
@@ -24,7 +29,7 @@ type target struct {
 }
 
 func main() {
-	out := flag.String("out", ".", "directory of package ops to write the generated files into")
+	out := flag.String("out", "..", "directory of package ops to write the generated files into")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("gen: ")

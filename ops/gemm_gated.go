@@ -1,0 +1,280 @@
+package ops
+
+// The grid-gated products on the blocked driver: the gate of an example is folded into
+// its copy of the packed weight panel (forward and input gradient), or applied to each
+// tile as it leaves the registers (weight and gate gradient).
+
+// exampleSplit divides batch examples of rows rows over the workers: when there are
+// fewer examples than workers, each example's rows are split too. It returns the
+// number of work items and, for item i, the example and its row range.
+func exampleSplit(batch, rows, w, align int) (items int, item func(i int) (e, r0, r1 int)) {
+	per := 1
+	if batch < w {
+		per = min((w+batch-1)/batch, max(rows/align, 1))
+	}
+	chunk := roundUp((rows+per-1)/per, align)
+	per = (rows + chunk - 1) / chunk
+	return batch * per, func(i int) (int, int, int) {
+		e, s := i/per, i%per
+		return e, s * chunk, min((s+1)*chunk, rows)
+	}
+}
+
+// gridGated is the blocked GridGatedGemm: C_e = A_e·(B ⊙ φ(G_e)) + beta·C_e.
+// B is packed once; each example gates its own copy of each kc×n panel (gateRows), which
+// costs k·n multiplies against the rows·k·n multiply-adds of its product.
+func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, beta float32, c []float32, ldc int) {
+	if kk == 0 || batch == 0 || rows == 0 || n == 0 {
+		scaleC(batch*rows, n, beta, c, ldc)
+		return
+	}
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(batch*rows, n, beta, c, ldc)
+	}
+	bh, bw := kk/gr, n/gc
+	nPad := roundUp(n, k.nr)
+	// The whole of B, packed: block pc occupies [pc·nPad, (pc+kc)·nPad).
+	w := workers(batch * rows * kk * n)
+	bAll := getBuf(kk * nPad)
+	defer putBuf(bAll)
+	k.packWhole(w, *bAll, b, ldb, false, kk, n)
+	items, item := exampleSplit(batch, rows, w, k.gradMR)
+	parts := min(w, items)
+	parallel(parts, func(part int) {
+		kcMax := min(blockKC, kk)
+		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(blockMC, rows)+k.mr)*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr)
+		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
+		lastE := -1
+		for it := part; it < items; it += parts {
+			e, r0, r1 := item(it)
+			if e != lastE {
+				expandCols((*gx), g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+				lastE = e
+			}
+			for pc := 0; pc < kk; pc += blockKC {
+				kc := min(blockKC, kk-pc)
+				packed := (*bAll)[pc*nPad:]
+				for ic := r0; ic < r1; ic += blockMC {
+					mc := min(blockMC, r1-ic)
+					row := e*rows + ic
+					bs, nb := k.bands(mc)
+					for _, bd := range bs[:nb] {
+						k.packA((*ap)[bd.off*kc:], a, lda, false, row+bd.off, bd.rows, pc, kc, bd.t.mr, 1)
+					}
+					// Gate one micro-panel of the weight at a time, just before the tiles
+					// that use it, so that it is read from L1: its rows of grid row i are
+					// scaled by gx[i][jr:jr+nr].
+					for jr := 0; jr < n; jr += k.nr {
+						panel := (*gated)[:kc*k.nr]
+						for p := pc; p < pc+kc; {
+							i := p / bh
+							end := min((i+1)*bh, pc+kc)
+							off := (p - pc) * k.nr
+							k.gateRows(end-p, &panel[off], &packed[jr*kc+off], &(*gx)[i*nPad+jr])
+							p = end
+						}
+						for _, bd := range bs[:nb] {
+							k.macroTile(bd.t, kc, bd.rows, min(k.nr, n-jr), (*ap)[bd.off*kc:], panel, c[(row+bd.off)*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// expandCols writes gx[i][q] = G[i][q/bw] for q < n (zero up to nPad): each grid row
+// expanded to one value per column of the weight.
+func expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
+	for i := 0; i < gr; i++ {
+		row := gx[i*nPad : (i+1)*nPad]
+		for j, v := range g[i*gc : (i+1)*gc] {
+			block := row[j*bw : (j+1)*bw]
+			for q := range block {
+				block[q] = v
+			}
+		}
+		clear(row[n:])
+	}
+}
+
+// expandRows writes gx[j][p] = G[p/bh][j] for p < k (zero up to kPad): each grid column
+// expanded to one value per row of the weight.
+func expandRows(gx, g []float32, gr, gc, bh, kPad, k int) {
+	for j := 0; j < gc; j++ {
+		row := gx[j*kPad : (j+1)*kPad]
+		for i := 0; i < gr; i++ {
+			v := g[i*gc+j]
+			block := row[i*bh : (i+1)*bh]
+			for p := range block {
+				block[p] = v
+			}
+		}
+		clear(row[k:])
+	}
+}
+
+// gridGatedGradA is the blocked GridGatedGemmGradA: dA_e = dC_e·(B ⊙ φ(G_e))ᵀ + beta·dA_e.
+// The inner dimension is n; Bᵀ is packed once and gated per example.
+func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float32, lddc int, b []float32, ldb int, g []float32, beta float32, da []float32, ldda int) {
+	if n == 0 || batch == 0 || rows == 0 || kk == 0 {
+		scaleC(batch*rows, kk, beta, da, ldda)
+		return
+	}
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(batch*rows, kk, beta, da, ldda)
+	}
+	bh, bw := kk/gr, n/gc
+	kPad := roundUp(kk, k.nr)
+	// op(B) = Bᵀ (n×k), packed: block pc of the inner dimension n occupies [pc·kPad, (pc+kc)·kPad).
+	w := workers(batch * rows * kk * n)
+	bAll := getBuf(n * kPad)
+	defer putBuf(bAll)
+	k.packWhole(w, *bAll, b, ldb, true, n, kk)
+	items, item := exampleSplit(batch, rows, w, k.gradMR)
+	parts := min(w, items)
+	parallel(parts, func(part int) {
+		kcMax := min(blockKC, n)
+		// When every nr-wide panel of outputs lies in one grid row, each inner step q of a
+		// panel has a single gate G[i][q/bw]: the grid row expanded over the columns.
+		perRow := bh%k.nr == 0
+		nPad := roundUp(n, k.nr)
+		gxLen := gc * kPad
+		if perRow {
+			gxLen = gr * nPad
+		}
+		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf((min(blockMC, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
+		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
+		lastE := -1
+		for it := part; it < items; it += parts {
+			e, r0, r1 := item(it)
+			if e != lastE {
+				if perRow {
+					expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+				} else {
+					expandRows(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bh, kPad, kk)
+				}
+				lastE = e
+			}
+			for pc := 0; pc < n; pc += blockKC {
+				kc := min(blockKC, n-pc)
+				packed := (*bAll)[pc*kPad:]
+				for jr := 0; jr < kPad; jr += k.nr {
+					if perRow {
+						i := min(jr, kk-1) / bh
+						k.scaleRows(kc, &(*gated)[jr*kc], &packed[jr*kc], &(*gx)[i*nPad+pc])
+						continue
+					}
+					// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
+					for q := pc; q < pc+kc; {
+						j := q / bw
+						end := min((j+1)*bw, pc+kc)
+						off := jr*kc + (q-pc)*k.nr
+						k.gateRows(end-q, &(*gated)[off], &packed[off], &(*gx)[j*kPad+jr])
+						q = end
+					}
+				}
+				for ic := r0; ic < r1; ic += blockMC {
+					mc := min(blockMC, r1-ic)
+					row := e*rows + ic
+					bs, nb := k.bands(mc)
+					for _, bd := range bs[:nb] {
+						k.packA((*ap)[bd.off*kc:], dc, lddc, false, row+bd.off, bd.rows, pc, kc, bd.t.mr, 1)
+						k.macroTile(bd.t, kc, bd.rows, kk, (*ap)[bd.off*kc:], *gated, da[(row+bd.off)*ldda:], ldda, *scratch, overwrite && pc == 0)
+					}
+				}
+			}
+		}
+	})
+}
+
+// gridGatedGradBG is the blocked GridGatedGemmGradBG. For each example, the tiles of
+// P_e = A_eᵀ·dC_e (k×n, inner dimension rows) are folded into dB (⊙ gate) and into
+// h_e[i][q] = Σ_{p in grid row i} P_e[p][q]·B[p][q] as they leave the registers; the
+// gate gradient is then dG_e[i][j] = Σ_{q in grid column j} h_e[i][q]. Goroutines split
+// the rows of dB; each keeps its own h.
+func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float32, lda int, dc []float32, lddc int, b []float32, ldb int, g []float32, db []float32, lddb int, dg []float32) {
+	if rows == 0 || batch == 0 || kk == 0 || n == 0 {
+		return
+	}
+	bh, bw := kk/gr, n/gc
+	mr := k.gradMR
+	nPad := roundUp(n, k.nr)
+	w := workers(batch * rows * kk * n)
+	chunk := roundUp((kk+w-1)/w, mr)
+	parts := (kk + chunk - 1) / chunk
+	hs := make([]*[]float32, parts)
+	parallel(parts, func(part int) {
+		p0, p1 := part*chunk, min((part+1)*chunk, kk)
+		kcMax := min(blockKC, rows)
+		mcMax := min(blockMC, roundUp(p1-p0, mr))
+		bp, ap, gx, scratch, dbScratch := getBuf(kcMax*nPad), getBuf(mcMax*kcMax), getBuf(gr*nPad), getBuf(mr*k.nr), getBuf(k.nr)
+		h := getBuf(batch * gr * nPad)
+		clear(*h)
+		hs[part] = h
+		defer func() { putBuf(bp); putBuf(ap); putBuf(gx); putBuf(scratch); putBuf(dbScratch) }()
+		uniform := bh%mr == 0
+		for e := 0; e < batch; e++ {
+			expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
+			for pc := 0; pc < rows; pc += blockKC {
+				kc := min(blockKC, rows-pc)
+				// B side: dC_e (rows×n); A side: A_eᵀ (k×rows).
+				k.packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
+				for ic := p0; ic < p1; ic += blockMC {
+					mc := min(blockMC, p1-ic)
+					k.packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
+					for jr := 0; jr < n; jr += k.nr {
+						cols := min(k.nr, n-jr)
+						for ir := 0; ir < mc; ir += mr {
+							p := ic + ir
+							tileRows := min(mr, mc-ir)
+							if uniform && tileRows == mr && cols == k.nr {
+								i := p / bh
+								dbp, lddbT := &(*dbScratch)[0], 0
+								if db != nil {
+									dbp, lddbT = &db[p*lddb+jr], lddb
+								}
+								k.gradTile(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], dbp, lddbT, &b[p*ldb+jr], ldb, &(*gx)[i*nPad+jr], &he[i*nPad+jr])
+								continue
+							}
+							// A partial tile, or one that spans grid rows: through scratch.
+							k.gradKernelSet(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
+							for r := 0; r < tileRows; r++ {
+								i := (p + r) / bh
+								for j := 0; j < cols; j++ {
+									v := (*scratch)[r*k.nr+j]
+									if db != nil {
+										db[(p+r)*lddb+jr+j] += v * (*gx)[i*nPad+jr+j]
+									}
+									he[i*nPad+jr+j] += v * b[(p+r)*ldb+jr+j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+	if dg != nil {
+		for _, h := range hs {
+			for e := 0; e < batch; e++ {
+				for i := 0; i < gr; i++ {
+					row := (*h)[(e*gr+i)*nPad:]
+					for j := 0; j < gc; j++ {
+						var s float32
+						for _, v := range row[j*bw : (j+1)*bw] {
+							s += v
+						}
+						dg[(e*gr+i)*gc+j] += s
+					}
+				}
+			}
+		}
+	}
+	for _, h := range hs {
+		putBuf(h)
+	}
+}

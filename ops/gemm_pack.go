@@ -1,0 +1,151 @@
+package ops
+
+// Packing: the blocked drivers copy panels of A and B into contiguous, zero-padded
+// micro-panels in the order their micro-kernels read them.
+
+// packA packs rows [i0, i0+mc) and steps [p0, p0+kc) of op(A), scaled by alpha, into
+// micro-panels of mr rows: dst[ir·kc + p·mr + r] = alpha·op(A)[i0+ir+r][p0+p], zero-padded.
+func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int, alpha float32) {
+	if trans {
+		k.packAT(dst, a, lda, i0, mc, p0, kc, mr, alpha)
+		return
+	}
+	interleave, simd := packInterleavers[mr], k.interleave[mr]
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		panel := dst[ir*kc : ir*kc+kc*mr]
+		if rows == mr && simd != nil && kc >= 16 {
+			src := a[(i0+ir)*lda+p0:]
+			blocks := kc / 16
+			simd(blocks, &panel[0], &src[0], lda, alpha)
+			if done := blocks * 16; done < kc && interleave != nil {
+				interleave(panel[done*mr:], src[done:], lda, kc-done, alpha)
+			}
+			continue
+		}
+		if rows == mr && interleave != nil {
+			interleave(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha)
+			continue
+		}
+		// A partial panel (the last rows of an example, say): step by step, so that each
+		// group of mr values is written contiguously.
+		var src [32][]float32
+		for r := 0; r < rows; r++ {
+			src[r] = a[(i0+ir+r)*lda+p0 : (i0+ir+r)*lda+p0+kc]
+		}
+		for p := 0; p < kc; p++ {
+			d := panel[p*mr : p*mr+mr]
+			for r := 0; r < rows; r++ {
+				d[r] = alpha * src[r][p]
+			}
+			clear(d[rows:])
+		}
+	}
+}
+
+// packAT is packA for op(A) = Aᵀ, where step p of every panel is a piece of row p of the
+// stored A. It walks the stored rows in order, so the reads stream through memory.
+func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc, mr int, alpha float32) {
+	full := mc / mr * mr
+	scatter := k.scatter[mr]
+	for p := 0; p < kc; p++ {
+		src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+mc]
+		switch {
+		case full == 0:
+		case alpha == 1 && scatter != nil:
+			scatter(full/mr, &dst[p*mr], &src[0], kc*mr)
+		default:
+			for ir := 0; ir < full; ir += mr {
+				d := dst[ir*kc+p*mr : ir*kc+p*mr+mr]
+				for r, v := range src[ir : ir+mr] {
+					d[r] = alpha * v
+				}
+			}
+		}
+		if full < mc {
+			d := dst[full*kc+p*mr : full*kc+p*mr+mr]
+			for r, v := range src[full:] {
+				d[r] = alpha * v
+			}
+			clear(d[mc-full:])
+		}
+	}
+}
+
+// packB packs steps [p0, p0+kc) and columns [j0, j0+nc) of op(B) into micro-panels of nr
+// columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
+func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+	if !trans {
+		// Step p of every panel is a piece of row p of B: walk the rows in order.
+		full := nc / nr * nr
+		scatter := k.scatter[nr]
+		for p := 0; p < kc; p++ {
+			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nc]
+			if scatter != nil && full > 0 {
+				scatter(full/nr, &dst[p*nr], &src[0], kc*nr)
+			} else {
+				for jr := 0; jr < full; jr += nr {
+					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
+				}
+			}
+			if full < nc {
+				d := dst[full*kc+p*nr : full*kc+p*nr+nr]
+				copy(d, src[full:])
+				clear(d[nc-full:])
+			}
+		}
+		return
+	}
+	interleave := packInterleavers[nr]
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		panel := dst[jr*kc : jr*kc+kc*nr]
+		// op(B)[p][j] = b[j·ldb + p]: each column of the panel is a contiguous row of b.
+		if cols == nr && interleave != nil {
+			interleave(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1)
+			continue
+		}
+		for c := 0; c < cols; c++ {
+			src := b[(j0+jr+c)*ldb+p0 : (j0+jr+c)*ldb+p0+kc]
+			for p, v := range src {
+				panel[p*nr+c] = v
+			}
+		}
+		for p := 0; p < kc; p++ {
+			clear(panel[p*nr+cols : p*nr+nr])
+		}
+	}
+}
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// packWhole packs all of op(B) (kk×nn) as the per-example products use it: block pc of
+// the inner dimension at dst[pc·nPad:], in panels of nr columns. The blocks and column
+// ranges are spread over w goroutines.
+func (k *gemmKernels) packWhole(w int, dst, b []float32, ldb int, trans bool, kk, nn int) {
+	nPad := roundUp(nn, k.nr)
+	blocks := (kk + blockKC - 1) / blockKC
+	split := max(1, min(w/blocks, nPad/k.nr)) // column ranges per block
+	chunk := roundUp((nn+split-1)/split, k.nr)
+	split = (nn + chunk - 1) / chunk
+	items := blocks * split
+	if w <= 1 || items == 1 {
+		for i := 0; i < items; i++ {
+			k.packWholeItem(i, split, chunk, dst, b, ldb, trans, kk, nn, nPad)
+		}
+		return
+	}
+	parts := min(w, items)
+	parallel(parts, func(part int) {
+		for i := part; i < items; i += parts {
+			k.packWholeItem(i, split, chunk, dst, b, ldb, trans, kk, nn, nPad)
+		}
+	})
+}
+
+// packWholeItem packs one (k block, column range) item of packWhole.
+func (k *gemmKernels) packWholeItem(item, split, chunk int, dst, b []float32, ldb int, trans bool, kk, nn, nPad int) {
+	pc, j0 := (item/split)*blockKC, (item%split)*chunk
+	kc, nc := min(blockKC, kk-pc), min(chunk, nn-j0)
+	k.packB(dst[pc*nPad+j0*kc:], b, ldb, trans, pc, kc, j0, nc, k.nr)
+}
