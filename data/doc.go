@@ -26,9 +26,16 @@
 // example carries its text-to-text form (Inputs, Targets), and for encoder models its
 // class id (Label) or regression target (Score). GLUE TSV files are read with quoting
 // disabled: a double quote is an ordinary character. Test splits, which have no label
-// column (TSV) or no "label" key (JSONL), are read with HasLabel false. A malformed row
-// is an error naming the file and line ([*RowError]); with [ReadOptions].SkipMalformed
-// it is skipped instead, and counted in [ReadStats].
+// column (TSV) or no "label" key (JSONL), are read with HasLabel false; training and
+// dev splits must be labelled ([ReadSplit] sets [ReadOptions].RequireLabels for them).
+// A malformed row (a wrong number of cells, an unknown label, a NUL byte, text that
+// is not UTF-8) is an error naming the file and line ([*RowError]); with
+// [ReadOptions].SkipMalformed it is skipped instead, and counted in [ReadStats].
+//
+// A file that cannot be read as lines of text is refused whatever the options, with a
+// message saying how to fix it: CR-only (old Mac) or UTF-16 line ends, a file larger
+// than [MaxFileSize] or a line longer than [MaxLineSize], and for [ReadFile] and
+// [ReadFS] anything that is not a regular file (a FIFO, a device, a folder).
 //
 // # Mixtures and sampling
 //

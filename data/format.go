@@ -9,12 +9,13 @@ import (
 
 // formatter turns records of one task into examples.
 type formatter struct {
-	def       *TaskDef
-	transform Transform
-	labels    map[string]int // file label text -> class id
-	expected  string         // the label texts, for error messages
-	decimals  int            // digits after the point of a regression target
-	mult, div float64        // rounding: round(x*mult)/mult, or round(x/div)*div
+	def           *TaskDef
+	requireLabels bool // a missing label is an error (training and dev splits)
+	transform     Transform
+	labels        map[string]int // file label text -> class id
+	expected      string         // the label texts, for error messages
+	decimals      int            // digits after the point of a regression target
+	mult, div     float64        // rounding: round(x*mult)/mult, or round(x/div)*div
 }
 
 func newFormatter(def *TaskDef) (*formatter, error) {
@@ -100,6 +101,9 @@ func (f *formatter) example(rec record, index int) (Example, error) {
 		return ex, err
 	}
 	if !ok {
+		if f.requireLabels {
+			return ex, rowErr("no label: %s; a training or dev file needs labels, only test files may lack them", rec.missing(def.Label))
+		}
 		return ex, nil // unlabelled: a test split
 	}
 	ex.HasLabel = true

@@ -18,6 +18,11 @@ func checkRead(t *testing.T, task string, input []byte) {
 	if err != nil && errors.As(err, &rowErr) && rowErr.Line > 1 {
 		t.Fatalf("SkipMalformed returned a row error past the header: %v", err)
 	}
+	for _, e := range []error{strictErr, err} {
+		if e != nil && !strings.HasPrefix(e.Error(), "f:") {
+			t.Fatalf("error does not name the file: %v", e)
+		}
+	}
 	if strictErr == nil && (err != nil || len(strict) != len(lenient) || stats.Skipped != 0) {
 		t.Fatalf("a clean read (%d examples) differs from a lenient one (%d, %+v, %v)", len(strict), len(lenient), stats, err)
 	}
@@ -51,6 +56,18 @@ func checkRead(t *testing.T, task string, input []byte) {
 	if labelled != stats.Labeled {
 		t.Fatalf("stats count %d labelled, examples have %d", stats.Labeled, labelled)
 	}
+	// With RequireLabels (training and dev splits) every example has a label, and
+	// the examples are the labelled ones of a plain read.
+	required, rstats, rerr := Read(def, bytes.NewReader(input), "f", ReadOptions{SkipMalformed: true, RequireLabels: true})
+	if rerr != nil {
+		if !strings.HasPrefix(rerr.Error(), "f:") {
+			t.Fatalf("error does not name the file: %v", rerr)
+		}
+		return
+	}
+	if rstats.Labeled != len(required) || (def.Format == FormatJSONL && len(required) != labelled) {
+		t.Fatalf("RequireLabels: %d examples, %d labelled (a plain read has %d labelled)", len(required), rstats.Labeled, labelled)
+	}
 }
 
 func addSeeds(f *testing.F, files ...string) {
@@ -67,6 +84,9 @@ func FuzzReadTSV(f *testing.F) {
 	addSeeds(f, "testdata/glue/SST-2/train.tsv", "testdata/glue/CoLA/train.tsv", "testdata/glue/CoLA/test.tsv",
 		"testdata/glue/STS-B/train.tsv", "testdata/glue/RTE/test.tsv")
 	f.Add([]byte("sentence\tlabel\n\"a\t1\r\n\n\xff\t0"))
+	f.Add([]byte("sentence\tlabel\rgood .\t1\rbad\t0\r"))
+	f.Add([]byte("sentence\nno label\n"))
+	f.Add([]byte("sentence\tlabel\nba\x00d\t0\n\xff\xfe"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		for _, task := range []string{"sst2", "cola", "stsb", "rte"} {
 			checkRead(t, task, input)
@@ -78,6 +98,7 @@ func FuzzReadJSONL(f *testing.F) {
 	addSeeds(f, "testdata/superglue/BoolQ/train.jsonl", "testdata/superglue/WSC/train.jsonl",
 		"testdata/superglue/COPA/train.jsonl", "testdata/superglue/BoolQ/test.jsonl")
 	f.Add([]byte(`{"text":"a b","target":{"span1_text":"a","span1_index":0,"span2_text":"b","span2_index":1},"label":null,"idx":0} x` + "\n[]\n{}"))
+	f.Add([]byte(`{"question":"q\u0000","passage":"p","idx":0}` + "\r" + `{"question":"q","passage":"p","label":true,"idx":1}` + "\n"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		for _, task := range []string{"boolq", "wsc", "copa"} {
 			checkRead(t, task, input)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/hypergrid-go/hypergrid/internal/golden"
 )
 
 // glueDir returns the folder of the development GLUE data: $HYPERGRID_GLUE_DIR, else
@@ -60,8 +62,8 @@ func TestRealGLUE(t *testing.T) {
 			}
 			first := exs[:min(len(exs), 5)]
 			firstStats := ReadStats{Examples: len(first), Labeled: len(first)}
-			golden := filepath.Join("testdata", "glue_golden", tt.task+"."+tt.split+".golden")
-			checkGolden(t, golden, render(def, def.SplitPath(tt.split), first, firstStats))
+			path := filepath.Join("testdata", "glue_golden", tt.task+"."+tt.split+".golden")
+			golden.Check(t, path, render(def, def.SplitPath(tt.split), first, firstStats))
 		})
 	}
 }

@@ -3,16 +3,15 @@ package data
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/hypergrid-go/hypergrid/internal/golden"
+)
 
 // render writes examples in the textual form the golden files hold.
 func render(def TaskDef, file string, exs []Example, stats ReadStats) []byte {
@@ -32,27 +31,6 @@ func render(def TaskDef, file string, exs []Example, stats ReadStats) []byte {
 		fmt.Fprintf(&b, "\ninputs:  %s\ntargets: %s\n", e.Inputs, e.Targets)
 	}
 	return b.Bytes()
-}
-
-// checkGolden compares got with the golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, golden string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./data -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
 }
 
 // TestGoldenTextToText reads every split file of every registered GLUE and SuperGLUE
@@ -94,7 +72,7 @@ func TestGoldenTextToText(t *testing.T) {
 						t.Errorf("%s: inputs %q do not start with the prefix %q", e.Pos(), e.Inputs, def.Prefix)
 					}
 				}
-				checkGolden(t, filepath.Join("testdata", "golden", name+"."+split+".golden"), render(def, filepath.ToSlash(rel), exs, stats))
+				golden.Check(t, filepath.Join("testdata", "golden", name+"."+split+".golden"), render(def, filepath.ToSlash(rel), exs, stats))
 			})
 		}
 		if found == 0 {

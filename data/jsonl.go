@@ -67,6 +67,9 @@ func (r *jsonlRecord) get(path string) (string, bool, error) {
 	case nil:
 		return "", false, nil
 	case string:
+		if strings.IndexByte(v, 0) >= 0 {
+			return "", false, &RowError{r.name, r.n, fmt.Sprintf("key %q holds a NUL character (\\u0000), which no text has: remove it", path)}
+		}
 		return v, true, nil
 	case json.Number:
 		return v.String(), true, nil

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Example is one row of a task in text-to-text form, with its label for encoder
@@ -44,6 +45,17 @@ type Example struct {
 // Pos returns "file:line" for the example.
 func (e *Example) Pos() string { return fmt.Sprintf("%s:%d", e.File, e.Line) }
 
+// Limits of the readers. A data file is read whole into examples, so these bound
+// what a damaged file (or a device such as /dev/zero given as a file) can make a read
+// take; real files are far smaller (GLUE's largest, MNLI's training file, is a few
+// hundred megabytes, and its longest line a few kilobytes).
+const (
+	// MaxFileSize is the largest data file Read accepts: 4 GiB.
+	MaxFileSize int64 = 4 << 30
+	// MaxLineSize is the longest line (one row) Read accepts: 16 MiB.
+	MaxLineSize = 16 << 20
+)
+
 // ReadOptions controls how a file is read.
 type ReadOptions struct {
 	// SkipMalformed skips rows that cannot be read (wrong number of columns, unknown
@@ -51,6 +63,11 @@ type ReadOptions struct {
 	SkipMalformed bool
 	// Limit stops after this many examples; 0 reads the whole file.
 	Limit int
+	// RequireLabels makes a missing label an error: a TSV file whose header lacks the
+	// label column, or a JSONL row without the label key. Without it such rows are
+	// read as unlabelled (test splits). ReadSplit sets it for every split but the
+	// test splits.
+	RequireLabels bool
 }
 
 // MaxReportedSkips is how many skipped rows ReadStats keeps the errors of.
@@ -76,18 +93,43 @@ type RowError struct {
 
 func (e *RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
-// ReadFile reads the file at path as data of the task.
+// ReadFile reads the file at path as data of the task. The path must name a regular
+// file (not a FIFO, a device or a folder, which could block or never end) of at most
+// MaxFileSize bytes.
 func ReadFile(def TaskDef, path string, opts ReadOptions) ([]Example, ReadStats, error) {
+	// Stat before opening: opening a FIFO blocks until a writer comes.
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
+	}
+	if err := checkRegular(path, fi); err != nil {
+		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
 	}
 	defer f.Close()
+	// The path may have been replaced in between: check what was opened.
+	if fi, err = f.Stat(); err == nil {
+		err = checkRegular(path, fi)
+	}
+	if err != nil {
+		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
+	}
 	return Read(def, f, path, opts)
 }
 
-// ReadFS reads the file at name in fsys as data of the task.
+// ReadFS reads the file at name in fsys as data of the task, with the checks of
+// ReadFile.
 func ReadFS(def TaskDef, fsys fs.FS, name string, opts ReadOptions) ([]Example, ReadStats, error) {
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
+	}
+	if err := checkRegular(name, fi); err != nil {
+		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
+	}
 	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
@@ -96,16 +138,50 @@ func ReadFS(def TaskDef, fsys fs.FS, name string, opts ReadOptions) ([]Example, 
 	return Read(def, f, name, opts)
 }
 
+// checkRegular refuses what is not a regular file, and files over MaxFileSize.
+func checkRegular(name string, fi fs.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s is %s, not a regular file: give the path of a data file (copy a stream to a file first)", name, fileKind(fi.Mode()))
+	}
+	if fi.Size() > MaxFileSize {
+		return fmt.Errorf("%s is %d bytes, more than %s, the limit for a data file: use a sample of it", name, fi.Size(), byteSize(MaxFileSize))
+	}
+	return nil
+}
+
+// fileKind names the type of a file that is not regular, for error messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "an irregular file"
+}
+
 // ReadSplit reads one split ("train", "dev", "test", ...) of the task from a data root
 // folder laid out as the GLUE and SuperGLUE downloads are (root/<Dir>/<file>; see
-// TaskDef.SplitPath).
+// TaskDef.SplitPath). Every split but the test splits (named "test" or starting with
+// "test") must be labelled: ReadSplit sets opts.RequireLabels for them, so a training
+// or dev file without labels is an error instead of examples that teach nothing.
 func ReadSplit(def TaskDef, root, split string, opts ReadOptions) ([]Example, ReadStats, error) {
+	if !strings.HasPrefix(split, "test") {
+		opts.RequireLabels = true
+	}
 	return ReadFile(def, filepath.Join(root, filepath.FromSlash(def.SplitPath(split))), opts)
 }
 
 // Read reads r, named name in errors, as data of the task. A malformed row is a
-// *RowError unless opts.SkipMalformed is set; an invalid definition or a file whose
-// header lacks a needed column is always an error.
+// *RowError unless opts.SkipMalformed is set; an invalid definition, a file whose
+// header lacks a needed column, and a file that cannot be read as lines of text (over
+// MaxFileSize, a line over MaxLineSize, CR or UTF-16 line ends) are always errors.
 func Read(def TaskDef, r io.Reader, name string, opts ReadOptions) ([]Example, ReadStats, error) {
 	var stats ReadStats
 	if err := def.Validate(); err != nil {
@@ -115,7 +191,7 @@ func Read(def TaskDef, r io.Reader, name string, opts ReadOptions) ([]Example, R
 	var err error
 	switch def.Format {
 	case FormatTSV:
-		src, err = newTSVSource(&def, r, name)
+		src, err = newTSVSource(&def, r, name, opts.RequireLabels)
 	case FormatJSONL:
 		src = newJSONLSource(r, name)
 	}
@@ -123,6 +199,7 @@ func Read(def TaskDef, r io.Reader, name string, opts ReadOptions) ([]Example, R
 		return nil, stats, err
 	}
 	fm, err := newFormatter(&def)
+	fm.requireLabels = opts.RequireLabels
 	if err != nil {
 		return nil, stats, err
 	}

@@ -7,6 +7,10 @@
 // Load or Parse read a .model file (a ModelProto protobuf) as written by spm_train or
 // by this package; Save (atomic) and Marshal write one. Fields the package does not
 // interpret are kept, so a model read and written again is byte-for-byte the same.
+// The reader checks the file as it decodes it and refuses files larger than
+// MaxModelSize, models with more than MaxPieces pieces, and (Load) anything that is
+// not a regular file, so a damaged file cannot make it take more memory than about
+// twice its size plus a fixed amount per piece.
 //
 // Encoding runs the same pipeline as SentencePiece:
 //
@@ -25,7 +29,9 @@
 //
 // # Training
 //
-// Train learns a vocabulary from text files or strings. Unigram training follows
+// Train learns a vocabulary from text files or strings. The files are read through
+// ReadTrainingText's limits (MaxTrainingLineSize per line, TrainOptions.MaxInputSize
+// in all) and must be regular files. Unigram training follows
 // SentencePiece's recipe (seed pieces from the frequent substrings of a suffix array,
 // EM with a Bayesian M-step, pruning by likelihood loss); BPE merges the most frequent
 // pairs. The normalization rules are compiled from golang.org/x/text's Unicode tables

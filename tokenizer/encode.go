@@ -297,8 +297,7 @@ func (m *Model) decode(pieces []string, ids []int) string {
 		}
 		bytesRun = bytesRun[:0]
 	}
-	addDummy := m.proto.normalizer.getBool(fNormAddDummyPrefix, true)
-	removeWS := m.proto.normalizer.getBool(fNormRemoveExtraSpaces, true)
+	addDummy, removeWS := m.norm.addDummyPrefix, m.norm.removeExtraWS
 	isBOSWS, bosWSSeen := true, false
 	for i, p := range pieces {
 		id := ids[i]

@@ -76,3 +76,79 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseIDs: ParseIDs never panics; what it accepts is one id per field, each in
+// range, and written back it parses to the same ids; an error names an item.
+func FuzzParseIDs(f *testing.F) {
+	f.Add("0 1 2", 10)
+	f.Add(" 9\t3  4\r", 10)
+	f.Add("1 x -1 99999999999999999999 +5 007", 10)
+	f.Add("", 0)
+	f.Add("5", -3)
+	f.Fuzz(func(t *testing.T, line string, vocab int) {
+		ids, err := ParseIDs(line, vocab)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "item ") {
+				t.Fatalf("error %q does not name the item", err)
+			}
+			return
+		}
+		if len(ids) != len(strings.Fields(line)) {
+			t.Fatalf("%d ids from %d fields", len(ids), len(strings.Fields(line)))
+		}
+		for _, id := range ids {
+			if id < 0 || id >= vocab {
+				t.Fatalf("id %d accepted for a vocabulary of %d", id, vocab)
+			}
+		}
+		again, err := ParseIDs(joinInts(ids), vocab)
+		if err != nil || joinInts(again) != joinInts(ids) {
+			t.Fatalf("ids %v written back parse to %v, %v", ids, again, err)
+		}
+	})
+}
+
+// FuzzReadTrainingText: the training-text reader never panics, hands out lines that
+// spell its input, never a line or a total over the limits, and names the input and
+// the line in its errors.
+func FuzzReadTrainingText(f *testing.F) {
+	f.Add([]byte("a b\n\nc\r\nlast"), 8, 64)
+	f.Add([]byte("a b\rc d\re f\rg"), 4, 64)
+	f.Add([]byte("a\x00b\x00\n\x00"), 2, 64)
+	f.Add([]byte("0123456789\n0123456789\n"), 10, 21)
+	f.Fuzz(func(t *testing.T, in []byte, maxLine, limit int) {
+		maxLine = 1 + abs(maxLine)%64
+		limit = abs(limit) % 256
+		var lines []string
+		read, err := readTextLines(strings.NewReader(string(in)), "in.txt", maxLine, int64(limit), func(l string, n int) error {
+			if n != len(lines)+1 || len(l) > maxLine || strings.Contains(l, "\n") {
+				t.Fatalf("line %d %q (limit %d) after %d lines", n, l, maxLine, len(lines))
+			}
+			lines = append(lines, l)
+			return nil
+		})
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "in.txt:") {
+				t.Fatalf("error %q does not name the input", err)
+			}
+			if len(in) <= limit && !strings.Contains(err.Error(), "line is longer") {
+				t.Fatalf("input within the limit refused: %v", err)
+			}
+			return
+		}
+		if len(in) > limit || read != int64(len(in)) {
+			t.Fatalf("read %d of %d bytes with a limit of %d", read, len(in), limit)
+		}
+		text := strings.Join(lines, "\n")
+		if want := strings.TrimSuffix(string(in), "\n"); text != want {
+			t.Fatalf("lines spell %q, want %q", text, want)
+		}
+	})
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

@@ -71,19 +71,38 @@ type Model struct {
 	byteFB     bool
 	byteIDs    [256]int
 	unkSurface string
+	special    [4]int // IDs of <unk>, <s>, </s> and <pad> (see specialID), -1 if absent
 }
 
-// Load reads a .model file.
+// Load reads a .model file. The file must be a regular file (not a FIFO or a device)
+// of at most MaxModelSize bytes; it is read through a limit, so a file that grows
+// while it is read is refused too.
 func Load(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+	b, err := readModelFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+		return nil, err
 	}
 	m, err := Parse(b)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", path, unwrapPrefix(err))
 	}
 	return m, nil
+}
+
+// readModelFile reads a .model file whole, refusing what is not a regular file and
+// files larger than MaxModelSize.
+func readModelFile(path string) ([]byte, error) {
+	f, size, err := openRegular(path, "model file", MaxModelSize)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, 0, size+1)
+	b, err = readAllLimited(f, b, MaxModelSize)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // parseError carries the message of a Parse failure so Load can re-prefix it.
@@ -103,7 +122,9 @@ func parseErr(format string, args ...any) error {
 }
 
 // Parse decodes a serialized ModelProto (the content of a .model file) and checks it
-// the way SentencePiece does when it loads a model.
+// the way SentencePiece does when it loads a model. It refuses data larger than
+// MaxModelSize and models with more than MaxPieces pieces; the memory it takes is
+// bounded by the size of b plus a fixed amount per piece.
 func Parse(b []byte) (*Model, error) {
 	mp, err := parseModelProto(b)
 	if err != nil {
@@ -114,13 +135,14 @@ func Parse(b []byte) (*Model, error) {
 
 func newModel(mp *modelProto) (*Model, error) {
 	var err error
+	trainer := mp.trainer.index()
 	m := &Model{
 		proto:    mp,
-		typ:      ModelType(mp.trainer.getInt32(fTrainerModelType, int32(Unigram))),
+		typ:      ModelType(trainer.getInt32(fTrainerModelType, int32(Unigram))),
 		pieces:   make(map[string]int, len(mp.pieces)),
 		reserved: map[string]int{},
 		unkID:    -1,
-		byteFB:   mp.trainer.getBool(fTrainerByteFallback, false),
+		byteFB:   trainer.getBool(fTrainerByteFallback, false),
 	}
 	switch m.typ {
 	case Unigram, BPE:
@@ -177,9 +199,9 @@ func newModel(mp *modelProto) (*Model, error) {
 			}
 		}
 	}
-	m.unkSurface = mp.trainer.getString(fTrainerUnkSurface, " \u2047 ")
+	m.unkSurface = trainer.getString(fTrainerUnkSurface, " \u2047 ")
 
-	treatSuffix := mp.trainer.getBool(fTrainerTreatWSAsSuffix, false)
+	treatSuffix := trainer.getBool(fTrainerTreatWSAsSuffix, false)
 	if m.norm, err = newNormalizer(&mp.normalizer, treatSuffix); err != nil {
 		return nil, parseErr("normalizer_spec: %v", err)
 	}
@@ -209,6 +231,12 @@ func newModel(mp *modelProto) (*Model, error) {
 		if err := m.buildTrie(); err != nil {
 			return nil, parseErr("%v", err)
 		}
+	}
+	m.special = [4]int{
+		m.specialID(trainer, fTrainerUnkPiece, "<unk>", Unknown),
+		m.specialID(trainer, fTrainerBosPiece, "<s>", Control),
+		m.specialID(trainer, fTrainerEosPiece, "</s>", Control),
+		m.specialID(trainer, fTrainerPadPiece, "<pad>", Control),
 	}
 	return m, nil
 }
@@ -290,8 +318,8 @@ func (m *Model) PieceToID(piece string) int {
 	return m.unkID
 }
 
-func (m *Model) specialID(num int32, def string, want PieceType) int {
-	id := m.PieceToID(m.proto.trainer.getString(num, def))
+func (m *Model) specialID(trainer *fieldIndex, num int32, def string, want PieceType) int {
+	id := m.PieceToID(trainer.getString(num, def))
 	if m.proto.pieces[id].typ == want {
 		return id
 	}
@@ -299,16 +327,16 @@ func (m *Model) specialID(num int32, def string, want PieceType) int {
 }
 
 // UnkID returns the ID of the unknown piece.
-func (m *Model) UnkID() int { return m.specialID(fTrainerUnkPiece, "<unk>", Unknown) }
+func (m *Model) UnkID() int { return m.special[0] }
 
 // BOSID returns the ID of the begin-of-sentence control piece, or -1 if there is none.
-func (m *Model) BOSID() int { return m.specialID(fTrainerBosPiece, "<s>", Control) }
+func (m *Model) BOSID() int { return m.special[1] }
 
 // EOSID returns the ID of the end-of-sentence control piece, or -1 if there is none.
-func (m *Model) EOSID() int { return m.specialID(fTrainerEosPiece, "</s>", Control) }
+func (m *Model) EOSID() int { return m.special[2] }
 
 // PadID returns the ID of the padding control piece, or -1 if there is none.
-func (m *Model) PadID() int { return m.specialID(fTrainerPadPiece, "<pad>", Control) }
+func (m *Model) PadID() int { return m.special[3] }
 
 // Normalize returns the text the segmentation sees: s after the model's normalization
 // rules, whitespace handling and dummy prefix (spaces appear as U+2581).

@@ -57,13 +57,14 @@ func encodeCharsmap(trie *darts.Trie, targets []byte) []byte {
 }
 
 func newNormalizer(spec *message, treatWSAsSuffix bool) (*normalizer, error) {
+	x := spec.index()
 	n := &normalizer{
-		addDummyPrefix:  spec.getBool(fNormAddDummyPrefix, true),
-		removeExtraWS:   spec.getBool(fNormRemoveExtraSpaces, true),
-		escapeWS:        spec.getBool(fNormEscapeSpaces, true),
+		addDummyPrefix:  x.getBool(fNormAddDummyPrefix, true),
+		removeExtraWS:   x.getBool(fNormRemoveExtraSpaces, true),
+		escapeWS:        x.getBool(fNormEscapeSpaces, true),
 		treatWSAsSuffix: treatWSAsSuffix,
 	}
-	if cm := spec.getBytes(fNormCharsmap); len(cm) > 0 {
+	if cm := x.getBytes(fNormCharsmap); len(cm) > 0 {
 		var err error
 		if n.rules, n.targets, err = decodeCharsmap(cm); err != nil {
 			return nil, err

@@ -1,8 +1,10 @@
 package tokenizer
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hypergrid-go/hypergrid/tokenizer/internal/protowire"
 )
@@ -98,6 +100,17 @@ func (t PieceType) String() string {
 	return fmt.Sprintf("PieceType(%d)", int32(t))
 }
 
+// Limits of the .model reader. They are far above any real model (T5's has 32,100
+// pieces, mT5's and Gemma's about 250,000, and their files are a few megabytes) and
+// bound the memory a damaged or hostile file can make the reader take.
+const (
+	// MaxModelSize is the largest .model file Load and Parse accept: 256 MiB.
+	MaxModelSize = 256 << 20
+	// MaxPieces is the largest number of pieces a model may have: 1,048,576 (2^20),
+	// four times the largest real vocabularies.
+	MaxPieces = 1 << 20
+)
+
 // pieceProto is one ModelProto.SentencePiece.
 type pieceProto struct {
 	piece    string
@@ -105,56 +118,112 @@ type pieceProto struct {
 	typ      PieceType
 	hasScore bool
 	hasType  bool
-	extra    []protowire.Field // fields not interpreted, in order
+	extra    []byte // fields not interpreted, encoded as on the wire, in order
 }
 
-// message is a sub-message kept as raw fields. Scalar getters follow proto2: the last
-// occurrence wins; absent fields return the caller's default.
+// message is a sub-message kept in its wire form, so that fields this package does
+// not interpret survive unchanged and a message takes no more memory than its bytes.
+// Scalar getters follow proto2: the last occurrence wins; absent fields return the
+// caller's default. A message read from a file was checked with protowire.Validate;
+// one built with set and add is well formed by construction.
 type message struct {
-	fields []protowire.Field
+	raw []byte
 }
+
+// newMessage returns a message holding the given fields, in order.
+func newMessage(fields ...protowire.Field) message {
+	return message{raw: protowire.Append(nil, fields)}
+}
+
+// fieldList decodes the message's fields.
+func (m *message) fieldList() []protowire.Field {
+	fs, _ := protowire.Parse(m.raw)
+	return fs
+}
+
+func (m *message) setFields(fs []protowire.Field) { m.raw = protowire.Append(nil, fs) }
 
 func (m *message) last(num int32) (protowire.Field, bool) {
-	for i := len(m.fields) - 1; i >= 0; i-- {
-		if m.fields[i].Num == num {
-			return m.fields[i], true
+	var found protowire.Field
+	ok := false
+	protowire.Walk(m.raw, func(f protowire.Field, _ []byte) error {
+		if f.Num == num {
+			found, ok = f, true
 		}
-	}
-	return protowire.Field{}, false
+		return nil
+	})
+	return found, ok
 }
 
 func (m *message) has(num int32) bool { _, ok := m.last(num); return ok }
 
-func (m *message) getBool(num int32, def bool) bool {
-	if f, ok := m.last(num); ok && f.Type == protowire.VarintType {
+func (m *message) getBool(num int32, def bool) bool        { return m.index().getBool(num, def) }
+func (m *message) getInt32(num int32, def int32) int32     { return m.index().getInt32(num, def) }
+func (m *message) getFloat(num int32, def float32) float32 { return m.index().getFloat(num, def) }
+func (m *message) getString(num int32, def string) string  { return m.index().getString(num, def) }
+func (m *message) getBytes(num int32) []byte               { return m.index().getBytes(num) }
+
+// maxIndexed bounds the field numbers a fieldIndex holds: every field this package
+// reads has a smaller number.
+const maxIndexed = 64
+
+// fieldIndex holds the last occurrence of each field number below maxIndexed, so that
+// reading many settings of a message walks it once. Its getters return the default
+// for larger numbers.
+type fieldIndex [maxIndexed]struct {
+	f  protowire.Field
+	ok bool
+}
+
+// index walks the message once and indexes its fields.
+func (m *message) index() *fieldIndex {
+	var x fieldIndex
+	protowire.Walk(m.raw, func(f protowire.Field, _ []byte) error {
+		if f.Num < maxIndexed {
+			x[f.Num].f, x[f.Num].ok = f, true
+		}
+		return nil
+	})
+	return &x
+}
+
+func (x *fieldIndex) last(num int32) (protowire.Field, bool) {
+	if num < 0 || num >= maxIndexed {
+		return protowire.Field{}, false
+	}
+	return x[num].f, x[num].ok
+}
+
+func (x *fieldIndex) getBool(num int32, def bool) bool {
+	if f, ok := x.last(num); ok && f.Type == protowire.VarintType {
 		return f.AsBool()
 	}
 	return def
 }
 
-func (m *message) getInt32(num int32, def int32) int32 {
-	if f, ok := m.last(num); ok && f.Type == protowire.VarintType {
+func (x *fieldIndex) getInt32(num int32, def int32) int32 {
+	if f, ok := x.last(num); ok && f.Type == protowire.VarintType {
 		return f.AsInt32()
 	}
 	return def
 }
 
-func (m *message) getFloat(num int32, def float32) float32 {
-	if f, ok := m.last(num); ok && f.Type == protowire.Fixed32Type {
+func (x *fieldIndex) getFloat(num int32, def float32) float32 {
+	if f, ok := x.last(num); ok && f.Type == protowire.Fixed32Type {
 		return f.AsFloat()
 	}
 	return def
 }
 
-func (m *message) getString(num int32, def string) string {
-	if f, ok := m.last(num); ok && f.Type == protowire.BytesType {
+func (x *fieldIndex) getString(num int32, def string) string {
+	if f, ok := x.last(num); ok && f.Type == protowire.BytesType {
 		return string(f.Data)
 	}
 	return def
 }
 
-func (m *message) getBytes(num int32) []byte {
-	if f, ok := m.last(num); ok && f.Type == protowire.BytesType {
+func (x *fieldIndex) getBytes(num int32) []byte {
+	if f, ok := x.last(num); ok && f.Type == protowire.BytesType {
 		return f.Data
 	}
 	return nil
@@ -162,42 +231,41 @@ func (m *message) getBytes(num int32) []byte {
 
 func (m *message) getStrings(num int32) []string {
 	var out []string
-	for _, f := range m.fields {
+	protowire.Walk(m.raw, func(f protowire.Field, _ []byte) error {
 		if f.Num == num && f.Type == protowire.BytesType {
 			out = append(out, string(f.Data))
 		}
-	}
+		return nil
+	})
 	return out
 }
 
 // set replaces every occurrence of f.Num by f, keeping the fields sorted by number
 // when they were.
 func (m *message) set(f protowire.Field) {
-	m.clear(f.Num)
-	i := len(m.fields)
-	for j, g := range m.fields {
-		if g.Num > f.Num {
-			i = j
-			break
-		}
-	}
-	m.fields = slices.Insert(m.fields, i, f)
+	fs := slices.DeleteFunc(m.fieldList(), func(g protowire.Field) bool { return g.Num == f.Num })
+	m.setFields(insertByNum(fs, f))
 }
 
 // add appends a repeated field after the existing ones with its number.
 func (m *message) add(f protowire.Field) {
-	i := len(m.fields)
-	for j, g := range m.fields {
+	m.setFields(insertByNum(m.fieldList(), f))
+}
+
+func (m *message) clear(num int32) {
+	m.setFields(slices.DeleteFunc(m.fieldList(), func(g protowire.Field) bool { return g.Num == num }))
+}
+
+// insertByNum inserts f before the first field with a larger number.
+func insertByNum(fs []protowire.Field, f protowire.Field) []protowire.Field {
+	i := len(fs)
+	for j, g := range fs {
 		if g.Num > f.Num {
 			i = j
 			break
 		}
 	}
-	m.fields = slices.Insert(m.fields, i, f)
-}
-
-func (m *message) clear(num int32) {
-	m.fields = slices.DeleteFunc(m.fields, func(g protowire.Field) bool { return g.Num == num })
+	return slices.Insert(fs, i, f)
 }
 
 // modelProto is a parsed ModelProto.
@@ -211,105 +279,176 @@ type modelProto struct {
 	hasNorm      bool
 	hasSelfTest  bool
 	hasDenorm    bool
-	extra        []protowire.Field
+	extra        []byte // fields not interpreted, encoded as on the wire, in order
 }
 
-// parseModelProto decodes a serialized ModelProto.
+// protoSizes is what the first pass over a ModelProto measures, so that the second
+// allocates everything at its final size.
+type protoSizes struct {
+	pieces     int // number of pieces
+	pieceText  int // bytes of the pieces' texts
+	pieceExtra int // bytes of the pieces' fields not interpreted
+	extra      int // bytes of the model's fields not interpreted
+	sub        [fModelDenormalizer + 1]int
+}
+
+// parseModelProto decodes a serialized ModelProto. It checks the wire format and the
+// limits (MaxModelSize, MaxPieces, no empty piece) in a first pass that allocates
+// nothing, then decodes into memory allocated once at its final size: a model takes
+// no more memory than its file, plus a fixed amount per piece.
 func parseModelProto(b []byte) (*modelProto, error) {
-	fields, err := protowire.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("ModelProto: %w", err)
+	if len(b) > MaxModelSize {
+		return nil, fmt.Errorf("the data is %d bytes, more than the %d (%d MiB) a .model file may have", len(b), MaxModelSize, MaxModelSize>>20)
 	}
-	mp := &modelProto{}
+	sz, err := measureModelProto(b)
+	if err != nil {
+		return nil, err
+	}
+	mp := &modelProto{pieces: make([]pieceProto, 0, sz.pieces)}
+	if sz.extra > 0 {
+		mp.extra = make([]byte, 0, sz.extra)
+	}
 	// Repeated occurrences of a singular message field merge, which for the wire format
 	// is the concatenation of their payloads.
-	var trainer, norm, selfTest, denorm []byte
-	for _, f := range fields {
-		wantBytes := func() error {
-			if f.Type != protowire.BytesType {
-				return fmt.Errorf("ModelProto field %d has wire type %d, want length-delimited", f.Num, f.Type)
-			}
-			return nil
+	subs := [...]*message{fModelTrainerSpec: &mp.trainer, fModelNormalizer: &mp.normalizer,
+		fModelSelfTest: &mp.selfTest, fModelDenormalizer: &mp.denormalizer}
+	for num, dst := range subs {
+		if dst != nil && sz.sub[num] > 0 {
+			dst.raw = make([]byte, 0, sz.sub[num])
 		}
+	}
+	var text strings.Builder
+	text.Grow(sz.pieceText)
+	textLens := make([]int32, 0, sz.pieces)
+	pieceExtra := make([]byte, 0, sz.pieceExtra)
+	err = protowire.Walk(b, func(f protowire.Field, raw []byte) error {
 		switch f.Num {
 		case fModelPieces:
-			if err := wantBytes(); err != nil {
-				return nil, err
+			p := pieceProto{typ: Normal}
+			var pieceText []byte
+			start := len(pieceExtra)
+			protowire.Walk(f.Data, func(g protowire.Field, graw []byte) error {
+				switch {
+				case g.Num == fPiecePiece && g.Type == protowire.BytesType:
+					pieceText = g.Data
+				case g.Num == fPieceScore && g.Type == protowire.Fixed32Type:
+					p.score = g.AsFloat()
+					p.hasScore = true
+				case g.Num == fPieceType && g.Type == protowire.VarintType && g.Value >= 1 && g.Value <= 6:
+					p.typ = PieceType(g.Value)
+					p.hasType = true
+				default:
+					// Unknown fields, and enum values proto2 does not know, are kept as is.
+					pieceExtra = append(pieceExtra, graw...)
+				}
+				return nil
+			})
+			if len(pieceExtra) > start {
+				p.extra = pieceExtra[start:len(pieceExtra):len(pieceExtra)]
 			}
-			p, err := parsePiece(f.Data)
-			if err != nil {
-				return nil, fmt.Errorf("piece %d: %w", len(mp.pieces), err)
-			}
+			text.Write(pieceText)
+			textLens = append(textLens, int32(len(pieceText)))
 			mp.pieces = append(mp.pieces, p)
-		case fModelTrainerSpec:
-			if err := wantBytes(); err != nil {
-				return nil, err
+		case fModelTrainerSpec, fModelNormalizer, fModelSelfTest, fModelDenormalizer:
+			subs[f.Num].raw = append(subs[f.Num].raw, f.Data...)
+			switch f.Num {
+			case fModelTrainerSpec:
+				mp.hasTrainer = true
+			case fModelNormalizer:
+				mp.hasNorm = true
+			case fModelSelfTest:
+				mp.hasSelfTest = true
+			case fModelDenormalizer:
+				mp.hasDenorm = true
 			}
-			mp.hasTrainer = true
-			trainer = append(trainer, f.Data...)
-		case fModelNormalizer:
-			if err := wantBytes(); err != nil {
-				return nil, err
-			}
-			mp.hasNorm = true
-			norm = append(norm, f.Data...)
-		case fModelSelfTest:
-			if err := wantBytes(); err != nil {
-				return nil, err
-			}
-			mp.hasSelfTest = true
-			selfTest = append(selfTest, f.Data...)
-		case fModelDenormalizer:
-			if err := wantBytes(); err != nil {
-				return nil, err
-			}
-			mp.hasDenorm = true
-			denorm = append(denorm, f.Data...)
 		default:
-			mp.extra = append(mp.extra, f)
+			mp.extra = append(mp.extra, raw...)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err // measureModelProto walked the same bytes: cannot happen
+	}
+	all, off := text.String(), 0
+	for i, n := range textLens {
+		mp.pieces[i].piece = all[off : off+int(n)]
+		off += int(n)
 	}
 	for _, sub := range []struct {
 		name string
-		data []byte
-		dst  *message
+		m    *message
 	}{
-		{"trainer_spec", trainer, &mp.trainer},
-		{"normalizer_spec", norm, &mp.normalizer},
-		{"self_test_data", selfTest, &mp.selfTest},
-		{"denormalizer_spec", denorm, &mp.denormalizer},
+		{"trainer_spec", &mp.trainer},
+		{"normalizer_spec", &mp.normalizer},
+		{"self_test_data", &mp.selfTest},
+		{"denormalizer_spec", &mp.denormalizer},
 	} {
-		fs, err := protowire.Parse(sub.data)
-		if err != nil {
+		if err := protowire.Validate(sub.m.raw); err != nil {
 			return nil, fmt.Errorf("%s: %w", sub.name, err)
 		}
-		sub.dst.fields = fs
 	}
 	return mp, nil
 }
 
-func parsePiece(b []byte) (pieceProto, error) {
-	fields, err := protowire.Parse(b)
-	if err != nil {
-		return pieceProto{}, err
-	}
-	p := pieceProto{typ: Normal}
-	for _, f := range fields {
-		switch {
-		case f.Num == fPiecePiece && f.Type == protowire.BytesType:
-			p.piece = string(f.Data)
-		case f.Num == fPieceScore && f.Type == protowire.Fixed32Type:
-			p.score = f.AsFloat()
-			p.hasScore = true
-		case f.Num == fPieceType && f.Type == protowire.VarintType && f.Value >= 1 && f.Value <= 6:
-			p.typ = PieceType(f.Value)
-			p.hasType = true
-		default:
-			// Unknown fields, and enum values proto2 does not know, are kept as is.
-			p.extra = append(p.extra, f)
+// measureModelProto is the first pass of parseModelProto: it checks the wire format
+// and the limits, and measures what the second pass allocates. It allocates nothing
+// unless it returns an error.
+func measureModelProto(b []byte) (protoSizes, error) {
+	var sz protoSizes
+	err := protowire.Walk(b, func(f protowire.Field, raw []byte) error {
+		switch f.Num {
+		case fModelPieces, fModelTrainerSpec, fModelNormalizer, fModelSelfTest, fModelDenormalizer:
+			if f.Type != protowire.BytesType {
+				return fmt.Errorf("ModelProto field %d has wire type %d, want length-delimited", f.Num, f.Type)
+			}
 		}
+		switch f.Num {
+		case fModelPieces:
+			if sz.pieces == MaxPieces {
+				return fmt.Errorf("the model has more than %d pieces, the most this reader accepts: the file is damaged or not a tokenizer model", MaxPieces)
+			}
+			text, extra, err := measurePiece(f.Data)
+			if err != nil {
+				return fmt.Errorf("piece %d: %w", sz.pieces, err)
+			}
+			if text == 0 {
+				return fmt.Errorf("piece %d is empty: pieces must not be empty", sz.pieces)
+			}
+			sz.pieces++
+			sz.pieceText += text
+			sz.pieceExtra += extra
+		case fModelTrainerSpec, fModelNormalizer, fModelSelfTest, fModelDenormalizer:
+			sz.sub[f.Num] += len(f.Data)
+		default:
+			sz.extra += len(raw)
+		}
+		return nil
+	})
+	if err != nil {
+		var we *protowire.Error
+		if errors.As(err, &we) {
+			return sz, fmt.Errorf("ModelProto: %w", err)
+		}
+		return sz, err
 	}
-	return p, nil
+	return sz, nil
+}
+
+// measurePiece checks one serialized ModelProto.SentencePiece and returns the length
+// of its text (the last occurrence wins) and the bytes of its fields not interpreted.
+func measurePiece(b []byte) (text, extra int, err error) {
+	err = protowire.Walk(b, func(g protowire.Field, raw []byte) error {
+		switch {
+		case g.Num == fPiecePiece && g.Type == protowire.BytesType:
+			text = len(g.Data)
+		case g.Num == fPieceScore && g.Type == protowire.Fixed32Type:
+		case g.Num == fPieceType && g.Type == protowire.VarintType && g.Value >= 1 && g.Value <= 6:
+		default:
+			extra += len(raw)
+		}
+		return nil
+	})
+	return text, extra, err
 }
 
 // marshal serializes the model in field-number order, as protobuf's C++ runtime does,
@@ -326,7 +465,7 @@ func (mp *modelProto) marshal() []byte {
 		if p.hasType {
 			tmp = protowire.AppendField(tmp, protowire.Varint(fPieceType, uint64(p.typ)))
 		}
-		tmp = protowire.Append(tmp, p.extra)
+		tmp = append(tmp, p.extra...)
 		out = protowire.AppendField(out, protowire.Bytes(fModelPieces, tmp))
 	}
 	for _, sub := range []struct {
@@ -340,8 +479,8 @@ func (mp *modelProto) marshal() []byte {
 		{fModelDenormalizer, mp.hasDenorm, &mp.denormalizer},
 	} {
 		if sub.has {
-			out = protowire.AppendField(out, protowire.Bytes(sub.num, protowire.Append(nil, sub.m.fields)))
+			out = protowire.AppendField(out, protowire.Bytes(sub.num, sub.m.raw))
 		}
 	}
-	return protowire.Append(out, mp.extra)
+	return append(out, mp.extra...)
 }

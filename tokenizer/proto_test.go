@@ -13,7 +13,7 @@ import (
 // buildModel returns a serialized ModelProto with the given pieces and trainer fields.
 func buildModel(pieces []pieceProto, trainer ...protowire.Field) []byte {
 	mp := &modelProto{pieces: pieces, hasTrainer: true, hasNorm: true}
-	mp.trainer.fields = trainer
+	mp.trainer = newMessage(trainer...)
 	return mp.marshal()
 }
 
@@ -68,10 +68,10 @@ func TestMarshalKeepsUnknownFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Unknown fields at every level: model, trainer spec, normalizer spec, piece.
-	mp.extra = append(mp.extra, protowire.String(200, "model extension"))
+	mp.extra = protowire.AppendField(mp.extra, protowire.String(200, "model extension"))
 	mp.trainer.add(protowire.Varint(999, 7))
 	mp.normalizer.add(protowire.String(6, "a normalization_rule_tsv"))
-	mp.pieces[5].extra = append(mp.pieces[5].extra, protowire.Varint(3, 42)) // unknown enum value
+	mp.pieces[5].extra = protowire.AppendField(mp.pieces[5].extra, protowire.Varint(3, 42)) // unknown enum value
 	data := mp.marshal()
 	m2, err := Parse(data)
 	if err != nil {

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -60,23 +61,19 @@ func (m *Model) EncodeLines(r io.Reader, w io.Writer, pieces bool) error {
 }
 
 // DecodeLines reads lines of space-separated IDs (or pieces when pieces is true) from
-// r and writes the decoded text of each as a line to w, as spm_decode does. An ID that
-// is not an integer in [0, VocabSize()) is an error naming its line.
+// r and writes the decoded text of each as a line to w, as spm_decode does. The IDs
+// are read by ParseIDs; an ID that is not an integer in [0, VocabSize()) is an error
+// naming its line.
 func (m *Model) DecodeLines(r io.Reader, w io.Writer, pieces bool) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	err := ForEachLine(r, func(line string, n int) error {
-		fields := strings.Fields(line)
 		var text string
 		if pieces {
-			text = m.DecodePieces(fields)
+			text = m.DecodePieces(strings.Fields(line))
 		} else {
-			ids := make([]int, len(fields))
-			for i, f := range fields {
-				id, err := strconv.Atoi(f)
-				if err != nil || id < 0 || id >= m.VocabSize() {
-					return fmt.Errorf("line %d: invalid id %q: want an integer in [0, %d)", n, f, m.VocabSize())
-				}
-				ids[i] = id
+			ids, err := ParseIDs(line, m.VocabSize())
+			if err != nil {
+				return fmt.Errorf("line %d: %w", n, err)
 			}
 			text = m.Decode(ids)
 		}
@@ -87,4 +84,38 @@ func (m *Model) DecodeLines(r io.Reader, w io.Writer, pieces bool) error {
 		err = ferr
 	}
 	return err
+}
+
+// ParseIDs reads a line of piece IDs separated by white space (spaces, tabs, a final
+// "\r"), as "hypergrid tokenizer decode" and spm_decode --input_format=id take them,
+// for a model of vocab pieces. Every ID must be a decimal integer in [0, vocab); an
+// empty line gives no IDs. An error names the offending item by its 1-based position
+// and says what is allowed.
+func ParseIDs(line string, vocab int) ([]int, error) {
+	count := 0
+	for range strings.FieldsSeq(line) {
+		count++
+	}
+	ids := make([]int, 0, count)
+	for f := range strings.FieldsSeq(line) {
+		item := len(ids) + 1
+		id, err := strconv.Atoi(f)
+		switch {
+		case err != nil:
+			shown := f
+			if len(shown) > 40 {
+				shown = shown[:40] + "..."
+			}
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, fmt.Errorf("item %d: id %s is out of range: the model has %d pieces, ids run from 0 to %d", item, shown, vocab, vocab-1)
+			}
+			return nil, fmt.Errorf("item %d: %q is not an id: ids are decimal integers separated by spaces (decode pieces with --pieces)", item, shown)
+		case vocab <= 0:
+			return nil, fmt.Errorf("item %d: id %d is out of range: the model has no pieces", item, id)
+		case id < 0 || id >= vocab:
+			return nil, fmt.Errorf("item %d: id %d is out of range: the model has %d pieces, ids run from 0 to %d", item, id, vocab, vocab-1)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -69,6 +70,10 @@ type TrainOptions struct {
 	ControlSymbols []string
 	// UserDefinedSymbols are pieces Encode always keeps whole, e.g. task prefixes.
 	UserDefinedSymbols []string
+	// MaxInputSize bounds the bytes read from Inputs, in all (default
+	// DefaultMaxInputSize, 1 GiB); Sentences do not count. See also
+	// MaxTrainingLineSize.
+	MaxInputSize int64
 	// Threads bounds the goroutines training uses (default GOMAXPROCS). The result does
 	// not depend on it.
 	Threads int
@@ -144,6 +149,9 @@ func (o *TrainOptions) setDefaults() error {
 		s := T5SpecialIDs
 		o.Special = &s
 	}
+	if o.MaxInputSize == 0 {
+		o.MaxInputSize = DefaultMaxInputSize
+	}
 	if o.Threads <= 0 {
 		o.Threads = runtime.GOMAXPROCS(0)
 	}
@@ -156,8 +164,10 @@ func (o *TrainOptions) setDefaults() error {
 		return fmt.Errorf("character coverage %g must be in [0.98, 1]", o.CharacterCoverage)
 	case o.MaxPieceLength < 1 || o.MaxPieceLength > 512:
 		return fmt.Errorf("maximum piece length %d must be in [1, 512]", o.MaxPieceLength)
-	case o.MaxSentenceLength < 10:
-		return fmt.Errorf("maximum sentence length %d must be at least 10", o.MaxSentenceLength)
+	case o.MaxSentenceLength < 10 || o.MaxSentenceLength > MaxTrainingLineSize:
+		return fmt.Errorf("maximum sentence length %d must be in [10, %d]", o.MaxSentenceLength, MaxTrainingLineSize)
+	case o.MaxInputSize < 0:
+		return fmt.Errorf("maximum input size %d must be positive", o.MaxInputSize)
 	case o.ShrinkingFactor < 0.5 || o.ShrinkingFactor > 0.95:
 		return fmt.Errorf("shrinking factor %g must be in [0.5, 0.95]", o.ShrinkingFactor)
 	case o.SubIterations < 1 || o.SubIterations > 10:
@@ -296,6 +306,38 @@ func (tr *trainer) initNormalizer() error {
 	return err
 }
 
+// readInputs checks the input files (regular files, within MaxInputSize in all) before
+// reading any, then calls fn with every line of each.
+func (tr *trainer) readInputs(fn func(line string, n int) error) error {
+	budget := tr.opts.MaxInputSize
+	var total int64
+	for _, path := range tr.opts.Inputs {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if err := checkRegular(path, "input file", fi, math.MaxInt64); err != nil {
+			return err
+		}
+		if total += fi.Size(); total > budget {
+			return fmt.Errorf("%s: the input files hold %d bytes up to this one, more than the limit of %s (TrainOptions.MaxInputSize): train on a sample of the text", path, total, byteSize(budget))
+		}
+	}
+	for _, path := range tr.opts.Inputs {
+		f, _, err := openRegular(path, "input file", budget)
+		if err != nil {
+			return err
+		}
+		n, err := ReadTrainingText(f, path, budget, fn)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		budget -= n
+	}
+	return nil
+}
+
 // loadSentences reads and normalizes the training text, picks the alphabet by
 // character coverage and replaces the other characters with unkChar.
 func (tr *trainer) loadSentences() error {
@@ -307,16 +349,8 @@ func (tr *trainer) loadSentences() error {
 		}
 		raw = append(raw, s)
 	}
-	for _, path := range tr.opts.Inputs {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		err = ForEachLine(f, func(l string, _ int) error { add(l); return nil })
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
+	if err := tr.readInputs(func(l string, _ int) error { add(l); return nil }); err != nil {
+		return err
 	}
 	for _, s := range tr.opts.Sentences {
 		add(s)

@@ -86,14 +86,15 @@ func init() {
 	}
 }
 
-// Load reads one split ("train" or "dev") of a suite task. The embedded files are
-// well formed, so any error means the task or split name is wrong.
+// Load reads one split ("train" or "dev") of a suite task; every row must be
+// labelled. The embedded files are well formed, so any error means the task or split
+// name is wrong.
 func Load(task, split string) ([]data.Example, error) {
 	for _, def := range Tasks() {
 		if def.Name != task {
 			continue
 		}
-		exs, _, err := data.ReadFS(def, FS(), def.SplitPath(split), data.ReadOptions{})
+		exs, _, err := data.ReadFS(def, FS(), def.SplitPath(split), data.ReadOptions{RequireLabels: true})
 		if err != nil {
 			return nil, fmt.Errorf("suite: task %s, split %q: %w (the suite has train and dev)", task, split, err)
 		}

@@ -53,58 +53,95 @@ var ErrTruncated = errors.New("unexpected end of data")
 
 // Parse splits a serialized message into its fields. The Data of BytesType fields
 // aliases b. It returns an *Error for malformed input.
+//
+// Parse allocates a Field (about 48 bytes) per field, so a message of many small fields
+// takes many times its own size; Walk visits the fields without keeping them.
 func Parse(b []byte) ([]Field, error) {
 	var fields []Field
-	off := 0
-	for off < len(b) {
-		start := off
-		tag, n := ConsumeVarint(b[off:])
-		if n <= 0 {
-			return nil, &Error{start, "bad field tag: " + varintErr(n)}
-		}
-		off += n
-		num := tag >> 3
-		if num == 0 || num > MaxFieldNum {
-			return nil, &Error{start, fmt.Sprintf("invalid field number %d", num)}
-		}
-		f := Field{Num: int32(num), Type: Type(tag & 7)}
-		switch f.Type {
-		case VarintType:
-			v, n := ConsumeVarint(b[off:])
-			if n <= 0 {
-				return nil, &Error{off, fmt.Sprintf("field %d: bad varint: %s", num, varintErr(n))}
-			}
-			f.Value = v
-			off += n
-		case Fixed64Type:
-			if len(b)-off < 8 {
-				return nil, &Error{off, fmt.Sprintf("field %d: %v", num, ErrTruncated)}
-			}
-			f.Value = binary.LittleEndian.Uint64(b[off:])
-			off += 8
-		case Fixed32Type:
-			if len(b)-off < 4 {
-				return nil, &Error{off, fmt.Sprintf("field %d: %v", num, ErrTruncated)}
-			}
-			f.Value = uint64(binary.LittleEndian.Uint32(b[off:]))
-			off += 4
-		case BytesType:
-			l, n := ConsumeVarint(b[off:])
-			if n <= 0 {
-				return nil, &Error{off, fmt.Sprintf("field %d: bad length: %s", num, varintErr(n))}
-			}
-			off += n
-			if l > uint64(len(b)-off) {
-				return nil, &Error{off, fmt.Sprintf("field %d: length %d exceeds the %d bytes left: %v", num, l, len(b)-off, ErrTruncated)}
-			}
-			f.Data = b[off : off+int(l)]
-			off += int(l)
-		default:
-			return nil, &Error{start, fmt.Sprintf("field %d: unsupported wire type %d", num, f.Type)}
-		}
+	err := Walk(b, func(f Field, _ []byte) error {
 		fields = append(fields, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return fields, nil
+}
+
+// Walk calls fn for every field of the serialized message b, in order, with the field
+// and its encoded bytes (tag included); both alias b. It allocates nothing itself. It
+// stops at the first error fn returns, which it returns as is, and at malformed data,
+// which it reports as an *Error with the offset in b.
+func Walk(b []byte, fn func(f Field, raw []byte) error) error {
+	off := 0
+	for off < len(b) {
+		f, n, err := consumeField(b, off)
+		if err != nil {
+			return err
+		}
+		if err := fn(f, b[off:off+n]); err != nil {
+			return err
+		}
+		off += n
+	}
+	return nil
+}
+
+// Validate reports whether b is a well-formed message at the wire level (tags, varints
+// and lengths), without decoding the fields' payloads. It allocates nothing.
+func Validate(b []byte) error {
+	return Walk(b, func(Field, []byte) error { return nil })
+}
+
+// consumeField decodes the field starting at b[off:] and returns it with its encoded
+// length. Errors carry offsets into b.
+func consumeField(b []byte, off int) (Field, int, error) {
+	start := off
+	tag, n := ConsumeVarint(b[off:])
+	if n <= 0 {
+		return Field{}, 0, &Error{start, "bad field tag: " + varintErr(n)}
+	}
+	off += n
+	num := tag >> 3
+	if num == 0 || num > MaxFieldNum {
+		return Field{}, 0, &Error{start, fmt.Sprintf("invalid field number %d", num)}
+	}
+	f := Field{Num: int32(num), Type: Type(tag & 7)}
+	switch f.Type {
+	case VarintType:
+		v, n := ConsumeVarint(b[off:])
+		if n <= 0 {
+			return Field{}, 0, &Error{off, fmt.Sprintf("field %d: bad varint: %s", num, varintErr(n))}
+		}
+		f.Value = v
+		off += n
+	case Fixed64Type:
+		if len(b)-off < 8 {
+			return Field{}, 0, &Error{off, fmt.Sprintf("field %d: %v", num, ErrTruncated)}
+		}
+		f.Value = binary.LittleEndian.Uint64(b[off:])
+		off += 8
+	case Fixed32Type:
+		if len(b)-off < 4 {
+			return Field{}, 0, &Error{off, fmt.Sprintf("field %d: %v", num, ErrTruncated)}
+		}
+		f.Value = uint64(binary.LittleEndian.Uint32(b[off:]))
+		off += 4
+	case BytesType:
+		l, n := ConsumeVarint(b[off:])
+		if n <= 0 {
+			return Field{}, 0, &Error{off, fmt.Sprintf("field %d: bad length: %s", num, varintErr(n))}
+		}
+		off += n
+		if l > uint64(len(b)-off) {
+			return Field{}, 0, &Error{off, fmt.Sprintf("field %d: length %d exceeds the %d bytes left: %v", num, l, len(b)-off, ErrTruncated)}
+		}
+		f.Data = b[off : off+int(l)]
+		off += int(l)
+	default:
+		return Field{}, 0, &Error{start, fmt.Sprintf("field %d: unsupported wire type %d", num, f.Type)}
+	}
+	return f, off - start, nil
 }
 
 func varintErr(n int) string {

@@ -67,8 +67,16 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fields, err := Parse(b)
+		if (err == nil) != (Validate(b) == nil) {
+			t.Fatalf("Parse error %v, Validate error %v", err, Validate(b))
+		}
 		if err != nil {
 			return
+		}
+		var raw []byte
+		Walk(b, func(_ Field, r []byte) error { raw = append(raw, r...); return nil })
+		if string(raw) != string(b) {
+			t.Fatal("the raw bytes Walk hands out do not spell the message")
 		}
 		again, err := Parse(Append(nil, fields))
 		if err != nil {
@@ -84,4 +92,29 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWalk(t *testing.T) {
+	b := Append(nil, []Field{Varint(1, 150), String(2, "testing"), Float(3, 1), Varint(1, 2)})
+	var raw []byte
+	var nums []int32
+	err := Walk(b, func(f Field, r []byte) error {
+		nums = append(nums, f.Num)
+		raw = append(raw, r...)
+		return nil
+	})
+	if err != nil || string(raw) != string(b) || !reflect.DeepEqual(nums, []int32{1, 2, 3, 1}) {
+		t.Fatalf("Walk: err %v, fields %v, raw bytes equal: %v", err, nums, string(raw) == string(b))
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := Walk(b, func(Field, []byte) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Errorf("Walk returned %v after %d calls, want fn's error after 1", err, calls)
+	}
+	if err := Validate(b[:len(b)-1]); err == nil {
+		t.Error("Validate accepted a truncated message")
+	}
+	if allocs := testing.AllocsPerRun(10, func() { Validate(b) }); allocs != 0 {
+		t.Errorf("Validate allocates %v times, want 0", allocs)
+	}
 }
