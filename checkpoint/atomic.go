@@ -46,6 +46,7 @@ func fillFile(f *os.File, fill func(w io.Writer) error) (fileEntry, error) {
 		err = bw.Flush()
 	}
 	if err == nil {
+		at(stageSyncing + " " + filepath.Base(path))
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

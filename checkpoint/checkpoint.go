@@ -21,11 +21,30 @@
 // Saving over an existing checkpoint renames the old one to ".<name>.old" first, moves
 // the new one in, and deletes the old one last. A crash between the two renames leaves
 // the old checkpoint under the backup name: Load, Verify and Inspect read it from there
-// when the target is absent, and the next Save restores it before writing. At no
-// moment is neither the old nor the new checkpoint loadable.
+// when the target is absent, and the next Save, or Resolve, restores it. At no moment
+// is neither the old nor the new checkpoint loadable.
 //
-// One process saves a given checkpoint directory at a time; Save is not safe for
-// concurrent saves to the same target.
+// # Finding a checkpoint
+//
+// Resolve turns what a user names, a checkpoint directory or a run's output directory
+// (which holds CheckpointDir, "checkpoint", and BestDir, "best"), into the checkpoint
+// directory to load, and finishes what a killed Save left behind there exactly as the
+// next Save would, so that "inspect RUN", "eval RUN" and "predict RUN" work after a
+// crash like resuming does. LoadResolved is Resolve and Load in one call. Resolve only
+// repairs when it can lock and write; on a read-only copy it changes nothing and Load
+// reads the backup.
+//
+// # Concurrent saves and loads
+//
+// Save takes an exclusive advisory lock (flock(2)) on the checkpoint's parent
+// directory for its whole duration, Load, Verify and Inspect a shared one, and
+// Resolve takes the exclusive one only if it is free at once. So a reader never sees
+// a checkpoint between Save's renames or half-deleted, a Save waits for the readers
+// of its parent directory (and they for it), and Resolve never renames or deletes
+// anything a running Save is using, in this process or another. The kernel releases
+// the lock of a process that dies. Where flock is unavailable (Windows, some network
+// file systems), nothing is locked: one process saves a given checkpoint directory at
+// a time, readers may see a save in progress fail, and Resolve only reads.
 //
 // # Verification
 //
@@ -34,6 +53,15 @@
 // files with a reader that checks every offset. A corrupted, truncated, missing or
 // edited file is reported as a *CorruptError naming the checkpoint, the file and what
 // differs, and nothing is loaded.
+//
+// Only regular files are read. Each file is checked with Lstat before it is opened:
+// a named pipe (which would block the reader forever), a device, a socket, a
+// directory, or a symbolic link that leads out of the checkpoint directory is refused
+// with a *CorruptError naming it (a link to a regular file of the same directory is
+// followed). Files are opened with O_NONBLOCK and checked again once open, and read
+// through a limit one byte past the size the manifest records, so a file that grows
+// while being read is noticed; manifest.json itself is refused over MaxManifestSize.
+// Decoding does not reject NaN or infinite values; Tensor.CheckFinite does.
 //
 // # Runs
 //
@@ -176,6 +204,8 @@ func Save(dir string, c *Checkpoint) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
+	unlock, _ := lockDir(parent, true, true)
+	defer unlock()
 	if err := recoverInterrupted(dir); err != nil {
 		return fmt.Errorf("checkpoint %s: recovering from an interrupted save: %w", dir, err)
 	}
@@ -194,6 +224,7 @@ func Save(dir string, c *Checkpoint) error {
 			os.RemoveAll(tmp)
 		}
 	}()
+	at(stageTempMade)
 	if err := writeContents(tmp, c); err != nil {
 		return fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
@@ -236,8 +267,10 @@ func Save(dir string, c *Checkpoint) error {
 	return nil
 }
 
-// Stages of Save at which tests simulate a crash.
+// Stages of Save at which tests simulate a crash (crashAt) or watch it (testHook).
 const (
+	stageTempMade = "temp-made" // the temporary directory exists, empty
+	stageSyncing  = "syncing"   // a file is written, not yet fsynced (the hook gets "syncing NAME")
 	stageWritten  = "written"   // the new checkpoint is complete under its temporary name
 	stageOldMoved = "old-moved" // the old checkpoint is under its backup name
 	stageNewMoved = "new-moved" // the new checkpoint is in place, the backup not yet deleted
@@ -247,11 +280,23 @@ const (
 // there: it returns errSimulatedCrash and cleans nothing up.
 var crashAt string
 
+// testHook, set by tests only, is called when Save reaches each stage; tests use it
+// to trace a Save and to widen the windows between its steps.
+var testHook func(stage string)
+
+// at calls testHook, if a test set it.
+func at(stage string) {
+	if testHook != nil {
+		testHook(stage)
+	}
+}
+
 var errSimulatedCrash = errors.New("simulated crash")
 
 // crashed reports whether a test asked Save to stop at stage; it then marks the
 // temporary directory as not to be removed.
 func crashed(stage string, done *bool) bool {
+	at(stage)
 	if crashAt != stage {
 		return false
 	}
@@ -294,34 +339,63 @@ func validate(c *Checkpoint) error {
 	return nil
 }
 
-// recoverInterrupted finishes a Save of dir that stopped between its two renames:
-// the old checkpoint, still under the backup name, goes back to dir; a backup left
-// next to a complete dir is deleted.
+// recoverInterrupted finishes a Save of dir that stopped between its two renames; the
+// caller holds the exclusive lock of dir's parent. The old checkpoint, still under the
+// backup name, goes back to dir. When dir exists too (the save stopped after its
+// second rename), the backup is deleted if dir verifies; if dir does not verify but
+// the backup does, dir is deleted and the backup put back, so that the checkpoint
+// this Save replaces, and keeps should it fail, is a good one.
 func recoverInterrupted(dir string) error {
 	backup := backupPath(dir)
 	if _, err := os.Lstat(backup); err != nil {
 		return nil
 	}
 	if _, err := os.Lstat(dir); err == nil {
-		return os.RemoveAll(backup)
+		if _, err := inspect(dir); err != nil {
+			if _, berr := inspect(backup); berr == nil {
+				if err := os.RemoveAll(dir); err != nil {
+					return err
+				}
+				return restoreBackup(dir)
+			}
+		}
+		if err := os.RemoveAll(backup); err != nil {
+			return err
+		}
+		return syncDir(filepath.Dir(dir))
 	}
-	if err := os.Rename(backup, dir); err != nil {
+	return restoreBackup(dir)
+}
+
+// restoreBackup renames the backup of dir back to dir and syncs their parent.
+func restoreBackup(dir string) error {
+	if err := os.Rename(backupPath(dir), dir); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(dir))
 }
 
-// removeStaleTemps deletes temporary directories that earlier, interrupted saves of
-// dir left behind.
-func removeStaleTemps(dir string) {
+// staleTemps lists the temporary directories of saves of dir; the caller holds the
+// exclusive lock of dir's parent, or only looks.
+func staleTemps(dir string) []string {
 	entries, err := os.ReadDir(filepath.Dir(dir))
 	if err != nil {
-		return
+		return nil
 	}
+	var temps []string
 	for _, e := range entries {
 		if e.IsDir() && strings.HasPrefix(e.Name(), tempPrefix(dir)) {
-			os.RemoveAll(filepath.Join(filepath.Dir(dir), e.Name()))
+			temps = append(temps, filepath.Join(filepath.Dir(dir), e.Name()))
 		}
+	}
+	return temps
+}
+
+// removeStaleTemps deletes temporary directories that earlier, interrupted saves of
+// dir left behind; the caller holds the exclusive lock of dir's parent.
+func removeStaleTemps(dir string) {
+	for _, t := range staleTemps(dir) {
+		os.RemoveAll(t)
 	}
 }
 
@@ -384,6 +458,9 @@ func writeContents(tmp string, c *Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ManifestFile, err)
 	}
+	if len(mb) > MaxManifestSize {
+		return fmt.Errorf("%s: the manifest would take %d bytes, over the %d-byte limit Load accepts: store large state as Files", ManifestFile, len(mb), MaxManifestSize)
+	}
 	_, err = writeNewFile(filepath.Join(tmp, ManifestFile), func(w io.Writer) error { _, err := w.Write(mb); return err })
 	return err
 }
@@ -401,9 +478,18 @@ func resolve(dir string) string {
 }
 
 // Load verifies the checkpoint directory dir against its manifest and reads it. A
-// checkpoint that fails verification is reported as a *CorruptError.
+// checkpoint that fails verification is reported as a *CorruptError. To load what the
+// user named, a run's output directory or a checkpoint directory, see Resolve and
+// LoadResolved.
 func Load(dir string) (*Checkpoint, error) {
-	dir = resolve(dir)
+	dir = filepath.Clean(dir)
+	unlock, _ := lockDir(filepath.Dir(dir), false, true)
+	defer unlock()
+	return load(resolve(dir))
+}
+
+// load is Load of the directory dir itself, without locking.
+func load(dir string) (*Checkpoint, error) {
 	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
@@ -478,7 +564,14 @@ type Summary struct {
 
 // Inspect verifies the checkpoint directory dir (as Verify) and summarises it.
 func Inspect(dir string) (*Summary, error) {
-	dir = resolve(dir)
+	dir = filepath.Clean(dir)
+	unlock, _ := lockDir(filepath.Dir(dir), false, true)
+	defer unlock()
+	return inspect(resolve(dir))
+}
+
+// inspect is Inspect of the directory dir itself, without locking.
+func inspect(dir string) (*Summary, error) {
 	m, err := readManifest(dir)
 	if err != nil {
 		return nil, err
@@ -494,14 +587,34 @@ func Inspect(dir string) (*Summary, error) {
 	return s, nil
 }
 
+// openMember opens the file name of the checkpoint directory dir for reading (see
+// openRegular: only a regular file of dir is opened). The error for a missing file
+// wraps fs.ErrNotExist; one that is not a regular file is a *CorruptError naming it.
+func openMember(dir, name string) (*os.File, int64, error) {
+	f, size, err := openRegular(filepath.Join(dir, name), dir)
+	var ie *irregularError
+	if errors.As(err, &ie) {
+		return nil, 0, &CorruptError{Dir: dir, File: name, Problem: ie.problem}
+	}
+	return f, size, err
+}
+
 // readManifest reads and parses dir's manifest.json.
 func readManifest(dir string) (*manifest, error) {
-	path := filepath.Join(dir, ManifestFile)
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return nil, &CorruptError{Dir: dir, File: ManifestFile, Problem: "not a regular file"}
+	f, size, err := openMember(dir, ManifestFile)
+	var b []byte
+	if err == nil {
+		b, err = readLimited(f, size, MaxManifestSize)
+		f.Close()
+		if errors.Is(err, errTooLarge) {
+			return nil, &CorruptError{Dir: dir, File: ManifestFile, Problem: err.Error() + " for a manifest"}
+		}
 	}
-	b, err := os.ReadFile(path)
 	if err != nil {
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, err
+		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 		}
@@ -532,35 +645,39 @@ func checkFile(dir, name string, e fileEntry, keep bool) ([]byte, error) {
 	corrupt := func(format string, args ...any) error {
 		return &CorruptError{Dir: dir, File: name, Problem: fmt.Sprintf(format, args...)}
 	}
-	path := filepath.Join(dir, name)
-	f, err := os.Open(path)
+	f, size, err := openMember(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, corrupt("missing (the manifest lists it with %d bytes)", e.Size)
+	}
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	if size != e.Size {
+		return nil, corrupt("has %d bytes, the manifest says %d: the file was truncated or changed after saving", size, e.Size)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, corrupt("not a regular file")
-	}
-	if st.Size() != e.Size {
-		return nil, corrupt("has %d bytes, the manifest says %d: the file was truncated or changed after saving", st.Size(), e.Size)
-	}
+	// Read through a limit one byte past the recorded size: a file that grows while
+	// being read is noticed, and cannot make this read more.
+	r := io.LimitReader(f, e.Size+1)
 	h := sha256.New()
 	var b []byte
 	if keep {
 		b = make([]byte, e.Size)
-		if _, err := io.ReadFull(f, b); err != nil {
+		if _, err := io.ReadFull(r, b); err != nil {
 			return nil, corrupt("reading: %v (the file changed while being read?)", err)
 		}
 		h.Write(b)
-	} else if n, err := io.Copy(h, f); err != nil {
+		if n, _ := r.Read(make([]byte, 1)); n > 0 {
+			return nil, corrupt("grew past the %d bytes the manifest says while being read: is another program writing it?", e.Size)
+		}
+	} else if n, err := io.Copy(h, r); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %s: %w", dir, name, err)
+	} else if n > e.Size {
+		return nil, corrupt("grew past the %d bytes the manifest says while being read: is another program writing it?", e.Size)
 	} else if n != e.Size {
 		return nil, corrupt("has %d bytes, the manifest says %d: the file was truncated or changed after saving", n, e.Size)
 	}

@@ -6,16 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/hypergrid-go/hypergrid/internal/golden"
+)
 
 func sample() *Checkpoint {
 	return &Checkpoint{
@@ -508,19 +507,7 @@ func TestManifestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "manifest.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestManifestGolden -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("manifest.json differs from %s (run with -update if the change is intended):\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "manifest.golden.json"), got)
 }
 
 func FuzzParseManifest(f *testing.F) {

@@ -16,6 +16,11 @@ import (
 // both are read.
 const FormatVersion = 2
 
+// MaxManifestSize is the largest manifest.json, in bytes, that Load reads and Save
+// writes (64 MiB): the manifest holds sizes, checksums, state sections and metadata,
+// not weights, and a bound keeps a damaged or hostile file from exhausting memory.
+const MaxManifestSize = 64 << 20
+
 // oldestFormat is the oldest manifest format Load still reads.
 const oldestFormat = 1
 

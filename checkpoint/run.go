@@ -105,11 +105,14 @@ func writeLatest(runDir, name string) error {
 	})
 }
 
+// maxLatestSize bounds the latest file, which holds a directory name and a newline.
+const maxLatestSize = 4096
+
 // readLatest returns the checkpoint directory name runDir/latest holds; ok is false
 // when the file does not exist.
 func readLatest(runDir string) (name string, ok bool, err error) {
 	path := filepath.Join(runDir, LatestFile)
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path, maxLatestSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}

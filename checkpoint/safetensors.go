@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -289,9 +288,11 @@ func WriteSafetensorsFile(path string, tensors []Tensor, metadata map[string]str
 }
 
 // ReadSafetensorsFile reads and checks the safetensors file path (see
-// DecodeSafetensors).
+// DecodeSafetensors). It reads regular files only (a symbolic link is followed): a
+// named pipe, device or directory is refused before it is opened, and a file that
+// grows while being read is refused too.
 func ReadSafetensorsFile(path string) ([]Tensor, map[string]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegularFile(path, -1)
 	if err != nil {
 		return nil, nil, err
 	}
