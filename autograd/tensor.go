@@ -40,9 +40,11 @@ type Param struct {
 	// Shape is the parameter's logical shape for reports, e.g. [8000 256] or [256]; its
 	// product equals Rows·Cols.
 	Shape []int
-	// HyperGrid marks a parameter that belongs to a HyperGrid gate (the local
-	// projections, global vectors and task embeddings of hyper.grid).
-	HyperGrid bool
+	// Group names the family of parameters this one belongs to, for reports ("" for
+	// none): a layer that adds parameters of its own kind tags them, e.g. the
+	// HyperGrid gates' projections, global vectors and task embeddings are in
+	// hyper.ParamGroup ("hypergrid").
+	Group string
 	// PerTask marks a parameter with one slice per task (e.g. a task embedding table or
 	// a task's output head): it grows with the number of tasks.
 	PerTask bool

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/hypergrid-go/hypergrid/registry"
+
 	"github.com/hypergrid-go/hypergrid/layers"
 )
 
@@ -61,7 +63,7 @@ type Grid struct {
 	Cols int `yaml:"cols"`
 }
 
-// GridConfig configures the HyperGrid feed-forward layer ("hyper.grid"). The embedded
+// GridConfig configures the HyperGrid feed-forward layer ("ffn.hypergrid"). The embedded
 // GLUConfig gives the underlying feed-forward layer (d_ff, activation, gated).
 type GridConfig struct {
 	layers.GLUConfig `yaml:",inline"`
@@ -104,44 +106,48 @@ func DefaultGridConfig() *GridConfig {
 func (c *GridConfig) Validate() []error {
 	errs := c.GLUConfig.Validate()
 	if !c.Composition.Valid() {
-		errs = append(errs, &layers.FieldError{Path: "composition", Msg: fmt.Sprintf("is %q; want LG, GL, LL or GG", string(c.Composition))})
+		errs = append(errs, registry.FieldErrorf("composition", "is %q; want LG, GL, LL or GG", string(c.Composition)))
 	}
 	if c.Grid.Rows <= 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d; want a positive number of row blocks (1 for a column-only grid)", c.Grid.Rows)})
+		errs = append(errs, registry.FieldErrorf("grid.rows", "is %d; want a positive number of row blocks (1 for a column-only grid)", c.Grid.Rows))
+	} else if c.Grid.Rows > layers.MaxWidth {
+		errs = append(errs, registry.FieldErrorf("grid.rows", "is %d; want at most %d (2^20), and a divisor of the gated weight's input width", c.Grid.Rows, layers.MaxWidth))
 	}
 	if c.Grid.Cols <= 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d; want a positive number of column blocks (1 for a row-only grid)", c.Grid.Cols)})
+		errs = append(errs, registry.FieldErrorf("grid.cols", "is %d; want a positive number of column blocks (1 for a row-only grid)", c.Grid.Cols))
+	} else if c.Grid.Cols > layers.MaxWidth {
+		errs = append(errs, registry.FieldErrorf("grid.cols", "is %d; want at most %d (2^20), and a divisor of the gated weight's output width", c.Grid.Cols, layers.MaxWidth))
 	}
 	if c.Grid.Rows > 0 && c.DFF > 0 && c.DFF%c.Grid.Rows != 0 && c.gates(WeightWo) {
-		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d, which does not divide d_ff (%d) of the gated wo; pick a divisor of d_ff", c.Grid.Rows, c.DFF)})
+		errs = append(errs, registry.FieldErrorf("grid.rows", "is %d, which does not divide d_ff (%d) of the gated wo; pick a divisor of d_ff", c.Grid.Rows, c.DFF))
 	}
 	if c.Grid.Cols > 0 && c.DFF > 0 && c.DFF%c.Grid.Cols != 0 && c.gates(WeightWi) {
-		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d, which does not divide d_ff (%d) of the gated wi; pick a divisor of d_ff", c.Grid.Cols, c.DFF)})
+		errs = append(errs, registry.FieldErrorf("grid.cols", "is %d, which does not divide d_ff (%d) of the gated wi; pick a divisor of d_ff", c.Grid.Cols, c.DFF))
 	}
 	if !c.Conditioning.Valid() {
-		errs = append(errs, &layers.FieldError{Path: "conditioning", Msg: fmt.Sprintf("is %q; want first_token, mean or task_embedding", string(c.Conditioning))})
+		errs = append(errs, registry.FieldErrorf("conditioning", "is %q; want first_token, mean or task_embedding", string(c.Conditioning)))
 	}
 	if len(c.Weights) == 0 {
-		errs = append(errs, &layers.FieldError{Path: "weights", Msg: "is empty; list the gated weights: [wo], [wi] or [both]"})
+		errs = append(errs, registry.FieldErrorf("weights", "is empty; list the gated weights: [wo], [wi] or [both]"))
 	}
 	for i, w := range c.Weights {
 		if w != WeightWo && w != WeightWi && w != WeightBoth {
-			errs = append(errs, &layers.FieldError{Path: fmt.Sprintf("weights[%d]", i), Msg: fmt.Sprintf("is %q; want wo, wi or both", w)})
+			errs = append(errs, registry.FieldErrorf(fmt.Sprintf("weights[%d]", i), "is %q; want wo, wi or both", w))
 		}
 	}
 	if len(c.Stacks) == 0 {
-		errs = append(errs, &layers.FieldError{Path: "stacks", Msg: "is empty; list the gated stacks: [encoder], [decoder] or [encoder, decoder]"})
+		errs = append(errs, registry.FieldErrorf("stacks", "is empty; list the gated stacks: [encoder], [decoder] or [encoder, decoder]"))
 	}
 	for i, s := range c.Stacks {
 		if s != layers.Encoder && s != layers.Decoder {
-			errs = append(errs, &layers.FieldError{Path: fmt.Sprintf("stacks[%d]", i), Msg: fmt.Sprintf("is %q; want encoder or decoder", string(s))})
+			errs = append(errs, registry.FieldErrorf(fmt.Sprintf("stacks[%d]", i), "is %q; want encoder or decoder", string(s)))
 		}
 		if slices.Index(c.Stacks, s) != i {
-			errs = append(errs, &layers.FieldError{Path: fmt.Sprintf("stacks[%d]", i), Msg: fmt.Sprintf("repeats %q", string(s))})
+			errs = append(errs, registry.FieldErrorf(fmt.Sprintf("stacks[%d]", i), "repeats %q", string(s)))
 		}
 	}
 	if !(c.GateInit > 0 && c.GateInit <= 1e3) {
-		errs = append(errs, &layers.FieldError{Path: "gate_init", Msg: fmt.Sprintf("is %v; want a positive initial gate level (0.5 = plain sigmoid, 1 = start as the ungated layer)", c.GateInit)})
+		errs = append(errs, registry.FieldErrorf("gate_init", "is %v; want a positive initial gate level (0.5 = plain sigmoid, 1 = start as the ungated layer)", c.GateInit))
 	}
 	return errs
 }
@@ -155,27 +161,105 @@ func (c *GridConfig) gates(w string) bool {
 // stack is not listed in Stacks. It checks that the grid tiles the gated weights
 // and that the conditioning source suits the stack.
 func (c *GridConfig) BuildFFN(site layers.Site) (layers.FeedForward, error) {
-	if errs := c.Validate(); len(errs) > 0 {
-		return nil, layers.Errs(errs)
+	if _, err := c.Footprint(site); err != nil {
+		return nil, err
 	}
 	if !slices.Contains(c.Stacks, site.Stack) {
 		return layers.NewGLU(site, c.GLUConfig), nil
 	}
+	return newGridFFN(site, *c), nil
+}
+
+// SizedBuilder implements layers.Sizer.
+func (c *GridConfig) SizedBuilder() any { return c }
+
+// Footprint implements layers.Sizer: the GLU layer's footprint (GLUConfig.Footprint),
+// plus, in a gated stack, each gate's factors (a d_model×size projection, a
+// tasks×size table or a global vector of size values, size being the grid's rows or
+// cols) and the activations of the conditioning and the gates: per example the
+// conditioning vector (d_model), the factors (rows+cols), the outer product, the
+// sigmoid and its scaling (3·rows·cols; one more for GG, whose one grid is copied to
+// every example), and a few indices. It returns BuildFFN's error when the settings or
+// the site are invalid.
+func (c *GridConfig) Footprint(site layers.Site) (layers.Footprint, error) {
+	if errs := c.Validate(); len(errs) > 0 {
+		return layers.Footprint{}, layers.Errs(errs)
+	}
+	f, err := c.GLUConfig.Footprint(site)
+	if err != nil {
+		return layers.Footprint{}, err
+	}
+	if !slices.Contains(c.Stacks, site.Stack) {
+		return f, nil
+	}
+	if errs := c.siteErrors(site); len(errs) > 0 {
+		return layers.Footprint{}, layers.Errs(errs)
+	}
+	d, gr, gc := int64(site.DModel), int64(c.Grid.Rows), int64(c.Grid.Cols)
+	act := &f.Activations
+	if c.Composition != GG && c.Conditioning != TaskEmbedding {
+		act.PerExample += d + 2 // the conditioning vector and its row indices
+		if c.Conditioning == Mean {
+			act.PerRow++ // the pooling weights
+		}
+	}
+	factor := func(local bool, size int64) layers.ParamShape {
+		switch {
+		case !local:
+			return layers.ParamShape{Rows: 1, Cols: size}
+		case c.Conditioning == TaskEmbedding:
+			return layers.ParamShape{Rows: int64(site.NumTasks), Cols: size}
+		default:
+			return layers.ParamShape{Rows: d, Cols: size}
+		}
+	}
+	gate := func() {
+		f.Params = append(f.Params, factor(c.Composition.rowsLocal(), gr), factor(c.Composition.colsLocal(), gc))
+		perGate := gr + gc + 3*gr*gc + 2
+		if c.Composition == GG {
+			perGate += gr * gc
+		}
+		act.PerExample += perGate
+	}
+	if c.gates(WeightWi) {
+		gate()
+	}
+	if c.gates(WeightWo) {
+		gate()
+	}
+	return f, nil
+}
+
+// siteErrors reports the settings that do not suit a gated site: a grid that does not
+// tile the gated weights' d_model side, and a conditioning source the stack or the
+// model cannot give.
+func (c *GridConfig) siteErrors(site layers.Site) []error {
 	var errs []error
 	if c.gates(WeightWo) && site.DModel%c.Grid.Cols != 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d, which does not divide d_model (%d) of the gated wo; pick a divisor of d_model", c.Grid.Cols, site.DModel)})
+		errs = append(errs, registry.FieldErrorf("grid.cols", "is %d, which does not divide d_model (%d) of the gated wo; pick a divisor of d_model", c.Grid.Cols, site.DModel))
 	}
 	if c.gates(WeightWi) && site.DModel%c.Grid.Rows != 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d, which does not divide d_model (%d) of the gated wi; pick a divisor of d_model", c.Grid.Rows, site.DModel)})
+		errs = append(errs, registry.FieldErrorf("grid.rows", "is %d, which does not divide d_model (%d) of the gated wi; pick a divisor of d_model", c.Grid.Rows, site.DModel))
 	}
 	if c.Conditioning == Mean && site.Stack == layers.Decoder {
-		errs = append(errs, &layers.FieldError{Path: "conditioning", Msg: "mean pools over every position, which a causal decoder must not see; use first_token or task_embedding, or gate only the encoder (stacks: [encoder])"})
+		errs = append(errs, registry.FieldErrorf("conditioning", "mean pools over every position, which a causal decoder must not see; use first_token or task_embedding, or gate only the encoder (stacks: [encoder])"))
 	}
 	if c.Conditioning == TaskEmbedding && c.Composition != GG && site.NumTasks < 1 {
-		errs = append(errs, &layers.FieldError{Path: "conditioning", Msg: "task_embedding learns one vector per task, but the model declares no tasks; declare them (model tasks) or use first_token"})
+		errs = append(errs, registry.FieldErrorf("conditioning", "task_embedding learns one vector per task, but the model declares no tasks; declare them (model tasks) or use first_token"))
 	}
-	if len(errs) > 0 {
-		return nil, layers.Errs(errs)
+	// A local factor is a d_model×size projection or a tasks×size table.
+	height, of := site.DModel, "d_model"
+	if c.Conditioning == TaskEmbedding {
+		height, of = site.NumTasks, "the number of tasks"
 	}
-	return newGridFFN(site, *c), nil
+	for _, f := range []struct {
+		local bool
+		path  string
+		size  int
+	}{{c.Composition.rowsLocal(), "grid.rows", c.Grid.Rows}, {c.Composition.colsLocal(), "grid.cols", c.Grid.Cols}} {
+		if _, ok := layers.Elements(height, f.size); f.local && height > 0 && !ok {
+			errs = append(errs, registry.FieldErrorf(f.path, "is %d, which with %s (%d) makes a gate factor of more than %d (2^36) values; use a smaller grid", f.size, of, height, layers.MaxElements))
+		}
+	}
+	return errs
 }

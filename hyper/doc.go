@@ -3,7 +3,7 @@
 // by block, by a per-example grid σ(r cᵀ) built from a task-conditioned local vector
 // and/or a task-agnostic global vector.
 //
-// Every option of the layer is a setting of GridConfig ("hyper.grid" in recipes): the
+// Every option of the layer is a setting of GridConfig ("ffn.hypergrid" in recipes; "hyper.grid" is its older alias): the
 // composition (LG, GL, LL, GG), the grid's rows×cols (a block grid; cols 1 gives a
 // row-only grid, rows 1 a column-only grid), the conditioning source (the first
 // token's normalised input, the mean over real tokens, or a learned per-task

@@ -18,7 +18,7 @@ func ExampleGridConfig_BuildFFN() {
 		return
 	}
 	for _, p := range ffn.Params() {
-		if p.HyperGrid {
+		if p.Group == hyper.ParamGroup {
 			fmt.Println(p.Name, p.Shape)
 		}
 	}

@@ -34,7 +34,7 @@ type Gate struct {
 func newGate(site layers.Site, prefix string, c GridConfig, rows, cols int) *Gate {
 	g := &Gate{Name: prefix, Rows: rows, Cols: cols, Scale: float32(2 * c.GateInit)}
 	mark := func(p *autograd.Param, perTask bool) *autograd.Param {
-		p.HyperGrid, p.PerTask = true, perTask
+		p.Group, p.PerTask = ParamGroup, perTask
 		return p
 	}
 	// The second local factor of LL starts small so that r cᵀ ≈ 0 at first.

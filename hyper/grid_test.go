@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypergrid-go/hypergrid/registry"
+
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/autograd/gradcheck"
 	"github.com/hypergrid-go/hypergrid/hyper"
@@ -72,7 +74,7 @@ func build(t *testing.T, c *hyper.GridConfig) *hyper.GridFFN {
 	}
 	// Move the gates away from their initial level so that the test sees them.
 	for i, p := range g.Params() {
-		if p.HyperGrid {
+		if p.Group == hyper.ParamGroup {
 			rnd := gradcheck.Random(p.Name, uint64(i), 1, p.Shape...)
 			copy(p.Data, rnd.Data)
 		}
@@ -273,7 +275,7 @@ func TestParamNames(t *testing.T) {
 	var names []string
 	for _, p := range f.Params() {
 		tag := ""
-		if p.HyperGrid {
+		if p.Group == hyper.ParamGroup {
 			tag += " hypergrid"
 		}
 		if p.PerTask {
@@ -330,9 +332,9 @@ func TestValidate(t *testing.T) {
 					list = []error{err}
 				}
 				for _, e := range list {
-					var fe *layers.FieldError
+					var fe *registry.FieldError
 					if !errors.As(e, &fe) {
-						t.Fatalf("error %q is not a *layers.FieldError", e)
+						t.Fatalf("error %q is not a *registry.FieldError", e)
 					}
 					if fe.Msg == "" {
 						t.Errorf("field %s: empty message", fe.Path)

@@ -28,13 +28,48 @@ func (c *T5AttentionConfig) Validate() []error { return nil }
 // Prefix.k, Prefix.v, Prefix.o and, for the first self-attention of a stack with
 // relative buckets, Prefix.relative_bias.
 func (c *T5AttentionConfig) BuildAttention(site Site) (Attention, error) {
-	if site.Heads <= 0 || site.DKV <= 0 || site.DModel <= 0 {
-		return nil, fmt.Errorf("attn.t5 at %s: heads (%d), d_kv (%d) and d_model (%d) must be positive", site.Prefix, site.Heads, site.DKV, site.DModel)
-	}
-	if site.RelativeBuckets < 0 || (site.RelativeBuckets > 0 && site.RelativeMaxDistance <= 0) {
-		return nil, fmt.Errorf("attn.t5 at %s: relative attention needs buckets >= 0 and a positive max_distance (got %d, %d)", site.Prefix, site.RelativeBuckets, site.RelativeMaxDistance)
+	if _, err := c.Footprint(site); err != nil {
+		return nil, err
 	}
 	return NewT5Attention(site, *c), nil
+}
+
+// Footprint implements Sizer: the shapes of q, k, v, o and (for the first
+// self-attention of a stack with relative buckets) relative_bias; and the activations
+// of the forward pass: the queries and the attention's output (2·heads·d_kv per row),
+// the keys and values (2·heads·d_kv per memory row), the attention probabilities
+// (heads per (query, key) pair) and, with the relative bias, the bias and its bucket
+// indices (heads+1 per pair, once per batch). It returns BuildAttention's error for an
+// invalid site.
+func (c *T5AttentionConfig) Footprint(site Site) (Footprint, error) {
+	if site.Heads <= 0 || site.DKV <= 0 || site.DModel <= 0 {
+		return Footprint{}, fmt.Errorf("attn.t5 at %s: heads (%d), d_kv (%d) and d_model (%d) must be positive", site.Prefix, site.Heads, site.DKV, site.DModel)
+	}
+	if site.RelativeBuckets < 0 || (site.RelativeBuckets > 0 && site.RelativeMaxDistance <= 0) {
+		return Footprint{}, fmt.Errorf("attn.t5 at %s: relative attention needs buckets >= 0 and a positive max_distance (got %d, %d)", site.Prefix, site.RelativeBuckets, site.RelativeMaxDistance)
+	}
+	if err := site.Check(); err != nil {
+		return Footprint{}, err
+	}
+	d, inner, h := int64(site.DModel), int64(site.Heads)*int64(site.DKV), int64(site.Heads)
+	f := Footprint{
+		Params:      []ParamShape{{d, inner}, {d, inner}, {d, inner}, {inner, d}},
+		Activations: Activations{PerRow: 2 * inner, PerMemoryRow: 2 * inner, PerPair: h},
+	}
+	if hasRelativeBias(site) {
+		f.Params = append(f.Params, ParamShape{int64(site.RelativeBuckets), h})
+		f.Activations.PerSharedPair = h + 1
+	}
+	return f, nil
+}
+
+// SizedBuilder implements Sizer.
+func (c *T5AttentionConfig) SizedBuilder() any { return c }
+
+// hasRelativeBias reports whether the attention at site owns the stack's relative
+// position bias table: the first self-attention of a stack with relative buckets.
+func hasRelativeBias(site Site) bool {
+	return !site.Cross && site.Layer == 0 && site.RelativeBuckets > 0
 }
 
 // T5Attention is the attention sublayer built by T5AttentionConfig. Projections are
@@ -61,7 +96,7 @@ func NewT5Attention(site Site, c T5AttentionConfig) *T5Attention {
 	a.K = site.Init.Normal(site.Param("k", site.DModel, inner), Fan(site.DModel))
 	a.V = site.Init.Normal(site.Param("v", site.DModel, inner), Fan(site.DModel))
 	a.O = site.Init.Normal(site.Param("o", inner, site.DModel), Fan(inner))
-	if !site.Cross && site.Layer == 0 && site.RelativeBuckets > 0 {
+	if hasRelativeBias(site) {
 		a.RelativeBias = site.Init.Normal(site.Param("relative_bias", site.RelativeBuckets, site.Heads), Fan(site.DModel))
 	}
 	return a

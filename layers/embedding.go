@@ -12,9 +12,11 @@ type Embedding struct {
 	Table *autograd.Param
 }
 
-// NewEmbedding creates a vocab×d table named name, drawn from N(0, 1) as in T5.
+// NewEmbedding creates a vocab×d table named name, drawn from N(0, 1) as in T5. It
+// panics when vocab or d is not positive or vocab·d exceeds MaxElements; a model
+// spec that passed validation never does.
 func NewEmbedding(init *Init, name string, vocab, d int) *Embedding {
-	return &Embedding{Table: init.Normal(autograd.NewParam(name, vocab, d), 1)}
+	return &Embedding{Table: init.Normal(newParam(name, vocab, d), 1)}
 }
 
 // Lookup returns the vectors of ids (len(ids)×DModel). Ids must lie in [0, Vocab).

@@ -62,11 +62,13 @@ func DefaultGLUConfig() *GLUConfig {
 	return &GLUConfig{DFF: 1024, Activation: GELU, Gated: true}
 }
 
-// Validate reports every invalid setting as a *FieldError.
+// Validate reports every invalid setting as a *registry.FieldError.
 func (c *GLUConfig) Validate() []error {
 	var errs []error
 	if c.DFF <= 0 {
 		errs = append(errs, fieldErr("d_ff", "is %d; want a positive width such as 1024", c.DFF))
+	} else if c.DFF > MaxWidth {
+		errs = append(errs, fieldErr("d_ff", "is %d; want at most %d (2^20); T5 uses 1024 to 10240", c.DFF, MaxWidth))
 	}
 	if !c.Activation.Valid() {
 		errs = append(errs, fieldErr("activation", "is %q; want gelu, relu or silu", string(c.Activation)))
@@ -77,10 +79,44 @@ func (c *GLUConfig) Validate() []error {
 // BuildFFN builds the sublayer for site, with parameters Prefix.wi0, Prefix.wi1 (when
 // gated) and Prefix.wo.
 func (c *GLUConfig) BuildFFN(site Site) (FeedForward, error) {
-	if err := Errs(c.Validate()); err != nil {
+	if _, err := c.Footprint(site); err != nil {
 		return nil, err
 	}
 	return NewGLU(site, *c), nil
+}
+
+// Footprint implements Sizer: the shapes of wi0, wi1 (when gated) and wo, and the
+// hidden layer the forward pass keeps per row of input, 3·d_ff when gated (x·wi0,
+// x·wi1 and their product) and 2·d_ff when plain (x·wi0 and its activation); or
+// BuildFFN's error, which includes a d_model·d_ff above MaxElements.
+func (c *GLUConfig) Footprint(site Site) (Footprint, error) {
+	if err := Errs(c.Validate()); err != nil {
+		return Footprint{}, err
+	}
+	if err := site.Check(); err != nil {
+		return Footprint{}, err
+	}
+	if _, ok := Elements(site.DModel, c.DFF); !ok {
+		return Footprint{}, fieldErr("d_ff", "is %d, which with d_model %d makes weights of more than %d (2^36) values; reduce d_ff or d_model", c.DFF, site.DModel, MaxElements)
+	}
+	return gluFootprint(site, *c), nil
+}
+
+// SizedBuilder implements Sizer.
+func (c *GLUConfig) SizedBuilder() any { return c }
+
+// gluFootprint is the footprint of NewGLU(site, c) for a valid c and site: its
+// parameters, and the hidden layer its forward pass keeps per row, 3·d_ff when gated
+// (x·wi0, x·wi1 and their product) and 2·d_ff when plain (x·wi0 and its activation).
+func gluFootprint(site Site, c GLUConfig) Footprint {
+	d, ff := int64(site.DModel), int64(c.DFF)
+	f := Footprint{Params: []ParamShape{{d, ff}}, Activations: Activations{PerRow: 2 * ff}}
+	if c.Gated {
+		f.Params = append(f.Params, ParamShape{d, ff})
+		f.Activations.PerRow = 3 * ff
+	}
+	f.Params = append(f.Params, ParamShape{ff, d})
+	return f
 }
 
 // GLU is the feed-forward sublayer built by GLUConfig. Its weights are stored as

@@ -21,7 +21,7 @@ type LMHead struct {
 func NewLMHead(init *Init, name string, d, vocab int, tied *Embedding, smoothing float64) *LMHead {
 	h := &LMHead{Tied: tied, LabelSmoothing: float32(smoothing)}
 	if tied == nil {
-		h.W = init.Normal(autograd.NewParam(name, d, vocab), Fan(d))
+		h.W = init.Normal(newParam(name, d, vocab), Fan(d))
 	}
 	return h
 }

@@ -2,19 +2,16 @@ package layers_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/autograd/gradcheck"
+	"github.com/hypergrid-go/hypergrid/internal/golden"
 	"github.com/hypergrid-go/hypergrid/layers"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 func site(prefix string) layers.Site {
 	return layers.Site{Stack: layers.Encoder, Prefix: prefix, DModel: 6, Heads: 2, DKV: 3,
@@ -224,19 +221,7 @@ func TestRelativeBucketsGolden(t *testing.T) {
 			buf.WriteByte('\n')
 		}
 	}
-	path := filepath.Join("testdata", "relative_buckets.golden")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("bucket tables differ from %s; run go test -update if the change is intended", path)
-	}
+	golden.Check(t, filepath.Join("testdata", "relative_buckets.golden"), buf.Bytes())
 }
 
 // Dropout masks depend only on the seed, step and call order; they keep the

@@ -10,9 +10,9 @@ type Linear struct {
 // NewLinear creates a linear layer named name (parameters name.weight and, with bias,
 // name.bias) with W drawn from N(0, std²) and b = 0.
 func NewLinear(init *Init, name string, in, out int, bias bool, std float64) *Linear {
-	l := &Linear{W: init.Normal(autograd.NewParam(name+".weight", in, out), std)}
+	l := &Linear{W: init.Normal(newParam(name+".weight", in, out), std)}
 	if bias {
-		l.B = autograd.NewParam(name+".bias", out)
+		l.B = newParam(name+".bias", out)
 		l.B.NoDecay = true
 	}
 	return l

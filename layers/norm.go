@@ -31,7 +31,7 @@ type Norm struct {
 // (and name.bias for LayerNorm). It panics on an unknown kind.
 func NewNorm(name string, kind NormKind, d int, eps float64) *Norm {
 	n := &Norm{Kind: kind, Eps: float32(eps)}
-	n.Weight = autograd.NewParam(name+".weight", d)
+	n.Weight = newParam(name+".weight", d)
 	n.Weight.NoDecay = true
 	for i := range n.Weight.Data {
 		n.Weight.Data[i] = 1
@@ -39,7 +39,7 @@ func NewNorm(name string, kind NormKind, d int, eps float64) *Norm {
 	switch kind {
 	case RMSNormKind:
 	case LayerNormKind:
-		n.Bias = autograd.NewParam(name+".bias", d)
+		n.Bias = newParam(name+".bias", d)
 		n.Bias.NoDecay = true
 	default:
 		panic(fmt.Sprintf("layers: unknown norm %q", string(kind)))

@@ -2,7 +2,8 @@ package layers
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/hypergrid-go/hypergrid/registry"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
 )
@@ -45,9 +46,10 @@ type Site struct {
 	Init *Init
 }
 
-// Param creates a parameter of this site named Prefix + "." + name.
+// Param creates a parameter of this site named Prefix + "." + name. It panics when a
+// dimension is not positive or the shape has more than MaxElements values.
 func (s Site) Param(name string, shape ...int) *autograd.Param {
-	return autograd.NewParam(s.Prefix+"."+name, shape...)
+	return newParam(s.Prefix+"."+name, shape...)
 }
 
 // Context is what a sublayer's forward pass needs besides its input: the tape, the
@@ -91,7 +93,7 @@ type FeedForward interface {
 }
 
 // FFNBuilder builds the feed-forward sublayer for one site. It is implemented by
-// *GLUConfig ("ffn.glu") and *hyper.GridConfig ("hyper.grid").
+// *GLUConfig ("ffn.glu") and *hyper.GridConfig ("ffn.hypergrid").
 type FFNBuilder interface {
 	BuildFFN(site Site) (FeedForward, error)
 }
@@ -131,23 +133,9 @@ type AttentionBuilder interface {
 	BuildAttention(site Site) (Attention, error)
 }
 
-// FieldError is a configuration error about one field. Path is the field's yaml path
-// relative to the component's settings (e.g. "grid.rows"), so that a recipe loader
-// can point at the offending line.
-type FieldError struct {
-	Path string
-	Msg  string
-}
-
-// Error implements error: "grid.rows: must divide d_ff (1024)".
-func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
-
-// Field returns the yaml path of the offending field.
-func (e *FieldError) Field() string { return e.Path }
-
-// fieldErr returns a *FieldError with a formatted message.
+// fieldErr returns a *registry.FieldError with a formatted message.
 func fieldErr(path, format string, args ...any) error {
-	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
+	return registry.FieldErrorf(path, format, args...)
 }
 
 // Errs joins the errors of a Validate method into one error (nil when there are none),

@@ -7,44 +7,79 @@ import (
 	"strings"
 )
 
-// TaskScore returns a task's GLUE score on the 0-100 scale: the mean of its metric
-// values (natural scale, as Compute returns them) times 100. MRPC's score is
-// (F1 + accuracy) / 2, STS-B's (Pearson + Spearman) / 2, CoLA's its Matthews
-// correlation. A NaN value (an undefined correlation, from constant predictions)
-// counts as 0: a model that always predicts the same value has no correlation with
-// the labels. It is an error when values is empty or names an unknown metric.
-func TaskScore(values map[string]float64) (float64, error) {
-	if len(values) == 0 {
-		return 0, fmt.Errorf("no metric values to score")
-	}
-	var sum float64
-	for _, name := range sortedNames(values) {
-		if !Known(name) {
-			return 0, unknown(name)
-		}
-		if v := values[name]; !math.IsNaN(v) {
-			sum += v
-		}
-	}
-	return 100 * sum / float64(len(values)), nil
+// TaskResult is one task's evaluation: the task's name and its metric values on the
+// GLUE 0-100 scale (as [Score] returns them), keyed by metric name. Metrics may also
+// hold values that are not GLUE metrics, such as an eval loss; they do not count
+// towards the task's score.
+type TaskResult struct {
+	Task    string
+	Metrics map[string]float64
 }
 
-// Average returns the GLUE-style average on the 0-100 scale: the mean over tasks of
-// their TaskScore. tasks maps a task's name to its metric values. It is an error when
-// there is no task or a task's values cannot be scored (the error names the task).
-func Average(tasks map[string]map[string]float64) (float64, error) {
-	if len(tasks) == 0 {
-		return 0, fmt.Errorf("no tasks to average")
+// Score returns the metric called name (one of [Names]) of preds against labels on
+// the GLUE 0-100 scale: [Compute]'s value times 100.
+//
+// A metric that is undefined (NaN: a Pearson or Spearman correlation where one side
+// is constant, as when a model predicts the same value for every example) counts as
+// 0, so such a model shows as uninformative rather than as a missing number. This is
+// the package's one rule for undefined values; [TaskScore] and [Average] apply it
+// too. Score's errors are Compute's.
+func Score(name string, preds, labels []float64) (float64, error) {
+	v, err := Compute(name, preds, labels)
+	if err != nil {
+		return 0, err
 	}
-	var sum float64
-	for _, task := range sortedNames(tasks) {
-		s, err := TaskScore(tasks[task])
-		if err != nil {
-			return 0, fmt.Errorf("task %s: %w", task, err)
+	return scaled(v), nil
+}
+
+// scaled maps a natural-scale metric value to the 0-100 scale, NaN to 0.
+func scaled(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return 100 * v
+}
+
+// Scored reports whether the metric called name counts towards a task's score: it
+// does when it is one of [Names] (accuracy, f1, f1_macro, matthews_corr, pearson,
+// spearman); other values a task reports, such as a loss, do not.
+func Scored(name string) bool { return Known(name) }
+
+// TaskScore returns r's score as GLUE computes it: the mean of its [Scored] metric
+// values (on the 0-100 scale), for example MRPC's (F1 + accuracy) / 2, STS-B's
+// (Pearson + Spearman) / 2 and CoLA's Matthews correlation. A NaN value counts as 0
+// (see [Score]). ok is false when r has no scored metric.
+func TaskScore(r TaskResult) (score float64, ok bool) {
+	n := 0
+	for _, name := range Names() {
+		if v, found := r.Metrics[name]; found {
+			if !math.IsNaN(v) {
+				score += v
+			}
+			n++
 		}
-		sum += s
 	}
-	return sum / float64(len(tasks)), nil
+	if n == 0 {
+		return 0, false
+	}
+	return score / float64(n), true
+}
+
+// Average returns the GLUE-style average on the 0-100 scale: the mean of the
+// [TaskScore] of the results that have one. A result without a scored metric does
+// not count; ok is false when none has one.
+func Average(results []TaskResult) (avg float64, ok bool) {
+	n := 0
+	for _, r := range results {
+		if s, has := TaskScore(r); has {
+			avg += s
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return avg / float64(n), true
 }
 
 func sortedNames[V any](m map[string]V) []string {
@@ -56,8 +91,9 @@ func sortedNames[V any](m map[string]V) []string {
 	return names
 }
 
-// Format writes a task's metric values as "name value" pairs in name order on the
-// 0-100 scale with two decimals ("accuracy 85.00 f1 89.00"), NaN as "nan".
+// Format writes metric values on their natural scale (as [Compute] and [Evaluate]
+// return them) as "name value" pairs in name order on the 0-100 scale with two
+// decimals ("accuracy 85.00 f1 89.00"), NaN as "nan".
 func Format(values map[string]float64) string {
 	var b strings.Builder
 	for i, n := range sortedNames(values) {

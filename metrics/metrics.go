@@ -4,16 +4,26 @@
 //
 // Classification metrics take class ids (whole numbers stored as float64; a
 // prediction that is no class, say -1 for an unparsable answer, simply counts as
-// wrong). Regression metrics take real values. Metric functions return values on
-// their natural scale (fractions in [0, 1] for accuracy and F1, coefficients in
-// [-1, 1] for correlations); TaskScore and Average return GLUE's 0-100 scale.
+// wrong). Regression metrics take real values. Metric functions, [Compute] and
+// [Evaluate] return values on their natural scale (fractions in [0, 1] for accuracy
+// and F1, coefficients in [-1, 1] for correlations).
+//
+// # GLUE scores
+//
+// The package is the one place that scores tasks and averages them. [Score] returns a
+// metric on GLUE's 0-100 scale; a [TaskResult] holds one task's values on that scale;
+// [TaskScore] is a task's score (the mean of its [Scored] metrics) and [Average] the
+// GLUE-style average over tasks. Other packages (the trainer, the progress display,
+// the plots) store and show these values but do not compute them.
 //
 // Edge cases follow scikit-learn and SciPy, which the GLUE reference evaluation uses:
 // an F1 with no positive label and no positive prediction is 0; the Matthews
 // correlation is 0 when the predictions or the labels are all one class; a Pearson or
 // Spearman correlation with a constant side (or fewer than two examples) is undefined
 // and returned as NaN; every metric of zero examples is NaN. Compute reports empty
-// input as an error instead, and TaskScore counts a NaN metric as 0.
+// input as an error instead. On the 0-100 scale there is one rule for an undefined
+// value: it counts as 0 (Score returns 0 for it, and TaskScore counts a NaN value
+// as 0).
 package metrics
 
 import (

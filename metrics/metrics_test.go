@@ -1,11 +1,9 @@
 package metrics
 
 import (
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,9 +11,8 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/hypergrid-go/hypergrid/data"
+	"github.com/hypergrid-go/hypergrid/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func near(a, b float64) bool {
 	if math.IsNaN(a) || math.IsNaN(b) {
@@ -183,46 +180,6 @@ func TestNamesMatchTaskDefinitions(t *testing.T) {
 	}
 }
 
-func TestScores(t *testing.T) {
-	tests := []struct {
-		name  string
-		tasks map[string]map[string]float64
-		want  float64
-		err   string
-	}{
-		{"GLUE tasks", map[string]map[string]float64{
-			"mrpc": {"f1": 0.9, "accuracy": 0.85},
-			"stsb": {"pearson": 0.88, "spearman": 0.87},
-			"cola": {"matthews_corr": 0.5},
-		}, 75, ""},
-		{"an undefined correlation counts as 0", map[string]map[string]float64{
-			"stsb": {"pearson": math.NaN(), "spearman": math.NaN()},
-			"sst2": {"accuracy": 0.9},
-		}, 45, ""},
-		{"negative correlation", map[string]map[string]float64{"cola": {"matthews_corr": -0.2}}, -20, ""},
-		{"no tasks", nil, 0, "no tasks to average"},
-		{"task without metrics", map[string]map[string]float64{"rte": {}}, 0, "task rte: no metric values to score"},
-		{"unknown metric", map[string]map[string]float64{"rte": {"accuracy": 1, "loss": 2}}, 0, `task rte: unknown metric "loss"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Average(tt.tasks)
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil || math.Abs(got-tt.want) > 1e-9 {
-				t.Errorf("Average = %v, %v; want %v", got, err, tt.want)
-			}
-		})
-	}
-	if s, err := TaskScore(map[string]float64{"f1": 0.9, "accuracy": 0.85}); err != nil || math.Abs(s-87.5) > 1e-9 {
-		t.Errorf("MRPC score %v %v, want 87.5", s, err)
-	}
-}
-
 // TestGolden computes every metric on fixed prediction sets and compares the
 // formatted results with testdata/metrics.golden.
 func TestGolden(t *testing.T) {
@@ -243,19 +200,7 @@ func TestGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s: %s\n", c.name, Format(values))
 	}
-	golden := filepath.Join("testdata", "metrics.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestGolden -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("results differ from %s (run with -update if the change is intended):\n%s", golden, b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "metrics.golden"), []byte(b.String()))
 }
 
 // FuzzMetrics checks the ranges of every metric on arbitrary small class-id inputs.

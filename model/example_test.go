@@ -20,7 +20,7 @@ func ExampleNew() {
 	}
 	hg := 0
 	for _, p := range m.Params() {
-		if p.HyperGrid {
+		if p.Group == hyper.ParamGroup {
 			hg += p.Size()
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/registry"
 )
 
 // block is one Transformer block: pre-norm self-attention, (decoder) pre-norm
@@ -48,7 +49,7 @@ type Model struct {
 }
 
 // New builds the model described by spec, with parameters drawn deterministically
-// from seed. Invalid settings are reported together, as *layers.FieldError values
+// from seed. Invalid settings are reported together, as *registry.FieldError values
 // whose paths are relative to the model section (see Spec.Validate), joined with
 // errors.Join.
 func New(spec Spec, seed uint64) (*Model, error) {
@@ -60,9 +61,10 @@ func New(spec Spec, seed uint64) (*Model, error) {
 	m.embed = layers.NewEmbedding(init, "embedding", spec.Vocab, spec.DModel)
 	m.params = append(m.params, m.embed.Table)
 	var errs []error
-	m.encoder, errs = m.buildStack(layers.Encoder, spec.EncoderLayers, init, errs)
+	failed := map[string]bool{} // the builders' errors so far: each is reported once
+	m.encoder, errs = m.buildStack(layers.Encoder, spec.EncoderLayers, init, failed, errs)
 	if spec.Arch == ArchT5 {
-		m.decoder, errs = m.buildStack(layers.Decoder, spec.DecoderLayers, init, errs)
+		m.decoder, errs = m.buildStack(layers.Decoder, spec.DecoderLayers, init, failed, errs)
 		var tied *layers.Embedding
 		if spec.TieEmbeddings {
 			tied = m.embed
@@ -100,8 +102,9 @@ func New(spec Spec, seed uint64) (*Model, error) {
 }
 
 // buildStack builds one stack's blocks, collecting the builders' errors (reported
-// once per component, with field paths under "attention." and "ffn.").
-func (m *Model) buildStack(name layers.Stack, n int, init *layers.Init, errs []error) (*stack, []error) {
+// once over the whole model, with field paths under "attention." and "ffn."): failed
+// records the errors reported already.
+func (m *Model) buildStack(name layers.Stack, n int, init *layers.Init, failed map[string]bool, errs []error) (*stack, []error) {
 	s := m.Spec
 	st := &stack{name: name}
 	norm := func(prefix string) *layers.Norm {
@@ -117,11 +120,12 @@ func (m *Model) buildStack(name layers.Stack, n int, init *layers.Init, errs []e
 			NumTasks: len(s.Tasks), Init: init,
 		}
 	}
-	failed := map[string]bool{}
 	fail := func(component string, err error) {
-		if !failed[component] {
-			failed[component] = true
-			errs = append(errs, withPrefix(component, err)...)
+		for _, e := range registry.Prefix(component, err) {
+			if !failed[e.Error()] {
+				failed[e.Error()] = true
+				errs = append(errs, e)
+			}
 		}
 	}
 	for i := range n {
@@ -160,25 +164,6 @@ func (m *Model) buildStack(name layers.Stack, n int, init *layers.Init, errs []e
 	}
 	st.final = norm(string(name) + ".final_norm")
 	return st, errs
-}
-
-// withPrefix turns a builder's error into field errors under prefix ("ffn.grid.rows").
-func withPrefix(prefix string, err error) []error {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	var out []error
-	for _, e := range list {
-		if fe, ok := e.(interface{ Field() string }); ok {
-			out = append(out, &layers.FieldError{Path: prefix + "." + fe.Field(), Msg: fieldMsg(e, fe.Field())})
-		} else {
-			out = append(out, &layers.FieldError{Path: prefix, Msg: e.Error()})
-		}
-	}
-	return out
 }
 
 // Params lists every parameter in a fixed order: the embedding, the encoder's blocks,

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/hypergrid-go/hypergrid/registry"
+
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/autograd/gradcheck"
 	"github.com/hypergrid-go/hypergrid/hyper"
@@ -279,9 +281,9 @@ func TestSpecValidate(t *testing.T) {
 			tc.edit(&s)
 			var fields []string
 			for _, e := range s.Validate() {
-				var fe *layers.FieldError
+				var fe *registry.FieldError
 				if !errors.As(e, &fe) {
-					t.Fatalf("%v is not a *layers.FieldError", e)
+					t.Fatalf("%v is not a *registry.FieldError", e)
 				}
 				fields = append(fields, fe.Path)
 			}
@@ -304,7 +306,7 @@ func TestNewReportsBuilderFieldErrors(t *testing.T) {
 	s := model.DefaultSpec()
 	s.FFN = g
 	_, err := model.New(s, 1)
-	var fe *layers.FieldError
+	var fe *registry.FieldError
 	if !errors.As(err, &fe) || fe.Path != "ffn.grid.cols" {
 		t.Fatalf("error %v; want a field error at ffn.grid.cols", err)
 	}
@@ -366,7 +368,7 @@ func TestTaskEmbeddingNeedsTasks(t *testing.T) {
 	s := tinySpec(g)
 	s.Tasks = nil
 	_, err := model.New(s, 1)
-	var fe *layers.FieldError
+	var fe *registry.FieldError
 	if !errors.As(err, &fe) || fe.Path != "ffn.conditioning" {
 		t.Fatalf("error %v; want a field error at ffn.conditioning", err)
 	}

@@ -32,7 +32,7 @@ func TestParamCountsMatchReference(t *testing.T) {
 			}
 			hg := 0
 			for _, p := range m.Params() {
-				if p.HyperGrid {
+				if p.Group == hyper.ParamGroup {
 					hg += p.Size()
 				}
 			}

@@ -2,8 +2,10 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/registry"
 )
 
 // Architectures for Spec.Arch.
@@ -103,41 +105,111 @@ func DefaultSpec() Spec {
 	}
 }
 
-// Validate reports every invalid setting as a *layers.FieldError whose path is
+// Bounds on a spec's sizes (see also layers.MaxWidth, which bounds d_model, heads, d_kv,
+// the relative buckets and the number of tasks, and layers.MaxElements, which bounds
+// vocab·d_model, heads·d_kv·d_model, buckets·heads and d_model·classes; the builders
+// bound their own sizes, e.g. d_ff and d_model·d_ff). They only keep every product
+// used to build a model far from overflowing; whether a model fits in memory is
+// Estimate's question.
+const (
+	// MaxVocab is the largest vocabulary: token ids are int32.
+	MaxVocab = math.MaxInt32
+	// MaxLayers is the largest number of blocks of one stack.
+	MaxLayers = 4096
+	// MaxClasses is the largest number of classes of a classification task: labels
+	// are int32.
+	MaxClasses = math.MaxInt32
+)
+
+// Validate reports every invalid setting as a *registry.FieldError whose path is
 // relative to the model section ("d_model", "tasks[1].classes", ...). Errors of the
 // pluggable builders are reported with "ffn." or "attention." prefixed to their
-// paths when the builder has a Validate() []error method.
+// paths when the builder has a Validate() []error method. Sizes beyond the bounds
+// (MaxVocab, MaxLayers, MaxClasses, layers.MaxWidth, layers.MaxElements) are errors
+// too, so that building a valid spec cannot overflow; whether it fits in memory is
+// Estimate's question. A few bounds that depend on the builders' settings together
+// with the spec's (such as d_model·d_ff) are checked when the builders build, or size,
+// each site: New and Estimate report them.
 func (s *Spec) Validate() []error {
+	errs := s.ValidateFields()
+	if s.Attention != nil {
+		errs = append(errs, prefixed("attention", s.Attention)...)
+	}
+	if s.FFN != nil {
+		errs = append(errs, prefixed("ffn", s.FFN)...)
+	}
+	return errs
+}
+
+// ValidateFields is Validate without the pluggable builders' own checks: it reports
+// the spec's own fields, and a missing builder. A recipe loader that validates each
+// builder when it decodes it uses this, so that no problem is reported twice.
+func (s *Spec) ValidateFields() []error {
 	var errs []error
 	add := func(path, format string, args ...any) {
-		errs = append(errs, &layers.FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, registry.FieldErrorf(path, format, args...))
 	}
 	if s.Arch != ArchT5 && s.Arch != ArchEncoder {
 		add("arch", "is %q; want t5 or encoder", s.Arch)
 	}
+	vocabOK, dModelOK, headsOK, dkvOK := true, true, true, true
 	if s.Vocab < 2 {
 		add("vocab", "is %d; want at least 2 (id 0 is padding)", s.Vocab)
+		vocabOK = false
+	} else if s.Vocab > MaxVocab {
+		add("vocab", "is %d; want at most %d (token ids are int32): use a smaller vocabulary", s.Vocab, MaxVocab)
+		vocabOK = false
 	}
 	if s.DModel <= 0 {
 		add("d_model", "is %d; want a positive width", s.DModel)
+		dModelOK = false
+	} else if s.DModel > layers.MaxWidth {
+		add("d_model", "is %d; want at most %d (2^20): use a width such as 512", s.DModel, layers.MaxWidth)
+		dModelOK = false
 	}
 	if s.Heads <= 0 {
 		add("heads", "is %d; want a positive number of heads", s.Heads)
+		headsOK = false
+	} else if s.Heads > layers.MaxWidth {
+		add("heads", "is %d; want at most %d (2^20): use a number of heads such as 8", s.Heads, layers.MaxWidth)
+		headsOK = false
 	}
 	if s.DKV <= 0 {
 		add("d_kv", "is %d; want a positive head width (d_model/heads is usual)", s.DKV)
+		dkvOK = false
+	} else if s.DKV > layers.MaxWidth {
+		add("d_kv", "is %d; want at most %d (2^20): d_model/heads is usual", s.DKV, layers.MaxWidth)
+		dkvOK = false
+	}
+	if vocabOK && dModelOK {
+		if _, ok := layers.Elements(s.Vocab, s.DModel); !ok {
+			add("vocab", "is %d, which with d_model %d makes an embedding of more than %d (2^36) values; reduce vocab or d_model", s.Vocab, s.DModel, layers.MaxElements)
+		}
+	}
+	if headsOK && dkvOK && dModelOK {
+		if _, ok := layers.Elements(s.Heads, s.DKV, s.DModel); !ok {
+			add("d_kv", "is %d, which with %d heads and d_model %d makes attention projections of more than %d (2^36) values; reduce d_kv, heads or d_model", s.DKV, s.Heads, s.DModel, layers.MaxElements)
+		}
 	}
 	if s.EncoderLayers <= 0 {
 		add("encoder_layers", "is %d; want at least 1", s.EncoderLayers)
+	} else if s.EncoderLayers > MaxLayers {
+		add("encoder_layers", "is %d; want at most %d (T5-XXL has 24)", s.EncoderLayers, MaxLayers)
 	}
 	switch {
 	case s.Arch == ArchT5 && s.DecoderLayers <= 0:
 		add("decoder_layers", "is %d; a t5 model needs at least 1", s.DecoderLayers)
 	case s.Arch == ArchEncoder && s.DecoderLayers != 0:
 		add("decoder_layers", "is %d; an encoder model has no decoder (set 0 or arch: t5)", s.DecoderLayers)
+	case s.DecoderLayers > MaxLayers:
+		add("decoder_layers", "is %d; want at most %d (T5-XXL has 24)", s.DecoderLayers, MaxLayers)
 	}
 	if s.RelativeAttention.Buckets < 0 || s.RelativeAttention.Buckets == 1 || s.RelativeAttention.Buckets%2 != 0 {
 		add("relative_attention.buckets", "is %d; want 0 (no bias) or an even number >= 2", s.RelativeAttention.Buckets)
+	} else if s.RelativeAttention.Buckets > layers.MaxWidth {
+		add("relative_attention.buckets", "is %d; want at most %d (2^20); T5 uses 32", s.RelativeAttention.Buckets, layers.MaxWidth)
+	} else if _, ok := layers.Elements(s.RelativeAttention.Buckets, s.Heads); headsOK && s.RelativeAttention.Buckets > 0 && !ok {
+		add("relative_attention.buckets", "is %d, which with %d heads makes a bias table of more than %d (2^36) values; T5 uses 32", s.RelativeAttention.Buckets, s.Heads, layers.MaxElements)
 	} else if s.RelativeAttention.Buckets > 0 && s.RelativeAttention.MaxDistance <= s.RelativeAttention.Buckets/2 {
 		add("relative_attention.max_distance", "is %d; want more than buckets/2 (%d)", s.RelativeAttention.MaxDistance, s.RelativeAttention.Buckets/2)
 	}
@@ -161,6 +233,9 @@ func (s *Spec) Validate() []error {
 			add("tasks", "is empty; an encoder model needs at least one task with its head")
 		}
 	}
+	if len(s.Tasks) > layers.MaxWidth {
+		add("tasks", "lists %d tasks; want at most %d (2^20)", len(s.Tasks), layers.MaxWidth)
+	}
 	seen := map[string]int{}
 	for i, t := range s.Tasks {
 		p := fmt.Sprintf("tasks[%d]", i)
@@ -178,6 +253,10 @@ func (s *Spec) Validate() []error {
 		case Classification:
 			if t.Classes < 2 {
 				add(p+".classes", "is %d; a classification task needs at least 2 classes", t.Classes)
+			} else if t.Classes > MaxClasses {
+				add(p+".classes", "is %d; want at most %d (labels are int32)", t.Classes, MaxClasses)
+			} else if _, ok := layers.Elements(s.DModel, t.Classes); dModelOK && !ok {
+				add(p+".classes", "is %d, which with d_model %d makes a head of more than %d (2^36) values; reduce the classes", t.Classes, s.DModel, layers.MaxElements)
 			}
 		case Regression:
 			if t.Classes != 0 {
@@ -189,13 +268,9 @@ func (s *Spec) Validate() []error {
 	}
 	if s.Attention == nil {
 		add("attention", "is missing; set e.g. {type: attn.t5}")
-	} else {
-		errs = append(errs, prefixed("attention", s.Attention)...)
 	}
 	if s.FFN == nil {
-		add("ffn", "is missing; set e.g. {type: ffn.glu} or {type: hyper.grid}")
-	} else {
-		errs = append(errs, prefixed("ffn", s.FFN)...)
+		add("ffn", "is missing; set e.g. {type: ffn.glu} or {type: ffn.hypergrid}")
 	}
 	return errs
 }
@@ -206,25 +281,5 @@ func prefixed(prefix string, b any) []error {
 	if !ok {
 		return nil
 	}
-	var out []error
-	for _, e := range v.Validate() {
-		if fe, ok := e.(interface{ Field() string }); ok {
-			out = append(out, &layers.FieldError{Path: prefix + "." + fe.Field(), Msg: fieldMsg(e, fe.Field())})
-		} else {
-			out = append(out, &layers.FieldError{Path: prefix, Msg: e.Error()})
-		}
-	}
-	return out
-}
-
-// fieldMsg strips a "path: " prefix from a field error's message.
-func fieldMsg(e error, path string) string {
-	if fe, ok := e.(*layers.FieldError); ok {
-		return fe.Msg
-	}
-	msg := e.Error()
-	if len(msg) > len(path)+2 && msg[:len(path)+2] == path+": " {
-		return msg[len(path)+2:]
-	}
-	return msg
+	return registry.Prefix(prefix, v.Validate()...)
 }

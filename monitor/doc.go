@@ -12,7 +12,8 @@
 //	step 100/2000 loss=2.314 lr=0.001 tok/s=5120 elapsed=20s eta=6m10s
 //
 // [Progress.Eval] prints evaluation results as a small per-task table with a
-// GLUE-style average ([WriteEvalTable], [GLUEScore]); [Progress.Logf] prints a message
+// GLUE-style average ([WriteEvalTable]; package metrics computes the scores, monitor
+// only formats them); [Progress.Logf] prints a message
 // without garbling the progress line. Time comes from [Options.Clock], so tests are
 // deterministic.
 //
@@ -22,7 +23,7 @@
 // with a single write call so a crash loses at most the line being written:
 //
 //	{"step":100,"time":"2025-01-02T03:04:05.678Z","kind":"train","loss":2.314,"lr":0.001,"tokens_per_s":5120}
-//	{"step":500,"time":"2025-01-02T03:10:00Z","kind":"eval","task":"mrpc","metrics":{"accuracy":0.85,"f1":0.889}}
+//	{"step":500,"time":"2025-01-02T03:10:00Z","kind":"eval","task":"mrpc","metrics":{"accuracy":85,"f1":88.9}}
 //
 // [ReadFile] and [Read] parse such a file back. A truncated last line (the trace of a
 // crash) is dropped; a malformed line anywhere else is an error naming file:line.

@@ -6,76 +6,36 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/hypergrid-go/hypergrid/metrics"
 )
 
-// TaskResult is one task's evaluation metrics, as the evaluation code computes them
-// (fractions for accuracy and F1, coefficients in [-1, 1] for correlations).
-type TaskResult struct {
-	Task    string
-	Metrics map[string]float64
-}
-
-// scoreMetrics are the metric names that count towards a task's GLUE-style score, in
-// the order the table shows them (names shared with package data).
-var scoreMetrics = []string{"accuracy", "f1", "f1_macro", "matthews_corr", "pearson", "spearman"}
-
-// GLUEScore returns a task's score as GLUE computes it: the mean of its accuracy, f1,
-// f1_macro, matthews_corr, pearson and spearman metrics (for example MRPC's F1 and
-// accuracy, STS-B's Pearson and Spearman). Other metrics (an eval loss, say) do not
-// count. ok is false when the task has none of these metrics.
-func GLUEScore(metrics map[string]float64) (score float64, ok bool) {
-	n := 0
-	for _, name := range scoreMetrics {
-		if v, found := metrics[name]; found {
-			score += v
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, false
-	}
-	return score / float64(n), true
-}
-
-// GLUEAverage returns the mean of the tasks' [GLUEScore] values over the tasks that
-// have one; ok is false when none has.
-func GLUEAverage(results []TaskResult) (avg float64, ok bool) {
-	n := 0
-	for _, r := range results {
-		if s, has := GLUEScore(r.Metrics); has {
-			avg += s
-			n++
-		}
-	}
-	if n == 0 {
-		return 0, false
-	}
-	return avg / float64(n), true
-}
-
 // WriteEvalTable writes results as a table: a header line naming the step, one row per
-// task (sorted by name) with its metrics and score, and a last row with the GLUE-style
-// average. Metric columns are the union of the tasks' metric names, the scored ones
-// first; "-" marks a metric a task does not have. Values are printed with 4 decimals.
+// task (sorted by name) with its metrics and score ([metrics.TaskScore]), and a last row
+// with the GLUE-style average ([metrics.Average]). Metric columns are the union of the
+// tasks' metric names, the scored ones ([metrics.Scored]) first; "-" marks a metric a
+// task does not have. Scored metrics, scores and the average are on the GLUE 0-100
+// scale, as results hold them, and are printed with 2 decimals; other values (a loss,
+// say) are printed with 4.
 //
 //	eval at step 1000
-//	task     accuracy      f1  pearson  spearman   score
-//	mrpc       0.8500  0.8890        -         -  0.8695
-//	sst2       0.9120       -        -         -  0.9120
-//	stsb            -       -   0.8710    0.8690  0.8700
-//	average                                       0.8838
-func WriteEvalTable(w io.Writer, step int, results []TaskResult) error {
+//	task     accuracy     f1  pearson  spearman  score
+//	mrpc        85.00  88.90        -         -  86.95
+//	sst2        91.20      -        -         -  91.20
+//	stsb            -      -    87.10     86.90  87.00
+//	average                                      88.38
+func WriteEvalTable(w io.Writer, step int, results []metrics.TaskResult) error {
 	_, err := io.WriteString(w, formatEvalTable(step, results))
 	return err
 }
 
 // formatEvalTable returns the text WriteEvalTable writes.
-func formatEvalTable(step int, results []TaskResult) string {
+func formatEvalTable(step int, results []metrics.TaskResult) string {
 	if len(results) == 0 {
 		return fmt.Sprintf("eval at step %d: no results\n", step)
 	}
 	sorted := slices.Clone(results)
-	slices.SortStableFunc(sorted, func(a, b TaskResult) int { return strings.Compare(a.Task, b.Task) })
+	slices.SortStableFunc(sorted, func(a, b metrics.TaskResult) int { return strings.Compare(a.Task, b.Task) })
 
 	seen := map[string]bool{}
 	var others []string
@@ -83,7 +43,7 @@ func formatEvalTable(step int, results []TaskResult) string {
 		for name := range r.Metrics {
 			if !seen[name] {
 				seen[name] = true
-				if !slices.Contains(scoreMetrics, name) {
+				if !metrics.Scored(name) {
 					others = append(others, name)
 				}
 			}
@@ -91,7 +51,7 @@ func formatEvalTable(step int, results []TaskResult) string {
 	}
 	slices.Sort(others)
 	var cols []string
-	for _, name := range scoreMetrics {
+	for _, name := range metrics.Names() {
 		if seen[name] {
 			cols = append(cols, name)
 		}
@@ -105,22 +65,22 @@ func formatEvalTable(step int, results []TaskResult) string {
 		row := []string{r.Task}
 		for _, c := range cols {
 			if v, ok := r.Metrics[c]; ok {
-				row = append(row, formatMetric(v))
+				row = append(row, formatMetric(c, v))
 			} else {
 				row = append(row, "-")
 			}
 		}
-		if s, ok := GLUEScore(r.Metrics); ok {
-			row = append(row, formatMetric(s))
+		if s, ok := metrics.TaskScore(r); ok {
+			row = append(row, formatScore(s))
 		} else {
 			row = append(row, "-")
 		}
 		rows = append(rows, row)
 	}
-	if avg, ok := GLUEAverage(sorted); ok {
+	if avg, ok := metrics.Average(sorted); ok {
 		row := make([]string, len(header))
 		row[0] = "average"
-		row[len(row)-1] = formatMetric(avg)
+		row[len(row)-1] = formatScore(avg)
 		rows = append(rows, row)
 	}
 
@@ -149,10 +109,20 @@ func formatEvalTable(step int, results []TaskResult) string {
 	return b.String()
 }
 
-// formatMetric prints a metric value with 4 decimals (non-finite values by name).
-func formatMetric(v float64) string {
+// formatScore prints a value on the 0-100 scale with 2 decimals (non-finite values by
+// name).
+func formatScore(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// formatMetric prints the value of the metric called name: a scored metric as
+// [formatScore] does, any other value with 4 decimals.
+func formatMetric(name string, v float64) string {
+	if metrics.Scored(name) || math.IsNaN(v) || math.IsInf(v, 0) {
+		return formatScore(v)
 	}
 	return fmt.Sprintf("%.4f", v)
 }

@@ -1,52 +1,51 @@
 package monitor
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/hypergrid-go/hypergrid/metrics"
 )
 
-func TestGLUEScore(t *testing.T) {
-	tests := []struct {
-		name    string
-		metrics map[string]float64
-		want    float64
-		ok      bool
-	}{
-		{"accuracy", map[string]float64{"accuracy": 0.9}, 0.9, true},
-		{"f1 and accuracy", map[string]float64{"accuracy": 0.8, "f1": 0.9}, 0.85, true},
-		{"correlations", map[string]float64{"pearson": 0.5, "spearman": 0.7}, 0.6, true},
-		{"mcc", map[string]float64{"matthews_corr": -0.2}, -0.2, true},
-		{"unscored ignored", map[string]float64{"accuracy": 0.5, "loss": 3}, 0.5, true},
-		{"only unscored", map[string]float64{"loss": 3}, 0, false},
-		{"none", nil, 0, false},
+// TestEvalTableScores: the score column and the average row are package metrics'
+// TaskScore and Average, printed with 2 decimals; a task without a scored metric
+// shows "-" and does not count.
+func TestEvalTableScores(t *testing.T) {
+	results := []metrics.TaskResult{
+		{Task: "cola", Metrics: map[string]float64{"matthews_corr": -12.345}},
+		{Task: "mrpc", Metrics: map[string]float64{"accuracy": 80, "f1": 90, "loss": 0.5}},
+		{Task: "stsb", Metrics: map[string]float64{"pearson": math.NaN(), "spearman": 50}},
+		{Task: "zz", Metrics: map[string]float64{"loss": 2}},
 	}
-	for _, tt := range tests {
-		got, ok := GLUEScore(tt.metrics)
-		if ok != tt.ok || math.Abs(got-tt.want) > 1e-12 {
-			t.Errorf("%s: GLUEScore = %v, %v; want %v, %v", tt.name, got, ok, tt.want, tt.ok)
+	lines := strings.Split(strings.TrimSuffix(formatEvalTable(7, results), "\n"), "\n")
+	if len(lines) != 7 || lines[0] != "eval at step 7" {
+		t.Fatalf("table:\n%s", strings.Join(lines, "\n"))
+	}
+	last := func(line string) string { f := strings.Fields(line); return f[len(f)-1] }
+	for i, r := range results {
+		want := "-"
+		if s, ok := metrics.TaskScore(r); ok {
+			want = fmt.Sprintf("%.2f", s)
+		}
+		if got := last(lines[2+i]); got != want {
+			t.Errorf("%s: score %s, want %s", r.Task, got, want)
 		}
 	}
-	avg, ok := GLUEAverage([]TaskResult{
-		{Task: "a", Metrics: map[string]float64{"accuracy": 0.5}},
-		{Task: "b", Metrics: map[string]float64{"f1": 1, "accuracy": 0.8}},
-		{Task: "c", Metrics: map[string]float64{"loss": 9}},
-	})
-	if !ok || math.Abs(avg-0.7) > 1e-12 {
-		t.Errorf("GLUEAverage = %v, %v; want 0.7, true", avg, ok)
-	}
-	if _, ok := GLUEAverage(nil); ok {
-		t.Error("GLUEAverage(nil) ok")
+	avg, _ := metrics.Average(results)
+	if got, want := lines[6], fmt.Sprintf("%.2f", avg); !strings.HasPrefix(got, "average") || last(got) != want || want != "32.55" {
+		t.Errorf("average row %q, want %s (32.55)", got, want)
 	}
 }
 
 func TestEvalTableGolden(t *testing.T) {
 	tests := []struct {
 		name    string
-		results []TaskResult
+		results []metrics.TaskResult
 	}{
 		{"glue", evalResults},
-		{"unscored", []TaskResult{
+		{"unscored", []metrics.TaskResult{
 			{Task: "a_task_with_a_long_name", Metrics: map[string]float64{"loss": 1.25, "perplexity": math.Inf(1)}},
 			{Task: "b", Metrics: map[string]float64{"matthews_corr": math.NaN()}},
 		}},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hypergrid-go/hypergrid/metrics"
 	"github.com/hypergrid-go/hypergrid/monitor"
 )
 
@@ -36,19 +37,20 @@ func ExampleProgress() {
 }
 
 func ExampleWriteEvalTable() {
-	results := []monitor.TaskResult{
-		{Task: "sst2", Metrics: map[string]float64{"accuracy": 0.912}},
-		{Task: "mrpc", Metrics: map[string]float64{"accuracy": 0.85, "f1": 0.889}},
-		{Task: "stsb", Metrics: map[string]float64{"pearson": 0.871, "spearman": 0.869}},
+	// Metric values on the GLUE 0-100 scale, as metrics.Score returns them.
+	results := []metrics.TaskResult{
+		{Task: "sst2", Metrics: map[string]float64{"accuracy": 91.2}},
+		{Task: "mrpc", Metrics: map[string]float64{"accuracy": 85, "f1": 88.9}},
+		{Task: "stsb", Metrics: map[string]float64{"pearson": 87.1, "spearman": 86.9}},
 	}
 	monitor.WriteEvalTable(os.Stdout, 1000, results)
 	// Output:
 	// eval at step 1000
-	// task     accuracy      f1  pearson  spearman   score
-	// mrpc       0.8500  0.8890        -         -  0.8695
-	// sst2       0.9120       -        -         -  0.9120
-	// stsb            -       -   0.8710    0.8690  0.8700
-	// average                                       0.8838
+	// task     accuracy     f1  pearson  spearman  score
+	// mrpc        85.00  88.90        -         -  86.95
+	// sst2        91.20      -        -         -  91.20
+	// stsb            -      -    87.10     86.90  87.00
+	// average                                      88.38
 }
 
 // Records written by a Log read back with Read; the partial line a crash leaves at the
@@ -58,7 +60,7 @@ func ExampleRead() {
 	l := monitor.NewLog(&log)
 	t := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	l.Train(100, t, 2.314, 1e-3, 5120)
-	l.Eval(100, t.Add(time.Minute), []monitor.TaskResult{{Task: "rte", Metrics: map[string]float64{"accuracy": 0.61}}})
+	l.Eval(100, t.Add(time.Minute), []metrics.TaskResult{{Task: "rte", Metrics: map[string]float64{"accuracy": 61}}})
 	fmt.Print(log.String())
 
 	crashed := log.String() + `{"step":101,"kind":"tr`
@@ -72,7 +74,7 @@ func ExampleRead() {
 	}
 	// Output:
 	// {"step":100,"time":"2025-01-01T00:00:00Z","kind":"train","loss":2.314,"lr":0.001,"tokens_per_s":5120}
-	// {"step":100,"time":"2025-01-01T00:01:00Z","kind":"eval","task":"rte","metrics":{"accuracy":0.61}}
+	// {"step":100,"time":"2025-01-01T00:01:00Z","kind":"eval","task":"rte","metrics":{"accuracy":61}}
 	// train 100 2.314  map[]
-	// eval 100 0 rte map[accuracy:0.61]
+	// eval 100 0 rte map[accuracy:61]
 }

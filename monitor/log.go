@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/hypergrid-go/hypergrid/metrics"
 )
 
 // Log appends records to a metrics log, one JSON object per line. Each record goes to
@@ -120,7 +122,7 @@ func (l *Log) Train(step int, t time.Time, loss, lr, tokensPerS float64) error {
 }
 
 // Eval appends one eval record per task result, all with the same step and time.
-func (l *Log) Eval(step int, t time.Time, results []TaskResult) error {
+func (l *Log) Eval(step int, t time.Time, results []metrics.TaskResult) error {
 	for _, res := range results {
 		if err := l.Write(Record{Kind: KindEval, Step: step, Time: t, Task: res.Task, Metrics: res.Metrics}); err != nil {
 			return err

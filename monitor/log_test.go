@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hypergrid-go/hypergrid/metrics"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -123,7 +125,7 @@ func TestLogRoundTrip(t *testing.T) {
 	if err := l.Train(4, t0, 1.5, 1e-3, 100); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Eval(4, t0, []TaskResult{{Task: "rte", Metrics: map[string]float64{"accuracy": 0.6}}}); err != nil {
+	if err := l.Eval(4, t0, []metrics.TaskResult{{Task: "rte", Metrics: map[string]float64{"accuracy": 60}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Close(); err != nil {

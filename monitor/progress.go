@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hypergrid-go/hypergrid/metrics"
 )
 
 // Mode chooses how [Progress] shows itself.
@@ -221,7 +223,7 @@ func (p *Progress) Logf(format string, args ...any) {
 
 // Eval prints the evaluation results at step as a table ([WriteEvalTable]). The time
 // until the next update is not counted in tokens/s and the ETA.
-func (p *Progress) Eval(step int, results []TaskResult) {
+func (p *Progress) Eval(step int, results []metrics.TaskResult) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.above(formatEvalTable(step, results))

@@ -2,16 +2,16 @@ package monitor
 
 import (
 	"bytes"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/hypergrid-go/hypergrid/internal/golden"
+	"github.com/hypergrid-go/hypergrid/metrics"
+)
 
 // fakeClock is a settable clock for deterministic tests.
 type fakeClock struct{ t time.Time }
@@ -23,23 +23,10 @@ func newFakeClock() *fakeClock {
 func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-// checkGolden compares got with testdata/name, or rewrites it with -update.
+// checkGolden compares got with testdata/name ([golden.Check]).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./monitor -run '%s' -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // visible makes carriage returns visible in golden files: each becomes `\r` and a
@@ -64,10 +51,11 @@ func train(p *Progress, c *fakeClock, from, to int, dt time.Duration, tokens int
 	}
 }
 
-var evalResults = []TaskResult{
-	{Task: "stsb", Metrics: map[string]float64{"pearson": 0.871, "spearman": 0.869}},
-	{Task: "mrpc", Metrics: map[string]float64{"accuracy": 0.85, "f1": 0.889}},
-	{Task: "sst2", Metrics: map[string]float64{"accuracy": 0.912, "loss": 0.2875}},
+// evalResults hold GLUE metrics on the 0-100 scale and one unscored value (a loss).
+var evalResults = []metrics.TaskResult{
+	{Task: "stsb", Metrics: map[string]float64{"pearson": 87.1, "spearman": 86.9}},
+	{Task: "mrpc", Metrics: map[string]float64{"accuracy": 85, "f1": 88.9}},
+	{Task: "sst2", Metrics: map[string]float64{"accuracy": 91.2, "loss": 0.2875}},
 }
 
 func TestProgressGolden(t *testing.T) {

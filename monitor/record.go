@@ -46,7 +46,8 @@ type Record struct {
 
 	// Task names the evaluated task (eval records; required there, empty otherwise).
 	Task string
-	// Metrics holds the task's metrics (eval records; at least one) or, for train
+	// Metrics holds the task's metrics (eval records; at least one), as
+	// [metrics.TaskResult] holds them (GLUE metrics on the 0-100 scale), or, for train
 	// records, optional extra scalars such as a gradient norm.
 	Metrics map[string]float64
 }

@@ -16,8 +16,8 @@ func Example() {
 	metricsLog := `{"step":1,"kind":"train","loss":4.1,"lr":0.001,"tokens_per_s":5000}
 {"step":2,"kind":"train","loss":3.2,"lr":0.001,"tokens_per_s":5000}
 {"step":3,"kind":"train","loss":2.9,"lr":0.001,"tokens_per_s":5000}
-{"step":3,"kind":"eval","task":"rte","metrics":{"accuracy":0.55}}
-{"step":3,"kind":"eval","task":"mrpc","metrics":{"accuracy":0.7,"f1":0.8}}
+{"step":3,"kind":"eval","task":"rte","metrics":{"accuracy":55}}
+{"step":3,"kind":"eval","task":"mrpc","metrics":{"accuracy":70,"f1":80}}
 `
 	records, err := monitor.Read(strings.NewReader(metricsLog), "metrics.jsonl")
 	if err != nil {

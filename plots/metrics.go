@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/hypergrid-go/hypergrid/metrics"
 	"github.com/hypergrid-go/hypergrid/monitor"
 )
 
@@ -29,9 +30,10 @@ var (
 
 // Metrics draws each task's dev metrics over steps from the eval records to the PNG
 // file path: one line per task and metric (colour by task, dash and marker by metric),
-// and, when two or more tasks have GLUE metrics ([monitor.GLUEScore]), a thick
-// near-black line with their GLUE-style average at the steps where all of them have a
-// finite score.
+// and, when two or more tasks have a finite GLUE score ([metrics.TaskScore]) somewhere,
+// a thick near-black line with their GLUE-style average ([metrics.Average]) at the
+// steps where all of them have a finite score. Package metrics sets the rules: which
+// metrics count, and that an undefined (NaN) value counts as 0.
 // The legend sits to the right of the plot. o.MetricNames limits the metrics drawn.
 // Non-finite values are left out. It is an error when there is nothing to draw.
 func (o Options) Metrics(records []monitor.Record, path string) error {
@@ -144,7 +146,7 @@ func glueAverage(byTask map[string]map[int]map[string]float64, tasks []string) [
 	var scored []string
 	for _, task := range tasks {
 		for _, ms := range byTask[task] {
-			if score, ok := monitor.GLUEScore(ms); ok && finite(score) {
+			if score, ok := metrics.TaskScore(metrics.TaskResult{Task: task, Metrics: ms}); ok && finite(score) {
 				scored = append(scored, task)
 				break
 			}
@@ -155,26 +157,26 @@ func glueAverage(byTask map[string]map[int]map[string]float64, tasks []string) [
 	}
 	var avg []point
 	for step, ms := range byTask[scored[0]] {
-		results := []monitor.TaskResult{{Task: scored[0], Metrics: ms}}
+		results := []metrics.TaskResult{{Task: scored[0], Metrics: ms}}
 		for _, task := range scored[1:] {
 			other, ok := byTask[task][step]
 			if !ok {
 				break
 			}
-			results = append(results, monitor.TaskResult{Task: task, Metrics: other})
+			results = append(results, metrics.TaskResult{Task: task, Metrics: other})
 		}
 		if len(results) < len(scored) {
 			continue
 		}
 		complete := true
 		for _, r := range results {
-			s, ok := monitor.GLUEScore(r.Metrics)
+			s, ok := metrics.TaskScore(r)
 			complete = complete && ok && finite(s)
 		}
 		if !complete {
 			continue
 		}
-		v, _ := monitor.GLUEAverage(results)
+		v, _ := metrics.Average(results)
 		avg = append(avg, point{step, v})
 	}
 	slices.SortFunc(avg, func(a, b point) int { return cmp.Compare(a.step, b.step) })

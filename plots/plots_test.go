@@ -30,7 +30,8 @@ func outDir(t *testing.T) string {
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // runRecords returns the log of a plausible multi-task run: a train record per step
-// (noisy, decreasing loss) and an eval of three tasks every 100 steps.
+// (noisy, decreasing loss) and an eval of three tasks every 100 steps, with metrics on
+// the GLUE 0-100 scale as the trainer logs them.
 func runRecords(steps int) []monitor.Record {
 	var recs []monitor.Record
 	for s := 1; s <= steps; s++ {
@@ -41,9 +42,9 @@ func runRecords(steps int) []monitor.Record {
 		if s%100 == 0 {
 			x := 1 - math.Exp(-float64(s)/250)
 			recs = append(recs,
-				monitor.Record{Kind: monitor.KindEval, Step: s, Task: "mrpc", Metrics: map[string]float64{"accuracy": 0.6 + 0.25*x, "f1": 0.7 + 0.2*x}},
-				monitor.Record{Kind: monitor.KindEval, Step: s, Task: "sst2", Metrics: map[string]float64{"accuracy": 0.55 + 0.37*x}},
-				monitor.Record{Kind: monitor.KindEval, Step: s, Task: "stsb", Metrics: map[string]float64{"pearson": 0.1 + 0.75*x, "spearman": 0.08 + 0.77*x}},
+				monitor.Record{Kind: monitor.KindEval, Step: s, Task: "mrpc", Metrics: map[string]float64{"accuracy": 60 + 25*x, "f1": 70 + 20*x}},
+				monitor.Record{Kind: monitor.KindEval, Step: s, Task: "sst2", Metrics: map[string]float64{"accuracy": 55 + 37*x}},
+				monitor.Record{Kind: monitor.KindEval, Step: s, Task: "stsb", Metrics: map[string]float64{"pearson": 10 + 75*x, "spearman": 8 + 77*x}},
 			)
 		}
 	}
@@ -128,7 +129,8 @@ func TestMetrics(t *testing.T) {
 	dir := outDir(t)
 	path := filepath.Join(dir, "metrics.png")
 	recs := runRecords(1000)
-	recs = append(recs, monitor.Record{Kind: monitor.KindEval, Step: 1000, Task: "rte", Metrics: map[string]float64{"accuracy": math.NaN(), "loss": 0.7}})
+	// A task with no finite score is neither drawn nor averaged.
+	recs = append(recs, monitor.Record{Kind: monitor.KindEval, Step: 1000, Task: "rte", Metrics: map[string]float64{"accuracy": math.Inf(1), "loss": 0.7}})
 	if err := (Options{MetricNames: []string{"accuracy", "f1", "pearson", "spearman"}}).Metrics(recs, path); err != nil {
 		t.Fatal(err)
 	}
@@ -142,14 +144,20 @@ func TestMetrics(t *testing.T) {
 
 func TestGlueAverage(t *testing.T) {
 	byTask := map[string]map[int]map[string]float64{
-		"a": {100: {"accuracy": 0.5}, 200: {"accuracy": 0.7}, 300: {"accuracy": 0.9}},
-		"b": {100: {"f1": 0.7, "accuracy": 0.5}, 300: {"f1": math.NaN()}},
-		"c": {100: {"loss": 3}, 200: {"loss": 2}}, // no GLUE metric: not averaged
-		"d": {100: {"accuracy": math.NaN()}},      // no finite score: not averaged
+		"a": {100: {"accuracy": 50}, 200: {"accuracy": 70}, 300: {"accuracy": 90}},
+		"b": {100: {"f1": 70, "accuracy": 50}, 300: {"f1": math.NaN()}}, // NaN counts as 0 (package metrics' rule)
+		"c": {100: {"loss": 3}, 200: {"loss": 2}},                       // no GLUE metric: not averaged
+		"d": {100: {"accuracy": math.Inf(1)}},                           // no finite score: not averaged
 	}
 	got := glueAverage(byTask, []string{"a", "b", "c", "d"})
-	if len(got) != 1 || got[0].step != 100 || math.Abs(got[0].value-0.55) > 1e-12 {
-		t.Errorf("glueAverage = %v, want [{100 0.55}]", got)
+	want := []point{{100, 55}, {300, 45}}
+	if len(got) != len(want) {
+		t.Fatalf("glueAverage = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].step != want[i].step || math.Abs(got[i].value-want[i].value) > 1e-12 {
+			t.Errorf("glueAverage = %v, want %v", got, want)
+		}
 	}
 	if got := glueAverage(map[string]map[int]map[string]float64{"a": byTask["a"]}, []string{"a"}); got != nil {
 		t.Errorf("glueAverage of one task = %v, want nil", got)

@@ -22,15 +22,16 @@ var (
 	factories = map[string]Factory{}
 	types     = map[string]reflect.Type{} // the pointer type each factory returns
 	nouns     = map[reflect.Type]string{}
+	aliases   = map[string]string{} // an old or alternative ID -> the registered one
 )
 
 // idPattern is the syntax of a component ID: two or more lower-case dot-separated labels.
-// The labels before the last one are the ID's namespace ("hyper" in "hyper.grid").
+// The labels before the last one are the ID's namespace ("ffn" in "ffn.hypergrid").
 var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 
 // ValidID reports whether id is a well-formed component ID: lower-case labels of
 // letters, digits and underscores, each starting with a letter, joined by dots, at least
-// two of them ("ffn.glu", "hyper.grid", "myorg.ffn.mixture").
+// two of them ("ffn.glu", "ffn.hypergrid", "ffn.myorg.mixture").
 func ValidID(id string) bool { return idPattern.MatchString(id) }
 
 // Namespace returns the namespace of a component ID: everything before its last dot
@@ -44,7 +45,7 @@ func Namespace(id string) string {
 
 // Register makes a component available to recipes under id. It is meant to be called
 // from an init function: the framework registers its own components ("ffn.glu",
-// "attn.t5", "hyper.grid") and a plugin package registers its own, so that a program
+// "attn.t5", "ffn.hypergrid") and a plugin package registers its own, so that a program
 // that imports the plugin (even with a blank import) can name it in a recipe.
 //
 // Register panics when id is malformed (see ValidID), already registered, or when the
@@ -67,14 +68,54 @@ func Register(id string, factory Factory) {
 	if _, dup := factories[id]; dup {
 		panic(fmt.Sprintf("registry: Register called twice for %q (is the plugin linked twice, or two plugins claiming one ID?)", id))
 	}
+	if _, dup := aliases[id]; dup {
+		panic(fmt.Sprintf("registry: Register(%q): the ID is an alias of %q", id, aliases[id]))
+	}
 	factories[id] = factory
 	types[id] = t
 }
 
-// Lookup returns the factory registered under id.
+// Alias makes alias another name of the component registered under id, for IDs that
+// were renamed: recipes (and checkpoints that store them) written with the old name
+// keep working. Aliases are not listed by IDs. Alias panics when alias is malformed or
+// taken, or id is not registered.
+func Alias(alias, id string) {
+	if !ValidID(alias) {
+		panic(fmt.Sprintf("registry: Alias(%q): malformed ID", alias))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if _, ok := factories[id]; !ok {
+		panic(fmt.Sprintf("registry: Alias(%q, %q): %q is not registered", alias, id, id))
+	}
+	if _, dup := factories[alias]; dup {
+		panic(fmt.Sprintf("registry: Alias(%q, %q): %q is a registered ID", alias, id, alias))
+	}
+	if _, dup := aliases[alias]; dup {
+		panic(fmt.Sprintf("registry: Alias called twice for %q", alias))
+	}
+	aliases[alias] = id
+}
+
+// Canonical returns the registered ID that id names: id itself, or the ID an alias
+// stands for.
+func Canonical(id string) string {
+	mu.RLock()
+	defer mu.RUnlock()
+	if c, ok := aliases[id]; ok {
+		return c
+	}
+	return id
+}
+
+// Lookup returns the factory registered under id (or under the ID that the alias id
+// stands for).
 func Lookup(id string) (Factory, bool) {
 	mu.RLock()
 	defer mu.RUnlock()
+	if c, ok := aliases[id]; ok {
+		id = c
+	}
 	f, ok := factories[id]
 	return f, ok
 }
@@ -128,7 +169,9 @@ func SetNoun(iface reflect.Type, noun string) {
 	nouns[iface] = noun
 }
 
-func nounOf(iface reflect.Type) string {
+// Noun returns the name SetNoun gave the kind of component that fills slots of
+// interface type iface, or "component".
+func Noun(iface reflect.Type) string {
 	mu.RLock()
 	defer mu.RUnlock()
 	if n, ok := nouns[iface]; ok {
@@ -183,9 +226,9 @@ func New(id string, iface reflect.Type) (any, error) {
 		}
 	}
 	known := Implementing(iface)
-	e := &UnknownIDError{ID: id, Noun: nounOf(iface), Known: known, Closest: closest(id, known)}
+	e := &UnknownIDError{ID: id, Noun: Noun(iface), Known: known, Closest: Closest(id, known)}
 	if ok {
-		e.Other = fmt.Sprintf("%s, not a %v", typeName(types[id]), iface)
+		e.Other = fmt.Sprintf("%s, not a %v", typeName(types[Canonical(id)]), iface)
 		e.Closest = ""
 	}
 	return nil, e
@@ -208,9 +251,10 @@ func typeName(t reflect.Type) string {
 	return t.String()
 }
 
-// closest returns the candidate nearest to s in edit distance, or "" when none is near
-// enough to be a plausible misspelling.
-func closest(s string, candidates []string) string {
+// Closest returns the candidate nearest to s in edit distance (ignoring case and the
+// separators _ - and space), or "" when none is near enough to be a plausible
+// misspelling: the "did you mean" of every unknown name.
+func Closest(s string, candidates []string) string {
 	best, bestD := "", -1
 	for _, c := range candidates {
 		d := editDistance(normalize(s), normalize(c))

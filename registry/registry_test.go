@@ -160,8 +160,8 @@ func TestClosest(t *testing.T) {
 		{"", ""},
 	}
 	for _, tc := range tests {
-		if got := closest(tc.in, cands); got != tc.want {
-			t.Errorf("closest(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := Closest(tc.in, cands); got != tc.want {
+			t.Errorf("Closest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -180,5 +180,40 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(tc.b, tc.a); got != tc.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.b, tc.a, got, tc.want)
 		}
+	}
+}
+
+func TestAlias(t *testing.T) {
+	Alias("test.box", "test.square")
+	if f, ok := Lookup("test.box"); !ok || f().(*squareConfig).Side != 1 {
+		t.Fatal("Lookup of an alias does not find the aliased factory")
+	}
+	if got := Canonical("test.box"); got != "test.square" {
+		t.Errorf("Canonical(test.box) = %q", got)
+	}
+	if contains(IDs(), "test.box") {
+		t.Error("IDs lists an alias")
+	}
+	if _, err := NewAs[testShape]("test.box"); err != nil {
+		t.Errorf("NewAs(alias): %v", err)
+	}
+	mustPanic(t, "called twice", func() { Alias("test.box", "test.circle") })
+	mustPanic(t, "not registered", func() { Alias("test.other", "test.nothing") })
+	mustPanic(t, "is a registered ID", func() { Alias("test.circle", "test.square") })
+	mustPanic(t, "is an alias", func() { Register("test.box", func() any { return &squareConfig{} }) })
+}
+
+func TestFieldErrorPrefix(t *testing.T) {
+	errs := Prefix("ffn", errors.Join(FieldErrorf("grid.rows", "is %d", 7), errors.New("broken")), FieldErrorf("", "whole"), nil)
+	var got []string
+	for _, e := range errs {
+		got = append(got, e.Error())
+	}
+	want := []string{"ffn.grid.rows: is 7", "ffn: broken", "ffn: whole"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Prefix = %q, want %q", got, want)
+	}
+	if got := JoinPath("tasks", "[1].name"); got != "tasks[1].name" {
+		t.Errorf("JoinPath = %q", got)
 	}
 }

@@ -2,11 +2,14 @@ package train
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hypergrid-go/hypergrid/data"
 	"github.com/hypergrid-go/hypergrid/optim"
+	"github.com/hypergrid-go/hypergrid/registry"
 	"github.com/hypergrid-go/hypergrid/tokenizer"
 )
 
@@ -40,14 +43,26 @@ type Config struct {
 	EvalEvery int `yaml:"eval_every"`
 	// EvalLimit caps the dev examples evaluated per task (0: all).
 	EvalLimit int `yaml:"eval_limit"`
-	// CheckpointEvery saves a checkpoint every so many steps (0: only at the end).
+	// CheckpointEvery saves a checkpoint every so many steps (0: not by step count).
 	CheckpointEvery int `yaml:"checkpoint_every"`
+	// CheckpointInterval saves a checkpoint when this much wall time has passed since
+	// the last one (0: not by time). A checkpoint is also written after the last step
+	// and when the run is interrupted (SIGINT, SIGTERM).
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 	// MaxBadSteps stops training after this many steps in a row with a NaN or infinite
 	// loss or gradient (each such step is skipped).
 	MaxBadSteps int `yaml:"max_bad_steps"`
 	// Seed drives the initialisation, the data order and dropout.
 	Seed uint64 `yaml:"seed"`
 }
+
+// Bounds of the train: section's sizes: they keep every product of them far from
+// overflowing; whether a batch fits in memory is the memory estimate's question.
+const (
+	MaxSteps       = 1 << 40
+	MaxBatchSize   = 1 << 20
+	MaxSequenceLen = 1 << 20
+)
 
 // Schedules are the learning-rate schedules Config.Schedule accepts.
 var Schedules = optim.ScheduleKinds
@@ -56,34 +71,28 @@ var Schedules = optim.ScheduleKinds
 func DefaultConfig() Config {
 	return Config{Steps: 1000, BatchSize: 32, MaxInputLen: 128, MaxTargetLen: 16, LR: 1e-3,
 		Schedule: "inverse_sqrt", Warmup: 100, Optimizer: "adamw", WeightDecay: 0.01, ClipNorm: 1, EvalEvery: 0,
-		MaxBadSteps: 10, Seed: 1}
+		CheckpointInterval: 5 * time.Minute, MaxBadSteps: 10, Seed: 1}
 }
 
-// fieldError is an error about one field of a section, found by its yaml path.
-type fieldError struct{ path, msg string }
-
-func (e *fieldError) Error() string { return e.path + ": " + e.msg }
-
-// Field returns the yaml path of the field the error is about.
-func (e *fieldError) Field() string { return e.path }
-
 func ferr(path, format string, args ...any) error {
-	return &fieldError{path, fmt.Sprintf(format, args...)}
+	return registry.FieldErrorf(path, format, args...)
 }
 
 // Validate reports every problem of the section.
 func (c *Config) Validate() []error {
 	var errs []error
-	pos := func(name string, v int) {
+	pos := func(name string, v, limit int) {
 		if v <= 0 {
 			errs = append(errs, ferr(name, "is %d; want a positive number", v))
+		} else if v > limit {
+			errs = append(errs, ferr(name, "is %d; want at most %d", v, limit))
 		}
 	}
-	pos("steps", c.Steps)
-	pos("batch_size", c.BatchSize)
-	pos("max_input_len", c.MaxInputLen)
-	pos("max_target_len", c.MaxTargetLen)
-	if !(c.LR > 0) {
+	pos("steps", c.Steps, MaxSteps)
+	pos("batch_size", c.BatchSize, MaxBatchSize)
+	pos("max_input_len", c.MaxInputLen, MaxSequenceLen)
+	pos("max_target_len", c.MaxTargetLen, MaxSequenceLen)
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		errs = append(errs, ferr("lr", "is %v; want a positive learning rate", c.LR))
 	}
 	if !slices.Contains(Schedules, c.Schedule) {
@@ -95,11 +104,22 @@ func (c *Config) Validate() []error {
 	if c.RelativeStep && c.Optimizer != "adafactor" {
 		errs = append(errs, ferr("relative_step", "applies to the adafactor optimizer only"))
 	}
-	if c.Warmup < 0 || c.EvalEvery < 0 || c.EvalLimit < 0 || c.MaxBadSteps < 0 || c.CheckpointEvery < 0 {
-		errs = append(errs, ferr("warmup", "warmup, eval_every, eval_limit, checkpoint_every and max_bad_steps must not be negative"))
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"warmup", c.Warmup}, {"eval_every", c.EvalEvery}, {"eval_limit", c.EvalLimit}, {"checkpoint_every", c.CheckpointEvery}, {"max_bad_steps", c.MaxBadSteps}} {
+		if f.v < 0 {
+			errs = append(errs, ferr(f.name, "is %d; want 0 or a positive number", f.v))
+		}
 	}
-	if c.WeightDecay < 0 || c.ClipNorm < 0 {
-		errs = append(errs, ferr("weight_decay", "weight_decay and clip_norm must not be negative"))
+	if c.CheckpointInterval < 0 {
+		errs = append(errs, ferr("checkpoint_interval", "is %v; want 0 (no time-based checkpoints) or a duration such as 10m", c.CheckpointInterval))
+	}
+	if !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0) {
+		errs = append(errs, ferr("weight_decay", "is %v; want 0 or a small positive number such as 0.01", c.WeightDecay))
+	}
+	if !(c.ClipNorm >= 0) || math.IsInf(c.ClipNorm, 0) {
+		errs = append(errs, ferr("clip_norm", "is %v; want 0 (no clipping) or a positive global norm such as 1.0", c.ClipNorm))
 	}
 	return errs
 }
@@ -171,6 +191,8 @@ func (c *TokenizerConfig) Validate() []error {
 	var errs []error
 	if c.Model == "" && c.Vocab < 100 {
 		errs = append(errs, ferr("vocab", "is %d; a trained tokenizer needs at least 100 pieces", c.Vocab))
+	} else if c.Vocab > tokenizer.MaxPieces {
+		errs = append(errs, ferr("vocab", "is %d; want at most %d pieces", c.Vocab, tokenizer.MaxPieces))
 	}
 	if _, err := tokenizer.ParseModelType(c.Type); err != nil {
 		errs = append(errs, ferr("type", "%v", err))

@@ -1,10 +1,25 @@
-// Package train trains a multi-task text-to-text model: it reads the tasks of a recipe's
-// data: section, builds (or loads) the tokenizer, samples mixed-task batches, runs the
-// optimizer under a learning-rate schedule with gradient clipping and a NaN guard,
-// evaluates each task on its dev split with the GLUE metrics, and reports progress,
-// a JSONL metrics log and plots.
+// Package train trains one multi-task text-to-text model on several tasks.
 //
-// The recipe sections it adds — data:, tokenizer: and train: — are plain structs with
-// yaml tags (DataConfig, TokenizerConfig, Config); the recipe loader in package registry
-// decodes them strictly. This package does not import the loader.
+// The pieces, each in its own file:
+//
+//   - tasks.go: ReadTasks reads the tasks of a recipe's data: section (the embedded
+//     suite, or a folder in GLUE layout); BuildTokenizer loads or trains the tokenizer.
+//   - step.go: Stepper is the training step — forward with dropout, loss, backward,
+//     global-norm clipping, the optimizer (optim.Optimizer: AdamW or Adafactor) at
+//     the schedule's learning rate, and the NaN guard's check. The Trainer runs it, and
+//     so does `hypergrid bench train`, so the benchmark measures what training runs.
+//   - loop.go: Trainer samples mixed-task batches (data.Sampler), runs the steps,
+//     evaluates the dev splits (through package infer, with the GLUE metrics), keeps a
+//     checkpoint every train.checkpoint_every steps and train.checkpoint_interval of
+//     wall time, and stops cleanly when its context is cancelled (Ctrl-C): the step
+//     under way is finished and a checkpoint written. Hooks (OnStep, OnEval,
+//     OnCheckpoint, OnEnd) are how a program logs, plots and keeps the best model;
+//     package job wires the CLI's.
+//   - state.go: SaveCheckpoint and Restore: weights, optimizer state, the sampler's
+//     position and the tokenizer, so a resumed run continues bit for bit.
+//   - gates.go: MeanGates, each task's mean HyperGrid gates, for heat maps.
+//
+// The recipe sections it owns — data:, tokenizer: and train: — are plain structs with
+// yaml tags (DataConfig, TokenizerConfig, Config) and Validate methods; package recipe
+// decodes them strictly. This package knows nothing of recipes, plots or the CLI.
 package train

@@ -1,30 +1,50 @@
 package train_test
 
 import (
+	"context"
 	"fmt"
 
-	"github.com/hypergrid-go/hypergrid/model"
-	"github.com/hypergrid-go/hypergrid/registry"
+	"github.com/hypergrid-go/hypergrid/recipe"
 	"github.com/hypergrid-go/hypergrid/train"
 )
 
-// Run trains a recipe's model on its tasks (here a tiny HyperGrid T5 on the embedded
-// suite, for five steps) and evaluates every task on its dev split.
-func ExampleRun() {
-	r, err := registry.Loader{Sets: []string{"train.steps=5", "train.eval_limit=8"}}.Parse("tiny.yaml", []byte(tinyRecipe))
+// A Trainer trains a model on its tasks (here a tiny HyperGrid T5 on the embedded
+// suite, for five steps) and evaluates every task on its dev split; hooks see every
+// step and evaluation.
+func ExampleTrainer() {
+	r, err := recipe.Loader{Sets: []string{"train.steps=5", "train.eval_limit=8"}}.Parse("tiny.yaml", []byte(tinyRecipe))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	res, err := train.Run(r.Train, r.Data, r.Tokenizer, train.Options{
-		Threads: 1,
-		Build:   func(vocab int) (*model.Model, error) { return r.Build(r.Train.Seed) },
-	})
+	tasks, err := train.ReadTasks(r.Data, train.SplitTrain, train.SplitDev)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("steps:", res.Steps, "losses:", len(res.Losses))
+	tok, err := train.BuildTokenizer(r.Tokenizer, tasks)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := r.Build(r.Train.Seed)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tr, err := train.New(m, tok, tasks, r.Train, r.Data, train.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	steps := 0
+	tr.OnStep(func(*train.StepInfo) error { steps++; return nil })
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("steps:", res.Steps, "losses:", len(res.Losses), "hook calls:", steps)
 	for _, t := range res.Eval {
 		for name := range t.Metrics {
 			if name == "accuracy" || name == "pearson" {
@@ -33,7 +53,7 @@ func ExampleRun() {
 		}
 	}
 	// Unordered output:
-	// steps: 5 losses: 5
+	// steps: 5 losses: 5 hook calls: 5
 	// sentiment accuracy
 	// paraphrase accuracy
 	// similarity pearson

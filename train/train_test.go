@@ -1,6 +1,7 @@
 package train_test
 
 import (
+	"context"
 	"math"
 	"os"
 	"os/exec"
@@ -10,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/job"
 	"github.com/hypergrid-go/hypergrid/monitor"
-	"github.com/hypergrid-go/hypergrid/registry"
+	"github.com/hypergrid-go/hypergrid/ops"
+	"github.com/hypergrid-go/hypergrid/recipe"
 	"github.com/hypergrid-go/hypergrid/train"
 )
 
@@ -30,7 +33,7 @@ model:
   dropout: 0.1
   attention: {type: attn.t5}
   ffn:
-    type: hyper.grid
+    type: ffn.hypergrid
     d_ff: 64
     activation: gelu
     gated: true
@@ -57,14 +60,7 @@ train:
 
 func runTiny(t *testing.T, out string, sets ...string) *train.Result {
 	t.Helper()
-	r, err := registry.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tinyRecipe))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := train.Run(r.Train, r.Data, r.Tokenizer, train.Options{
-		OutDir: out, Threads: 1,
-		Build: func(int) (*model.Model, error) { return r.Build(r.Train.Seed) },
-	})
+	res, err := runTinyOpts(t, runOpts{out: out}, sets...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +89,7 @@ func TestRunTrainsAndEvaluates(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"metrics.jsonl", "tokenizer.model", "loss.png", "checkpoint/manifest.json", "best/manifest.json", "gates_sentiment.png", "gates_similarity.png"} {
+	for _, f := range []string{"metrics.jsonl", "loss.png", "checkpoint/manifest.json", "best/manifest.json", "gates_sentiment.png", "gates_similarity.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("output %s: %v", f, err)
 		}
@@ -132,15 +128,41 @@ func mean(x []float64) float64 {
 	return s / float64(len(x))
 }
 
-func runTinyOpts(t *testing.T, opt train.Options, sets ...string) (*train.Result, error) {
+// runOpts are how a test runs the tiny recipe: into the output folder out (with the
+// CLI's hooks: log, plots, best checkpoint) or nowhere, resuming from out's checkpoint.
+type runOpts struct {
+	out    string
+	resume bool
+}
+
+func runTinyOpts(t *testing.T, o runOpts, sets ...string) (*train.Result, error) {
 	t.Helper()
-	r, err := registry.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tinyRecipe))
+	r, err := recipe.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tinyRecipe))
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt.Threads = 1
-	opt.Build = func(int) (*model.Model, error) { return r.Build(r.Train.Seed) }
-	return train.Run(r.Train, r.Data, r.Tokenizer, opt)
+	defer ops.SetThreads(ops.SetThreads(1))
+	var opts job.Options
+	if o.out != "" {
+		opts.CheckpointDir = filepath.Join(o.out, checkpoint.CheckpointDir)
+	}
+	if o.resume {
+		if opts.Resume, opts.ResumeDir, err = checkpoint.LoadResolved(o.out); err != nil {
+			return nil, err
+		}
+	}
+	s, err := job.Prepare(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	if o.out != "" {
+		mon, err := job.Attach(s.Trainer, job.Output{Dir: o.out, Best: true})
+		if err != nil {
+			return nil, err
+		}
+		defer mon.Close()
+	}
+	return s.Trainer.Run(context.Background())
 }
 
 // TestResumeContinuesExactly: 10 steps, then a resumed run to 20, give the losses of an
@@ -149,16 +171,16 @@ func TestResumeContinuesExactly(t *testing.T) {
 	for _, optimizer := range []string{"adamw", "adafactor"} {
 		t.Run(optimizer, func(t *testing.T) {
 			o := "train.optimizer=" + optimizer
-			full, err := runTinyOpts(t, train.Options{OutDir: t.TempDir()}, "train.steps=20", "train.checkpoint_every=5", o)
+			full, err := runTinyOpts(t, runOpts{out: t.TempDir()}, "train.steps=20", "train.checkpoint_every=5", o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			first, err := runTinyOpts(t, train.Options{OutDir: dir}, "train.steps=10", "train.checkpoint_every=5", o)
+			first, err := runTinyOpts(t, runOpts{out: dir}, "train.steps=10", "train.checkpoint_every=5", o)
 			if err != nil {
 				t.Fatal(err)
 			}
-			second, err := runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, "train.steps=20", "train.checkpoint_every=5", o)
+			second, err := runTinyOpts(t, runOpts{out: dir, resume: true}, "train.steps=20", "train.checkpoint_every=5", o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,17 +204,17 @@ func TestResumeContinuesExactly(t *testing.T) {
 // with an error naming the file.
 func TestResumeRefusesCorruptCheckpoint(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := runTinyOpts(t, train.Options{OutDir: dir}, "train.steps=4"); err != nil {
+	if _, err := runTinyOpts(t, runOpts{out: dir}, "train.steps=4"); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, train.CheckpointDir, "model.safetensors")
+	path := filepath.Join(dir, checkpoint.CheckpointDir, "model.safetensors")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b[len(b)-5] ^= 1
 	os.WriteFile(path, b, 0o644)
-	_, err = runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, "train.steps=8")
+	_, err = runTinyOpts(t, runOpts{out: dir, resume: true}, "train.steps=8")
 	if err == nil || !strings.Contains(err.Error(), "model.safetensors") || !strings.Contains(err.Error(), "SHA-256") {
 		t.Fatalf("resuming from a corrupted checkpoint: error %v, want a SHA-256 mismatch naming model.safetensors", err)
 	}
@@ -204,7 +226,7 @@ func TestKilledRunResumesExactly(t *testing.T) {
 	sets := []string{"train.steps=120", "train.checkpoint_every=10", "train.eval_limit=8"}
 	if dir := os.Getenv("HYPERGRID_TRAIN_CHILD"); dir != "" {
 		// The child: train until killed.
-		if _, err := runTinyOpts(t, train.Options{OutDir: dir}, sets...); err != nil {
+		if _, err := runTinyOpts(t, runOpts{out: dir}, sets...); err != nil {
 			t.Fatal(err)
 		}
 		return
@@ -239,10 +261,10 @@ func TestKilledRunResumesExactly(t *testing.T) {
 			killedAt = s
 		}
 	}
-	if _, err := runTinyOpts(t, train.Options{OutDir: dir, Resume: true}, sets...); err != nil {
+	if _, err := runTinyOpts(t, runOpts{out: dir, resume: true}, sets...); err != nil {
 		t.Fatal(err)
 	}
-	full, err := runTinyOpts(t, train.Options{OutDir: t.TempDir()}, sets...)
+	full, err := runTinyOpts(t, runOpts{out: t.TempDir()}, sets...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +315,7 @@ func lossesByStep(t *testing.T, path string) map[int]float64 {
 // loss non-finite; those steps are skipped and the run stops after max_bad_steps in a
 // row with an error that says what to do.
 func TestNonFiniteStepsStopTheRun(t *testing.T) {
-	res, err := runTinyOpts(t, train.Options{}, "train.lr=1e30", "train.clip_norm=0", "train.schedule=constant",
+	res, err := runTinyOpts(t, runOpts{}, "train.lr=1e30", "train.clip_norm=0", "train.schedule=constant",
 		"train.max_bad_steps=3", "train.steps=40")
 	if err == nil || !strings.Contains(err.Error(), "3 steps in a row") || !strings.Contains(err.Error(), "train.lr") {
 		t.Fatalf("err = %v, want the NaN guard to stop the run", err)

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/job"
 )
 
 func init() {
@@ -25,7 +25,10 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if len(rest) != 1 {
 		return usageError("inspect takes one checkpoint (a run's output folder or its checkpoint folder)")
 	}
-	dir := checkpointDir(rest[0])
+	dir, err := checkpoint.Resolve(rest[0])
+	if err != nil {
+		return err
+	}
 	s, err := checkpoint.Inspect(dir)
 	if err != nil {
 		return err
@@ -44,14 +47,17 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  %-24s %12d bytes  sha256 %s\n", f.Name, f.Size, f.SHA256)
 	}
 	fmt.Fprintf(stdout, "state: %v\n", s.State)
-	if raw, ok := c.State["recipe"]; ok {
-		var src recipeSource
-		if json.Unmarshal(raw, &src) == nil {
-			fmt.Fprintf(stdout, "recipe: %s (%d files", src.Main, len(src.Files))
-			if len(src.Sets) > 0 {
-				fmt.Fprintf(stdout, "; --set %v", src.Sets)
-			}
-			fmt.Fprintln(stdout, ")")
+	if info, snap, err := job.Stored(c); err == nil {
+		fmt.Fprintf(stdout, "recipe: %s (%d files", snap.Main, len(snap.Files))
+		if len(snap.Sets) > 0 {
+			fmt.Fprintf(stdout, "; --set %v", snap.Sets)
+		}
+		fmt.Fprintln(stdout, ")")
+		if info.DataDir != "" {
+			fmt.Fprintf(stdout, "data: %s\n", info.DataDir)
+		}
+		if info.Steps > 0 {
+			fmt.Fprintf(stdout, "steps: %d of %d\n", c.Step, info.Steps)
 		}
 	}
 	return nil

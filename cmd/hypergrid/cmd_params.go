@@ -5,20 +5,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hypergrid-go/hypergrid/hyper"
+	"github.com/hypergrid-go/hypergrid/job"
+
 	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/recipe"
 	"github.com/hypergrid-go/hypergrid/recipes"
-	"github.com/hypergrid-go/hypergrid/registry"
 )
 
 func init() {
 	register(&command{
 		name:    "params",
-		summary: "print a recipe's parameter counts per component, its HyperGrid parameters and per-task overhead",
+		summary: "print a recipe's parameter counts per component, its HyperGrid parameters, per-task overhead and estimated memory",
 		run:     runParams,
 	})
 }
@@ -59,31 +61,41 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // loadRecipe loads a recipe file, or a shipped recipe by name ("t5-mini") when no such
 // file exists. Recipe errors are usage errors (exit status 2).
-func loadRecipe(arg string, sets []string) (*registry.Recipe, error) {
-	l := registry.Loader{Sets: sets}
-	path := arg
-	if _, err := os.Stat(arg); errors.Is(err, os.ErrNotExist) {
-		if file, ok := recipes.Lookup(arg); ok {
-			l.ReadFile, path = recipes.ReadFile, file
-		}
-	}
-	r, err := l.Load(path)
+func loadRecipe(arg string, sets []string) (*recipe.Recipe, error) {
+	r, err := recipe.Load(arg, sets...)
 	if err != nil {
 		return nil, recipeError(err)
 	}
 	return r, nil
 }
 
+// memoryLimitFlag adds --memory-limit to fs; parse it with parseMemoryLimit.
+func memoryLimitFlag(fs *flag.FlagSet) *string {
+	return fs.String("memory-limit", "auto", "refuse a model whose estimated memory is above this: a size (8GiB, 512MiB), auto (this machine's memory) or none")
+}
+
+// parseMemoryLimit reads the --memory-limit flag; a bad value is a usage error.
+func parseMemoryLimit(s string) (job.MemoryLimit, error) {
+	l, err := job.ParseMemoryLimit(s)
+	if err != nil {
+		return 0, usageError("--memory-limit: %v", err)
+	}
+	return l, nil
+}
+
 // recipeError makes a recipe's errors a usage error, every one on its own line.
 func recipeError(err error) error {
-	var list registry.ErrorList
+	var list recipe.ErrorList
 	if errors.As(err, &list) && len(list) > 1 {
 		return usageError("%d errors in recipe:\n  %s", len(list), strings.ReplaceAll(joinErrors(list), "\n", "\n  "))
+	}
+	if errors.Is(err, errUsage) {
+		return err
 	}
 	return usageError("%v", err)
 }
 
-func joinErrors(list registry.ErrorList) string {
+func joinErrors(list recipe.ErrorList) string {
 	lines := make([]string, len(list))
 	for i, e := range list {
 		lines[i] = e.Error()
@@ -95,7 +107,12 @@ func runParams(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("params", "RECIPE [--set KEY=VALUE]...", stderr)
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value, e.g. --set model.ffn.grid.rows=16 (repeatable; VALUE is YAML)")
+	memLimit := memoryLimitFlag(fs)
 	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	limit, err := parseMemoryLimit(*memLimit)
 	if err != nil {
 		return err
 	}
@@ -106,11 +123,39 @@ func runParams(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := job.CheckMemory(r, true, limit); err != nil {
+		return recipeError(err)
+	}
 	m, err := r.Build(0)
 	if err != nil {
 		return recipeError(err)
 	}
 	writeParamReport(stdout, pos[0], r, m)
+	if err := writeMemoryReport(stdout, r); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "total_params=%d\n", m.NumParams())
+	return nil
+}
+
+// writeMemoryReport prints the estimated memory to train and to answer with recipe r.
+func writeMemoryReport(w io.Writer, r *recipe.Recipe) error {
+	fmt.Fprintln(w)
+	for _, training := range []bool{true, false} {
+		e, ok, err := job.EstimateMemory(r, training)
+		if err != nil {
+			return recipeError(err)
+		}
+		what := fmt.Sprintf("memory to train (%s, batch %d × %d+%d tokens)", r.Train.Optimizer, r.Train.BatchSize, r.Train.MaxInputLen, r.Train.MaxTargetLen)
+		if !training {
+			what = fmt.Sprintf("memory to answer (batch %d × %d+%d tokens)", r.Train.BatchSize, r.Train.MaxInputLen, r.Train.MaxTargetLen)
+		}
+		if !ok {
+			fmt.Fprintf(w, "%s: unknown (a plugin layer does not report its size)\n", what)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s\n", what, job.Describe(e))
+	}
 	return nil
 }
 
@@ -161,8 +206,9 @@ func percent(part, total int) string {
 	return fmt.Sprintf("%.2f%%", 100*float64(part)/float64(total))
 }
 
-// writeParamReport prints the parameter counts of model m built from recipe r.
-func writeParamReport(w io.Writer, name string, r *registry.Recipe, m *model.Model) {
+// writeParamReport prints the parameter counts of model m built from recipe r (the
+// caller ends the report with the total_params=N line).
+func writeParamReport(w io.Writer, name string, r *recipe.Recipe, m *model.Model) {
 	s := r.Model.ModelSpec()
 	total := m.NumParams()
 	fmt.Fprintf(w, "recipe %s", name)
@@ -184,7 +230,7 @@ func writeParamReport(w io.Writer, name string, r *registry.Recipe, m *model.Mod
 	}
 	var comps []*comp
 	byName := map[string]*comp{}
-	var hyper, perTask []*autogradParam
+	var gates, perTask []*autogradParam
 	for _, p := range m.Params() {
 		g := group(p.Name)
 		c := byName[g]
@@ -196,8 +242,8 @@ func writeParamReport(w io.Writer, name string, r *registry.Recipe, m *model.Mod
 		c.tensors++
 		c.params += p.Size()
 		ap := &autogradParam{name: p.Name, shape: p.Shape, size: p.Size()}
-		if p.HyperGrid {
-			hyper = append(hyper, ap)
+		if p.Group == hyper.ParamGroup {
+			gates = append(gates, ap)
 		}
 		if p.PerTask {
 			perTask = append(perTask, ap)
@@ -210,16 +256,16 @@ func writeParamReport(w io.Writer, name string, r *registry.Recipe, m *model.Mod
 	writeTable(w, "", rows)
 
 	hyperTotal := 0
-	for _, p := range hyper {
+	for _, p := range gates {
 		hyperTotal += p.size
 	}
 	fmt.Fprintln(w)
-	if len(hyper) == 0 {
+	if len(gates) == 0 {
 		fmt.Fprintln(w, "HyperGrid parameters: none")
 	} else {
-		fmt.Fprintf(w, "HyperGrid parameters: %s in %d tensors (%s of the model)\n", thousands(hyperTotal), len(hyper), percent(hyperTotal, total))
+		fmt.Fprintf(w, "HyperGrid parameters: %s in %d tensors (%s of the model)\n", thousands(hyperTotal), len(gates), percent(hyperTotal, total))
 		var rows [][]string
-		for _, p := range hyper {
+		for _, p := range gates {
 			rows = append(rows, []string{p.name, shapeString(p.shape), thousands(p.size)})
 		}
 		writeTable(w, "  ", rows)
@@ -227,7 +273,6 @@ func writeParamReport(w io.Writer, name string, r *registry.Recipe, m *model.Mod
 
 	fmt.Fprintln(w)
 	writePerTask(w, s, perTask)
-	fmt.Fprintf(w, "total_params=%d\n", total)
 }
 
 // autogradParam is what the report keeps of a parameter.

@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var updateParams = flag.Bool("update-params", false, "rewrite testdata/params/*.golden")
+	"github.com/hypergrid-go/hypergrid/internal/golden"
+)
 
 // TestParamsTotals checks the acceptance numbers: the shipped t5-mini recipes have
 // exactly the parameter counts of the PyTorch reference (shared/bench/torch_t5.py).
@@ -42,12 +41,12 @@ func TestParamsTotals(t *testing.T) {
 func TestParamsRecipeErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
-	recipe := `include: ` + filepath.Join(mustAbs(t, "../../recipes"), "t5-mini.yaml") + `
+	recipe := `include: t5-mini
 model:
   d_modle: 256
   heads: four
   ffn:
-    type: hyper.grid
+    type: ffn.hypergrid
     d_ff: 1000
     grid: {rows: 48, cols: 32}
 `
@@ -104,7 +103,7 @@ func mustAbs(t *testing.T, p string) string {
 }
 
 // TestParamsReportGolden compares the whole report for the shipped recipes with
-// testdata/params/NAME.golden (go test -update-params rewrites them).
+// testdata/params/NAME.golden (go test -update rewrites them).
 func TestParamsReportGolden(t *testing.T) {
 	for _, name := range []string{"t5-mini", "t5-mini-hypergrid", "encoder-classifier"} {
 		t.Run(name, func(t *testing.T) {
@@ -112,20 +111,7 @@ func TestParamsReportGolden(t *testing.T) {
 			if code := run([]string{"params", name}, &out, &errb); code != 0 {
 				t.Fatalf("exit status %d: %s", code, errb.String())
 			}
-			golden := filepath.Join("testdata", "params", name+".golden")
-			if *updateParams {
-				if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test -update-params creates it)", err)
-			}
-			if out.String() != string(want) {
-				t.Errorf("report differs from %s:\n%s", golden, out.String())
-			}
+			golden.Check(t, filepath.Join("testdata", "params", name+".golden"), out.Bytes())
 		})
 	}
 }

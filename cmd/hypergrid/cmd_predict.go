@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/hypergrid-go/hypergrid/data"
+	"github.com/hypergrid-go/hypergrid/job"
 	"github.com/hypergrid-go/hypergrid/ops"
-	"github.com/hypergrid-go/hypergrid/train"
 )
 
 func init() {
@@ -25,30 +25,41 @@ func init() {
 
 func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("predict", "CKPT --task T [TEXT...]", stderr)
-	task := fs.String("task", "", "the task to answer (one of the checkpoint's recipe's tasks)")
+	task := fs.String("task", "", "the task to answer (one of the tasks the checkpoint was trained on)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
+	memLimit := memoryLimitFlag(fs)
 	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	limit, err := parseMemoryLimit(*memLimit)
 	if err != nil {
 		return err
 	}
 	if len(rest) < 1 || *task == "" {
 		return usageError("predict needs a checkpoint and --task; texts come from the arguments or, as JSONL objects of input fields, from stdin")
 	}
-	def, ok := data.Lookup(*task)
-	if !ok {
-		return usageError("unknown task %q; known: %s", *task, strings.Join(data.TaskNames(), ", "))
+	if *threads <= 0 {
+		return usageError("predict: --threads is %d; want a positive number", *threads)
 	}
 	defer ops.SetThreads(ops.SetThreads(*threads))
-	tc, err := loadTrained(rest[0])
+	tr, err := job.Open(rest[0], job.OpenOptions{MemoryLimit: limit})
 	if err != nil {
 		return err
 	}
-	r, tok, m := tc.recipe, tc.tok, tc.model
-	inputs, err := predictInputs(&def, rest[1:], stdin)
+	pred, err := tr.Predictor()
 	if err != nil {
 		return err
 	}
-	preds, err := train.Predict(m, tok, r.Train, *task, inputs)
+	t, err := pred.Task(*task)
+	if err != nil {
+		return usageError("%v (checkpoint %s)", err, tr.Dir)
+	}
+	inputs, err := predictInputs(&t.Def, rest[1:], stdin)
+	if err != nil {
+		return err
+	}
+	preds, err := pred.Predict(*task, inputs)
 	if err != nil {
 		return err
 	}

@@ -1,19 +1,34 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
-	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/job"
+	"github.com/hypergrid-go/hypergrid/ops"
+	"github.com/hypergrid-go/hypergrid/recipe"
 	"github.com/hypergrid-go/hypergrid/recipes"
 	"github.com/hypergrid-go/hypergrid/train"
 )
 
 // defaultRecipe is what "hypergrid train" trains without a recipe argument.
 const defaultRecipe = "default"
+
+// runsDir is the folder that holds the runs made without --out, and runs/latest.
+const runsDir = "runs"
 
 func init() {
 	register(&command{
@@ -23,48 +38,199 @@ func init() {
 	})
 }
 
+// errInterrupted ends a run stopped by SIGINT or SIGTERM after its checkpoint was
+// written: exit status 130, as a shell reports a command ended by Ctrl-C.
+var errInterrupted = errors.New("interrupted")
+
+// interruptContext returns a context cancelled by the first SIGINT or SIGTERM, after
+// notice (when not nil) is called. After that signal the default handling is back, so
+// a second Ctrl-C ends the program at once. stop releases the signals.
+func interruptContext(notice func()) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			signal.Stop(ch)
+			if notice != nil {
+				notice()
+			}
+			cancel()
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			cancel()
+		})
+	}
+}
+
+// flagSet reports whether the flag called name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", "[RECIPE] [--data DIR] [--out DIR] [--steps N] [--resume] [--threads T] [--set KEY=VALUE]...", stderr)
+	fs := newFlags("train", "[RECIPE] [--data DIR] [--out DIR] [--steps N] [--resume] [--force] [--threads T] [--set KEY=VALUE]...", stderr)
 	dataDir := fs.String("data", "", "folder with the recipe's tasks in GLUE layout (default: the recipe's data.dir, else the embedded suite)")
-	outDir := fs.String("out", "runs/latest", "folder for the tokenizer, the JSONL metrics log and the plots")
-	steps := fs.Int("steps", 0, "optimizer steps (default: the recipe's train.steps)")
+	outDir := fs.String("out", "", "the run's output folder (default: a new folder runs/<date>-<time>, linked as runs/latest)")
+	steps := fs.Int("steps", 0, "optimizer steps (default: the recipe's train.steps; with --resume, the run's)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
-	resume := fs.Bool("resume", false, "continue the run in --out from its checkpoint, exactly where it stopped")
+	resume := fs.Bool("resume", false, "continue the run in --out (default runs/latest) from its checkpoint, exactly where it stopped, with its recipe, data and steps")
+	force := fs.Bool("force", false, "start a new run in an --out that holds one, deleting its checkpoints, log and plots")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value, e.g. --set train.lr=0.001 (repeatable)")
+	memLimit := memoryLimitFlag(fs)
 	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	limit, err := parseMemoryLimit(*memLimit)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 1 {
 		return usageError("train takes at most one recipe (a file, or a shipped one: %s)", strings.Join(recipes.Names(), ", "))
 	}
-	name := defaultRecipe
-	if len(rest) == 1 {
-		name = rest[0]
+	if flagSet(fs, "steps") && *steps <= 0 {
+		return usageError("train: --steps is %d; want a positive number of steps (leave it out for the recipe's train.steps)", *steps)
 	}
-	if *steps < 0 || *threads <= 0 {
-		return usageError("train: --steps must not be negative and --threads must be positive")
+	if *threads <= 0 {
+		return usageError("train: --threads is %d; want a positive number", *threads)
 	}
-	r, err := loadRecipe(name, sets)
+	if *resume && *force {
+		return usageError("train: --resume continues the run in --out and --force deletes it: give one of them")
+	}
+	defer ops.SetThreads(ops.SetThreads(*threads))
+
+	var (
+		r     *recipe.Recipe
+		name  string
+		out   string
+		ckpt  *checkpoint.Checkpoint
+		cdir  string
+		opts  job.Options
+		notes []string
+	)
+	if *resume {
+		out = *outDir
+		if out == "" {
+			out = filepath.Join(runsDir, job.LatestLink)
+		}
+		ckpt, cdir, err = checkpoint.LoadResolved(out)
+		if err != nil {
+			return fmt.Errorf("nothing to resume in %s: %w", out, err)
+		}
+		if filepath.Base(cdir) != checkpoint.CheckpointDir {
+			return usageError("train --resume takes a run's output folder (it holds %s/), not a checkpoint folder: use --out %s", checkpoint.CheckpointDir, filepath.Dir(cdir))
+		}
+		info, snap, err := job.Stored(ckpt)
+		if err != nil {
+			return fmt.Errorf("checkpoint %s: %w", cdir, err)
+		}
+		if len(rest) == 1 {
+			name = rest[0]
+			if r, err = loadRecipe(name, sets); err != nil {
+				return err
+			}
+			notes = append(notes, fmt.Sprintf("recipe %s (given; the run's own was %s)", name, snap.Main))
+		} else {
+			name = snap.Main
+			if r, err = snap.Load(sets...); err != nil {
+				return recipeError(fmt.Errorf("the run's stored recipe: %w", err))
+			}
+			note := fmt.Sprintf("recipe %s (stored in the checkpoint", snap.Main)
+			if len(snap.Sets) > 0 {
+				note += "; --set " + strings.Join(snap.Sets, " --set ")
+			}
+			if len(sets) > 0 {
+				note += "; now also --set " + strings.Join(sets, " --set ")
+			}
+			notes = append(notes, note+")")
+		}
+		opts = job.Options{DataDir: info.DataDir, Steps: info.Steps, Resume: ckpt, ResumeDir: cdir}
+		if *dataDir != "" {
+			opts.DataDir = *dataDir
+			notes = append(notes, "data "+*dataDir+" (given)")
+		} else if info.DataDir != "" {
+			notes = append(notes, "data "+info.DataDir+" (the run's)")
+		}
+		if flagSet(fs, "steps") {
+			opts.Steps = *steps
+			notes = append(notes, fmt.Sprintf("%d steps (given; the run's were %d)", *steps, info.Steps))
+		}
+	} else {
+		name = defaultRecipe
+		if len(rest) == 1 {
+			name = rest[0]
+		}
+		if r, err = loadRecipe(name, sets); err != nil {
+			return err
+		}
+		out = *outDir
+		if out == "" {
+			var warn error
+			if out, warn, err = job.NewDir(runsDir, time.Now()); err != nil {
+				return err
+			}
+			if warn != nil {
+				fmt.Fprintf(stderr, "hypergrid: warning: %v\n", warn)
+			}
+		} else if err := job.CheckOut(out, *force); err != nil {
+			if errors.Is(err, job.ErrOutExists) {
+				return usageError("%v", err)
+			}
+			return err
+		}
+		opts = job.Options{DataDir: *dataDir, Steps: *steps}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	opts.CheckpointDir = filepath.Join(out, checkpoint.CheckpointDir)
+	opts.MemoryLimit = limit
+	s, err := job.Prepare(r, opts)
 	if err != nil {
-		return recipeError(err)
+		var list recipe.ErrorList
+		if errors.As(err, &list) {
+			return recipeError(err)
+		}
+		return err
 	}
-	total := r.Train.Steps
-	if *steps > 0 {
-		total = *steps
+	if *resume {
+		fmt.Fprintf(stdout, "resuming %s at step %d of %d: %s\n", out, s.Trainer.Step(), s.Recipe.Train.Steps, strings.Join(notes, ", "))
+	} else {
+		fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
+			len(r.Data.Tasks), strings.Join(r.Data.Tasks, ", "), r.Train.Steps, out)
 	}
-	fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
-		len(r.Data.Tasks), strings.Join(r.Data.Tasks, ", "), total, *outDir)
-	src, err := sourceOf(name, r, sets)
+	if err := writeFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
+		return err
+	}
+	mon, err := job.Attach(s.Trainer, job.Output{Dir: out, W: stdout, Best: true})
 	if err != nil {
 		return err
 	}
-	res, err := train.Run(r.Train, r.Data, r.Tokenizer, train.Options{
-		DataDir: *dataDir, OutDir: *outDir, Steps: *steps, Threads: *threads, Out: stdout,
-		Resume: *resume, Recipe: src,
-		Build: func(vocab int) (*model.Model, error) { return r.Build(r.Train.Seed) },
+	ctx, stop := interruptContext(func() {
+		fmt.Fprintf(stderr, "\nhypergrid: interrupted: finishing the step and saving a checkpoint (Ctrl-C again to quit at once)\n")
 	})
+	defer stop()
+	res, err := s.Trainer.Run(ctx)
+	if cerr := mon.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, train.ErrInterrupted) {
+		fmt.Fprintf(stdout, "stopped at step %d of %d; checkpoint in %s\ncontinue with: hypergrid train --out %s --resume\n",
+			s.Trainer.Step(), s.Recipe.Train.Steps, opts.CheckpointDir, out)
+		return fmt.Errorf("%w at step %d", errInterrupted, s.Trainer.Step())
+	}
 	if err != nil {
 		return err
 	}
@@ -80,7 +246,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(stdout)
 	}
+	fmt.Fprintf(stdout, "output in %s\n", out)
 	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file renamed into place.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func sortedKeys(m map[string]float64) []string {

@@ -6,7 +6,8 @@
 //	hypergrid <command> [flags] [arguments]
 //
 // Run "hypergrid help" for the list of commands and "hypergrid <command> --help" for
-// the flags of one. Exit status: 0 success, 1 failure, 2 usage error.
+// the flags of one. Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted
+// (SIGINT or SIGTERM; a training run saves its checkpoint first).
 package main
 
 import (
@@ -82,6 +83,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 var errHelp = errors.New("help requested")
 
 func main() {
+	// A rejected HYPERGRID_ISA stops every command before it runs (see isaError).
+	if err := isaError(); err != nil {
+		fmt.Fprintf(os.Stderr, "hypergrid: %v\n", err)
+		os.Exit(2)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -116,6 +122,9 @@ func exitStatus(err error, stderr io.Writer) int {
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "hypergrid: %s\n", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		return 2
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(stderr, "hypergrid: %v\n", err)
+		return 130
 	default:
 		fmt.Fprintf(stderr, "hypergrid: %v\n", err)
 		return 1
@@ -132,5 +141,5 @@ func printHelp(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintf(w, "\nWith no command, hypergrid runs %q. Exit status: 0 ok, 1 failure, 2 usage error.\n", defaultCommand)
+	fmt.Fprintf(w, "\nWith no command, hypergrid runs %q. Exit status: 0 ok, 1 failure, 2 usage error, 130 interrupted.\n", defaultCommand)
 }

@@ -5,11 +5,11 @@
 //
 //	import _ "github.com/hypergrid-go/hypergrid/examples/gateplugin"
 //
-// can then write `ffn: {type: gateplugin.grid, ...}` in a recipe.
+// can then write `ffn: {type: ffn.gateplugin.grid, ...}` in a recipe.
 //
-// The layer is a HyperGrid variant with a different gate nonlinearity. hyper.grid
+// The layer is a HyperGrid variant with a different gate nonlinearity. ffn.hypergrid
 // gates the output projection wo of the feed-forward layer block by block with
-// σ(r cᵀ), which lies in (0, 1) (times a scale); gateplugin.grid uses
+// σ(r cᵀ), which lies in (0, 1) (times a scale); ffn.gateplugin.grid uses
 //
 //	gate = φ(offset + r cᵀ),  φ ∈ {relu, gelu, silu}
 //
@@ -23,8 +23,9 @@
 package gateplugin
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/hypergrid-go/hypergrid/hyper"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/layers"
@@ -32,7 +33,7 @@ import (
 )
 
 // ID is the recipe type of the layer.
-const ID = "gateplugin.grid"
+const ID = "ffn.gateplugin.grid"
 
 func init() {
 	registry.Register(ID, func() any { return DefaultConfig() })
@@ -64,23 +65,23 @@ func DefaultConfig() *Config {
 	return &Config{GLUConfig: *layers.DefaultGLUConfig(), Grid: Grid{Rows: 16, Cols: 16}, Gate: layers.ReLU, Offset: 1}
 }
 
-// Validate implements the registry's Validator: every problem is a *layers.FieldError
+// Validate implements the registry's Validator: every problem is a *registry.FieldError
 // naming its field, so that the recipe loader can point at the line.
 func (c *Config) Validate() []error {
 	errs := c.GLUConfig.Validate()
 	if c.Grid.Rows <= 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d; want a positive number of row blocks", c.Grid.Rows)})
+		errs = append(errs, registry.FieldErrorf("grid.rows", "is %d; want a positive number of row blocks", c.Grid.Rows))
 	} else if c.DFF > 0 && c.DFF%c.Grid.Rows != 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.rows", Msg: fmt.Sprintf("is %d, which does not divide d_ff (%d)", c.Grid.Rows, c.DFF)})
+		errs = append(errs, registry.FieldErrorf("grid.rows", "is %d, which does not divide d_ff (%d)", c.Grid.Rows, c.DFF))
 	}
 	if c.Grid.Cols <= 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d; want a positive number of column blocks", c.Grid.Cols)})
+		errs = append(errs, registry.FieldErrorf("grid.cols", "is %d; want a positive number of column blocks", c.Grid.Cols))
 	}
 	if !c.Gate.Valid() {
-		errs = append(errs, &layers.FieldError{Path: "gate", Msg: fmt.Sprintf("is %q; want relu, gelu or silu", string(c.Gate))})
+		errs = append(errs, registry.FieldErrorf("gate", "is %q; want relu, gelu or silu", string(c.Gate)))
 	}
 	if math.IsNaN(c.Offset) || math.IsInf(c.Offset, 0) {
-		errs = append(errs, &layers.FieldError{Path: "offset", Msg: fmt.Sprintf("is %v; want a finite number", c.Offset)})
+		errs = append(errs, registry.FieldErrorf("offset", "is %v; want a finite number", c.Offset))
 	}
 	return errs
 }
@@ -91,7 +92,7 @@ func (c *Config) Validate() []error {
 func (c *Config) BuildFFN(site layers.Site) (layers.FeedForward, error) {
 	errs := c.Validate()
 	if c.Grid.Cols > 0 && site.DModel%c.Grid.Cols != 0 {
-		errs = append(errs, &layers.FieldError{Path: "grid.cols", Msg: fmt.Sprintf("is %d, which does not divide d_model (%d)", c.Grid.Cols, site.DModel)})
+		errs = append(errs, registry.FieldErrorf("grid.cols", "is %d, which does not divide d_model (%d)", c.Grid.Cols, site.DModel))
 	}
 	if len(errs) > 0 {
 		return nil, layers.Errs(errs)
@@ -99,7 +100,7 @@ func (c *Config) BuildFFN(site layers.Site) (layers.FeedForward, error) {
 	f := &FFN{Config: *c, GLU: layers.NewGLU(site, c.GLUConfig)}
 	f.LocalRows = site.Init.Normal(site.Param("gate.local_rows", site.DModel, c.Grid.Rows), layers.Fan(site.DModel))
 	f.GlobalCols = site.Init.Normal(site.Param("gate.global_cols", c.Grid.Cols), 0.02)
-	f.LocalRows.HyperGrid, f.GlobalCols.HyperGrid = true, true
+	f.LocalRows.Group, f.GlobalCols.Group = hyper.ParamGroup, hyper.ParamGroup
 	f.offset = make([]float32, c.Grid.Rows*c.Grid.Cols)
 	for i := range f.offset {
 		f.offset[i] = float32(c.Offset)

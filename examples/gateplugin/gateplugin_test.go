@@ -6,6 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypergrid-go/hypergrid/examples/gateplugin/smoke"
+	"github.com/hypergrid-go/hypergrid/recipe"
+
+	"github.com/hypergrid-go/hypergrid/hyper"
+
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/examples/gateplugin"
 	"github.com/hypergrid-go/hypergrid/layers"
@@ -23,7 +28,7 @@ func TestRegistered(t *testing.T) {
 }
 
 func TestRecipeBuildsAndTrains(t *testing.T) {
-	r, err := registry.Load("recipe.yaml")
+	r, err := recipe.Load("recipe.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,14 +42,14 @@ func TestRecipeBuildsAndTrains(t *testing.T) {
 	// Every FFN adds d_model·rows + cols gate parameters to the plain GLU layer.
 	var gate int
 	for _, p := range m.Params() {
-		if p.HyperGrid {
+		if p.Group == hyper.ParamGroup {
 			gate += p.Size()
 		}
 	}
 	if want := 4 * (64*8 + 8); gate != want {
 		t.Errorf("%d gate parameters, want %d", gate, want)
 	}
-	losses, err := gateplugin.Train(m, gateplugin.TinyBatch(r.Model.Vocab), 40, 1e-3, nil)
+	losses, err := smoke.Train(m, r.Train, smoke.TinyBatch(r.Model.Vocab), 40, 1e-3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +60,7 @@ func TestRecipeBuildsAndTrains(t *testing.T) {
 
 func TestRecipeErrors(t *testing.T) {
 	bad := strings.NewReplacer("gate: relu", "gate: tanh", "rows: 8, cols: 8", "rows: 7, cols: 8").Replace(string(gateplugin.Recipe))
-	_, err := registry.Loader{}.Parse("bad.yaml", []byte(bad))
+	_, err := recipe.Loader{}.Parse("bad.yaml", []byte(bad))
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -68,7 +73,7 @@ func TestRecipeErrors(t *testing.T) {
 		}
 	}
 	// A grid that does not tile d_model is found when the model is built.
-	r, err := registry.Loader{Sets: []string{"model.ffn.grid.cols=6"}}.Parse("r.yaml", gateplugin.Recipe)
+	r, err := recipe.Loader{Sets: []string{"model.ffn.grid.cols=6"}}.Parse("r.yaml", gateplugin.Recipe)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/hypergrid-go/hypergrid/recipe"
+
 	"github.com/hypergrid-go/hypergrid/examples/gateplugin"
-	"github.com/hypergrid-go/hypergrid/registry"
+	"github.com/hypergrid-go/hypergrid/examples/gateplugin/smoke"
 )
 
 // sets collects repeated --set flags.
@@ -23,22 +25,22 @@ func (s *sets) String() string     { return strings.Join(*s, " ") }
 func (s *sets) Set(v string) error { *s = append(*s, v); return nil }
 
 func main() {
-	recipe := flag.String("recipe", "", "recipe file (default: the example's recipe.yaml, embedded)")
+	recipeFile := flag.String("recipe", "", "recipe file (default: the example's recipe.yaml, embedded)")
 	steps := flag.Int("steps", 30, "training steps")
 	lr := flag.Float64("lr", 1e-3, "learning rate")
 	var overrides sets
 	flag.Var(&overrides, "set", "override a recipe value, KEY=VALUE (repeatable)")
 	flag.Parse()
 
-	l := registry.Loader{Sets: overrides}
+	l := recipe.Loader{Sets: overrides}
 	var (
-		r   *registry.Recipe
+		r   *recipe.Recipe
 		err error
 	)
-	if *recipe == "" {
+	if *recipeFile == "" {
 		r, err = l.Parse("examples/gateplugin/recipe.yaml", gateplugin.Recipe)
 	} else {
-		r, err = l.Load(*recipe)
+		r, err = l.Load(*recipeFile)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -50,7 +52,7 @@ func main() {
 		os.Exit(2)
 	}
 	fmt.Printf("model: ffn %s, %d parameters\n", r.Source.Components["model.ffn"], m.NumParams())
-	losses, err := gateplugin.Train(m, gateplugin.TinyBatch(r.Model.Vocab), *steps, float32(*lr), os.Stdout)
+	losses, err := smoke.Train(m, r.Train, smoke.TinyBatch(r.Model.Vocab), *steps, *lr, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

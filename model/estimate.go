@@ -1,0 +1,412 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/registry"
+)
+
+// Optimizer names for Spec.Estimate (the train section's optimizer); "" estimates
+// inference.
+const (
+	// OptimizerAdamW keeps two float32 moments per parameter value.
+	OptimizerAdamW = "adamw"
+	// OptimizerAdafactor keeps a row and a column average for every matrix parameter
+	// with more than one row and column, one value per value for the others.
+	OptimizerAdafactor = "adafactor"
+)
+
+// ErrUnsized is returned (wrapped) by Spec.Estimate when a layer builder of the spec
+// does not implement layers.Sizer for itself: its parameters and activations cannot
+// be known without building it. A caller that checks memory before building can then
+// only build and see, or refuse; errors.Is tells this case apart from an invalid spec.
+var ErrUnsized = errors.New("model: a layer builder does not report its size")
+
+// Estimate is the memory a model needs, in bytes, computed from its spec without
+// allocating it. Every count is overflow-checked.
+type Estimate struct {
+	// Params is the number of parameter values: exactly Model.NumParams of the model
+	// New builds from the spec.
+	Params int64
+	// ParamBytes is the memory of the parameter values (float32).
+	ParamBytes int64
+	// GradBytes is the memory of the parameters' gradients (float32). New allocates a
+	// gradient for every parameter, so it is counted for inference too.
+	GradBytes int64
+	// OptimizerBytes is the optimizer's state: AdamW's two moments per value, or
+	// Adafactor's factored second moments plus its float64 scratch (the largest
+	// parameter's size and column count); 0 for inference.
+	OptimizerBytes int64
+	// ActivationBytes is what one step keeps on the tape, which holds every forward
+	// value and every gradient until the step ends. For training it counts, per block,
+	// the residual stream, the norms, dropout's outputs and masks, the sublayers'
+	// outputs and what the attention and feed-forward builders report (q, k, v, the
+	// attention probabilities batch·heads·len², the feed-forward hidden layer
+	// batch·len·d_ff times 3 gated or 2 plain, the HyperGrid gates), each twice for its
+	// gradient; and the output projection's logits, softmax and their gradient (3 ×
+	// batch·targetLen·vocab). For inference it counts the forward values of a greedy
+	// generation of targetLen tokens (Model.Generate runs the decoder once per token on
+	// the same tape), which also bounds a loss evaluation at targetLen. It is a
+	// deliberately upper-ish estimate: it counts what the tape hands out, to within
+	// about 1% above, with an allowance for the small per-call buffers.
+	ActivationBytes int64
+	// RuntimeBytes is a fixed allowance for the Go runtime, the program and its small
+	// buffers (RuntimeAllowance). Data sets, tokenizers and checkpoint buffers are not
+	// counted.
+	RuntimeBytes int64
+	// Total is the sum of the byte counts above.
+	Total int64
+}
+
+// RuntimeAllowance is Estimate.RuntimeBytes: 32 MiB. The peak resident memory of
+// "hypergrid bench train" exceeds the rest of the estimate by 12 to 20 MiB.
+const RuntimeAllowance = 32 << 20
+
+// Estimate returns the memory that training the model with optimizer ("adamw" or
+// "adafactor") on batches of batch examples of inputLen input tokens and targetLen
+// target tokens needs, or with optimizer "" the memory of inference (generation of
+// up to targetLen tokens). targetLen is ignored for an encoder-only model; batch 0
+// gives the memory of the model alone (no activations).
+//
+// The spec is validated first: its errors are returned joined, as Validate reports
+// them; a builder's error at a site is reported once, with "ffn." or "attention."
+// prefixed, as New reports it. A builder that does not implement layers.Sizer yields
+// an error wrapping ErrUnsized. A size that overflows an int64 is an error, never a
+// wrapped value. Estimate allocates nothing in proportion to the sizes.
+func (s *Spec) Estimate(batch, inputLen, targetLen int, optimizer string) (Estimate, error) {
+	if errs := s.Validate(); len(errs) > 0 {
+		return Estimate{}, errors.Join(errs...)
+	}
+	if batch < 0 || inputLen < 0 || targetLen < 0 {
+		return Estimate{}, fmt.Errorf("model: Estimate: batch %d, input length %d, target length %d; want 0 or more", batch, inputLen, targetLen)
+	}
+	if optimizer != OptimizerAdamW && optimizer != OptimizerAdafactor && optimizer != "" {
+		return Estimate{}, fmt.Errorf("model: Estimate: optimizer %q; want %s, %s or \"\" (inference)", optimizer, OptimizerAdamW, OptimizerAdafactor)
+	}
+	for _, b := range []struct {
+		key     string
+		builder any
+	}{{"attention", s.Attention}, {"ffn", s.FFN}} {
+		if layers.SizerOf(b.builder) == nil {
+			return Estimate{}, fmt.Errorf("%w: %s %T does not implement layers.Sizer, so its parameters and activations are unknown until it is built", ErrUnsized, b.key, b.builder)
+		}
+	}
+	w := &walker{spec: s, train: optimizer != "", failed: map[string]bool{}}
+	if s.Arch != ArchT5 {
+		targetLen = 0
+	}
+	w.shape(int64(batch), int64(inputLen), int64(targetLen))
+	w.walk()
+	if len(w.errs) > 0 {
+		return Estimate{}, errors.Join(w.errs...)
+	}
+	c := &w.c
+	var e Estimate
+	e.Params = w.params
+	e.ParamBytes = c.mul(4, w.params)
+	e.GradBytes = e.ParamBytes
+	switch optimizer {
+	case OptimizerAdamW:
+		e.OptimizerBytes = c.mul(8, w.params)
+	case OptimizerAdafactor:
+		e.OptimizerBytes = c.add(c.mul(4, w.factored), c.mul(8, w.largest), c.mul(8, w.widest))
+	}
+	e.ActivationBytes = c.mul(4, w.act)
+	e.RuntimeBytes = RuntimeAllowance
+	e.Total = c.add(e.ParamBytes, e.GradBytes, e.OptimizerBytes, e.ActivationBytes, e.RuntimeBytes)
+	if c.overflow {
+		return Estimate{}, fmt.Errorf("model: Estimate: the memory of batch %d, input length %d, target length %d overflows an int64 count of bytes; reduce them", batch, inputLen, targetLen)
+	}
+	return e, nil
+}
+
+// checked does saturating int64 arithmetic and remembers an overflow.
+type checked struct{ overflow bool }
+
+// mul returns the product of xs (all ≥ 0), or math.MaxInt64 after an overflow.
+func (c *checked) mul(xs ...int64) int64 {
+	r := int64(1)
+	for _, x := range xs {
+		if x < 0 {
+			c.overflow = true
+			return math.MaxInt64
+		}
+		hi, lo := bits.Mul64(uint64(r), uint64(x))
+		if hi != 0 || lo > math.MaxInt64 {
+			c.overflow = true
+			return math.MaxInt64
+		}
+		r = int64(lo)
+	}
+	return r
+}
+
+// add returns the sum of xs (all ≥ 0), or math.MaxInt64 after an overflow.
+func (c *checked) add(xs ...int64) int64 {
+	r := int64(0)
+	for _, x := range xs {
+		if x < 0 || r > math.MaxInt64-x {
+			c.overflow = true
+			return math.MaxInt64
+		}
+		r += x
+	}
+	return r
+}
+
+// pass is one stack's work in a step as aggregate counts: a generation runs the
+// decoder once per token, and its counts add up those passes.
+type pass struct {
+	calls    int64 // forward passes through the stack
+	rows     int64 // rows (tokens) through the stack
+	examples int64 // examples through the stack (per pass)
+	pairs    int64 // self-attention (query, key) pairs over all examples
+	shared   int64 // self-attention (query, key) pairs once per batch (per pass)
+	memRows  int64 // rows of the encoder output read by each cross-attention
+	cross    int64 // cross-attention (query, key) pairs over all examples
+}
+
+// walker visits the model's parameters and activations in New's order.
+type walker struct {
+	spec  *Spec
+	train bool
+	c     checked
+
+	enc, dec pass
+
+	params   int64 // parameter values
+	factored int64 // Adafactor's second-moment values
+	largest  int64 // values of the largest parameter
+	widest   int64 // columns of the widest parameter
+	act      int64 // activation values
+
+	errs   []error
+	failed map[string]bool
+}
+
+// shape sets the passes of a batch of b examples, l input and t target tokens.
+func (w *walker) shape(b, l, t int64) {
+	c := &w.c
+	if b == 0 {
+		return // no step: the model alone
+	}
+	w.enc = pass{calls: 1, rows: c.mul(b, l), examples: b, pairs: c.mul(b, l, l), shared: c.mul(l, l)}
+	if t == 0 {
+		return
+	}
+	if w.train {
+		w.dec = pass{calls: 1, rows: c.mul(b, t), examples: b, pairs: c.mul(b, t, t), shared: c.mul(t, t),
+			memRows: c.mul(b, l), cross: c.mul(b, t, l)}
+		return
+	}
+	// Generation: passes of length 1, 2, ..., t. Σk = t(t+1)/2, Σk² = t(t+1)(2t+1)/6;
+	// the divisions are exact, done on the factor that divides.
+	sum := triangle(c, t)
+	sq := squares(c, t)
+	w.dec = pass{calls: t, rows: c.mul(b, sum), examples: c.mul(b, t), pairs: c.mul(b, sq), shared: sq,
+		memRows: c.mul(t, b, l), cross: c.mul(b, l, sum)}
+}
+
+// triangle returns 1+2+...+t without overflowing in the intermediate product.
+func triangle(c *checked, t int64) int64 {
+	if t%2 == 0 {
+		return c.mul(t/2, t+1)
+	}
+	return c.mul(t, (t+1)/2)
+}
+
+// squares returns 1²+2²+...+t² = t(t+1)(2t+1)/6, dividing a factor first.
+func squares(c *checked, t int64) int64 {
+	f := [3]int64{t, t + 1, 2*t + 1}
+	for _, d := range []int64{2, 3} {
+		for i := range f {
+			if f[i]%d == 0 {
+				f[i] /= d
+				break
+			}
+		}
+	}
+	return c.mul(f[0], f[1], f[2])
+}
+
+// param counts one parameter of rows×cols values.
+func (w *walker) param(rows, cols int64) {
+	c := &w.c
+	n := c.mul(rows, cols)
+	w.params = c.add(w.params, n)
+	if rows > 1 && cols > 1 { // optim.Adafactor's factored()
+		w.factored = c.add(w.factored, rows, cols)
+	} else {
+		w.factored = c.add(w.factored, n)
+	}
+	w.largest = max(w.largest, n)
+	w.widest = max(w.widest, cols)
+}
+
+// acts adds activation values.
+func (w *walker) acts(xs ...int64) { w.act = w.c.add(w.act, w.c.add(xs...)) }
+
+// walk counts the whole model: the embedding, the encoder, then the decoder and the
+// output projection, or the task heads.
+func (w *walker) walk() {
+	s, c := w.spec, &w.c
+	d := int64(s.DModel)
+	w.param(int64(s.Vocab), d)
+	w.stack(layers.Encoder, s.EncoderLayers, w.enc)
+	if s.Arch == ArchT5 {
+		w.stack(layers.Decoder, s.DecoderLayers, w.dec)
+		if !s.TieEmbeddings {
+			w.param(d, int64(s.Vocab))
+		}
+		rows, v := w.dec.rows, int64(s.Vocab)
+		if w.train {
+			// logits, softmax, their gradient; the targets.
+			w.acts(c.mul(3, rows, v), rows)
+			if s.TieEmbeddings {
+				w.acts(c.mul(2, rows, d)) // the scaled input and its gradient
+			}
+		} else {
+			w.acts(c.mul(rows, v))
+			if s.TieEmbeddings {
+				w.acts(c.mul(rows, d))
+			}
+		}
+		return
+	}
+	maxClasses := int64(1)
+	for _, t := range s.Tasks {
+		if t.Kind == Classification {
+			w.param(d, int64(t.Classes))
+			w.param(1, int64(t.Classes))
+			maxClasses = max(maxClasses, int64(t.Classes))
+		} else {
+			w.param(d, 1)
+			w.param(1, 1)
+		}
+	}
+	// The examples are split between the heads: per example, its pooled vector, its
+	// head's input, outputs and losses (and gradients when training); a few scalars
+	// per head.
+	b, n := w.enc.examples, int64(len(s.Tasks))
+	k := int64(1)
+	if w.train {
+		k = 2
+	}
+	w.acts(c.mul(k, b, c.add(c.mul(2, d), c.mul(2, maxClasses), 2)), c.mul(8, n))
+	if s.Pooling == PoolMean {
+		w.acts(w.enc.rows) // the pooling weights
+	}
+}
+
+// stack counts one stack of n blocks run as p.
+func (w *walker) stack(name layers.Stack, n int, p pass) {
+	s, c := w.spec, &w.c
+	d := int64(s.DModel)
+	site := func(layer int, part string) layers.Site {
+		return layers.Site{
+			Stack: name, Layer: layer, Prefix: fmt.Sprintf("%s.block.%d.%s", name, layer, part),
+			DModel: s.DModel, Heads: s.Heads, DKV: s.DKV,
+			RelativeBuckets: s.RelativeAttention.Buckets, RelativeMaxDistance: s.RelativeAttention.MaxDistance,
+			NumTasks: len(s.Tasks),
+		}
+	}
+	// The embedding lookup: its output (whose gradient the residual add adopts) and
+	// the ids.
+	w.acts(c.mul(p.rows, d), p.rows)
+	for i := range n {
+		w.norm()
+		ss := site(i, "self_attn")
+		ss.Causal = name == layers.Decoder
+		w.sublayer("attention", s.Attention, ss, p.calls, p.rows, p.examples, p.rows, p.pairs, p.shared)
+		if name == layers.Decoder {
+			w.norm()
+			cs := site(i, "cross_attn")
+			cs.Cross = true
+			w.sublayer("attention", s.Attention, cs, p.calls, p.rows, p.examples, p.memRows, p.cross, 0)
+		}
+		w.norm()
+		w.sublayer("ffn", s.FFN, site(i, "ffn"), p.calls, p.rows, p.examples, 0, 0, 0)
+	}
+	w.norm()
+	// The final norm: output and row statistics, and when training the gradients of
+	// its output and its input.
+	if w.train {
+		w.acts(c.mul(3, p.rows, d), c.mul(w.rowStats(), p.rows))
+	} else {
+		w.acts(c.mul(p.rows, d), c.mul(w.rowStats(), p.rows))
+	}
+}
+
+// norm counts a norm's parameters.
+func (w *walker) norm() {
+	d := int64(w.spec.DModel)
+	w.param(1, d)
+	if w.spec.Norm == layers.LayerNormKind {
+		w.param(1, d)
+	}
+}
+
+// rowStats is the number of per-row statistics a norm keeps: RMSNorm's inverse RMS,
+// LayerNorm's mean and inverse deviation.
+func (w *walker) rowStats() int64 {
+	if w.spec.Norm == layers.LayerNormKind {
+		return 2
+	}
+	return 1
+}
+
+// callSlack is the allowance, in values, for the small buffers a sublayer takes per
+// forward pass whatever the batch (the fused GLU activation's chunks, the attention's
+// list of masked keys, ...): it keeps the estimate above what the tape holds.
+const callSlack = 8192
+
+// sublayer counts the sublayer key's builder creates at site, run calls times over
+// rows rows of examples examples, and the activations of the block around it: its
+// pre-norm (output, row statistics and, when training, the gradients of its output and
+// its input), the sublayer's output, dropout's output and mask, and the residual add;
+// the builder's own activations count twice in training (their gradients), and
+// callSlack once per call.
+func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows, examples, memRows, pairs, shared int64) {
+	c := &w.c
+	f, err := layers.SizerOf(builder).Footprint(site)
+	if err != nil {
+		for _, e := range registry.Prefix(key, err) {
+			if !w.failed[e.Error()] {
+				w.failed[e.Error()] = true
+				w.errs = append(w.errs, e)
+			}
+		}
+		return
+	}
+	for _, sh := range f.Params {
+		if sh.Rows <= 0 || sh.Cols <= 0 {
+			w.errs = append(w.errs, fmt.Errorf("model: %s %T reports a parameter of shape %d×%d at %s", key, builder, sh.Rows, sh.Cols, site.Prefix))
+			return
+		}
+		w.param(sh.Rows, sh.Cols)
+	}
+	a := f.Activations
+	if a.PerRow < 0 || a.PerMemoryRow < 0 || a.PerExample < 0 || a.PerPair < 0 || a.PerSharedPair < 0 {
+		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports negative activations %+v at %s", key, builder, a, site.Prefix))
+		return
+	}
+	own := c.add(c.mul(a.PerRow, rows), c.mul(a.PerMemoryRow, memRows), c.mul(a.PerExample, examples),
+		c.mul(a.PerPair, pairs), c.mul(a.PerSharedPair, shared))
+	d := int64(w.spec.DModel)
+	rd := c.mul(rows, d)
+	stats, slack := c.mul(w.rowStats(), rows), c.mul(callSlack, calls)
+	if !w.train {
+		// Norm output, sublayer output, residual sum.
+		w.acts(own, c.mul(3, rd), stats, slack)
+		return
+	}
+	perRow := int64(3 + 2 + 1) // norm (output, 2 gradients), output (+ gradient), add
+	if w.spec.Dropout > 0 {
+		perRow += 3 // dropout's output, mask and gradient
+	}
+	w.acts(c.mul(2, own), c.mul(perRow, rd), stats, slack)
+}

@@ -1,0 +1,78 @@
+package optim
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// TestOptimizerExportImport: an optimizer restored from another's exported state takes
+// the same next step, bit for bit, for every kind New makes.
+func TestOptimizerExportImport(t *testing.T) {
+	mk := func() []Param {
+		w := make([]float32, 12)
+		g := make([]float32, 12)
+		b := make([]float32, 3)
+		gb := make([]float32, 3)
+		for i := range w {
+			w[i], g[i] = float32(i)/10, float32(i%5)-2
+		}
+		for i := range b {
+			b[i], gb[i] = 1, float32(i)
+		}
+		return []Param{{Name: "w", Value: w, Grad: g, Rows: 3, Cols: 4}, {Name: "b", Value: b, Grad: gb, Rows: 1, Cols: 3, NoDecay: true}}
+	}
+	for _, kind := range Kinds {
+		t.Run(kind, func(t *testing.T) {
+			pa, pb := mk(), mk()
+			a, err := New(kind, Options{WeightDecay: 0.01}, pa)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Name() != kind {
+				t.Errorf("Name() = %q", a.Name())
+			}
+			for range 3 {
+				a.Step(0.01)
+			}
+			b, err := New(kind, Options{WeightDecay: 0.01}, pb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state, steps := a.Export()
+			copied := make([]Vector, len(state))
+			for i, v := range state {
+				copied[i] = Vector{Name: v.Name, Data: append([]float32(nil), v.Data...)}
+			}
+			if err := b.Import(copied, steps); err != nil {
+				t.Fatal(err)
+			}
+			for i := range pa {
+				copy(pb[i].Value, pa[i].Value)
+			}
+			a.Step(0.01)
+			b.Step(0.01)
+			for i := range pa {
+				for j := range pa[i].Value {
+					if math.Float32bits(pa[i].Value[j]) != math.Float32bits(pb[i].Value[j]) {
+						t.Fatalf("%s[%d]: %v after the restored step, %v after the original", pa[i].Name, j, pb[i].Value[j], pa[i].Value[j])
+					}
+				}
+			}
+			if b.Steps() != 4 {
+				t.Errorf("Steps() = %d after import and a step, want 4", b.Steps())
+			}
+			bad := append([]Vector(nil), copied...)
+			bad[0].Name = "w.nonsense"
+			if err := b.Import(bad, steps); err == nil || !strings.Contains(err.Error(), "w.nonsense") {
+				t.Errorf("a wrong state vector: %v", err)
+			}
+		})
+	}
+	if _, err := New("sgd", Options{}, mk()); err == nil || !strings.Contains(err.Error(), "adamw, adafactor") {
+		t.Errorf("unknown kind: %v", err)
+	}
+	if _, err := New("adamw", Options{RelativeStep: true}, mk()); err == nil {
+		t.Error("relative_step with adamw was accepted")
+	}
+}

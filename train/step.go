@@ -1,0 +1,101 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/ops"
+	"github.com/hypergrid-go/hypergrid/optim"
+)
+
+// Stepper runs training steps: the forward pass with dropout, the loss, the backward
+// pass, global-norm clipping and the optimizer's update at the schedule's learning
+// rate. It is the one training step of the framework: the Trainer runs it on the
+// data's batches, and `hypergrid bench train` times it.
+type Stepper struct {
+	m       *model.Model
+	params  []*autograd.Param
+	opt     optim.Optimizer
+	sched   optim.Schedule
+	clip    float64
+	dropout *layers.DropoutSource
+	tape    *autograd.Tape
+}
+
+// NewStepper returns the stepper of cfg (optimizer, schedule, clipping, seed) for m.
+func NewStepper(m *model.Model, cfg Config) (*Stepper, error) {
+	params := m.Params()
+	op := make([]optim.Param, len(params))
+	for i, p := range params {
+		op[i] = optim.Param{Name: p.Name, Value: p.Data, Grad: p.Grad, NoDecay: p.NoDecay, Rows: p.Rows, Cols: p.Cols}
+	}
+	opt, err := optim.New(cfg.Optimizer, optim.Options{WeightDecay: cfg.WeightDecay, RelativeStep: cfg.RelativeStep}, op)
+	if err != nil {
+		return nil, err
+	}
+	return &Stepper{m: m, params: params, opt: opt, clip: cfg.ClipNorm,
+		sched:   optim.Schedule{Kind: cfg.Schedule, Peak: cfg.LR, Warmup: cfg.Warmup, Steps: cfg.Steps},
+		dropout: layers.NewDropoutSource(cfg.Seed), tape: autograd.NewTape()}, nil
+}
+
+// Optimizer returns the stepper's optimizer (for its state).
+func (s *Stepper) Optimizer() optim.Optimizer { return s.opt }
+
+// Tape returns the stepper's tape, which other passes over the model (evaluation) may
+// reuse between steps.
+func (s *Stepper) Tape() *autograd.Tape { return s.tape }
+
+// StepResult is what one step did.
+type StepResult struct {
+	// Loss is the batch's training loss; LR the learning rate of the step.
+	Loss, LR float64
+	// Skipped is set when the loss or the gradient was not finite: no update was made.
+	Skipped bool
+}
+
+// Step runs training step number step (0-based: it sets the dropout masks and the
+// learning rate) on batch b.
+func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
+	s.tape.Reset()
+	s.dropout.SetStep(uint64(step))
+	loss, err := s.m.Loss(s.tape, b, model.Options{Train: true, Dropout: s.dropout})
+	if err != nil {
+		return StepResult{}, fmt.Errorf("step %d: %w", step+1, err)
+	}
+	res := StepResult{Loss: float64(loss.Data[0]), LR: s.sched.LR(step)}
+	if math.IsNaN(res.Loss) || math.IsInf(res.Loss, 0) {
+		res.Skipped = true
+		return res, nil
+	}
+	s.m.ZeroGrad()
+	s.tape.Backward(loss)
+	if !clipGrads(s.params, s.clip) {
+		res.Skipped = true
+		return res, nil
+	}
+	s.opt.Step(float32(res.LR))
+	return res, nil
+}
+
+// clipGrads scales the gradients so that their global norm is at most clip (0: no
+// clipping). It reports false when the norm is not finite.
+func clipGrads(params []*autograd.Param, clip float64) bool {
+	var ss float64
+	for _, p := range params {
+		ss += float64(ops.Dot(p.Grad, p.Grad))
+	}
+	norm := math.Sqrt(ss)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return false
+	}
+	if clip > 0 && norm > clip {
+		f := float32(clip / norm)
+		for _, p := range params {
+			ops.Scale(f, p.Grad)
+		}
+	}
+	return true
+}
