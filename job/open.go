@@ -1,6 +1,7 @@
 package job
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
@@ -45,6 +46,9 @@ type OpenOptions struct {
 // checked exactly.
 func Open(path string, opts OpenOptions) (*Trained, error) {
 	c, dir, err := checkpoint.LoadResolved(path)
+	if errors.Is(err, checkpoint.ErrNoCheckpoint) {
+		return nil, fmt.Errorf("%w; train a model first (hypergrid train [RECIPE] --out %s), or name a run folder", err, path)
+	}
 	if err != nil {
 		return nil, err
 	}

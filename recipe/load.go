@@ -1,10 +1,15 @@
 package recipe
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"reflect"
+	"strings"
 
+	"github.com/hypergrid-go/hypergrid/recipes"
+	"github.com/hypergrid-go/hypergrid/registry"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -76,7 +81,14 @@ func (l Loader) DecodeFile(path string, v any) (*Info, error) {
 	st := newState(l.ReadFile)
 	data, err := st.readFile(path)
 	if err != nil {
-		return nil, ErrorList{{Pos: Pos{File: path}, Msg: fmt.Sprintf("cannot read recipe: %v", unwrapPathError(err))}}
+		msg := fmt.Sprintf("cannot read recipe: %v", unwrapPathError(err))
+		if errors.Is(err, fs.ErrNotExist) && l.ReadFile == nil {
+			msg += "; give a recipe file or a shipped recipe: " + strings.Join(recipes.Names(), ", ")
+			if c := registry.Closest(strings.TrimSuffix(filepath.Base(path), ".yaml"), recipes.Names()); c != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", c)
+			}
+		}
+		return nil, ErrorList{{Pos: Pos{File: path}, Msg: msg}}
 	}
 	return l.decode(st, path, data, v)
 }

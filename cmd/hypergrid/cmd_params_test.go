@@ -73,6 +73,7 @@ model:
 		{"no recipe", []string{"params"}, []string{"params takes one recipe"}},
 		{"two recipes", []string{"params", "t5-mini", "t5-mini"}, []string{"params takes one recipe"}},
 		{"missing file", []string{"params", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml: cannot read recipe"}},
+		{"misspelled shipped recipe", []string{"params", "t5-mni"}, []string{`t5-mni: cannot read recipe`, `shipped recipe: default,`, `(did you mean "t5-mini"?)`}},
 		{"malformed --set", []string{"params", "t5-mini", "--set", "nokey"}, []string{"want KEY=VALUE"}},
 	}
 	for _, tc := range tests {

@@ -126,8 +126,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			out = filepath.Join(runsDir, job.LatestLink)
 		}
 		ckpt, cdir, err = checkpoint.LoadResolved(out)
+		if errors.Is(err, checkpoint.ErrNoCheckpoint) {
+			start := "hypergrid train [RECIPE]"
+			if *outDir != "" {
+				start += " --out " + out
+			}
+			return fmt.Errorf("nothing to resume in %s (%w); start a run with: %s", out, err, start)
+		}
 		if err != nil {
-			return fmt.Errorf("nothing to resume in %s: %w", out, err)
+			return fmt.Errorf("cannot resume %s: %w", out, err)
 		}
 		if filepath.Base(cdir) != checkpoint.CheckpointDir {
 			return usageError("train --resume takes a run's output folder (it holds %s/), not a checkpoint folder: use --out %s", checkpoint.CheckpointDir, filepath.Dir(cdir))
