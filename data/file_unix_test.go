@@ -20,8 +20,8 @@ func TestReadFileRefusesFIFOAndDevice(t *testing.T) {
 		t.Skipf("cannot make a FIFO: %v", err)
 	}
 	for path, want := range map[string]string{
-		fifo:        fifo + " is a named pipe (FIFO), not a regular file: give the path of a data file",
-		"/dev/zero": "/dev/zero is a character device, not a regular file",
+		fifo:        fifo + ": the data file is a named pipe (FIFO), not a regular file: give the path of a data file",
+		"/dev/zero": "/dev/zero: the data file is a character device, not a regular file",
 	} {
 		if _, err := os.Stat(path); err != nil {
 			continue

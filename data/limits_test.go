@@ -152,11 +152,11 @@ func TestLineReaderLimits(t *testing.T) {
 func TestReadFileRefusesFolder(t *testing.T) {
 	def := mustLookup(t, "sst2")
 	dir := t.TempDir()
-	if _, _, err := ReadFile(def, dir, ReadOptions{}); err == nil || !strings.Contains(err.Error(), dir+" is a folder, not a regular file") {
+	if _, _, err := ReadFile(def, dir, ReadOptions{}); err == nil || !strings.Contains(err.Error(), dir+": the data file is a folder, not a regular file") {
 		t.Errorf("ReadFile(folder): %v", err)
 	}
 	fsys := fstest.MapFS{"SST-2/train.tsv": {Data: []byte("sentence\tlabel\na\t1\n")}, "SST-2/dev.tsv": {Mode: 0o755 | os.ModeDir}}
-	if _, _, err := ReadFS(def, fsys, "SST-2/dev.tsv", ReadOptions{}); err == nil || !strings.Contains(err.Error(), "SST-2/dev.tsv is a folder") {
+	if _, _, err := ReadFS(def, fsys, "SST-2/dev.tsv", ReadOptions{}); err == nil || !strings.Contains(err.Error(), "SST-2/dev.tsv: the data file is a folder") {
 		t.Errorf("ReadFS(folder): %v", err)
 	}
 	if exs, _, err := ReadFS(def, fsys, "SST-2/train.tsv", ReadOptions{}); err != nil || len(exs) != 1 {
@@ -175,7 +175,7 @@ func TestReadFileRefusesLargeFile(t *testing.T) {
 	}
 	f.Close()
 	_, _, err = ReadFile(mustLookup(t, "sst2"), path, ReadOptions{})
-	if err == nil || !strings.Contains(err.Error(), path+" is 4294967297 bytes, more than 4 GiB, the limit for a data file") {
+	if err == nil || !strings.Contains(err.Error(), path+": the data file is 4294967297 bytes, more than the limit of 4 GiB") {
 		t.Errorf("ReadFile of a 4 GiB file: %v", err)
 	}
 }

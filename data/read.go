@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hypergrid-go/hypergrid/internal/fileio"
 )
 
 // Example is one row of a task in text-to-text form, with its label for encoder
@@ -97,26 +98,11 @@ func (e *RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Li
 // file (not a FIFO, a device or a folder, which could block or never end) of at most
 // MaxFileSize bytes.
 func ReadFile(def TaskDef, path string, opts ReadOptions) ([]Example, ReadStats, error) {
-	// Stat before opening: opening a FIFO blocks until a writer comes.
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
-	}
-	if err := checkRegular(path, fi); err != nil {
-		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
-	}
-	f, err := os.Open(path)
+	f, _, err := fileio.OpenRegular(path, "data file", MaxFileSize)
 	if err != nil {
 		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
 	}
 	defer f.Close()
-	// The path may have been replaced in between: check what was opened.
-	if fi, err = f.Stat(); err == nil {
-		err = checkRegular(path, fi)
-	}
-	if err != nil {
-		return nil, ReadStats{}, fmt.Errorf("task %s: %w", def.Name, err)
-	}
 	return Read(def, f, path, opts)
 }
 
@@ -140,30 +126,7 @@ func ReadFS(def TaskDef, fsys fs.FS, name string, opts ReadOptions) ([]Example, 
 
 // checkRegular refuses what is not a regular file, and files over MaxFileSize.
 func checkRegular(name string, fi fs.FileInfo) error {
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file: give the path of a data file (copy a stream to a file first)", name, fileKind(fi.Mode()))
-	}
-	if fi.Size() > MaxFileSize {
-		return fmt.Errorf("%s is %d bytes, more than %s, the limit for a data file: use a sample of it", name, fi.Size(), byteSize(MaxFileSize))
-	}
-	return nil
-}
-
-// fileKind names the type of a file that is not regular, for error messages.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "an irregular file"
+	return fileio.CheckRegular(name, "data file", fi, MaxFileSize)
 }
 
 // ReadSplit reads one split ("train", "dev", "test", ...) of the task from a data root

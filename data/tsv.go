@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hypergrid-go/hypergrid/internal/fileio"
 )
 
 // lineReader reads lines with their 1-based numbers, without the line break ("\n" or
@@ -107,17 +109,7 @@ func (lr *lineReader) tooLong() error {
 }
 
 // byteSize writes a size in the largest binary unit that divides it ("16 MiB").
-func byteSize(n int64) string {
-	for _, u := range []struct {
-		shift uint
-		name  string
-	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
-		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
-			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
-		}
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+func byteSize(n int64) string { return fileio.ByteSize(n) }
 
 // tsvSource reads a GLUE-style TSV file: cells split on tabs, no quoting.
 type tsvSource struct {

@@ -26,7 +26,7 @@ func TestIncludeFIFO(t *testing.T) {
 	go func() { _, err := Load(main); done <- err }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not a regular file (a named pipe)") {
+		if err == nil || !strings.Contains(err.Error(), "the recipe is a named pipe (FIFO), not a regular file") {
 			t.Fatalf("err = %v", err)
 		}
 	case <-time.After(10 * time.Second):

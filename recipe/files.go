@@ -3,11 +3,12 @@ package recipe
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/hypergrid-go/hypergrid/internal/fileio"
 
 	"github.com/hypergrid-go/hypergrid/recipes"
 )
@@ -45,43 +46,7 @@ func ReadFile(name string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	st, err := os.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s); a recipe must be a YAML file", name, describeMode(st.Mode()))
-	}
-	if st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d a recipe may have", name, st.Size(), MaxFileBytes)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxFileBytes {
-		return nil, fmt.Errorf("%s grew past the %d bytes a recipe may have while it was read", name, MaxFileBytes)
-	}
-	return b, nil
-}
-
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return m.Type().String()
+	return fileio.ReadRegular(name, "recipe", MaxFileBytes)
 }
 
 // resolveInclude returns the name of the file that the include value inc of the

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypergrid-go/hypergrid/internal/fileio"
+
 	"github.com/hypergrid-go/hypergrid/tokenizer/internal/protowire"
 )
 
@@ -102,11 +104,11 @@ func TestLoadRefusesFolder(t *testing.T) {
 }
 
 func TestReadAllLimited(t *testing.T) {
-	b, err := readAllLimited(strings.NewReader("abcdef"), nil, 6)
+	b, err := fileio.ReadAllLimited(strings.NewReader("abcdef"), nil, 6)
 	if err != nil || string(b) != "abcdef" {
 		t.Fatalf("at the limit: %q, %v", b, err)
 	}
-	if _, err := readAllLimited(strings.NewReader("abcdefg"), make([]byte, 0, 2), 6); err == nil || !strings.Contains(err.Error(), "limit of 6 bytes") {
+	if _, err := fileio.ReadAllLimited(strings.NewReader("abcdefg"), make([]byte, 0, 2), 6); err == nil || !strings.Contains(err.Error(), "limit of 6 bytes") {
 		t.Fatalf("past the limit: %v", err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/hypergrid-go/hypergrid/internal/fileio"
+
 	"github.com/hypergrid-go/hypergrid/tokenizer/internal/darts"
 )
 
@@ -92,13 +94,13 @@ func Load(path string) (*Model, error) {
 // readModelFile reads a .model file whole, refusing what is not a regular file and
 // files larger than MaxModelSize.
 func readModelFile(path string) ([]byte, error) {
-	f, size, err := openRegular(path, "model file", MaxModelSize)
+	f, size, err := fileio.OpenRegular(path, "model file", MaxModelSize)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
 	defer f.Close()
 	b := make([]byte, 0, size+1)
-	b, err = readAllLimited(f, b, MaxModelSize)
+	b, err = fileio.ReadAllLimited(f, b, MaxModelSize)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/hypergrid-go/hypergrid/internal/fileio"
+
 	"github.com/hypergrid-go/hypergrid/tokenizer/internal/darts"
 	"github.com/hypergrid-go/hypergrid/tokenizer/internal/protowire"
 )
@@ -316,7 +318,7 @@ func (tr *trainer) readInputs(fn func(line string, n int) error) error {
 		if err != nil {
 			return err
 		}
-		if err := checkRegular(path, "input file", fi, math.MaxInt64); err != nil {
+		if err := fileio.CheckRegular(path, "input file", fi, math.MaxInt64); err != nil {
 			return err
 		}
 		if total += fi.Size(); total > budget {
@@ -324,7 +326,7 @@ func (tr *trainer) readInputs(fn func(line string, n int) error) error {
 		}
 	}
 	for _, path := range tr.opts.Inputs {
-		f, _, err := openRegular(path, "input file", budget)
+		f, _, err := fileio.OpenRegular(path, "input file", budget)
 		if err != nil {
 			return err
 		}
