@@ -149,12 +149,19 @@ func (f *GridFFN) conditioning(ctx *layers.Context, x *autograd.Tensor, seq laye
 
 // Forward implements layers.FeedForward.
 func (f *GridFFN) Forward(ctx *layers.Context, x *autograd.Tensor, seq layers.Seq) *autograd.Tensor {
-	t := ctx.Tape
 	cond := f.conditioning(ctx, x, seq)
+	gate := func(g *Gate) *autograd.Tensor { return g.Forward(ctx, cond, seq.Batch) }
+	return f.gated(ctx, x, seq, gate)
+}
+
+// gated runs the layer over x with the gates that gate returns for Wi and Wo (asked
+// for in that order, each just before its use).
+func (f *GridFFN) gated(ctx *layers.Context, x *autograd.Tensor, seq layers.Seq, gate func(*Gate) *autograd.Tensor) *autograd.Tensor {
+	t := ctx.Tape
 	g := f.GLU
 	var h *autograd.Tensor
 	if f.Wi != nil {
-		gi := f.Wi.Forward(ctx, cond, seq.Batch)
+		gi := gate(f.Wi)
 		pre := t.GridGatedMatMul(x, &g.Wi0.Tensor, gi, seq.Batch, f.Wi.Rows, f.Wi.Cols)
 		if g.Wi1 != nil {
 			h = f.Config.Activation.Gated(t, pre, t.GridGatedMatMul(x, &g.Wi1.Tensor, gi, seq.Batch, f.Wi.Rows, f.Wi.Cols))
@@ -167,7 +174,7 @@ func (f *GridFFN) Forward(ctx *layers.Context, x *autograd.Tensor, seq layers.Se
 	if f.Wo == nil {
 		return t.MatMul(h, &g.Wo.Tensor, false)
 	}
-	gates := f.Wo.Forward(ctx, cond, seq.Batch)
+	gates := gate(f.Wo)
 	return t.GridGatedMatMul(h, &g.Wo.Tensor, gates, seq.Batch, f.Wo.Rows, f.Wo.Cols)
 }
 

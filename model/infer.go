@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/layers"
 	"github.com/hypergrid-go/hypergrid/ops"
 )
 
@@ -23,25 +25,130 @@ func inference(t *autograd.Tape) func() {
 
 // Generate decodes greedily: for each example of b (its Inputs and Tasks; Targets are
 // ignored) it emits the most likely token at each step until eos (when eos >= 0) or
-// maxLen tokens. The returned sequences exclude eos. It uses t in inference mode and
-// leaves its memory in use until the caller resets it.
+// maxLen tokens. The returned sequences exclude eos. It runs the encoder once and
+// the decoder incrementally, one position per step, with a cache of the decoder's
+// keys and values, the encoder's cross-attention keys and values and the HyperGrid
+// gates (see layers.StepCache); a decoder with a sublayer that cannot decode
+// incrementally (a plugin without layers.StepAttention or layers.StepFeedForward) is
+// re-run over all positions at every step instead. What is computed once — the
+// encoder's output, the cross-attention's keys and values, the first step — stays on
+// t, used in inference mode, until the caller resets it; the later steps run on a
+// tape of their own, reset at every step, so memory grows only with the cache of the
+// decoder's keys and values, linearly in the generated length.
 func (m *Model) Generate(t *autograd.Tape, b *Batch, maxLen int, eos int32) ([][]int32, error) {
+	return m.generate(t, b, maxLen, eos, nil)
+}
+
+// generate is Generate, calling observe (when not nil) with the logits of each
+// example still decoding at each step.
+func (m *Model) generate(t *autograd.Tape, b *Batch, maxLen int, eos int32, observe func(step, e int, logits []float32)) ([][]int32, error) {
+	if err := m.checkGenerate(b, maxLen); err != nil {
+		return nil, err
+	}
+	if !m.canStep() {
+		return m.generateUncached(t, b, maxLen, eos, observe)
+	}
+	defer inference(t)()
+	ctx := m.context(t, b, Options{})
+	enc, encSeq := m.encode(ctx, b)
+	g := newGreedy(b.Size, eos, observe)
+	// Step 0 runs on t, which keeps what is computed once (the cross-attention's keys
+	// and values); the later steps on a tape reset at every step.
+	st := stepTapes.Get().(*autograd.Tape)
+	defer stepTapes.Put(st)
+	sctx := &layers.Context{Tape: st, Tasks: ctx.Tasks}
+	cache := m.newDecodeCache()
+	tokens := make([]int32, b.Size) // each example's input at this step: start token 0
+	for step := range maxLen {
+		c := ctx
+		if step > 0 {
+			st.Reset()
+			c = sctx
+		}
+		logits := m.decodeStep(c, cache, tokens, step, enc, encSeq)
+		v := logits.Cols
+		all := g.pick(step, func(e int) []float32 { return logits.Data[e*v : (e+1)*v] }, func(e int, tok int32) { tokens[e] = tok })
+		if all {
+			break
+		}
+	}
+	return g.out, nil
+}
+
+// stepTapes holds the tapes of Generate's steps after the first, in inference mode,
+// for reuse by later calls.
+var stepTapes = sync.Pool{New: func() any {
+	t := autograd.NewTape()
+	t.SetRecording(false)
+	return t
+}}
+
+// checkGenerate validates Generate's arguments.
+func (m *Model) checkGenerate(b *Batch, maxLen int) error {
 	if m.Spec.Arch != ArchT5 {
-		return nil, errNotT5
+		return errNotT5
 	}
 	if maxLen <= 0 {
-		return nil, fmt.Errorf("model: Generate: maxLen %d; want at least 1", maxLen)
+		return fmt.Errorf("model: Generate: maxLen %d; want at least 1", maxLen)
 	}
 	probe := *b
 	probe.Targets = nil
-	if err := probe.Validate(&m.Spec); err != nil {
+	return probe.Validate(&m.Spec)
+}
+
+// greedy is the token choice of greedy decoding, shared by the cached and uncached
+// decoders.
+type greedy struct {
+	out     [][]int32
+	done    []bool
+	eos     int32
+	observe func(step, e int, logits []float32)
+}
+
+func newGreedy(size int, eos int32, observe func(step, e int, logits []float32)) *greedy {
+	return &greedy{out: make([][]int32, size), done: make([]bool, size), eos: eos, observe: observe}
+}
+
+// pick chooses the next token of every example still decoding from its logits row,
+// records it and hands it to feed (eos and padding end the example and are not fed).
+// It reports whether every example is done.
+func (g *greedy) pick(step int, row func(e int) []float32, feed func(e int, tok int32)) bool {
+	all := true
+	for e := range g.out {
+		if g.done[e] {
+			continue
+		}
+		r := row(e)
+		if g.observe != nil {
+			g.observe(step, e, r)
+		}
+		best := argmax(r)
+		if g.eos >= 0 && best == g.eos {
+			g.done[e] = true
+			continue
+		}
+		feed(e, best)
+		g.out[e] = append(g.out[e], best)
+		if best == 0 { // padding cannot be fed back as a token
+			g.done[e] = true
+			continue
+		}
+		all = false
+	}
+	return all
+}
+
+// generateUncached is the reference greedy decoder: at every step it re-runs the
+// decoder over all the tokens so far (quadratic in the generated length). Generate
+// gives the same tokens.
+func (m *Model) generateUncached(t *autograd.Tape, b *Batch, maxLen int, eos int32, observe func(step, e int, logits []float32)) ([][]int32, error) {
+	if err := m.checkGenerate(b, maxLen); err != nil {
 		return nil, err
 	}
 	defer inference(t)()
 	ctx := m.context(t, b, Options{})
 	enc, encSeq := m.encode(ctx, b)
-	out := make([][]int32, b.Size)
-	done := make([]bool, b.Size)
+	g := newGreedy(b.Size, eos, observe)
 	// The decoder sees the tokens so far plus one slot whose prediction is read.
 	tokens := make([]int32, b.Size*maxLen)
 	for step := range maxLen {
@@ -53,30 +160,12 @@ func (m *Model) Generate(t *autograd.Tape, b *Batch, maxLen int, eos int32) ([][
 		}
 		logits, _ := m.decode(ctx, targets, b.Size, tl, enc, encSeq)
 		v := logits.Cols
-		all := true
-		for e := range b.Size {
-			if done[e] {
-				continue
-			}
-			row := logits.Data[(e*tl+step)*v : (e*tl+step+1)*v]
-			best := argmax(row)
-			if eos >= 0 && best == eos {
-				done[e] = true
-				continue
-			}
-			tokens[e*maxLen+step] = best
-			out[e] = append(out[e], best)
-			if best == 0 { // padding cannot be fed back as a token
-				done[e] = true
-				continue
-			}
-			all = false
-		}
-		if all {
+		row := func(e int) []float32 { return logits.Data[(e*tl+step)*v : (e*tl+step+1)*v] }
+		if g.pick(step, row, func(e int, tok int32) { tokens[e*maxLen+step] = tok }) {
 			break
 		}
 	}
-	return out, nil
+	return g.out, nil
 }
 
 func argmax(row []float32) int32 {

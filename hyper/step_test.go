@@ -1,0 +1,70 @@
+package hyper_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/hyper"
+	"github.com/hypergrid-go/hypergrid/layers"
+)
+
+// Stepping through the positions one at a time gives the rows Forward gives over the
+// whole sequence: the gates computed at position 0 (first_token), from the task
+// (task_embedding) or global (GG) are the ones Forward uses at every position.
+func TestForwardStepMatchesForward(t *testing.T) {
+	for _, v := range variants() {
+		c := config(v)
+		if c.Conditioning == hyper.Mean {
+			continue
+		}
+		t.Run(v.name, func(t *testing.T) {
+			f := build(t, c)
+			tape := autograd.NewTape()
+			tape.SetRecording(false)
+			x := input()
+			full := f.Forward(ctx(tape), &x.Tensor, layers.Seq{Batch: batch, Len: seqLen})
+			var cache layers.StepCache
+			for pos := range seqLen {
+				rows := tape.New(batch, dModel)
+				for e := range batch {
+					copy(rows.Data[e*dModel:(e+1)*dModel], x.Data[(e*seqLen+pos)*dModel:])
+				}
+				y := f.ForwardStep(ctx(tape), rows, pos, &cache)
+				for e := range batch {
+					for j := range y.Cols {
+						got, want := y.Data[e*y.Cols+j], full.Data[(e*seqLen+pos)*full.Cols+j]
+						if got != want {
+							t.Fatalf("position %d example %d column %d: step %v, full %v", pos, e, j, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// ForwardStep refuses what cannot step: a recording tape, mean conditioning, and a
+// first step after position 0.
+func TestForwardStepRefuses(t *testing.T) {
+	mustPanic := func(name, want string, fn func()) {
+		t.Helper()
+		defer func() {
+			r := recover()
+			if r == nil || !strings.Contains(r.(string), want) {
+				t.Errorf("%s: panic %v; want one mentioning %q", name, r, want)
+			}
+		}()
+		fn()
+	}
+	x := input()
+	rows := &autograd.Tensor{Data: x.Data[:batch*dModel], Rows: batch, Cols: dModel}
+	f := build(t, config(variants()[0]))
+	rec := autograd.NewTape()
+	mustPanic("recording", "inference only", func() { f.ForwardStep(ctx(rec), rows, 0, &layers.StepCache{}) })
+	inf := autograd.NewTape()
+	inf.SetRecording(false)
+	mustPanic("position 1 first", "position 1", func() { f.ForwardStep(ctx(inf), rows, 1, &layers.StepCache{}) })
+	mean := build(t, config(variants()[2]))
+	mustPanic("mean", "mean", func() { mean.ForwardStep(ctx(inf), rows, 0, &layers.StepCache{}) })
+}
