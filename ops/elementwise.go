@@ -1,5 +1,7 @@
 package ops
 
+import "time"
+
 // Dispatch entries of the vector and row kernels. Generated per-architecture files add
 // their SIMD variants to these.
 var (
@@ -41,72 +43,158 @@ func same(name string, a, b []float32) {
 }
 
 // Axpy computes y[i] += alpha·x[i]. x and y have equal length.
-func Axpy(alpha float32, x, y []float32) { same("Axpy", x, y); axpyOp.use(alpha, x, y) }
+func Axpy(alpha float32, x, y []float32) {
+	if profiling.Load() {
+		defer profiled("Axpy", time.Now(), 0)
+	}
+	same("Axpy", x, y)
+	axpyOp.use(alpha, x, y)
+}
 
 // Scale computes x[i] *= alpha.
-func Scale(alpha float32, x []float32) { scaleOp.use(alpha, x) }
+func Scale(alpha float32, x []float32) {
+	if profiling.Load() {
+		defer profiled("Scale", time.Now(), 0)
+	}
+	scaleOp.use(alpha, x)
+}
 
 // Add computes dst[i] = a[i] + b[i]. The three have equal length; dst may alias a or b.
-func Add(dst, a, b []float32) { same("Add", dst, a); same("Add", dst, b); addOp.use(dst, a, b) }
+func Add(dst, a, b []float32) {
+	if profiling.Load() {
+		defer profiled("Add", time.Now(), 0)
+	}
+	same("Add", dst, a)
+	same("Add", dst, b)
+	addOp.use(dst, a, b)
+}
 
 // Mul computes dst[i] = a[i]·b[i]. The three have equal length; dst may alias a or b.
-func Mul(dst, a, b []float32) { same("Mul", dst, a); same("Mul", dst, b); mulOp.use(dst, a, b) }
+func Mul(dst, a, b []float32) {
+	if profiling.Load() {
+		defer profiled("Mul", time.Now(), 0)
+	}
+	same("Mul", dst, a)
+	same("Mul", dst, b)
+	mulOp.use(dst, a, b)
+}
 
 // MulAdd computes dst[i] += a[i]·b[i]. The three have equal length.
 func MulAdd(dst, a, b []float32) {
+	if profiling.Load() {
+		defer profiled("MulAdd", time.Now(), 0)
+	}
 	same("MulAdd", dst, a)
 	same("MulAdd", dst, b)
 	mulAddOp.use(dst, a, b)
 }
 
 // Dot returns Σ x[i]·y[i]. x and y have equal length.
-func Dot(x, y []float32) float32 { same("Dot", x, y); return dotOp.use(x, y) }
+func Dot(x, y []float32) float32 {
+	if profiling.Load() {
+		defer profiled("Dot", time.Now(), 0)
+	}
+	same("Dot", x, y)
+	return dotOp.use(x, y)
+}
 
 // Sum returns Σ x[i] (0 for an empty slice).
-func Sum(x []float32) float32 { return sumOp.use(x) }
+func Sum(x []float32) float32 {
+	if profiling.Load() {
+		defer profiled("Sum", time.Now(), 0)
+	}
+	return sumOp.use(x)
+}
 
 // Max returns the largest x[i] (-Inf for an empty slice). NaNs are ignored unless
 // every element is NaN.
-func Max(x []float32) float32 { return maxOp.use(x) }
+func Max(x []float32) float32 {
+	if profiling.Load() {
+		defer profiled("Max", time.Now(), 0)
+	}
+	return maxOp.use(x)
+}
 
 // Exp computes dst[i] = e^x[i].
-func Exp(dst, x []float32) { same("Exp", dst, x); expOp.use(dst, x) }
+func Exp(dst, x []float32) {
+	if profiling.Load() {
+		defer profiled("Exp", time.Now(), 0)
+	}
+	same("Exp", dst, x)
+	expOp.use(dst, x)
+}
 
 // Sigmoid computes dst[i] = 1/(1+e^-x[i]).
-func Sigmoid(dst, x []float32) { same("Sigmoid", dst, x); sigmoidOp.use(dst, x) }
+func Sigmoid(dst, x []float32) {
+	if profiling.Load() {
+		defer profiled("Sigmoid", time.Now(), 0)
+	}
+	same("Sigmoid", dst, x)
+	sigmoidOp.use(dst, x)
+}
 
 // SigmoidBackward computes dx[i] = dy[i]·y[i]·(1-y[i]) where y = Sigmoid(x).
 func SigmoidBackward(dx, y, dy []float32) {
+	if profiling.Load() {
+		defer profiled("SigmoidBackward", time.Now(), 0)
+	}
 	same("SigmoidBackward", dx, y)
 	same("SigmoidBackward", dx, dy)
 	sigmoidBackwardOp.use(dx, y, dy)
 }
 
 // GELU computes the tanh form dst[i] = ½x(1+tanh(√(2/π)(x+0.044715x³))).
-func GELU(dst, x []float32) { same("GELU", dst, x); geluOp.use(dst, x) }
+func GELU(dst, x []float32) {
+	if profiling.Load() {
+		defer profiled("GELU", time.Now(), 0)
+	}
+	same("GELU", dst, x)
+	geluOp.use(dst, x)
+}
 
 // GELUBackward computes dx[i] = dy[i]·GELU'(x[i]).
 func GELUBackward(dx, x, dy []float32) {
+	if profiling.Load() {
+		defer profiled("GELUBackward", time.Now(), 0)
+	}
 	same("GELUBackward", dx, x)
 	same("GELUBackward", dx, dy)
 	geluBackwardOp.use(dx, x, dy)
 }
 
 // ReLU computes dst[i] = max(x[i], 0).
-func ReLU(dst, x []float32) { same("ReLU", dst, x); reluOp.use(dst, x) }
+func ReLU(dst, x []float32) {
+	if profiling.Load() {
+		defer profiled("ReLU", time.Now(), 0)
+	}
+	same("ReLU", dst, x)
+	reluOp.use(dst, x)
+}
 
 // ReLUBackward computes dx[i] = dy[i] where x[i] > 0, else 0.
 func ReLUBackward(dx, x, dy []float32) {
+	if profiling.Load() {
+		defer profiled("ReLUBackward", time.Now(), 0)
+	}
 	same("ReLUBackward", dx, x)
 	same("ReLUBackward", dx, dy)
 	reluBackwardOp.use(dx, x, dy)
 }
 
 // SiLU computes dst[i] = x[i]·sigmoid(x[i]).
-func SiLU(dst, x []float32) { same("SiLU", dst, x); siluOp.use(dst, x) }
+func SiLU(dst, x []float32) {
+	if profiling.Load() {
+		defer profiled("SiLU", time.Now(), 0)
+	}
+	same("SiLU", dst, x)
+	siluOp.use(dst, x)
+}
 
 // SiLUBackward computes dx[i] = dy[i]·s(1+x(1-s)) with s = sigmoid(x[i]).
 func SiLUBackward(dx, x, dy []float32) {
+	if profiling.Load() {
+		defer profiled("SiLUBackward", time.Now(), 0)
+	}
 	same("SiLUBackward", dx, x)
 	same("SiLUBackward", dx, dy)
 	siluBackwardOp.use(dx, x, dy)
@@ -115,6 +203,9 @@ func SiLUBackward(dx, x, dy []float32) {
 // SoftmaxRows computes, for each of rows rows of cols values, dst = exp(x - max x) / Σ exp(x - max x).
 // dst may alias x.
 func SoftmaxRows(dst, x []float32, rows, cols int) {
+	if profiling.Load() {
+		defer profiled("SoftmaxRows", time.Now(), 0)
+	}
 	checkLen("SoftmaxRows", rows*cols, dst)
 	checkLen("SoftmaxRows", rows*cols, x)
 	softmaxRowsOp.use(dst, x, rows, cols)
@@ -123,6 +214,9 @@ func SoftmaxRows(dst, x []float32, rows, cols int) {
 // SoftmaxRowsBackward computes, row by row, dx = y ⊙ (dy - Σ y⊙dy) where y = SoftmaxRows(x).
 // dx may alias dy.
 func SoftmaxRowsBackward(dx, y, dy []float32, rows, cols int) {
+	if profiling.Load() {
+		defer profiled("SoftmaxRowsBackward", time.Now(), 0)
+	}
 	checkLen("SoftmaxRowsBackward", rows*cols, dx)
 	checkLen("SoftmaxRowsBackward", rows*cols, y)
 	checkLen("SoftmaxRowsBackward", rows*cols, dy)
@@ -132,6 +226,9 @@ func SoftmaxRowsBackward(dx, y, dy []float32, rows, cols int) {
 // RMSNormRows computes, row by row, dst = x ⊙ w / sqrt(mean(x²) + eps) and stores each
 // row's 1/sqrt(mean(x²)+eps) in invRMS (length rows) for the backward pass. w has length cols.
 func RMSNormRows(dst, x, w []float32, rows, cols int, eps float32, invRMS []float32) {
+	if profiling.Load() {
+		defer profiled("RMSNormRows", time.Now(), 0)
+	}
 	checkLen("RMSNormRows", rows*cols, dst)
 	checkLen("RMSNormRows", rows*cols, x)
 	checkLen("RMSNormRows", cols, w)
@@ -142,6 +239,9 @@ func RMSNormRows(dst, x, w []float32, rows, cols int, eps float32, invRMS []floa
 // RMSNormRowsBackward computes dx (overwritten) and accumulates dw (dw += Σ_rows dy⊙x⊙invRMS)
 // for y = RMSNormRows(x, w), given dy and the invRMS saved by the forward pass.
 func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	if profiling.Load() {
+		defer profiled("RMSNormRowsBackward", time.Now(), 0)
+	}
 	checkLen("RMSNormRowsBackward", rows*cols, dx)
 	checkLen("RMSNormRowsBackward", cols, dw)
 	checkLen("RMSNormRowsBackward", rows*cols, x)
@@ -154,6 +254,9 @@ func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
 // LayerNormRows computes, row by row, dst = (x - mean)/sqrt(var + eps) ⊙ w + b and stores
 // each row's mean and 1/sqrt(var+eps) in mean and rstd (length rows). w, b have length cols.
 func LayerNormRows(dst, x, w, b []float32, rows, cols int, eps float32, mean, rstd []float32) {
+	if profiling.Load() {
+		defer profiled("LayerNormRows", time.Now(), 0)
+	}
 	checkLen("LayerNormRows", rows*cols, dst)
 	checkLen("LayerNormRows", rows*cols, x)
 	checkLen("LayerNormRows", cols, w)
@@ -166,6 +269,9 @@ func LayerNormRows(dst, x, w, b []float32, rows, cols int, eps float32, mean, rs
 // LayerNormRowsBackward computes dx (overwritten) and accumulates dw and db for
 // y = LayerNormRows(x, w, b), given dy and the mean and rstd saved by the forward pass.
 func LayerNormRowsBackward(dx, dw, db, x, w, mean, rstd, dy []float32, rows, cols int) {
+	if profiling.Load() {
+		defer profiled("LayerNormRowsBackward", time.Now(), 0)
+	}
 	checkLen("LayerNormRowsBackward", rows*cols, dx)
 	checkLen("LayerNormRowsBackward", cols, dw)
 	checkLen("LayerNormRowsBackward", cols, db)

@@ -1,12 +1,18 @@
 package ops
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Gemm computes C = alpha·op(A)·op(B) + beta·C, where op(X) is X, or Xᵀ when the
 // matching trans flag is set. op(A) is m×k, op(B) is k×n and C is m×n; all are
 // row-major with leading dimensions lda, ldb, ldc. When beta is 0, C is only written.
 // The work is split over Threads() goroutines.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if profiling.Load() {
+		defer profiled("Gemm", time.Now(), gemmFlops(1, m, n, k))
+	}
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -18,6 +24,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // where A_i starts at a[i·strideA], B_i at b[i·strideB] and C_i at c[i·strideC] (each as
 // in Gemm). It is the shape of attention: one small product per (example, head).
 func GemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int) {
+	if profiling.Load() {
+		defer profiled("GemmStrided", time.Now(), gemmFlops(batch, m, n, k))
+	}
 	if batch == 0 || m == 0 || n == 0 {
 		return
 	}
@@ -72,6 +81,9 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 // row-only grid has gc = 1, a column-only grid gr = 1. The gated weight is never
 // materialised: the cost is that of one Gemm of (batch·rows)×k by k×n.
 func GridGatedGemm(batch, rows, k, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, beta float32, c []float32, ldc int) {
+	if profiling.Load() {
+		defer profiled("GridGatedGemm", time.Now(), gemmFlops(batch*rows, 1, n, k))
+	}
 	checkGated("GridGatedGemm", batch, rows, k, n, gr, gc, g)
 	checkMatrix("GridGatedGemm", "A", batch*rows, k, a, lda)
 	checkMatrix("GridGatedGemm", "B", k, n, b, ldb)
@@ -86,6 +98,9 @@ func GridGatedGemm(batch, rows, k, n, gr, gc int, a []float32, lda int, b []floa
 // example e, dA_e = dC_e·(B ⊙ φ(G_e))ᵀ + beta·dA_e, with dC_e rows×n and dA_e rows×k
 // laid out as C and A are in GridGatedGemm.
 func GridGatedGemmGradA(batch, rows, k, n, gr, gc int, dc []float32, lddc int, b []float32, ldb int, g []float32, beta float32, da []float32, ldda int) {
+	if profiling.Load() {
+		defer profiled("GridGatedGemmGradA", time.Now(), gemmFlops(batch*rows, 1, n, k))
+	}
 	checkGated("GridGatedGemmGradA", batch, rows, k, n, gr, gc, g)
 	checkMatrix("GridGatedGemmGradA", "dC", batch*rows, n, dc, lddc)
 	checkMatrix("GridGatedGemmGradA", "B", k, n, b, ldb)
@@ -105,6 +120,9 @@ func GridGatedGemmGradA(batch, rows, k, n, gr, gc int, dc []float32, lddc int, b
 // where dg is laid out as g. Either of db and dg may be nil to skip it. The per-example
 // products A_eᵀ·dC_e are never stored whole; the cost is about one Gemm.
 func GridGatedGemmGradBG(batch, rows, k, n, gr, gc int, a []float32, lda int, dc []float32, lddc int, b []float32, ldb int, g []float32, db []float32, lddb int, dg []float32) {
+	if profiling.Load() {
+		defer profiled("GridGatedGemmGradBG", time.Now(), gemmFlops(batch*rows, 1, n, k))
+	}
 	checkGated("GridGatedGemmGradBG", batch, rows, k, n, gr, gc, g)
 	checkMatrix("GridGatedGemmGradBG", "A", batch*rows, k, a, lda)
 	checkMatrix("GridGatedGemmGradBG", "dC", batch*rows, n, dc, lddc)

@@ -313,3 +313,31 @@ func TestGemmStrided(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileCountsCallsTimeAndFlops(t *testing.T) {
+	a, b, c := make([]float32, 6*4), make([]float32, 4*5), make([]float32, 6*5)
+	Gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5) // not counted: profiling is off
+	StartProfile()
+	Gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5)
+	Gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5)
+	GemmStrided(false, false, 2, 3, 5, 4, 1, a, 4, 12, b, 5, 0, 0, c, 5, 15)
+	Scale(2, c)
+	stats := StopProfile()
+	Scale(2, c) // not counted: profiling stopped
+	byName := map[string]OpStats{}
+	for _, s := range stats {
+		byName[s.Name] = s
+	}
+	if g := byName["Gemm"]; g.Calls != 2 || g.Flops != 2*2*6*5*4 {
+		t.Errorf("Gemm: %+v", g)
+	}
+	if g := byName["GemmStrided"]; g.Calls != 1 || g.Flops != 2*2*3*5*4 {
+		t.Errorf("GemmStrided: %+v", g)
+	}
+	if s := byName["Scale"]; s.Calls != 1 || s.Flops != 0 {
+		t.Errorf("Scale: %+v", s)
+	}
+	if len(stats) != 3 {
+		t.Errorf("%d operations counted, want 3: %+v", len(stats), stats)
+	}
+}

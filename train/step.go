@@ -1,8 +1,11 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"runtime/pprof"
+	"time"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/layers"
@@ -23,6 +26,36 @@ type Stepper struct {
 	clip    float64
 	dropout *layers.DropoutSource
 	tape    *autograd.Tape
+	phases  *Phases
+}
+
+// Phases is the wall time a Stepper spent in each phase of its steps, for profiles
+// (see TimePhases).
+type Phases struct {
+	// Steps counts the steps timed.
+	Steps int
+	// Forward is the loss (the forward pass), Backward the gradients, Clip the global
+	// norm and clipping, Optimizer the update.
+	Forward, Backward, Clip, Optimizer time.Duration
+}
+
+// TimePhases makes the stepper add the time of each phase of every step to p (nil
+// stops it). While it times, each phase also runs under the pprof label
+// phase=forward|backward|clip|optimizer, so a CPU profile can be split by phase.
+func (s *Stepper) TimePhases(p *Phases) { s.phases = p }
+
+// phase starts timing the named phase (when timing) and returns the function that
+// ends it.
+func (s *Stepper) phase(name string, acc *time.Duration) func() {
+	if s.phases == nil {
+		return func() {}
+	}
+	start := time.Now()
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", name)))
+	return func() {
+		*acc += time.Since(start)
+		pprof.SetGoroutineLabels(context.Background())
+	}
 }
 
 // NewStepper returns the stepper of cfg (optimizer, schedule, clipping, seed) for m.
@@ -59,9 +92,17 @@ type StepResult struct {
 // Step runs training step number step (0-based: it sets the dropout masks and the
 // learning rate) on batch b.
 func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
+	var untimed Phases
+	acc := &untimed // phase does not touch it when not timing
+	if s.phases != nil {
+		s.phases.Steps++
+		acc = s.phases
+	}
+	end := s.phase("forward", &acc.Forward)
 	s.tape.Reset()
 	s.dropout.SetStep(uint64(step))
 	loss, err := s.m.Loss(s.tape, b, model.Options{Train: true, Dropout: s.dropout})
+	end()
 	if err != nil {
 		return StepResult{}, fmt.Errorf("step %d: %w", step+1, err)
 	}
@@ -70,13 +111,20 @@ func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
 		res.Skipped = true
 		return res, nil
 	}
+	end = s.phase("backward", &acc.Backward)
 	s.m.ZeroGrad()
 	s.tape.Backward(loss)
-	if !clipGrads(s.params, s.clip) {
+	end()
+	end = s.phase("clip", &acc.Clip)
+	ok := clipGrads(s.params, s.clip)
+	end()
+	if !ok {
 		res.Skipped = true
 		return res, nil
 	}
+	end = s.phase("optimizer", &acc.Optimizer)
 	s.opt.Step(float32(res.LR))
+	end()
 	return res, nil
 }
 

@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/internal/sysmem"
@@ -32,6 +35,8 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	tgtLen := fs.Int("tgt-len", 8, "target tokens per example")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
+	profile := fs.Bool("profile", false, "after the timing line, print where the step's time goes: its phases, each kernel's time and GFLOP/s, against a Gemm measured now")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|clip|optimizer)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +77,21 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 			first = res.Loss
 		}
 	}
+	var phases train.Phases
+	if *profile {
+		stepper.TimePhases(&phases)
+		ops.StartProfile()
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	for i := 0; i < *steps; i++ {
 		res, err := stepper.Step(2+i, b)
@@ -81,6 +101,14 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		last = res.Loss
 	}
 	per := time.Since(start) / time.Duration(*steps)
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	var kernels []ops.OpStats
+	if *profile {
+		kernels = ops.StopProfile()
+		stepper.TimePhases(nil)
+	}
 	rss := "unknown"
 	if b, ok := sysmem.PeakRSS(); ok {
 		rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))
@@ -88,7 +116,67 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "bench_train recipe=%s isa=%s threads=%d optimizer=%s params=%d loss_first=%.4f loss_last=%.4f step_ms=%.1f tokens_per_s=%.0f peak_rss_mb=%s\n",
 		rest[0], ops.ActiveISA(), *threads, r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
 		float64(*batch**srcLen)/per.Seconds(), rss)
+	if *profile {
+		writeStepProfile(stdout, *steps, per, phases, kernels, *threads)
+	}
 	return nil
+}
+
+// writeStepProfile prints where a training step's time goes: its phases, then each
+// kernel (calls, time and share per step, GFLOP/s of the matrix products), the step's
+// FLOPs and useful GFLOP/s, against a 1024³ Gemm measured now at the same threads.
+func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads int) {
+	ms := func(d time.Duration) string {
+		return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000/float64(steps))
+	}
+	pct := func(d time.Duration) string {
+		return fmt.Sprintf("%.1f%%", 100*d.Seconds()/(per.Seconds()*float64(steps)))
+	}
+	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Clip - ph.Optimizer
+	fmt.Fprintf(w, "\nphase        ms/step   share\n")
+	for _, r := range []struct {
+		name string
+		d    time.Duration
+	}{{"forward", ph.Forward}, {"backward", ph.Backward}, {"clip", ph.Clip}, {"optimizer", ph.Optimizer}, {"other", other}} {
+		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, ms(r.d), pct(r.d))
+	}
+	var flops int64
+	var inKernels time.Duration
+	fmt.Fprintf(w, "\nkernel                 calls/step  ms/step   share  GFLOP/s\n")
+	for _, k := range kernels {
+		flops += k.Flops
+		inKernels += k.Time
+		gf := "-"
+		if k.Flops > 0 && k.Time > 0 {
+			gf = fmt.Sprintf("%.1f", float64(k.Flops)/k.Time.Seconds()/1e9)
+		}
+		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s\n", k.Name, float64(k.Calls)/float64(steps), ms(k.Time), pct(k.Time), gf)
+	}
+	outside := per*time.Duration(steps) - inKernels
+	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", ms(outside), pct(outside))
+	ref := referenceGemmGFLOPS(threads)
+	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
+	fmt.Fprintf(w, "\nstep_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%%\n",
+		float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref)
+}
+
+// referenceGemmGFLOPS measures a 1024³ Gemm at the current thread count: the best of
+// three, after a warm-up.
+func referenceGemmGFLOPS(threads int) float64 {
+	const n = 1024
+	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], b[i] = float32(i%7)/7, float32(i%5)/5
+	}
+	best := time.Duration(math.MaxInt64)
+	for i := 0; i < 4; i++ {
+		start := time.Now()
+		ops.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
+		if d := time.Since(start); i > 0 && d < best {
+			best = d
+		}
+	}
+	return 2 * n * n * n / best.Seconds() / 1e9
 }
 
 // benchStepper returns the step that "hypergrid train" runs for recipe r's model m:

@@ -320,8 +320,10 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 			t.Fatalf("step %d: bench's loss %v, the trainer's %v", i+1, res.Loss, losses[i])
 		}
 	}
-	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4")
-	if code != 0 || !strings.Contains(stdout, "optimizer=adamw") || !strings.Contains(stdout, "loss_last=") {
-		t.Errorf("bench train: exit %d\n%s%s", code, stdout, stderr)
+	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
+	for _, want := range []string{"optimizer=adamw", "loss_last=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)", "step_gflop="} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("bench train --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
 	}
 }
