@@ -3,6 +3,12 @@
 // classification by scoring a task's candidate label sequences) and an encoder-only
 // model with one classification or regression head per task.
 //
+// Generate decodes incrementally: the encoder runs once, the decoder's self-attention
+// keys and values are kept per step (a KV cache), the cross-attention keys and values
+// and the HyperGrid gates are computed once per example, so each new token costs one
+// position. Its outputs are those of re-running the decoder over the whole prefix (the
+// tests keep that reference). Spec.Estimate gives a model's memory without building it.
+//
 // The feed-forward and attention sublayers are pluggable: Spec.FFN and Spec.Attention
 // are builders (layers.FFNBuilder, layers.AttentionBuilder) such as *layers.GLUConfig,
 // *hyper.GridConfig or a plugin's configuration.
