@@ -7,5 +7,5 @@
 //
 // It knows nothing of recipes or training: the trainer evaluates through it, and the
 // CLI's predict and eval (and the server) restore a trained model and answer through
-// it (package trained does the restoring).
+// it (package job does the restoring: job.Open).
 package infer

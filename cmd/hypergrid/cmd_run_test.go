@@ -29,6 +29,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// skipShort skips an end-to-end test (several training runs of the CLI) under -short,
+// which CI uses for its slow passes (arm64 under qemu, purego, the race detector); the
+// full run of go test ./... runs it.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("trains several runs through the CLI; skipped with -short")
+	}
+}
+
 // writeRecipe writes text as a recipe file in dir and returns its path.
 func writeRecipe(t *testing.T, dir, name, text string) string {
 	t.Helper()
@@ -151,6 +161,7 @@ func TestInterruptCheckpointsAndResumes(t *testing.T) {
 
 // Bug: --out DIR --resume ignored the run's recipe and steps.
 func TestResumeUsesTheRunsSettings(t *testing.T) {
+	skipShort(t)
 	dir := t.TempDir()
 	rec := writeRecipe(t, dir, "tiny.yaml", tinyTrainRecipe)
 	out := filepath.Join(dir, "run")
@@ -184,6 +195,7 @@ func TestResumeUsesTheRunsSettings(t *testing.T) {
 // Bug: a run into an existing --out silently overwrote it; runs without --out now get a
 // folder of their own, linked as runs/latest.
 func TestOutputFolders(t *testing.T) {
+	skipShort(t)
 	dir := t.TempDir()
 	rec := writeRecipe(t, dir, "tiny.yaml", tinyTrainRecipe)
 	t.Chdir(dir)
@@ -274,6 +286,7 @@ func TestPredictAndEvalUseTheRunsTasksAndData(t *testing.T) {
 
 // Bug: recipes/encoder-classifier.yaml failed out of the box.
 func TestEncoderClassifierRecipeTrains(t *testing.T) {
+	skipShort(t)
 	dir := t.TempDir()
 	code, stdout, stderr := hg(t, "train", "encoder-classifier", "--out", filepath.Join(dir, "run"), "--steps", "2",
 		"--set", "train.eval_limit=8", "--set", "train.batch_size=4", "--set", "tokenizer.vocab=500", "--set", "model.vocab=500")

@@ -1,0 +1,293 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// LoadOptions configure Load, a load generator for a running server.
+type LoadOptions struct {
+	// URL is the server's base URL (http://127.0.0.1:8080).
+	URL string
+	// Clients is the number of concurrent clients (default 4); each sends one request
+	// at a time.
+	Clients int
+	// Duration bounds the run (default 2s); MaxRequests, when positive, bounds the
+	// requests sent by all clients together.
+	Duration    time.Duration
+	MaxRequests int
+	// Bad is the share of bad requests (0 to 1): bad JSON, an unknown task, a missing
+	// field, too many inputs, an input too long.
+	Bad float64
+	// Mix lists the tasks the valid requests ask (default: all the server's tasks,
+	// read from GET /v1/tasks).
+	Mix []string
+	// Seed makes the sequence of requests repeatable.
+	Seed uint64
+	// Client sends the requests (default: a client with 2×Clients idle connections).
+	Client *http.Client
+}
+
+// LoadResult is what a Load run measured.
+type LoadResult struct {
+	// Elapsed is the run's wall time.
+	Elapsed time.Duration
+	// Requests counts the requests answered (any status); Valid those that were valid;
+	// Examples the inputs of the valid requests answered 200.
+	Requests, Valid, Examples int
+	// Status counts the answers by status code; ValidStatus those of valid requests;
+	// Unexpected the bad requests answered another status than their kind's.
+	Status, ValidStatus map[int]int
+	Unexpected          int
+	// TransportErrors counts requests that got no answer (connection refused or
+	// closed: the server was not accepting).
+	TransportErrors int
+	// Latencies holds the valid requests' times to answer, sorted.
+	Latencies []time.Duration
+}
+
+// Percentile returns the q-th quantile (0 to 1) of the valid requests' latencies.
+func (r *LoadResult) Percentile(q float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	i := min(len(r.Latencies)-1, int(q*float64(len(r.Latencies))))
+	return r.Latencies[i]
+}
+
+// ServerErrors returns the number of valid requests answered with a 5xx status.
+func (r *LoadResult) ServerErrors() int {
+	n := 0
+	for code, c := range r.ValidStatus {
+		if code >= 500 {
+			n += c
+		}
+	}
+	return n
+}
+
+// StatusLine writes the counts by status as "status_200=N status_400=M ...".
+func (r *LoadResult) StatusLine() string {
+	codes := make([]int, 0, len(r.Status))
+	for c := range r.Status {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	var parts []string
+	for _, c := range codes {
+		parts = append(parts, fmt.Sprintf("status_%d=%d", c, r.Status[c]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// loadWords make up the valid requests' sentences.
+var loadWords = strings.Fields("the a film movie plot story actors is was not very quite rather good bad fine dull moving clever funny long short slow . , and but")
+
+// loadRequest is one request of a load run.
+type loadRequest struct {
+	path     string
+	body     []byte
+	valid    bool
+	examples int
+	want     int // the status a bad request must get
+}
+
+// Load runs opts.Clients concurrent clients against the server at opts.URL for
+// opts.Duration (or until ctx ends or MaxRequests are sent): each sends predict
+// requests of the task mix, a share opts.Bad of them bad, one at a time. A client
+// whose request gets no answer waits 10ms before the next.
+func Load(ctx context.Context, opts LoadOptions) (*LoadResult, error) {
+	if opts.Clients <= 0 {
+		opts.Clients = 4
+	}
+	if opts.Duration <= 0 {
+		opts.Duration = 2 * time.Second
+	}
+	if opts.Bad < 0 || opts.Bad > 1 {
+		return nil, fmt.Errorf("the share of bad requests is %v; want 0 to 1", opts.Bad)
+	}
+	client := opts.Client
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * opts.Clients}}
+		defer client.CloseIdleConnections()
+	}
+	info, err := fetchTasks(ctx, client, opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]TaskInfo{}
+	for _, t := range info.Tasks {
+		byName[t.Name] = t
+	}
+	mix := opts.Mix
+	if len(mix) == 0 {
+		for _, t := range info.Tasks {
+			mix = append(mix, t.Name)
+		}
+	}
+	for _, name := range mix {
+		if _, ok := byName[name]; !ok {
+			var known []string
+			for _, t := range info.Tasks {
+				known = append(known, t.Name)
+			}
+			return nil, fmt.Errorf("task %q of the mix is not one of the server's tasks (%s)", name, strings.Join(known, ", "))
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
+	defer cancel()
+	res := &LoadResult{Status: map[int]int{}, ValidStatus: map[int]int{}}
+	var mu sync.Mutex
+	var sent int
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range opts.Clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(opts.Seed, uint64(c)))
+			for ctx.Err() == nil {
+				mu.Lock()
+				if opts.MaxRequests > 0 && sent >= opts.MaxRequests {
+					mu.Unlock()
+					return
+				}
+				sent++
+				mu.Unlock()
+				req := makeRequest(rng, info, byName[mix[rng.IntN(len(mix))]], opts.Bad)
+				t0 := time.Now()
+				code, err := send(ctx, client, opts.URL+req.path, req.body)
+				lat := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					if ctx.Err() == nil {
+						res.TransportErrors++
+					}
+					mu.Unlock()
+					select {
+					case <-ctx.Done():
+					case <-time.After(10 * time.Millisecond):
+					}
+					continue
+				}
+				res.Requests++
+				res.Status[code]++
+				if req.valid {
+					res.Valid++
+					res.ValidStatus[code]++
+					res.Latencies = append(res.Latencies, lat)
+					if code == http.StatusOK {
+						res.Examples += req.examples
+					}
+				} else if code != req.want {
+					res.Unexpected++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	slices.Sort(res.Latencies)
+	return res, nil
+}
+
+// fetchTasks reads the server's GET /v1/tasks.
+func fetchTasks(ctx context.Context, client *http.Client, url string) (*TasksResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/tasks", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var info TasksResponse
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/v1/tasks: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
+		return nil, fmt.Errorf("GET %s/v1/tasks: %v", url, err)
+	}
+	if len(info.Tasks) == 0 {
+		return nil, errors.New("the server has no tasks")
+	}
+	return &info, nil
+}
+
+// send posts body and returns the status; the answer is read and dropped.
+func send(ctx context.Context, client *http.Client, url string, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return 0, err
+	}
+	return resp.StatusCode, nil
+}
+
+// makeRequest returns a valid predict request of task t (1 to 4 inputs of a few
+// words, truncated if need be), or with probability bad one of the bad kinds.
+func makeRequest(rng *rand.Rand, info *TasksResponse, t TaskInfo, bad float64) loadRequest {
+	sentence := func(n int) string {
+		w := make([]string, n)
+		for i := range w {
+			w[i] = loadWords[rng.IntN(len(loadWords))]
+		}
+		return strings.Join(w, " ")
+	}
+	input := func(words int) map[string]string {
+		in := map[string]string{}
+		for _, f := range t.Inputs {
+			in[f] = sentence(words)
+		}
+		return in
+	}
+	body := func(v any) []byte {
+		b, _ := json.Marshal(v)
+		return b
+	}
+	if rng.Float64() < bad {
+		switch rng.IntN(5) {
+		case 0:
+			return loadRequest{path: "/v1/predict", body: []byte(`{"task": "` + t.Name + `", "inputs": [{`), want: http.StatusBadRequest}
+		case 1:
+			return loadRequest{path: "/v1/predict", body: body(map[string]any{"task": "no-such-task", "input": input(5)}), want: http.StatusNotFound}
+		case 2:
+			return loadRequest{path: "/v1/predict", body: body(map[string]any{"task": t.Name, "input": map[string]string{}}), want: http.StatusBadRequest}
+		case 3:
+			ins := make([]map[string]string, info.MaxInputs+1)
+			for i := range ins {
+				ins[i] = input(2)
+			}
+			return loadRequest{path: "/v1/predict", body: body(map[string]any{"task": t.Name, "inputs": ins}), want: http.StatusRequestEntityTooLarge}
+		default:
+			return loadRequest{path: "/v1/predict", body: body(map[string]any{"task": t.Name, "input": input(info.MaxInputTokens + 8)}), want: http.StatusUnprocessableEntity}
+		}
+	}
+	n := 1 + rng.IntN(4)
+	ins := make([]map[string]string, n)
+	for i := range ins {
+		ins[i] = input(4 + rng.IntN(12))
+	}
+	// A valid request asks to truncate: its length depends on the tokenizer.
+	return loadRequest{path: "/v1/predict", body: body(map[string]any{"task": t.Name, "inputs": ins, "truncate": true}), valid: true, examples: n}
+}
