@@ -340,3 +340,17 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 		}
 	}
 }
+
+// bench score and bench generate run the inference passes on the peer's batch shape
+// and print one line ending in the figures the peer prints.
+func TestBenchInference(t *testing.T) {
+	for _, mode := range []string{"score", "generate"} {
+		code, stdout, stderr := hg(t, "bench", mode, "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3")
+		if code != 0 || !strings.HasPrefix(stdout, "bench_"+mode+" recipe=default") || !strings.Contains(stdout, "examples_per_s=") || !strings.Contains(stdout, "peak_rss_mb=") {
+			t.Errorf("bench %s: exit %d\n%s%s", mode, code, stdout, stderr)
+		}
+	}
+	if code, _, stderr := hg(t, "bench", "score", "encoder-classifier"); code != 2 || !strings.Contains(stderr, "encoder-decoder") {
+		t.Errorf("bench score of an encoder model: exit %d, %s", code, stderr)
+	}
+}
