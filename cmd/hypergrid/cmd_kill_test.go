@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -41,15 +40,8 @@ func TestKillLoopOverCheckpointWrites(t *testing.T) {
 		} else {
 			os.RemoveAll(out) // not a run yet: start it again from scratch
 		}
-		child := exec.Command(os.Args[0], args...)
-		child.Env = append(os.Environ(), "HYPERGRID_MAIN=1")
 		var cout bytes.Buffer
-		child.Stdout, child.Stderr = &cout, &cout
-		if err := child.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- child.Wait() }()
+		child, done := startHypergrid(t, &cout, &cout, args...)
 		// Wait until the child trains (its log grows), then kill it a random moment later.
 		start := logLen(out)
 		for deadline := time.Now().Add(time.Minute); logLen(out) <= start; {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -37,6 +38,21 @@ func skipShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains several runs through the CLI; skipped with -short")
 	}
+}
+
+// startHypergrid starts the command as a child process (the test binary, see TestMain)
+// with stdout and stderr going to the writers; done receives its Wait result.
+func startHypergrid(t *testing.T, stdout, stderr io.Writer, args ...string) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	child := exec.Command(os.Args[0], args...)
+	child.Env = append(os.Environ(), "HYPERGRID_MAIN=1")
+	child.Stdout, child.Stderr = stdout, stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- child.Wait() }()
+	return child, done
 }
 
 // writeRecipe writes text as a recipe file in dir and returns its path.
@@ -89,15 +105,8 @@ func TestInterruptCheckpointsAndResumes(t *testing.T) {
 	rec := writeRecipe(t, dir, "tiny.yaml", tinyTrainRecipe)
 	const steps = "300"
 	out := filepath.Join(dir, "run")
-	child := exec.Command(os.Args[0], "train", rec, "--out", out, "--threads", "1", "--steps", steps, "--set", "train.eval_limit=4")
-	child.Env = append(os.Environ(), "HYPERGRID_MAIN=1")
 	var cout, cerr bytes.Buffer
-	child.Stdout, child.Stderr = &cout, &cerr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- child.Wait() }()
+	child, done := startHypergrid(t, &cout, &cerr, "train", rec, "--out", out, "--threads", "1", "--steps", steps, "--set", "train.eval_limit=4")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		select {
