@@ -1,7 +1,6 @@
 package infer
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -35,50 +34,48 @@ type Answer struct {
 // an input. It is safe for concurrent use.
 func (e Encoder) InputTokens(text string) int { return len(e.Tok.Encode(text)) + 1 }
 
-// Answer answers a batch of items that may mix tasks. It groups the items by task
-// (each task has its own possible outputs), sorts each group by input length and runs
-// it in batches of at most BatchSize inputs of similar length, so that little of a
-// batch is padding. Each item gets the answer Predict gives it: the grouping changes
-// which inputs run together, not what an input gets. An unknown task fails the whole
-// call with an *UnknownTaskError before anything runs.
+// Answer answers a batch of items that may mix tasks. It sorts the items by input
+// length and runs them in batches of at most BatchSize inputs of similar length, so
+// that little of a batch is padding; a batch mixes tasks freely (each example brings
+// its own task's HyperGrid gates, and the decoder scores each example's own label
+// words: see model.ScoreCandidateSets), so a mixed batch costs about what a
+// single-task batch of the same shape costs. Each item gets the answer Predict gives
+// it: the batching changes which inputs run together, not what an input gets. An
+// unknown task fails the whole call with an *UnknownTaskError before anything runs.
 func (p *Predictor) Answer(items []Item) ([]Answer, error) {
-	groups := map[string][]int{}
-	var order []string
+	tasks := make([]*Task, len(items))
 	for i, it := range items {
-		if _, err := p.Task(it.Task); err != nil {
+		t, err := p.Task(it.Task)
+		if err != nil {
 			return nil, err
 		}
-		if _, ok := groups[it.Task]; !ok {
-			order = append(order, it.Task)
-		}
-		groups[it.Task] = append(groups[it.Task], i)
+		tasks[i] = t
 	}
 	out := make([]Answer, len(items))
 	eos := int32(p.Enc.Tok.EOSID())
-	for _, name := range order {
-		t := p.tasks[name]
-		idx := groups[name]
-		encs := make([]*Encoded, len(items))
-		for _, i := range idx {
-			encs[i] = &Encoded{In: p.Enc.Input(items[i].Input), Out: []int32{eos}, Task: t.Index}
+	encs := make([]*Encoded, len(items))
+	idx := make([]int, len(items))
+	for i, it := range items {
+		encs[i] = &Encoded{In: p.Enc.Input(it.Input), Out: []int32{eos}, Task: tasks[i].Index}
+		idx[i] = i
+	}
+	// Buckets: by input length, stable so that equal lengths keep their order.
+	slices.SortStableFunc(idx, func(a, b int) int { return len(encs[a].In) - len(encs[b].In) })
+	for lo := 0; lo < len(idx); lo += p.BatchSize {
+		part := idx[lo:min(lo+p.BatchSize, len(idx))]
+		batch := make([]*Encoded, len(part))
+		ts := make([]*Task, len(part))
+		for j, i := range part {
+			batch[j], ts[j] = encs[i], tasks[i]
 		}
-		// Buckets: by input length, stable so that equal lengths keep their order.
-		slices.SortStableFunc(idx, func(a, b int) int { return len(encs[a].In) - len(encs[b].In) })
-		for lo := 0; lo < len(idx); lo += p.BatchSize {
-			part := idx[lo:min(lo+p.BatchSize, len(idx))]
-			batch := make([]*Encoded, len(part))
-			for j, i := range part {
-				batch[j] = encs[i]
-			}
-			scores, vals, err := p.scores(t, batch)
-			if err != nil {
-				return nil, fmt.Errorf("task %s: %w", name, err)
-			}
-			for j, i := range part {
-				out[i] = Answer{Prediction: t.prediction(vals[j]), Tokens: len(batch[j].In)}
-				if scores != nil {
-					out[i].Scores = scores[j]
-				}
+		scores, vals, err := p.scores(ts, batch)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range part {
+			out[i] = Answer{Prediction: ts[j].prediction(vals[j]), Tokens: len(batch[j].In)}
+			if scores != nil {
+				out[i].Scores = scores[j]
 			}
 		}
 	}
@@ -93,30 +90,43 @@ func (t *Task) prediction(v float64) Prediction {
 	return Prediction{Text: t.Def.LabelWords[int(v)], Class: int(v), Value: v}
 }
 
-// scores runs one batch of task t and returns each example's candidate scores (nil
-// for an encoder's regression head) and its answer (a class id or a value), chosen as
-// answer chooses it.
-func (p *Predictor) scores(t *Task, encs []*Encoded) ([][]float64, []float64, error) {
+// scores runs one batch, example j of task ts[j], and returns each example's candidate
+// scores (nil for an encoder's regression head) and its answer (a class id or a value),
+// chosen as answer chooses it.
+func (p *Predictor) scores(ts []*Task, encs []*Encoded) ([][]float64, []float64, error) {
 	b, _ := Fill(p.Model, encs)
 	p.tape.Reset()
 	vals := make([]float64, b.Size)
+	scores := make([][]float64, b.Size)
 	if p.Model.Spec.Arch == model.ArchEncoder {
 		ps, err := p.Model.Predict(p.tape, b)
 		if err != nil {
 			return nil, nil, err
 		}
-		var scores [][]float64
 		for i, pr := range ps {
-			if t.Def.IsRegression() {
+			if ts[i].Def.IsRegression() {
 				vals[i] = float64(pr.Value)
 				continue
 			}
 			vals[i] = float64(pr.Class)
-			scores = append(scores, logSoftmax(pr.Logits))
+			scores[i] = logSoftmax(pr.Logits)
 		}
 		return scores, vals, nil
 	}
-	scores, err := p.Model.ScoreCandidates(p.tape, b, t.Candidates)
+	// One candidate set per task of the batch.
+	var sets [][][]int32
+	setOf := make([]int, b.Size)
+	set := map[*Task]int{}
+	for i, t := range ts {
+		k, ok := set[t]
+		if !ok {
+			k = len(sets)
+			set[t] = k
+			sets = append(sets, t.Candidates)
+		}
+		setOf[i] = k
+	}
+	scores, err := p.Model.ScoreCandidateSets(p.tape, b, sets, setOf)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -128,7 +138,7 @@ func (p *Predictor) scores(t *Task, encs []*Encoded) ([][]float64, []float64, er
 				best = c
 			}
 		}
-		vals[e] = t.Values[best]
+		vals[e] = ts[e].Values[best]
 	}
 	return scores, vals, nil
 }

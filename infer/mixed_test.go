@@ -15,6 +15,7 @@ import (
 func TestAnswerMixedEqualsPerTask(t *testing.T) {
 	p, defs := predictor(t, tiny)
 	want := map[infer.Item]infer.Prediction{}
+	wantScores := map[infer.Item][]float64{} // from a batch of the item's task alone
 	var items []infer.Item
 	for _, def := range defs {
 		exs, err := suite.Load(def.Name, "dev")
@@ -29,10 +30,19 @@ func TestAnswerMixedEqualsPerTask(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var alone []infer.Item
 		for i, in := range inputs {
 			it := infer.Item{Task: def.Name, Input: in}
 			want[it] = preds[i]
 			items = append(items, it)
+			alone = append(alone, it)
+		}
+		answers, err := p.Answer(alone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, it := range alone {
+			wantScores[it] = answers[i].Scores
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -53,6 +63,9 @@ func TestAnswerMixedEqualsPerTask(t *testing.T) {
 			task, _ := p.Task(it.Task)
 			if len(got[i].Scores) != len(task.Candidates) {
 				t.Fatalf("%s: %d scores for %d candidates", it.Task, len(got[i].Scores), len(task.Candidates))
+			}
+			if !slices.Equal(got[i].Scores, wantScores[it]) {
+				t.Errorf("batch size %d, %s item %d: mixed scores %v, alone %v", bs, it.Task, i, got[i].Scores, wantScores[it])
 			}
 			best := 0
 			for c, s := range got[i].Scores {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
@@ -182,24 +183,39 @@ func argmax(row []float32) int32 {
 // candidate output sequence (e.g. a task's label words, without padding), the
 // log-likelihood of the candidate given the input: scores[example][candidate].
 func (m *Model) ScoreCandidates(t *autograd.Tape, b *Batch, candidates [][]int32) ([][]float64, error) {
+	return m.ScoreCandidateSets(t, b, [][][]int32{candidates}, make([]int, b.Size))
+}
+
+// ScoreCandidateSets is ScoreCandidates for a batch whose examples score different
+// candidate sets — a mixed-task batch, each task with its own label words: example e
+// scores the candidates of sets[setOf[e]], and scores[e] has one entry per candidate
+// of its set. The encoder runs once over the whole batch. The decoder then runs one
+// pass per candidate position c, over the examples whose set has a c-th candidate,
+// each with its own set's c-th candidate (shorter candidates padded after their end,
+// which a causal decoder never reads): a batch mixing tasks with the same number of
+// candidates costs what a single-task batch costs. Each example's scores are those a
+// batch of its own set gives, bit for bit.
+func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32, setOf []int) ([][]float64, error) {
 	if m.Spec.Arch != ArchT5 {
 		return nil, errNotT5
 	}
-	if len(candidates) == 0 {
-		return nil, errors.New("model: ScoreCandidates: no candidates")
+	if len(setOf) != b.Size {
+		return nil, fmt.Errorf("model: ScoreCandidateSets: %d set indices for a batch of %d", len(setOf), b.Size)
 	}
-	for ci, c := range candidates {
-		if len(c) == 0 {
-			return nil, fmt.Errorf("model: ScoreCandidates: candidate %d is empty", ci)
-		}
-		if err := checkIDs(fmt.Sprintf("candidate %d", ci), c, len(c), m.Spec.Vocab); err != nil {
+	for k, set := range sets {
+		if err := m.checkCandidates(set); err != nil {
+			if len(sets) > 1 {
+				return nil, fmt.Errorf("set %d: %w", k, err)
+			}
 			return nil, err
 		}
-		for _, id := range c {
-			if id == 0 {
-				return nil, fmt.Errorf("model: ScoreCandidates: candidate %d contains the padding id 0", ci)
-			}
+	}
+	passes := 0
+	for e, k := range setOf {
+		if k < 0 || k >= len(sets) {
+			return nil, fmt.Errorf("model: ScoreCandidateSets: example %d asks set %d of %d", e, k, len(sets))
 		}
+		passes = max(passes, len(sets[k]))
 	}
 	probe := *b
 	probe.Targets = nil
@@ -209,27 +225,82 @@ func (m *Model) ScoreCandidates(t *autograd.Tape, b *Batch, candidates [][]int32
 	defer inference(t)()
 	ctx := m.context(t, b, Options{})
 	enc, encSeq := m.encode(ctx, b)
+	// The encoder's layout and tasks outlive m's scratch and context, which the
+	// sub-batches below reuse.
+	inValid := slices.Clone(encSeq.Valid)
+	tasks := slices.Clone(ctx.Tasks)
 	scores := make([][]float64, b.Size)
 	for e := range scores {
-		scores[e] = make([]float64, len(candidates))
+		scores[e] = make([]float64, len(sets[setOf[e]]))
 	}
-	for ci, c := range candidates {
-		tl := len(c)
-		targets := t.Ints(b.Size * tl)
-		for e := range b.Size {
-			copy(targets[e*tl:], c)
-		}
-		logits, _ := m.decode(ctx, targets, b.Size, tl, enc, encSeq)
-		v := logits.Cols
-		for e := range b.Size {
-			var ll float64
-			for i, tok := range c {
-				ll += logProb(logits.Data[(e*tl+i)*v:(e*tl+i+1)*v], tok)
+	var rows []int // the examples of one pass
+	for c := range passes {
+		rows = rows[:0]
+		tl := 0
+		for e, k := range setOf {
+			if c < len(sets[k]) {
+				rows = append(rows, e)
+				tl = max(tl, len(sets[k][c]))
 			}
-			scores[e][ci] = ll
+		}
+		n := len(rows)
+		mem, memSeq := enc, layers.Seq{Batch: b.Size, Len: encSeq.Len, Valid: inValid}
+		sub := tasks
+		if n < b.Size {
+			// Only some examples have a c-th candidate: decode those, with their rows
+			// of the encoder's output, their padding and their tasks.
+			idx := t.Ints(n * encSeq.Len)
+			valid := make([]bool, n*encSeq.Len)
+			sub = t.Ints(n)
+			for j, e := range rows {
+				for i := range encSeq.Len {
+					idx[j*encSeq.Len+i] = int32(e*encSeq.Len + i)
+					valid[j*encSeq.Len+i] = inValid[e*encSeq.Len+i]
+				}
+				sub[j] = tasks[e]
+			}
+			mem = t.GatherRows(enc, idx)
+			memSeq = layers.Seq{Batch: n, Len: encSeq.Len, Valid: valid}
+		}
+		ctx.Tasks = sub
+		targets := t.Ints(n * tl)
+		clear(targets)
+		for j, e := range rows {
+			copy(targets[j*tl:], sets[setOf[e]][c])
+		}
+		logits, _ := m.decode(ctx, targets, n, tl, mem, memSeq)
+		v := logits.Cols
+		for j, e := range rows {
+			var ll float64
+			for i, tok := range sets[setOf[e]][c] {
+				ll += logProb(logits.Data[(j*tl+i)*v:(j*tl+i+1)*v], tok)
+			}
+			scores[e][c] = ll
 		}
 	}
 	return scores, nil
+}
+
+// checkCandidates reports an empty candidate list, an empty candidate, an id out of
+// the vocabulary and the padding id 0 inside a candidate.
+func (m *Model) checkCandidates(candidates [][]int32) error {
+	if len(candidates) == 0 {
+		return errors.New("model: ScoreCandidates: no candidates")
+	}
+	for ci, c := range candidates {
+		if len(c) == 0 {
+			return fmt.Errorf("model: ScoreCandidates: candidate %d is empty", ci)
+		}
+		if err := checkIDs(fmt.Sprintf("candidate %d", ci), c, len(c), m.Spec.Vocab); err != nil {
+			return err
+		}
+		for _, id := range c {
+			if id == 0 {
+				return fmt.Errorf("model: ScoreCandidates: candidate %d contains the padding id 0", ci)
+			}
+		}
+	}
+	return nil
 }
 
 // logProb returns log softmax(row)[tok].
