@@ -15,13 +15,23 @@ import (
 	"time"
 )
 
+// MaxRate is the highest open-loop request rate Load accepts, per second.
+const MaxRate = 100_000
+
 // LoadOptions configure Load, a load generator for a running server.
 type LoadOptions struct {
 	// URL is the server's base URL (http://127.0.0.1:8080).
 	URL string
 	// Clients is the number of concurrent clients (default 4); each sends one request
-	// at a time.
+	// at a time. With Rate, it bounds the requests in flight instead.
 	Clients int
+	// Rate, when positive, sends requests open-loop at this many per second on
+	// average (Poisson arrivals, whatever the answers' speed) instead of one per
+	// client after the last answer: the way to measure latency at a given load. A
+	// request's latency counts from its scheduled arrival, so a server that falls
+	// behind shows it; arrivals beyond Clients requests in flight wait (Delayed counts
+	// them).
+	Rate float64
 	// Duration bounds the run (default 2s); MaxRequests, when positive, bounds the
 	// requests sent by all clients together.
 	Duration    time.Duration
@@ -54,6 +64,9 @@ type LoadResult struct {
 	TransportErrors int
 	// Latencies holds the valid requests' times to answer, sorted.
 	Latencies []time.Duration
+	// Delayed counts the arrivals of an open-loop run (Rate) that waited because
+	// Clients requests were in flight.
+	Delayed int
 }
 
 // Percentile returns the q-th quantile (0 to 1) of the valid requests' latencies.
@@ -116,6 +129,9 @@ func Load(ctx context.Context, opts LoadOptions) (*LoadResult, error) {
 	if opts.Bad < 0 || opts.Bad > 1 {
 		return nil, fmt.Errorf("the share of bad requests is %v; want 0 to 1", opts.Bad)
 	}
+	if !(opts.Rate >= 0 && opts.Rate <= MaxRate) {
+		return nil, fmt.Errorf("the request rate is %v per second; want 0 (closed loop) to %d", opts.Rate, MaxRate)
+	}
 	client := opts.Client
 	if client == nil {
 		client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * opts.Clients}}
@@ -149,52 +165,100 @@ func Load(ctx context.Context, opts LoadOptions) (*LoadResult, error) {
 	res := &LoadResult{Status: map[int]int{}, ValidStatus: map[int]int{}}
 	var mu sync.Mutex
 	var sent int
+	// take reserves one request of MaxRequests; false when they are all sent.
+	take := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if opts.MaxRequests > 0 && sent >= opts.MaxRequests {
+			return false
+		}
+		sent++
+		return true
+	}
+	// shoot sends req, scheduled at t0, and records its answer; false when it got
+	// none.
+	shoot := func(req loadRequest, t0 time.Time) bool {
+		code, err := send(ctx, client, opts.URL+req.path, req.body)
+		lat := time.Since(t0)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			if ctx.Err() == nil {
+				res.TransportErrors++
+			}
+			return false
+		}
+		res.Requests++
+		res.Status[code]++
+		if req.valid {
+			res.Valid++
+			res.ValidStatus[code]++
+			res.Latencies = append(res.Latencies, lat)
+			if code == http.StatusOK {
+				res.Examples += req.examples
+			}
+		} else if code != req.want {
+			res.Unexpected++
+		}
+		return true
+	}
+	pick := func(rng *rand.Rand) loadRequest {
+		return makeRequest(rng, info, byName[mix[rng.IntN(len(mix))]], opts.Bad)
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for c := range opts.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(opts.Seed, uint64(c)))
-			for ctx.Err() == nil {
-				mu.Lock()
-				if opts.MaxRequests > 0 && sent >= opts.MaxRequests {
-					mu.Unlock()
-					return
-				}
-				sent++
-				mu.Unlock()
-				req := makeRequest(rng, info, byName[mix[rng.IntN(len(mix))]], opts.Bad)
-				t0 := time.Now()
-				code, err := send(ctx, client, opts.URL+req.path, req.body)
-				lat := time.Since(t0)
-				mu.Lock()
-				if err != nil {
-					if ctx.Err() == nil {
-						res.TransportErrors++
-					}
-					mu.Unlock()
-					select {
-					case <-ctx.Done():
-					case <-time.After(10 * time.Millisecond):
-					}
-					continue
-				}
-				res.Requests++
-				res.Status[code]++
-				if req.valid {
-					res.Valid++
-					res.ValidStatus[code]++
-					res.Latencies = append(res.Latencies, lat)
-					if code == http.StatusOK {
-						res.Examples += req.examples
-					}
-				} else if code != req.want {
-					res.Unexpected++
-				}
-				mu.Unlock()
+	if opts.Rate > 0 {
+		// Open loop: arrivals on a Poisson schedule, at most Clients in flight.
+		rng := rand.New(rand.NewPCG(opts.Seed, 1<<32))
+		slots := make(chan struct{}, opts.Clients)
+		next := start
+		timer := time.NewTimer(time.Hour)
+		defer timer.Stop()
+	arrivals:
+		for ctx.Err() == nil && take() {
+			next = next.Add(time.Duration(rng.ExpFloat64() / opts.Rate * float64(time.Second)))
+			timer.Reset(time.Until(next))
+			select {
+			case <-ctx.Done():
+				break arrivals
+			case <-timer.C:
 			}
-		}()
+			req := pick(rng)
+			select {
+			case slots <- struct{}{}:
+			default:
+				mu.Lock()
+				res.Delayed++
+				mu.Unlock()
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					break arrivals
+				}
+			}
+			wg.Add(1)
+			go func(t0 time.Time) {
+				defer wg.Done()
+				shoot(req, t0)
+				<-slots
+			}(next)
+		}
+	} else {
+		for c := range opts.Clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(opts.Seed, uint64(c)))
+				for ctx.Err() == nil && take() {
+					if !shoot(pick(rng), time.Now()) {
+						select {
+						case <-ctx.Done():
+						case <-time.After(10 * time.Millisecond):
+						}
+					}
+				}
+			}()
+		}
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)

@@ -273,7 +273,8 @@ func TestPredictMatchesPredictor(t *testing.T) {
 
 // Requests of different tasks that arrive together run as one batch.
 func TestBatchMixesTasks(t *testing.T) {
-	s, hs := newServer(t, Config{MaxBatch: 3, MaxWait: 2 * time.Second})
+	batches := make(chan []infer.Item, 4)
+	_, hs := newServer(t, Config{MaxBatch: 3, MaxWait: 2 * time.Second, BatchHook: func(items []infer.Item) { batches <- items }})
 	var wg sync.WaitGroup
 	for _, task := range []string{suite.Sentiment, suite.Paraphrase, suite.Similarity} {
 		wg.Add(1)
@@ -289,7 +290,18 @@ func TestBatchMixesTasks(t *testing.T) {
 	if !strings.Contains(string(body), "hypergrid_batch_examples_count 1\n") || !strings.Contains(string(body), "hypergrid_batch_examples_sum 3\n") {
 		t.Errorf("three requests of three tasks did not run as one batch of 3:\n%s", grep(string(body), "hypergrid_batch_examples"))
 	}
-	_ = s
+	select {
+	case items := <-batches:
+		tasks := map[string]bool{}
+		for _, it := range items {
+			tasks[it.Task] = true
+		}
+		if len(items) != 3 || len(tasks) != 3 {
+			t.Errorf("the batch hook saw %d items of %d tasks; want 3 of 3", len(items), len(tasks))
+		}
+	default:
+		t.Error("the batch hook saw no batch")
+	}
 }
 
 func grep(text, prefix string) string {
@@ -577,5 +589,35 @@ func TestLoadAndShutdown(t *testing.T) {
 	}
 	if res.TransportErrors == 0 {
 		t.Error("no request was refused after the shutdown: did it happen mid-run?")
+	}
+}
+
+// An open-loop load (Rate) sends its requests on schedule, bounded by MaxRequests,
+// with a fifth of them bad: every one is answered with its kind's status.
+func TestLoadOpenLoop(t *testing.T) {
+	_, hs := newServer(t, Config{MaxBatch: 8, MaxWait: time.Millisecond})
+	res, err := Load(context.Background(), LoadOptions{URL: hs.URL, Clients: 4, Rate: 200, Duration: 20 * time.Second, MaxRequests: 30, Bad: 0.2, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 30 || res.Unexpected != 0 || res.ServerErrors() != 0 || res.TransportErrors != 0 {
+		t.Errorf("open loop: %d requests (want 30), %d unexpected, %d 5xx, %d unanswered (%s)", res.Requests, res.Unexpected, res.ServerErrors(), res.TransportErrors, res.StatusLine())
+	}
+	if res.Valid == 0 || len(res.Latencies) != res.Valid {
+		t.Errorf("%d valid requests, %d latencies", res.Valid, len(res.Latencies))
+	}
+	// On schedule: 10 arrivals at 20 per second (a seeded schedule of about half a
+	// second) cannot all be sent in a moment, as closed-loop clients would.
+	res, err = Load(context.Background(), LoadOptions{URL: hs.URL, Clients: 4, Rate: 20, Duration: 20 * time.Second, MaxRequests: 10, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 10 || res.Elapsed < 150*time.Millisecond {
+		t.Errorf("10 requests at 20 per second: %d sent in %v", res.Requests, res.Elapsed)
+	}
+	for _, bad := range []float64{-1, MaxRate + 1} {
+		if _, err := Load(context.Background(), LoadOptions{URL: hs.URL, Rate: bad}); err == nil || !strings.Contains(err.Error(), "rate") {
+			t.Errorf("rate %v: %v", bad, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,10 @@ type Config struct {
 	Reload Loader
 	// Logf, when not nil, receives a line for each recovered panic and reload.
 	Logf func(format string, args ...any)
+	// BatchHook, when not nil, receives (a copy of) the predict items of each batch
+	// the worker runs, before it runs them: "hypergrid bench serve --direct" replays
+	// them without the server to measure what batching and HTTP cost.
+	BatchHook func(items []infer.Item)
 }
 
 func (c *Config) defaults() {
@@ -324,14 +329,12 @@ func (s *Server) run(jobs []*pending) {
 		}
 		live = append(live, i)
 	}
-	// Predict requests are grouped by task (a request asks one task); each group runs
-	// as soon as the one before it is done and its requests are answered at once, so
-	// that a quick task does not wait for a slow one. Generation runs last.
+	// The predict requests of every task run as one batch (infer.Predictor.Answer
+	// mixes tasks: each example brings its own task's gates and label words) and are
+	// answered together; generation runs after them.
 	var items []infer.Item
 	var gens []infer.GenerateItem
-	var order []string
-	byTask := map[string][]int{}
-	var genJobs []int
+	var predictJobs, genJobs []int
 	for _, i := range live {
 		j := jobs[i]
 		items = append(items, j.items...)
@@ -340,11 +343,7 @@ func (s *Server) run(jobs []*pending) {
 			genJobs = append(genJobs, i)
 		}
 		if len(j.items) > 0 {
-			t := j.items[0].Task
-			if _, ok := byTask[t]; !ok {
-				order = append(order, t)
-			}
-			byTask[t] = append(byTask[t], i)
+			predictJobs = append(predictJobs, i)
 		}
 	}
 	if len(items)+len(gens) == 0 {
@@ -354,23 +353,22 @@ func (s *Server) run(jobs []*pending) {
 	if s.beforeBatch != nil {
 		s.beforeBatch(items)
 	}
+	if s.cfg.BatchHook != nil && len(items) > 0 {
+		s.cfg.BatchHook(slices.Clone(items))
+	}
 	s.metrics.batchSize.Observe(float64(len(items) + len(gens)))
 	tokens := 0
-	for _, t := range order {
-		var group []infer.Item
-		for _, i := range byTask[t] {
-			group = append(group, jobs[i].items...)
-		}
-		answers, err := p.Answer(group)
+	if len(items) > 0 {
+		answers, err := p.Answer(items)
 		if err == nil {
-			for _, a := range answers {
+			for k, a := range answers {
 				tokens += a.Tokens
 				s.metrics.tokens.WithLabelValues("input").Add(float64(a.Tokens))
+				s.metrics.examples.WithLabelValues(items[k].Task).Inc()
 			}
-			s.metrics.examples.WithLabelValues(t).Add(float64(len(group)))
 		}
 		k := 0
-		for _, i := range byTask[t] {
+		for _, i := range predictJobs {
 			n := len(jobs[i].items)
 			if err != nil {
 				answer(i, result{err: fmt.Errorf("answering the batch: %w", err)})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hypergrid-go/hypergrid/infer"
 	"github.com/hypergrid-go/hypergrid/internal/sysmem"
 	"github.com/hypergrid-go/hypergrid/job"
 	"github.com/hypergrid-go/hypergrid/ops"
@@ -36,6 +37,8 @@ func benchServe(args []string, stdout, stderr io.Writer) error {
 	bad := fs.Float64("bad", 0.2, "share of bad requests (bad JSON, unknown task, missing field, too many inputs, input too long)")
 	mix := fs.String("mix", "", "comma-separated tasks of the valid requests (default: all the checkpoint's tasks)")
 	seed := fs.Uint64("seed", 1, "seed of the request sequence")
+	rate := fs.Float64("rate", 0, "send requests open-loop at this many per second (Poisson arrivals; --clients bounds those in flight) instead of closed-loop clients: latency at a given load")
+	direct := fs.Bool("direct", false, "afterwards, run the server's batches again directly (no HTTP, no batcher) and print direct_examples_per_s and served_vs_direct")
 	sf := addServeFlags(fs)
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -44,12 +47,16 @@ func benchServe(args []string, stdout, stderr io.Writer) error {
 	if len(rest) != 1 {
 		return usageError("bench serve takes one run folder or checkpoint, e.g. runs/latest")
 	}
-	if *clients <= 0 || *clients > 1024 || *duration <= 0 || *duration > benchServeMaxDuration || *maxRequests < 0 || !(*bad >= 0 && *bad <= 1) {
-		return usageError("bench serve: want 1 to 1024 --clients, a --duration above 0 and at most %v, --max-requests 0 or more, --bad from 0 to 1", benchServeMaxDuration)
+	if *clients <= 0 || *clients > 1024 || *duration <= 0 || *duration > benchServeMaxDuration || *maxRequests < 0 || !(*bad >= 0 && *bad <= 1) || !(*rate >= 0 && *rate <= serve.MaxRate) {
+		return usageError("bench serve: want 1 to 1024 --clients, a --duration above 0 and at most %v, --max-requests 0 or more, --bad from 0 to 1, --rate from 0 to %d", benchServeMaxDuration, serve.MaxRate)
 	}
 	cfg, err := sf.config("bench serve")
 	if err != nil {
 		return err
+	}
+	var batches [][]infer.Item // the server's batches, for --direct
+	if *direct {
+		cfg.BatchHook = func(items []infer.Item) { batches = append(batches, items) }
 	}
 	limit, err := parseMemoryLimit(*sf.memLimit)
 	if err != nil {
@@ -77,7 +84,7 @@ func benchServe(args []string, stdout, stderr io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	res, loadErr := serve.Load(context.Background(), serve.LoadOptions{URL: "http://" + ln.Addr().String(), Clients: *clients,
-		Duration: *duration, MaxRequests: *maxRequests, Bad: *bad, Mix: tasks, Seed: *seed})
+		Duration: *duration, MaxRequests: *maxRequests, Bad: *bad, Mix: tasks, Seed: *seed, Rate: *rate})
 	s.Drain()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout+10*time.Second)
 	defer cancel()
@@ -99,11 +106,27 @@ func benchServe(args []string, stdout, stderr io.Writer) error {
 		rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))
 	}
 	secs := res.Elapsed.Seconds()
+	directLine := ""
+	if *direct {
+		// The worker has stopped: its predictor is free to run the same batches again.
+		n, elapsed, err := replay(m.Predictor, batches)
+		if err != nil {
+			return fmt.Errorf("bench serve --direct: %w", err)
+		}
+		served := float64(n) / secs
+		directPerS := float64(n) / elapsed.Seconds()
+		directLine = fmt.Sprintf(" batches=%d batch_examples_mean=%.1f served_batch_examples_per_s=%.1f direct_examples_per_s=%.1f served_vs_direct=%.3f",
+			len(batches), float64(n)/float64(max(1, len(batches))), served, directPerS, served/directPerS)
+	}
+	openLoop := ""
+	if *rate > 0 {
+		openLoop = fmt.Sprintf(" rate=%.1f delayed=%d", *rate, res.Delayed)
+	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(stdout, "bench_serve step=%d isa=%s threads=%d clients=%d duration=%v bad=%.2f max_batch=%d requests=%d valid=%d requests_per_s=%.1f examples_per_s=%.1f p50_ms=%s p95_ms=%s p99_ms=%s %s valid_5xx=%d unexpected=%d unanswered=%d peak_rss_mb=%s\n",
+	fmt.Fprintf(stdout, "bench_serve step=%d isa=%s threads=%d clients=%d duration=%v bad=%.2f max_batch=%d requests=%d valid=%d requests_per_s=%.1f examples_per_s=%.1f p50_ms=%s p95_ms=%s p99_ms=%s %s valid_5xx=%d unexpected=%d unanswered=%d%s%s peak_rss_mb=%s\n",
 		m.Step, ops.ActiveISA(), *sf.threads, *clients, *duration, *bad, cfg.MaxBatch, res.Requests, res.Valid,
 		float64(res.Requests)/secs, float64(res.Examples)/secs, ms(res.Percentile(0.50)), ms(res.Percentile(0.95)), ms(res.Percentile(0.99)),
-		res.StatusLine(), res.ServerErrors(), res.Unexpected, res.TransportErrors, rss)
+		res.StatusLine(), res.ServerErrors(), res.Unexpected, res.TransportErrors, openLoop, directLine, rss)
 	if n := res.ServerErrors(); n > 0 {
 		return fmt.Errorf("bench serve: %d valid requests got a 5xx (%v)", n, res.ValidStatus)
 	}
@@ -111,4 +134,18 @@ func benchServe(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench serve: %d requests got no answer", res.TransportErrors)
 	}
 	return nil
+}
+
+// replay runs batches through p as the server's worker ran them (one Answer call per
+// batch) and returns the examples run and the time it took.
+func replay(p *infer.Predictor, batches [][]infer.Item) (int, time.Duration, error) {
+	n := 0
+	start := time.Now()
+	for _, items := range batches {
+		if _, err := p.Answer(items); err != nil {
+			return 0, 0, err
+		}
+		n += len(items)
+	}
+	return n, time.Since(start), nil
 }

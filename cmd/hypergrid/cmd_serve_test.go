@@ -42,6 +42,19 @@ func TestServe(t *testing.T) {
 				t.Errorf("output lacks %q: %s", want, stdout)
 			}
 		}
+		// Open loop, and the server's batches run again directly.
+		code, stdout, stderr = hg(t, "bench", "serve", out, "--rate", "100", "--duration", "400ms", "--threads", "1", "--direct")
+		if code != 0 {
+			t.Fatalf("--rate --direct: exit %d\n%s%s", code, stdout, stderr)
+		}
+		for _, want := range []string{" rate=100.0 ", " delayed=", " batches=", " direct_examples_per_s=", " served_vs_direct="} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("--rate --direct output lacks %q: %s", want, stdout)
+			}
+		}
+		if code, _, stderr = hg(t, "bench", "serve", out, "--rate", "-1"); code != 2 || !strings.Contains(stderr, "--rate") {
+			t.Errorf("--rate -1: exit %d, %s", code, stderr)
+		}
 		code, _, stderr = hg(t, "bench", "serve", out, "--mix", "sentiment,mnli", "--duration", "100ms")
 		if code != 2 || !strings.Contains(stderr, `"mnli"`) {
 			t.Errorf("--mix with an unknown task: exit %d, %s", code, stderr)
