@@ -46,42 +46,45 @@ func (t *Tape) Attention(q, k, v, bias *Tensor, s AttentionShape) *Tensor {
 	out := t.result(b*L, hd, q, k, v, bias)
 	p := t.f.alloc(b * H * L * M)
 	hlm := H * L * M
-	maskBuf := t.i.alloc(M)
-	for e := range b {
-		pe := p[e*hlm : (e+1)*hlm]
-		ops.GemmStrided(false, true, H, L, M, dh, s.Scale, q.Data[e*L*hd:], hd, dh, k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
-		if bias != nil {
-			ops.Add(pe, pe, bias.Data)
-		}
-		// Mask only what is hidden: the padding keys, and the keys after each query.
-		masked := maskBuf[:0]
-		if s.KeyValid != nil {
-			for j, ok := range s.KeyValid[e*M : (e+1)*M] {
-				if !ok {
-					masked = append(masked, int32(j))
+	maskBuf := t.i.alloc(b * M)
+	// Examples run side by side, each on one goroutine: their products are too small
+	// to split well, and this way every example's rows are masked and normalised by
+	// the goroutine that computed them. The results are the same bit for bit.
+	ops.ParallelFor(b, 4*hlm*dh, func(lo, hi int) {
+		for e := lo; e < hi; e++ {
+			pe := p[e*hlm : (e+1)*hlm]
+			ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, q.Data[e*L*hd:], hd, dh, k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
+			if bias != nil {
+				ops.Add(pe, pe, bias.Data)
+			}
+			// Mask only what is hidden: the padding keys, and the keys after each query.
+			masked := maskBuf[e*M : e*M]
+			if s.KeyValid != nil {
+				for j, ok := range s.KeyValid[e*M : (e+1)*M] {
+					if !ok {
+						masked = append(masked, int32(j))
+					}
 				}
 			}
-		}
-		if s.Causal || len(masked) > 0 {
-			for h := range H {
-				for i := range L {
-					row := pe[(h*L+i)*M : (h*L+i+1)*M]
-					for _, j := range masked {
-						row[j] = negInf
-					}
-					if s.Causal {
-						for j := i + 1; j < M; j++ {
+			if s.Causal || len(masked) > 0 {
+				for h := range H {
+					for i := range L {
+						row := pe[(h*L+i)*M : (h*L+i+1)*M]
+						for _, j := range masked {
 							row[j] = negInf
+						}
+						if s.Causal {
+							for j := i + 1; j < M; j++ {
+								row[j] = negInf
+							}
 						}
 					}
 				}
 			}
+			ops.SoftmaxRows(pe, pe, H*L, M)
+			ops.GemmStridedSerial(false, false, H, L, dh, M, 1, pe, M, L*M, v.Data[e*M*hd:], hd, dh, 0, out.Data[e*L*hd:], hd, dh)
 		}
-	}
-	ops.SoftmaxRows(p, p, b*H*L, M)
-	for e := range b {
-		ops.GemmStrided(false, false, H, L, dh, M, 1, p[e*hlm:], M, L*M, v.Data[e*M*hd:], hd, dh, 0, out.Data[e*L*hd:], hd, dh)
-	}
+	})
 	if out.needsGrad {
 		t.push(record{op: opAttention, out: out, a: q, b: k, c: v, d: bias, s0: p,
 			n: [6]int{b, L, M, H, dh}, f: s.Scale})
@@ -96,39 +99,36 @@ func (t *Tape) attentionBackward(r *record) {
 	p, do := r.s0, r.out.Grad
 	dp := t.f.alloc(len(p))
 	dv, vFresh := t.accum(v)
-	for e := range b {
-		ops.GemmStrided(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, dp[e*hlm:], M, L*M)
-		if dv != nil {
-			beta := float32(1)
-			if vFresh {
-				beta = 0
-			}
-			ops.GemmStrided(true, false, H, M, dh, L, 1, p[e*hlm:], M, L*M, do[e*L*hd:], hd, dh, beta, dv[e*M*hd:], hd, dh)
+	dq, qFresh := t.accum(q)
+	dk, kFresh := t.accum(k)
+	betaOf := func(fresh bool) float32 {
+		if fresh {
+			return 0
 		}
+		return 1
 	}
-	ops.SoftmaxRowsBackward(dp, p, dp, b*H*L, M) // dp now holds dScores
+	// Example by example, side by side (as in the forward pass): each goroutine writes
+	// only its examples' rows of dv, dq and dk.
+	ops.ParallelFor(b, 8*hlm*dh, func(lo, hi int) {
+		for e := lo; e < hi; e++ {
+			pe, ds := p[e*hlm:(e+1)*hlm], dp[e*hlm:(e+1)*hlm]
+			ops.GemmStridedSerial(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, ds, M, L*M)
+			if dv != nil {
+				ops.GemmStridedSerial(true, false, H, M, dh, L, 1, pe, M, L*M, do[e*L*hd:], hd, dh, betaOf(vFresh), dv[e*M*hd:], hd, dh)
+			}
+			ops.SoftmaxRowsBackward(ds, pe, ds, H*L, M) // ds now holds dScores
+			if dq != nil {
+				ops.GemmStridedSerial(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, betaOf(qFresh), dq[e*L*hd:], hd, dh)
+			}
+			if dk != nil {
+				ops.GemmStridedSerial(true, false, H, M, dh, L, scale, ds, M, L*M, q.Data[e*L*hd:], hd, dh, betaOf(kFresh), dk[e*M*hd:], hd, dh)
+			}
+		}
+	})
+	// The bias is shared by the examples: its gradient sums theirs, in example order.
 	if db := t.accumZero(bias); db != nil {
 		for e := range b {
 			ops.Add(db, db, dp[e*hlm:(e+1)*hlm])
-		}
-	}
-	dq, qFresh := t.accum(q)
-	dk, kFresh := t.accum(k)
-	for e := range b {
-		ds := dp[e*hlm:]
-		if dq != nil {
-			beta := float32(1)
-			if qFresh {
-				beta = 0
-			}
-			ops.GemmStrided(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, beta, dq[e*L*hd:], hd, dh)
-		}
-		if dk != nil {
-			beta := float32(1)
-			if kFresh {
-				beta = 0
-			}
-			ops.GemmStrided(true, false, H, M, dh, L, scale, ds, M, L*M, q.Data[e*L*hd:], hd, dh, beta, dk[e*M*hd:], hd, dh)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package autograd_test
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
@@ -333,6 +334,38 @@ func TestGatedActMatchesComposition(t *testing.T) {
 		for i := range y1 {
 			if y1[i] != y2[i] || da1[i] != da2[i] || db1[i] != db2[i] {
 				t.Fatalf("act %d: element %d: fused (%v, %v, %v) != composed (%v, %v, %v)", c.act, i, y1[i], da1[i], db1[i], y2[i], da2[i], db2[i])
+			}
+		}
+	}
+}
+
+// Attention runs examples side by side on several threads: its output and gradients
+// are the same bit for bit as on one thread (causal or not, with padding and bias).
+func TestAttentionThreadsBitIdentical(t *testing.T) {
+	const b, L, H, dh = 6, 32, 4, 16
+	hd := H * dh
+	valid := make([]bool, b*L)
+	for i := range valid {
+		valid[i] = i%L < L-i/L-1 // example e has e+1 padding keys
+	}
+	run := func(threads int, causal bool) [][]float32 {
+		prev := ops.SetThreads(threads)
+		defer ops.SetThreads(prev)
+		q := gradcheck.Random("q", 1, 1, b*L, hd)
+		k := gradcheck.Random("k", 2, 1, b*L, hd)
+		v := gradcheck.Random("v", 3, 1, b*L, hd)
+		bias := gradcheck.Random("bias", 4, 1, H, L*L)
+		tape := autograd.NewTape()
+		out := tape.Attention(&q.Tensor, &k.Tensor, &v.Tensor, &bias.Tensor, autograd.AttentionShape{Batch: b, QLen: L, KLen: L, Heads: H, DHead: dh, Scale: 1, Causal: causal, KeyValid: valid})
+		w := gradcheck.Random("w", 5, 1, b*L, hd)
+		tape.Backward(tape.WeightedSum(out, w.Data))
+		return [][]float32{slices.Clone(out.Data), q.Grad, k.Grad, v.Grad, bias.Grad}
+	}
+	for _, causal := range []bool{false, true} {
+		one, three := run(1, causal), run(3, causal)
+		for i, name := range []string{"output", "dq", "dk", "dv", "dbias"} {
+			if !slices.Equal(one[i], three[i]) {
+				t.Errorf("causal %v: %s differs between 1 and 3 threads", causal, name)
 			}
 		}
 	}

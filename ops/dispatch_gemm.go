@@ -4,6 +4,7 @@ import "sync"
 
 var (
 	gemmOp            = newOp("gemm", gemmGeneric)
+	gemmSerialOp      = newOp("gemm_serial", gemmGeneric)
 	gridGatedOp       = newOp("grid_gated_gemm", gridGatedGemmGeneric)
 	gridGatedGradAOp  = newOp("grid_gated_gemm_grad_a", gridGatedGemmGradAGeneric)
 	gridGatedGradBGOp = newOp("grid_gated_gemm_grad_bg", gridGatedGemmGradBGGeneric)

@@ -61,6 +61,7 @@ func registerGemmKernels(k *gemmKernels) bool {
 	}
 	registeredGemmKernels = append(registeredGemmKernels, k)
 	gemmOp.add(k.isa, k.gemm)
+	gemmSerialOp.add(k.isa, k.gemmOne)
 	gridGatedOp.add(k.isa, k.gridGated)
 	gridGatedGradAOp.add(k.isa, k.gridGatedGradA)
 	gridGatedGradBGOp.add(k.isa, k.gridGatedGradBG)
@@ -148,6 +149,17 @@ func (k *gemmKernels) macroTile(t tile, kc, mc, nc int, ap, bp []float32, c []fl
 
 // gemm is the blocked Gemm: the same contract as gemmGeneric.
 func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	k.gemmOn(workers(m*n*kk), transA, transB, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOne is gemm on the calling goroutine alone (GemmStridedSerial).
+func (k *gemmKernels) gemmOne(transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	k.gemmOn(1, transA, transB, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmOn is gemm split over w goroutines. Every element of C gets the same sums in
+// the same order whatever w is.
+func (k *gemmKernels) gemmOn(w int, transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if kk == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
@@ -158,7 +170,6 @@ func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a [
 	if !overwrite {
 		scaleC(m, n, beta, c, ldc)
 	}
-	w := workers(m * n * kk)
 	// Split the larger dimension of C into one contiguous range per goroutine, aligned to
 	// the micro-tile so every goroutine but the last runs only full tiles.
 	splitRows := m >= n

@@ -9,7 +9,8 @@ import (
 
 // OpStats is what a profile counted of one operation: its top-level calls (an
 // operation that runs another through the package's internals counts once), their
-// wall time, and the floating-point operations of the matrix products (2·m·n·k; 0 for
+// wall time (summed over goroutines for calls that run side by side inside
+// ParallelFor: there it is CPU time), and the floating-point operations of the matrix products (2·m·n·k; 0 for
 // the vector and row kernels).
 type OpStats struct {
 	Name  string
