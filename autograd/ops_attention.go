@@ -50,7 +50,7 @@ func (t *Tape) Attention(q, k, v, bias *Tensor, s AttentionShape) *Tensor {
 	// Examples run side by side, each on one goroutine: their products are too small
 	// to split well, and this way every example's rows are masked and normalised by
 	// the goroutine that computed them. The results are the same bit for bit.
-	ops.ParallelFor(b, 4*hlm*dh, func(lo, hi int) {
+	ops.ParallelFor(b, 4*hlm*dh, func(_, lo, hi int) {
 		for e := lo; e < hi; e++ {
 			pe := p[e*hlm : (e+1)*hlm]
 			ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, q.Data[e*L*hd:], hd, dh, k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
@@ -109,7 +109,7 @@ func (t *Tape) attentionBackward(r *record) {
 	}
 	// Example by example, side by side (as in the forward pass): each goroutine writes
 	// only its examples' rows of dv, dq and dk.
-	ops.ParallelFor(b, 8*hlm*dh, func(lo, hi int) {
+	ops.ParallelFor(b, 8*hlm*dh, func(_, lo, hi int) {
 		for e := lo; e < hi; e++ {
 			pe, ds := p[e*hlm:(e+1)*hlm], dp[e*hlm:(e+1)*hlm]
 			ops.GemmStridedSerial(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, ds, M, L*M)

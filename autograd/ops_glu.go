@@ -20,6 +20,9 @@ const (
 // the other per-chunk temporaries stay in L1 instead of making a round trip to memory.
 const gluChunk = 2048
 
+// gluCost is the work of one chunk for ops.ParallelFor (about 8 multiply-adds a value).
+const gluCost = 8 * gluChunk
+
 // GatedAct returns act(a) ⊙ b, the hidden layer of a gated (GLU) feed-forward layer, in one
 // pass: it equals Mul(act(a), b) value for value but reads a and b and writes the result
 // once, and its backward pass recomputes act(a) chunk by chunk instead of storing it.
@@ -29,13 +32,19 @@ func (t *Tape) GatedAct(act Act, a, b *Tensor) *Tensor {
 		panic(fmt.Sprintf("autograd: GatedAct: unknown activation %d", act))
 	}
 	out := t.result(a.Rows, a.Cols, a, b)
-	buf := t.f.alloc(min(gluChunk, len(a.Data))) // from the tape's arena: no garbage
-	for off := 0; off < len(a.Data); off += gluChunk {
-		end := min(off+gluChunk, len(a.Data))
-		tmp := buf[:end-off]
-		applyAct(act, tmp, a.Data[off:end])
-		ops.Mul(out.Data[off:end], tmp, b.Data[off:end])
-	}
+	// Chunks run side by side, each part with a scratch chunk of its own from the
+	// tape's arena (no garbage); every value is computed as on one goroutine.
+	n, cs := len(a.Data), min(gluChunk, len(a.Data))
+	chunks := (n + gluChunk - 1) / gluChunk
+	buf := t.f.alloc(max(1, ops.Parts(chunks, gluCost)) * cs)
+	ops.ParallelFor(chunks, gluCost, func(part, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			off, end := c*gluChunk, min((c+1)*gluChunk, n)
+			tmp := buf[part*cs : part*cs+end-off]
+			applyAct(act, tmp, a.Data[off:end])
+			ops.Mul(out.Data[off:end], tmp, b.Data[off:end])
+		}
+	})
 	if out.needsGrad {
 		t.push(record{op: opGatedAct, out: out, a: a, b: b, n: [6]int{int(act)}})
 	}
@@ -69,31 +78,36 @@ func (t *Tape) gatedActBackward(r *record) {
 	act, g := Act(r.n[0]), r.out.Grad
 	da, daFresh := t.accum(r.a)
 	db, dbFresh := t.accum(r.b)
-	n := min(gluChunk, len(g))
-	buf1, buf2 := t.f.alloc(n), t.f.alloc(n)
-	for off := 0; off < len(g); off += gluChunk {
-		end := min(off+gluChunk, len(g))
-		gc, ac, bc := g[off:end], r.a.Data[off:end], r.b.Data[off:end]
-		if da != nil {
-			gb := buf1[:end-off]
-			ops.Mul(gb, gc, bc)
-			if daFresh {
-				applyActBackward(act, da[off:end], ac, gb)
-			} else {
-				d := buf2[:end-off]
-				applyActBackward(act, d, ac, gb)
-				ops.Add(da[off:end], da[off:end], d)
+	n, cs := len(g), min(gluChunk, len(g))
+	chunks := (n + gluChunk - 1) / gluChunk
+	parts := max(1, ops.Parts(chunks, gluCost))
+	bufs1, bufs2 := t.f.alloc(parts*cs), t.f.alloc(parts*cs)
+	ops.ParallelFor(chunks, gluCost, func(part, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			off, end := c*gluChunk, min((c+1)*gluChunk, n)
+			buf1, buf2 := bufs1[part*cs:(part+1)*cs], bufs2[part*cs:(part+1)*cs]
+			gc, ac, bc := g[off:end], r.a.Data[off:end], r.b.Data[off:end]
+			if da != nil {
+				gb := buf1[:end-off]
+				ops.Mul(gb, gc, bc)
+				if daFresh {
+					applyActBackward(act, da[off:end], ac, gb)
+				} else {
+					d := buf2[:end-off]
+					applyActBackward(act, d, ac, gb)
+					ops.Add(da[off:end], da[off:end], d)
+				}
+			}
+			// After da: when a and b are one tensor, da's fresh write comes first.
+			if db != nil {
+				tmp := buf1[:end-off]
+				applyAct(act, tmp, ac)
+				if dbFresh {
+					ops.Mul(db[off:end], gc, tmp)
+				} else {
+					ops.MulAdd(db[off:end], gc, tmp)
+				}
 			}
 		}
-		// After da: when a and b are one tensor, da's fresh write comes first.
-		if db != nil {
-			tmp := buf1[:end-off]
-			applyAct(act, tmp, ac)
-			if dbFresh {
-				ops.Mul(db[off:end], gc, tmp)
-			} else {
-				ops.MulAdd(db[off:end], gc, tmp)
-			}
-		}
-	}
+	})
 }

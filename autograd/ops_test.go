@@ -370,3 +370,33 @@ func TestAttentionThreadsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// GatedAct runs its chunks side by side on several threads: output and gradients are
+// the same bit for bit as on one thread, for each activation, with a and b distinct
+// or one tensor.
+func TestGatedActThreadsBitIdentical(t *testing.T) {
+	const rows, cols = 97, 1031 // many chunks and a short last one
+	run := func(threads int, act autograd.Act, shared bool) [][]float32 {
+		defer ops.SetThreads(ops.SetThreads(threads))
+		a := gradcheck.Random("a", 1, 1, rows, cols)
+		b := gradcheck.Random("b", 2, 1, rows, cols)
+		if shared {
+			b = a
+		}
+		tape := autograd.NewTape()
+		out := tape.GatedAct(act, &a.Tensor, &b.Tensor)
+		w := gradcheck.Random("w", 3, 1, rows, cols)
+		tape.Backward(tape.WeightedSum(out, w.Data))
+		return [][]float32{slices.Clone(out.Data), a.Grad, b.Grad}
+	}
+	for _, act := range []autograd.Act{autograd.ActGELU, autograd.ActReLU, autograd.ActSiLU} {
+		for _, shared := range []bool{false, true} {
+			one, three := run(1, act, shared), run(3, act, shared)
+			for i, name := range []string{"output", "da", "db"} {
+				if !slices.Equal(one[i], three[i]) {
+					t.Errorf("activation %d, shared %v: %s differs between 1 and 3 threads", act, shared, name)
+				}
+			}
+		}
+	}
+}

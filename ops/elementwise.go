@@ -30,6 +30,26 @@ var (
 	layerNormRowsBackOp   = newOp("layernorm_rows_backward", layerNormRowsBackwardGeneric)
 )
 
+// parallelMinValues is the size from which the vector and row kernels split their
+// work over the threads: below it, the parts would cost more to start than they save.
+const parallelMinValues = 1 << 16
+
+// bigVector reports whether a kernel over n values splits its work.
+func bigVector(n int) bool { return n >= parallelMinValues && Threads() > 1 }
+
+// splitVector runs f over [0, n) in ranges of whole 64-value blocks, side by side.
+// Each value is computed as on one goroutine: the results are the same bit for bit.
+func splitVector(n int, f func(lo, hi int)) {
+	const block = 64
+	ParallelFor((n+block-1)/block, 8*block, func(_, lo, hi int) { f(lo*block, min(n, hi*block)) })
+}
+
+// splitRows runs f over the rows [0, rows) in ranges, side by side. (Both count a
+// value as 8 multiply-adds of work for ParallelFor.)
+func splitRows(rows, cols int, f func(r0, r1 int)) {
+	ParallelFor(rows, 8*cols, func(_, r0, r1 int) { f(r0, r1) })
+}
+
 func checkLen(name string, want int, s []float32) {
 	if len(s) < want {
 		panic("ops: " + name + ": slice shorter than the operation needs")
@@ -48,6 +68,10 @@ func Axpy(alpha float32, x, y []float32) {
 		defer profiled("Axpy", time.Now(), 0)
 	}
 	same("Axpy", x, y)
+	if bigVector(len(y)) {
+		splitVector(len(y), func(lo, hi int) { axpyOp.use(alpha, x[lo:hi], y[lo:hi]) })
+		return
+	}
 	axpyOp.use(alpha, x, y)
 }
 
@@ -55,6 +79,10 @@ func Axpy(alpha float32, x, y []float32) {
 func Scale(alpha float32, x []float32) {
 	if profiling.Load() {
 		defer profiled("Scale", time.Now(), 0)
+	}
+	if bigVector(len(x)) {
+		splitVector(len(x), func(lo, hi int) { scaleOp.use(alpha, x[lo:hi]) })
+		return
 	}
 	scaleOp.use(alpha, x)
 }
@@ -66,6 +94,10 @@ func Add(dst, a, b []float32) {
 	}
 	same("Add", dst, a)
 	same("Add", dst, b)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { addOp.use(dst[lo:hi], a[lo:hi], b[lo:hi]) })
+		return
+	}
 	addOp.use(dst, a, b)
 }
 
@@ -76,6 +108,10 @@ func Mul(dst, a, b []float32) {
 	}
 	same("Mul", dst, a)
 	same("Mul", dst, b)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { mulOp.use(dst[lo:hi], a[lo:hi], b[lo:hi]) })
+		return
+	}
 	mulOp.use(dst, a, b)
 }
 
@@ -86,6 +122,10 @@ func MulAdd(dst, a, b []float32) {
 	}
 	same("MulAdd", dst, a)
 	same("MulAdd", dst, b)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { mulAddOp.use(dst[lo:hi], a[lo:hi], b[lo:hi]) })
+		return
+	}
 	mulAddOp.use(dst, a, b)
 }
 
@@ -121,6 +161,10 @@ func Exp(dst, x []float32) {
 		defer profiled("Exp", time.Now(), 0)
 	}
 	same("Exp", dst, x)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { expOp.use(dst[lo:hi], x[lo:hi]) })
+		return
+	}
 	expOp.use(dst, x)
 }
 
@@ -130,6 +174,10 @@ func Sigmoid(dst, x []float32) {
 		defer profiled("Sigmoid", time.Now(), 0)
 	}
 	same("Sigmoid", dst, x)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { sigmoidOp.use(dst[lo:hi], x[lo:hi]) })
+		return
+	}
 	sigmoidOp.use(dst, x)
 }
 
@@ -140,6 +188,10 @@ func SigmoidBackward(dx, y, dy []float32) {
 	}
 	same("SigmoidBackward", dx, y)
 	same("SigmoidBackward", dx, dy)
+	if bigVector(len(dx)) {
+		splitVector(len(dx), func(lo, hi int) { sigmoidBackwardOp.use(dx[lo:hi], y[lo:hi], dy[lo:hi]) })
+		return
+	}
 	sigmoidBackwardOp.use(dx, y, dy)
 }
 
@@ -149,6 +201,10 @@ func GELU(dst, x []float32) {
 		defer profiled("GELU", time.Now(), 0)
 	}
 	same("GELU", dst, x)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { geluOp.use(dst[lo:hi], x[lo:hi]) })
+		return
+	}
 	geluOp.use(dst, x)
 }
 
@@ -159,6 +215,10 @@ func GELUBackward(dx, x, dy []float32) {
 	}
 	same("GELUBackward", dx, x)
 	same("GELUBackward", dx, dy)
+	if bigVector(len(dx)) {
+		splitVector(len(dx), func(lo, hi int) { geluBackwardOp.use(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
+		return
+	}
 	geluBackwardOp.use(dx, x, dy)
 }
 
@@ -168,6 +228,10 @@ func ReLU(dst, x []float32) {
 		defer profiled("ReLU", time.Now(), 0)
 	}
 	same("ReLU", dst, x)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { reluOp.use(dst[lo:hi], x[lo:hi]) })
+		return
+	}
 	reluOp.use(dst, x)
 }
 
@@ -178,6 +242,10 @@ func ReLUBackward(dx, x, dy []float32) {
 	}
 	same("ReLUBackward", dx, x)
 	same("ReLUBackward", dx, dy)
+	if bigVector(len(dx)) {
+		splitVector(len(dx), func(lo, hi int) { reluBackwardOp.use(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
+		return
+	}
 	reluBackwardOp.use(dx, x, dy)
 }
 
@@ -187,6 +255,10 @@ func SiLU(dst, x []float32) {
 		defer profiled("SiLU", time.Now(), 0)
 	}
 	same("SiLU", dst, x)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { siluOp.use(dst[lo:hi], x[lo:hi]) })
+		return
+	}
 	siluOp.use(dst, x)
 }
 
@@ -197,6 +269,10 @@ func SiLUBackward(dx, x, dy []float32) {
 	}
 	same("SiLUBackward", dx, x)
 	same("SiLUBackward", dx, dy)
+	if bigVector(len(dx)) {
+		splitVector(len(dx), func(lo, hi int) { siluBackwardOp.use(dx[lo:hi], x[lo:hi], dy[lo:hi]) })
+		return
+	}
 	siluBackwardOp.use(dx, x, dy)
 }
 
@@ -208,6 +284,12 @@ func SoftmaxRows(dst, x []float32, rows, cols int) {
 	}
 	checkLen("SoftmaxRows", rows*cols, dst)
 	checkLen("SoftmaxRows", rows*cols, x)
+	if bigVector(rows * cols) {
+		splitRows(rows, cols, func(r0, r1 int) {
+			softmaxRowsOp.use(dst[r0*cols:r1*cols], x[r0*cols:r1*cols], r1-r0, cols)
+		})
+		return
+	}
 	softmaxRowsOp.use(dst, x, rows, cols)
 }
 
@@ -220,6 +302,12 @@ func SoftmaxRowsBackward(dx, y, dy []float32, rows, cols int) {
 	checkLen("SoftmaxRowsBackward", rows*cols, dx)
 	checkLen("SoftmaxRowsBackward", rows*cols, y)
 	checkLen("SoftmaxRowsBackward", rows*cols, dy)
+	if bigVector(rows * cols) {
+		splitRows(rows, cols, func(r0, r1 int) {
+			softmaxRowsBackwardOp.use(dx[r0*cols:r1*cols], y[r0*cols:r1*cols], dy[r0*cols:r1*cols], r1-r0, cols)
+		})
+		return
+	}
 	softmaxRowsBackwardOp.use(dx, y, dy, rows, cols)
 }
 
@@ -233,6 +321,12 @@ func RMSNormRows(dst, x, w []float32, rows, cols int, eps float32, invRMS []floa
 	checkLen("RMSNormRows", rows*cols, x)
 	checkLen("RMSNormRows", cols, w)
 	checkLen("RMSNormRows", rows, invRMS)
+	if bigVector(rows * cols) {
+		splitRows(rows, cols, func(r0, r1 int) {
+			rmsNormRowsOp.use(dst[r0*cols:r1*cols], x[r0*cols:r1*cols], w, r1-r0, cols, eps, invRMS[r0:r1])
+		})
+		return
+	}
 	rmsNormRowsOp.use(dst, x, w, rows, cols, eps, invRMS)
 }
 
@@ -263,6 +357,12 @@ func LayerNormRows(dst, x, w, b []float32, rows, cols int, eps float32, mean, rs
 	checkLen("LayerNormRows", cols, b)
 	checkLen("LayerNormRows", rows, mean)
 	checkLen("LayerNormRows", rows, rstd)
+	if bigVector(rows * cols) {
+		splitRows(rows, cols, func(r0, r1 int) {
+			layerNormRowsOp.use(dst[r0*cols:r1*cols], x[r0*cols:r1*cols], w, b, r1-r0, cols, eps, mean[r0:r1], rstd[r0:r1])
+		})
+		return
+	}
 	layerNormRowsOp.use(dst, x, w, b, rows, cols, eps, mean, rstd)
 }
 

@@ -2,31 +2,41 @@ package ops
 
 import "time"
 
-// ParallelFor runs f over [0, n) split into contiguous ranges, one per goroutine of
-// Threads() (fewer when n·cost, the multiply-adds of the whole loop with cost per
-// item, is too little to be worth splitting), and returns when all are done. It is
-// for loops of independent small products — attention's per-example products, say —
-// that gain more from running whole items side by side than from splitting each
-// product. f must not call the parallel kernels (Gemm, GemmStrided, the grid-gated
-// products): inside f, use GemmStridedSerial and the row kernels, which run on the
-// calling goroutine.
-func ParallelFor(n, cost int, f func(lo, hi int)) {
-	if n <= 0 {
+// ParallelFor runs f over [0, n) split into contiguous ranges, one per part, on
+// Parts(n, cost) goroutines, and returns when all are done; part numbers the ranges
+// from 0, so that a caller can give each part scratch space of its own. cost is the
+// work of one item (multiply-adds, or values touched): a loop of too little work in
+// all runs as one part on the calling goroutine. It is for loops of independent
+// items — attention's examples, chunks of a long vector — that gain more from running
+// whole items side by side than from splitting each. f may call any kernel: inside
+// it, GemmStridedSerial keeps small products whole.
+func ParallelFor(n, cost int, f func(part, lo, hi int)) {
+	parts := Parts(n, cost)
+	if parts == 0 {
 		return
 	}
-	parts := min(Threads(), n)
-	if cost > 0 && n*cost < 2*parallelMinFlops {
-		parts = 1
-	}
-	if parts <= 1 {
-		f(0, n)
+	if parts == 1 {
+		f(0, 0, n)
 		return
 	}
 	chunk := (n + parts - 1) / parts
-	parts = (n + chunk - 1) / chunk
 	parallel(parts, func(part int) {
-		f(part*chunk, min(n, (part+1)*chunk))
+		f(part, part*chunk, min(n, (part+1)*chunk))
 	})
+}
+
+// Parts is how many parts ParallelFor(n, cost, f) runs: at most Threads() and n, and 1
+// when n·cost is below the size worth splitting.
+func Parts(n, cost int) int {
+	if n <= 0 {
+		return 0
+	}
+	parts := min(Threads(), n)
+	if cost > 0 && n*cost < 2*parallelMinFlops {
+		return 1
+	}
+	chunk := (n + parts - 1) / parts
+	return (n + chunk - 1) / chunk
 }
 
 // GemmStridedSerial is GemmStrided on the calling goroutine alone: the same products,

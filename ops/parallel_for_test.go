@@ -16,8 +16,15 @@ func TestParallelFor(t *testing.T) {
 			for _, cost := range []int{0, 1, 1 << 20} {
 				hits := make([]atomic.Int32, n)
 				var calls atomic.Int32
-				ParallelFor(n, cost, func(lo, hi int) {
+				parts := Parts(n, cost)
+				seen := make([]atomic.Int32, max(parts, 1))
+				ParallelFor(n, cost, func(part, lo, hi int) {
 					calls.Add(1)
+					if part < 0 || part >= parts {
+						t.Errorf("threads %d, n %d: part %d of %d", threads, n, part, parts)
+						return
+					}
+					seen[part].Add(1)
 					if lo >= hi {
 						t.Errorf("threads %d, n %d: empty range [%d, %d)", threads, n, lo, hi)
 					}
@@ -30,7 +37,7 @@ func TestParallelFor(t *testing.T) {
 						t.Errorf("threads %d, n %d, cost %d: item %d run %d times", threads, n, cost, i, h)
 					}
 				}
-				if c := int(calls.Load()); c > max(1, min(threads, n)) || (n > 0 && c == 0) {
+				if c := int(calls.Load()); c != parts || c > max(1, min(threads, n)) {
 					t.Errorf("threads %d, n %d, cost %d: %d ranges", threads, n, cost, c)
 				}
 				if cost == 1 && n > 0 && calls.Load() != 1 {
@@ -92,6 +99,110 @@ func TestGemmStridedSerial(t *testing.T) {
 						break
 					}
 				}
+			}
+		}
+	}
+}
+
+// Parallel operations nest: the parts of a ParallelFor may run parallel kernels (here
+// a Gemm split over the threads, and a nested ParallelFor) without deadlock, with
+// more nested parts than workers.
+func TestParallelNested(t *testing.T) {
+	defer SetThreads(SetThreads(8))
+	const m = 96
+	a, b := make([]float32, m*m), make([]float32, m*m)
+	for i := range a {
+		a[i], b[i] = float32(i%7)-3, float32(i%5)-2
+	}
+	want := make([]float32, m*m)
+	gemmGeneric(false, false, m, m, m, 1, a, m, b, m, 0, want, m)
+	outs := make([][]float32, 16)
+	var inner atomic.Int32
+	ParallelFor(len(outs), 1<<20, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			outs[i] = make([]float32, m*m)
+			Gemm(false, false, m, m, m, 1, a, m, b, m, 0, outs[i], m)
+			ParallelFor(8, 1<<20, func(_, lo, hi int) { inner.Add(int32(hi - lo)) })
+		}
+	})
+	for i, c := range outs {
+		if !slices.Equal(c, want) {
+			t.Fatalf("nested Gemm %d differs from the generic product", i)
+		}
+	}
+	if inner.Load() != 16*8 {
+		t.Errorf("nested loops ran %d items, want %d", inner.Load(), 16*8)
+	}
+}
+
+// The vector and row kernels split long inputs over the threads: the results are the
+// same bit for bit as on one thread, for every ISA.
+func TestVectorKernelsSplitBitIdentical(t *testing.T) {
+	restoreISA(t)
+	const rows, cols = 300, 517 // 155,100 values: split; odd sizes leave tails
+	n := rows * cols
+	rng := rand.New(rand.NewPCG(9, 10))
+	x, y, z := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i], y[i], z[i] = rng.Float32()*6-3, rng.Float32()*2-1, rng.Float32()
+	}
+	w, b := y[:cols], z[:cols]
+	prev := SetThreads(3)
+	if !bigVector(n) || Parts((n+63)/64, 8*64) < 2 || Parts(rows, 8*cols) < 2 {
+		t.Fatal("the test's inputs are too small to be split over 3 threads")
+	}
+	SetThreads(prev)
+	kernels := map[string]func() []float32{
+		"Axpy":    func() []float32 { d := slices.Clone(y); Axpy(0.3, x, d); return d },
+		"Scale":   func() []float32 { d := slices.Clone(x); Scale(-1.7, d); return d },
+		"Add":     func() []float32 { d := make([]float32, n); Add(d, x, y); return d },
+		"Mul":     func() []float32 { d := make([]float32, n); Mul(d, x, y); return d },
+		"MulAdd":  func() []float32 { d := slices.Clone(z); MulAdd(d, x, y); return d },
+		"Exp":     func() []float32 { d := make([]float32, n); Exp(d, x); return d },
+		"Sigmoid": func() []float32 { d := make([]float32, n); Sigmoid(d, x); return d },
+		"SigmoidBackward": func() []float32 {
+			d := make([]float32, n)
+			SigmoidBackward(d, z, y)
+			return d
+		},
+		"GELU":         func() []float32 { d := make([]float32, n); GELU(d, x); return d },
+		"GELUBackward": func() []float32 { d := make([]float32, n); GELUBackward(d, x, y); return d },
+		"ReLU":         func() []float32 { d := make([]float32, n); ReLU(d, x); return d },
+		"ReLUBackward": func() []float32 { d := make([]float32, n); ReLUBackward(d, x, y); return d },
+		"SiLU":         func() []float32 { d := make([]float32, n); SiLU(d, x); return d },
+		"SiLUBackward": func() []float32 { d := make([]float32, n); SiLUBackward(d, x, y); return d },
+		"SoftmaxRows":  func() []float32 { d := make([]float32, n); SoftmaxRows(d, x, rows, cols); return d },
+		"SoftmaxRowsBackward": func() []float32 {
+			d := make([]float32, n)
+			SoftmaxRowsBackward(d, z, y, rows, cols)
+			return d
+		},
+		"RMSNormRows": func() []float32 {
+			d, inv := make([]float32, n), make([]float32, rows)
+			RMSNormRows(d, x, w, rows, cols, 1e-6, inv)
+			return append(d, inv...)
+		},
+		"LayerNormRows": func() []float32 {
+			d, mean, rstd := make([]float32, n), make([]float32, rows), make([]float32, rows)
+			LayerNormRows(d, x, w, b, rows, cols, 1e-6, mean, rstd)
+			return append(append(d, mean...), rstd...)
+		},
+	}
+	for _, isa := range KnownISAs {
+		if !supported(isa) {
+			continue
+		}
+		if err := SetISA(isa); err != nil {
+			t.Fatal(err)
+		}
+		for name, k := range kernels {
+			prev := SetThreads(1)
+			want := k()
+			SetThreads(3)
+			got := k()
+			SetThreads(prev)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s %s: 3 threads differ from 1", isa, name)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // The parallel products share two pieces of machinery: a free list of packing buffers
@@ -50,13 +51,29 @@ func putBuf(b *[]float32) {
 	bufMu.Unlock()
 }
 
-// A fixed set of worker goroutines runs the parts of every parallel product, so a call
-// starts no goroutines. Kernels never call parallel from inside a part, so the workers
-// cannot all end up waiting on each other.
+// A fixed set of worker goroutines runs the parts of every parallel operation, so a
+// call starts no goroutines. A caller waiting for its parts runs queued parts itself
+// (its own or another operation's) until its own are done, so parallel operations may
+// nest — a part of ParallelFor may call Gemm — without the workers ever all waiting on
+// parts that nobody runs.
 type task struct {
 	r    partRunner
 	part int
-	wg   *sync.WaitGroup
+	g    *group
+}
+
+// group counts the parts of one parallelRun call still running on other goroutines.
+type group struct {
+	pending atomic.Int32
+	done    chan struct{} // buffered: the last part's goroutine never blocks on it
+}
+
+// run runs the task's part and signals its group when it was the last.
+func (t task) run() {
+	t.r.runPart(t.part)
+	if t.g.pending.Add(-1) == 0 {
+		t.g.done <- struct{}{}
+	}
 }
 
 // partRunner is one parallel operation: runPart(i) does part i of it.
@@ -70,21 +87,20 @@ func (f partFunc) runPart(part int) { f(part) }
 var (
 	startWorkers sync.Once
 	tasks        chan task
-	wgPool       = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	groupPool    = sync.Pool{New: func() any { return &group{done: make(chan struct{}, 1)} }}
 )
 
 func worker() {
 	for t := range tasks {
-		t.r.runPart(t.part)
-		t.wg.Done()
+		t.run()
 	}
 }
 
 // parallel runs f(0..parts-1), part 0 on the calling goroutine, and waits for all.
 func parallel(parts int, f func(part int)) { parallelRun(parts, partFunc(f)) }
 
-// parallelRun runs r.runPart(0..parts-1), part 0 on the calling goroutine, and waits.
-// A pooled partRunner makes a call allocate nothing.
+// parallelRun runs r.runPart(0..parts-1), part 0 on the calling goroutine, and waits,
+// running queued parts meanwhile. A pooled partRunner makes a call allocate nothing.
 func parallelRun(parts int, r partRunner) {
 	if parts <= 1 {
 		r.runPart(0)
@@ -97,14 +113,26 @@ func parallelRun(parts int, r partRunner) {
 			go worker()
 		}
 	})
-	wg := wgPool.Get().(*sync.WaitGroup)
-	wg.Add(parts - 1)
+	g := groupPool.Get().(*group)
+	g.pending.Store(int32(parts - 1))
 	for p := 1; p < parts; p++ {
-		tasks <- task{r, p, wg}
+		t := task{r, p, g}
+		select {
+		case tasks <- t:
+		default: // the queue is full: run the part here
+			t.run()
+		}
 	}
 	r.runPart(0)
-	wg.Wait()
-	wgPool.Put(wg)
+	for {
+		select {
+		case <-g.done:
+			groupPool.Put(g)
+			return
+		case t := <-tasks:
+			t.run()
+		}
+	}
 }
 
 // workers is how many goroutines a product of the given multiply-adds should use.
