@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // Param is one named parameter: its values and the gradient of the loss with respect to
@@ -74,6 +76,24 @@ type AdamW struct {
 	cfg    AdamWConfig
 	params []Param
 	state  AdamWState
+	segs   []segment // the parameters cut into segments for Step
+}
+
+// segmentSize is the most values of one segment of Step's parallel update.
+const segmentSize = 1 << 15
+
+// segment is values [lo, hi) of parameter param.
+type segment struct{ param, lo, hi int }
+
+// segments cuts the parameters into segments of at most segmentSize values.
+func segments(params []Param) []segment {
+	var out []segment
+	for i, p := range params {
+		for lo := 0; lo < len(p.Value); lo += segmentSize {
+			out = append(out, segment{i, lo, min(lo+segmentSize, len(p.Value))})
+		}
+	}
+	return out
 }
 
 // AdamWState is everything AdamW carries from one step to the next. Restoring it with
@@ -145,22 +165,29 @@ func (o *AdamW) Step(lr float32) {
 	eps := float32(o.cfg.Eps)
 	fb1, fb2 := float32(b1), float32(b2)
 	gb1, gb2 := float32(1-b1), float32(1-b2)
-	for i, p := range o.params {
-		mom := &o.state.Moments[i]
-		m, v, w, g := mom.M, mom.V, p.Value, p.Grad[:len(p.Value)]
-		m, v = m[:len(w)], v[:len(w)]
-		decay := float32(1)
-		if o.cfg.WeightDecay != 0 && !p.NoDecay {
-			decay = float32(1 - float64(lr)*o.cfg.WeightDecay)
-		}
-		for j := range w {
-			gj := g[j]
-			mj := fb1*m[j] + gb1*gj
-			vj := fb2*v[j] + gb2*gj*gj
-			m[j], v[j] = mj, vj
-			w[j] = w[j]*decay - stepSize*mj/(float32(math.Sqrt(float64(vj)))*invSC2+eps)
-		}
+	// The parameters' values are independent: segments of them update side by side,
+	// each value exactly as on one goroutine.
+	if o.segs == nil {
+		o.segs = segments(o.params)
 	}
+	ops.ParallelFor(len(o.segs), 8*segmentSize, func(_, lo, hi int) {
+		for _, sg := range o.segs[lo:hi] {
+			p, mom := o.params[sg.param], &o.state.Moments[sg.param]
+			decay := float32(1)
+			if o.cfg.WeightDecay != 0 && !p.NoDecay {
+				decay = float32(1 - float64(lr)*o.cfg.WeightDecay)
+			}
+			w, g := p.Value[sg.lo:sg.hi], p.Grad[sg.lo:sg.hi]
+			m, v := mom.M[sg.lo:sg.hi], mom.V[sg.lo:sg.hi]
+			for j := range w {
+				gj := g[j]
+				mj := fb1*m[j] + gb1*gj
+				vj := fb2*v[j] + gb2*gj*gj
+				m[j], v[j] = mj, vj
+				w[j] = w[j]*decay - stepSize*mj/(float32(math.Sqrt(float64(vj)))*invSC2+eps)
+			}
+		}
+	})
 }
 
 // ZeroGrad sets every parameter's gradient to zero.

@@ -2,8 +2,11 @@ package optim
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // adamwRef is the textbook AdamW in float64, written independently of the optimized loop.
@@ -255,5 +258,48 @@ func TestAdamWSetStateErrors(t *testing.T) {
 				t.Error("a failed SetState changed the state")
 			}
 		})
+	}
+}
+
+// Step updates segments of the parameters side by side: on 3 threads the values and
+// moments are the same bit for bit as on 1.
+func TestAdamWThreadsBitIdentical(t *testing.T) {
+	run := func(threads int) ([][]float32, AdamWState) {
+		defer ops.SetThreads(ops.SetThreads(threads))
+		sizes := []int{3*segmentSize + 17, 5, segmentSize, 1000}
+		var ps []Param
+		for i, n := range sizes {
+			p := Param{Name: string(rune('a' + i)), Value: make([]float32, n), Grad: make([]float32, n), NoDecay: i == 1}
+			for j := range p.Value {
+				p.Value[j] = float32(j%13) / 13
+			}
+			ps = append(ps, p)
+		}
+		cfg := DefaultAdamWConfig()
+		cfg.WeightDecay = 0.01
+		o, err := NewAdamW(cfg, ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := 1; step <= 3; step++ {
+			for _, p := range ps {
+				for j := range p.Grad {
+					p.Grad[j] = gradAt(step, j, p.Value[j])
+				}
+			}
+			o.Step(1e-2)
+		}
+		var vals [][]float32
+		for _, p := range ps {
+			vals = append(vals, p.Value)
+		}
+		return vals, o.State()
+	}
+	one, s1 := run(1)
+	three, s3 := run(3)
+	for i := range one {
+		if !slices.Equal(one[i], three[i]) || !slices.Equal(s1.Moments[i].M, s3.Moments[i].M) || !slices.Equal(s1.Moments[i].V, s3.Moments[i].V) {
+			t.Errorf("parameter %d: 3 threads differ from 1", i)
+		}
 	}
 }
