@@ -50,41 +50,10 @@ func (t *Tape) Attention(q, k, v, bias *Tensor, s AttentionShape) *Tensor {
 	// Examples run side by side, each on one goroutine: their products are too small
 	// to split well, and this way every example's rows are masked and normalised by
 	// the goroutine that computed them. The results are the same bit for bit.
-	ops.ParallelFor(b, 4*hlm*dh, func(_, lo, hi int) {
-		for e := lo; e < hi; e++ {
-			pe := p[e*hlm : (e+1)*hlm]
-			ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, q.Data[e*L*hd:], hd, dh, k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
-			if bias != nil {
-				ops.Add(pe, pe, bias.Data)
-			}
-			// Mask only what is hidden: the padding keys, and the keys after each query.
-			masked := maskBuf[e*M : e*M]
-			if s.KeyValid != nil {
-				for j, ok := range s.KeyValid[e*M : (e+1)*M] {
-					if !ok {
-						masked = append(masked, int32(j))
-					}
-				}
-			}
-			if s.Causal || len(masked) > 0 {
-				for h := range H {
-					for i := range L {
-						row := pe[(h*L+i)*M : (h*L+i+1)*M]
-						for _, j := range masked {
-							row[j] = negInf
-						}
-						if s.Causal {
-							for j := i + 1; j < M; j++ {
-								row[j] = negInf
-							}
-						}
-					}
-				}
-			}
-			ops.SoftmaxRows(pe, pe, H*L, M)
-			ops.GemmStridedSerial(false, false, H, L, dh, M, 1, pe, M, L*M, v.Data[e*M*hd:], hd, dh, 0, out.Data[e*L*hd:], hd, dh)
-		}
-	})
+	j := &t.jobs.attnFwd
+	*j = attnForward{q: q, k: k, v: v, bias: bias, s: s, p: p, out: out, maskBuf: maskBuf}
+	ops.ParallelRange(b, 4*hlm*dh, j)
+	*j = attnForward{}
 	if out.needsGrad {
 		t.push(record{op: opAttention, out: out, a: q, b: k, c: v, d: bias, s0: p,
 			n: [6]int{b, L, M, H, dh}, f: s.Scale})
@@ -95,40 +64,104 @@ func (t *Tape) Attention(q, k, v, bias *Tensor, s AttentionShape) *Tensor {
 func (t *Tape) attentionBackward(r *record) {
 	q, k, v, bias := r.a, r.b, r.c, r.d
 	b, L, M, H, dh := r.n[0], r.n[1], r.n[2], r.n[3], r.n[4]
-	hd, hlm, scale := H*dh, H*L*M, r.f
-	p, do := r.s0, r.out.Grad
-	dp := t.f.alloc(len(p))
+	hlm := H * L * M
+	dp := t.f.alloc(len(r.s0))
 	dv, vFresh := t.accum(v)
 	dq, qFresh := t.accum(q)
 	dk, kFresh := t.accum(k)
-	betaOf := func(fresh bool) float32 {
+	// Example by example, side by side (as in the forward pass): each goroutine writes
+	// only its examples' rows of dv, dq and dk.
+	j := &t.jobs.attnBwd
+	*j = attnBackward{r: r, dp: dp, dq: dq, dk: dk, dv: dv, qFresh: qFresh, kFresh: kFresh, vFresh: vFresh}
+	ops.ParallelRange(b, 8*hlm*dh, j)
+	*j = attnBackward{}
+	// The bias is shared by the examples: its gradient sums theirs, in example order.
+	if db := t.accumZero(bias); db != nil {
+		for e := range b {
+			ops.Add(db, db, dp[e*hlm:(e+1)*hlm])
+		}
+	}
+}
+
+// attnForward is the per-example loop of Attention (a RangeRunner kept on the tape, so
+// that a step allocates nothing).
+type attnForward struct {
+	q, k, v, bias, out *Tensor
+	s                  AttentionShape
+	p                  []float32
+	maskBuf            []int32
+}
+
+func (j *attnForward) RunRange(_, lo, hi int) {
+	s := j.s
+	L, M, H, dh := s.QLen, s.KLen, s.Heads, s.DHead
+	hd, hlm := H*dh, H*L*M
+	for e := lo; e < hi; e++ {
+		pe := j.p[e*hlm : (e+1)*hlm]
+		ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, j.q.Data[e*L*hd:], hd, dh, j.k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
+		if j.bias != nil {
+			ops.Add(pe, pe, j.bias.Data)
+		}
+		// Mask only what is hidden: the padding keys, and the keys after each query.
+		masked := j.maskBuf[e*M : e*M]
+		if s.KeyValid != nil {
+			for c, ok := range s.KeyValid[e*M : (e+1)*M] {
+				if !ok {
+					masked = append(masked, int32(c))
+				}
+			}
+		}
+		if s.Causal || len(masked) > 0 {
+			for h := range H {
+				for i := range L {
+					row := pe[(h*L+i)*M : (h*L+i+1)*M]
+					for _, c := range masked {
+						row[c] = negInf
+					}
+					if s.Causal {
+						for c := i + 1; c < M; c++ {
+							row[c] = negInf
+						}
+					}
+				}
+			}
+		}
+		ops.SoftmaxRows(pe, pe, H*L, M)
+		ops.GemmStridedSerial(false, false, H, L, dh, M, 1, pe, M, L*M, j.v.Data[e*M*hd:], hd, dh, 0, j.out.Data[e*L*hd:], hd, dh)
+	}
+}
+
+// attnBackward is the per-example loop of Attention's backward pass.
+type attnBackward struct {
+	r                      *record
+	dp, dq, dk, dv         []float32
+	qFresh, kFresh, vFresh bool
+}
+
+func (j *attnBackward) RunRange(_, lo, hi int) {
+	r := j.r
+	q, k, v := r.a, r.b, r.c
+	L, M, H, dh := r.n[1], r.n[2], r.n[3], r.n[4]
+	hd, hlm, scale := H*dh, H*L*M, r.f
+	p, do := r.s0, r.out.Grad
+	beta := func(fresh bool) float32 {
 		if fresh {
 			return 0
 		}
 		return 1
 	}
-	// Example by example, side by side (as in the forward pass): each goroutine writes
-	// only its examples' rows of dv, dq and dk.
-	ops.ParallelFor(b, 8*hlm*dh, func(_, lo, hi int) {
-		for e := lo; e < hi; e++ {
-			pe, ds := p[e*hlm:(e+1)*hlm], dp[e*hlm:(e+1)*hlm]
-			ops.GemmStridedSerial(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, ds, M, L*M)
-			if dv != nil {
-				ops.GemmStridedSerial(true, false, H, M, dh, L, 1, pe, M, L*M, do[e*L*hd:], hd, dh, betaOf(vFresh), dv[e*M*hd:], hd, dh)
-			}
-			ops.SoftmaxRowsBackward(ds, pe, ds, H*L, M) // ds now holds dScores
-			if dq != nil {
-				ops.GemmStridedSerial(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, betaOf(qFresh), dq[e*L*hd:], hd, dh)
-			}
-			if dk != nil {
-				ops.GemmStridedSerial(true, false, H, M, dh, L, scale, ds, M, L*M, q.Data[e*L*hd:], hd, dh, betaOf(kFresh), dk[e*M*hd:], hd, dh)
-			}
+	for e := lo; e < hi; e++ {
+		pe, ds := p[e*hlm:(e+1)*hlm], j.dp[e*hlm:(e+1)*hlm]
+		ops.GemmStridedSerial(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, ds, M, L*M)
+		if j.dv != nil {
+			ops.GemmStridedSerial(true, false, H, M, dh, L, 1, pe, M, L*M, do[e*L*hd:], hd, dh, beta(j.vFresh), j.dv[e*M*hd:], hd, dh)
 		}
-	})
-	// The bias is shared by the examples: its gradient sums theirs, in example order.
-	if db := t.accumZero(bias); db != nil {
-		for e := range b {
-			ops.Add(db, db, dp[e*hlm:(e+1)*hlm])
+		ops.SoftmaxRowsBackward(ds, pe, ds, H*L, M) // ds now holds dScores
+		if j.dq != nil {
+			ops.GemmStridedSerial(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, beta(j.qFresh), j.dq[e*L*hd:], hd, dh)
+		}
+		if j.dk != nil {
+			ops.GemmStridedSerial(true, false, H, M, dh, L, scale, ds, M, L*M, q.Data[e*L*hd:], hd, dh, beta(j.kFresh), j.dk[e*M*hd:], hd, dh)
 		}
 	}
 }

@@ -36,15 +36,10 @@ func (t *Tape) GatedAct(act Act, a, b *Tensor) *Tensor {
 	// tape's arena (no garbage); every value is computed as on one goroutine.
 	n, cs := len(a.Data), min(gluChunk, len(a.Data))
 	chunks := (n + gluChunk - 1) / gluChunk
-	buf := t.f.alloc(max(1, ops.Parts(chunks, gluCost)) * cs)
-	ops.ParallelFor(chunks, gluCost, func(part, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			off, end := c*gluChunk, min((c+1)*gluChunk, n)
-			tmp := buf[part*cs : part*cs+end-off]
-			applyAct(act, tmp, a.Data[off:end])
-			ops.Mul(out.Data[off:end], tmp, b.Data[off:end])
-		}
-	})
+	j := &t.jobs.gluFwd
+	*j = gluForward{act: act, a: a.Data, b: b.Data, out: out.Data, cs: cs, buf: t.f.alloc(max(1, ops.Parts(chunks, gluCost)) * cs)}
+	ops.ParallelRange(chunks, gluCost, j)
+	*j = gluForward{}
 	if out.needsGrad {
 		t.push(record{op: opGatedAct, out: out, a: a, b: b, n: [6]int{int(act)}})
 	}
@@ -81,33 +76,68 @@ func (t *Tape) gatedActBackward(r *record) {
 	n, cs := len(g), min(gluChunk, len(g))
 	chunks := (n + gluChunk - 1) / gluChunk
 	parts := max(1, ops.Parts(chunks, gluCost))
-	bufs1, bufs2 := t.f.alloc(parts*cs), t.f.alloc(parts*cs)
-	ops.ParallelFor(chunks, gluCost, func(part, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			off, end := c*gluChunk, min((c+1)*gluChunk, n)
-			buf1, buf2 := bufs1[part*cs:(part+1)*cs], bufs2[part*cs:(part+1)*cs]
-			gc, ac, bc := g[off:end], r.a.Data[off:end], r.b.Data[off:end]
-			if da != nil {
-				gb := buf1[:end-off]
-				ops.Mul(gb, gc, bc)
-				if daFresh {
-					applyActBackward(act, da[off:end], ac, gb)
-				} else {
-					d := buf2[:end-off]
-					applyActBackward(act, d, ac, gb)
-					ops.Add(da[off:end], da[off:end], d)
-				}
-			}
-			// After da: when a and b are one tensor, da's fresh write comes first.
-			if db != nil {
-				tmp := buf1[:end-off]
-				applyAct(act, tmp, ac)
-				if dbFresh {
-					ops.Mul(db[off:end], gc, tmp)
-				} else {
-					ops.MulAdd(db[off:end], gc, tmp)
-				}
+	j := &t.jobs.gluBwd
+	*j = gluBackward{act: act, g: g, a: r.a.Data, b: r.b.Data, da: da, db: db, daFresh: daFresh, dbFresh: dbFresh,
+		cs: cs, bufs1: t.f.alloc(parts * cs), bufs2: t.f.alloc(parts * cs)}
+	ops.ParallelRange(chunks, gluCost, j)
+	*j = gluBackward{}
+}
+
+// gluForward is GatedAct's loop over chunks (a RangeRunner kept on the tape, so that a
+// step allocates nothing); part p uses scratch buf[p·cs:].
+type gluForward struct {
+	act       Act
+	a, b, out []float32
+	buf       []float32
+	cs        int
+}
+
+func (j *gluForward) RunRange(part, lo, hi int) {
+	n := len(j.a)
+	for c := lo; c < hi; c++ {
+		off, end := c*gluChunk, min((c+1)*gluChunk, n)
+		tmp := j.buf[part*j.cs : part*j.cs+end-off]
+		applyAct(j.act, tmp, j.a[off:end])
+		ops.Mul(j.out[off:end], tmp, j.b[off:end])
+	}
+}
+
+// gluBackward is GatedAct's backward loop over chunks: da = act'(a) ⊙ (g ⊙ b),
+// db = g ⊙ act(a).
+type gluBackward struct {
+	act              Act
+	g, a, b, da, db  []float32
+	daFresh, dbFresh bool
+	bufs1, bufs2     []float32
+	cs               int
+}
+
+func (j *gluBackward) RunRange(part, lo, hi int) {
+	n := len(j.g)
+	buf1, buf2 := j.bufs1[part*j.cs:(part+1)*j.cs], j.bufs2[part*j.cs:(part+1)*j.cs]
+	for c := lo; c < hi; c++ {
+		off, end := c*gluChunk, min((c+1)*gluChunk, n)
+		gc, ac, bc := j.g[off:end], j.a[off:end], j.b[off:end]
+		if j.da != nil {
+			gb := buf1[:end-off]
+			ops.Mul(gb, gc, bc)
+			if j.daFresh {
+				applyActBackward(j.act, j.da[off:end], ac, gb)
+			} else {
+				d := buf2[:end-off]
+				applyActBackward(j.act, d, ac, gb)
+				ops.Add(j.da[off:end], j.da[off:end], d)
 			}
 		}
-	})
+		// After da: when a and b are one tensor, da's fresh write comes first.
+		if j.db != nil {
+			tmp := buf1[:end-off]
+			applyAct(j.act, tmp, ac)
+			if j.dbFresh {
+				ops.Mul(j.db[off:end], gc, tmp)
+			} else {
+				ops.MulAdd(j.db[off:end], gc, tmp)
+			}
+		}
+	}
 }

@@ -19,26 +19,26 @@ func (t *Tape) CrossEntropy(logits *Tensor, targets []int32, smoothing float32) 
 	out := t.result(1, 1, logits)
 	p := t.f.alloc(n * v)
 	ops.SoftmaxRows(p, logits.Data, n, v)
-	var sum float64
-	count := 0
+	// Each row's loss is computed side by side; the sum runs in row order, as on one
+	// goroutine.
 	for i, tg := range targets {
-		if tg < 0 {
-			continue
-		}
 		if int(tg) >= v {
 			panic(fmt.Sprintf("autograd: CrossEntropy: target %d at row %d outside [0, %d)", tg, i, v))
 		}
-		count++
-		x, pr := logits.Data[i*v:(i+1)*v], p[i*v:(i+1)*v]
-		// log p_j = x_j - max - log Σexp(x - max), and Σexp(x - max) = 1/max(p).
-		shift := float64(ops.Max(x)) - math.Log(float64(ops.Max(pr)))
-		lp := float64(x[tg]) - shift
-		loss := -(1 - float64(smoothing)) * lp
-		if smoothing != 0 {
-			sumLP := float64(ops.Sum(x)) - float64(v)*shift
-			loss -= float64(smoothing) / float64(v) * sumLP
+	}
+	t.f64 = growF64(t.f64, n)
+	losses := t.f64
+	j := &t.jobs.ceFwd
+	*j = ceForward{logits: logits.Data, p: p, targets: targets, v: v, smoothing: smoothing, losses: losses}
+	ops.ParallelRange(n, 3*v, j)
+	*j = ceForward{}
+	var sum float64
+	count := 0
+	for i, tg := range targets {
+		if tg >= 0 {
+			count++
+			sum += losses[i]
 		}
-		sum += loss
 	}
 	if count > 0 {
 		out.Data[0] = float32(sum / float64(count))
@@ -64,18 +64,10 @@ func (t *Tape) crossEntropyBackward(r *record) {
 		g = r.out.Grad[0] / float32(count)
 	}
 	off := r.f / float32(v)
-	for i, tg := range r.idx {
-		d := dx[i*v : (i+1)*v]
-		if tg < 0 || g == 0 {
-			clear(d)
-			continue
-		}
-		pr := r.s0[i*v : (i+1)*v]
-		for j, pj := range pr {
-			d[j] = g * (pj - off)
-		}
-		d[tg] -= g * (1 - r.f)
-	}
+	j := &t.jobs.ceBwd
+	*j = ceBackward{dx: dx, p: r.s0, targets: r.idx, v: v, g: g, off: off, smoothing: r.f}
+	ops.ParallelRange(len(r.idx), v, j)
+	*j = ceBackward{}
 	t.gradDone(r.a, dx)
 }
 
@@ -115,5 +107,68 @@ func (t *Tape) mseBackward(r *record) {
 		} else {
 			ops.Axpy(g, r.s0, dx)
 		}
+	}
+}
+
+// growF64 returns s with length n, reallocated only when too short.
+func growF64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// ceForward computes the loss of each row of CrossEntropy (a RangeRunner kept on the
+// tape); rows without a target are skipped.
+type ceForward struct {
+	logits, p []float32
+	targets   []int32
+	v         int
+	smoothing float32
+	losses    []float64
+}
+
+func (j *ceForward) RunRange(_, lo, hi int) {
+	v := j.v
+	for i := lo; i < hi; i++ {
+		tg := j.targets[i]
+		if tg < 0 {
+			continue
+		}
+		x, pr := j.logits[i*v:(i+1)*v], j.p[i*v:(i+1)*v]
+		// log p_j = x_j - max - log Σexp(x - max), and Σexp(x - max) = 1/max(p).
+		shift := float64(ops.Max(x)) - math.Log(float64(ops.Max(pr)))
+		lp := float64(x[tg]) - shift
+		loss := -(1 - float64(j.smoothing)) * lp
+		if j.smoothing != 0 {
+			sumLP := float64(ops.Sum(x)) - float64(v)*shift
+			loss -= float64(j.smoothing) / float64(v) * sumLP
+		}
+		j.losses[i] = loss
+	}
+}
+
+// ceBackward writes the gradient of CrossEntropy's rows.
+type ceBackward struct {
+	dx, p     []float32
+	targets   []int32
+	v         int
+	g, off    float32
+	smoothing float32
+}
+
+func (j *ceBackward) RunRange(_, lo, hi int) {
+	v := j.v
+	for i := lo; i < hi; i++ {
+		tg := j.targets[i]
+		d := j.dx[i*v : (i+1)*v]
+		if tg < 0 || j.g == 0 {
+			clear(d)
+			continue
+		}
+		for c, pc := range j.p[i*v : (i+1)*v] {
+			d[c] = j.g * (pc - j.off)
+		}
+		d[tg] -= j.g * (1 - j.smoothing)
 	}
 }

@@ -274,8 +274,9 @@ func TestInferenceRecordsNothing(t *testing.T) {
 	tape.Backward(y)
 }
 
-// After warm-up a step on a reset tape allocates nothing. (Matrix products are left
-// out: the allocations of ops' kernels are theirs to test.)
+// After warm-up a step on a reset tape allocates nothing, on one thread. (The
+// products inside attention are small enough for ops to run them without allocating;
+// ops tests its own kernels' allocations.)
 func TestStepAllocatesNothing(t *testing.T) {
 	w := gradcheck.Random("w", 1, 0.3, 8, 16)
 	nrm := autograd.NewParam("n", 16)
@@ -293,6 +294,9 @@ func TestStepAllocatesNothing(t *testing.T) {
 			h = tape.View(h, 8, 16)
 			g := tape.GELU(tape.RMSNorm(h, &nrm.Tensor, 1e-6))
 			h = tape.Add(h, tape.Mul(tape.Dropout(g, 0.1, 3), tape.GatherRows(&w.Tensor, rows)))
+			// Two examples of 4 positions, 2 heads of 8.
+			a := tape.Attention(h, h, g, nil, autograd.AttentionShape{Batch: 2, QLen: 4, KLen: 4, Heads: 2, DHead: 8, Scale: 1, Causal: true})
+			h = tape.Add(h, tape.GatedAct(autograd.ActGELU, a, h))
 		}
 		tape.Backward(tape.CrossEntropy(h, targets, 0.1))
 	}
@@ -397,6 +401,30 @@ func TestGatedActThreadsBitIdentical(t *testing.T) {
 					t.Errorf("activation %d, shared %v: %s differs between 1 and 3 threads", act, shared, name)
 				}
 			}
+		}
+	}
+}
+
+// CrossEntropy computes its rows side by side on several threads: the loss and the
+// gradient are the same bit for bit as on one thread.
+func TestCrossEntropyThreadsBitIdentical(t *testing.T) {
+	const rows, cols = 64, 3001
+	targets := make([]int32, rows)
+	for i := range targets {
+		targets[i] = int32(i*37%cols) - int32(i%5/4) // every fifth row padding (-1)
+	}
+	run := func(threads int) [][]float32 {
+		defer ops.SetThreads(ops.SetThreads(threads))
+		x := gradcheck.Random("x", 1, 3, rows, cols)
+		tape := autograd.NewTape()
+		loss := tape.CrossEntropy(&x.Tensor, targets, 0.1)
+		tape.Backward(loss)
+		return [][]float32{slices.Clone(loss.Data), x.Grad}
+	}
+	one, three := run(1), run(3)
+	for i, name := range []string{"loss", "gradient"} {
+		if !slices.Equal(one[i], three[i]) {
+			t.Errorf("%s differs between 1 and 3 threads", name)
 		}
 	}
 }

@@ -16,6 +16,18 @@ type Tape struct {
 	nTensors  int
 	recs      []record
 	recording bool
+	f64       []float64 // scratch of CrossEntropy's row losses
+	jobs      jobs      // the parallel loops' bodies, reused so that a step allocates nothing
+}
+
+// jobs holds the bodies of the operations' parallel loops (ops.ParallelRange).
+type jobs struct {
+	attnFwd attnForward
+	attnBwd attnBackward
+	gluFwd  gluForward
+	gluBwd  gluBackward
+	ceFwd   ceForward
+	ceBwd   ceBackward
 }
 
 // NewTape returns an empty tape in recording (training) mode.

@@ -1,6 +1,19 @@
 package ops
 
-import "time"
+import (
+	"sync"
+	"time"
+)
+
+// RangeRunner is the body of a ParallelRange loop: RunRange(part, lo, hi) does items
+// [lo, hi), the part-th range.
+type RangeRunner interface{ RunRange(part, lo, hi int) }
+
+// RangeFunc adapts a function to RangeRunner.
+type RangeFunc func(part, lo, hi int)
+
+// RunRange calls f(part, lo, hi).
+func (f RangeFunc) RunRange(part, lo, hi int) { f(part, lo, hi) }
 
 // ParallelFor runs f over [0, n) split into contiguous ranges, one per part, on
 // Parts(n, cost) goroutines, and returns when all are done; part numbers the ranges
@@ -9,21 +22,37 @@ import "time"
 // all runs as one part on the calling goroutine. It is for loops of independent
 // items — attention's examples, chunks of a long vector — that gain more from running
 // whole items side by side than from splitting each. f may call any kernel: inside
-// it, GemmStridedSerial keeps small products whole.
-func ParallelFor(n, cost int, f func(part, lo, hi int)) {
+// it, GemmStridedSerial keeps small products whole. (The closure f is allocated; a
+// loop that must not allocate uses ParallelRange with a reused RangeRunner.)
+func ParallelFor(n, cost int, f func(part, lo, hi int)) { ParallelRange(n, cost, RangeFunc(f)) }
+
+// ParallelRange is ParallelFor with the loop's body as a RangeRunner: with a runner
+// the caller reuses (a pointer to a struct it keeps), a call allocates nothing.
+func ParallelRange(n, cost int, r RangeRunner) {
 	parts := Parts(n, cost)
 	if parts == 0 {
 		return
 	}
 	if parts == 1 {
-		f(0, 0, n)
+		r.RunRange(0, 0, n)
 		return
 	}
-	chunk := (n + parts - 1) / parts
-	parallel(parts, func(part int) {
-		f(part, part*chunk, min(n, (part+1)*chunk))
-	})
+	j := rangeJobPool.Get().(*rangeJob)
+	*j = rangeJob{r: r, chunk: (n + parts - 1) / parts, n: n}
+	parallelRun(parts, j)
+	*j = rangeJob{}
+	rangeJobPool.Put(j)
 }
+
+// rangeJob is one parallel ParallelRange: part p runs the p-th range.
+type rangeJob struct {
+	r        RangeRunner
+	chunk, n int
+}
+
+var rangeJobPool = sync.Pool{New: func() any { return new(rangeJob) }}
+
+func (j *rangeJob) runPart(p int) { j.r.RunRange(p, p*j.chunk, min(j.n, (p+1)*j.chunk)) }
 
 // Parts is how many parts ParallelFor(n, cost, f) runs: at most Threads() and n, and 1
 // when n·cost is below the size worth splitting.
