@@ -20,6 +20,16 @@ type token struct {
 // normalization, then Viterbi (unigram) or score-ordered merges (BPE), unknown
 // characters as the unknown ID (a run of them as one) or as byte pieces with byte
 // fallback. It adds no BOS or EOS; append EOSID() where a model expects it.
+//
+// A model with sentinels (WithExtraIDs) first splits the text at each sentinel
+// "<extra_id_N>" (N < ExtraIDs(), written without leading zeros), strips the
+// whitespace on both sides of it, encodes each stretch of text between sentinels on
+// its own as above (each with its dummy prefix) and puts the sentinel's ID between
+// them: the IDs of Hugging Face's T5Tokenizer (legacy mode, the default of the
+// released T5 checkpoints), e.g. for t5-small "The <extra_id_0> walks in <extra_id_1>
+// park" gives 37 32099 10681 16 32098 2447 (then EOS 1, which the caller appends).
+// Other special pieces in the text ("</s>", "<pad>") are encoded as text, as
+// spm_encode does.
 func (m *Model) Encode(text string) []int {
 	toks := m.encode(text)
 	ids := make([]int, len(toks))
@@ -42,6 +52,14 @@ func (m *Model) EncodePieces(text string) []string {
 }
 
 func (m *Model) encode(text string) []token {
+	if m.extraIDs > 0 {
+		return m.encodeSentinels(text)
+	}
+	return m.encodePlain(text)
+}
+
+// encodePlain is SentencePiece's encoding of text, without sentinels.
+func (m *Model) encodePlain(text string) []token {
 	normalized := m.norm.normalize(text)
 	if normalized == "" {
 		return nil
@@ -258,16 +276,22 @@ func (m *Model) segmentBPE(s string) []token {
 // becomes a space (the leading one, from the dummy prefix, is dropped), runs of byte
 // pieces become the UTF-8 they spell (U+FFFD for malformed bytes) and the unknown
 // piece becomes the model's unk_surface (" \u2047 " by default). IDs outside
-// [0, VocabSize()) decode like the unknown ID.
+// [0, VocabSize()) decode like the unknown ID. With sentinels (WithExtraIDs), each
+// sentinel ID decodes as "<extra_id_N>", and the text between sentinels is decoded
+// as above, the parts joined with one space (so decoding what Encode gave returns
+// the text with single spaces around its sentinels).
 func (m *Model) Decode(ids []int) string {
 	pieces := make([]string, len(ids))
 	pids := make([]int, len(ids))
 	for i, id := range ids {
-		if id < 0 || id >= len(m.proto.pieces) {
+		if id < 0 || id >= m.VocabSize() {
 			id = m.unkID
 		}
-		pieces[i] = m.proto.pieces[id].piece
+		pieces[i] = m.IDToPiece(id)
 		pids[i] = m.PieceToID(pieces[i])
+	}
+	if m.extraIDs > 0 {
+		return m.decodeSentinels(pieces, pids)
 	}
 	return m.decode(pieces, pids)
 }
@@ -278,6 +302,9 @@ func (m *Model) DecodePieces(pieces []string) string {
 	ids := make([]int, len(pieces))
 	for i, p := range pieces {
 		ids[i] = m.PieceToID(p)
+	}
+	if m.extraIDs > 0 {
+		return m.decodeSentinels(pieces, ids)
 	}
 	return m.decode(pieces, ids)
 }

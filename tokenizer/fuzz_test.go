@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -151,4 +152,33 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// FuzzEncodeSentinels checks the sentinel-aware encoder on arbitrary text against an
+// independent splitter (sentinelRef): same IDs, all in range, and decoding never
+// panics.
+func FuzzEncodeSentinels(f *testing.F) {
+	for _, s := range sentinelLines {
+		f.Add(s)
+	}
+	plain := testModel(f, "unigram-bytes")
+	m, err := plain.WithExtraIDs(12)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := m.Encode(s)
+		if want := sentinelRef(plain, 12, s); !slices.Equal(ids, want) {
+			t.Fatalf("Encode(%q) = %v; want %v", s, ids, want)
+		}
+		for _, id := range ids {
+			if id < 0 || id >= m.VocabSize() {
+				t.Fatalf("Encode(%q): id %d out of [0, %d)", s, id, m.VocabSize())
+			}
+		}
+		if p := m.EncodePieces(s); len(p) != len(ids) {
+			t.Fatalf("EncodePieces(%q): %d pieces for %d ids", s, len(p), len(ids))
+		}
+		m.Decode(ids)
+	})
 }

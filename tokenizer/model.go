@@ -74,6 +74,7 @@ type Model struct {
 	byteIDs    [256]int
 	unkSurface string
 	special    [4]int // IDs of <unk>, <s>, </s> and <pad> (see specialID), -1 if absent
+	extraIDs   int    // sentinels <extra_id_0>... above the pieces (see WithExtraIDs)
 }
 
 // Load reads a .model file. The file must be a regular file (not a FIFO or a device)
@@ -297,25 +298,53 @@ func byteToPiece(c byte) string { return fmt.Sprintf("<0x%02X>", c) }
 // Type returns the segmentation algorithm.
 func (m *Model) Type() ModelType { return m.typ }
 
-// VocabSize returns the number of pieces; IDs run from 0 to VocabSize()-1.
-func (m *Model) VocabSize() int { return len(m.proto.pieces) }
+// VocabSize returns the number of IDs: the model's pieces plus its sentinels
+// (ExtraIDs, 0 unless set with WithExtraIDs); IDs run from 0 to VocabSize()-1. This is
+// Hugging Face's vocab_size of a T5 tokenizer (32100 for t5-small).
+func (m *Model) VocabSize() int { return len(m.proto.pieces) + m.extraIDs }
 
-// IDToPiece returns the piece with the given ID. It panics if id is out of range.
-func (m *Model) IDToPiece(id int) string { return m.proto.pieces[id].piece }
+// Pieces returns the number of pieces of the SentencePiece model itself (what a .model
+// file holds): VocabSize() without the sentinels.
+func (m *Model) Pieces() int { return len(m.proto.pieces) }
 
-// Score returns the score of a piece. It panics if id is out of range.
-func (m *Model) Score(id int) float32 { return m.proto.pieces[id].score }
+// IDToPiece returns the piece with the given ID ("<extra_id_N>" for a sentinel). It
+// panics if id is out of range.
+func (m *Model) IDToPiece(id int) string {
+	if i, ok := m.sentinelIndex(id); ok {
+		return SentinelPiece(i)
+	}
+	return m.proto.pieces[id].piece
+}
 
-// PieceType returns the type of a piece. It panics if id is out of range.
-func (m *Model) PieceType(id int) PieceType { return m.proto.pieces[id].typ }
+// Score returns the score of a piece (0 for a sentinel). It panics if id is out of
+// range.
+func (m *Model) Score(id int) float32 {
+	if _, ok := m.sentinelIndex(id); ok {
+		return 0
+	}
+	return m.proto.pieces[id].score
+}
 
-// PieceToID returns the ID of a piece, or UnkID() when the vocabulary lacks it.
+// PieceType returns the type of a piece (UserDefined for a sentinel: it is matched
+// whole in text and decodes as itself). It panics if id is out of range.
+func (m *Model) PieceType(id int) PieceType {
+	if _, ok := m.sentinelIndex(id); ok {
+		return UserDefined
+	}
+	return m.proto.pieces[id].typ
+}
+
+// PieceToID returns the ID of a piece (or of a sentinel "<extra_id_N>", N <
+// ExtraIDs()), or UnkID() when the vocabulary lacks it.
 func (m *Model) PieceToID(piece string) int {
 	if id, ok := m.reserved[piece]; ok {
 		return id
 	}
 	if id, ok := m.pieces[piece]; ok {
 		return id
+	}
+	if i, n := parseSentinel(piece); n == len(piece) && i < m.extraIDs {
+		return int(m.Sentinel(i))
 	}
 	return m.unkID
 }
@@ -345,7 +374,9 @@ func (m *Model) PadID() int { return m.special[3] }
 func (m *Model) Normalize(s string) string { return m.norm.normalize(s) }
 
 // Marshal serializes the model in the .model format. Fields this package does not
-// interpret are written back unchanged.
+// interpret are written back unchanged. Sentinels are not part of the .model format
+// (as with Hugging Face's spiece.model): the file holds Pieces() pieces, and a reader
+// sets ExtraIDs again with WithExtraIDs.
 func (m *Model) Marshal() []byte { return m.proto.marshal() }
 
 // Save writes the model to path atomically: it writes a temporary file in the same
