@@ -84,6 +84,13 @@ type GridConfig struct {
 	// start near 0). 0.5 gives the paper's plain σ(r cᵀ); 1 starts as the ungated
 	// layer.
 	GateInit float64 `yaml:"gate_init"`
+	// ExactInit starts every gate at exactly GateInit: the columns' factor c starts at
+	// zero (the rows' factor r keeps its random start), so r cᵀ = 0 and σ = ½ exactly.
+	// With gate_init 1 the layer starts as exactly the ungated layer, bit for bit: what
+	// a HyperGrid model started from a dense checkpoint (model.init.from) wants. The
+	// gates still train: c's gradient is rᵀ·∂gate, non-zero from the first step, and r's
+	// follows once c has moved. Off by default, so existing recipes train as before.
+	ExactInit bool `yaml:"exact_init"`
 }
 
 // DefaultGridConfig returns the paper's setting on T5.1.1's feed-forward layer: an LG

@@ -57,6 +57,15 @@ func newGate(site layers.Site, prefix string, c GridConfig, rows, cols int) *Gat
 	}
 	g.LocalRows, g.TaskRows, g.GlobalRows = factor(c.Composition.rowsLocal(), rows, "rows", false)
 	g.LocalCols, g.TaskCols, g.GlobalCols = factor(c.Composition.colsLocal(), cols, "cols", c.Composition == LL)
+	if c.ExactInit {
+		// Drawn above all the same, so the other parameters are those of the model
+		// without exact_init.
+		for _, p := range []*autograd.Param{g.LocalCols, g.TaskCols, g.GlobalCols} {
+			if p != nil {
+				clear(p.Data)
+			}
+		}
+	}
 	return g
 }
 
