@@ -341,6 +341,57 @@ func DecodeSafetensors(name string, b []byte) ([]Tensor, map[string]string, erro
 	}
 	header := b[8 : 8+hl]
 	data := b[8+hl:]
+	entries, meta, err := parseSafetensorsHeader(name, header, int64(len(data)))
+	if err != nil {
+		return nil, nil, err
+	}
+	tensors := make([]Tensor, len(entries))
+	for i, e := range entries {
+		vals := make([]float32, (e.end-e.begin)/int64(e.dt.size))
+		if err := e.convert(name, vals, data[e.begin:e.end]); err != nil {
+			return nil, nil, err
+		}
+		tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: vals}
+	}
+	return tensors, meta, nil
+}
+
+// stEntry is one tensor of a safetensors header: its name, dtype, shape and byte
+// range in the data section.
+type stEntry struct {
+	name       string
+	dtypeName  string
+	dt         dtype
+	shape      []int
+	begin, end int64
+}
+
+// convert converts the entry's bytes src to float32 values in dst (len(src)/size
+// values); file names the file in errors.
+func (e *stEntry) convert(file string, dst []float32, src []byte) error {
+	if e.dtypeName == "F32" { // the common case, without a call per element
+		for j := range dst {
+			dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
+		}
+		return nil
+	}
+	for j := range dst {
+		v, ok := e.dt.get(src[j*e.dt.size:])
+		if !ok {
+			return &SafetensorsError{File: file, Problem: fmt.Sprintf("tensor %q: element %d of dtype %s has no float32 equivalent (an integer beyond 2^24 that float32 cannot hold exactly, a float64 beyond float32's range, or a BOOL byte other than 0 and 1)", e.name, j, e.dtypeName)}
+		}
+		dst[j] = v
+	}
+	return nil
+}
+
+// parseSafetensorsHeader checks a safetensors JSON header (see DecodeSafetensors) for
+// a data section of dataLen bytes and returns its tensors in the order of their data,
+// with the metadata map.
+func parseSafetensorsHeader(name string, header []byte, dataLen int64) ([]stEntry, map[string]string, error) {
+	bad := func(format string, args ...any) ([]stEntry, map[string]string, error) {
+		return nil, nil, &SafetensorsError{File: name, Problem: fmt.Sprintf(format, args...)}
+	}
 	if !utf8.Valid(header) {
 		return bad("the header is not valid UTF-8")
 	}
@@ -352,15 +403,8 @@ func DecodeSafetensors(name string, b []byte) ([]Tensor, map[string]string, erro
 		off, _ := jsonPos(err)
 		return bad("header byte %d: %v", off, err)
 	}
-	type entry struct {
-		name       string
-		dtypeName  string
-		dt         dtype
-		shape      []int
-		begin, end int64
-	}
 	var meta map[string]string
-	entries := make([]entry, 0, len(members))
+	entries := make([]stEntry, 0, len(members))
 	for _, m := range members {
 		if m.name == metadataKey {
 			if string(m.value) == "null" {
@@ -380,7 +424,7 @@ func DecodeSafetensors(name string, b []byte) ([]Tensor, map[string]string, erro
 			}
 			continue
 		}
-		e := entry{name: m.name}
+		e := stEntry{name: m.name}
 		fields, err := objectMembers(m.value, 0)
 		if err != nil {
 			return bad("tensor %q: %v", m.name, err)
@@ -442,7 +486,7 @@ func DecodeSafetensors(name string, b []byte) ([]Tensor, map[string]string, erro
 		entries = append(entries, e)
 	}
 	// The ranges must tile the data section in order (ties: empty tensors).
-	slices.SortStableFunc(entries, func(a, b entry) int {
+	slices.SortStableFunc(entries, func(a, b stEntry) int {
 		if a.begin != b.begin {
 			if a.begin < b.begin {
 				return -1
@@ -458,32 +502,13 @@ func DecodeSafetensors(name string, b []byte) ([]Tensor, map[string]string, erro
 			return bad("tensor %q starts at data byte %d, but the previous tensor ends at %d (a gap)", e.name, e.begin, end)
 		case e.begin < end:
 			return bad("tensor %q starts at data byte %d, inside the previous tensor, which ends at %d (overlap)", e.name, e.begin, end)
-		case e.end > int64(len(data)):
-			return bad("tensor %q ends at data byte %d, but the data section has %d bytes (truncated file?)", e.name, e.end, len(data))
+		case e.end > dataLen:
+			return bad("tensor %q ends at data byte %d, but the data section has %d bytes (truncated file?)", e.name, e.end, dataLen)
 		}
 		end = e.end
 	}
-	if end != int64(len(data)) {
-		return bad("%d bytes follow the last tensor's data (which ends at data byte %d)", int64(len(data))-end, end)
+	if end != dataLen {
+		return bad("%d bytes follow the last tensor's data (which ends at data byte %d)", dataLen-end, end)
 	}
-	tensors := make([]Tensor, len(entries))
-	for i, e := range entries {
-		vals := make([]float32, (e.end-e.begin)/int64(e.dt.size))
-		src := data[e.begin:e.end]
-		if e.dtypeName == "F32" { // the common case, without a call per element
-			for j := range vals {
-				vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
-			}
-		} else {
-			for j := range vals {
-				v, ok := e.dt.get(src[j*e.dt.size:])
-				if !ok {
-					return bad("tensor %q: element %d of dtype %s has no float32 equivalent (an integer beyond 2^24 that float32 cannot hold exactly, a float64 beyond float32's range, or a BOOL byte other than 0 and 1)", e.name, j, e.dtypeName)
-				}
-				vals[j] = v
-			}
-		}
-		tensors[i] = Tensor{Name: e.name, Shape: e.shape, Data: vals}
-	}
-	return tensors, meta, nil
+	return entries, meta, nil
 }
