@@ -4,7 +4,7 @@
 // # Task definitions
 //
 // A [TaskDef] is plain data: the task's name, the file format ("tsv" for the GLUE
-// layout, "jsonl" for SuperGLUE), the T5 prefix put in front of the input, the input
+// layout, "jsonl" for SuperGLUE, "csv" for comma-separated files), the T5 prefix put in front of the input, the input
 // fields (which column or JSON key feeds which "name: value" part of the input), the
 // label words the model must generate (or the regression settings), and the names of
 // the metrics the task is scored with. Definitions can be written in YAML (the struct
@@ -25,8 +25,10 @@
 // [ReadFile], [ReadFS] and [Read] read one file of a task into [Example] values; each
 // example carries its text-to-text form (Inputs, Targets), and for encoder models its
 // class id (Label) or regression target (Score). GLUE TSV files are read with quoting
-// disabled: a double quote is an ordinary character. Test splits, which have no label
-// column (TSV) or no "label" key (JSONL), are read with HasLabel false; training and
+// disabled: a double quote is an ordinary character. CSV files are read with RFC 4180
+// quoting (encoding/csv): a quoted cell may hold commas, doubled quotes and line
+// breaks, and a row's line is the line it starts on. Test splits, which have no label
+// column (TSV, CSV) or no "label" key (JSONL), are read with HasLabel false; training and
 // dev splits must be labelled ([ReadSplit] sets [ReadOptions].RequireLabels for them).
 // A malformed row (a wrong number of cells, an unknown label, a NUL byte, text that
 // is not UTF-8) is an error naming the file and line ([*RowError]); with

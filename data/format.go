@@ -148,6 +148,8 @@ func (d *TaskDef) srcName(rec record) string {
 		return r.src.lines.name
 	case *jsonlRecord:
 		return r.name
+	case *csvRecord:
+		return r.src.name
 	}
 	return d.Name
 }

@@ -157,6 +157,8 @@ func Read(def TaskDef, r io.Reader, name string, opts ReadOptions) ([]Example, R
 		src, err = newTSVSource(&def, r, name, opts.RequireLabels)
 	case FormatJSONL:
 		src = newJSONLSource(r, name)
+	case FormatCSV:
+		src, err = newCSVSource(&def, r, name, opts.RequireLabels)
 	}
 	if err != nil {
 		return nil, stats, err

@@ -16,6 +16,8 @@ const (
 	FormatTSV = "tsv"
 	// FormatJSONL is the SuperGLUE layout: one JSON object per line.
 	FormatJSONL = "jsonl"
+	// FormatCSV is comma-separated values with RFC 4180 quoting and a header line.
+	FormatCSV = "csv"
 )
 
 // Task types.
@@ -65,9 +67,10 @@ type TaskDef struct {
 	// Prefix starts every input text, as T5's task prefix ("sst2", "mnli", ...).
 	// Empty means no prefix.
 	Prefix string `yaml:"prefix,omitempty"`
-	// Format is FormatTSV or FormatJSONL.
+	// Format is FormatTSV, FormatJSONL or FormatCSV.
 	Format string `yaml:"format"`
-	// TSV describes a TSV file's header; ignored for JSONL.
+	// TSV describes a TSV file's header; not allowed for JSONL and CSV (a CSV file
+	// starts with its header).
 	TSV TSVLayout `yaml:"tsv,omitempty"`
 	// Dir is the folder holding the task's files, relative to a data root
 	// (the GLUE folder name, e.g. "SST-2"). Empty means the root itself.
@@ -106,6 +109,13 @@ type TaskDef struct {
 	Range []float64 `yaml:"range,omitempty"`
 	// Metrics lists the metrics the task is scored with (the Metric* names).
 	Metrics []string `yaml:"metrics"`
+	// Kind is empty for a labelled task, or KindSpanCorruption for T5's
+	// span-corruption pretraining on the plain text at Dir (a file, one document per
+	// line, or a folder of .txt files); such a task has no format, inputs, label or
+	// metrics (see span.go).
+	Kind string `yaml:"kind,omitempty"`
+	// Span sets a span-corruption task's noise; T5's values when absent.
+	Span *SpanOptions `yaml:"span,omitempty"`
 }
 
 // TSVLayout describes the header of a TSV file.
@@ -184,6 +194,18 @@ func (d *TaskDef) Validate() error {
 	if strings.ContainsAny(d.Prefix, "\t\r\n") {
 		bad("prefix contains a tab or line break")
 	}
+	switch d.Kind {
+	case "":
+		if d.Span != nil {
+			bad("span is set, but kind is not %s: set kind: %s or remove span", KindSpanCorruption, KindSpanCorruption)
+		}
+	case KindSpanCorruption:
+		d.validateSpan(bad)
+		return errors.Join(errs...)
+	default:
+		bad("kind is %q; want %s (or leave it out for a labelled task)", d.Kind, KindSpanCorruption)
+		return errors.Join(errs...)
+	}
 	switch d.Format {
 	case FormatTSV:
 		switch d.TSV.Header {
@@ -201,14 +223,14 @@ func (d *TaskDef) Validate() error {
 		if dup := firstDuplicate(d.TSV.Columns); dup != "" {
 			bad("tsv.columns names %q twice", dup)
 		}
-	case FormatJSONL:
+	case FormatJSONL, FormatCSV:
 		if d.TSV.Header != "" || len(d.TSV.Columns) > 0 {
-			bad("tsv settings given for a jsonl task: remove them")
+			bad("tsv settings given for a %s task: remove them", d.Format)
 		}
 	case "":
-		bad("format is empty: use %q or %q", FormatTSV, FormatJSONL)
+		bad("format is empty: use %q, %q or %q", FormatTSV, FormatJSONL, FormatCSV)
 	default:
-		bad("format is %q: use %q or %q", d.Format, FormatTSV, FormatJSONL)
+		bad("format is %q: use %q, %q or %q", d.Format, FormatTSV, FormatJSONL, FormatCSV)
 	}
 	for split, file := range d.Splits {
 		if split == "" || file == "" || strings.Contains(file, "..") {
