@@ -7,7 +7,10 @@
 //   - [Metrics]: each task's dev metrics over steps, one line per task and metric, with
 //     the GLUE-style average and a legend beside the plot.
 //   - [Gates]: one PNG per task with a panel per layer showing the mean gate of every
-//     grid cell, sharing one colour scale (a viridis-like palette) and a colour bar.
+//     grid cell, sharing one colour scale (a viridis-like palette) fitted to the values
+//     of all tasks, named on the colour bar.
+//   - [Options.Compare]: named series (each task's score, the average) side by side
+//     over categories (a sweep's grid points), mean ± std whiskers.
 //
 // Records may come from a log that was appended to after a resume: when several
 // records share a step (and task), the last one wins, and series are drawn in step

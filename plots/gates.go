@@ -40,8 +40,9 @@ var nanColor = color.Gray{Y: 0xB0}
 // gates_<task>.png with characters other than letters, digits, '.', '-' and '_'
 // replaced by '_', and returns their paths in task order. Each image has a title
 // naming the task, one panel per layer (in the order given, titled with the layer's
-// name; row 0 at the top) and a colour bar. All images share one colour scale (see
-// Options.GateMin); non-finite values are drawn grey. It is an error when a grid's
+// name; row 0 at the top) and a colour bar. All images share one colour scale,
+// fitted to the values of all tasks unless fixed (see Options.GateMin) and named on
+// the colour bar; non-finite values are drawn grey. It is an error when a grid's
 // shape does not match its values, when a task has no grids or two grids for one
 // layer, or when two task names map to the same file name.
 func (o Options) Gates(grids map[string][]Grid, dir string) ([]string, error) {
@@ -109,7 +110,34 @@ func (o Options) gateRange(grids map[string][]Grid) (lo, hi float64, err error) 
 		}
 		return o.GateMin, o.GateMax, nil
 	}
-	return math.Min(lo, 0), math.Max(hi, 1), nil
+	lo, hi = fitRange(lo, hi)
+	return lo, hi, nil
+}
+
+// MinGateSpan is the narrowest colour scale Gates fits to the values: gates that all
+// but agree are drawn on a scale this wide around their middle, not stretched over
+// float rounding.
+const MinGateSpan = 0.01
+
+// fitRange returns the colour scale fitted to the finite values' range [lo, hi]: the
+// range itself, widened to MinGateSpan around its middle when narrower, and [0, 1]
+// when there is no finite value (lo > hi).
+func fitRange(lo, hi float64) (float64, float64) {
+	if lo > hi {
+		return 0, 1
+	}
+	if hi-lo < MinGateSpan {
+		mid := (lo + hi) / 2
+		lo, hi = mid-MinGateSpan/2, mid+MinGateSpan/2
+	}
+	return lo, hi
+}
+
+// GateScale returns the colour scale Gates uses for grids (the range of their values,
+// or o.GateMin and o.GateMax when set), after checking every grid as Gates does: a
+// report shows it next to the images.
+func (o Options) GateScale(grids map[string][]Grid) (lo, hi float64, err error) {
+	return o.gateRange(grids)
 }
 
 // sanitize keeps letters, digits, '.', '-' and '_' of a task name for a file name.
@@ -179,13 +207,22 @@ func (o Options) gateImage(task string, grids []Grid, lo, hi float64, path strin
 	bar := plot.New()
 	bar.HideX()
 	bar.Y.Padding = 0
-	bar.Y.Label.Text = "mean gate"
+	bar.Y.Label.Text = fmt.Sprintf("mean gate (%s to %s, all tasks)", trimFloat(lo), trimFloat(hi))
 	bar.Y.Label.TextStyle.Font.Size = vg.Points(11)
 	bar.Y.Tick.Label.Font.Size = vg.Points(9)
 	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
 	strip := draw.Crop(dc, dc.Size().X-vg.Points(gateBarStrip), 0, 0, -vg.Points(gateTitleBand))
 	bar.Draw(draw.Crop(strip, vg.Points(gatePad), -vg.Points(18), vg.Points(40), -vg.Points(24)))
 	return writePNG(path, c)
+}
+
+// trimFloat writes v with at most 3 decimals, without trailing zeros.
+func trimFloat(v float64) string {
+	s := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.3f", v), "0"), ".")
+	if s == "-0" {
+		return "0"
+	}
+	return s
 }
 
 // gatePanel returns the plot of one layer's grid.

@@ -19,7 +19,8 @@ func Loss(records []monitor.Record, path string) error {
 
 // Loss draws the training loss of the train records over steps to the PNG file path:
 // the raw losses as a faint line and their moving average (weight o.Smoothing) as a
-// solid one. Non-finite losses are left out and counted in the title. It is an error
+// solid one (o.LogLoss: on a log-scale y axis). Non-finite losses are left out and
+// counted in the title. It is an error
 // when there is no finite loss to draw.
 func (o Options) Loss(records []monitor.Record, path string) error {
 	o = o.withDefaults(false)
@@ -36,22 +37,37 @@ func (o Options) Loss(records []monitor.Record, path string) error {
 	raw := make(plotter.XYs, 0, len(pts))
 	values := make([]float64, 0, len(pts))
 	for _, p := range pts {
-		if finite(p.value) {
+		if finite(p.value) && (!o.LogLoss || p.value > 0) {
 			raw = append(raw, plotter.XY{X: float64(p.step), Y: p.value})
 			values = append(values, p.value)
 		}
 	}
 	skipped := len(pts) - len(raw)
 	if len(raw) == 0 {
-		return fmt.Errorf("plotting the loss to %s: %w: all %d train losses are NaN or infinite", path, ErrNoData, len(pts))
+		what := "NaN or infinite"
+		if o.LogLoss {
+			what += " or not positive (log scale)"
+		}
+		return fmt.Errorf("plotting the loss to %s: %w: all %d train losses are %s", path, ErrNoData, len(pts), what)
 	}
 
 	p := plot.New()
 	title := "Training loss"
 	if skipped > 0 {
-		title += fmt.Sprintf(" (%d non-finite %s not shown)", skipped, plural(skipped, "value", "values"))
+		what := "non-finite"
+		if o.LogLoss {
+			what = "non-finite or non-positive"
+		}
+		title += fmt.Sprintf(" (%d %s %s not shown)", skipped, what, plural(skipped, "value", "values"))
 	}
-	styleAxes(p, title, "step", "loss")
+	ylabel := "loss"
+	if o.LogLoss {
+		ylabel = "loss (log scale)"
+	}
+	styleAxes(p, title, "step", ylabel)
+	if o.LogLoss {
+		p.Y.Scale = plot.LogScale{}
+	}
 	base := seriesColor(0)
 
 	rawLine, err := plotter.NewLine(raw)

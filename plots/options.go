@@ -30,9 +30,13 @@ type Options struct {
 	// say, does not share a scale with accuracies).
 	MetricNames []string
 	// GateMin and GateMax fix the colour scale of Gates; when both are zero it is
-	// [min(0, smallest value), max(1, largest value)] over all tasks, so every task's
-	// image uses the same colours for the same gate.
+	// fitted to the values: [smallest, largest] over all tasks (at least MinGateSpan
+	// wide), so gates of 0.45-0.6 use the whole palette and every task's image uses
+	// the same colours for the same gate. The colour bar names the range.
 	GateMin, GateMax float64
+	// LogLoss draws the loss plot's y axis on a log scale (losses that are not
+	// positive are then left out and counted in the title).
+	LogLoss bool
 	// Columns is the number of layer panels per row in a Gates image (default: up to
 	// 4, as square as the layer count allows).
 	Columns int
