@@ -64,7 +64,7 @@ func pointLatest(base, name string) error {
 // Outputs are the files and folders a run writes into its output folder: what --force
 // removes. (The glob patterns match the plots and interrupted writes.)
 var Outputs = []string{checkpoint.CheckpointDir, checkpoint.BestDir, ".checkpoint.*", ".best.*",
-	"metrics.jsonl", "tokenizer.model", "*.png", ".*.png.*.tmp"}
+	"metrics.jsonl", "tokenizer.model", "*.png", ".*.png.*.tmp", GatesFile, GatesFile + ".tmp"}
 
 // ErrOutExists is returned (wrapped) by CheckOut for an output folder that holds a run.
 var ErrOutExists = errors.New("the output folder holds a run")

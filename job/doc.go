@@ -8,7 +8,11 @@
 //     metrics log, the loss and metric plots, the best checkpoint, the gate heat maps.
 //   - NewDir and CheckOut manage output folders (runs/<timestamp>, runs/latest);
 //     Open restores a trained model from a run or checkpoint folder for eval, predict
-//     and serving, with its recipe, tokenizer and run settings.
+//     and serving, with its recipe, tokenizer, run settings and task definitions
+//     (stored in every checkpoint, so tasks defined in a recipe need no Go code).
+//   - AddTaskRecipe and PrepareAddTask add a task to a trained model: only the new
+//     task's own parameters train (TaskParams: its row of every per-task table, its
+//     head); the others are frozen, and the old tasks' outputs stay bit-identical.
 //
 // Data flows one way: recipe → model and data → train.Trainer; nothing below this
 // package knows about it.

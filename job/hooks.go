@@ -26,6 +26,8 @@ type Output struct {
 	W io.Writer
 	// Best keeps the checkpoint with the best GLUE-style dev average in Dir/best.
 	Best bool
+	// LogLoss draws loss.png with a log-scale loss axis.
+	LogLoss bool
 }
 
 // Monitor is what Attach wired to a trainer; Close it when the run ends.
@@ -41,8 +43,11 @@ type Monitor struct {
 // the evaluation tables, and when out.Dir is set the JSONL metrics log (cut back to the
 // trainer's step when resuming, so no step appears twice), the best checkpoint, the
 // loss and metric plots (at every checkpoint and at the end) and the gate heat maps
-// (at the end).
+// (at the end). On ranks other than 0 of a distributed run it writes nothing.
 func Attach(tr *train.Trainer, out Output) (*Monitor, error) {
+	if tr.Rank() != 0 {
+		out = Output{} // in a distributed run rank 0 alone writes files and progress
+	}
 	w := out.W
 	if w == nil {
 		w = io.Discard
@@ -105,8 +110,15 @@ func (m *Monitor) eval(e *train.EvalInfo) error {
 	return nil
 }
 
-func (m *Monitor) end(*train.Result) error {
+func (m *Monitor) end(res *train.Result) error {
 	m.Progress.Finish()
+	if res.EarlyStopped {
+		w := m.out.W
+		if w == nil {
+			w = io.Discard
+		}
+		fmt.Fprintf(w, "early stopping: the dev average did not improve for train.early_stopping.patience evaluations; stopped at step %d\n", res.Steps)
+	}
 	if m.out.Dir == "" {
 		return nil
 	}
@@ -127,6 +139,9 @@ func (m *Monitor) end(*train.Result) error {
 	w := m.out.W
 	if w == nil {
 		w = io.Discard
+	}
+	if err := WriteGates(m.out.Dir, pg); err != nil {
+		fmt.Fprintf(w, "gate values skipped: %v\n", err)
 	}
 	files, err := plots.Gates(pg, m.out.Dir)
 	if err != nil {
@@ -155,7 +170,7 @@ func (m *Monitor) plots() {
 	for _, p := range []struct {
 		name string
 		f    func([]monitor.Record, string) error
-	}{{"loss.png", plots.Loss}, {"metrics.png", plots.Metrics}} {
+	}{{"loss.png", plots.Options{LogLoss: m.out.LogLoss}.Loss}, {"metrics.png", plots.Metrics}} {
 		if err := p.f(recs, filepath.Join(m.out.Dir, p.name)); err != nil && !errors.Is(err, plots.ErrNoData) {
 			m.Progress.Logf("plot %s skipped: %v", p.name, err)
 		}

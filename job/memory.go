@@ -90,7 +90,8 @@ func Describe(e model.Estimate) string {
 }
 
 // EstimateMemory estimates what recipe r's model needs to train (training true: the
-// recipe's optimizer, a batch of train.batch_size × max_input_len + max_target_len)
+// recipe's optimizer, a micro-batch — train.batch_size / train.grad_accum, rounded up
+// — of max_input_len + max_target_len tokens each)
 // or to answer (training false) — see model.Spec.Estimate. ok is false, with a nil
 // error, when a plugin layer does not report its size: nothing can be checked.
 func EstimateMemory(r *recipe.Recipe, training bool) (e model.Estimate, ok bool, err error) {
@@ -99,7 +100,11 @@ func EstimateMemory(r *recipe.Recipe, training bool) (e model.Estimate, ok bool,
 	if training {
 		opt = r.Train.Optimizer
 	}
-	e, err = spec.Estimate(r.Train.BatchSize, r.Train.MaxInputLen, r.Train.MaxTargetLen, opt)
+	batch := r.Train.BatchSize
+	if training {
+		batch = r.Train.MicroBatch(1) // the activations of one micro-batch (train.grad_accum)
+	}
+	e, err = spec.Estimate(batch, r.Train.MaxInputLen, r.Train.MaxTargetLen, opt)
 	if errors.Is(err, model.ErrUnsized) {
 		return e, false, nil
 	}
@@ -129,7 +134,7 @@ func CheckMemory(r *recipe.Recipe, training bool, limit MemoryLimit) error {
 	fix := "make the model smaller (d_model, ffn.d_ff, layers, vocab)"
 	if e.ActivationBytes > e.ParamBytes+e.GradBytes+e.OptimizerBytes {
 		path = "train.batch_size"
-		fix = "lower train.batch_size or max_input_len"
+		fix = "raise train.grad_accum (the batch runs in that many micro-batches), or lower train.batch_size or max_input_len"
 	}
 	return recipe.ErrorList{r.Source.Errorf(path, "the model needs about %s to %s, more than the %s of %s: %s, or set --memory-limit",
 		Describe(e), what, FormatBytes(lim), source, fix)}

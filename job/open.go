@@ -1,8 +1,13 @@
 package job
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
 	"github.com/hypergrid-go/hypergrid/data"
@@ -26,6 +31,9 @@ type Trained struct {
 	// Tokenizer and Model are the run's, with the checkpoint's weights.
 	Tokenizer *tokenizer.Model
 	Model     *model.Model
+	// Stored are the task definitions the checkpoint stores (nil in checkpoints
+	// written before they were stored), in the order of data.tasks.
+	Stored []data.TaskDef
 }
 
 // OpenOptions relax Open's checks.
@@ -72,6 +80,9 @@ func Open(path string, opts OpenOptions) (*Trained, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: tokenizer: %w", dir, err)
 	}
+	if tok, err = train.WithExtraIDs(tok, r.Tokenizer.ExtraIDs); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
 	if err := CheckMemory(r, false, opts.MemoryLimit); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: its recipe: %w", dir, err)
 	}
@@ -82,20 +93,42 @@ func Open(path string, opts OpenOptions) (*Trained, error) {
 	if err := infer.LoadWeights(m.Params(), c.Model, dir, infer.LoadOptions{AllowNonFinite: opts.AllowNonFinite}); err != nil {
 		return nil, err
 	}
-	return &Trained{Dir: dir, Checkpoint: c, Recipe: r, Info: info, Tokenizer: tok, Model: m}, nil
+	stored, err := storedTasks(c)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
+	}
+	if stored != nil && !slices.Equal(taskNames(stored), r.Data.TaskNames()) {
+		return nil, fmt.Errorf("checkpoint %s: its task definitions (%s) are not its recipe's data.tasks (%s)", dir,
+			strings.Join(taskNames(stored), ", "), strings.Join(r.Data.TaskNames(), ", "))
+	}
+	return &Trained{Dir: dir, Checkpoint: c, Recipe: r, Info: info, Tokenizer: tok, Model: m, Stored: stored}, nil
 }
 
-// Tasks returns the definitions of the tasks the model was trained on (data.tasks).
+// Tasks returns the definitions of the tasks the model was trained on (data.tasks),
+// as the checkpoint stores them; in checkpoints written before they were stored, the
+// registered ones by name and those defined in the run's recipe.
 func (t *Trained) Tasks() ([]data.TaskDef, error) {
-	var defs []data.TaskDef
-	for _, name := range t.Recipe.Data.Tasks {
-		def, ok := data.Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("checkpoint %s: task %q of its recipe is not known to this program (known: %v)", t.Dir, name, data.TaskNames())
+	if t.Stored != nil {
+		defs := make([]data.TaskDef, len(t.Stored))
+		for i, d := range t.Stored {
+			defs[i] = d.Clone()
 		}
-		defs = append(defs, def)
+		return defs, nil
+	}
+	defs, err := t.Recipe.Data.Defs()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", t.Dir, err)
 	}
 	return defs, nil
+}
+
+// taskNames lists the definitions' names.
+func taskNames(defs []data.TaskDef) []string {
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = d.Name
+	}
+	return names
 }
 
 // Predictor returns a predictor of the model for the tasks it was trained on (and
@@ -110,14 +143,41 @@ func (t *Trained) Predictor() (*infer.Predictor, error) {
 }
 
 // DataConfig returns the run's data: section with the folder it was trained on (or
-// dataDir when not empty): what eval reads.
+// dataDir when not empty): what eval reads. With dataDir, a task defined in the
+// recipe reads its files from dataDir/<the name of its own folder> when that folder
+// exists, else from dataDir itself.
 func (t *Trained) DataConfig(dataDir string) train.DataConfig {
 	dc := t.Recipe.Data
 	if t.Info.DataDir != "" {
 		dc.Dir = t.Info.DataDir
 	}
+	dc.Tasks = slices.Clone(dc.Tasks)
+	fromStore := map[int]bool{}
+	for i := range dc.Tasks {
+		ref := &dc.Tasks[i]
+		if _, known := data.Lookup(ref.Name); ref.Registered && !known && i < len(t.Stored) {
+			fromStore[i] = true
+			// A task registered by the program that trained the run: its stored
+			// definition, its files in the data folder's layout.
+			*ref = train.TaskRef{TaskDef: t.Stored[i].Clone()}
+			if root := cmp.Or(dataDir, dc.Dir); root != "" {
+				ref.Dir = filepath.Join(root, filepath.FromSlash(ref.Dir))
+			}
+		}
+	}
 	if dataDir != "" {
 		dc.Dir = dataDir
+		for i := range dc.Tasks {
+			ref := &dc.Tasks[i]
+			if ref.Registered || fromStore[i] {
+				continue
+			}
+			dir := filepath.Join(dataDir, filepath.Base(ref.Dir))
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				dir = dataDir
+			}
+			ref.Dir = dir
+		}
 	}
 	return dc
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/dist"
 	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/recipe"
 	"github.com/hypergrid-go/hypergrid/tokenizer"
@@ -25,6 +26,10 @@ type Options struct {
 	// MemoryLimit bounds the model's estimated training memory (see CheckMemory):
 	// Auto is the machine's memory.
 	MemoryLimit MemoryLimit
+	// Comm makes the run one rank of a data-parallel job (nil: one process): see
+	// train.Options.Comm. Only rank 0 writes checkpoints (Attach keeps the other ranks'
+	// output quiet), and the run's Info records the rank count.
+	Comm dist.Comm
 }
 
 // Setup is a run ready to train.
@@ -42,6 +47,9 @@ type Setup struct {
 	Model *model.Model
 	// Trainer trains it.
 	Trainer *train.Trainer
+	// Init says what the model took from model.init.from (nil without it, and when
+	// resuming); its Warnings are for the user.
+	Init *InitReport
 }
 
 // Prepare makes the run of recipe r: it checks that the model's estimated memory fits
@@ -49,7 +57,7 @@ type Setup struct {
 // the tokenizer fits its vocabulary) and the trainer, and restores the trainer from
 // opts.Resume when given.
 func Prepare(r *recipe.Recipe, opts Options) (*Setup, error) {
-	s := &Setup{Recipe: r, Info: Info{DataDir: opts.DataDir, Steps: r.Train.Steps}}
+	s := &Setup{Recipe: r, Info: Info{DataDir: opts.DataDir, Steps: r.Train.Steps, Ranks: ranks(opts.Comm)}}
 	if opts.Steps > 0 {
 		r.Train.Steps, s.Info.Steps = opts.Steps, opts.Steps
 	}
@@ -71,18 +79,29 @@ func Prepare(r *recipe.Recipe, opts Options) (*Setup, error) {
 		if s.Tokenizer, err = tokenizer.Parse(b); err != nil {
 			return nil, fmt.Errorf("checkpoint %s: tokenizer: %w", opts.ResumeDir, err)
 		}
-	} else if s.Tokenizer, err = train.BuildTokenizer(r.Tokenizer, s.Tasks); err != nil {
-		return nil, err
+		if s.Tokenizer, err = train.WithExtraIDs(s.Tokenizer, r.Tokenizer.ExtraIDs); err != nil {
+			return nil, fmt.Errorf("checkpoint %s: %w", opts.ResumeDir, err)
+		}
+	} else if r.Model.Init.From == "" || r.Tokenizer.Model != "" {
+		if s.Tokenizer, err = train.BuildTokenizer(r.Tokenizer, s.Tasks); err != nil {
+			return nil, err
+		}
 	}
 	if s.Model, err = r.Build(r.Train.Seed); err != nil {
 		return nil, err
 	}
-	if n := s.Tokenizer.VocabSize(); n > s.Model.Spec.Vocab {
-		return nil, r.Source.Errorf("model.vocab", "is %d, but the tokenizer has %d pieces: raise model.vocab to at least %d or lower tokenizer.vocab", s.Model.Spec.Vocab, n, n)
+	if r.Model.Init.From != "" && opts.Resume == nil {
+		if err := s.initFrom(r); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkVocab(r, s.Tokenizer, s.Model.Spec.Vocab); err != nil {
+		return nil, err
 	}
 	s.Trainer, err = train.New(s.Model, s.Tokenizer, s.Tasks, r.Train, r.Data, train.Options{
 		CheckpointDir: opts.CheckpointDir,
-		State:         state(r.Source.Snapshot().JSON(), s.Info),
+		State:         runState(r, s.Info, train.Defs(s.Tasks)),
+		Comm:          opts.Comm,
 	})
 	if err != nil {
 		return nil, err
@@ -93,4 +112,12 @@ func Prepare(r *recipe.Recipe, opts Options) (*Setup, error) {
 		}
 	}
 	return s, nil
+}
+
+// ranks returns the number of ranks of c (1 for nil).
+func ranks(c dist.Comm) int {
+	if c == nil {
+		return 1
+	}
+	return max(c.Size(), 1)
 }

@@ -25,6 +25,14 @@ type Validator interface {
 	Validate() []error
 }
 
+// ScalarDecoder is implemented by a struct type that a recipe may also give as a
+// scalar: a data.tasks entry is a registered task's name or a mapping that defines a
+// task. The decoder calls DecodeRecipeScalar with a string scalar's text; a mapping is
+// decoded into the struct's fields as usual.
+type ScalarDecoder interface {
+	DecodeRecipeScalar(value string) error
+}
+
 // RecipeTag is the struct tag key for loader options on a field. `recipe:"required"`
 // makes the key mandatory: a recipe without it gets an error.
 const RecipeTag = "recipe"
@@ -63,6 +71,17 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	if t == durationType {
 		d.decodeDuration(n, path, v)
 		return
+	}
+	if n.Kind == yaml.ScalarNode && !isNull(n) && v.CanAddr() {
+		if sd, ok := v.Addr().Interface().(ScalarDecoder); ok {
+			if !d.scalar(n, path, "a name or a mapping", true, "!!str") {
+				return
+			}
+			if err := sd.DecodeRecipeScalar(n.Value); err != nil {
+				d.fail(n, path, "%v", err)
+			}
+			return
+		}
 	}
 	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(textUnmarshalerType) {
 		d.decodeText(n, path, v)

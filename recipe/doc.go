@@ -4,11 +4,12 @@
 // # Sections
 //
 // A recipe has four sections (see Recipe): model: (the architecture, with pluggable
-// sublayers chosen by registered ID), data: (the tasks, where their files are, the
-// mixture), tokenizer: (a SentencePiece .model file, or the vocabulary of one trained
-// on the tasks' training text) and train: (steps, batch, optimizer, schedule,
-// clipping, evaluation, checkpoints). Pluggable values are mappings with a type: key
-// naming a component of package registry:
+// sublayers chosen by registered ID), data: (the tasks — registered ones by name, or
+// definitions whose dir is relative to the recipe file, see train.TaskRef — where
+// their files are, the mixture), tokenizer: (a SentencePiece .model file, or the
+// vocabulary of one trained on the tasks' training text) and train: (steps, batch,
+// optimizer, schedule, clipping, evaluation, checkpoints). Pluggable values are
+// mappings with a type: key naming a component of package registry:
 //
 //	include: t5-mini             # a shipped recipe by name, or a file next to this one
 //	model:

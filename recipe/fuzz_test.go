@@ -105,6 +105,7 @@ func FuzzLoadRecipe(f *testing.F) {
 	f.Add("include: small.yaml\n", "model.ffn={type: hyper.grid, d_ff: 64, grid: {rows: 4, cols: 4}}")
 	f.Add("include: t5-mini.yaml\nmodel: {ffn: {type: hyper.grid}}\n", "model.tasks=[{name: a}]")
 	f.Add("model:\n  attention: {type: attn.t5, scale_scores: yes}\n", "model.arch=encoder")
+	f.Add(topicRecipe, "data.tasks=[sentiment, {name: t, format: csv, inputs: [{name: s}], label: l, label_words: [a, b, c], metrics: [f1]}]")
 	f.Fuzz(func(t *testing.T, recipe, set string) {
 		l := Loader{ReadFile: memFiles(files), Sets: []string{set}}
 		r, err := l.Parse("recipe.yaml", []byte(recipe))

@@ -29,6 +29,14 @@ type Loader struct {
 	// Sets are command-line overrides, "KEY=VALUE" with a dotted KEY and a YAML VALUE
 	// ("model.ffn.grid.rows=16", "model.ffn.weights=[wo, wi]"), applied in order.
 	Sets []string
+	// WorkDir is the folder that relative recipe file names are relative to (the
+	// working folder the recipe was first loaded from): a task defined in the recipe
+	// has its dir resolved against it. Empty: the current working folder.
+	WorkDir string
+	// Init reads the recipe stored in the checkpoint that model.init.from names;
+	// ReadInitSnapshot (the checkpoint on disk, verified) when nil. A snapshot's
+	// loader substitutes the copy stored with it.
+	Init func(from string) (*Snapshot, error)
 }
 
 // Info describes what a load read and chose.
@@ -40,9 +48,13 @@ type Info struct {
 	// the component the recipe chose for it ("ffn.hypergrid").
 	Components map[string]string
 
-	st   *state
-	root *yaml.Node
-	sets []string
+	st      *state
+	root    *yaml.Node
+	sets    []string
+	workDir string // absolute; "" when unknown
+	// initFrom and initSnap are model.init.from and the recipe stored there.
+	initFrom string
+	initSnap *Snapshot
 }
 
 // Position returns where the value at the yaml path ("model.ffn.grid.rows") was set:
@@ -113,12 +125,16 @@ func (l Loader) decode(st *state, name string, data []byte, v any) (*Info, error
 	}
 	st.root = filepath.Dir(filepath.Clean(name))
 	root := st.loadFile(name, data, []string{filepath.Clean(name)})
-	info := &Info{Files: st.files, Components: map[string]string{}, st: st, sets: l.Sets}
+	info := &Info{Files: st.files, Components: map[string]string{}, st: st, sets: l.Sets, workDir: l.workDir()}
 	if root == nil {
 		return info, st.errs.sorted()
 	}
 	for _, s := range l.Sets {
 		root = st.applySet(root, s)
+	}
+	if root, info.initSnap = l.applyInit(st, root); info.initSnap != nil {
+		n, _ := findNode(root, "model.init.from")
+		info.initFrom = n.Value
 	}
 	info.root = root
 	d := newDecoder(st)

@@ -41,6 +41,8 @@ type ModelSection struct {
 	// FFN builds every feed-forward sublayer: {type: ffn.glu | ffn.hypergrid | a
 	// plugin's ID, ...its settings}.
 	FFN layers.FFNBuilder `yaml:"ffn"`
+	// Init starts the model from a checkpoint: {from: CKPT} (see InitConfig).
+	Init InitConfig `yaml:"init"`
 }
 
 // ModelSpec returns the complete architecture, with the section's pluggable builders
@@ -85,6 +87,7 @@ func (l Loader) Load(path string) (*Recipe, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.resolveTaskDirs()
 	return r, nil
 }
 
@@ -97,6 +100,7 @@ func (l Loader) Parse(name string, data []byte) (*Recipe, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.resolveTaskDirs()
 	return r, nil
 }
 

@@ -17,11 +17,21 @@ type Snapshot struct {
 	Files map[string]string `json:"files"`
 	// Sets are the --set overrides, in order.
 	Sets []string `json:"sets,omitempty"`
+	// WorkDir is the absolute working folder the recipe was loaded from: relative
+	// file names in Files, and the dir of a task defined in the recipe, are relative
+	// to it. Empty in snapshots written before it existed (the current folder).
+	WorkDir string `json:"work_dir,omitempty"`
+	// InitFrom and Init are the recipe's model.init.from and the recipe stored in that
+	// checkpoint (which gives the architecture), kept so that the run loads again
+	// without the checkpoint it started from.
+	InitFrom string    `json:"init_from,omitempty"`
+	Init     *Snapshot `json:"init,omitempty"`
 }
 
 // Snapshot returns what a checkpoint stores of the recipe r was loaded from.
 func (i *Info) Snapshot() *Snapshot {
-	s := &Snapshot{Files: map[string]string{}, Sets: slices.Clone(i.sets)}
+	s := &Snapshot{Files: map[string]string{}, Sets: slices.Clone(i.sets), WorkDir: i.workDir}
+	s.InitFrom, s.Init = i.initFrom, i.initSnap
 	if len(i.Files) > 0 {
 		s.Main = i.Files[0]
 	}
@@ -44,7 +54,7 @@ func (s *Snapshot) JSON() json.RawMessage {
 func ParseSnapshot(raw []byte) (*Snapshot, error) {
 	var s Snapshot
 	if len(raw) == 0 {
-		return nil, fmt.Errorf("no recipe is stored")
+		return nil, fmt.Errorf("no recipe is stored: the program that trained it did not store one (hypergrid train does; a Go program calling train.New gives train.Options.State the recipe's Info.Snapshot, as job.Prepare does); define your tasks in a recipe's data.tasks and train it with hypergrid train")
 	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, fmt.Errorf("the stored recipe cannot be read: %v", err)
@@ -57,11 +67,16 @@ func ParseSnapshot(raw []byte) (*Snapshot, error) {
 
 // Load loads the snapshot's recipe, with extra --set overrides applied after its own.
 func (s *Snapshot) Load(extraSets ...string) (*Recipe, error) {
-	l := Loader{Sets: append(slices.Clone(s.Sets), extraSets...), ReadFile: func(name string) ([]byte, error) {
+	l := Loader{Sets: append(slices.Clone(s.Sets), extraSets...), WorkDir: s.WorkDir, ReadFile: func(name string) ([]byte, error) {
 		if t, ok := s.Files[name]; ok {
 			return []byte(t), nil
 		}
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("not stored with the recipe: %w", fs.ErrNotExist)}
+	}, Init: func(from string) (*Snapshot, error) {
+		if s.Init != nil && from == s.InitFrom {
+			return s.Init, nil
+		}
+		return ReadInitSnapshot(from)
 	}}
 	return l.Load(s.Main)
 }

@@ -18,6 +18,9 @@
 //   - state.go: SaveCheckpoint and Restore: weights, optimizer state, the sampler's
 //     position and the tokenizer, so a resumed run continues bit for bit.
 //   - gates.go: MeanGates, each task's mean HyperGrid gates, for heat maps.
+//   - early.go: the evaluation schedule (train.eval_every, train.eval_points) and early
+//     stopping on the dev average (train.early_stopping: patience, min_delta), whose
+//     counters are kept in checkpoints so a resumed run stops where it would have.
 //
 // The recipe sections it owns — data:, tokenizer: and train: — are plain structs with
 // yaml tags (DataConfig, TokenizerConfig, Config) and Validate methods; package recipe

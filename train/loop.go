@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/data"
+	"github.com/hypergrid-go/hypergrid/dist"
 	"github.com/hypergrid-go/hypergrid/infer"
 	"github.com/hypergrid-go/hypergrid/metrics"
 	"github.com/hypergrid-go/hypergrid/model"
@@ -25,6 +26,11 @@ type Options struct {
 	State map[string]json.RawMessage
 	// Now returns the time (time.Now when nil); tests substitute a clock.
 	Now func() time.Time
+	// Comm makes the trainer one rank of a data-parallel run (nil: one process). Every
+	// rank draws the same global batch (train.batch_size) and trains on its shard; the
+	// gradients are summed over the ranks; only rank 0 writes checkpoints; evaluation
+	// is sharded and gathered.
+	Comm dist.Comm
 }
 
 // ErrInterrupted is returned (wrapped) by Run when its context was cancelled: the
@@ -49,6 +55,9 @@ type Trainer struct {
 	step    int
 	losses  []float64
 	skipped int
+	early   earlyState // early stopping's counters (train.early_stopping)
+
+	reduce ReduceStats // the gradients' allreduce in a distributed run
 
 	onStep       []func(*StepInfo) error
 	onEval       []func(*EvalInfo) error
@@ -65,7 +74,8 @@ type StepInfo struct {
 	Loss, LR float64
 	Tokens   int
 	Duration time.Duration
-	// Batch is the step's batch (the hook may keep it: each step has its own).
+	// Batch is the step's batch (the hook may keep it: each step has its own); with
+	// train.grad_accum or several ranks, this rank's first micro-batch of it.
 	Batch *model.Batch
 	// Skipped is set when the step was skipped (non-finite loss or gradient), and
 	// BadInARow counts such steps in a row.
@@ -106,6 +116,9 @@ type Result struct {
 	Losses []float64
 	// Skipped counts the steps skipped by the NaN guard.
 	Skipped int
+	// EarlyStopped is set when train.early_stopping ended the run before train.steps
+	// (Steps is then the step it stopped at).
+	EarlyStopped bool
 }
 
 // OnStep registers f to run after every step; an error stops the run.
@@ -128,7 +141,7 @@ func (t *Trainer) OnEnd(f func(*Result) error) { t.onEnd = append(t.onEnd, f) }
 // and data: sections.
 func New(m *model.Model, tok *tokenizer.Model, tasks []TaskData, cfg Config, dc DataConfig, opts Options) (*Trainer, error) {
 	enc := infer.Encoder{Tok: tok, MaxInputLen: cfg.MaxInputLen, MaxTargetLen: cfg.MaxTargetLen}
-	pred, err := infer.NewPredictor(m, enc, cfg.BatchSize, Defs(tasks))
+	pred, err := infer.NewPredictor(m, enc, cfg.BatchSize, Defs(labelledTasks(tasks)))
 	if err != nil {
 		return nil, err
 	}
@@ -137,13 +150,22 @@ func New(m *model.Model, tok *tokenizer.Model, tasks []TaskData, cfg Config, dc 
 		return nil, err
 	}
 	pred.UseTape(stepper.Tape())
-	t := &Trainer{cfg: cfg, dc: dc, opts: opts, m: m, tok: tok, tasks: tasks, pred: pred, stepper: stepper,
-		encoded: map[string][]*infer.Encoded{}}
+	t := &Trainer{cfg: cfg, dc: dc, opts: opts, m: m, tok: tok, tasks: labelledTasks(tasks), pred: pred, stepper: stepper,
+		encoded: map[string][]*infer.Encoded{}, early: earlyState{Best: -1}}
 	if t.opts.Now == nil {
 		t.opts.Now = time.Now
 	}
 	var td []data.TaskData
 	for _, task := range tasks {
+		if task.Def.IsSpanCorruption() { // not evaluated: t.tasks leaves it out
+			encs, exs, err := SpanExamples(tok, task, cfg)
+			if err != nil {
+				return nil, err
+			}
+			t.encoded[task.Def.Name] = encs
+			td = append(td, data.TaskData{Name: task.Def.Name, Examples: exs})
+			continue
+		}
 		it, err := pred.Task(task.Def.Name)
 		if err != nil {
 			return nil, err
@@ -159,6 +181,9 @@ func New(m *model.Model, tok *tokenizer.Model, tasks []TaskData, cfg Config, dc 
 		td = append(td, data.TaskData{Name: task.Def.Name, Examples: exs})
 	}
 	if t.sampler, err = data.NewMixtureSampler(td, dc.Mixture, cfg.Seed); err != nil {
+		return nil, err
+	}
+	if err := t.setupComm(); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -187,13 +212,13 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	}
 	bad := 0
 	lastSave := t.opts.Now()
-	for t.step < cfg.Steps {
-		if err := ctx.Err(); err != nil {
+	var stopEval *EvalInfo // the evaluation that stopped the run early
+	for t.step < cfg.Steps && !t.early.Stopped {
+		if err := t.stopRequested(ctx); err != nil {
 			return res, t.interrupt(res, err)
 		}
 		start := t.opts.Now()
-		b, tokens := t.batch(t.sampler.NextBatch(cfg.BatchSize))
-		sr, err := t.stepper.Step(t.step, b)
+		b, tokens, sr, err := t.trainStep()
 		if err != nil {
 			return res, err
 		}
@@ -217,8 +242,24 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 			return res, fmt.Errorf("stopped after %d steps in a row with a non-finite loss or gradient: lower train.lr or check the data", bad)
 		}
 		last := t.step == cfg.Steps
+		// Evaluate before the checkpoint of the same step, so the checkpoint holds the
+		// early-stopping counters of every evaluation up to its step.
+		if !last && cfg.EvalDue(t.step) {
+			ev, err := t.evaluate(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return res, t.interrupt(res, ctx.Err())
+				}
+				return res, err
+			}
+			if t.early.observe(cfg.EarlyStopping, ev) {
+				stopEval = ev
+			}
+		}
 		reason := ""
 		switch {
+		case stopEval != nil:
+			reason = "early_stop"
 		case last:
 			reason = "end"
 		case cfg.CheckpointEvery > 0 && t.step%cfg.CheckpointEvery == 0:
@@ -232,22 +273,18 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 			}
 			lastSave = t.opts.Now()
 		}
-		if !last && cfg.EvalEvery > 0 && t.step%cfg.EvalEvery == 0 {
-			if _, err := t.evaluate(ctx); err != nil {
-				if ctx.Err() != nil {
-					return res, t.interrupt(res, ctx.Err())
-				}
-				return res, err
-			}
-		}
 	}
 	res.Steps = t.step
-	ev, err := t.evaluate(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return res, t.interrupt(res, ctx.Err())
+	res.EarlyStopped = t.early.Stopped
+	ev := stopEval
+	if ev == nil {
+		var err error
+		if ev, err = t.evaluate(ctx); err != nil {
+			if ctx.Err() != nil {
+				return res, t.interrupt(res, ctx.Err())
+			}
+			return res, err
 		}
-		return res, err
 	}
 	res.Eval, res.Average = ev.Results, ev.Average
 	for _, f := range t.onEnd {
@@ -271,7 +308,10 @@ func (t *Trainer) interrupt(res *Result, cause error) error {
 
 // checkpoint writes the run's checkpoint and calls the hooks.
 func (t *Trainer) checkpoint(reason string) error {
-	if err := t.SaveCheckpoint(t.opts.CheckpointDir, nil); err != nil {
+	if t.Rank() != 0 {
+		return nil // rank 0 writes the run's files
+	}
+	if err := t.SaveCheckpoint(t.opts.CheckpointDir, map[string]any{StateEarlyStopping: t.early}); err != nil {
 		return err
 	}
 	info := &CheckpointInfo{Step: t.step, Dir: t.opts.CheckpointDir, Reason: reason}
@@ -300,10 +340,10 @@ func (t *Trainer) Evaluate() (*EvalInfo, error) { return t.evaluate(context.Back
 func (t *Trainer) evaluate(ctx context.Context) (*EvalInfo, error) {
 	ev := &EvalInfo{Step: t.step}
 	for _, task := range t.tasks {
-		if err := ctx.Err(); err != nil {
+		if err := t.evalCtx(ctx).Err(); err != nil {
 			return nil, err
 		}
-		r, err := t.pred.Evaluate(task.Def.Name, task.Dev, t.cfg.EvalLimit)
+		r, err := t.evaluateTask(task)
 		if err != nil {
 			return nil, err
 		}

@@ -86,5 +86,5 @@ func (t *Trainer) Restore(c *checkpoint.Checkpoint, where string) error {
 		return fmt.Errorf("checkpoint %s is at step %d, past train.steps (%d): raise --steps to train further", where, c.Step, t.cfg.Steps)
 	}
 	t.step = c.Step
-	return nil
+	return t.restoreEarly(c, where)
 }

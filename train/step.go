@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/dist"
 	"github.com/hypergrid-go/hypergrid/layers"
 	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/ops"
@@ -27,6 +28,10 @@ type Stepper struct {
 	dropout *layers.DropoutSource
 	tape    *autograd.Tape
 	phases  *Phases
+	comm    dist.Comm // nil or one rank: no reduction
+	rbuf    []float32 // the reduction's bucket
+	// Reduced counts the gradient bytes this rank has sent to the allreduce.
+	reduced int64
 }
 
 // Phases is the wall time a Stepper spent in each phase of its steps, for profiles
@@ -37,6 +42,10 @@ type Phases struct {
 	// Forward is the loss (the forward pass), Backward the gradients, Clip the global
 	// norm and clipping, Optimizer the update.
 	Forward, Backward, Clip, Optimizer time.Duration
+	// Reduce is the gradients' allreduce over the ranks of a distributed run, and
+	// ReduceBytes the gradient bytes each step sent to it.
+	Reduce      time.Duration
+	ReduceBytes int64
 }
 
 // TimePhases makes the stepper add the time of each phase of every step to p (nil
@@ -87,6 +96,10 @@ type StepResult struct {
 	Loss, LR float64
 	// Skipped is set when the loss or the gradient was not finite: no update was made.
 	Skipped bool
+	// Reduce is the wall time of the step's allreduce of the gradients over the ranks
+	// (distributed runs), and ReduceBytes the gradient bytes this rank sent to it.
+	Reduce      time.Duration
+	ReduceBytes int64
 }
 
 // Step runs training step number step (0-based: it sets the dropout masks and the

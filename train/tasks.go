@@ -23,27 +23,44 @@ const (
 	SplitDev   = "dev"
 )
 
-// ReadTasks reads the given splits (SplitTrain, SplitDev) of each task of dc: from the
-// embedded suite when dc.Dir is empty, else from dc.Dir in GLUE layout. The training
-// split is cut to dc.TrainLimit examples. An empty split, or one without labels, is
-// an error naming the task and the file.
+// ReadTasks reads the given splits (SplitTrain, SplitDev) of each task of dc. A
+// registered task is read from the embedded suite when dc.Dir is empty, else from
+// dc.Dir in GLUE layout; a task defined in the recipe from its own folder (its Dir,
+// which the recipe loader made absolute). The training split is cut to
+// dc.TrainLimit examples. An empty split, or one without labels, is an error naming
+// the task and the file.
 func ReadTasks(dc DataConfig, splits ...string) ([]TaskData, error) {
 	var out []TaskData
-	for _, name := range dc.Tasks {
-		def, ok := data.Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("unknown task %q (known: %v)", name, data.TaskNames())
+	for _, ref := range dc.Tasks {
+		name := ref.Name
+		def, err := ref.Def()
+		if err != nil {
+			return nil, err
+		}
+		if def.IsSpanCorruption() {
+			td, err := readSpanTask(def, dc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, td)
+			continue
 		}
 		td := TaskData{Def: def}
 		for _, split := range splits {
 			var exs []data.Example
 			var err error
-			if dc.Dir == "" {
+			switch {
+			case !ref.Registered:
+				exs, _, err = data.ReadSplit(def, "", split, data.ReadOptions{})
+				if err != nil {
+					return nil, err
+				}
+			case dc.Dir == "":
 				exs, err = suite.Load(name, split)
 				if err != nil {
 					return nil, fmt.Errorf("task %s is not in the embedded suite (%w); give its files with --data DIR", name, err)
 				}
-			} else {
+			default:
 				exs, _, err = data.ReadSplit(def, dc.Dir, split, data.ReadOptions{})
 				if err != nil {
 					return nil, err
@@ -79,8 +96,31 @@ func Defs(tasks []TaskData) []data.TaskDef {
 }
 
 // BuildTokenizer loads the tokenizer tc names, or trains one on the tasks' training
-// text (inputs and targets, task by task) when it names none.
+// text (inputs and targets, task by task) when it names none, and adds tc.ExtraIDs
+// sentinels to it.
 func BuildTokenizer(tc TokenizerConfig, tasks []TaskData) (*tokenizer.Model, error) {
+	tok, err := buildTokenizer(tc, tasks)
+	if err != nil {
+		return nil, err
+	}
+	return WithExtraIDs(tok, tc.ExtraIDs)
+}
+
+// WithExtraIDs adds n sentinels to tok (tokenizer.extra_ids; see
+// tokenizer.Model.WithExtraIDs): what a run, a resumed run and a restored model do to
+// the tokenizer file they read.
+func WithExtraIDs(tok *tokenizer.Model, n int) (*tokenizer.Model, error) {
+	if n == tok.ExtraIDs() {
+		return tok, nil
+	}
+	t, err := tok.WithExtraIDs(n)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer.extra_ids: %w", err)
+	}
+	return t, nil
+}
+
+func buildTokenizer(tc TokenizerConfig, tasks []TaskData) (*tokenizer.Model, error) {
 	if tc.Model != "" {
 		return tokenizer.Load(tc.Model)
 	}

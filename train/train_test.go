@@ -114,7 +114,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate found %d problems (%v), want 3", len(errs), errs)
 	}
 	d := train.DefaultDataConfig()
-	d.Tasks = []string{"sentiment", "no-such-task"}
+	d.Tasks = []train.TaskRef{train.TaskByName("sentiment"), train.TaskByName("no-such-task")}
 	if errs := d.Validate(); len(errs) != 1 {
 		t.Errorf("Validate found %d problems (%v), want 1", len(errs), errs)
 	}

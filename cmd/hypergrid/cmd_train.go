@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
+	"github.com/hypergrid-go/hypergrid/dist"
 	"github.com/hypergrid-go/hypergrid/job"
 	"github.com/hypergrid-go/hypergrid/ops"
 	"github.com/hypergrid-go/hypergrid/recipe"
@@ -78,8 +79,9 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-func runTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", "[RECIPE] [--data DIR] [--out DIR] [--steps N] [--resume] [--force] [--threads T] [--set KEY=VALUE]...", stderr)
+// trainOn is "hypergrid train" on one rank of comm's job (see runTrain).
+func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", "[RECIPE] [--data DIR] [--out DIR] [--steps N] [--resume] [--force] [--threads T] [--set KEY=VALUE]... | --from RUN --add-task NAME [--task-file FILE] [--out DIR] [--steps N] [--set KEY=VALUE]...", stderr)
 	dataDir := fs.String("data", "", "folder with the recipe's tasks in GLUE layout (default: the recipe's data.dir, else the embedded suite)")
 	outDir := fs.String("out", "", "the run's output folder (default: a new folder runs/<date>-<time>, linked as runs/latest)")
 	steps := fs.Int("steps", 0, "optimizer steps (default: the recipe's train.steps; with --resume, the run's)")
@@ -88,7 +90,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	force := fs.Bool("force", false, "start a new run in an --out that holds one, deleting its checkpoints, log and plots")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value, e.g. --set train.lr=0.001 (repeatable)")
+	logLoss := fs.Bool("log-loss", false, "draw loss.png with a log-scale loss axis")
 	memLimit := memoryLimitFlag(fs)
+	addTask := addTaskFlagsOf(fs)
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -110,6 +114,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageError("train: --resume continues the run in --out and --force deletes it: give one of them")
 	}
 	defer ops.SetThreads(ops.SetThreads(*threads))
+	addTaskSettings := trainSettings{dataDir: *dataDir, outDir: *outDir, steps: *steps, force: *force, sets: sets, limit: limit, logLoss: *logLoss}
+	if addTask.wanted() {
+		if *resume || comm.Size() > 1 {
+			return usageError("train --add-task starts a new run on one process: leave out --resume (to continue an add-task run, give --out RUN --resume alone) and MPI")
+		}
+		return addTask.run(addTaskSettings, rest, stdout, stderr)
+	}
+	if comm.Rank() != 0 {
+		stdout = io.Discard // rank 0 reports the run
+	}
 
 	var (
 		r     *recipe.Recipe
@@ -125,7 +139,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if out == "" {
 			out = filepath.Join(runsDir, job.LatestLink)
 		}
-		ckpt, cdir, err = checkpoint.LoadResolved(out)
+		ckpt, cdir, err = loadResolvedRanked(comm, out)
 		if errors.Is(err, checkpoint.ErrNoCheckpoint) {
 			start := "hypergrid train [RECIPE]"
 			if *outDir != "" {
@@ -142,6 +156,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		info, snap, err := job.Stored(ckpt)
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: %w", cdir, err)
+		}
+		if info.AddTask != "" {
+			if len(rest) > 0 || comm.Size() > 1 {
+				return usageError("train --resume: %s is a run that adds task %s; it resumes with its own recipe, on one process", out, info.AddTask)
+			}
+			return resumeAddTask(out, ckpt, cdir, info, snap, addTaskSettings, stdout, stderr)
+		}
+		if change := job.RanksChange(info, comm.Size()); change != "" {
+			notes = append(notes, change)
 		}
 		if len(rest) == 1 {
 			name = rest[0]
@@ -183,18 +206,23 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		out = *outDir
-		if out == "" {
-			var warn error
-			if out, warn, err = job.NewDir(runsDir, time.Now()); err != nil {
+		if comm.Rank() == 0 { // rank 0 makes or checks the folder and tells the others
+			if out == "" {
+				var warn error
+				if out, warn, err = job.NewDir(runsDir, time.Now()); err != nil {
+					return err
+				}
+				if warn != nil {
+					fmt.Fprintf(stderr, "hypergrid: warning: %v\n", warn)
+				}
+			} else if err := job.CheckOut(out, *force); err != nil {
+				if errors.Is(err, job.ErrOutExists) {
+					return usageError("%v", err)
+				}
 				return err
 			}
-			if warn != nil {
-				fmt.Fprintf(stderr, "hypergrid: warning: %v\n", warn)
-			}
-		} else if err := job.CheckOut(out, *force); err != nil {
-			if errors.Is(err, job.ErrOutExists) {
-				return usageError("%v", err)
-			}
+		}
+		if out, err = dist.BroadcastString(comm, out, 0, maxOutPath); err != nil {
 			return err
 		}
 		opts = job.Options{DataDir: *dataDir, Steps: *steps}
@@ -204,6 +232,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	opts.CheckpointDir = filepath.Join(out, checkpoint.CheckpointDir)
 	opts.MemoryLimit = limit
+	opts.Comm = comm
 	s, err := job.Prepare(r, opts)
 	if err != nil {
 		var list recipe.ErrorList
@@ -212,16 +241,29 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	if s.Init != nil {
+		fmt.Fprintf(stdout, "starting from %s: %d parameters from the checkpoint, %d new\n", s.Init.Dir, len(s.Init.Loaded), len(s.Init.Fresh))
+		for _, w := range s.Init.Warnings() {
+			fmt.Fprintf(stderr, "hypergrid: warning: %s\n", w)
+		}
+	}
 	if *resume {
 		fmt.Fprintf(stdout, "resuming %s at step %d of %d: %s\n", out, s.Trainer.Step(), s.Recipe.Train.Steps, strings.Join(notes, ", "))
 	} else {
 		fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
-			len(r.Data.Tasks), strings.Join(r.Data.Tasks, ", "), r.Train.Steps, out)
+			len(r.Data.Tasks), strings.Join(r.Data.TaskNames(), ", "), r.Train.Steps, out)
 	}
-	if err := writeFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
-		return err
+	if comm.Size() > 1 {
+		c := s.Recipe.Train
+		fmt.Fprintf(stdout, "data parallel over %d ranks: global batch %d, micro-batches of up to %d examples per rank (train.grad_accum %d)\n",
+			comm.Size(), c.BatchSize, c.MicroBatch(comm.Size()), c.Accum())
 	}
-	mon, err := job.Attach(s.Trainer, job.Output{Dir: out, W: stdout, Best: true})
+	if comm.Rank() == 0 { // rank 0 writes the run's files
+		if err := writeFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
+			return err
+		}
+	}
+	mon, err := job.Attach(s.Trainer, job.Output{Dir: out, W: stdout, Best: true, LogLoss: *logLoss})
 	if err != nil {
 		return err
 	}
@@ -246,6 +288,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " (%d skipped: non-finite loss)", res.Skipped)
 	}
 	fmt.Fprintf(stdout, "; GLUE-style average %.1f\n", res.Average)
+	if rs := s.Trainer.ReduceStats(); rs.Steps > 0 && comm.Size() > 1 {
+		fmt.Fprintf(stdout, "allreduce over %d ranks: %.1f MiB of gradients per step, %.1f ms per step on average\n",
+			comm.Size(), float64(rs.Bytes)/float64(rs.Steps)/(1<<20), float64(rs.Time.Microseconds())/1000/float64(rs.Steps))
+	}
 	for _, t := range res.Eval {
 		fmt.Fprintf(stdout, "task %s", t.Task)
 		for _, m := range sortedKeys(t.Metrics) {
