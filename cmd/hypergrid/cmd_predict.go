@@ -24,10 +24,12 @@ func init() {
 }
 
 func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("predict", "CKPT --task T [TEXT...]", stderr)
+	fs := newFlags("predict", "CKPT --task T [TEXT...] | CKPT --glue-submit DIR [--data DIR] [--task T]", stderr)
 	task := fs.String("task", "", "the task to answer (one of the tasks the checkpoint was trained on)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
 	memLimit := memoryLimitFlag(fs)
+	glueDir := fs.String("glue-submit", "", "write GLUE submission files (SST-2.tsv, MNLI-m.tsv, ...) of the checkpoint's GLUE tasks' test splits into this folder")
+	dataDir := fs.String("data", "", "with --glue-submit: the GLUE folder holding the test files (default: the data the run was trained on)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -35,6 +37,12 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	limit, err := parseMemoryLimit(*memLimit)
 	if err != nil {
 		return err
+	}
+	if *glueDir != "" {
+		return runGlueSubmit(rest, *glueDir, *dataDir, *task, *threads, limit, stdout)
+	}
+	if *dataDir != "" {
+		return usageError("predict: --data goes with --glue-submit (texts to answer come from the arguments or stdin)")
 	}
 	if len(rest) < 1 || *task == "" {
 		return usageError("predict needs a checkpoint and --task; texts come from the arguments or, as JSONL objects of input fields, from stdin")
@@ -120,4 +128,24 @@ func predictInputs(def *data.TaskDef, texts []string, stdin io.Reader) ([]string
 		inputs = append(inputs, text)
 	}
 	return inputs, nil
+}
+
+// runGlueSubmit is predict --glue-submit DIR: the GLUE submission files of a checkpoint.
+func runGlueSubmit(rest []string, dir, dataDir, task string, threads int, limit job.MemoryLimit, stdout io.Writer) error {
+	if len(rest) != 1 {
+		return usageError("predict --glue-submit takes a checkpoint and no texts: it answers the GLUE tasks' test splits")
+	}
+	if threads <= 0 {
+		return usageError("predict: --threads is %d; want a positive number", threads)
+	}
+	defer ops.SetThreads(ops.SetThreads(threads))
+	tr, err := job.Open(rest[0], job.OpenOptions{MemoryLimit: limit})
+	if err != nil {
+		return err
+	}
+	pred, err := tr.Predictor()
+	if err != nil {
+		return err
+	}
+	return glueSubmit(tr, pred, task, dataDir, dir, stdout)
 }
