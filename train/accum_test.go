@@ -30,19 +30,19 @@ func newTinyErr(t *testing.T, comm dist.Comm, sets ...string) (*train.Trainer, e
 	t.Helper()
 	r, err := recipe.Loader{Sets: append([]string{"model.dropout=0"}, sets...)}.Parse("tiny.yaml", []byte(tinyRecipe))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tasks, err := train.ReadTasks(r.Data, train.SplitTrain, train.SplitDev)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	tok, err := train.BuildTokenizer(r.Tokenizer, tasks)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	m, err := r.Build(r.Train.Seed)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	return train.New(m, tok, tasks, r.Train, r.Data, train.Options{Comm: comm})
 }
@@ -126,7 +126,7 @@ func TestDataParallelMatchesOneProcess(t *testing.T) {
 	}
 	for _, tc := range splits {
 		t.Run(fmt.Sprintf("ranks=%d,accum=%s", tc.ranks, tc.accum), func(t *testing.T) {
-			comms, err := dist.NewLocal(tc.ranks, 30*time.Second)
+			comms, err := dist.NewLocal(tc.ranks, 3*time.Minute) // generous: each rank trains its tokenizer before the first collective, on a loaded machine too
 			if err != nil {
 				t.Fatal(err)
 			}
