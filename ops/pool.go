@@ -87,8 +87,31 @@ func (f partFunc) runPart(part int) { f(part) }
 var (
 	startWorkers sync.Once
 	tasks        chan task
-	groupPool    = sync.Pool{New: func() any { return &group{done: make(chan struct{}, 1)} }}
+	// groupMu guards groupFree, the groups not in use. Unlike a sync.Pool it keeps
+	// them across garbage collections (and under the race detector), so a warm call
+	// allocates none.
+	groupMu   sync.Mutex
+	groupFree []*group
 )
+
+// getGroup returns an unused group.
+func getGroup() *group {
+	groupMu.Lock()
+	defer groupMu.Unlock()
+	if n := len(groupFree); n > 0 {
+		g := groupFree[n-1]
+		groupFree = groupFree[:n-1]
+		return g
+	}
+	return &group{done: make(chan struct{}, 1)}
+}
+
+// putGroup returns a group whose parts are all done.
+func putGroup(g *group) {
+	groupMu.Lock()
+	groupFree = append(groupFree, g)
+	groupMu.Unlock()
+}
 
 func worker() {
 	for t := range tasks {
@@ -113,7 +136,7 @@ func parallelRun(parts int, r partRunner) {
 			go worker()
 		}
 	})
-	g := groupPool.Get().(*group)
+	g := getGroup()
 	g.pending.Store(int32(parts - 1))
 	for p := 1; p < parts; p++ {
 		t := task{r, p, g}
@@ -127,7 +150,7 @@ func parallelRun(parts int, r partRunner) {
 	for {
 		select {
 		case <-g.done:
-			groupPool.Put(g)
+			putGroup(g)
 			return
 		case t := <-tasks:
 			t.run()
