@@ -27,12 +27,21 @@ func GemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []flo
 	if profiling.Load() {
 		defer profiled("GemmStrided", time.Now(), gemmFlops(batch, m, n, k))
 	}
-	if batch == 0 || m == 0 || n == 0 {
+	if !checkStrided(transA, transB, batch, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC) {
 		return
+	}
+	gemmStrided(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC)
+}
+
+// checkStrided checks the last product of a GemmStrided batch (the others lie before
+// it) and reports whether there is anything to compute.
+func checkStrided(transA, transB bool, batch, m, n, k int, a []float32, lda, strideA int, b []float32, ldb, strideB int, c []float32, ldc, strideC int) bool {
+	if batch == 0 || m == 0 || n == 0 {
+		return false
 	}
 	last := batch - 1
 	checkGemm(transA, transB, m, n, k, a[min(last*strideA, len(a)):], lda, b[min(last*strideB, len(b)):], ldb, c[min(last*strideC, len(c)):], ldc)
-	gemmStrided(transA, transB, batch, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC)
+	return true
 }
 
 // matrixSpan is how many elements an r×c row-major matrix with leading dimension ld spans.

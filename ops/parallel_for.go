@@ -74,11 +74,9 @@ func GemmStridedSerial(transA, transB bool, batch, m, n, k int, alpha float32, a
 	if profiling.Load() {
 		defer profiled("GemmStrided", time.Now(), gemmFlops(batch, m, n, k))
 	}
-	if batch == 0 || m == 0 || n == 0 {
+	if !checkStrided(transA, transB, batch, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC) {
 		return
 	}
-	last := batch - 1
-	checkGemm(transA, transB, m, n, k, a[min(last*strideA, len(a)):], lda, b[min(last*strideB, len(b)):], ldb, c[min(last*strideC, len(c)):], ldc)
 	for i := range batch {
 		gemmSerialOp.use(transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
 	}

@@ -101,16 +101,7 @@ func (s *Stepper) StepParts(step int, parts []Part) (StepResult, error) {
 		res.Skipped = true
 		return res, nil
 	}
-	end := s.phase("clip", &acc.Clip)
-	ok := clipGrads(s.params, s.clip)
-	end()
-	if !ok {
-		res.Skipped = true
-		return res, nil
-	}
-	end = s.phase("optimizer", &acc.Optimizer)
-	s.opt.Step(float32(res.LR))
-	end()
+	s.update(&res, acc)
 	return res, nil
 }
 

@@ -128,17 +128,23 @@ func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
 	s.m.ZeroGrad()
 	s.tape.Backward(loss)
 	end()
-	end = s.phase("clip", &acc.Clip)
+	s.update(&res, acc)
+	return res, nil
+}
+
+// update clips the gradients and takes the optimizer step, or marks res skipped when
+// their norm is not finite.
+func (s *Stepper) update(res *StepResult, acc *Phases) {
+	end := s.phase("clip", &acc.Clip)
 	ok := clipGrads(s.params, s.clip)
 	end()
 	if !ok {
 		res.Skipped = true
-		return res, nil
+		return
 	}
 	end = s.phase("optimizer", &acc.Optimizer)
 	s.opt.Step(float32(res.LR))
 	end()
-	return res, nil
 }
 
 // clipGrads scales the gradients so that their global norm is at most clip (0: no
