@@ -9,6 +9,7 @@ import (
 	"github.com/hypergrid-go/hypergrid/data"
 	"github.com/hypergrid-go/hypergrid/metrics"
 	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/registry"
 )
 
 // Predictor answers the tasks of one model. It is not safe for concurrent use (it
@@ -65,7 +66,11 @@ type UnknownTaskError struct {
 }
 
 func (e *UnknownTaskError) Error() string {
-	return fmt.Sprintf("task %q is not one of this model's tasks (%s)", e.Task, strings.Join(e.Known, ", "))
+	msg := fmt.Sprintf("task %q is not one of this model's tasks (%s)", e.Task, strings.Join(e.Known, ", "))
+	if c := registry.Closest(e.Task, e.Known); c != "" {
+		msg += fmt.Sprintf("; did you mean %q?", c)
+	}
+	return msg
 }
 
 // Prediction is a model's answer for one input of a task.

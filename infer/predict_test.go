@@ -3,6 +3,7 @@ package infer_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hypergrid-go/hypergrid/data"
@@ -107,8 +108,12 @@ func TestPredictAndEvaluate(t *testing.T) {
 	}
 	_, err := p.Predict("mnli", []string{"x"})
 	var u *infer.UnknownTaskError
-	if !errors.As(err, &u) || len(u.Known) != 3 {
+	if !errors.As(err, &u) || len(u.Known) != 3 || strings.Contains(err.Error(), "did you mean") {
 		t.Errorf("unknown task: %v", err)
+	}
+	// A misspelled task name gets a suggestion.
+	if _, err := p.Predict("sentimnet", []string{"x"}); err == nil || !strings.Contains(err.Error(), `did you mean "sentiment"?`) {
+		t.Errorf("misspelled task: %v", err)
 	}
 }
 

@@ -76,6 +76,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := monitor.WriteEvalTable(stdout, step, results); err != nil {
 		return err
 	}
+	if len(results) == 0 {
+		fmt.Fprintf(stdout, "checkpoint %s, step %d: no task to evaluate (span corruption has no dev metric)\n", tr.Dir, step)
+		return nil
+	}
 	fmt.Fprintf(stdout, "checkpoint %s, step %d: GLUE-style average %.2f\n", tr.Dir, step, avg)
 	return nil
 }

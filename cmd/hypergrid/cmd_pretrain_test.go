@@ -63,6 +63,9 @@ func TestPretrainThenFineTune(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("pretraining: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	if !strings.Contains(stdout, "no task is evaluated") || strings.Contains(stdout, "GLUE-style average") {
+		t.Errorf("a span-corruption run reports an average of no task:\n%s", stdout)
+	}
 	ft := writeRecipe(t, dir, "ft.yaml", strings.Replace(fineTuneRecipe, "from: pre", "from: "+filepath.Join(dir, "pre"), 1))
 	code, stdout, stderr = hg(t, "train", ft, "--out", filepath.Join(dir, "ft"), "--threads", "1")
 	if code != 0 {

@@ -287,7 +287,12 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 	if res.Skipped > 0 {
 		fmt.Fprintf(stdout, " (%d skipped: non-finite loss)", res.Skipped)
 	}
-	fmt.Fprintf(stdout, "; GLUE-style average %.1f\n", res.Average)
+	if len(res.Eval) == 0 {
+		// Span-corruption tasks are trained, not evaluated: no score to average.
+		fmt.Fprintf(stdout, "; no task is evaluated (span corruption has no dev metric)\n")
+	} else {
+		fmt.Fprintf(stdout, "; GLUE-style average %.1f\n", res.Average)
+	}
 	if rs := s.Trainer.ReduceStats(); rs.Steps > 0 && comm.Size() > 1 {
 		fmt.Fprintf(stdout, "allreduce over %d ranks: %.1f MiB of gradients per step, %.1f ms per step on average\n",
 			comm.Size(), float64(rs.Bytes)/float64(rs.Steps)/(1<<20), float64(rs.Time.Microseconds())/1000/float64(rs.Steps))
