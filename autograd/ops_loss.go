@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/hypergrid-go/hypergrid/ops"
 )
@@ -26,7 +27,7 @@ func (t *Tape) CrossEntropy(logits *Tensor, targets []int32, smoothing float32) 
 			panic(fmt.Sprintf("autograd: CrossEntropy: target %d at row %d outside [0, %d)", tg, i, v))
 		}
 	}
-	t.f64 = growF64(t.f64, n)
+	t.f64 = slices.Grow(t.f64[:0], n)[:n]
 	losses := t.f64
 	j := &t.jobs.ceFwd
 	*j = ceForward{logits: logits.Data, p: p, targets: targets, v: v, smoothing: smoothing, losses: losses}
@@ -108,14 +109,6 @@ func (t *Tape) mseBackward(r *record) {
 			ops.Axpy(g, r.s0, dx)
 		}
 	}
-}
-
-// growF64 returns s with length n, reallocated only when too short.
-func growF64(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
 }
 
 // ceForward computes the loss of each row of CrossEntropy (a RangeRunner kept on the

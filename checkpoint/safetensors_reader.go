@@ -158,8 +158,12 @@ func (r *SafetensorsReader) Close() error {
 // WriteFileAtomic writes data to the file path atomically: a temporary file in the
 // same folder, synced, then renamed over path (as WriteSafetensorsFile does).
 func WriteFileAtomic(path string, data []byte) error {
-	return writeFileAtomic(path, func(w io.Writer) error {
+	err := writeFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

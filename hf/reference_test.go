@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -139,21 +140,9 @@ func compare(t *testing.T, what string, got, want refResult) {
 			t.Errorf("%s: logprob %d = %.7f, reference %.7f (|Δ| = %.2g > 1e-4)", what, i, got.Logprobs[i], want.Logprobs[i], d)
 		}
 	}
-	if !equalIDs(got.IDs, want.IDs) {
+	if !slices.Equal(got.IDs, want.IDs) {
 		t.Errorf("%s: greedy ids %v, reference %v", what, got.IDs, want.IDs)
 	}
-}
-
-func equalIDs(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func ids(s string) []int32 {

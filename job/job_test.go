@@ -1,7 +1,6 @@
 package job
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/hypergrid-go/hypergrid/checkpoint"
 	"github.com/hypergrid-go/hypergrid/monitor"
 	"github.com/hypergrid-go/hypergrid/ops"
-	"github.com/hypergrid-go/hypergrid/recipe"
 )
 
 const tiny = `
@@ -113,17 +111,7 @@ func TestTruncateLog(t *testing.T) {
 func TestOpenAfterInterruptedReplacement(t *testing.T) {
 	defer ops.SetThreads(ops.SetThreads(1))
 	out := t.TempDir()
-	r, err := recipe.Loader{}.Parse("tiny.yaml", []byte(tiny))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Prepare(r, Options{CheckpointDir: filepath.Join(out, checkpoint.CheckpointDir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Trainer.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	trainTiny(t, "tiny.yaml", tiny, out)
 	ckpt := filepath.Join(out, checkpoint.CheckpointDir)
 	if err := os.Rename(ckpt, filepath.Join(out, "."+checkpoint.CheckpointDir+".old")); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/hypergrid-go/hypergrid/internal/fileio"
@@ -94,7 +96,7 @@ func WriteResult(dir string, r *Result) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, ResultFile), append(b, '\n'))
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, ResultFile), append(b, '\n'))
 }
 
 // LoadResult reads dir/ResultFile; an error wrapping os.ErrNotExist means the run has

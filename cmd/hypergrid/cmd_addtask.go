@@ -166,7 +166,7 @@ func (a addTaskFlags) taskRef() (train.TaskRef, error) {
 
 // trainAddTask runs the add-task run s into out, with the standard hooks.
 func trainAddTask(s *job.Setup, out string, logLoss bool, stdout, stderr io.Writer) error {
-	if err := writeFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
+	if err := checkpoint.WriteFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
 		return err
 	}
 	mon, err := job.Attach(s.Trainer, job.Output{Dir: out, W: stdout, Best: true, LogLoss: logLoss})

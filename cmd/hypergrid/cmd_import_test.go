@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -144,7 +145,7 @@ func TestImportHFMatchesReference(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("generate: %d %s", code, errs)
 			}
-			if got := decodeJSON[refOut](t, out).IDs; !slicesEqual(got, w.IDs) {
+			if got := decodeJSON[refOut](t, out).IDs; !slices.Equal(got, w.IDs) {
 				t.Errorf("%s %s: generate %v, reference %v", src, x, got, w.IDs)
 			}
 		}
@@ -164,7 +165,7 @@ func TestImportHFMatchesReference(t *testing.T) {
 	again := t5Reference(t, nil, exported)
 	for i := range again {
 		checkLogprobs(t, "exported "+exported[i][0], again[i].Logprobs, want[i].Logprobs)
-		if !slicesEqual(again[i].IDs, want[i].IDs) {
+		if !slices.Equal(again[i].IDs, want[i].IDs) {
 			t.Errorf("exported %s: greedy %v, original %v", exported[i][0], again[i].IDs, want[i].IDs)
 		}
 	}
@@ -191,18 +192,6 @@ func TestImportHFMatchesReference(t *testing.T) {
 	if n := len(decodeJSON[refOut](t, outText).Logprobs); n < 3 {
 		t.Errorf("logprobs --target '<extra_id_0> mat' gave %d logprobs (sentinel, pieces, EOS): %s", n, outText)
 	}
-}
-
-func slicesEqual(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestImportExportUsage(t *testing.T) {
@@ -254,7 +243,7 @@ func TestParseIDList(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !slicesEqual(got, tt.want) {
+		if err != nil || !slices.Equal(got, tt.want) {
 			t.Errorf("%q: %v %v, want %v", tt.in, got, err, tt.want)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+
 	"github.com/hypergrid-go/hypergrid/job"
 	"github.com/hypergrid-go/hypergrid/plots"
 	"github.com/hypergrid-go/hypergrid/report"
@@ -94,14 +96,14 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		md += fmt.Sprintf("\nGate maps of %s (one colour scale for all tasks, fitted to the values: %.3f to %.3f): %s\n",
 			multi.Runs[0], lo, hi, strings.Join(baseNames(files), ", "))
 	}
-	if err := sweep.WriteFileAtomic(filepath.Join(out, reportTable), []byte(md)); err != nil {
+	if err := checkpoint.WriteFileAtomic(filepath.Join(out, reportTable), []byte(md)); err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := sweep.WriteFileAtomic(filepath.Join(out, reportJSON), append(b, '\n')); err != nil {
+	if err := checkpoint.WriteFileAtomic(filepath.Join(out, reportJSON), append(b, '\n')); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\nreport: %s, %s\n", md, filepath.Join(out, reportTable), filepath.Join(out, reportJSON))

@@ -410,14 +410,14 @@ func (plan *sweepPlan) runOne(ctx context.Context, i int, p sweep.Point, say fun
 // writeSweepSummary writes the table (Markdown and JSON) and, when a run has finished,
 // the plot of the average and each task's score per grid point (plotted says so).
 func writeSweepSummary(dir string, sum *sweep.Summary) (plotted bool, err error) {
-	if err := sweep.WriteFileAtomic(filepath.Join(dir, sweepTable), []byte(sum.Markdown())); err != nil {
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, sweepTable), []byte(sum.Markdown())); err != nil {
 		return false, err
 	}
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return false, err
 	}
-	if err := sweep.WriteFileAtomic(filepath.Join(dir, sweepJSON), append(b, '\n')); err != nil {
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, sweepJSON), append(b, '\n')); err != nil {
 		return false, err
 	}
 	var cats []string

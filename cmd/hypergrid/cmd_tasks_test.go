@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
+	"maps"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -153,27 +154,19 @@ func TestRecipeDefinedTaskBadLabel(t *testing.T) {
 // and a function that stops it.
 func startServer(t *testing.T, run string) (string, func()) {
 	t.Helper()
-	child := exec.Command(os.Args[0], "serve", run, "--addr", "127.0.0.1:0", "--threads", "1")
-	child.Env = append(os.Environ(), "HYPERGRID_MAIN=1")
-	stdout, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr, pw := io.Pipe()
 	var cerr syncBuffer
-	child.Stderr = &cerr
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
+	child, done := startHypergrid(t, pw, &cerr, "serve", run, "--addr", "127.0.0.1:0", "--threads", "1")
 	addrc := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
+		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			if _, a, ok := strings.Cut(sc.Text(), " on http://"); ok {
 				addrc <- a
 			}
 		}
 	}()
-	stop := func() { child.Process.Kill(); child.Wait() }
+	stop := func() { child.Process.Kill(); <-done; pw.Close() }
 	select {
 	case a := <-addrc:
 		return a, stop
@@ -268,15 +261,6 @@ func TestAddTaskCommand(t *testing.T) {
 	}
 }
 
-// equalMetrics reports whether two tasks' metrics are equal to the bit.
-func equalMetrics(a, b map[string]float64) bool {
-	if len(a) == 0 || len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
+// equalMetrics reports whether two tasks' metrics are equal to the bit (and not both
+// missing).
+func equalMetrics(a, b map[string]float64) bool { return len(a) > 0 && maps.Equal(a, b) }

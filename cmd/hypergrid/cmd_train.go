@@ -259,7 +259,7 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 			comm.Size(), c.BatchSize, c.MicroBatch(comm.Size()), c.Accum())
 	}
 	if comm.Rank() == 0 { // rank 0 writes the run's files
-		if err := writeFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
+		if err := checkpoint.WriteFileAtomic(filepath.Join(out, train.TokenizerFile), s.Tokenizer.Marshal()); err != nil {
 			return err
 		}
 	}
@@ -306,15 +306,6 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "output in %s\n", out)
 	return nil
-}
-
-// writeFileAtomic writes b to path through a temporary file renamed into place.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func sortedKeys(m map[string]float64) []string {

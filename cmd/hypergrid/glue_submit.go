@@ -10,10 +10,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hypergrid-go/hypergrid/checkpoint"
+
 	"github.com/hypergrid-go/hypergrid/data"
 	"github.com/hypergrid-go/hypergrid/infer"
 	"github.com/hypergrid-go/hypergrid/job"
-	"github.com/hypergrid-go/hypergrid/sweep"
 )
 
 // glueFile is one file of a GLUE submission: its name on the GLUE server, the task
@@ -113,7 +114,7 @@ func glueSubmit(tr *job.Trained, pred *infer.Predictor, task, dataDir, dir strin
 				return fmt.Errorf("task %s, %s: %w", t, path, err)
 			}
 			out := filepath.Join(dir, f.name)
-			if err := sweep.WriteFileAtomic(out, b); err != nil {
+			if err := checkpoint.WriteFileAtomic(out, b); err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "%s: %d predictions of %s (%s)\n", out, len(exs), t, path)
