@@ -142,16 +142,26 @@ func readLimited(f *os.File, size, limit int64) ([]byte, error) {
 	}
 }
 
-// readRegularFile reads the file path (a symbolic link is followed) when it is a
-// regular file of at most limit bytes (limit < 0: its size when opened, so that a
-// file growing while being read is refused); see openRegular and readLimited.
-func readRegularFile(path string, limit int64) ([]byte, error) {
+// openRegularFile is openRegular for a file named on its own: a file that is not
+// regular is reported with its path.
+func openRegularFile(path string) (*os.File, int64, error) {
 	f, size, err := openRegular(path, "")
 	if err != nil {
 		var ie *irregularError
 		if errors.As(err, &ie) {
-			return nil, fmt.Errorf("%s %s", path, ie.problem)
+			return nil, 0, fmt.Errorf("%s %s", path, ie.problem)
 		}
+		return nil, 0, err
+	}
+	return f, size, nil
+}
+
+// readRegularFile reads the file path (a symbolic link is followed) when it is a
+// regular file of at most limit bytes (limit < 0: its size when opened, so that a
+// file growing while being read is refused); see openRegular and readLimited.
+func readRegularFile(path string, limit int64) ([]byte, error) {
+	f, size, err := openRegularFile(path)
+	if err != nil {
 		return nil, err
 	}
 	defer f.Close()

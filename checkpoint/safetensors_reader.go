@@ -2,7 +2,6 @@ package checkpoint
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,12 +53,8 @@ type SafetensorsReader struct {
 // tensor's dtype, shape and byte range, and that the ranges tile the rest of the file
 // exactly. Values are converted by Read.
 func OpenSafetensors(path string) (*SafetensorsReader, error) {
-	f, size, err := openRegular(path, "")
+	f, size, err := openRegularFile(path)
 	if err != nil {
-		var ie *irregularError
-		if errors.As(err, &ie) {
-			return nil, fmt.Errorf("%s %s", path, ie.problem)
-		}
 		return nil, err
 	}
 	bad := func(format string, args ...any) (*SafetensorsReader, error) {

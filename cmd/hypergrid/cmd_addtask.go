@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/hypergrid-go/hypergrid/checkpoint"
 	"github.com/hypergrid-go/hypergrid/data"
@@ -77,19 +76,8 @@ func (a addTaskFlags) run(ts trainSettings, rest []string, stdout, stderr io.Wri
 	if err := job.CheckAddTask(r, ref.Name); err != nil {
 		return fmt.Errorf("cannot add task %s to %s: %w", ref.Name, old.Dir, err)
 	}
-	out := ts.outDir
-	if out == "" {
-		var warn error
-		if out, warn, err = job.NewDir(runsDir, time.Now()); err != nil {
-			return err
-		}
-		if warn != nil {
-			fmt.Fprintf(stderr, "hypergrid: warning: %v\n", warn)
-		}
-	} else if err := job.CheckOut(out, ts.force); err != nil {
-		if errors.Is(err, job.ErrOutExists) {
-			return usageError("%v", err)
-		}
+	out, err := outputDir(ts.outDir, ts.force, stderr)
+	if err != nil {
 		return err
 	}
 	dataDir := ts.dataDir

@@ -207,18 +207,7 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 		}
 		out = *outDir
 		if comm.Rank() == 0 { // rank 0 makes or checks the folder and tells the others
-			if out == "" {
-				var warn error
-				if out, warn, err = job.NewDir(runsDir, time.Now()); err != nil {
-					return err
-				}
-				if warn != nil {
-					fmt.Fprintf(stderr, "hypergrid: warning: %v\n", warn)
-				}
-			} else if err := job.CheckOut(out, *force); err != nil {
-				if errors.Is(err, job.ErrOutExists) {
-					return usageError("%v", err)
-				}
+			if out, err = outputDir(out, *force, stderr); err != nil {
 				return err
 			}
 		}
@@ -315,4 +304,26 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// outputDir returns the folder a new run writes to: out after checking that it holds
+// no run (unless force), or a new runs/<date>-<time> when out is empty.
+func outputDir(out string, force bool, stderr io.Writer) (string, error) {
+	if out == "" {
+		out, warn, err := job.NewDir(runsDir, time.Now())
+		if err != nil {
+			return "", err
+		}
+		if warn != nil {
+			fmt.Fprintf(stderr, "hypergrid: warning: %v\n", warn)
+		}
+		return out, nil
+	}
+	if err := job.CheckOut(out, force); err != nil {
+		if errors.Is(err, job.ErrOutExists) {
+			return "", usageError("%v", err)
+		}
+		return "", err
+	}
+	return out, nil
 }
