@@ -41,6 +41,10 @@ type Example struct {
 	// Score is the regression target as written in the file (not rounded); 0 when
 	// unlabelled or for a classification task.
 	Score float64
+	// Epoch is the number of completed passes over the example's task when a Sampler
+	// drew it (0 otherwise): data drawn anew every epoch, such as span corruption's
+	// noise, depends on it.
+	Epoch uint64
 }
 
 // Pos returns "file:line" for the example.

@@ -115,8 +115,8 @@ func NewMixtureSampler(tasks []TaskData, spec MixtureSpec, seed uint64) (*Sample
 // Rates returns the normalised sampling rate of each task, in the order given.
 func (s *Sampler) Rates() []float64 { return append([]float64(nil), s.rates...) }
 
-// Next returns the next example. Examples are shared with the task data: do not
-// modify them.
+// Next returns the next example: a copy of the task data's example with Epoch set
+// (its Fields are shared with the task data: do not modify them).
 func (s *Sampler) Next() Example {
 	u := float64(mix64(s.seed^mix64(s.step^pickSalt))>>11) * 0x1p-53
 	s.step++
@@ -126,6 +126,7 @@ func (s *Sampler) Next() Example {
 	}
 	c := s.tasks[i]
 	ex := c.examples[c.perm[c.pos]]
+	ex.Epoch = c.epoch
 	c.pos++
 	if c.pos == len(c.examples) {
 		c.epoch++

@@ -87,6 +87,9 @@ func TestSamplerEpochs(t *testing.T) {
 		if e.Task != "x" {
 			continue
 		}
+		if e.Epoch != uint64(len(epochs)) {
+			t.Fatalf("an example of pass %d says Epoch %d", len(epochs), e.Epoch)
+		}
 		cur = append(cur, e.Inputs)
 		if len(cur) == 10 {
 			epochs = append(epochs, cur)

@@ -90,7 +90,7 @@ func (t *Trainer) parts(exs []data.Example) ([]Part, int) {
 	encs := make([]*infer.Encoded, len(exs))
 	tokens := 0
 	for i, ex := range exs {
-		encs[i] = t.encoded[ex.Task][ex.Index]
+		encs[i] = t.encodedOf(ex)
 		tokens += len(encs[i].In) + len(encs[i].Out)
 	}
 	total := t.lossNorm(encs)

@@ -51,7 +51,8 @@ type Trainer struct {
 	pred    *infer.Predictor
 	stepper *Stepper
 	sampler *data.Sampler
-	encoded map[string][]*infer.Encoded // each task's training examples
+	encoded map[string][]*infer.Encoded // each labelled task's training examples
+	span    map[string]*spanCorpus      // each span-corruption task's chunks
 	step    int
 	losses  []float64
 	skipped int
@@ -151,19 +152,19 @@ func New(m *model.Model, tok *tokenizer.Model, tasks []TaskData, cfg Config, dc 
 	}
 	pred.UseTape(stepper.Tape())
 	t := &Trainer{cfg: cfg, dc: dc, opts: opts, m: m, tok: tok, tasks: labelledTasks(tasks), pred: pred, stepper: stepper,
-		encoded: map[string][]*infer.Encoded{}, early: earlyState{Best: -1}}
+		encoded: map[string][]*infer.Encoded{}, span: map[string]*spanCorpus{}, early: earlyState{Best: -1}}
 	if t.opts.Now == nil {
 		t.opts.Now = time.Now
 	}
 	var td []data.TaskData
 	for _, task := range tasks {
 		if task.Def.IsSpanCorruption() { // not evaluated: t.tasks leaves it out
-			encs, exs, err := SpanExamples(tok, task, cfg)
+			sc, err := newSpanCorpus(tok, task, cfg)
 			if err != nil {
 				return nil, err
 			}
-			t.encoded[task.Def.Name] = encs
-			td = append(td, data.TaskData{Name: task.Def.Name, Examples: exs})
+			t.span[task.Def.Name] = sc
+			td = append(td, data.TaskData{Name: task.Def.Name, Examples: sc.examples})
 			continue
 		}
 		it, err := pred.Task(task.Def.Name)
@@ -328,9 +329,18 @@ func (t *Trainer) checkpoint(reason string) error {
 func (t *Trainer) batch(exs []data.Example) (*model.Batch, int) {
 	encs := make([]*infer.Encoded, len(exs))
 	for i, ex := range exs {
-		encs[i] = t.encoded[ex.Task][ex.Index]
+		encs[i] = t.encodedOf(ex)
 	}
 	return infer.Fill(t.m, encs)
+}
+
+// encodedOf returns the tokens of a sampled example: encoded once for a labelled task,
+// corrupted for the example's pass for a span-corruption task.
+func (t *Trainer) encodedOf(ex data.Example) *infer.Encoded {
+	if sc := t.span[ex.Task]; sc != nil {
+		return sc.example(ex)
+	}
+	return t.encoded[ex.Task][ex.Index]
 }
 
 // Evaluate scores every task's dev split (at most train.eval_limit examples each) and

@@ -47,10 +47,38 @@ func labelledTasks(tasks []TaskData) []TaskData {
 // (data.NoiseMask with the task's span settings) drawn from train.seed, the task's
 // name, the document and the chunk — so the examples, and a resumed run, are the same
 // every time — then data.SpanCorrupt with the tokenizer's sentinels; inputs and
-// targets end with EOS. The tokenizer must have sentinels (tokenizer.extra_ids), as
-// many as a chunk has spans. It returns the encoded examples and, for the sampler,
-// one data.Example per chunk (Index is the chunk's position).
+// targets end with EOS. These are the examples of the first pass over the task; the
+// trainer draws a new mask for every later pass (T5 corrupts each epoch afresh). The
+// tokenizer must have sentinels (tokenizer.extra_ids), as many as a chunk has spans.
+// It returns the encoded examples and, for the sampler, one data.Example per chunk
+// (Index is the chunk's position).
 func SpanExamples(tok *tokenizer.Model, task TaskData, cfg Config) ([]*infer.Encoded, []data.Example, error) {
+	sc, err := newSpanCorpus(tok, task, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sc.first, sc.examples, nil
+}
+
+// spanCorpus holds a span-corruption task's chunks, and corrupts them for any pass.
+type spanCorpus struct {
+	opts     data.SpanOptions
+	seed     uint64 // train.seed
+	salt     uint64 // from the task's name
+	eos      int32
+	sentinel func(i int) int32
+	chunks   []spanChunk
+	first    []*infer.Encoded // the chunks corrupted for pass 0
+	examples []data.Example   // one per chunk, for the sampler
+}
+
+// spanChunk is one chunk of a document: its tokens and where it comes from.
+type spanChunk struct {
+	toks       []int32
+	doc, index int
+}
+
+func newSpanCorpus(tok *tokenizer.Model, task TaskData, cfg Config) (*spanCorpus, error) {
 	name := task.Def.Name
 	opts := data.SpanOptions{}
 	if task.Def.Span != nil {
@@ -58,47 +86,65 @@ func SpanExamples(tok *tokenizer.Model, task TaskData, cfg Config) ([]*infer.Enc
 	}
 	opts = opts.WithDefaults()
 	if tok.ExtraIDs() == 0 {
-		return nil, nil, fmt.Errorf("task %s: span_corruption replaces spans by sentinels, but the tokenizer has none: set tokenizer.extra_ids (T5: 100)", name)
+		return nil, fmt.Errorf("task %s: span_corruption replaces spans by sentinels, but the tokenizer has none: set tokenizer.extra_ids (T5: 100)", name)
 	}
 	chunk := data.SpanChunkLength(cfg.MaxInputLen, cfg.MaxTargetLen, opts)
 	if chunk < 2 {
-		return nil, nil, fmt.Errorf("task %s: max_input_len %d and max_target_len %d leave no room for a span-corrupted example: raise them (T5: 512 and 114)", name, cfg.MaxInputLen, cfg.MaxTargetLen)
+		return nil, fmt.Errorf("task %s: max_input_len %d and max_target_len %d leave no room for a span-corrupted example: raise them (T5: 512 and 114)", name, cfg.MaxInputLen, cfg.MaxTargetLen)
 	}
 	eos := int32(tok.EOSID())
 	if eos < 0 {
-		return nil, nil, fmt.Errorf("task %s: the tokenizer has no EOS piece", name)
+		return nil, fmt.Errorf("task %s: the tokenizer has no EOS piece", name)
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	salt := h.Sum64()
-	sentinel := func(i int) int32 { return tok.Sentinel(i) }
-	var encs []*infer.Encoded
-	var exs []data.Example
+	sc := &spanCorpus{opts: opts, seed: cfg.Seed, salt: h.Sum64(), eos: eos, sentinel: func(i int) int32 { return tok.Sentinel(i) }}
 	for d, ex := range task.Train {
 		ids := tok.Encode(ex.Inputs)
 		for c := 0; c+2 <= len(ids); c += chunk {
 			piece := ids[c:min(c+chunk, len(ids))]
-			if len(piece) < 2 {
-				break
-			}
-			seed := mixSeed(cfg.Seed, salt, uint64(d), uint64(c/chunk))
-			mask := data.NoiseMask(len(piece), opts, seed)
-			if need := data.SpanSentinels(mask); need > tok.ExtraIDs() {
-				return nil, nil, fmt.Errorf("task %s: a chunk of %d tokens needs %d sentinels, but tokenizer.extra_ids is %d: raise it, or lower max_input_len", name, len(piece), need, tok.ExtraIDs())
+			// The number of spans, so of sentinels, depends only on the length: this
+			// check holds for every pass.
+			if need := data.SpanSentinels(data.NoiseMask(len(piece), opts, 0)); need > tok.ExtraIDs() {
+				return nil, fmt.Errorf("task %s: a chunk of %d tokens needs %d sentinels, but tokenizer.extra_ids is %d: raise it, or lower max_input_len", name, len(piece), need, tok.ExtraIDs())
 			}
 			toks := make([]int32, len(piece))
 			for i, id := range piece {
 				toks[i] = int32(id)
 			}
-			in, out := data.SpanCorrupt(toks, mask, sentinel)
-			encs = append(encs, &infer.Encoded{In: append(in, eos), Out: append(out, eos), Task: -1})
-			exs = append(exs, data.Example{Task: name, Index: len(exs), Line: ex.Line, Inputs: ex.Inputs})
+			sc.chunks = append(sc.chunks, spanChunk{toks: toks, doc: d, index: c / chunk})
+			sc.examples = append(sc.examples, data.Example{Task: name, Index: len(sc.examples), Line: ex.Line, Inputs: ex.Inputs})
 		}
 	}
-	if len(encs) == 0 {
-		return nil, nil, fmt.Errorf("task %s: no document has 2 tokens or more to corrupt", name)
+	if len(sc.chunks) == 0 {
+		return nil, fmt.Errorf("task %s: no document has 2 tokens or more to corrupt", name)
 	}
-	return encs, exs, nil
+	sc.first = make([]*infer.Encoded, len(sc.chunks))
+	for i := range sc.chunks {
+		sc.first[i] = sc.corrupt(i, 0)
+	}
+	return sc, nil
+}
+
+// corrupt returns chunk i corrupted for pass epoch over the task. The mask of pass 0
+// is drawn from (seed, task, document, chunk); later passes add the pass number.
+func (sc *spanCorpus) corrupt(i int, epoch uint64) *infer.Encoded {
+	c := sc.chunks[i]
+	seed := mixSeed(sc.seed, sc.salt, uint64(c.doc), uint64(c.index))
+	if epoch > 0 {
+		seed = mixSeed(seed, epoch)
+	}
+	mask := data.NoiseMask(len(c.toks), sc.opts, seed)
+	in, out := data.SpanCorrupt(c.toks, mask, sc.sentinel)
+	return &infer.Encoded{In: append(in, sc.eos), Out: append(out, sc.eos), Task: -1}
+}
+
+// example returns the encoded example of ex, drawn by the sampler.
+func (sc *spanCorpus) example(ex data.Example) *infer.Encoded {
+	if ex.Epoch == 0 {
+		return sc.first[ex.Index]
+	}
+	return sc.corrupt(ex.Index, ex.Epoch)
 }
 
 // mixSeed combines the seed of one chunk's noise mask (SplitMix64's finaliser).
