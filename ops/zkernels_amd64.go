@@ -53,6 +53,11 @@ func scatter16AVX2(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func scatter4AVX2(n int, dst *float32, src *float32, stride int)
 
+// fmaPeakAVX2 runs n iterations of 12 independent 8-lane FMAs and stores the sum of their first lanes into out[0] (AVX2).
+//
+//go:noescape
+func fmaPeakAVX2(n int, out *float32)
+
 // gemmKernelAVX512 computes C[12×32] += Ap·Bp for kc steps of packed panels (AVX512).
 //
 //go:noescape
@@ -112,6 +117,11 @@ func interleave12AVX512(blocks int, dst *float32, src *float32, ld int, alpha fl
 //
 //go:noescape
 func interleave8AVX512(blocks int, dst *float32, src *float32, ld int, alpha float32)
+
+// fmaPeakAVX512 runs n iterations of 28 independent 16-lane FMAs and stores the sum of their first lanes into out[0] (AVX512).
+//
+//go:noescape
+func fmaPeakAVX512(n int, out *float32)
 
 // axpyAVX2 computes y[i] += alpha·x[i] (AVX2).
 //
@@ -362,6 +372,11 @@ var _ = registerGemmKernels(&gemmKernels{
 		6:  scatter6AVX2,
 	},
 })
+var _ = fmaPeakOp.add(AVX2, peakKernel{
+	accs:  12,
+	lanes: 8,
+	run:   fmaPeakAVX2,
+})
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsAVX512,
 	gradKernel:    gemmKernelAVX512Grad,
@@ -383,6 +398,11 @@ var _ = registerGemmKernels(&gemmKernels{
 		32: scatter32AVX512,
 		8:  scatter8AVX512,
 	},
+})
+var _ = fmaPeakOp.add(AVX512, peakKernel{
+	accs:  28,
+	lanes: 16,
+	run:   fmaPeakAVX512,
 })
 var _ = axpyOp.add(AVX2, axpyAVX2)
 var _ = scaleOp.add(AVX2, scaleAVX2)

@@ -38,6 +38,11 @@ func scatter8NEON(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func scatter12NEON(n int, dst *float32, src *float32, stride int)
 
+// fmaPeakNEON runs n iterations of 28 independent 4-lane FMAs and stores the sum of their first lanes into out[0] (NEON).
+//
+//go:noescape
+func fmaPeakNEON(n int, out *float32)
+
 // axpyNEON computes y[i] += alpha·x[i] (NEON).
 //
 //go:noescape
@@ -170,6 +175,11 @@ var _ = registerGemmKernels(&gemmKernels{
 		12: scatter12NEON,
 		8:  scatter8NEON,
 	},
+})
+var _ = fmaPeakOp.add(NEON, peakKernel{
+	accs:  28,
+	lanes: 4,
+	run:   fmaPeakNEON,
 })
 var _ = axpyOp.add(NEON, axpyNEON)
 var _ = scaleOp.add(NEON, scaleNEON)

@@ -548,6 +548,107 @@ loop:
 done:
 	RET
 
+// func fmaPeakNEON(n int, out *float32)
+TEXT ·fmaPeakNEON(SB), NOSPLIT, $0-16
+	MOVD         n+0(FP), R0
+	MOVD         out+8(FP), R1
+	VLD1R        (R1), [V30.S4]
+	ADD          $4, R1, R2
+	VLD1R        (R2), [V31.S4]
+	VEOR         V0.B16, V0.B16, V0.B16
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V3.B16, V3.B16, V3.B16
+	VEOR         V4.B16, V4.B16, V4.B16
+	VEOR         V5.B16, V5.B16, V5.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V7.B16, V7.B16, V7.B16
+	VEOR         V8.B16, V8.B16, V8.B16
+	VEOR         V9.B16, V9.B16, V9.B16
+	VEOR         V10.B16, V10.B16, V10.B16
+	VEOR         V11.B16, V11.B16, V11.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V13.B16, V13.B16, V13.B16
+	VEOR         V14.B16, V14.B16, V14.B16
+	VEOR         V15.B16, V15.B16, V15.B16
+	VEOR         V16.B16, V16.B16, V16.B16
+	VEOR         V17.B16, V17.B16, V17.B16
+	VEOR         V18.B16, V18.B16, V18.B16
+	VEOR         V19.B16, V19.B16, V19.B16
+	VEOR         V20.B16, V20.B16, V20.B16
+	VEOR         V21.B16, V21.B16, V21.B16
+	VEOR         V22.B16, V22.B16, V22.B16
+	VEOR         V23.B16, V23.B16, V23.B16
+	VEOR         V24.B16, V24.B16, V24.B16
+	VEOR         V25.B16, V25.B16, V25.B16
+	VEOR         V26.B16, V26.B16, V26.B16
+	VEOR         V27.B16, V27.B16, V27.B16
+	CBZ          R0, sum
+loop:
+	VFMLA        V30.S4, V31.S4, V0.S4
+	VFMLA        V30.S4, V31.S4, V1.S4
+	VFMLA        V30.S4, V31.S4, V2.S4
+	VFMLA        V30.S4, V31.S4, V3.S4
+	VFMLA        V30.S4, V31.S4, V4.S4
+	VFMLA        V30.S4, V31.S4, V5.S4
+	VFMLA        V30.S4, V31.S4, V6.S4
+	VFMLA        V30.S4, V31.S4, V7.S4
+	VFMLA        V30.S4, V31.S4, V8.S4
+	VFMLA        V30.S4, V31.S4, V9.S4
+	VFMLA        V30.S4, V31.S4, V10.S4
+	VFMLA        V30.S4, V31.S4, V11.S4
+	VFMLA        V30.S4, V31.S4, V12.S4
+	VFMLA        V30.S4, V31.S4, V13.S4
+	VFMLA        V30.S4, V31.S4, V14.S4
+	VFMLA        V30.S4, V31.S4, V15.S4
+	VFMLA        V30.S4, V31.S4, V16.S4
+	VFMLA        V30.S4, V31.S4, V17.S4
+	VFMLA        V30.S4, V31.S4, V18.S4
+	VFMLA        V30.S4, V31.S4, V19.S4
+	VFMLA        V30.S4, V31.S4, V20.S4
+	VFMLA        V30.S4, V31.S4, V21.S4
+	VFMLA        V30.S4, V31.S4, V22.S4
+	VFMLA        V30.S4, V31.S4, V23.S4
+	VFMLA        V30.S4, V31.S4, V24.S4
+	VFMLA        V30.S4, V31.S4, V25.S4
+	VFMLA        V30.S4, V31.S4, V26.S4
+	VFMLA        V30.S4, V31.S4, V27.S4
+	SUBS         $1, R0, R0
+	BNE          loop
+sum:
+	// acc0 += acc_i·1: the sum of the accumulators
+	MOVW         $0x3f800000, R5
+	VDUP         R5, V29.S4
+	VFMLA        V29.S4, V1.S4, V0.S4
+	VFMLA        V29.S4, V2.S4, V0.S4
+	VFMLA        V29.S4, V3.S4, V0.S4
+	VFMLA        V29.S4, V4.S4, V0.S4
+	VFMLA        V29.S4, V5.S4, V0.S4
+	VFMLA        V29.S4, V6.S4, V0.S4
+	VFMLA        V29.S4, V7.S4, V0.S4
+	VFMLA        V29.S4, V8.S4, V0.S4
+	VFMLA        V29.S4, V9.S4, V0.S4
+	VFMLA        V29.S4, V10.S4, V0.S4
+	VFMLA        V29.S4, V11.S4, V0.S4
+	VFMLA        V29.S4, V12.S4, V0.S4
+	VFMLA        V29.S4, V13.S4, V0.S4
+	VFMLA        V29.S4, V14.S4, V0.S4
+	VFMLA        V29.S4, V15.S4, V0.S4
+	VFMLA        V29.S4, V16.S4, V0.S4
+	VFMLA        V29.S4, V17.S4, V0.S4
+	VFMLA        V29.S4, V18.S4, V0.S4
+	VFMLA        V29.S4, V19.S4, V0.S4
+	VFMLA        V29.S4, V20.S4, V0.S4
+	VFMLA        V29.S4, V21.S4, V0.S4
+	VFMLA        V29.S4, V22.S4, V0.S4
+	VFMLA        V29.S4, V23.S4, V0.S4
+	VFMLA        V29.S4, V24.S4, V0.S4
+	VFMLA        V29.S4, V25.S4, V0.S4
+	VFMLA        V29.S4, V26.S4, V0.S4
+	VFMLA        V29.S4, V27.S4, V0.S4
+	FMOVS        F0, (R1)
+	RET
+
 // func axpyNEON(alpha float32, x []float32, y []float32)
 TEXT ·axpyNEON(SB), NOSPLIT, $0-56
 	MOVD         x_base+8(FP), R1

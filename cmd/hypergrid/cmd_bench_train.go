@@ -123,8 +123,9 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 }
 
 // writeStepProfile prints where a training step's time goes: its phases, then each
-// kernel (calls, time and share per step, GFLOP/s of the matrix products), the step's
-// FLOPs and useful GFLOP/s, against a 1024³ Gemm measured now at the same threads.
+// kernel (calls, time and share per step, GFLOP/s of the matrix products and their
+// share of the FMA peak), the step's FLOPs and useful GFLOP/s, against a 1024³ Gemm
+// and the FMA peak (ops.PeakGFLOPS) measured now at the same threads.
 func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads int) {
 	ms := func(d time.Duration) string {
 		return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000/float64(steps))
@@ -142,22 +143,24 @@ func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases
 	}
 	var flops int64
 	var inKernels time.Duration
-	fmt.Fprintf(w, "\nkernel                 calls/step  ms/step   share  GFLOP/s\n")
+	peak := ops.PeakGFLOPS(threads, 300*time.Millisecond)
+	fmt.Fprintf(w, "\nkernel                 calls/step  ms/step   share  GFLOP/s  of peak\n")
 	for _, k := range kernels {
 		flops += k.Flops
 		inKernels += k.Time
-		gf := "-"
+		gf, ofPeak := "-", "-"
 		if k.Flops > 0 && k.Time > 0 {
-			gf = fmt.Sprintf("%.1f", float64(k.Flops)/k.Time.Seconds()/1e9)
+			g := float64(k.Flops) / k.Time.Seconds() / 1e9
+			gf, ofPeak = fmt.Sprintf("%.1f", g), fmt.Sprintf("%.0f%%", 100*g/peak)
 		}
-		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s\n", k.Name, float64(k.Calls)/float64(steps), ms(k.Time), pct(k.Time), gf)
+		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), ms(k.Time), pct(k.Time), gf, ofPeak)
 	}
 	outside := per*time.Duration(steps) - inKernels
 	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", ms(outside), pct(outside))
 	ref := referenceGemmGFLOPS(threads)
 	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
-	fmt.Fprintf(w, "\nstep_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%%\n",
-		float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref)
+	fmt.Fprintf(w, "\nstep_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",
+		float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref, peak, 100*useful/peak)
 }
 
 // referenceGemmGFLOPS measures a 1024³ Gemm at the current thread count: the best of

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"runtime"
+	"time"
 
 	"github.com/hypergrid-go/hypergrid/ops"
 )
@@ -12,6 +15,7 @@ func init() {
 		summary: "print the CPU features seen and the kernel variant each operation uses",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			fs := newFlags("cpu", "", stderr)
+			peak := fs.Bool("peak", false, "also measure the FMA peak (GFLOP/s) at 1 to NumCPU threads: how far thread scaling can go here")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
@@ -22,6 +26,9 @@ func init() {
 				return usageError("%v", err)
 			}
 			ops.Describe(stdout)
+			if *peak {
+				writePeaks(stdout, runtime.NumCPU())
+			}
 			return nil
 		},
 	})
@@ -31,3 +38,17 @@ func init() {
 // ops then runs the automatically chosen kernels; the CLI refuses instead, with exit
 // status 2, so that it never runs other kernels than the ones asked for.
 func isaError() error { return ops.ISAError() }
+
+// writePeaks prints the FMA peak of the selected kernels at 1 to n threads, and each as
+// a multiple of one thread's: logical CPUs that share a core's execution units (SMT
+// siblings, virtual CPUs on one physical core) add little.
+func writePeaks(w io.Writer, n int) {
+	var one float64
+	for t := 1; t <= n; t++ {
+		g := ops.PeakGFLOPS(t, 600*time.Millisecond)
+		if t == 1 {
+			one = g
+		}
+		fmt.Fprintf(w, "fma_peak threads=%d gflops=%.1f scaling=%.2f\n", t, g, g/one)
+	}
+}

@@ -66,6 +66,9 @@ func amd64Target() target {
 			}
 		}
 		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, scatters, interleaves))
+		pk := x.peakKernel()
+		t.fns = append(t.fns, pk)
+		t.register = append(t.register, registerPeak(x.name, pk, peakAccs(x.nregs), x.lanes))
 	}
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
@@ -85,6 +88,9 @@ func arm64Target() target {
 		}
 	}
 	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, scatters, nil))
+	pk := neon.peakKernel()
+	t.fns = append(t.fns, pk)
+	t.register = append(t.register, registerPeak("NEON", pk, peakAccs(32), 4))
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)

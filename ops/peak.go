@@ -1,0 +1,98 @@
+package ops
+
+import (
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// peakKernel is one instruction set's FMA-peak kernel: run(n, out) does n iterations
+// of accs independent lanes-wide fused multiply-adds acc += out[0]·out[1] and stores
+// the sum of the accumulators' first lanes into out[0].
+type peakKernel struct {
+	run         func(n int, out *float32)
+	accs, lanes int
+}
+
+// flops is the number of floating-point operations of one iteration.
+func (k peakKernel) flops() int { return 2 * k.accs * k.lanes }
+
+// fmaPeakGeneric is the plain-Go peak loop: eight scalar chains.
+func fmaPeakGeneric(n int, out *float32) {
+	p := (*[2]float32)(unsafe.Slice(out, 2))
+	m1, m2 := p[0], p[1]
+	var acc [8]float32
+	for range n {
+		for i := range acc {
+			acc[i] += m1 * m2
+		}
+	}
+	var s float32
+	for _, a := range acc {
+		s += a
+	}
+	p[0] = s
+}
+
+var fmaPeakOp = newOp("FMAPeak", peakKernel{run: fmaPeakGeneric, accs: 8, lanes: 1})
+
+// PeakGFLOPS measures the fused multiply-add throughput of the selected instruction
+// set with threads goroutines, each on an OS thread of its own, running the FMA-peak
+// kernel at once (register operands only: no memory traffic): the ceiling that the
+// matmul kernels' GFLOP/s are compared with. It takes about d (at least 10 ms per
+// repetition, best of 3). On a CPU whose logical cores share execution units (SMT
+// siblings, or virtual CPUs on one physical core) the figure for 2 threads is not
+// twice that for 1: the difference says how far thread scaling can go there.
+func PeakGFLOPS(threads int, d time.Duration) float64 {
+	threads = max(threads, 1)
+	k := fmaPeakOp.use
+	// Calibrate one call to about a millisecond.
+	n := 1 << 12
+	var buf [2]float32
+	for {
+		buf = [2]float32{1e-3, 1e-3}
+		start := time.Now()
+		k.run(n, &buf[0])
+		if time.Since(start) > time.Millisecond || n >= 1<<30 {
+			break
+		}
+		n *= 2
+	}
+	per := max(d/3, 10*time.Millisecond)
+	best := 0.0
+	for range 3 {
+		var wg sync.WaitGroup
+		counts := make([]int, threads)
+		startAll := make(chan struct{})
+		start := time.Now()
+		deadline := start.Add(per)
+		for g := range threads {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				<-startAll
+				b := [2]float32{1e-3, 1e-3}
+				c := 0
+				for time.Now().Before(deadline) {
+					k.run(n, &b[0])
+					c++
+				}
+				counts[g] = c
+			}()
+		}
+		close(startAll)
+		wg.Wait()
+		el := time.Since(start).Seconds()
+		total := 0
+		for _, c := range counts {
+			total += c
+		}
+		if g := float64(total) * float64(n) * float64(k.flops()) / el / 1e9; g > best {
+			best = g
+		}
+	}
+	return best
+}
