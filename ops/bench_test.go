@@ -116,3 +116,47 @@ func BenchmarkGridGated(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGemmBlocking times the selected ISA's Gemm at 1 thread on the acceptance
+// shapes with the cache blocking derived for this CPU and with neighbours of it (each
+// of kc, mc, nc halved and doubled, within what the buffers allow): where a neighbour
+// is clearly faster on some CPU, deriveBlocking's rule is worth revisiting there.
+func BenchmarkGemmBlocking(b *testing.B) {
+	var k *gemmKernels
+	for _, r := range registeredGemmKernels {
+		if r.isa == gemmOp.useISA {
+			k = r
+		}
+	}
+	if k == nil {
+		b.Skip("the selected ISA has no blocked Gemm")
+	}
+	derived := k.blocking
+	defer func() { k.blocking = derived }()
+	step := lcm(k.mr, k.gradMR)
+	cands := []struct {
+		name string
+		bl   blocking
+	}{
+		{"derived", derived},
+		{"kc/2", blocking{max(derived.kc/2/16*16, 16), derived.mc, derived.nc}},
+		{"kc*2", blocking{derived.kc * 2, derived.mc, derived.nc}},
+		{"mc/2", blocking{derived.kc, max(derived.mc/2/step*step, step), derived.nc}},
+		{"mc*2", blocking{derived.kc, derived.mc * 2, derived.nc}},
+		{"nc/2", blocking{derived.kc, derived.mc, max(derived.nc/2/k.nr*k.nr, k.nr)}},
+	}
+	prev := SetThreads(1)
+	defer SetThreads(prev)
+	for _, s := range benchShapes {
+		a, lda, bb, ldb, c := benchOperands(s.m, s.n, s.k, s.transA, s.tB)
+		for _, cand := range cands {
+			b.Run(fmt.Sprintf("%s/%s(%v)", s.name, cand.name, cand.bl), func(b *testing.B) {
+				k.blocking = cand.bl
+				for b.Loop() {
+					k.gemm(s.transA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+				}
+				reportGflops(b, 2*float64(s.m)*float64(s.n)*float64(s.k))
+			})
+		}
+	}
+}

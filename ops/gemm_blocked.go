@@ -36,17 +36,12 @@ type gemmKernels struct {
 	// interleave[w], where present, packs w rows for 16·blocks steps:
 	// dst[p·w + r] = alpha·src[r·ld + p].
 	interleave map[int]func(blocks int, dst, src *float32, ld int, alpha float32)
+	// blocking is the cache blocking, derived from this CPU's caches at registration.
+	blocking
 }
 
-// Cache blocking: kc steps of a B micro-panel (kc·nr floats) stay in L1, an mc×kc panel of A
-// in L2, a kc×nc panel of B in L3.
-const (
-	blockKC = 256
-	blockMC = 192
-	blockNC = 3072
-	// Below this many multiply-adds a product runs on one goroutine.
-	parallelMinFlops = 1 << 18
-)
+// Below this many multiply-adds a product runs on one goroutine.
+const parallelMinFlops = 1 << 18
 
 // registeredGemmKernels lists the micro-kernels of every ISA compiled in (supported or not).
 var registeredGemmKernels []*gemmKernels
@@ -56,9 +51,7 @@ func registerGemmKernels(k *gemmKernels) bool {
 		k.gateRows == nil || k.scaleRows == nil || k.scatter == nil {
 		panic("ops: incomplete micro-kernel set for " + string(k.isa))
 	}
-	if blockMC%k.mr != 0 || blockMC%k.gradMR != 0 {
-		panic("ops: blockMC must be a multiple of every micro-kernel's mr")
-	}
+	k.blocking = deriveBlocking(detectCaches(), k.mr, k.nr, k.gradMR)
 	registeredGemmKernels = append(registeredGemmKernels, k)
 	gemmOp.add(k.isa, k.gemm)
 	gemmSerialOp.add(k.isa, k.gemmOne)
@@ -220,19 +213,19 @@ func (j *gemmJob) runPart(part int) {
 
 // gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C.
 func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
-	mcMax := min(blockMC, roundUp(i1-i0, k.mr)) + k.mr
-	ncMax := min(blockNC, roundUp(j1-j0, k.nr))
-	kcMax := min(blockKC, kk)
+	mcMax := min(k.mc, roundUp(i1-i0, k.mr)) + k.mr
+	ncMax := min(k.nc, roundUp(j1-j0, k.nr))
+	kcMax := min(k.kc, kk)
 	apb, bpb, scb := getBuf(mcMax*kcMax), getBuf(ncMax*kcMax), getBuf(k.mr*k.nr)
 	defer func() { putBuf(apb); putBuf(bpb); putBuf(scb) }()
 	ap, bp, scratch := *apb, *bpb, *scb
-	for jc := j0; jc < j1; jc += blockNC {
-		nc := min(blockNC, j1-jc)
-		for pc := 0; pc < kk; pc += blockKC {
-			kc := min(blockKC, kk-pc)
+	for jc := j0; jc < j1; jc += k.nc {
+		nc := min(k.nc, j1-jc)
+		for pc := 0; pc < kk; pc += k.kc {
+			kc := min(k.kc, kk-pc)
 			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
-			for ic := i0; ic < i1; ic += blockMC {
-				mc := min(blockMC, i1-ic)
+			for ic := i0; ic < i1; ic += k.mc {
+				mc := min(k.mc, i1-ic)
 				bs, nb := k.bands(mc)
 				for _, bd := range bs[:nb] {
 					k.packA(ap[bd.off*kc:], a, lda, transA, ic+bd.off, bd.rows, pc, kc, bd.t.mr, alpha)

@@ -42,8 +42,8 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
-		kcMax := min(blockKC, kk)
-		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(blockMC, rows)+k.mr)*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr)
+		kcMax := min(k.kc, kk)
+		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(k.mc, rows)+k.mr)*kcMax), getBuf(gr*nPad), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -52,11 +52,11 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 				expandCols((*gx), g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 				lastE = e
 			}
-			for pc := 0; pc < kk; pc += blockKC {
-				kc := min(blockKC, kk-pc)
+			for pc := 0; pc < kk; pc += k.kc {
+				kc := min(k.kc, kk-pc)
 				packed := (*bAll)[pc*nPad:]
-				for ic := r0; ic < r1; ic += blockMC {
-					mc := min(blockMC, r1-ic)
+				for ic := r0; ic < r1; ic += k.mc {
+					mc := min(k.mc, r1-ic)
 					row := e*rows + ic
 					bs, nb := k.bands(mc)
 					for _, bd := range bs[:nb] {
@@ -136,7 +136,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
-		kcMax := min(blockKC, n)
+		kcMax := min(k.kc, n)
 		// When every nr-wide panel of outputs lies in one grid row, each inner step q of a
 		// panel has a single gate G[i][q/bw]: the grid row expanded over the columns.
 		perRow := bh%k.nr == 0
@@ -145,7 +145,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 		if perRow {
 			gxLen = gr * nPad
 		}
-		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf((min(blockMC, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf((min(k.mc, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -158,8 +158,8 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 				}
 				lastE = e
 			}
-			for pc := 0; pc < n; pc += blockKC {
-				kc := min(blockKC, n-pc)
+			for pc := 0; pc < n; pc += k.kc {
+				kc := min(k.kc, n-pc)
 				packed := (*bAll)[pc*kPad:]
 				for jr := 0; jr < kPad; jr += k.nr {
 					if perRow {
@@ -176,8 +176,8 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 						q = end
 					}
 				}
-				for ic := r0; ic < r1; ic += blockMC {
-					mc := min(blockMC, r1-ic)
+				for ic := r0; ic < r1; ic += k.mc {
+					mc := min(k.mc, r1-ic)
 					row := e*rows + ic
 					bs, nb := k.bands(mc)
 					for _, bd := range bs[:nb] {
@@ -208,8 +208,8 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 	hs := make([]*[]float32, parts)
 	parallel(parts, func(part int) {
 		p0, p1 := part*chunk, min((part+1)*chunk, kk)
-		kcMax := min(blockKC, rows)
-		mcMax := min(blockMC, roundUp(p1-p0, mr))
+		kcMax := min(k.kc, rows)
+		mcMax := min(k.mc, roundUp(p1-p0, mr))
 		bp, ap, gx, scratch, dbScratch := getBuf(kcMax*nPad), getBuf(mcMax*kcMax), getBuf(gr*nPad), getBuf(mr*k.nr), getBuf(k.nr)
 		h := getBuf(batch * gr * nPad)
 		clear(*h)
@@ -219,12 +219,12 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 		for e := 0; e < batch; e++ {
 			expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
-			for pc := 0; pc < rows; pc += blockKC {
-				kc := min(blockKC, rows-pc)
+			for pc := 0; pc < rows; pc += k.kc {
+				kc := min(k.kc, rows-pc)
 				// B side: dC_e (rows×n); A side: A_eᵀ (k×rows).
 				k.packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
-				for ic := p0; ic < p1; ic += blockMC {
-					mc := min(blockMC, p1-ic)
+				for ic := p0; ic < p1; ic += k.mc {
+					mc := min(k.mc, p1-ic)
 					k.packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
 					for jr := 0; jr < n; jr += k.nr {
 						cols := min(k.nr, n-jr)

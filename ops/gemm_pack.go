@@ -124,7 +124,7 @@ func roundUp(n, m int) int { return (n + m - 1) / m * m }
 // ranges are spread over w goroutines.
 func (k *gemmKernels) packWhole(w int, dst, b []float32, ldb int, trans bool, kk, nn int) {
 	nPad := roundUp(nn, k.nr)
-	blocks := (kk + blockKC - 1) / blockKC
+	blocks := (kk + k.kc - 1) / k.kc
 	split := max(1, min(w/blocks, nPad/k.nr)) // column ranges per block
 	chunk := roundUp((nn+split-1)/split, k.nr)
 	split = (nn + chunk - 1) / chunk
@@ -145,7 +145,7 @@ func (k *gemmKernels) packWhole(w int, dst, b []float32, ldb int, trans bool, kk
 
 // packWholeItem packs one (k block, column range) item of packWhole.
 func (k *gemmKernels) packWholeItem(item, split, chunk int, dst, b []float32, ldb int, trans bool, kk, nn, nPad int) {
-	pc, j0 := (item/split)*blockKC, (item%split)*chunk
-	kc, nc := min(blockKC, kk-pc), min(chunk, nn-j0)
+	pc, j0 := (item/split)*k.kc, (item%split)*chunk
+	kc, nc := min(k.kc, kk-pc), min(chunk, nn-j0)
 	k.packB(dst[pc*nPad+j0*kc:], b, ldb, trans, pc, kc, j0, nc, k.nr)
 }

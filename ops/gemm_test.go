@@ -82,7 +82,8 @@ func TestGemmGenericAgainstFloat64(t *testing.T) {
 }
 
 // gemmShapes covers empty, tiny, odd and multi-block sizes: none is a multiple of any
-// micro-tile, and some cross the cache blocks (blockKC, blockMC).
+// micro-tile, and some cross the cache blocks (kc, mc and nc; TestSmallBlocks runs the
+// variant tests again with blocks small enough that most shapes cross all three).
 var gemmShapes = [][3]int{
 	{0, 0, 0}, {0, 5, 3}, {4, 0, 2}, {3, 4, 0}, {1, 1, 1}, {2, 3, 4}, {5, 7, 3}, {6, 16, 8},
 	{7, 17, 9}, {8, 32, 1}, {13, 31, 33}, {17, 33, 65}, {33, 15, 257}, {50, 70, 300},
@@ -339,5 +340,53 @@ func TestProfileCountsCallsTimeAndFlops(t *testing.T) {
 	}
 	if len(stats) != 3 {
 		t.Errorf("%d operations counted, want 3: %+v", len(stats), stats)
+	}
+}
+
+// TestSmallBlocks runs the Gemm and grid-gated variant tests with the smallest
+// blocking every micro-kernel allows (kc 16, mc one of each tile height, nc one
+// micro-panel), so that their block edges are crossed on small shapes whatever blocking
+// this CPU's caches give.
+func TestSmallBlocks(t *testing.T) {
+	saved := make([]blocking, len(registeredGemmKernels))
+	for i, k := range registeredGemmKernels {
+		saved[i] = k.blocking
+		k.blocking = blocking{kc: 16, mc: lcm(k.mr, k.gradMR), nc: k.nr}
+	}
+	defer func() {
+		for i, k := range registeredGemmKernels {
+			k.blocking = saved[i]
+		}
+	}()
+	t.Run("Gemm", TestGemmVariants)
+	t.Run("GridGated", TestGridGatedVariants)
+	t.Run("Strided", TestGemmStrided)
+	t.Run("StridedSerial", TestGemmStridedSerial)
+}
+
+// deriveBlocking on the caches of CPUs seen in the field, and its invariants.
+func TestDeriveBlocking(t *testing.T) {
+	const kib, mib = 1 << 10, 1 << 20
+	for _, tc := range []struct {
+		name           string
+		c              caches
+		mr, nr, gradMR int
+		want           blocking
+	}{
+		{"Sapphire Rapids AVX-512", caches{48 * kib, 2 * mib, 2 * mib}, 12, 32, 8, blocking{256, 240, 1024}},
+		{"Sapphire Rapids AVX2", caches{48 * kib, 2 * mib, 2 * mib}, 6, 16, 4, blocking{384, 168, 672}},
+		{"Zen 4 AVX-512", caches{32 * kib, 1 * mib, 4 * mib}, 12, 32, 8, blocking{160, 192, 3264}},
+		{"Zen 5 AVX-512", caches{48 * kib, 1 * mib, 4 * mib}, 12, 32, 8, blocking{256, 120, 2048}},
+		{"Neoverse V1 NEON", caches{64 * kib, 1 * mib, 1 * mib}, 8, 12, 8, blocking{384, 80, 336}},
+		{"nothing reported", caches{}, 12, 32, 8, blocking{160, 192, 1632}},
+		{"a VM reporting a huge L3", caches{48 * kib, 2 * mib, 150 * mib}, 12, 32, 8, blocking{256, 240, 4096}},
+	} {
+		got := deriveBlocking(tc.c, tc.mr, tc.nr, tc.gradMR)
+		if got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+		if got.kc%16 != 0 || got.mc%tc.mr != 0 || got.mc%tc.gradMR != 0 || got.nc%tc.nr != 0 {
+			t.Errorf("%s: %v is not a multiple of the steps (16, %d and %d, %d)", tc.name, got, tc.mr, tc.gradMR, tc.nr)
+		}
 	}
 }
