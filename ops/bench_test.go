@@ -87,7 +87,14 @@ func BenchmarkGemmGeneric(b *testing.B) {
 // BenchmarkGridGated compares the grid-gated products with the plain Gemms of the same
 // shape (batch 32 × 128 rows, k=1024 → n=256, grid 32×32), as the acceptance asks.
 func BenchmarkGridGated(b *testing.B) {
-	const batch, rows, k, n, gr, gc = 32, 128, 1024, 256, 32, 32
+	// The t5-mini-hypergrid wo layer: encoder (128 tokens per example) and decoder (8).
+	for _, rows := range []int{128, 8} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) { benchGridGated(b, rows) })
+	}
+}
+
+func benchGridGated(b *testing.B, rows int) {
+	const batch, k, n, gr, gc = 32, 1024, 256, 32, 32
 	m := batch * rows
 	rng := rand.New(rand.NewPCG(2, 2))
 	a, w, g := randSlice(rng, m*k), randSlice(rng, k*n), randSlice(rng, batch*gr*gc)

@@ -348,6 +348,11 @@ func TestProfileCountsCallsTimeAndFlops(t *testing.T) {
 // micro-panel), so that their block edges are crossed on small shapes whatever blocking
 // this CPU's caches give.
 func TestSmallBlocks(t *testing.T) {
+	if testing.Short() {
+		// The block edges are the driver's (gemm_blocked.go, the same for every ISA);
+		// the full run covers them. Under qemu and the race detector this takes minutes.
+		t.Skip("runs every variant test again: skipped with -short")
+	}
 	saved := make([]blocking, len(registeredGemmKernels))
 	for i, k := range registeredGemmKernels {
 		saved[i] = k.blocking
