@@ -33,7 +33,10 @@ func NewPredictor(m *model.Model, enc Encoder, batchSize int, defs []data.TaskDe
 		return nil, fmt.Errorf("infer: batch size %d; want a positive number", batchSize)
 	}
 	if enc.Tok.VocabSize() > m.Spec.Vocab {
-		return nil, fmt.Errorf("the tokenizer has %d pieces but model.vocab is %d: raise model.vocab or lower tokenizer.vocab", enc.Tok.VocabSize(), m.Spec.Vocab)
+		if x := enc.Tok.ExtraIDs(); x > 0 {
+			return nil, fmt.Errorf("the tokenizer has %d ids (%d pieces + %d sentinels) but model.vocab is %d: raise model.vocab to %d or lower tokenizer.vocab or tokenizer.extra_ids", enc.Tok.VocabSize(), enc.Tok.Pieces(), x, m.Spec.Vocab, enc.Tok.VocabSize())
+		}
+		return nil, fmt.Errorf("the tokenizer has %d pieces but model.vocab is %d: raise model.vocab to %d or lower tokenizer.vocab", enc.Tok.VocabSize(), m.Spec.Vocab, enc.Tok.VocabSize())
 	}
 	p := &Predictor{Model: m, Enc: enc, BatchSize: batchSize, tasks: map[string]*Task{}, tape: autograd.NewTape()}
 	for _, def := range defs {

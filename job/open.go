@@ -122,6 +122,20 @@ func (t *Trained) Tasks() ([]data.TaskDef, error) {
 	return defs, nil
 }
 
+// SpanTask reports whether name is one of the run's span-corruption tasks.
+func (t *Trained) SpanTask(name string) bool {
+	defs, err := t.Tasks()
+	if err != nil {
+		return false
+	}
+	for _, d := range defs {
+		if d.Name == name && d.IsSpanCorruption() {
+			return true
+		}
+	}
+	return false
+}
+
 // taskNames lists the definitions' names.
 func taskNames(defs []data.TaskDef) []string {
 	names := make([]string, len(defs))
@@ -132,11 +146,18 @@ func taskNames(defs []data.TaskDef) []string {
 }
 
 // Predictor returns a predictor of the model for the tasks it was trained on (and
-// those only), with the run's length limits and batch size.
+// those only; span-corruption tasks are trained on but have no labels to predict),
+// with the run's length limits and batch size.
 func (t *Trained) Predictor() (*infer.Predictor, error) {
-	defs, err := t.Tasks()
+	all, err := t.Tasks()
 	if err != nil {
 		return nil, err
+	}
+	var defs []data.TaskDef
+	for _, d := range all {
+		if !d.IsSpanCorruption() { // trained on, but nothing to predict
+			defs = append(defs, d)
+		}
 	}
 	enc := infer.Encoder{Tok: t.Tokenizer, MaxInputLen: t.Recipe.Train.MaxInputLen, MaxTargetLen: t.Recipe.Train.MaxTargetLen}
 	return infer.NewPredictor(t.Model, enc, t.Recipe.Train.BatchSize, defs)

@@ -58,6 +58,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	var results []metrics.TaskResult
 	for _, t := range tasks {
+		if t.Def.IsSpanCorruption() {
+			continue // no dev split, no metric
+		}
 		r, err := pred.Evaluate(t.Def.Name, t.Dev, tr.Recipe.Train.EvalLimit)
 		if err != nil {
 			return err
@@ -68,17 +71,20 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	step := tr.Checkpoint.Step
 	if *asJSON {
 		out := map[string]any{"checkpoint": tr.Dir, "step": step, "average": avg, "tasks": map[string]map[string]float64{}}
+		if len(results) == 0 {
+			out["average"] = nil // no task is scored (span corruption only)
+		}
 		for _, t := range results {
 			out["tasks"].(map[string]map[string]float64)[t.Task] = t.Metrics
 		}
 		return json.NewEncoder(stdout).Encode(out)
 	}
-	if err := monitor.WriteEvalTable(stdout, step, results); err != nil {
-		return err
-	}
 	if len(results) == 0 {
 		fmt.Fprintf(stdout, "checkpoint %s, step %d: no task to evaluate (span corruption has no dev metric)\n", tr.Dir, step)
 		return nil
+	}
+	if err := monitor.WriteEvalTable(stdout, step, results); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "checkpoint %s, step %d: GLUE-style average %.2f\n", tr.Dir, step, avg)
 	return nil

@@ -59,6 +59,9 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if tr.SpanTask(*task) {
+		return usageError("task %s is a span-corruption task: the model learnt to fill in masked spans, and there are no labels to predict; to see what it writes, run: hypergrid generate %s --input TEXT", *task, rest[0])
+	}
 	t, err := pred.Task(*task)
 	if err != nil {
 		return usageError("%v (checkpoint %s)", err, tr.Dir)

@@ -66,6 +66,15 @@ func TestPretrainThenFineTune(t *testing.T) {
 	if !strings.Contains(stdout, "no task is evaluated") || strings.Contains(stdout, "GLUE-style average") {
 		t.Errorf("a span-corruption run reports an average of no task:\n%s", stdout)
 	}
+	// eval and predict on it say there is nothing to score, and what to use instead.
+	code, stdout, stderr = hg(t, "eval", filepath.Join(dir, "pre"))
+	if code != 0 || !strings.Contains(stdout, "no task to evaluate") || strings.Contains(stdout, "average") {
+		t.Errorf("eval of a span-corruption run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = hg(t, "predict", filepath.Join(dir, "pre"), "--task", "pretrain", "a film")
+	if code != 2 || !strings.Contains(stderr, "span-corruption task") || !strings.Contains(stderr, "hypergrid generate") {
+		t.Errorf("predict of a span-corruption task: exit %d\n%s", code, stderr)
+	}
 	ft := writeRecipe(t, dir, "ft.yaml", strings.Replace(fineTuneRecipe, "from: pre", "from: "+filepath.Join(dir, "pre"), 1))
 	code, stdout, stderr = hg(t, "train", ft, "--out", filepath.Join(dir, "ft"), "--threads", "1")
 	if code != 0 {
