@@ -87,8 +87,9 @@ func BenchmarkGemmGeneric(b *testing.B) {
 // BenchmarkGridGated compares the grid-gated products with the plain Gemms of the same
 // shape (batch 32 × 128 rows, k=1024 → n=256, grid 32×32), as the acceptance asks.
 func BenchmarkGridGated(b *testing.B) {
-	// The t5-mini-hypergrid wo layer: encoder (128 tokens per example) and decoder (8).
-	for _, rows := range []int{128, 8} {
+	// The t5-mini-hypergrid wo layer: encoder (128 tokens per example), decoder (8), and
+	// greedy generation's decoder steps (1 token per example).
+	for _, rows := range []int{128, 8, 1} {
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) { benchGridGated(b, rows) })
 	}
 }
