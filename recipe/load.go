@@ -27,7 +27,8 @@ type Loader struct {
 	// their own (a checkpoint's stored recipe, say) substitute their own.
 	ReadFile func(name string) ([]byte, error)
 	// Sets are command-line overrides, "KEY=VALUE" with a dotted KEY and a YAML VALUE
-	// ("model.ffn.grid.rows=16", "model.ffn.weights=[wo, wi]"), applied in order.
+	// ("model.ffn.grid.rows=16", "model.ffn.weights=[wo, wi]"), applied in order. A
+	// part of KEY may index a list: "data.tasks[1].dir=corpus" changes that entry only.
 	Sets []string
 	// WorkDir is the folder that relative recipe file names are relative to (the
 	// working folder the recipe was first loaded from): a task defined in the recipe

@@ -341,11 +341,13 @@ func (st *state) applySet(root *yaml.Node, arg string) *yaml.Node {
 		return root
 	}
 	segs := strings.Split(key, ".")
+	indexed := false
 	for _, s := range segs {
 		if strings.TrimSpace(s) == "" {
 			st.errorAt(p, "", "key %q has an empty part; want dot-separated names such as model.ffn.grid.rows", key)
 			return root
 		}
+		indexed = indexed || strings.Contains(s, "[") || strings.Contains(s, "]")
 	}
 	var val *yaml.Node
 	if strings.TrimSpace(value) == "" {
@@ -357,6 +359,14 @@ func (st *state) applySet(root *yaml.Node, arg string) *yaml.Node {
 			return root
 		}
 	}
+	if indexed {
+		out, err := st.setIndexed(root, segs, "", val, o)
+		if err != "" {
+			st.errorAt(p, "", "%s", err)
+			return root
+		}
+		return out
+	}
 	for i := len(segs) - 1; i >= 0; i-- {
 		k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: segs[i]}
 		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{k, val}}
@@ -364,4 +374,122 @@ func (st *state) applySet(root *yaml.Node, arg string) *yaml.Node {
 		val = m
 	}
 	return st.merge(root, val)
+}
+
+// setIndexed is applySet for a key with list indices (data.tasks[1].dir): it walks
+// node along segs (done: the path so far, for messages), entering the list element
+// each [i] names, and merges val in at the end as applySet does. Nothing is changed in
+// place: the nodes on the path are copied. It returns a message instead when the path
+// does not lead through the recipe.
+func (st *state) setIndexed(node *yaml.Node, segs []string, done string, val *yaml.Node, o origin) (*yaml.Node, string) {
+	if len(segs) == 0 {
+		return st.merge(node, val), ""
+	}
+	name, idx, err := parseSetSegment(segs[0])
+	if err != "" {
+		return nil, err
+	}
+	path := name
+	if done != "" {
+		path = done + "." + name
+	}
+	if node != nil && node.Kind != yaml.MappingNode && !isNull(node) {
+		return nil, fmt.Sprintf("%s is not a mapping: it has no key %q", done, name)
+	}
+	var child *yaml.Node
+	if node != nil && node.Kind == yaml.MappingNode {
+		child = mapValue(node, name)
+	}
+	var newChild *yaml.Node
+	if len(idx) == 0 {
+		var msg string
+		if newChild, msg = st.setIndexed(child, segs[1:], path, val, o); msg != "" {
+			return nil, msg
+		}
+	} else {
+		var msg string
+		if newChild, msg = st.setElement(child, idx, segs[1:], path, val, o); msg != "" {
+			return nil, msg
+		}
+	}
+	return st.withKey(node, name, newChild, o), ""
+}
+
+// setElement enters element idx[0] of the list seq (at path) and sets the rest there.
+func (st *state) setElement(seq *yaml.Node, idx []int, rest []string, path string, val *yaml.Node, o origin) (*yaml.Node, string) {
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		what := "not set"
+		if seq != nil {
+			what = "not a list"
+		}
+		return nil, fmt.Sprintf("%s is %s: an index [%d] needs a list", path, what, idx[0])
+	}
+	i := idx[0]
+	if i >= len(seq.Content) {
+		return nil, fmt.Sprintf("%s has %d entries (indices 0 to %d); there is no [%d]", path, len(seq.Content), len(seq.Content)-1, i)
+	}
+	elemPath := fmt.Sprintf("%s[%d]", path, i)
+	elem := seq.Content[i]
+	var newElem *yaml.Node
+	var msg string
+	switch {
+	case len(idx) > 1:
+		newElem, msg = st.setElement(elem, idx[1:], rest, elemPath, val, o)
+	case len(rest) > 0 && elem.Kind == yaml.ScalarNode:
+		return nil, fmt.Sprintf("%s is %q, a bare value with no keys to set: replace the whole entry instead, e.g. --set '%s=VALUE'", elemPath, elem.Value, elemPath)
+	default:
+		newElem, msg = st.setIndexed(elem, rest, elemPath, val, o)
+	}
+	if msg != "" {
+		return nil, msg
+	}
+	out := &yaml.Node{Kind: yaml.SequenceNode, Tag: seq.Tag, Style: seq.Style, Line: seq.Line, Column: seq.Column,
+		Content: append([]*yaml.Node(nil), seq.Content...)}
+	st.origins[out] = st.origins[seq]
+	out.Content[i] = newElem
+	return out, ""
+}
+
+// withKey returns a copy of the mapping m (a new one when m is nil or null) with key
+// set to v.
+func (st *state) withKey(m *yaml.Node, key string, v *yaml.Node, o origin) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	st.origins[out] = o
+	if m != nil && m.Kind == yaml.MappingNode {
+		out.Line, out.Column = m.Line, m.Column
+		st.origins[out] = st.origins[m]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				out.Content = append(out.Content, m.Content[i], v)
+				continue
+			}
+			out.Content = append(out.Content, m.Content[i], m.Content[i+1])
+		}
+		if mapValue(m, key) != nil {
+			return out
+		}
+	}
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+	st.origins[k] = o
+	out.Content = append(out.Content, k, v)
+	return out
+}
+
+// parseSetSegment splits one part of a --set key, "tasks" or "tasks[1]" (or
+// "grid[0][2]"), into its name and indices.
+func parseSetSegment(seg string) (name string, idx []int, msg string) {
+	name, rest, bracket := strings.Cut(seg, "[")
+	if name == "" || strings.Contains(name, "]") || (bracket && rest == "") {
+		return "", nil, fmt.Sprintf("key part %q: want a name with optional [index] suffixes, e.g. data.tasks[1].dir", seg)
+	}
+	for rest != "" {
+		num, after, ok := strings.Cut(rest, "]")
+		i, err := strconv.Atoi(num)
+		if !ok || err != nil || i < 0 || (after != "" && !strings.HasPrefix(after, "[")) {
+			return "", nil, fmt.Sprintf("key part %q: an index is a number in brackets, e.g. tasks[1]", seg)
+		}
+		idx = append(idx, i)
+		rest = strings.TrimPrefix(after, "[")
+	}
+	return name, idx, ""
 }
