@@ -63,6 +63,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add("include: [sub/deep.yaml, loop.yaml]\n", "grid={rows: 2}")
 	f.Add("include: sub/wrong.yaml\nname: [", "tags=[a, b")
 	f.Add("name: a\nshape: {type: test.square, side: -1}\n", "=")
+	f.Add("name: a\ntags: [a, b]\n", "tags[1]=c")
 	f.Fuzz(func(t *testing.T, recipe, set string) {
 		l := Loader{ReadFile: memFiles(fuzzIncludes), Sets: []string{set}}
 		cfg := defaultTestConfig()
@@ -106,6 +107,8 @@ func FuzzLoadRecipe(f *testing.F) {
 	f.Add("include: t5-mini.yaml\nmodel: {ffn: {type: hyper.grid}}\n", "model.tasks=[{name: a}]")
 	f.Add("model:\n  attention: {type: attn.t5, scale_scores: yes}\n", "model.arch=encoder")
 	f.Add(topicRecipe, "data.tasks=[sentiment, {name: t, format: csv, inputs: [{name: s}], label: l, label_words: [a, b, c], metrics: [f1]}]")
+	f.Add(topicRecipe, "data.tasks[1].label_words[0]=x")
+	f.Add(topicRecipe, "data.tasks[0]=paraphrase")
 	f.Fuzz(func(t *testing.T, recipe, set string) {
 		l := Loader{ReadFile: memFiles(files), Sets: []string{set}}
 		r, err := l.Parse("recipe.yaml", []byte(recipe))
