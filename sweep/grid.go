@@ -33,7 +33,9 @@ type Axis struct {
 	Values []string `json:"values"`
 }
 
-// ParseAxis reads a --grid flag: KEY=V1,V2,... (e.g. model.ffn.composition=LG,GL).
+// ParseAxis reads a --grid flag: KEY=V1,V2,... (e.g. model.ffn.composition=LG,GL). The
+// values are YAML as --set takes them; commas inside brackets, braces or quotes do not
+// separate values (data.tasks=[sst2, mrpc],[rte] has two).
 // Whether the key and values suit the recipe is the recipe loader's question (see the
 // CLI); ParseAxis checks the form: a key, at least one value, no empty or repeated
 // value.
@@ -48,7 +50,11 @@ func ParseAxis(s string) (Axis, error) {
 	}
 	a := Axis{Key: key}
 	seen := map[string]bool{}
-	for _, v := range strings.Split(vals, ",") {
+	values, err := splitValues(vals)
+	if err != nil {
+		return Axis{}, fmt.Errorf("--grid %q: %v", s, err)
+	}
+	for _, v := range values {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			return Axis{}, fmt.Errorf("--grid %q: an empty value; want KEY=V1,V2,... with no empty value", s)
@@ -63,6 +69,43 @@ func ParseAxis(s string) (Axis, error) {
 		return Axis{}, fmt.Errorf("--grid %q: %d values; want at most %d", s, len(a.Values), MaxValues)
 	}
 	return a, nil
+}
+
+// splitValues cuts a --grid flag's values at the commas outside brackets, braces and
+// quotes.
+func splitValues(s string) ([]string, error) {
+	var out []string
+	var stack []rune
+	var quote rune
+	start := 0
+	for i, r := range s {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '[' || r == '{':
+			stack = append(stack, r)
+		case r == ']' || r == '}':
+			open := '['
+			if r == '}' {
+				open = '{'
+			}
+			if len(stack) == 0 || stack[len(stack)-1] != open {
+				return nil, fmt.Errorf("an unmatched %q at byte %d of the values", r, i)
+			}
+			stack = stack[:len(stack)-1]
+		case r == ',' && len(stack) == 0:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	if quote != 0 || len(stack) > 0 {
+		return nil, errors.New("a bracket, brace or quote is not closed in the values")
+	}
+	return append(out, s[start:]), nil
 }
 
 // Point is one run of a sweep: a grid point (one value per axis) and a seed.

@@ -28,6 +28,13 @@ func TestParseAxis(t *testing.T) {
 		{"k=1,,2", Axis{}, "an empty value"},
 		{"k=", Axis{}, "an empty value"},
 		{"k=1,1", Axis{}, `"1" is given twice`},
+		{"data.tasks=[sst2, mrpc],[rte]", Axis{"data.tasks", []string{"[sst2, mrpc]", "[rte]"}}, ""},
+		{"model.ffn.grid={rows: 8, cols: 8},{rows: 16, cols: 4}", Axis{"model.ffn.grid", []string{"{rows: 8, cols: 8}", "{rows: 16, cols: 4}"}}, ""},
+		{`k="a,b",c`, Axis{"k", []string{`"a,b"`, "c"}}, ""},
+		{"data.tasks[1].dir=a,b", Axis{"data.tasks[1].dir", []string{"a", "b"}}, ""},
+		{"k=[a, b", Axis{}, "not closed"},
+		{"k=a],b", Axis{}, "an unmatched ']'"},
+		{"k={a: [1}]", Axis{}, "an unmatched '}'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
