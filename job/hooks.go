@@ -43,7 +43,7 @@ type Monitor struct {
 // the evaluation tables, and when out.Dir is set the JSONL metrics log (cut back to the
 // trainer's step when resuming, so no step appears twice), the best checkpoint, the
 // loss and metric plots (at every checkpoint and at the end) and the gate heat maps
-// (at the end). On ranks other than 0 of a distributed run it writes nothing.
+// (at the periodic checkpoints and at the end). On ranks other than 0 of a distributed run it writes nothing.
 func Attach(tr *train.Trainer, out Output) (*Monitor, error) {
 	if tr.Rank() != 0 {
 		out = Output{} // in a distributed run rank 0 alone writes files and progress
@@ -70,7 +70,16 @@ func Attach(tr *train.Trainer, out Output) (*Monitor, error) {
 	}
 	tr.OnStep(m.step)
 	tr.OnEval(m.eval)
-	tr.OnCheckpoint(func(*train.CheckpointInfo) error { m.plots(); return nil })
+	tr.OnCheckpoint(func(c *train.CheckpointInfo) error {
+		m.plots()
+		// The gate maps need a pass over the dev examples: redrawn at the periodic
+		// checkpoints of a long run, not when Ctrl-C is waiting, nor at the end (drawn
+		// then by m.end).
+		if c.Reason == "every" || c.Reason == "interval" {
+			return m.gates(false)
+		}
+		return nil
+	})
 	tr.OnEnd(m.end)
 	return m, nil
 }
@@ -123,6 +132,15 @@ func (m *Monitor) end(res *train.Result) error {
 		return nil
 	}
 	m.plots()
+	return m.gates(true)
+}
+
+// gates writes each task's mean gate maps (gates.json and the heat maps), and with
+// report says which files it wrote.
+func (m *Monitor) gates(report bool) error {
+	if m.out.Dir == "" {
+		return nil
+	}
 	grids, err := m.tr.MeanGates()
 	if err != nil {
 		return err
@@ -144,9 +162,10 @@ func (m *Monitor) end(res *train.Result) error {
 		fmt.Fprintf(w, "gate values skipped: %v\n", err)
 	}
 	files, err := plots.Gates(pg, m.out.Dir)
-	if err != nil {
+	switch {
+	case err != nil:
 		fmt.Fprintf(w, "gate heat maps skipped: %v\n", err)
-	} else {
+	case report:
 		fmt.Fprintf(w, "gate heat maps: %s\n", strings.Join(files, ", "))
 	}
 	return nil
