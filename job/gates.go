@@ -11,9 +11,9 @@ import (
 	"github.com/hypergrid-go/hypergrid/plots"
 )
 
-// GatesFile holds a finished run's mean HyperGrid gates per task and layer (what its
-// gates_<task>.png images show), for reports that draw several tasks or runs on one
-// colour scale.
+// GatesFile holds a run's mean HyperGrid gates per task and layer (what its
+// gates_<task>.png images show), as of its last periodic checkpoint or its end, for
+// reports that draw several tasks or runs on one colour scale.
 const GatesFile = "gates.json"
 
 // maxGatesFile bounds the gates file read.
