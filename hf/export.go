@@ -13,6 +13,7 @@ import (
 	"github.com/hypergrid-go/hypergrid/hyper"
 	"github.com/hypergrid-go/hypergrid/layers"
 	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/registry"
 )
 
 // ExportOptions says what Export writes.
@@ -149,7 +150,11 @@ func foldGates(m *model.Model, grid *hyper.GridConfig, params map[string]*autogr
 		default:
 			ti = slices.Index(names, task)
 			if ti < 0 {
-				return nil, fmt.Errorf("--task %q: the model's tasks are %v", task, names)
+				msg := fmt.Sprintf("--task %q: the model's tasks are %v", task, names)
+				if c := registry.Closest(task, names); c != "" {
+					msg += fmt.Sprintf("; did you mean %q?", c)
+				}
+				return nil, errors.New(msg)
 			}
 		}
 	}

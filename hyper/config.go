@@ -252,7 +252,7 @@ func (c *GridConfig) siteErrors(site layers.Site) []error {
 		errs = append(errs, registry.FieldErrorf("conditioning", "mean pools over every position, which a causal decoder must not see; use first_token or task_embedding, or gate only the encoder (stacks: [encoder])"))
 	}
 	if c.Conditioning == TaskEmbedding && c.Composition != GG && site.NumTasks < 1 {
-		errs = append(errs, registry.FieldErrorf("conditioning", "task_embedding learns one vector per task, but the model declares no tasks; declare them (model tasks) or use first_token"))
+		errs = append(errs, registry.FieldErrorf("conditioning", "task_embedding learns one vector per task, but the model declares no tasks; declare the tasks it serves under model:, e.g. model: {tasks: [{name: sentiment}, {name: paraphrase}]}, or use first_token"))
 	}
 	// A local factor is a d_model×size projection or a tasks×size table.
 	height, of := site.DModel, "d_model"

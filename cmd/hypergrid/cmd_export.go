@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/hypergrid-go/hypergrid/hf"
 	"github.com/hypergrid-go/hypergrid/job"
@@ -18,9 +20,10 @@ func init() {
 }
 
 func runExport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "hf CKPT --out DIR [--task T]", stderr)
+	fs := newFlags("export", "hf CKPT --out DIR [--task T] [--force]", stderr)
 	out := fs.String("out", "", "the folder to write config.json, model.safetensors and the tokenizer into (required)")
 	task := fs.String("task", "", "the task whose HyperGrid gates are folded into the weights (task_embedding gates)")
+	force := fs.Bool("force", false, "replace a model already exported into --out")
 	memLimit := memoryLimitFlag(fs)
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -35,6 +38,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	limit, err := parseMemoryLimit(*memLimit)
 	if err != nil {
 		return err
+	}
+	if !*force {
+		for _, f := range []string{hf.ConfigFile, hf.WeightsFile, hf.WeightsIndexFile} {
+			if _, err := os.Lstat(filepath.Join(*out, f)); err == nil {
+				return usageError("export: %s already holds a model (%s): choose another --out, or add --force to replace it", *out, f)
+			}
+		}
 	}
 	tr, err := job.Open(rest[1], job.OpenOptions{MemoryLimit: limit})
 	if err != nil {

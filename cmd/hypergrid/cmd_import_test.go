@@ -293,6 +293,17 @@ func TestExportHyperGridRun(t *testing.T) {
 	if code, _, errs := hg(t, "export", "hf", run, "--out", out, "--task", "paraphrase"); code != 0 {
 		t.Fatalf("export: %d %s", code, errs)
 	}
+	// A second export into the same folder is refused unless --force; a misspelt task
+	// gets a did-you-mean.
+	if code, _, errs := hg(t, "export", "hf", run, "--out", out, "--task", "sentiment"); code != 2 || !strings.Contains(errs, "already holds a model") || !strings.Contains(errs, "--force") {
+		t.Errorf("export over an export: %d %s", code, errs)
+	}
+	if code, _, errs := hg(t, "export", "hf", run, "--out", filepath.Join(dir, "z"), "--task", "paraphrse"); code != 1 || !strings.Contains(errs, `did you mean "paraphrase"?`) {
+		t.Errorf("export with a misspelt task: %d %s", code, errs)
+	}
+	if code, _, errs := hg(t, "export", "hf", run, "--out", out, "--task", "paraphrase", "--force"); code != 0 {
+		t.Fatalf("export --force: %d %s", code, errs)
+	}
 	ck := filepath.Join(dir, "ck")
 	if code, _, errs := hg(t, "import", "hf", out, "--out", ck); code != 0 {
 		t.Fatalf("import: %d %s", code, errs)
