@@ -70,6 +70,7 @@ func setParams(params []*autograd.Param, tensors []checkpoint.Tensor, rep *InitR
 		byName[p.Name] = p
 	}
 	var problems []string
+	hint := "change the recipe's model: to match the checkpoint's shapes, or leave these parameters out"
 	type copyOp struct {
 		p *autograd.Param
 		t *checkpoint.Tensor
@@ -87,6 +88,11 @@ func setParams(params []*autograd.Param, tensors []checkpoint.Tensor, rep *InitR
 		want := paramShape(p)
 		if !slices.Equal(t.Shape, want) && !slices.Equal(t.Shape, []int{p.Rows, p.Cols}) || len(t.Data) != len(p.Data) {
 			problems = append(problems, fmt.Sprintf("tensor %s has shape %v, the model's parameter %v", t.Name, t.Shape, want))
+			if t.Name == "embedding" && len(t.Shape) == 2 && len(want) == 2 && t.Shape[0] != want[0] && t.Shape[1] == want[1] {
+				// The usual cause: an include (such as include: default) brings a
+				// model.vocab of its own, on top of the checkpoint's.
+				hint = fmt.Sprintf("model.vocab is %d here but %d in the checkpoint: set model.vocab: %d, or drop the model.vocab an include brings", want[0], t.Shape[0], t.Shape[0])
+			}
 			continue
 		}
 		if err := t.CheckFinite(); err != nil {
@@ -97,7 +103,7 @@ func setParams(params []*autograd.Param, tensors []checkpoint.Tensor, rep *InitR
 	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return fmt.Errorf("%s\n(change the recipe's model: to match the checkpoint's shapes, or leave these parameters out)", strings.Join(problems, "\n\t"))
+		return fmt.Errorf("%s\n(%s)", strings.Join(problems, "\n\t"), hint)
 	}
 	for _, o := range ops {
 		copy(o.p.Data, o.t.Data)
@@ -124,7 +130,8 @@ func paramShape(p *autograd.Param) []int {
 func (s *Setup) initFrom(r *recipe.Recipe) error {
 	rep, err := InitFrom(s.Model, r.Model.Init.From)
 	if err != nil {
-		return r.Source.Errorf("model.init.from", "%v", err)
+		// The position already names the key.
+		return r.Source.Errorf("model.init.from", "%s", strings.TrimPrefix(err.Error(), "model.init.from: "))
 	}
 	s.Init = rep
 	if s.Tokenizer != nil {

@@ -197,6 +197,17 @@ func TestInitFromErrors(t *testing.T) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
 	}
+	if strings.Count(err.Error(), "model.init.from:") != 1 {
+		t.Errorf("error %q repeats its key", err)
+	}
+	// Another vocabulary (as an include's model.vocab brings) gets a hint saying so.
+	r, err = recipe.Loader{}.Parse("ft.yaml", []byte(strings.Replace(fineTune(dense, "{type: ffn.glu, d_ff: 64, activation: relu, gated: false}"), "model:\n", "model:\n  vocab: 320\n", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Prepare(r, Options{}); err == nil || !strings.Contains(err.Error(), "model.vocab is 320 here but 300 in the checkpoint: set model.vocab: 300") {
+		t.Errorf("another vocabulary: %v", err)
+	}
 
 	// A dense model started from a HyperGrid run leaves the gates out, with a warning.
 	hg := t.TempDir()
