@@ -22,6 +22,10 @@ total=${3:-2000}
 pre=${4:-1000}
 labels=${5:-200}
 ft=$((total - pre))
+if ((pre < 1 || ft < 1 || labels < 0)); then
+  echo "pretrain-study.sh: want 0 < PRETRAIN < TOTAL and LABELS >= 0 (got TOTAL=$total PRETRAIN=$pre LABELS=$labels)" >&2
+  exit 2
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 hg=$out/hypergrid
