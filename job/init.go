@@ -44,20 +44,21 @@ func (r *InitReport) Warnings() []string {
 // shape differs from the parameter's, or whose values are not finite, is an error
 // (all of them named together): the architectures differ and a partial start would
 // be silently wrong. Tensors the model has no parameter for are listed in the report
-// (InitReport.Warnings), not an error: a model may drop a head or gates.
+// (InitReport.Warnings), not an error: a model may drop a head or gates. Errors do not
+// name the recipe key: the caller places them (at model.init.from).
 func InitFrom(m *model.Model, from string) (*InitReport, error) {
 	c, dir, err := checkpoint.LoadResolved(from)
 	if err != nil {
-		return nil, fmt.Errorf("model.init.from: %w", err)
+		return nil, err
 	}
 	rep := &InitReport{Dir: dir}
 	if b, ok := c.Files[train.TokenizerFile]; ok {
 		if rep.Tokenizer, err = tokenizer.Parse(b); err != nil {
-			return nil, fmt.Errorf("model.init.from: checkpoint %s: tokenizer: %w", dir, err)
+			return nil, fmt.Errorf("checkpoint %s: tokenizer: %w", dir, err)
 		}
 	}
 	if err := setParams(m.Params(), c.Model, rep); err != nil {
-		return nil, fmt.Errorf("model.init.from: checkpoint %s does not fit the model:\n\t%w", dir, err)
+		return nil, fmt.Errorf("checkpoint %s does not fit the model:\n\t%w", dir, err)
 	}
 	return rep, nil
 }
@@ -130,8 +131,7 @@ func paramShape(p *autograd.Param) []int {
 func (s *Setup) initFrom(r *recipe.Recipe) error {
 	rep, err := InitFrom(s.Model, r.Model.Init.From)
 	if err != nil {
-		// The position already names the key.
-		return r.Source.Errorf("model.init.from", "%s", strings.TrimPrefix(err.Error(), "model.init.from: "))
+		return r.Source.Errorf("model.init.from", "%v", err)
 	}
 	s.Init = rep
 	if s.Tokenizer != nil {

@@ -130,12 +130,7 @@ func benchGridGated(b *testing.B, rows int) {
 // of kc, mc, nc halved and doubled, within what the buffers allow): where a neighbour
 // is clearly faster on some CPU, deriveBlocking's rule is worth revisiting there.
 func BenchmarkGemmBlocking(b *testing.B) {
-	var k *gemmKernels
-	for _, r := range registeredGemmKernels {
-		if r.isa == gemmOp.useISA {
-			k = r
-		}
-	}
+	k := activeGemmKernels()
 	if k == nil {
 		b.Skip("the selected ISA has no blocked Gemm")
 	}

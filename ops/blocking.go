@@ -23,9 +23,9 @@ type caches struct {
 // Sizes assumed where the CPU does not report them: small enough for any current
 // core, so the blocks still fit (only a little reuse is lost).
 const (
-	defaultL1D      = 32 << 10
-	defaultL2       = 1 << 20
-	defaultL3PerCor = 2 << 20
+	defaultL1D       = 32 << 10
+	defaultL2        = 1 << 20
+	defaultL3PerCore = 2 << 20
 )
 
 // detectCaches reads the cache sizes of this CPU (cpuid on amd64; on arm64 what the
@@ -63,7 +63,7 @@ func deriveBlocking(c caches, mr, nr, gradMR int) blocking {
 		l2 = defaultL2
 	}
 	if l3 <= 0 {
-		l3 = defaultL3PerCor
+		l3 = defaultL3PerCore
 	}
 	const f32 = 4
 	kc := clampDown(l1d*2/3/(f32*nr), 16, 128, 384)

@@ -26,10 +26,8 @@ func Describe(w io.Writer) {
 	fmt.Fprintf(w, "threads: %d\n", Threads())
 	c := detectCaches()
 	fmt.Fprintf(w, "caches: L1D %s, L2 %s, L3 per logical core %s\n", cacheSize(c.l1d), cacheSize(c.l2), cacheSize(c.l3PerCore))
-	for _, k := range registeredGemmKernels {
-		if k.isa == gemmOp.useISA {
-			fmt.Fprintf(w, "matmul: %s micro-tile %d×%d, cache blocking %v\n", k.isa, k.mr, k.nr, k.blocking)
-		}
+	if k := activeGemmKernels(); k != nil {
+		fmt.Fprintf(w, "matmul: %s micro-tile %d×%d, cache blocking %v\n", k.isa, k.mr, k.nr, k.blocking)
 	}
 	for _, k := range Kernels() {
 		fmt.Fprintf(w, "kernel %-24s %-8s (available: %s)\n", k.Op, k.ISA, isaList(k.Available))

@@ -46,6 +46,17 @@ const parallelMinFlops = 1 << 18
 // registeredGemmKernels lists the micro-kernels of every ISA compiled in (supported or not).
 var registeredGemmKernels []*gemmKernels
 
+// activeGemmKernels returns the micro-kernels of the ISA the Gemm runs with, nil for the
+// generic Go code.
+func activeGemmKernels() *gemmKernels {
+	for _, k := range registeredGemmKernels {
+		if k.isa == gemmOp.useISA {
+			return k
+		}
+	}
+	return nil
+}
+
 func registerGemmKernels(k *gemmKernels) bool {
 	if k.kernel == nil || k.kernelSet == nil || k.gradKernel == nil || k.gradKernelSet == nil || k.gradTile == nil ||
 		k.gateRows == nil || k.scaleRows == nil || k.scatter == nil {

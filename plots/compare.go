@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
@@ -68,13 +69,10 @@ func (o Options) Compare(title, yLabel string, categories []string, series []Ser
 			continue
 		}
 		drawn++
-		sc, err := plotter.NewScatter(pts)
+		sc, err := dots(pts, col, 4)
 		if err != nil {
 			return fmt.Errorf("plotting %s: %w", path, err)
 		}
-		sc.GlyphStyle.Color = col
-		sc.GlyphStyle.Radius = vg.Points(4)
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(sc)
 		p.Legend.Add(s.Name, sc)
 		if len(errs.XYs) > 0 {
@@ -106,4 +104,16 @@ func (o Options) Compare(title, yLabel string, categories []string, series []Ser
 type errorPoints struct {
 	plotter.XYs
 	plotter.YErrors
+}
+
+// dots returns a scatter of round dots of colour col and radius points.
+func dots(xys plotter.XYs, col color.Color, radius float64) (*plotter.Scatter, error) {
+	sc, err := plotter.NewScatter(xys)
+	if err != nil {
+		return nil, err
+	}
+	sc.GlyphStyle.Color = col
+	sc.GlyphStyle.Radius = vg.Points(radius)
+	sc.GlyphStyle.Shape = draw.CircleGlyph{}
+	return sc, nil
 }

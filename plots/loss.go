@@ -95,13 +95,10 @@ func (o Options) Loss(records []monitor.Record, path string) error {
 		p.Legend.Add(fmt.Sprintf("moving average (weight %g)", o.Smoothing), smLine)
 	}
 	if len(raw) == 1 { // a lone point: show it, a line of one point is invisible
-		sc, err := plotter.NewScatter(raw)
+		sc, err := dots(raw, base, 3)
 		if err != nil {
 			return fmt.Errorf("plotting the loss to %s: %w", path, err)
 		}
-		sc.GlyphStyle.Color = base
-		sc.GlyphStyle.Radius = vg.Points(3)
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(sc)
 	}
 	p.Legend.Top = true

@@ -385,9 +385,9 @@ func (st *state) setIndexed(node *yaml.Node, segs []string, done string, val *ya
 	if len(segs) == 0 {
 		return st.merge(node, val), ""
 	}
-	name, idx, err := parseSetSegment(segs[0])
-	if err != "" {
-		return nil, err
+	name, idx, msg := parseSetSegment(segs[0])
+	if msg != "" {
+		return nil, msg
 	}
 	path := name
 	if done != "" {
@@ -402,15 +402,12 @@ func (st *state) setIndexed(node *yaml.Node, segs []string, done string, val *ya
 	}
 	var newChild *yaml.Node
 	if len(idx) == 0 {
-		var msg string
-		if newChild, msg = st.setIndexed(child, segs[1:], path, val, o); msg != "" {
-			return nil, msg
-		}
+		newChild, msg = st.setIndexed(child, segs[1:], path, val, o)
 	} else {
-		var msg string
-		if newChild, msg = st.setElement(child, idx, segs[1:], path, val, o); msg != "" {
-			return nil, msg
-		}
+		newChild, msg = st.setElement(child, idx, segs[1:], path, val, o)
+	}
+	if msg != "" {
+		return nil, msg
 	}
 	return st.withKey(node, name, newChild, o), ""
 }

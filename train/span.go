@@ -68,7 +68,7 @@ type spanCorpus struct {
 	eos      int32
 	sentinel func(i int) int32
 	chunks   []spanChunk
-	first    []*infer.Encoded // the chunks corrupted for pass 0
+	first    []*infer.Encoded // the chunks corrupted for pass 0 (computed once)
 	examples []data.Example   // one per chunk, for the sampler
 }
 
@@ -103,39 +103,42 @@ func newSpanCorpus(tok *tokenizer.Model, task TaskData, cfg Config) (*spanCorpus
 		ids := tok.Encode(ex.Inputs)
 		for c := 0; c+2 <= len(ids); c += chunk {
 			piece := ids[c:min(c+chunk, len(ids))]
-			// The number of spans, so of sentinels, depends only on the length: this
-			// check holds for every pass.
-			if need := data.SpanSentinels(data.NoiseMask(len(piece), opts, 0)); need > tok.ExtraIDs() {
-				return nil, fmt.Errorf("task %s: a chunk of %d tokens needs %d sentinels, but tokenizer.extra_ids is %d: raise it, or lower max_input_len", name, len(piece), need, tok.ExtraIDs())
-			}
 			toks := make([]int32, len(piece))
 			for i, id := range piece {
 				toks[i] = int32(id)
 			}
 			sc.chunks = append(sc.chunks, spanChunk{toks: toks, doc: d, index: c / chunk})
-			sc.examples = append(sc.examples, data.Example{Task: name, Index: len(sc.examples), Line: ex.Line, Inputs: ex.Inputs})
+			i := len(sc.chunks) - 1
+			// The number of spans, so of sentinels, depends only on the length: the
+			// check on pass 0's mask holds for every pass.
+			mask := sc.mask(i, 0)
+			if need := data.SpanSentinels(mask); need > tok.ExtraIDs() {
+				return nil, fmt.Errorf("task %s: a chunk of %d tokens needs %d sentinels, but tokenizer.extra_ids is %d: raise it, or lower max_input_len", name, len(piece), need, tok.ExtraIDs())
+			}
+			sc.first = append(sc.first, sc.encode(i, mask))
+			sc.examples = append(sc.examples, data.Example{Task: name, Index: i, Line: ex.Line, Inputs: ex.Inputs})
 		}
 	}
 	if len(sc.chunks) == 0 {
 		return nil, fmt.Errorf("task %s: no document has 2 tokens or more to corrupt", name)
 	}
-	sc.first = make([]*infer.Encoded, len(sc.chunks))
-	for i := range sc.chunks {
-		sc.first[i] = sc.corrupt(i, 0)
-	}
 	return sc, nil
 }
 
-// corrupt returns chunk i corrupted for pass epoch over the task. The mask of pass 0
-// is drawn from (seed, task, document, chunk); later passes add the pass number.
-func (sc *spanCorpus) corrupt(i int, epoch uint64) *infer.Encoded {
+// mask returns the noise mask of chunk i for pass epoch over the task: drawn from
+// (seed, task, document, chunk) for pass 0; later passes add the pass number.
+func (sc *spanCorpus) mask(i int, epoch uint64) []bool {
 	c := sc.chunks[i]
 	seed := mixSeed(sc.seed, sc.salt, uint64(c.doc), uint64(c.index))
 	if epoch > 0 {
 		seed = mixSeed(seed, epoch)
 	}
-	mask := data.NoiseMask(len(c.toks), sc.opts, seed)
-	in, out := data.SpanCorrupt(c.toks, mask, sc.sentinel)
+	return data.NoiseMask(len(c.toks), sc.opts, seed)
+}
+
+// encode returns chunk i corrupted with mask, inputs and targets ending with EOS.
+func (sc *spanCorpus) encode(i int, mask []bool) *infer.Encoded {
+	in, out := data.SpanCorrupt(sc.chunks[i].toks, mask, sc.sentinel)
 	return &infer.Encoded{In: append(in, sc.eos), Out: append(out, sc.eos), Task: -1}
 }
 
@@ -144,7 +147,7 @@ func (sc *spanCorpus) example(ex data.Example) *infer.Encoded {
 	if ex.Epoch == 0 {
 		return sc.first[ex.Index]
 	}
-	return sc.corrupt(ex.Index, ex.Epoch)
+	return sc.encode(ex.Index, sc.mask(ex.Index, ex.Epoch))
 }
 
 // mixSeed combines the seed of one chunk's noise mask (SplitMix64's finaliser).

@@ -39,13 +39,16 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *glueDir != "" {
-		return runGlueSubmit(rest, *glueDir, *dataDir, *task, *threads, limit, stdout)
-	}
-	if *dataDir != "" {
-		return usageError("predict: --data goes with --glue-submit (texts to answer come from the arguments or stdin)")
-	}
-	if len(rest) < 1 || *task == "" {
-		return usageError("predict needs a checkpoint and --task; texts come from the arguments or, as JSONL objects of input fields, from stdin")
+		if len(rest) != 1 {
+			return usageError("predict --glue-submit takes a checkpoint and no texts: it answers the GLUE tasks' test splits")
+		}
+	} else {
+		if *dataDir != "" {
+			return usageError("predict: --data goes with --glue-submit (texts to answer come from the arguments or stdin)")
+		}
+		if len(rest) < 1 || *task == "" {
+			return usageError("predict needs a checkpoint and --task; texts come from the arguments or, as JSONL objects of input fields, from stdin")
+		}
 	}
 	if *threads <= 0 {
 		return usageError("predict: --threads is %d; want a positive number", *threads)
@@ -59,11 +62,14 @@ func runPredict(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if tr.SpanTask(*task) {
-		return usageError("task %s is a span-corruption task: the model learnt to fill in masked spans, and there are no labels to predict; to see what it writes, run: hypergrid generate %s --input TEXT", *task, rest[0])
+	if *glueDir != "" {
+		return glueSubmit(tr, pred, *task, *dataDir, *glueDir, stdout)
 	}
 	t, err := pred.Task(*task)
 	if err != nil {
+		if tr.SpanTask(*task) {
+			return usageError("task %s is a span-corruption task: the model learnt to fill in masked spans, and there are no labels to predict; to see what it writes, run: hypergrid generate %s --input TEXT", *task, rest[0])
+		}
 		return usageError("%v (checkpoint %s)", err, tr.Dir)
 	}
 	inputs, err := predictInputs(&t.Def, rest[1:], stdin)
@@ -131,24 +137,4 @@ func predictInputs(def *data.TaskDef, texts []string, stdin io.Reader) ([]string
 		inputs = append(inputs, text)
 	}
 	return inputs, nil
-}
-
-// runGlueSubmit is predict --glue-submit DIR: the GLUE submission files of a checkpoint.
-func runGlueSubmit(rest []string, dir, dataDir, task string, threads int, limit job.MemoryLimit, stdout io.Writer) error {
-	if len(rest) != 1 {
-		return usageError("predict --glue-submit takes a checkpoint and no texts: it answers the GLUE tasks' test splits")
-	}
-	if threads <= 0 {
-		return usageError("predict: --threads is %d; want a positive number", threads)
-	}
-	defer ops.SetThreads(ops.SetThreads(threads))
-	tr, err := job.Open(rest[0], job.OpenOptions{MemoryLimit: limit})
-	if err != nil {
-		return err
-	}
-	pred, err := tr.Predictor()
-	if err != nil {
-		return err
-	}
-	return glueSubmit(tr, pred, task, dataDir, dir, stdout)
 }
