@@ -11,6 +11,13 @@
 # Needs Debian's /usr/bin/python3 with python3-torch. OpenBLAS under torch: on some
 # CPUs Debian's build falls back to a slow kernel; set OPENBLAS_CORETYPE (e.g. SkylakeX
 # on Sapphire Rapids) to compare against its best one. The script passes it through.
+#
+# Threads: the peer's --threads sets torch's own pool only; Debian's torch calls the
+# pthreads OpenBLAS, which starts a thread per core unless OPENBLAS_NUM_THREADS says
+# otherwise, so a "1-thread" peer left alone computes on every core. The script runs the
+# peer with OPENBLAS_NUM_THREADS and OMP_NUM_THREADS set to the thread count, and
+# measures each run's CPU time (user + system, /usr/bin/time) over its wall time: the
+# "cores used" columns, which show that both sides ran on the cores they were given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-2}
@@ -19,25 +26,36 @@ threads=${3:-1 2}
 peer=../shared/bench/torch_t5.py
 bin=$(mktemp -d)/hypergrid
 go build -o "$bin" ./cmd/hypergrid
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
+# timed CMD...: runs CMD, printing its output and a last line "cores_used=X": CPU time
+# (user + system) over wall time, from /usr/bin/time.
+timed() {
+  local out
+  out=$(/usr/bin/time -f 'time_user=%U time_sys=%S time_wall=%e' "$@" 2>&1)
+  printf '%s\n' "$out"
+  awk -v u="$(field time_user <<<"$out")" -v s="$(field time_sys <<<"$out")" -v w="$(field time_wall <<<"$out")" \
+    'BEGIN{printf "cores_used=%.2f\n", (u+s)/w}'
+}
 best() { sort -g | tail -1; }
 lowest() { sort -g | head -1; }
-declare -A tok ex rss
+declare -A tok ex rss cores
 for mode in $modes; do
   for ffn in dense hypergrid; do
     recipe=t5-mini
     [[ $ffn == hypergrid ]] && recipe=t5-mini-hypergrid
     for t in $threads; do
-      for who in ours peer; do tok[$mode/$ffn/$t/$who]=""; ex[$mode/$ffn/$t/$who]=""; rss[$mode/$ffn/$t/$who]=""; done
+      for who in ours peer; do tok[$mode/$ffn/$t/$who]=""; ex[$mode/$ffn/$t/$who]=""; rss[$mode/$ffn/$t/$who]=""; cores[$mode/$ffn/$t/$who]=""; done
       for ((r = 0; r < rounds; r++)); do
-        o=$("$bin" bench "$mode" "$recipe" --threads "$t")
-        p=$(/usr/bin/python3 "$peer" --mode "$mode" --ffn "$ffn" --threads "$t")
+        o=$(timed "$bin" bench "$mode" "$recipe" --threads "$t")
+        p=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t timed /usr/bin/python3 "$peer" --mode "$mode" --ffn "$ffn" --threads "$t")
         tok[$mode/$ffn/$t/ours]+="$(field tokens_per_s <<<"$o") "
         tok[$mode/$ffn/$t/peer]+="$(field tokens_per_s <<<"$p") "
         ex[$mode/$ffn/$t/ours]+="$(field examples_per_s <<<"$o") "
         ex[$mode/$ffn/$t/peer]+="$(field examples_per_s <<<"$p") "
         rss[$mode/$ffn/$t/ours]+="$(field peak_rss_mb <<<"$o") "
         rss[$mode/$ffn/$t/peer]+="$(field peak_rss_mb <<<"$p") "
+        cores[$mode/$ffn/$t/ours]+="$(field cores_used <<<"$o") "
+        cores[$mode/$ffn/$t/peer]+="$(field cores_used <<<"$p") "
       done
     done
   done
@@ -45,8 +63,8 @@ done
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "CPU: $cpu, $(nproc) logical CPUs; best of $rounds alternating runs"
 echo
-echo "| mode | model | threads | ours tokens/s | peer tokens/s | ours/peer | ours examples/s | peer examples/s | ours RSS MB | peer RSS MB |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| mode | model | threads | ours tokens/s | peer tokens/s | ours/peer | ours examples/s | peer examples/s | ours RSS MB | peer RSS MB | ours cores used | peer cores used |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for mode in $modes; do
   for ffn in dense hypergrid; do
     for t in $threads; do
@@ -57,7 +75,9 @@ for mode in $modes; do
       pe=$(tr ' ' '\n' <<<"${ex[$k/peer]}" | grep . | best || true)
       orss=$(tr ' ' '\n' <<<"${rss[$k/ours]}" | grep . | lowest)
       prss=$(tr ' ' '\n' <<<"${rss[$k/peer]}" | grep . | lowest)
-      echo "| $mode | $ffn | $t | $ot | $pt | $(awk "BEGIN{printf \"%.2f\", $ot/$pt}") | ${oe:--} | ${pe:--} | $orss | $prss |"
+      oc=$(tr ' ' '\n' <<<"${cores[$k/ours]}" | grep . | best)
+      pc=$(tr ' ' '\n' <<<"${cores[$k/peer]}" | grep . | best)
+      echo "| $mode | $ffn | $t | $ot | $pt | $(awk "BEGIN{printf \"%.2f\", $ot/$pt}") | ${oe:--} | ${pe:--} | $orss | $prss | $oc | $pc |"
     done
   done
 done
