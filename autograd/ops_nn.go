@@ -148,34 +148,11 @@ func (t *Tape) Dropout(x *Tensor, rate float32, seed uint64) *Tensor {
 	}
 	out := t.result(x.Rows, x.Cols, x)
 	mask := t.f.alloc(x.Len())
-	fillDropoutMask(mask, rate, seed)
-	ops.Mul(out.Data, x.Data, mask)
+	t.applyDropout(out.Data, x.Data, mask, rate, seed)
 	if out.needsGrad {
 		t.push(record{op: opDropout, out: out, a: x, s0: mask})
 	}
 	return out
-}
-
-// fillDropoutMask writes 0 (probability rate) or 1/(1-rate) into mask, drawing 16
-// random bits per value from a xorshift64* stream seeded by seed.
-func fillDropoutMask(mask []float32, rate float32, seed uint64) {
-	keep := 1 / (1 - rate)
-	threshold := uint64(rate * 65536)
-	s := seed | 1
-	for i := 0; i < len(mask); i += 4 {
-		s ^= s >> 12
-		s ^= s << 25
-		s ^= s >> 27
-		r := s * 0x2545f4914f6cdd1d
-		for j := i; j < min(i+4, len(mask)); j++ {
-			if r&0xffff < threshold {
-				mask[j] = 0
-			} else {
-				mask[j] = keep
-			}
-			r >>= 16
-		}
-	}
 }
 
 func (t *Tape) dropoutBackward(r *record) {

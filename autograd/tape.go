@@ -28,6 +28,7 @@ type jobs struct {
 	gluBwd  gluBackward
 	ceFwd   ceForward
 	ceBwd   ceBackward
+	dropout dropoutJob
 }
 
 // NewTape returns an empty tape in recording (training) mode.

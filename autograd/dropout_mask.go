@@ -1,0 +1,120 @@
+package autograd
+
+import (
+	"math"
+	"sync"
+
+	"github.com/hypergrid-go/hypergrid/ops"
+)
+
+// The dropout mask is drawn from one xorshift64* stream per call: draw d (0-based)
+// advances the state once and gives 16 random bits to each of values 4d … 4d+3. A
+// stream is sequential, but xorshift's state update is linear over GF(2), so the state
+// after any number of draws is a 64×64 bit-matrix product: the mask is split into
+// chunks of maskChunkDraws draws, each chunk's starting state is found by jumping
+// (one matrix product per chunk), and the chunks are drawn side by side, every value
+// exactly as the sequential stream gives it.
+
+// maskChunkDraws is how many draws (4 values each) one chunk of the mask covers.
+const maskChunkDraws = 1024
+
+// maskChunkCost is the work of one chunk for ops.ParallelRange (values touched, and a
+// few operations each).
+const maskChunkCost = 4 * 4 * maskChunkDraws
+
+// xorshiftNext is one step of the xorshift64 state update.
+func xorshiftNext(s uint64) uint64 {
+	s ^= s >> 12
+	s ^= s << 25
+	s ^= s >> 27
+	return s
+}
+
+// maskJump holds the columns of the bit matrix that advances a state by maskChunkDraws
+// steps: column j is where the state with only bit j set goes.
+var maskJump = sync.OnceValue(func() *[64]uint64 {
+	var m [64]uint64
+	for j := range m {
+		s := uint64(1) << j
+		for range maskChunkDraws {
+			s = xorshiftNext(s)
+		}
+		m[j] = s
+	}
+	return &m
+})
+
+// jumpState advances s by maskChunkDraws steps.
+func jumpState(m *[64]uint64, s uint64) uint64 {
+	var r uint64
+	for j := 0; s != 0; j, s = j+1, s>>1 {
+		if s&1 != 0 {
+			r ^= m[j]
+		}
+	}
+	return r
+}
+
+// dropoutJob draws the mask and applies it, chunk by chunk: mask[i] is 0 (probability
+// rate) or keep, and out[i] = x[i]·mask[i].
+type dropoutJob struct {
+	x, out, mask []float32
+	keep         float32
+	threshold    uint64
+	starts       []uint64 // the state before each chunk's first draw
+}
+
+func (j *dropoutJob) RunRange(_, lo, hi int) {
+	n := len(j.mask)
+	keepBits := uint64(math.Float32bits(j.keep))
+	for c := lo; c < hi; c++ {
+		s := j.starts[c]
+		i, end := c*4*maskChunkDraws, min((c+1)*4*maskChunkDraws, n)
+		// Whole draws, without branches: value k is dropped when its 16 bits are below
+		// the threshold, i.e. when bits − threshold wraps around.
+		for ; i+4 <= end; i += 4 {
+			s = xorshiftNext(s)
+			r := s * 0x2545f4914f6cdd1d
+			mask, x, out := j.mask[i:i+4:i+4], j.x[i:i+4:i+4], j.out[i:i+4:i+4]
+			for k := range 4 {
+				drop := ((r>>(16*k))&0xffff - j.threshold) >> 63
+				m := math.Float32frombits(uint32(keepBits & (drop - 1)))
+				mask[k] = m
+				out[k] = x[k] * m
+			}
+		}
+		if i < end { // the last, partial draw
+			s = xorshiftNext(s)
+			r := s * 0x2545f4914f6cdd1d
+			for k := i; k < end; k++ {
+				m := j.keep
+				if r&0xffff < j.threshold {
+					m = 0
+				}
+				j.mask[k] = m
+				j.out[k] = j.x[k] * m
+				r >>= 16
+			}
+		}
+	}
+}
+
+// applyDropout writes the mask of (rate, seed) into mask and x ⊙ mask into out.
+func (t *Tape) applyDropout(out, x, mask []float32, rate float32, seed uint64) {
+	n := len(mask)
+	draws := (n + 3) / 4
+	chunks := (draws + maskChunkDraws - 1) / maskChunkDraws
+	j := &t.jobs.dropout
+	starts := j.starts[:0]
+	s := seed | 1
+	jump := maskJump()
+	for c := range chunks {
+		if c > 0 {
+			s = jumpState(jump, s)
+		}
+		starts = append(starts, s)
+	}
+	*j = dropoutJob{x: x, out: out, mask: mask, keep: 1 / (1 - rate), threshold: uint64(rate * 65536), starts: starts}
+	ops.ParallelRange(chunks, maskChunkCost, j)
+	*j = dropoutJob{starts: starts[:0]}
+}
