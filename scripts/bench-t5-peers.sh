@@ -27,14 +27,14 @@ peer=../shared/bench/torch_t5.py
 bin=$(mktemp -d)/hypergrid
 go build -o "$bin" ./cmd/hypergrid
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
-# timed CMD...: runs CMD, printing its output and a last line "cores_used=X": CPU time
+# timed CMD...: runs CMD, printing its output and a last line "process_cores_used=X": CPU time
 # (user + system) over wall time, from /usr/bin/time.
 timed() {
   local out
   out=$(/usr/bin/time -f 'time_user=%U time_sys=%S time_wall=%e' "$@" 2>&1)
   printf '%s\n' "$out"
   awk -v u="$(field time_user <<<"$out")" -v s="$(field time_sys <<<"$out")" -v w="$(field time_wall <<<"$out")" \
-    'BEGIN{printf "cores_used=%.2f\n", (u+s)/w}'
+    'BEGIN{printf "process_cores_used=%.2f\n", (u+s)/w}'
 }
 best() { sort -g | tail -1; }
 lowest() { sort -g | head -1; }
@@ -54,8 +54,8 @@ for mode in $modes; do
         ex[$mode/$ffn/$t/peer]+="$(field examples_per_s <<<"$p") "
         rss[$mode/$ffn/$t/ours]+="$(field peak_rss_mb <<<"$o") "
         rss[$mode/$ffn/$t/peer]+="$(field peak_rss_mb <<<"$p") "
-        cores[$mode/$ffn/$t/ours]+="$(field cores_used <<<"$o") "
-        cores[$mode/$ffn/$t/peer]+="$(field cores_used <<<"$p") "
+        cores[$mode/$ffn/$t/ours]+="$(field process_cores_used <<<"$o") "
+        cores[$mode/$ffn/$t/peer]+="$(field process_cores_used <<<"$p") "
       done
     done
   done

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hypergrid-go/hypergrid/internal/sysmem"
 	"github.com/hypergrid-go/hypergrid/ops"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -287,3 +288,27 @@ func benchSummary(w io.Writer, threads int) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// cpuMeter measures how many cores a timed loop kept busy: the process's CPU time over
+// the wall time since startCPUMeter.
+type cpuMeter struct {
+	cpu0 time.Duration
+	ok   bool
+	t0   time.Time
+}
+
+func startCPUMeter() cpuMeter {
+	cpu, ok := sysmem.CPUTime()
+	return cpuMeter{cpu0: cpu, ok: ok, t0: time.Now()}
+}
+
+// coresUsed formats CPU time over wall time since the start, or "unknown" where the
+// system does not report CPU time.
+func (m cpuMeter) coresUsed() string {
+	cpu, ok := sysmem.CPUTime()
+	wall := time.Since(m.t0)
+	if !ok || !m.ok || wall <= 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.2f", (cpu-m.cpu0).Seconds()/wall.Seconds())
+}

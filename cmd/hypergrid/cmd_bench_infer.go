@@ -13,10 +13,10 @@ import (
 )
 
 func init() {
-	benchCommands["score"] = benchCommand{"time label scoring of a recipe's model (encoder, then the decoder teacher-forced over a target) on random tokens, the peer's --mode score; prints tokens_per_s=X examples_per_s=Y peak_rss_mb=Z", func(args []string, stdout, stderr io.Writer) error {
+	benchCommands["score"] = benchCommand{"time label scoring of a recipe's model (encoder, then the decoder teacher-forced over a target) on random tokens, the peer's --mode score; prints cores_used=C tokens_per_s=X examples_per_s=Y peak_rss_mb=Z", func(args []string, stdout, stderr io.Writer) error {
 		return benchInfer("score", args, stdout, stderr)
 	}}
-	benchCommands["generate"] = benchCommand{"time greedy generation (KV cache) of --tgt-len tokens by a recipe's model on random tokens, the peer's --mode generate; prints tokens_per_s=X examples_per_s=Y peak_rss_mb=Z", func(args []string, stdout, stderr io.Writer) error {
+	benchCommands["generate"] = benchCommand{"time greedy generation (KV cache) of --tgt-len tokens by a recipe's model on random tokens, the peer's --mode generate; prints cores_used=C tokens_per_s=X examples_per_s=Y peak_rss_mb=Z", func(args []string, stdout, stderr io.Writer) error {
 		return benchInfer("generate", args, stdout, stderr)
 	}}
 }
@@ -77,6 +77,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	if err := run(); err != nil {
 		return err
 	}
+	meter := startCPUMeter()
 	start := time.Now()
 	for i := 0; i < *steps; i++ {
 		if err := run(); err != nil {
@@ -84,12 +85,13 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	per := time.Since(start) / time.Duration(*steps)
+	cores := meter.coresUsed()
 	rss := "unknown"
 	if n, ok := sysmem.PeakRSS(); ok {
 		rss = fmt.Sprintf("%.0f", float64(n)/(1<<20))
 	}
-	fmt.Fprintf(stdout, "bench_%s recipe=%s isa=%s threads=%d params=%d batch_ms=%.1f tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
+	fmt.Fprintf(stdout, "bench_%s recipe=%s isa=%s threads=%d params=%d batch_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
 		mode, rest[0], ops.ActiveISA(), *threads, m.NumParams(), float64(per.Microseconds())/1000,
-		float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), rss)
+		cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), rss)
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	benchCommands["train"] = benchCommand{"time the training step of a recipe (the one train runs) on random tokens (the batch shape of shared/bench/torch_t5.py); prints tokens_per_s=X peak_rss_mb=Y", benchTrain}
+	benchCommands["train"] = benchCommand{"time the training step of a recipe (the one train runs) on random tokens (the batch shape of shared/bench/torch_t5.py); prints cores_used=C tokens_per_s=X examples_per_s=Y peak_rss_mb=Z", benchTrain}
 }
 
 // benchTrain times the training step that "hypergrid train" runs (train.Stepper:
@@ -92,6 +92,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	meter := startCPUMeter()
 	start := time.Now()
 	for i := 0; i < *steps; i++ {
 		res, err := stepper.Step(2+i, b)
@@ -101,6 +102,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		last = res.Loss
 	}
 	per := time.Since(start) / time.Duration(*steps)
+	cores := meter.coresUsed()
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -113,9 +115,9 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	if b, ok := sysmem.PeakRSS(); ok {
 		rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))
 	}
-	fmt.Fprintf(stdout, "bench_train recipe=%s isa=%s threads=%d optimizer=%s params=%d loss_first=%.4f loss_last=%.4f step_ms=%.1f tokens_per_s=%.0f peak_rss_mb=%s\n",
+	fmt.Fprintf(stdout, "bench_train recipe=%s isa=%s threads=%d optimizer=%s params=%d loss_first=%.4f loss_last=%.4f step_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
 		rest[0], ops.ActiveISA(), *threads, r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
-		float64(*batch**srcLen)/per.Seconds(), rss)
+		cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), rss)
 	if *profile {
 		writeStepProfile(stdout, *steps, per, phases, kernels, *threads)
 	}

@@ -343,7 +343,7 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 		}
 	}
 	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
-	for _, want := range []string{"optimizer=adamw", "loss_last=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)", "step_gflop="} {
+	for _, want := range []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)", "step_gflop="} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("bench train --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
@@ -355,7 +355,7 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 func TestBenchInference(t *testing.T) {
 	for _, mode := range []string{"score", "generate"} {
 		code, stdout, stderr := hg(t, "bench", mode, "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3")
-		if code != 0 || !strings.HasPrefix(stdout, "bench_"+mode+" recipe=default") || !strings.Contains(stdout, "examples_per_s=") || !strings.Contains(stdout, "peak_rss_mb=") {
+		if code != 0 || !strings.HasPrefix(stdout, "bench_"+mode+" recipe=default") || !strings.Contains(stdout, "examples_per_s=") || !strings.Contains(stdout, "peak_rss_mb=") || !strings.Contains(stdout, " cores_used=") {
 			t.Errorf("bench %s: exit %d\n%s%s", mode, code, stdout, stderr)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const meminfo16G = `MemTotal:       16777216 kB
@@ -181,4 +182,25 @@ func vmHWM(t *testing.T) uint64 {
 	}
 	t.Skip("no VmHWM in /proc/self/status")
 	return 0
+}
+
+func TestCPUTime(t *testing.T) {
+	before, ok := CPUTime()
+	if !ok {
+		if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+			t.Fatalf("CPUTime not reported on %s", runtime.GOOS)
+		}
+		t.Skipf("CPUTime not reported on %s", runtime.GOOS)
+	}
+	// Burn about 50 ms of CPU; getrusage counts in ticks of at most a few milliseconds.
+	x := 1.0
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		for range 1000 {
+			x = x*1.0000001 + 1e-9
+		}
+	}
+	after, _ := CPUTime()
+	if d := after - before; d < 20*time.Millisecond {
+		t.Fatalf("CPUTime grew by %v over 50 ms of work (x=%v)", d, x)
+	}
 }
