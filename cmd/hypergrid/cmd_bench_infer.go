@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
@@ -27,12 +29,14 @@ func init() {
 // --tgt-len tokens, no EOS) — on random tokens with the PyTorch peer's batch shape.
 // Like the peer it counts source tokens per second, and examples per second.
 func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench "+mode, "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--set KEY=VALUE]...", stderr)
+	fs := newFlags("bench "+mode, "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--profile] [--cpuprofile FILE] [--set KEY=VALUE]...", stderr)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
 	steps := fs.Int("steps", 5, "timed batches (after 1 warm-up batch)")
 	batch := fs.Int("batch", 32, "examples per batch")
 	srcLen := fs.Int("src-len", 128, "source tokens per example")
 	tgtLen := fs.Int("tgt-len", 8, "target tokens: the candidate's length (score) or the tokens generated (generate)")
+	profile := fs.Bool("profile", false, "after the timing line, print where a batch's time goes: each kernel's time and GFLOP/s, against a Gemm and the FMA peak measured now")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed batches to this file")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
 	rest, err := parseInterleaved(fs, args)
@@ -77,6 +81,19 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	if err := run(); err != nil {
 		return err
 	}
+	if *profile {
+		ops.StartProfile()
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	meter := startCPUMeter()
 	start := time.Now()
 	for i := 0; i < *steps; i++ {
@@ -86,6 +103,13 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	}
 	per := time.Since(start) / time.Duration(*steps)
 	cores := meter.coresUsed()
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	var kernels []ops.OpStats
+	if *profile {
+		kernels = ops.StopProfile()
+	}
 	rss := "unknown"
 	if n, ok := sysmem.PeakRSS(); ok {
 		rss = fmt.Sprintf("%.0f", float64(n)/(1<<20))
@@ -93,5 +117,8 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "bench_%s recipe=%s isa=%s threads=%d params=%d batch_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
 		mode, rest[0], ops.ActiveISA(), *threads, m.NumParams(), float64(per.Microseconds())/1000,
 		cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), rss)
+	if *profile {
+		writeKernelProfile(stdout, "batch", *steps, per, kernels, *threads)
+	}
 	return nil
 }

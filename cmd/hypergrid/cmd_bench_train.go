@@ -129,24 +129,33 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 // share of the FMA peak), the step's FLOPs and useful GFLOP/s, against a 1024³ Gemm
 // and the FMA peak (ops.PeakGFLOPS) measured now at the same threads.
 func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads int) {
-	ms := func(d time.Duration) string {
-		return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000/float64(steps))
-	}
-	pct := func(d time.Duration) string {
-		return fmt.Sprintf("%.1f%%", 100*d.Seconds()/(per.Seconds()*float64(steps)))
-	}
 	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
 		name string
 		d    time.Duration
 	}{{"forward", ph.Forward}, {"backward", ph.Backward}, {"clip", ph.Clip}, {"optimizer", ph.Optimizer}, {"other", other}} {
-		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, ms(r.d), pct(r.d))
+		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, per, steps))
 	}
+	writeKernelProfile(w, "step", steps, per, kernels, threads)
+}
+
+func msPer(d time.Duration, steps int) string {
+	return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000/float64(steps))
+}
+
+func shareOf(d, per time.Duration, steps int) string {
+	return fmt.Sprintf("%.1f%%", 100*d.Seconds()/(per.Seconds()*float64(steps)))
+}
+
+// writeKernelProfile prints each kernel's calls, time, GFLOP/s and share of the FMA
+// peak per unit (a training step, a batch), then the unit's useful GFLOP/s against a
+// Gemm and the FMA peak measured now, at the same thread count.
+func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, kernels []ops.OpStats, threads int) {
 	var flops int64
 	var inKernels time.Duration
 	peak := ops.PeakGFLOPS(threads, 300*time.Millisecond)
-	fmt.Fprintf(w, "\nkernel                 calls/step  ms/step   share  GFLOP/s  of peak\n")
+	fmt.Fprintf(w, "\n%-22s %10s %8s %7s %8s %8s\n", "kernel", "calls/"+unit, "ms/"+unit, "share", "GFLOP/s", "of peak")
 	for _, k := range kernels {
 		flops += k.Flops
 		inKernels += k.Time
@@ -155,14 +164,14 @@ func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases
 			g := float64(k.Flops) / k.Time.Seconds() / 1e9
 			gf, ofPeak = fmt.Sprintf("%.1f", g), fmt.Sprintf("%.0f%%", 100*g/peak)
 		}
-		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), ms(k.Time), pct(k.Time), gf, ofPeak)
+		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), msPer(k.Time, steps), shareOf(k.Time, per, steps), gf, ofPeak)
 	}
 	outside := per*time.Duration(steps) - inKernels
-	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", ms(outside), pct(outside))
+	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, per, steps))
 	ref := referenceGemmGFLOPS(threads)
 	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
-	fmt.Fprintf(w, "\nstep_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",
-		float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref, peak, 100*useful/peak)
+	fmt.Fprintf(w, "\n%s_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",
+		unit, float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref, peak, 100*useful/peak)
 }
 
 // referenceGemmGFLOPS measures a 1024³ Gemm at the current thread count: the best of

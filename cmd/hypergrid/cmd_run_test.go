@@ -359,6 +359,12 @@ func TestBenchInference(t *testing.T) {
 			t.Errorf("bench %s: exit %d\n%s%s", mode, code, stdout, stderr)
 		}
 	}
+	code, stdout, stderr := hg(t, "bench", "generate", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3", "--profile")
+	for _, want := range []string{"bench_generate recipe=default", "\nkernel ", "calls/batch", "\nGemm ", "(outside the kernels)", "batch_gflop="} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("bench generate --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
+	}
 	if code, _, stderr := hg(t, "bench", "score", "encoder-classifier"); code != 2 || !strings.Contains(stderr, "encoder-decoder") {
 		t.Errorf("bench score of an encoder model: exit %d, %s", code, stderr)
 	}
