@@ -30,6 +30,11 @@ type t5KV struct {
 	// example at each step, position-major (row pos·batch + e); cross-attention holds
 	// the memory's rows, example-major (row e·n + j), on the first step's tape.
 	k, v []float32
+	// kT holds cross-attention's keys again, transposed per example and head: the dh×n
+	// block of (e, h) at (e·H + h)·dh·n. A query's scores are then one row times a
+	// matrix, which the kernels compute without packing, instead of one row times a
+	// transposed matrix (the same sums, bit for bit).
+	kT []float32
 	// n is the number of keys per example; batch the number of examples.
 	n, batch int
 	// valid marks the real memory keys (cross-attention; nil: all).
@@ -60,6 +65,7 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 			v := t.MatMul(in.Memory, &a.V.Tensor, false)
 			// Kept by reference: the first step's tape outlives the generation.
 			kv = &t5KV{k: k.Data, v: v.Data, n: in.MemorySeq.Len, batch: b}
+			kv.kT = transposeHeads(t.Floats(len(k.Data)), k.Data, b, kv.n, H, dh)
 			if in.MemorySeq.Valid != nil {
 				kv.valid = append([]bool(nil), in.MemorySeq.Valid...)
 			}
@@ -110,29 +116,57 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 	}
 	// The products are the ones autograd.Tape.Attention computes for the same query,
 	// on the same kernels, so that a step gives the full pass's numbers bit for bit.
+	// Examples run side by side, each part with scores of its own.
 	out := t.New(b, hd)
-	p := t.Floats(H * n)
-	for e := range b {
-		// Example e's keys: rows e·n.. (memory) or e, e+b, ... (cached positions).
-		off, ld := e*hd, b*hd
-		if a.Site.Cross {
-			off, ld = e*n*hd, hd
-		}
-		ops.GemmStrided(false, true, H, 1, n, dh, scale, q.Data[e*hd:], hd, dh, kv.k[off:], ld, dh, 0, p, n, n)
-		if bias != nil {
-			ops.Add(p, p, bias.Data)
-		}
-		if kv.valid != nil {
-			for j, ok := range kv.valid[e*n : (e+1)*n] {
-				if !ok {
-					for h := range H {
-						p[h*n+j] = maskedScore
+	parts := max(1, ops.Parts(b, 2*H*n*dh))
+	scores := t.Floats(parts * H * n)
+	ops.ParallelFor(b, 2*H*n*dh, func(part, lo, hi int) {
+		p := scores[part*H*n : (part+1)*H*n]
+		for e := lo; e < hi; e++ {
+			if a.Site.Cross {
+				ops.GemmStridedSerial(false, false, H, 1, n, dh, scale, q.Data[e*hd:], hd, dh, kv.kT[e*H*dh*n:], n, dh*n, 0, p, n, n)
+			} else {
+				// Example e's cached positions: rows e, e+b, ...
+				ops.GemmStridedSerial(false, true, H, 1, n, dh, scale, q.Data[e*hd:], hd, dh, kv.k[e*hd:], b*hd, dh, 0, p, n, n)
+			}
+			if bias != nil {
+				ops.Add(p, p, bias.Data)
+			}
+			if kv.valid != nil {
+				for j, ok := range kv.valid[e*n : (e+1)*n] {
+					if !ok {
+						for h := range H {
+							p[h*n+j] = maskedScore
+						}
 					}
 				}
 			}
+			ops.SoftmaxRows(p, p, H, n)
+			off, ld := e*hd, b*hd
+			if a.Site.Cross {
+				off, ld = e*n*hd, hd
+			}
+			ops.GemmStridedSerial(false, false, H, 1, dh, n, 1, p, n, n, kv.v[off:], ld, dh, 0, out.Data[e*hd:], hd, dh)
 		}
-		ops.SoftmaxRows(p, p, H, n)
-		ops.GemmStrided(false, false, H, 1, dh, n, 1, p, n, n, kv.v[off:], ld, dh, 0, out.Data[e*hd:], hd, dh)
-	}
+	})
 	return t.MatMul(out, &a.O.Tensor, false)
+}
+
+// transposeHeads writes into dst, for each of batch examples and heads heads, the
+// dh×n transpose of the example's n rows of that head's dh columns in src (rows of
+// heads·dh values, example-major): dst[((e·heads + h)·dh + d)·n + j] = src[(e·n + j)·heads·dh + h·dh + d].
+func transposeHeads(dst, src []float32, batch, n, heads, dh int) []float32 {
+	hd := heads * dh
+	for e := range batch {
+		for j := range n {
+			row := src[(e*n+j)*hd : (e*n+j+1)*hd]
+			for h := range heads {
+				base := (e*heads + h) * dh * n
+				for d, v := range row[h*dh : (h+1)*dh] {
+					dst[base+d*n+j] = v
+				}
+			}
+		}
+	}
+	return dst
 }

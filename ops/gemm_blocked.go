@@ -30,6 +30,10 @@ type gemmKernels struct {
 	gateRows func(rows int, dst, src, vec *float32)
 	// scaleRows computes dst[r][:] = src[r][:]·s[r] for rows rows of nr values.
 	scaleRows func(rows int, dst, src, s *float32)
+	// gemvStrip stores acc[0:gemvWidth] = Σ_{p<kc} a[p]·b[p·ldb:][:gemvWidth], each
+	// value the micro-kernels' chain of fused multiply-adds (gemvRow).
+	gemvStrip func(kc int, a, b *float32, ldb int, acc *float32)
+	gemvWidth int
 	// scatter[w] copies n groups of w floats from src to dst + i·stride: the packers'
 	// inner loop, for each micro-tile width w.
 	scatter map[int]func(n int, dst, src *float32, stride int)
@@ -174,6 +178,9 @@ func (k *gemmKernels) gemmOn(w int, transA, transB bool, m, n, kk int, alpha flo
 	if !overwrite {
 		scaleC(m, n, beta, c, ldc)
 	}
+	if m == 1 && k.gemvRow(transA, transB, n, kk, alpha, a, lda, b, ldb, c, overwrite) {
+		return
+	}
 	// Split the larger dimension of C into one contiguous range per goroutine, aligned to
 	// the micro-tile so every goroutine but the last runs only full tiles.
 	splitRows := m >= n
@@ -245,4 +252,102 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 			}
 		}
 	}
+}
+
+// Bounds of the one-row path: the row's length, the k block, and the columns of a
+// transposed op(B) (copied into one strip).
+const (
+	gemvRowMaxN = 4096
+	gemvMaxKC   = 384
+	gemvMaxW    = 64
+)
+
+// gemvScratch is gemvRow's working memory, pooled (a decoding step calls it thousands
+// of times, each a few hundred nanoseconds of work).
+type gemvScratch struct {
+	acc   [gemvRowMaxN]float32
+	ap    [gemvMaxKC]float32
+	tile  [gemvMaxKC * gemvMaxW]float32 // columns of op(B) copied into one zero-padded strip
+	strip [gemvMaxW]float32
+	// Outside its first dirtyRows rows and dirtyCols columns, tile holds zeros: a call
+	// clears only what an earlier, wider one left.
+	dirtyRows, dirtyCols int
+}
+
+var gemvPool = sync.Pool{New: func() any { return new(gemvScratch) }}
+
+// gemvRow is gemm for a single row of C (attention's query against cached keys or
+// values, a step of greedy decoding): c = alpha·op(A)·op(B) (+ c unless overwrite),
+// without packing. Packing B for one row costs as much as the product (and the blocked
+// path computes a whole mr-row tile for it). It computes what the micro-kernels
+// compute, bit for bit: per block of kc steps an accumulator starts at zero and takes
+// one fused multiply-add per step, in order (gemvStrip, on gemvWidth columns of B at a
+// time, in place; the last columns, or a transposed B of at most gemvWidth columns, are
+// first copied into a zero-padded strip), with a_p = alpha·op(A)[0][p] rounded as
+// packA rounds it; the block's sum then overwrites C (the first block, beta 0) or is
+// added to it. It reports false, doing nothing, where the shape is outside its bounds.
+func (k *gemmKernels) gemvRow(transA, transB bool, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, overwrite bool) bool {
+	w := k.gemvWidth
+	if k.gemvStrip == nil || w > gemvMaxW || n > gemvRowMaxN || k.kc > gemvMaxKC || (transB && n > w) {
+		return false
+	}
+	add, ok := addOp.variant(k.isa)
+	if !ok {
+		return false
+	}
+	s := gemvPool.Get().(*gemvScratch)
+	defer gemvPool.Put(s)
+	acc, ap, row := s.acc[:n], s.ap[:], c[:n]
+	for pc := 0; pc < kk; pc += k.kc {
+		kc := min(k.kc, kk-pc)
+		for p := range kc {
+			v := a[pc+p]
+			if transA {
+				v = a[(pc+p)*lda]
+			}
+			if alpha != 1 {
+				v *= alpha
+			}
+			ap[p] = v
+		}
+		j := 0
+		if !transB {
+			for ; j+w <= n; j += w {
+				k.gemvStrip(kc, &ap[0], &b[pc*ldb+j], ldb, &acc[j])
+			}
+		}
+		if rest := n - j; rest > 0 {
+			tile := s.tile[:kc*w]
+			stale := 0 // columns past rest that may hold an earlier call's values
+			if s.dirtyCols > rest {
+				stale = s.dirtyCols
+			}
+			if transB {
+				// Column q of the strip is row j+q of the stored B: read it in order.
+				for q := range rest {
+					for p, v := range b[(j+q)*ldb+pc : (j+q)*ldb+pc+kc] {
+						tile[p*w+q] = v
+					}
+				}
+			}
+			for p := range kc {
+				t := tile[p*w : (p+1)*w]
+				if !transB {
+					copy(t, b[(pc+p)*ldb+j:(pc+p)*ldb+n])
+				}
+				if p < s.dirtyRows && stale > 0 {
+					clear(t[rest:stale])
+				}
+			}
+			s.dirtyRows, s.dirtyCols = max(s.dirtyRows, kc), max(s.dirtyCols, rest)
+			k.gemvStrip(kc, &ap[0], &tile[0], w, &s.strip[0])
+			copy(acc[j:], s.strip[:rest])
+		}
+		if overwrite && pc == 0 {
+			copy(row, acc)
+		} else {
+			add(row, row, acc)
+		}
+	}
+	return true
 }

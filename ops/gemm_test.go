@@ -395,3 +395,46 @@ func TestDeriveBlocking(t *testing.T) {
 		}
 	}
 }
+
+// TestGemvRowMatchesBlocked checks that a single row of C, computed without packing,
+// equals the blocked path's bit for bit (a decoding step must give the full pass's
+// numbers), for every ISA's kernels, with and without alpha, beta and transposes.
+func TestGemvRowMatchesBlocked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, k := range registeredGemmKernels {
+		if !supported(k.isa) {
+			continue
+		}
+		for _, n := range []int{1, 5, 16, 33, 64, 128, 300, 40, 7, 2} {
+			for _, kk := range []int{1, 7, 64, 256, 257, 600} {
+				for _, trans := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					transA, transB := trans[0], trans[1]
+					for _, alpha := range []float32{1, 0.5, -1.25} {
+						for _, beta := range []float32{0, 1, 0.3} {
+							lda, ldb := kk+3, n+1
+							if transA {
+								lda = 2
+							}
+							if transB {
+								ldb = kk + 2
+							}
+							a := randSlice(rng, max(kk*lda, kk+3))
+							b := randSlice(rng, max(kk, n)*ldb)
+							c0 := randSlice(rng, n)
+							got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+							k.gemmOn(1, transA, transB, 1, n, kk, alpha, a, lda, b, ldb, beta, got, n)
+							scaleC(1, n, beta, want, n)
+							k.gemmSerial(transA, transB, 0, 1, 0, n, kk, alpha, a, lda, b, ldb, want, n, beta == 0)
+							for j := range want {
+								if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+									t.Fatalf("%s n=%d k=%d transA=%v transB=%v alpha=%v beta=%v: c[%d] = %v, the blocked path gives %v",
+										k.isa, n, kk, transA, transB, alpha, beta, j, got[j], want[j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

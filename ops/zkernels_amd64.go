@@ -53,6 +53,11 @@ func scatter16AVX2(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func scatter4AVX2(n int, dst *float32, src *float32, stride int)
 
+// gemvStripAVX2 stores acc[0:32] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+32], fused multiply-adds in p order from zero (AVX2).
+//
+//go:noescape
+func gemvStripAVX2(kc int, a *float32, b *float32, ldb int, acc *float32)
+
 // fmaPeakAVX2 runs n iterations of 12 independent 8-lane FMAs and stores the sum of their first lanes into out[0] (AVX2).
 //
 //go:noescape
@@ -117,6 +122,11 @@ func interleave12AVX512(blocks int, dst *float32, src *float32, ld int, alpha fl
 //
 //go:noescape
 func interleave8AVX512(blocks int, dst *float32, src *float32, ld int, alpha float32)
+
+// gemvStripAVX512 stores acc[0:64] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+64], fused multiply-adds in p order from zero (AVX512).
+//
+//go:noescape
+func gemvStripAVX512(kc int, a *float32, b *float32, ldb int, acc *float32)
 
 // fmaPeakAVX512 runs n iterations of 28 independent 16-lane FMAs and stores the sum of their first lanes into out[0] (AVX512).
 //
@@ -355,6 +365,8 @@ func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []f
 
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsAVX2,
+	gemvStrip:     gemvStripAVX2,
+	gemvWidth:     32,
 	gradKernel:    gemmKernelAVX2Grad,
 	gradKernelSet: gemmKernelSetAVX2Grad,
 	gradMR:        4,
@@ -379,6 +391,8 @@ var _ = fmaPeakOp.add(AVX2, peakKernel{
 })
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsAVX512,
+	gemvStrip:     gemvStripAVX512,
+	gemvWidth:     64,
 	gradKernel:    gemmKernelAVX512Grad,
 	gradKernelSet: gemmKernelSetAVX512Grad,
 	gradMR:        8,

@@ -892,6 +892,38 @@ done:
 	VZEROUPPER
 	RET
 
+// func gemvStripAVX2(kc int, a *float32, b *float32, ldb int, acc *float32)
+TEXT ·gemvStripAVX2(SB), NOSPLIT, $0-40
+	MOVQ         kc+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         ldb+24(FP), DX
+	SHLQ         $2, DX
+	MOVQ         acc+32(FP), DI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	TESTQ        CX, CX
+	JZ           store
+loop:
+	VBROADCASTSS (AX), Y4
+	VFMADD231PS  (BX), Y4, Y0
+	VFMADD231PS  32(BX), Y4, Y1
+	VFMADD231PS  64(BX), Y4, Y2
+	VFMADD231PS  96(BX), Y4, Y3
+	ADDQ         $4, AX
+	ADDQ         DX, BX
+	DECQ         CX
+	JNZ          loop
+store:
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 64(DI)
+	VMOVUPS      Y3, 96(DI)
+	VZEROUPPER
+	RET
+
 // func fmaPeakAVX2(n int, out *float32)
 TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-16
 	MOVQ         n+0(FP), CX
@@ -2629,6 +2661,38 @@ loop:
 	DECQ         CX
 	JNZ          loop
 done:
+	VZEROUPPER
+	RET
+
+// func gemvStripAVX512(kc int, a *float32, b *float32, ldb int, acc *float32)
+TEXT ·gemvStripAVX512(SB), NOSPLIT, $0-40
+	MOVQ         kc+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         ldb+24(FP), DX
+	SHLQ         $2, DX
+	MOVQ         acc+32(FP), DI
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	TESTQ        CX, CX
+	JZ           store
+loop:
+	VBROADCASTSS (AX), Z4
+	VFMADD231PS  (BX), Z4, Z0
+	VFMADD231PS  64(BX), Z4, Z1
+	VFMADD231PS  128(BX), Z4, Z2
+	VFMADD231PS  192(BX), Z4, Z3
+	ADDQ         $4, AX
+	ADDQ         DX, BX
+	DECQ         CX
+	JNZ          loop
+store:
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, 128(DI)
+	VMOVUPS      Z3, 192(DI)
 	VZEROUPPER
 	RET
 

@@ -38,6 +38,11 @@ func scatter8NEON(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func scatter12NEON(n int, dst *float32, src *float32, stride int)
 
+// gemvStripNEON stores acc[0:16] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+16], fused multiply-adds in p order from zero (NEON).
+//
+//go:noescape
+func gemvStripNEON(kc int, a *float32, b *float32, ldb int, acc *float32)
+
 // fmaPeakNEON runs n iterations of 28 independent 4-lane FMAs and stores the sum of their first lanes into out[0] (NEON).
 //
 //go:noescape
@@ -160,6 +165,8 @@ func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []flo
 
 var _ = registerGemmKernels(&gemmKernels{
 	gateRows:      gateRowsNEON,
+	gemvStrip:     gemvStripNEON,
+	gemvWidth:     16,
 	gradKernel:    gemmKernelNEON,
 	gradKernelSet: gemmKernelSetNEON,
 	gradMR:        8,

@@ -548,6 +548,33 @@ loop:
 done:
 	RET
 
+// func gemvStripNEON(kc int, a *float32, b *float32, ldb int, acc *float32)
+TEXT ·gemvStripNEON(SB), NOSPLIT, $0-40
+	MOVD         kc+0(FP), R0
+	MOVD         a+8(FP), R1
+	MOVD         b+16(FP), R2
+	MOVD         ldb+24(FP), R3
+	LSL          $2, R3, R3
+	MOVD         acc+32(FP), R4
+	VEOR         V0.B16, V0.B16, V0.B16
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V3.B16, V3.B16, V3.B16
+	CBZ          R0, store
+loop:
+	VLD1R.P      4(R1), [V8.S4]
+	VLD1         (R2), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA        V4.S4, V8.S4, V0.S4
+	VFMLA        V5.S4, V8.S4, V1.S4
+	VFMLA        V6.S4, V8.S4, V2.S4
+	VFMLA        V7.S4, V8.S4, V3.S4
+	ADD          R3, R2, R2
+	SUBS         $1, R0, R0
+	BNE          loop
+store:
+	VST1         [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
+	RET
+
 // func fmaPeakNEON(n int, out *float32)
 TEXT ·fmaPeakNEON(SB), NOSPLIT, $0-16
 	MOVD         n+0(FP), R0
