@@ -96,3 +96,57 @@ func PeakGFLOPS(threads int, d time.Duration) float64 {
 	}
 	return best
 }
+
+// StreamGBps measures the memory bandwidth threads goroutines get together, each on
+// an OS thread of its own streaming arrays of its own, larger than a core's L2
+// (y += a·x over 16 MiB each, less where many threads would make that over 512 MiB in
+// all), with the selected instruction set's kernel: 12 bytes read or written per
+// element. It takes about d (best of 3). Work that streams activations through memory
+// scales with threads no better than this figure does, whatever PeakGFLOPS says.
+func StreamGBps(threads int, d time.Duration) float64 {
+	threads = max(threads, 1)
+	n := min(4<<20, (64<<20)/threads) // floats per array: 16 MiB, 512 MiB in all at most
+	xs, ys := make([][]float32, threads), make([][]float32, threads)
+	for g := range threads {
+		xs[g], ys[g] = make([]float32, n), make([]float32, n)
+		for i := range xs[g] {
+			xs[g][i] = 1
+		}
+	}
+	axpy := axpyOp.use
+	per := max(d/3, 10*time.Millisecond)
+	best := 0.0
+	for range 3 {
+		var wg sync.WaitGroup
+		counts := make([]int, threads)
+		startAll := make(chan struct{})
+		start := time.Now()
+		deadline := start.Add(per)
+		for g := range threads {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				<-startAll
+				c := 0
+				for time.Now().Before(deadline) {
+					axpy(-1e-9, xs[g], ys[g]) // tiny steps: y stays finite and normal
+					c++
+				}
+				counts[g] = c
+			}()
+		}
+		close(startAll)
+		wg.Wait()
+		el := time.Since(start).Seconds()
+		total := 0
+		for _, c := range counts {
+			total += c
+		}
+		if gb := float64(total) * float64(n) * 12 / el / 1e9; gb > best {
+			best = gb
+		}
+	}
+	return best
+}

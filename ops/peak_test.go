@@ -24,3 +24,9 @@ func TestPeakGFLOPS(t *testing.T) {
 		t.Errorf("PeakGFLOPS(1) = %v", g)
 	}
 }
+
+func TestStreamGBps(t *testing.T) {
+	if gb := StreamGBps(1, 30*time.Millisecond); !(gb > 0) {
+		t.Errorf("StreamGBps(1) = %v", gb)
+	}
+}

@@ -15,7 +15,7 @@ func init() {
 		summary: "print the CPU features seen and the kernel variant each operation uses",
 		run: func(args []string, stdout, stderr io.Writer) error {
 			fs := newFlags("cpu", "", stderr)
-			peak := fs.Bool("peak", false, "also measure the FMA peak (GFLOP/s) at 1 to NumCPU threads: how far thread scaling can go here")
+			peak := fs.Bool("peak", false, "also measure the FMA peak (GFLOP/s) and the streaming memory bandwidth (GB/s) at 1 to NumCPU threads: how far thread scaling can go here, for compute and for memory traffic")
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
@@ -41,7 +41,8 @@ func isaError() error { return ops.ISAError() }
 
 // writePeaks prints the FMA peak of the selected kernels at 1 to n threads, and each as
 // a multiple of one thread's: logical CPUs that share a core's execution units (SMT
-// siblings, virtual CPUs on one physical core) add little.
+// siblings, virtual CPUs on one physical core) add little. Then the same for the
+// streaming memory bandwidth: the ceiling of whatever moves activations through memory.
 func writePeaks(w io.Writer, n int) {
 	var one float64
 	for t := 1; t <= n; t++ {
@@ -50,5 +51,12 @@ func writePeaks(w io.Writer, n int) {
 			one = g
 		}
 		fmt.Fprintf(w, "fma_peak threads=%d gflops=%.1f scaling=%.2f\n", t, g, g/one)
+	}
+	for t := 1; t <= n; t++ {
+		gb := ops.StreamGBps(t, 600*time.Millisecond)
+		if t == 1 {
+			one = gb
+		}
+		fmt.Fprintf(w, "mem_stream threads=%d gbps=%.1f scaling=%.2f\n", t, gb, gb/one)
 	}
 }
