@@ -270,13 +270,17 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 		}
 		logits, _ := m.decode(ctx, targets, n, tl, mem, memSeq)
 		v := logits.Cols
-		for j, e := range rows {
-			var ll float64
-			for i, tok := range sets[setOf[e]][c] {
-				ll += logProb(logits.Data[(j*tl+i)*v:(j*tl+i+1)*v], tok)
+		// Examples side by side: each sums its own tokens' log-probabilities, in order.
+		ops.ParallelFor(len(rows), tl*v*logProbCost, func(_, lo, hi int) {
+			for j := lo; j < hi; j++ {
+				e := rows[j]
+				var ll float64
+				for i, tok := range sets[setOf[e]][c] {
+					ll += logProb(logits.Data[(j*tl+i)*v:(j*tl+i+1)*v], tok)
+				}
+				scores[e][c] = ll
 			}
-			scores[e][c] = ll
-		}
+		})
 	}
 	return scores, nil
 }
@@ -302,6 +306,10 @@ func (m *Model) checkCandidates(candidates [][]int32) error {
 	}
 	return nil
 }
+
+// logProbCost is the work of one logit in logProb for ops.ParallelFor (an exp in
+// float64 is worth some ten multiply-adds).
+const logProbCost = 10
 
 // logProb returns log softmax(row)[tok].
 func logProb(row []float32, tok int32) float64 {
