@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,4 +313,18 @@ func (m cpuMeter) coresUsed() string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.2f", (cpu-m.cpu0).Seconds()/wall.Seconds())
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called (stopping twice is
+// harmless: the benches stop the profile before printing their tables).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: cannot create %s: %w (does its folder exist?)", path, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -85,14 +84,11 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		ops.StartProfile()
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		defer stop()
 	}
 	meter := startCPUMeter()
 	start := time.Now()
@@ -104,7 +100,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	per := time.Since(start) / time.Duration(*steps)
 	cores := meter.coresUsed()
 	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
+		pprof.StopCPUProfile() // before the profile tables: they time other work
 	}
 	var kernels []ops.OpStats
 	if *profile {

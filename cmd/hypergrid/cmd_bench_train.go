@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -83,14 +82,11 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		ops.StartProfile()
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		defer stop()
 	}
 	meter := startCPUMeter()
 	start := time.Now()
@@ -104,7 +100,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	per := time.Since(start) / time.Duration(*steps)
 	cores := meter.coresUsed()
 	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
+		pprof.StopCPUProfile() // before the profile tables: they time other work
 	}
 	var kernels []ops.OpStats
 	if *profile {
