@@ -328,3 +328,46 @@ func startCPUProfile(path string) (stop func(), err error) {
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
+
+// timedLoop is what the benches measure of their timed loop: the time per iteration,
+// the cores it kept busy, ops' kernel counts (with --profile) and the peak RSS so far.
+type timedLoop struct {
+	per     time.Duration
+	cores   string
+	kernels []ops.OpStats
+	rss     string
+}
+
+// timeLoop runs body(0..steps-1) with ops' kernel profile on when profile is set and a
+// CPU profile written to cpuProfile when that is not empty, and measures it.
+func timeLoop(steps int, profile bool, cpuProfile string, body func(i int) error) (timedLoop, error) {
+	if profile {
+		ops.StartProfile()
+		defer ops.StopProfile() // on an error; a no-op after the one below
+	}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return timedLoop{}, err
+		}
+		defer stop()
+	}
+	meter := startCPUMeter()
+	start := time.Now()
+	for i := range steps {
+		if err := body(i); err != nil {
+			return timedLoop{}, err
+		}
+	}
+	tl := timedLoop{per: time.Since(start) / time.Duration(steps), cores: meter.coresUsed(), rss: "unknown"}
+	if cpuProfile != "" {
+		pprof.StopCPUProfile() // before the profile tables: they time other work
+	}
+	if profile {
+		tl.kernels = ops.StopProfile()
+	}
+	if b, ok := sysmem.PeakRSS(); ok {
+		tl.rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))
+	}
+	return tl, nil
+}

@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/pprof"
-	"time"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
-	"github.com/hypergrid-go/hypergrid/internal/sysmem"
 	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/ops"
 )
@@ -80,41 +77,16 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	if err := run(); err != nil {
 		return err
 	}
-	if *profile {
-		ops.StartProfile()
+	tl, err := timeLoop(*steps, *profile, *cpuProfile, func(int) error { return run() })
+	if err != nil {
+		return err
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	meter := startCPUMeter()
-	start := time.Now()
-	for i := 0; i < *steps; i++ {
-		if err := run(); err != nil {
-			return err
-		}
-	}
-	per := time.Since(start) / time.Duration(*steps)
-	cores := meter.coresUsed()
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile() // before the profile tables: they time other work
-	}
-	var kernels []ops.OpStats
-	if *profile {
-		kernels = ops.StopProfile()
-	}
-	rss := "unknown"
-	if n, ok := sysmem.PeakRSS(); ok {
-		rss = fmt.Sprintf("%.0f", float64(n)/(1<<20))
-	}
+	per := tl.per
 	fmt.Fprintf(stdout, "bench_%s recipe=%s isa=%s threads=%d params=%d batch_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
 		mode, rest[0], ops.ActiveISA(), *threads, m.NumParams(), float64(per.Microseconds())/1000,
-		cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), rss)
+		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeKernelProfile(stdout, "batch", *steps, per, kernels, *threads)
+		writeKernelProfile(stdout, "batch", *steps, per, tl.kernels, *threads)
 	}
 	return nil
 }

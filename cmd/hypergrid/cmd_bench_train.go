@@ -6,10 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"runtime/pprof"
 	"time"
 
-	"github.com/hypergrid-go/hypergrid/internal/sysmem"
 	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/ops"
 	"github.com/hypergrid-go/hypergrid/recipe"
@@ -79,43 +77,22 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	var phases train.Phases
 	if *profile {
 		stepper.TimePhases(&phases)
-		ops.StartProfile()
+		defer stepper.TimePhases(nil)
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
-	}
-	meter := startCPUMeter()
-	start := time.Now()
-	for i := 0; i < *steps; i++ {
+	tl, err := timeLoop(*steps, *profile, *cpuProfile, func(i int) error {
 		res, err := stepper.Step(2+i, b)
-		if err != nil {
-			return err
-		}
 		last = res.Loss
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	per := time.Since(start) / time.Duration(*steps)
-	cores := meter.coresUsed()
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile() // before the profile tables: they time other work
-	}
-	var kernels []ops.OpStats
-	if *profile {
-		kernels = ops.StopProfile()
-		stepper.TimePhases(nil)
-	}
-	rss := "unknown"
-	if b, ok := sysmem.PeakRSS(); ok {
-		rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))
-	}
+	per := tl.per
 	fmt.Fprintf(stdout, "bench_train recipe=%s isa=%s threads=%d optimizer=%s params=%d loss_first=%.4f loss_last=%.4f step_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
 		rest[0], ops.ActiveISA(), *threads, r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
-		cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), rss)
+		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeStepProfile(stdout, *steps, per, phases, kernels, *threads)
+		writeStepProfile(stdout, *steps, per, phases, tl.kernels, *threads)
 	}
 	return nil
 }
