@@ -115,7 +115,8 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 		scale = float32(1 / math.Sqrt(float64(dh)))
 	}
 	// The products are the ones autograd.Tape.Attention computes for the same query,
-	// on the same kernels, so that a step gives the full pass's numbers bit for bit.
+	// on the same kernels, so that a step gives the full pass's numbers bit for bit (on
+	// amd64; NEON's softmax groups a row's sums by its length, a few ulps apart).
 	// Examples run side by side, each part with scores of its own.
 	out := t.New(b, hd)
 	parts := max(1, ops.Parts(b, 2*H*n*dh))
