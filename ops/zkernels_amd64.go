@@ -133,6 +133,11 @@ func gemvStripAVX512(kc int, a *float32, b *float32, ldb int, acc *float32)
 //go:noescape
 func fmaPeakAVX512(n int, out *float32)
 
+// adamwAVX2 computes one AdamW update: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX2).
+//
+//go:noescape
+func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
+
 // axpyAVX2 computes y[i] += alpha·x[i] (AVX2).
 //
 //go:noescape
@@ -247,6 +252,11 @@ func layerNormRowsAVX2(dst []float32, x []float32, w []float32, b []float32, row
 //
 //go:noescape
 func layerNormRowsBackwardAVX2(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
+
+// adamwAVX512 computes one AdamW update: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX512).
+//
+//go:noescape
+func adamwAVX512(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
 
 // axpyAVX512 computes y[i] += alpha·x[i] (AVX512).
 //
@@ -418,6 +428,7 @@ var _ = fmaPeakOp.add(AVX512, peakKernel{
 	lanes: 16,
 	run:   fmaPeakAVX512,
 })
+var _ = adamwOp.add(AVX2, adamwAVX2)
 var _ = axpyOp.add(AVX2, axpyAVX2)
 var _ = scaleOp.add(AVX2, scaleAVX2)
 var _ = addOp.add(AVX2, addAVX2)
@@ -441,6 +452,7 @@ var _ = rmsNormRowsOp.add(AVX2, rmsNormRowsAVX2)
 var _ = rmsNormRowsBackwardOp.add(AVX2, rmsNormRowsBackwardAVX2)
 var _ = layerNormRowsOp.add(AVX2, layerNormRowsAVX2)
 var _ = layerNormRowsBackOp.add(AVX2, layerNormRowsBackwardAVX2)
+var _ = adamwOp.add(AVX512, adamwAVX512)
 var _ = axpyOp.add(AVX512, axpyAVX512)
 var _ = scaleOp.add(AVX512, scaleAVX512)
 var _ = addOp.add(AVX512, addAVX512)

@@ -2795,6 +2795,82 @@ sum:
 	VZEROUPPER
 	RET
 
+// func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
+TEXT ·adamwAVX2(SB), NOSPLIT, $0-128
+	MOVQ         w_base+0(FP), SI
+	MOVQ         g_base+24(FP), DI
+	MOVQ         m_base+48(FP), BX
+	MOVQ         v_base+72(FP), R8
+	VBROADCASTSS b1+96(FP), Y0
+	VBROADCASTSS gb1+100(FP), Y1
+	VBROADCASTSS b2+104(FP), Y2
+	VBROADCASTSS gb2+108(FP), Y3
+	VBROADCASTSS decay+112(FP), Y4
+	VBROADCASTSS step+116(FP), Y5
+	VBROADCASTSS invSC2+120(FP), Y6
+	VBROADCASTSS eps+124(FP), Y7
+	XORQ         AX, AX
+	MOVQ         w_len+8(FP), CX
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y8
+	VMOVUPS      0(BX)(AX*4), Y9
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y1, Y8, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 0(BX)(AX*4)
+	VMULPS       Y3, Y8, Y10
+	VMULPS       Y8, Y10, Y10
+	VMOVUPS      0(R8)(AX*4), Y11
+	VMULPS       Y2, Y11, Y11
+	VADDPS       Y10, Y11, Y11
+	VMOVUPS      Y11, 0(R8)(AX*4)
+	VSQRTPS      Y11, Y11
+	VMULPS       Y6, Y11, Y11
+	VADDPS       Y7, Y11, Y11
+	VMULPS       Y5, Y9, Y9
+	VDIVPS       Y11, Y9, Y9
+	VMOVUPS      0(SI)(AX*4), Y8
+	VMULPS       Y4, Y8, Y8
+	VSUBPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y8
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y9
+	VMULPS       Y0, Y9, Y9
+	VMULPS       Y1, Y8, Y10
+	VADDPS       Y10, Y9, Y9
+	VMASKMOVPS   Y9, Y14, 0(BX)(AX*4)
+	VMULPS       Y3, Y8, Y10
+	VMULPS       Y8, Y10, Y10
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y11
+	VMULPS       Y2, Y11, Y11
+	VADDPS       Y10, Y11, Y11
+	VMASKMOVPS   Y11, Y14, 0(R8)(AX*4)
+	VSQRTPS      Y11, Y11
+	VMULPS       Y6, Y11, Y11
+	VADDPS       Y7, Y11, Y11
+	VMULPS       Y5, Y9, Y9
+	VDIVPS       Y11, Y9, Y9
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y8
+	VMULPS       Y4, Y8, Y8
+	VSUBPS       Y9, Y8, Y8
+	VMASKMOVPS   Y8, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(alpha float32, x []float32, y []float32)
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
 	MOVQ         x_base+8(FP), SI
@@ -5814,6 +5890,82 @@ done10:
 	INCQ         R13
 	JMP          row1
 rowsdone2:
+	VZEROUPPER
+	RET
+
+// func adamwAVX512(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
+TEXT ·adamwAVX512(SB), NOSPLIT, $0-128
+	MOVQ         w_base+0(FP), SI
+	MOVQ         g_base+24(FP), DI
+	MOVQ         m_base+48(FP), BX
+	MOVQ         v_base+72(FP), R8
+	VBROADCASTSS b1+96(FP), Z0
+	VBROADCASTSS gb1+100(FP), Z1
+	VBROADCASTSS b2+104(FP), Z2
+	VBROADCASTSS gb2+108(FP), Z3
+	VBROADCASTSS decay+112(FP), Z4
+	VBROADCASTSS step+116(FP), Z5
+	VBROADCASTSS invSC2+120(FP), Z6
+	VBROADCASTSS eps+124(FP), Z7
+	XORQ         AX, AX
+	MOVQ         w_len+8(FP), CX
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z8
+	VMOVUPS      0(BX)(AX*4), Z9
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z1, Z8, Z10
+	VADDPS       Z10, Z9, Z9
+	VMOVUPS      Z9, 0(BX)(AX*4)
+	VMULPS       Z3, Z8, Z10
+	VMULPS       Z8, Z10, Z10
+	VMOVUPS      0(R8)(AX*4), Z11
+	VMULPS       Z2, Z11, Z11
+	VADDPS       Z10, Z11, Z11
+	VMOVUPS      Z11, 0(R8)(AX*4)
+	VSQRTPS      Z11, Z11
+	VMULPS       Z6, Z11, Z11
+	VADDPS       Z7, Z11, Z11
+	VMULPS       Z5, Z9, Z9
+	VDIVPS       Z11, Z9, Z9
+	VMOVUPS      0(SI)(AX*4), Z8
+	VMULPS       Z4, Z8, Z8
+	VSUBPS       Z9, Z8, Z8
+	VMOVUPS      Z8, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z8
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z9
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z1, Z8, Z10
+	VADDPS       Z10, Z9, Z9
+	VMOVUPS      Z9, K1, 0(BX)(AX*4)
+	VMULPS       Z3, Z8, Z10
+	VMULPS       Z8, Z10, Z10
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z11
+	VMULPS       Z2, Z11, Z11
+	VADDPS       Z10, Z11, Z11
+	VMOVUPS      Z11, K1, 0(R8)(AX*4)
+	VSQRTPS      Z11, Z11
+	VMULPS       Z6, Z11, Z11
+	VADDPS       Z7, Z11, Z11
+	VMULPS       Z5, Z9, Z9
+	VDIVPS       Z11, Z9, Z9
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z8
+	VMULPS       Z4, Z8, Z8
+	VSUBPS       Z9, Z8, Z8
+	VMOVUPS      Z8, K1, 0(SI)(AX*4)
+done4:
 	VZEROUPPER
 	RET
 

@@ -177,15 +177,10 @@ func (o *AdamW) Step(lr float32) {
 			if o.cfg.WeightDecay != 0 && !p.NoDecay {
 				decay = float32(1 - float64(lr)*o.cfg.WeightDecay)
 			}
-			w, g := p.Value[sg.lo:sg.hi], p.Grad[sg.lo:sg.hi]
-			m, v := mom.M[sg.lo:sg.hi], mom.V[sg.lo:sg.hi]
-			for j := range w {
-				gj := g[j]
-				mj := fb1*m[j] + gb1*gj
-				vj := fb2*v[j] + gb2*gj*gj
-				m[j], v[j] = mj, vj
-				w[j] = w[j]*decay - stepSize*mj/(float32(math.Sqrt(float64(vj)))*invSC2+eps)
-			}
+			// m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; w = w·decay − stepSize·m/(√v/√c2 + ε),
+			// each operation rounded on its own, the same bits on every kernel.
+			ops.AdamWUpdate(p.Value[sg.lo:sg.hi], p.Grad[sg.lo:sg.hi], mom.M[sg.lo:sg.hi], mom.V[sg.lo:sg.hi],
+				fb1, gb1, fb2, gb2, decay, stepSize, invSC2, eps)
 		}
 	})
 }

@@ -40,6 +40,9 @@ func vecARM64() ([]*fn, []jen.Code) {
 	var fns []*fn
 	var reg []jen.Code
 	for _, k := range vecKernels {
+		if k.x86Only {
+			continue
+		}
 		f := buildVec(k, newNeonv())
 		fns = append(fns, f)
 		reg = append(reg, registerVec(k, "NEON", f))
@@ -61,6 +64,8 @@ type vecKernel struct {
 	results []param
 	doc     string // completes "<name> computes …"
 	build   func(k *vk)
+	// x86Only kernels have no NEON variant: arm64 runs the generic Go code.
+	x86Only bool
 }
 
 // opnd is a vector operand: a register of the kernel or a constant (the same 32-bit
@@ -138,6 +143,7 @@ type backend interface {
 	mov(k *vk, d int, a opnd)
 	zero(k *vk, d int)
 	bin(k *vk, op binOp, d, a int, b opnd) // d = a op b
+	sqrt(k *vk, d, a int)                  // d = √a, correctly rounded (x86 only)
 	fma(k *vk, neg bool, d, a int, b, c opnd)
 	clamp(k *vk, d, a int, lo, hi opnd) // d = min(max(a, lo), hi); NaN stays NaN
 	sel(k *vk, d, m int, a, b opnd)     // d = sign(m) ? a : b
@@ -336,6 +342,7 @@ func (k *vk) add(d, a int, b opnd)                       { k.use(d); k.b.bin(k, 
 func (k *vk) sub(d, a int, b opnd)                       { k.use(d); k.b.bin(k, opSub, d, a, b) }
 func (k *vk) mul(d, a int, b opnd)                       { k.use(d); k.b.bin(k, opMul, d, a, b) }
 func (k *vk) div(d, a int, b opnd)                       { k.use(d); k.b.bin(k, opDiv, d, a, b) }
+func (k *vk) sqrt(d, a int)                              { k.use(d); k.b.sqrt(k, d, a) }
 func (k *vk) maxNum(d, a int, b opnd)                    { k.use(d); k.b.bin(k, opMax, d, a, b) }
 func (k *vk) and(d, a int, b opnd)                       { k.use(d); k.b.bin(k, opAnd, d, a, b) }
 func (k *vk) or(d, a int, b opnd)                        { k.use(d); k.b.bin(k, opOr, d, a, b) }

@@ -115,6 +115,43 @@ func backward(a string, ntmp, most int, f func(k *vk, t []int)) func(k *vk) {
 }
 
 var vecKernels = []vecKernel{
+	{name: "adamw", op: "adamwOp", x86Only: true,
+		params: []param{pSlice("w"), pSlice("g"), pSlice("m"), pSlice("v"), pF32("b1"), pF32("gb1"), pF32("b2"), pF32("gb2"),
+			pF32("decay"), pF32("step"), pF32("invSC2"), pF32("eps")},
+		doc: "one AdamW update: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it",
+		build: func(k *vk) {
+			w, g, m, v := k.vec("w", rowVec), k.vec("g", rowVec), k.vec("m", rowVec), k.vec("v", rowVec)
+			k.start()
+			c := map[string]int{}
+			for _, name := range []string{"b1", "gb1", "b2", "gb2", "decay", "step", "invSC2", "eps"} {
+				c[name] = k.glob()
+				k.bcastArg(c[name], name)
+			}
+			k.each("w", 4, 1, func(s slot) {
+				t := s.t
+				k.load(t[0], g, s)
+				k.load(t[1], m, s)
+				k.mul(t[1], t[1], R(c["b1"]))
+				k.mul(t[2], t[0], R(c["gb1"]))
+				k.add(t[1], t[1], R(t[2])) // m
+				k.store(t[1], m, s)
+				k.mul(t[2], t[0], R(c["gb2"]))
+				k.mul(t[2], t[2], R(t[0]))
+				k.load(t[3], v, s)
+				k.mul(t[3], t[3], R(c["b2"]))
+				k.add(t[3], t[3], R(t[2])) // v
+				k.store(t[3], v, s)
+				k.sqrt(t[3], t[3])
+				k.mul(t[3], t[3], R(c["invSC2"]))
+				k.add(t[3], t[3], R(c["eps"]))
+				k.mul(t[1], t[1], R(c["step"]))
+				k.div(t[1], t[1], R(t[3]))
+				k.load(t[0], w, s)
+				k.mul(t[0], t[0], R(c["decay"]))
+				k.sub(t[0], t[0], R(t[1])) // w
+				k.store(t[0], w, s)
+			})
+		}},
 	{name: "axpy", op: "axpyOp", params: []param{pF32("alpha"), pSlice("x"), pSlice("y")},
 		doc: "y[i] += alpha·x[i]",
 		build: func(k *vk) {

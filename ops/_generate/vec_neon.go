@@ -289,6 +289,10 @@ func (n *neonv) sbin(k *vk, op binOp, d, a int, b opnd) {
 	k.I(neonSBin[op], nf(n.r(k, b)), nf(a), nf(d))
 }
 
+func (n *neonv) sqrt(k *vk, d, a int) {
+	panic("gen: no vector square root for NEON (mark the kernel x86Only)")
+}
+
 func (n *neonv) ssqrt(k *vk, d, a int)         { k.I("FSQRTS", nf(a), nf(d)) }
 func (n *neonv) sarg(k *vk, d int, arg string) { k.I("FMOVS", k.arg(arg, ""), nf(d)) }
 func (n *neonv) sret(k *vk, s int, res string) { k.I("FMOVS", nf(s), k.arg(res, "")) }

@@ -252,6 +252,8 @@ func (x *x86v) bin(k *vk, op binOp, d, a int, b opnd) {
 	k.I(x86Bin[op], x.src(b), x.v(a), x.v(d))
 }
 
+func (x *x86v) sqrt(k *vk, d, a int) { k.I("VSQRTPS", x.v(a), x.v(d)) }
+
 func (x *x86v) fma(k *vk, neg bool, d, a int, b, c opnd) {
 	name := "VFMADD"
 	if neg {
