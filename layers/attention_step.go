@@ -28,12 +28,12 @@ func appendRows(s, x []float32) []float32 {
 type t5KV struct {
 	// k and v hold Heads·DKV columns per row. Self-attention appends one row per
 	// example at each step, position-major (row pos·batch + e); cross-attention holds
-	// the memory's rows, example-major (row e·n + j), on the first step's tape.
+	// the memory's values, example-major (row e·n + j), on the first step's tape, and no k.
 	k, v []float32
-	// kT holds cross-attention's keys again, transposed per example and head: the dh×n
-	// block of (e, h) at (e·H + h)·dh·n. A query's scores are then one row times a
-	// matrix, which the kernels compute without packing, instead of one row times a
-	// transposed matrix (the same sums, bit for bit).
+	// kT holds cross-attention's keys transposed per example and head: the dh×n block
+	// of (e, h) at (e·H + h)·dh·n. A query's scores are then one row times a matrix,
+	// which the kernels compute without packing, instead of one row times a transposed
+	// matrix (the same sums, bit for bit).
 	kT []float32
 	// n is the number of keys per example; batch the number of examples.
 	n, batch int
@@ -64,8 +64,8 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 			k := t.MatMul(in.Memory, &a.K.Tensor, false)
 			v := t.MatMul(in.Memory, &a.V.Tensor, false)
 			// Kept by reference: the first step's tape outlives the generation.
-			kv = &t5KV{k: k.Data, v: v.Data, n: in.MemorySeq.Len, batch: b}
-			kv.kT = transposeHeads(t.Floats(len(k.Data)), k.Data, b, kv.n, H, dh)
+			n := in.MemorySeq.Len
+			kv = &t5KV{kT: transposeHeads(t.Floats(len(k.Data)), k.Data, b, n, H, dh), v: v.Data, n: n, batch: b}
 			if in.MemorySeq.Valid != nil {
 				kv.valid = append([]bool(nil), in.MemorySeq.Valid...)
 			}

@@ -97,17 +97,6 @@ func (o *op[F]) selectFor(isa ISA) ISA {
 	return best.isa
 }
 
-// variant returns the implementation of o for isa exactly, or nil when o has none.
-func (o *op[F]) variant(isa ISA) (F, bool) {
-	for _, v := range o.variants {
-		if v.isa == isa {
-			return v.fn, true
-		}
-	}
-	var zero F
-	return zero, false
-}
-
 // forEach calls f with every variant of o this CPU can run, generic first. Tests use it
 // to check each variant against the generic one in one run.
 func (o *op[F]) forEach(f func(isa ISA, fn F)) {

@@ -66,6 +66,9 @@ func registerGemmKernels(k *gemmKernels) bool {
 		k.gateRows == nil || k.scaleRows == nil || k.scatter == nil {
 		panic("ops: incomplete micro-kernel set for " + string(k.isa))
 	}
+	if k.gemvWidth > gemvMaxW {
+		panic("ops: gemvStrip of " + string(k.isa) + " is wider than gemvScratch's strip")
+	}
 	k.blocking = deriveBlocking(detectCaches(), k.mr, k.nr, k.gradMR)
 	registeredGemmKernels = append(registeredGemmKernels, k)
 	gemmOp.add(k.isa, k.gemm)
@@ -288,11 +291,7 @@ var gemvPool = sync.Pool{New: func() any { return new(gemvScratch) }}
 // added to it. It reports false, doing nothing, where the shape is outside its bounds.
 func (k *gemmKernels) gemvRow(transA, transB bool, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, overwrite bool) bool {
 	w := k.gemvWidth
-	if k.gemvStrip == nil || w > gemvMaxW || n > gemvRowMaxN || k.kc > gemvMaxKC || (transB && n > w) {
-		return false
-	}
-	add, ok := addOp.variant(k.isa)
-	if !ok {
+	if k.gemvStrip == nil || n > gemvRowMaxN || k.kc > gemvMaxKC || (transB && n > w) {
 		return false
 	}
 	s := gemvPool.Get().(*gemvScratch)
@@ -346,7 +345,7 @@ func (k *gemmKernels) gemvRow(transA, transB bool, n, kk int, alpha float32, a [
 		if overwrite && pc == 0 {
 			copy(row, acc)
 		} else {
-			add(row, row, acc)
+			addOp.use(row, row, acc) // one rounded sum per value: the same on every ISA
 		}
 	}
 	return true

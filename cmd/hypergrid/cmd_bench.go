@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/internal/sysmem"
@@ -291,32 +292,7 @@ func benchSummary(w io.Writer, threads int) error {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// cpuMeter measures how many cores a timed loop kept busy: the process's CPU time over
-// the wall time since startCPUMeter.
-type cpuMeter struct {
-	cpu0 time.Duration
-	ok   bool
-	t0   time.Time
-}
-
-func startCPUMeter() cpuMeter {
-	cpu, ok := sysmem.CPUTime()
-	return cpuMeter{cpu0: cpu, ok: ok, t0: time.Now()}
-}
-
-// coresUsed formats CPU time over wall time since the start, or "unknown" where the
-// system does not report CPU time.
-func (m cpuMeter) coresUsed() string {
-	cpu, ok := sysmem.CPUTime()
-	wall := time.Since(m.t0)
-	if !ok || !m.ok || wall <= 0 {
-		return "unknown"
-	}
-	return fmt.Sprintf("%.2f", (cpu-m.cpu0).Seconds()/wall.Seconds())
-}
-
-// startCPUProfile writes a CPU profile to path until stop is called (stopping twice is
-// harmless: the benches stop the profile before printing their tables).
+// startCPUProfile writes a CPU profile to path until stop is called.
 func startCPUProfile(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -345,24 +321,28 @@ func timeLoop(steps int, profile bool, cpuProfile string, body func(i int) error
 		ops.StartProfile()
 		defer ops.StopProfile() // on an error; a no-op after the one below
 	}
+	stopCPU := func() {}
 	if cpuProfile != "" {
 		stop, err := startCPUProfile(cpuProfile)
 		if err != nil {
 			return timedLoop{}, err
 		}
-		defer stop()
+		stopCPU = sync.OnceFunc(stop)
+		defer stopCPU()
 	}
-	meter := startCPUMeter()
+	cpu0, cpuOK := sysmem.CPUTime()
 	start := time.Now()
 	for i := range steps {
 		if err := body(i); err != nil {
 			return timedLoop{}, err
 		}
 	}
-	tl := timedLoop{per: time.Since(start) / time.Duration(steps), cores: meter.coresUsed(), rss: "unknown"}
-	if cpuProfile != "" {
-		pprof.StopCPUProfile() // before the profile tables: they time other work
+	wall := time.Since(start)
+	tl := timedLoop{per: wall / time.Duration(steps), cores: "unknown", rss: "unknown"}
+	if cpu, ok := sysmem.CPUTime(); ok && cpuOK && wall > 0 {
+		tl.cores = fmt.Sprintf("%.2f", (cpu-cpu0).Seconds()/wall.Seconds())
 	}
+	stopCPU() // before the profile tables: they time other work
 	if profile {
 		tl.kernels = ops.StopProfile()
 	}

@@ -1,8 +1,8 @@
 // Package sysmem reports memory figures of the running process and of the machine or
 // container it runs in, without cgo: the peak resident set size (PeakRSS) and the memory
-// this process may use (Total); and, from the same getrusage call as PeakRSS, the CPU
-// time the process has used (CPUTime), which the benchmarks divide by wall time to show
-// how many cores a run kept busy.
+// this process may use (Total); and, from getrusage as PeakRSS, the CPU time the process
+// has used (CPUTime), which the benchmarks divide by wall time to show how many cores a
+// run kept busy.
 package sysmem
 
 import (
