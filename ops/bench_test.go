@@ -163,3 +163,31 @@ func BenchmarkGemmBlocking(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmOneRow times the one-row path (gemvRow) against the blocked path on the
+// products of a greedy decoding step: scores against transposed cached keys (1×128×64),
+// the weighted values (1×64×128) and scores against a short self-attention cache
+// (1×8×64, B transposed).
+func BenchmarkGemmOneRow(b *testing.B) {
+	k := activeGemmKernels()
+	if k == nil {
+		b.Skip("the selected ISA has no blocked Gemm")
+	}
+	a, bb, c := make([]float32, 128), make([]float32, 256*128), make([]float32, 128)
+	for _, s := range []struct {
+		name       string
+		n, kk, ldb int
+		transB     bool
+	}{{"1x128x64", 128, 64, 128, false}, {"1x64x128", 64, 128, 256, false}, {"1x8x64/T", 8, 64, 256, true}} {
+		b.Run(s.name+"/row", func(b *testing.B) {
+			for b.Loop() {
+				k.gemmOn(1, false, s.transB, 1, s.n, s.kk, 0.5, a, s.kk, bb, s.ldb, 0, c, s.n)
+			}
+		})
+		b.Run(s.name+"/blocked", func(b *testing.B) {
+			for b.Loop() {
+				k.gemmSerial(false, s.transB, 0, 1, 0, s.n, s.kk, 0.5, a, s.kk, bb, s.ldb, c, s.n, true)
+			}
+		})
+	}
+}
