@@ -33,7 +33,11 @@ type gemmKernels struct {
 	// gemvStrip stores acc[0:gemvWidth] = Σ_{p<kc} a[p]·b[p·ldb:][:gemvWidth], each
 	// value the micro-kernels' chain of fused multiply-adds (gemvRow).
 	gemvStrip func(kc int, a, b *float32, ldb int, acc *float32)
-	gemvWidth int
+	// gemvGatedStrip computes acc[0:gemvWidth] = Σ_{p<kc} a[p]·(b[p·ldb:][:gemvWidth] ⊙
+	// g), each gated value rounded as gateRows rounds it, then the same chain of fused
+	// multiply-adds, from zero or (add ≠ 0) from acc: a gated product's row (gatedRows).
+	gemvGatedStrip func(kc int, a, b *float32, ldb int, g, acc *float32, add int)
+	gemvWidth      int
 	// scatter[w] copies n groups of w floats from src to dst + i·stride: the packers'
 	// inner loop, for each micro-tile width w.
 	scatter map[int]func(n int, dst, src *float32, stride int)

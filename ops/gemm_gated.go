@@ -32,6 +32,15 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	if !overwrite {
 		scaleC(batch*rows, n, beta, c, ldc)
 	}
+	if rows == 1 && k.gatedRows(batch, kk, n, gr, gc, a, lda, b, ldb, g, c, ldc, overwrite) {
+		return
+	}
+	k.gridGatedBlocked(batch, rows, kk, n, gr, gc, a, lda, b, ldb, g, c, ldc, overwrite)
+}
+
+// gridGatedBlocked is gridGated's blocked path, with C already scaled by beta
+// (overwrite: beta is 0 and the first k block stores instead of adding).
+func (k *gemmKernels) gridGatedBlocked(batch, rows, kk, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, c []float32, ldc int, overwrite bool) {
 	bh, bw := kk/gr, n/gc
 	nPad := roundUp(n, k.nr)
 	// The whole of B, packed: block pc occupies [pc·nPad, (pc+kc)·nPad).
@@ -84,18 +93,83 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	})
 }
 
+// gatedRows is gridGated for one row per example (a decoding step of a HyperGrid layer):
+// each example's row runs against the unpacked weight through gemvGatedStrip, one grid
+// row of a k block at a time, where the blocked path would gate a copy of every packed
+// panel for that one row and compute a whole tile for it. The examples of a goroutine
+// take their turns on each piece of the weight (one grid row of one strip of columns)
+// while it is in L1. Per k block it computes what the blocked path computes, bit for
+// bit: the same rounded gated values, the same chain of fused multiply-adds from zero,
+// and one rounded store or addition into C (C is already scaled by beta; overwrite: the
+// first block stores). It reports false, doing nothing, where the columns are not a
+// whole number of strips or exceed its bound.
+func (k *gemmKernels) gatedRows(batch, kk, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, c []float32, ldc int, overwrite bool) bool {
+	w := k.gemvWidth
+	if k.gemvGatedStrip == nil || n%w != 0 || n > gemvRowMaxN {
+		return false
+	}
+	bh, bw := kk/gr, n/gc
+	parts := min(workers(batch*kk*n), batch)
+	parallel(parts, func(part int) {
+		// This goroutine's examples are part, part+parts, ...; the l-th has its
+		// accumulators at acc[l·n:] and its gates, expanded per column, at gx[l·gr·n:].
+		mine := (batch - part + parts - 1) / parts
+		acc, gx := getBuf(mine*n), getBuf(mine*gr*n)
+		defer func() { putBuf(acc); putBuf(gx) }()
+		for l := range mine {
+			e := part + l*parts
+			expandCols((*gx)[l*gr*n:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, n, n)
+		}
+		for pc := 0; pc < kk; pc += k.kc {
+			kc := min(k.kc, kk-pc)
+			for j := 0; j < n; j += w {
+				// One call per grid row within the block: its gate vector is fixed.
+				for p, add := pc, 0; p < pc+kc; add = 1 {
+					i := p / bh
+					end := min((i+1)*bh, pc+kc)
+					for l := range mine {
+						e := part + l*parts
+						k.gemvGatedStrip(end-p, &a[e*lda+p], &b[p*ldb+j], ldb, &(*gx)[(l*gr+i)*n+j], &(*acc)[l*n+j], add)
+					}
+					p = end
+				}
+			}
+			for l := range mine {
+				e := part + l*parts
+				row, sum := c[e*ldc:e*ldc+n], (*acc)[l*n:(l+1)*n]
+				if overwrite && pc == 0 {
+					copy(row, sum)
+				} else {
+					addOp.use(row, row, sum)
+				}
+			}
+		}
+	})
+	return true
+}
+
 // expandCols writes gx[i][q] = G[i][q/bw] for q < n (zero up to nPad): each grid row
 // expanded to one value per column of the weight.
 func expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
 	for i := 0; i < gr; i++ {
 		row := gx[i*nPad : (i+1)*nPad]
 		for j, v := range g[i*gc : (i+1)*gc] {
-			block := row[j*bw : (j+1)*bw]
-			for q := range block {
-				block[q] = v
-			}
+			fill(row[j*bw:(j+1)*bw], v)
 		}
 		clear(row[n:])
+	}
+}
+
+// fill sets every value of x to v, eight at a time where it can (a decoding step
+// expands a grid for every example: this is a good part of its gated products).
+func fill(x []float32, v float32) {
+	q := 0
+	for ; q+8 <= len(x); q += 8 {
+		y := x[q : q+8 : q+8]
+		y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7] = v, v, v, v, v, v, v, v
+	}
+	for ; q < len(x); q++ {
+		x[q] = v
 	}
 }
 

@@ -58,6 +58,11 @@ func scatter4AVX2(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func gemvStripAVX2(kc int, a *float32, b *float32, ldb int, acc *float32)
 
+// gemvGatedStripAVX2 computes acc[0:32] = Σ_{p<kc} a[p]·(b[p·ldb : p·ldb+32] ⊙ gate[0:32]), each product of b and gate rounded, fused multiply-adds in p order from zero, or from acc when add ≠ 0 (AVX2).
+//
+//go:noescape
+func gemvGatedStripAVX2(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
+
 // fmaPeakAVX2 runs n iterations of 12 independent 8-lane FMAs and stores the sum of their first lanes into out[0] (AVX2).
 //
 //go:noescape
@@ -127,6 +132,11 @@ func interleave8AVX512(blocks int, dst *float32, src *float32, ld int, alpha flo
 //
 //go:noescape
 func gemvStripAVX512(kc int, a *float32, b *float32, ldb int, acc *float32)
+
+// gemvGatedStripAVX512 computes acc[0:64] = Σ_{p<kc} a[p]·(b[p·ldb : p·ldb+64] ⊙ gate[0:64]), each product of b and gate rounded, fused multiply-adds in p order from zero, or from acc when add ≠ 0 (AVX512).
+//
+//go:noescape
+func gemvGatedStripAVX512(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
 
 // fmaPeakAVX512 runs n iterations of 28 independent 16-lane FMAs and stores the sum of their first lanes into out[0] (AVX512).
 //
@@ -374,20 +384,21 @@ func layerNormRowsAVX512(dst []float32, x []float32, w []float32, b []float32, r
 func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows:      gateRowsAVX2,
-	gemvStrip:     gemvStripAVX2,
-	gemvWidth:     32,
-	gradKernel:    gemmKernelAVX2Grad,
-	gradKernelSet: gemmKernelSetAVX2Grad,
-	gradMR:        4,
-	gradTile:      gatedGradKernelAVX2Grad,
-	interleave:    map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
-	isa:           AVX2,
-	kernel:        gemmKernelAVX2,
-	kernelSet:     gemmKernelSetAVX2,
-	mr:            6,
-	nr:            16,
-	scaleRows:     scaleRowsAVX2,
+	gateRows:       gateRowsAVX2,
+	gemvGatedStrip: gemvGatedStripAVX2,
+	gemvStrip:      gemvStripAVX2,
+	gemvWidth:      32,
+	gradKernel:     gemmKernelAVX2Grad,
+	gradKernelSet:  gemmKernelSetAVX2Grad,
+	gradMR:         4,
+	gradTile:       gatedGradKernelAVX2Grad,
+	interleave:     map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
+	isa:            AVX2,
+	kernel:         gemmKernelAVX2,
+	kernelSet:      gemmKernelSetAVX2,
+	mr:             6,
+	nr:             16,
+	scaleRows:      scaleRowsAVX2,
 	scatter: map[int]func(n int, dst, src *float32, stride int){
 		16: scatter16AVX2,
 		4:  scatter4AVX2,
@@ -400,13 +411,14 @@ var _ = fmaPeakOp.add(AVX2, peakKernel{
 	run:   fmaPeakAVX2,
 })
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows:      gateRowsAVX512,
-	gemvStrip:     gemvStripAVX512,
-	gemvWidth:     64,
-	gradKernel:    gemmKernelAVX512Grad,
-	gradKernelSet: gemmKernelSetAVX512Grad,
-	gradMR:        8,
-	gradTile:      gatedGradKernelAVX512Grad,
+	gateRows:       gateRowsAVX512,
+	gemvGatedStrip: gemvGatedStripAVX512,
+	gemvStrip:      gemvStripAVX512,
+	gemvWidth:      64,
+	gradKernel:     gemmKernelAVX512Grad,
+	gradKernelSet:  gemmKernelSetAVX512Grad,
+	gradMR:         8,
+	gradTile:       gatedGradKernelAVX512Grad,
 	interleave: map[int]func(blocks int, dst, src *float32, ld int, alpha float32){
 		12: interleave12AVX512,
 		8:  interleave8AVX512,

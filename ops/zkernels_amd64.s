@@ -924,6 +924,57 @@ store:
 	VZEROUPPER
 	RET
 
+// func gemvGatedStripAVX2(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
+TEXT ·gemvGatedStripAVX2(SB), NOSPLIT, $0-56
+	MOVQ         kc+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         ldb+24(FP), DX
+	SHLQ         $2, DX
+	MOVQ         gate+32(FP), SI
+	MOVQ         acc+40(FP), DI
+	MOVQ         add+48(FP), R8
+	VMOVUPS      (SI), Y4
+	VMOVUPS      32(SI), Y5
+	VMOVUPS      64(SI), Y6
+	VMOVUPS      96(SI), Y7
+	TESTQ        R8, R8
+	JZ           fresh
+	VMOVUPS      (DI), Y0
+	VMOVUPS      32(DI), Y1
+	VMOVUPS      64(DI), Y2
+	VMOVUPS      96(DI), Y3
+	JMP          start
+fresh:
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+start:
+	TESTQ        CX, CX
+	JZ           store
+loop:
+	VBROADCASTSS (AX), Y12
+	VMULPS       (BX), Y4, Y8
+	VFMADD231PS  Y8, Y12, Y0
+	VMULPS       32(BX), Y5, Y9
+	VFMADD231PS  Y9, Y12, Y1
+	VMULPS       64(BX), Y6, Y10
+	VFMADD231PS  Y10, Y12, Y2
+	VMULPS       96(BX), Y7, Y11
+	VFMADD231PS  Y11, Y12, Y3
+	ADDQ         $4, AX
+	ADDQ         DX, BX
+	DECQ         CX
+	JNZ          loop
+store:
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 64(DI)
+	VMOVUPS      Y3, 96(DI)
+	VZEROUPPER
+	RET
+
 // func fmaPeakAVX2(n int, out *float32)
 TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-16
 	MOVQ         n+0(FP), CX
@@ -2684,6 +2735,57 @@ loop:
 	VFMADD231PS  64(BX), Z4, Z1
 	VFMADD231PS  128(BX), Z4, Z2
 	VFMADD231PS  192(BX), Z4, Z3
+	ADDQ         $4, AX
+	ADDQ         DX, BX
+	DECQ         CX
+	JNZ          loop
+store:
+	VMOVUPS      Z0, (DI)
+	VMOVUPS      Z1, 64(DI)
+	VMOVUPS      Z2, 128(DI)
+	VMOVUPS      Z3, 192(DI)
+	VZEROUPPER
+	RET
+
+// func gemvGatedStripAVX512(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
+TEXT ·gemvGatedStripAVX512(SB), NOSPLIT, $0-56
+	MOVQ         kc+0(FP), CX
+	MOVQ         a+8(FP), AX
+	MOVQ         b+16(FP), BX
+	MOVQ         ldb+24(FP), DX
+	SHLQ         $2, DX
+	MOVQ         gate+32(FP), SI
+	MOVQ         acc+40(FP), DI
+	MOVQ         add+48(FP), R8
+	VMOVUPS      (SI), Z4
+	VMOVUPS      64(SI), Z5
+	VMOVUPS      128(SI), Z6
+	VMOVUPS      192(SI), Z7
+	TESTQ        R8, R8
+	JZ           fresh
+	VMOVUPS      (DI), Z0
+	VMOVUPS      64(DI), Z1
+	VMOVUPS      128(DI), Z2
+	VMOVUPS      192(DI), Z3
+	JMP          start
+fresh:
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+start:
+	TESTQ        CX, CX
+	JZ           store
+loop:
+	VBROADCASTSS (AX), Z12
+	VMULPS       (BX), Z4, Z8
+	VFMADD231PS  Z8, Z12, Z0
+	VMULPS       64(BX), Z5, Z9
+	VFMADD231PS  Z9, Z12, Z1
+	VMULPS       128(BX), Z6, Z10
+	VFMADD231PS  Z10, Z12, Z2
+	VMULPS       192(BX), Z7, Z11
+	VFMADD231PS  Z11, Z12, Z3
 	ADDQ         $4, AX
 	ADDQ         DX, BX
 	DECQ         CX

@@ -43,6 +43,11 @@ func scatter12NEON(n int, dst *float32, src *float32, stride int)
 //go:noescape
 func gemvStripNEON(kc int, a *float32, b *float32, ldb int, acc *float32)
 
+// gemvGatedStripNEON computes acc[0:16] = Σ_{p<kc} a[p]·(b[p·ldb : p·ldb+16] ⊙ gate[0:16]), each product of b and gate rounded, fused multiply-adds in p order from zero, or from acc when add ≠ 0 (NEON).
+//
+//go:noescape
+func gemvGatedStripNEON(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
+
 // fmaPeakNEON runs n iterations of 28 independent 4-lane FMAs and stores the sum of their first lanes into out[0] (NEON).
 //
 //go:noescape
@@ -164,20 +169,21 @@ func layerNormRowsNEON(dst []float32, x []float32, w []float32, b []float32, row
 func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
-	gateRows:      gateRowsNEON,
-	gemvStrip:     gemvStripNEON,
-	gemvWidth:     16,
-	gradKernel:    gemmKernelNEON,
-	gradKernelSet: gemmKernelSetNEON,
-	gradMR:        8,
-	gradTile:      gatedGradKernelNEON,
-	interleave:    map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
-	isa:           NEON,
-	kernel:        gemmKernelNEON,
-	kernelSet:     gemmKernelSetNEON,
-	mr:            8,
-	nr:            12,
-	scaleRows:     scaleRowsNEON,
+	gateRows:       gateRowsNEON,
+	gemvGatedStrip: gemvGatedStripNEON,
+	gemvStrip:      gemvStripNEON,
+	gemvWidth:      16,
+	gradKernel:     gemmKernelNEON,
+	gradKernelSet:  gemmKernelSetNEON,
+	gradMR:         8,
+	gradTile:       gatedGradKernelNEON,
+	interleave:     map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
+	isa:            NEON,
+	kernel:         gemmKernelNEON,
+	kernelSet:      gemmKernelSetNEON,
+	mr:             8,
+	nr:             12,
+	scaleRows:      scaleRowsNEON,
 	scatter: map[int]func(n int, dst, src *float32, stride int){
 		12: scatter12NEON,
 		8:  scatter8NEON,

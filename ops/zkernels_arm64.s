@@ -575,6 +575,49 @@ store:
 	VST1         [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
 	RET
 
+// func gemvGatedStripNEON(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
+TEXT ·gemvGatedStripNEON(SB), NOSPLIT, $0-56
+	MOVD         kc+0(FP), R0
+	MOVD         a+8(FP), R1
+	MOVD         b+16(FP), R2
+	MOVD         ldb+24(FP), R3
+	LSL          $2, R3, R3
+	MOVD         gate+32(FP), R5
+	MOVD         acc+40(FP), R4
+	MOVD         add+48(FP), R6
+	VLD1         (R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	CBZ          R6, fresh
+	VLD1         (R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	B            start
+fresh:
+	VEOR         V0.B16, V0.B16, V0.B16
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V3.B16, V3.B16, V3.B16
+start:
+	CBZ          R0, store
+loop:
+	VLD1R.P      4(R1), [V16.S4]
+	VLD1         (R2), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VEOR         V12.B16, V12.B16, V12.B16
+	VFMLA        V4.S4, V8.S4, V12.S4
+	VFMLA        V12.S4, V16.S4, V0.S4
+	VEOR         V13.B16, V13.B16, V13.B16
+	VFMLA        V5.S4, V9.S4, V13.S4
+	VFMLA        V13.S4, V16.S4, V1.S4
+	VEOR         V14.B16, V14.B16, V14.B16
+	VFMLA        V6.S4, V10.S4, V14.S4
+	VFMLA        V14.S4, V16.S4, V2.S4
+	VEOR         V15.B16, V15.B16, V15.B16
+	VFMLA        V7.S4, V11.S4, V15.S4
+	VFMLA        V15.S4, V16.S4, V3.S4
+	ADD          R3, R2, R2
+	SUBS         $1, R0, R0
+	BNE          loop
+store:
+	VST1         [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
+	RET
+
 // func fmaPeakNEON(n int, out *float32)
 TEXT ·fmaPeakNEON(SB), NOSPLIT, $0-16
 	MOVD         n+0(FP), R0
