@@ -191,3 +191,32 @@ func BenchmarkGemmOneRow(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPack times the selected ISA's packing of one kc×nr-panel block of B and one
+// mc×kc block of A, plain and transposed, from an L2-resident source (GB/s of floats
+// packed): attention's keys (B transposed) and the backward pass's weights are packed
+// through the transposed paths.
+func BenchmarkPack(b *testing.B) {
+	k := activeGemmKernels()
+	if k == nil {
+		b.Skip("the selected ISA has no blocked Gemm")
+	}
+	const rows, cols = 256, 256
+	src := randSlice(rand.New(rand.NewPCG(5, 6)), rows*cols)
+	kc, mc, nc := min(k.kc, rows), min(k.mc, rows)/k.mr*k.mr, cols/k.nr*k.nr
+	dst := make([]float32, max(kc*nc, mc*kc))
+	for _, trans := range []bool{false, true} {
+		b.Run(fmt.Sprintf("B/trans=%v", trans), func(b *testing.B) {
+			b.SetBytes(int64(4 * kc * nc))
+			for b.Loop() {
+				k.packB(dst, src, cols, trans, 0, kc, 0, nc, k.nr)
+			}
+		})
+		b.Run(fmt.Sprintf("A/trans=%v", trans), func(b *testing.B) {
+			b.SetBytes(int64(4 * mc * kc))
+			for b.Loop() {
+				k.packA(dst, src, cols, trans, 0, mc, 0, kc, k.mr, 1)
+			}
+		})
+	}
+}

@@ -96,11 +96,20 @@ func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0,
 		}
 		return
 	}
-	interleave := packInterleavers[nr]
+	interleave, simd := packInterleavers[nr], k.interleave[nr]
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
 		// op(B)[p][j] = b[j·ldb + p]: each column of the panel is a contiguous row of b.
+		if cols == nr && simd != nil && kc >= 16 {
+			src := b[(j0+jr)*ldb+p0:]
+			blocks := kc / 16
+			simd(blocks, &panel[0], &src[0], ldb, 1)
+			if done := blocks * 16; done < kc && interleave != nil {
+				interleave(panel[done*nr:], src[done:], ldb, kc-done, 1)
+			}
+			continue
+		}
 		if cols == nr && interleave != nil {
 			interleave(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1)
 			continue

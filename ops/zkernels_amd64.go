@@ -128,6 +128,11 @@ func interleave12AVX512(blocks int, dst *float32, src *float32, ld int, alpha fl
 //go:noescape
 func interleave8AVX512(blocks int, dst *float32, src *float32, ld int, alpha float32)
 
+// interleave32AVX512 packs 32 rows for 16·blocks steps: dst[p·32 + r] = alpha·src[r·ld + p] (AVX512).
+//
+//go:noescape
+func interleave32AVX512(blocks int, dst *float32, src *float32, ld int, alpha float32)
+
 // gemvStripAVX512 stores acc[0:64] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+64], fused multiply-adds in p order from zero (AVX512).
 //
 //go:noescape
@@ -421,6 +426,7 @@ var _ = registerGemmKernels(&gemmKernels{
 	gradTile:       gatedGradKernelAVX512Grad,
 	interleave: map[int]func(blocks int, dst, src *float32, ld int, alpha float32){
 		12: interleave12AVX512,
+		32: interleave32AVX512,
 		8:  interleave8AVX512,
 	},
 	isa:       AVX512,

@@ -58,7 +58,7 @@ func amd64Target() target {
 		}
 		interleaves := map[int]*fn{}
 		if x.reg == "Z" {
-			for _, w := range []int{x.mr, xg.mr} {
+			for _, w := range []int{x.mr, xg.mr, x.nr()} {
 				if interleaves[w] == nil && w%4 == 0 {
 					interleaves[w] = x.interleaveKernel(w)
 					t.fns = append(t.fns, interleaves[w])
