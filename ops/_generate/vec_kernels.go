@@ -45,8 +45,34 @@ const (
 var expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
 	1.6666665459e-1, 5.0000001201e-1}
 
+// scaler is implemented by backends with AVX-512's one-instruction pieces of exp: a
+// rounding to an integral float and p·2^n with a single rounding. exp uses them where the
+// backend has them (the results are the same bits: n is the same integer, and p·2^n1·2^n2
+// rounds once, as p·2^n does).
+type scaler interface {
+	hasScalef() bool
+	roundInt(k *vk, d, a int)  // d = a rounded to an integer, ties to even, as a float
+	scalef(k *vk, d, p, n int) // d = p·2^n for an integral float n, rounded once
+}
+
 // exp sets d = e^x using t1 and t2; x may be any of d, t1, t2.
 func (k *vk) exp(d, x, t1, t2 int) {
+	if s, ok := k.b.(scaler); ok && s.hasScalef() {
+		k.clamp(t1, x, F(expLo), F(expHi))
+		k.mul(d, t1, F(log2e))
+		k.use(d)
+		s.roundInt(k, d, d)               // n
+		k.fnmadd(t1, d, F(expC1), R(t1)) // r = x − n·C1 − n·C2
+		k.fnmadd(t1, d, F(expC2), R(t1))
+		k.mov(t2, F(expPoly[0]))
+		for _, p := range expPoly[1:] {
+			k.fmadd(t2, t2, R(t1), F(p))
+		}
+		k.fmadd(t2, t2, R(t1), F(1))
+		k.fmadd(t2, t2, R(t1), F(1))
+		s.scalef(k, d, t2, d)
+		return
+	}
 	k.clamp(t1, x, F(expLo), F(expHi))
 	k.mul(d, t1, F(log2e))
 	k.toInt(d, d) // n

@@ -306,6 +306,12 @@ func (x *x86v) cvt(k *vk, toInt bool, d, a int) {
 	}
 }
 
+func (x *x86v) hasScalef() bool { return x.is512() }
+
+func (x *x86v) roundInt(k *vk, d, a int) { k.I("VRNDSCALEPS", "$0", x.v(a), x.v(d)) }
+
+func (x *x86v) scalef(k *vk, d, p, n int) { k.I("VSCALEFPS", x.v(n), x.v(p), x.v(d)) }
+
 func (x *x86v) shift(k *vk, right bool, d, a, n int) {
 	if right {
 		k.I("VPSRAD", imm(n), x.v(a), x.v(d))
