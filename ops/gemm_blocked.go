@@ -38,6 +38,8 @@ type gemmKernels struct {
 	// multiply-adds, from zero or (add ≠ 0) from acc: a gated product's row (gatedRows).
 	gemvGatedStrip func(kc int, a, b *float32, ldb int, g, acc *float32, add int)
 	gemvWidth      int
+	// expandRuns writes dst[j·bw + q] = src[j] for j < count, q < bw (expandCols).
+	expandRuns func(count int, dst, src *float32, bw int)
 	// scatter[w] copies n groups of w floats from src to dst + i·stride: the packers'
 	// inner loop, for each micro-tile width w.
 	scatter map[int]func(n int, dst, src *float32, stride int)

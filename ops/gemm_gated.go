@@ -58,7 +58,7 @@ func (k *gemmKernels) gridGatedBlocked(batch, rows, kk, n, gr, gc int, a []float
 		for it := part; it < items; it += parts {
 			e, r0, r1 := item(it)
 			if e != lastE {
-				expandCols((*gx), g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+				k.expandCols((*gx), g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 				lastE = e
 			}
 			for pc := 0; pc < kk; pc += k.kc {
@@ -118,7 +118,7 @@ func (k *gemmKernels) gatedRows(batch, kk, n, gr, gc int, a []float32, lda int, 
 		defer func() { putBuf(acc); putBuf(gx) }()
 		for l := range mine {
 			e := part + l*parts
-			expandCols((*gx)[l*gr*n:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, n, n)
+			k.expandCols((*gx)[l*gr*n:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, n, n)
 		}
 		for pc := 0; pc < kk; pc += k.kc {
 			kc := min(k.kc, kk-pc)
@@ -149,27 +149,23 @@ func (k *gemmKernels) gatedRows(batch, kk, n, gr, gc int, a []float32, lda int, 
 }
 
 // expandCols writes gx[i][q] = G[i][q/bw] for q < n (zero up to nPad): each grid row
-// expanded to one value per column of the weight.
-func expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
+// expanded to one value per column of the weight (expandRuns, where the ISA has it).
+func (k *gemmKernels) expandCols(gx, g []float32, gr, gc, bw, nPad, n int) {
 	for i := 0; i < gr; i++ {
 		row := gx[i*nPad : (i+1)*nPad]
-		for j, v := range g[i*gc : (i+1)*gc] {
-			fill(row[j*bw:(j+1)*bw], v)
+		gi := g[i*gc : (i+1)*gc]
+		if k.expandRuns != nil && gc > 0 && bw > 0 {
+			_ = row[gc*bw-1] // the kernel writes gc·bw values
+			k.expandRuns(gc, &row[0], &gi[0], bw)
+		} else {
+			for j, v := range gi {
+				block := row[j*bw : (j+1)*bw]
+				for q := range block {
+					block[q] = v
+				}
+			}
 		}
 		clear(row[n:])
-	}
-}
-
-// fill sets every value of x to v, eight at a time where it can (a decoding step
-// expands a grid for every example: this is a good part of its gated products).
-func fill(x []float32, v float32) {
-	q := 0
-	for ; q+8 <= len(x); q += 8 {
-		y := x[q : q+8 : q+8]
-		y[0], y[1], y[2], y[3], y[4], y[5], y[6], y[7] = v, v, v, v, v, v, v, v
-	}
-	for ; q < len(x); q++ {
-		x[q] = v
 	}
 }
 
@@ -226,7 +222,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 			e, r0, r1 := item(it)
 			if e != lastE {
 				if perRow {
-					expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+					k.expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 				} else {
 					expandRows(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bh, kPad, kk)
 				}
@@ -291,7 +287,7 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 		defer func() { putBuf(bp); putBuf(ap); putBuf(gx); putBuf(scratch); putBuf(dbScratch) }()
 		uniform := bh%mr == 0
 		for e := 0; e < batch; e++ {
-			expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+			k.expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
 			for pc := 0; pc < rows; pc += k.kc {
 				kc := min(k.kc, rows-pc)

@@ -489,3 +489,34 @@ func TestGatedRowsMatchesBlocked(t *testing.T) {
 		}
 	}
 }
+
+// TestExpandRuns checks every ISA's expandRuns against the plain loop: run lengths
+// around each vector width, and nothing written past the runs.
+func TestExpandRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, k := range registeredGemmKernels {
+		if !supported(k.isa) {
+			continue
+		}
+		for _, bw := range []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 32, 33, 40} {
+			for _, count := range []int{0, 1, 3, 32} {
+				src := randSlice(rng, count)
+				got := randSlice(rng, count*bw+5)
+				want := append([]float32(nil), got...)
+				for j, v := range src {
+					for q := range bw {
+						want[j*bw+q] = v
+					}
+				}
+				if count > 0 {
+					k.expandRuns(count, &got[0], &src[0], bw)
+				}
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s count=%d bw=%d: dst[%d] = %v, want %v", k.isa, count, bw, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -63,6 +63,11 @@ func gemvStripAVX2(kc int, a *float32, b *float32, ldb int, acc *float32)
 //go:noescape
 func gemvGatedStripAVX2(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
 
+// expandRunsAVX2 writes dst[j·bw + q] = src[j] for j < count, q < bw (AVX2).
+//
+//go:noescape
+func expandRunsAVX2(count int, dst *float32, src *float32, bw int)
+
 // fmaPeakAVX2 runs n iterations of 12 independent 8-lane FMAs and stores the sum of their first lanes into out[0] (AVX2).
 //
 //go:noescape
@@ -142,6 +147,11 @@ func gemvStripAVX512(kc int, a *float32, b *float32, ldb int, acc *float32)
 //
 //go:noescape
 func gemvGatedStripAVX512(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
+
+// expandRunsAVX512 writes dst[j·bw + q] = src[j] for j < count, q < bw (AVX512).
+//
+//go:noescape
+func expandRunsAVX512(count int, dst *float32, src *float32, bw int)
 
 // fmaPeakAVX512 runs n iterations of 28 independent 16-lane FMAs and stores the sum of their first lanes into out[0] (AVX512).
 //
@@ -389,6 +399,7 @@ func layerNormRowsAVX512(dst []float32, x []float32, w []float32, b []float32, r
 func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
+	expandRuns:     expandRunsAVX2,
 	gateRows:       gateRowsAVX2,
 	gemvGatedStrip: gemvGatedStripAVX2,
 	gemvStrip:      gemvStripAVX2,
@@ -416,6 +427,7 @@ var _ = fmaPeakOp.add(AVX2, peakKernel{
 	run:   fmaPeakAVX2,
 })
 var _ = registerGemmKernels(&gemmKernels{
+	expandRuns:     expandRunsAVX512,
 	gateRows:       gateRowsAVX512,
 	gemvGatedStrip: gemvGatedStripAVX512,
 	gemvStrip:      gemvStripAVX512,

@@ -975,6 +975,46 @@ store:
 	VZEROUPPER
 	RET
 
+// func expandRunsAVX2(count int, dst *float32, src *float32, bw int)
+TEXT ·expandRunsAVX2(SB), NOSPLIT, $0-32
+	MOVQ         count+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         bw+24(FP), DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VBROADCASTSS (SI), Y0
+	MOVQ         DX, R8
+full:
+	CMPQ         R8, $8
+	JLT          part
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, DI
+	SUBQ         $8, R8
+	JMP          full
+part:
+quarter:
+	CMPQ         R8, $4
+	JLT          one
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, DI
+	SUBQ         $4, R8
+one:
+	TESTQ        R8, R8
+	JZ           next
+	VMOVSS       X0, (DI)
+	ADDQ         $4, DI
+	DECQ         R8
+	JMP          one
+next:
+	ADDQ         $4, SI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
 // func fmaPeakAVX2(n int, out *float32)
 TEXT ·fmaPeakAVX2(SB), NOSPLIT, $0-16
 	MOVQ         n+0(FP), CX
@@ -3054,6 +3094,51 @@ store:
 	VMOVUPS      Z1, 64(DI)
 	VMOVUPS      Z2, 128(DI)
 	VMOVUPS      Z3, 192(DI)
+	VZEROUPPER
+	RET
+
+// func expandRunsAVX512(count int, dst *float32, src *float32, bw int)
+TEXT ·expandRunsAVX512(SB), NOSPLIT, $0-32
+	MOVQ         count+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	MOVQ         src+16(FP), SI
+	MOVQ         bw+24(FP), DX
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VBROADCASTSS (SI), Z0
+	MOVQ         DX, R8
+full:
+	CMPQ         R8, $16
+	JLT          part
+	VMOVUPS      Z0, (DI)
+	ADDQ         $64, DI
+	SUBQ         $16, R8
+	JMP          full
+part:
+	CMPQ         R8, $8
+	JLT          quarter
+	VMOVUPS      Y0, (DI)
+	ADDQ         $32, DI
+	SUBQ         $8, R8
+quarter:
+	CMPQ         R8, $4
+	JLT          one
+	VMOVUPS      X0, (DI)
+	ADDQ         $16, DI
+	SUBQ         $4, R8
+one:
+	TESTQ        R8, R8
+	JZ           next
+	VMOVSS       X0, (DI)
+	ADDQ         $4, DI
+	DECQ         R8
+	JMP          one
+next:
+	ADDQ         $4, SI
+	DECQ         CX
+	JNZ          loop
+done:
 	VZEROUPPER
 	RET
 

@@ -48,6 +48,11 @@ func gemvStripNEON(kc int, a *float32, b *float32, ldb int, acc *float32)
 //go:noescape
 func gemvGatedStripNEON(kc int, a *float32, b *float32, ldb int, gate *float32, acc *float32, add int)
 
+// expandRunsNEON writes dst[j·bw + q] = src[j] for j < count, q < bw (NEON).
+//
+//go:noescape
+func expandRunsNEON(count int, dst *float32, src *float32, bw int)
+
 // fmaPeakNEON runs n iterations of 28 independent 4-lane FMAs and stores the sum of their first lanes into out[0] (NEON).
 //
 //go:noescape
@@ -169,6 +174,7 @@ func layerNormRowsNEON(dst []float32, x []float32, w []float32, b []float32, row
 func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
+	expandRuns:     expandRunsNEON,
 	gateRows:       gateRowsNEON,
 	gemvGatedStrip: gemvGatedStripNEON,
 	gemvStrip:      gemvStripNEON,

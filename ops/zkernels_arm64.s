@@ -618,6 +618,33 @@ store:
 	VST1         [V0.S4, V1.S4, V2.S4, V3.S4], (R4)
 	RET
 
+// func expandRunsNEON(count int, dst *float32, src *float32, bw int)
+TEXT ·expandRunsNEON(SB), NOSPLIT, $0-32
+	MOVD         count+0(FP), R0
+	MOVD         dst+8(FP), R1
+	MOVD         src+16(FP), R2
+	MOVD         bw+24(FP), R3
+	CBZ          R0, done
+loop:
+	VLD1R.P      4(R2), [V0.S4]
+	MOVD         R3, R4
+full:
+	CMP          $4, R4
+	BLT          one
+	VST1.P       [V0.S4], 16(R1)
+	SUB          $4, R4, R4
+	B            full
+one:
+	CBZ          R4, next
+	FMOVS.P      F0, 4(R1)
+	SUB          $1, R4, R4
+	B            one
+next:
+	SUBS         $1, R0, R0
+	BNE          loop
+done:
+	RET
+
 // func fmaPeakNEON(n int, out *float32)
 TEXT ·fmaPeakNEON(SB), NOSPLIT, $0-16
 	MOVD         n+0(FP), R0

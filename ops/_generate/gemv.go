@@ -198,3 +198,96 @@ func (n arm64NEON) gemvGatedKernel() *fn {
 	a.done()
 	return f
 }
+
+// expandRuns writes each of count values bw times in a row: a grid row expanded to one
+// gate per column of the weight (the gated products do this for every example).
+
+func (x x86) expandRunsKernel() *fn {
+	f := &fn{
+		name:   "expandRuns" + x.name,
+		params: []param{{"count", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"bw", "int"}},
+		doc:    fmt.Sprintf("writes dst[j·bw + q] = src[j] for j < count, q < bw (%s).", x.name),
+	}
+	a := newAsm(f)
+	a.I("MOVQ", a.arg("count", ""), "CX")
+	a.I("MOVQ", a.arg("dst", ""), "DI")
+	a.I("MOVQ", a.arg("src", ""), "SI")
+	a.I("MOVQ", a.arg("bw", ""), "DX")
+	a.I("TESTQ", "CX", "CX")
+	a.I("JZ", "done")
+	a.L("loop")
+	a.I("VBROADCASTSS", "(SI)", x.r(0))
+	a.I("MOVQ", "DX", "R8")
+	a.L("full")
+	a.I("CMPQ", "R8", imm(x.lanes))
+	a.I("JLT", "part")
+	a.I("VMOVUPS", x.r(0), "(DI)")
+	a.I("ADDQ", imm(x.lanes*4), "DI")
+	a.I("SUBQ", imm(x.lanes), "R8")
+	a.I("JMP", "full")
+	a.L("part")
+	if x.lanes == 16 {
+		a.I("CMPQ", "R8", imm(8))
+		a.I("JLT", "quarter")
+		a.I("VMOVUPS", "Y0", "(DI)")
+		a.I("ADDQ", imm(32), "DI")
+		a.I("SUBQ", imm(8), "R8")
+	}
+	a.L("quarter")
+	a.I("CMPQ", "R8", imm(4))
+	a.I("JLT", "one")
+	a.I("VMOVUPS", "X0", "(DI)")
+	a.I("ADDQ", imm(16), "DI")
+	a.I("SUBQ", imm(4), "R8")
+	a.L("one")
+	a.I("TESTQ", "R8", "R8")
+	a.I("JZ", "next")
+	a.I("VMOVSS", "X0", "(DI)")
+	a.I("ADDQ", imm(4), "DI")
+	a.I("DECQ", "R8")
+	a.I("JMP", "one")
+	a.L("next")
+	a.I("ADDQ", imm(4), "SI")
+	a.I("DECQ", "CX")
+	a.I("JNZ", "loop")
+	a.L("done")
+	a.I("VZEROUPPER")
+	a.I("RET")
+	a.done()
+	return f
+}
+
+func (n arm64NEON) expandRunsKernel() *fn {
+	f := &fn{
+		name:   "expandRunsNEON",
+		params: []param{{"count", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"bw", "int"}},
+		doc:    "writes dst[j·bw + q] = src[j] for j < count, q < bw (NEON).",
+	}
+	a := newAsm(f)
+	a.I("MOVD", a.arg("count", ""), "R0")
+	a.I("MOVD", a.arg("dst", ""), "R1")
+	a.I("MOVD", a.arg("src", ""), "R2")
+	a.I("MOVD", a.arg("bw", ""), "R3")
+	a.I("CBZ", "R0", "done")
+	a.L("loop")
+	a.I("VLD1R.P", "4(R2)", "[V0.S4]")
+	a.I("MOVD", "R3", "R4")
+	a.L("full")
+	a.I("CMP", "$4", "R4")
+	a.I("BLT", "one")
+	a.I("VST1.P", "[V0.S4]", "16(R1)")
+	a.I("SUB", "$4", "R4", "R4")
+	a.I("B", "full")
+	a.L("one")
+	a.I("CBZ", "R4", "next")
+	a.I("FMOVS.P", "F0", "4(R1)")
+	a.I("SUB", "$1", "R4", "R4")
+	a.I("B", "one")
+	a.L("next")
+	a.I("SUBS", "$1", "R0", "R0")
+	a.I("BNE", "loop")
+	a.L("done")
+	a.I("RET")
+	a.done()
+	return f
+}

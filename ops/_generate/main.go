@@ -65,9 +65,9 @@ func amd64Target() target {
 				}
 			}
 		}
-		gv, gg := x.gemvKernel(), x.gemvGatedKernel()
-		t.fns = append(t.fns, gv, gg)
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, gv, gg, gemvRegs*x.lanes, scatters, interleaves))
+		gv, gg, ex := x.gemvKernel(), x.gemvGatedKernel(), x.expandRunsKernel()
+		t.fns = append(t.fns, gv, gg, ex)
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, gv, gg, ex, gemvRegs*x.lanes, scatters, interleaves))
 		pk := x.peakKernel()
 		t.fns = append(t.fns, pk)
 		t.register = append(t.register, registerPeak(x.name, pk, peakAccs(x.nregs), x.lanes))
@@ -89,9 +89,9 @@ func arm64Target() target {
 			t.fns = append(t.fns, scatters[w])
 		}
 	}
-	gv, gg := neon.gemvKernel(), neon.gemvGatedKernel()
-	t.fns = append(t.fns, gv, gg)
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, gv, gg, gemvRegs*4, scatters, nil))
+	gv, gg, ex := neon.gemvKernel(), neon.gemvGatedKernel(), neon.expandRunsKernel()
+	t.fns = append(t.fns, gv, gg, ex)
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, gv, gg, ex, gemvRegs*4, scatters, nil))
 	pk := neon.peakKernel()
 	t.fns = append(t.fns, pk)
 	t.register = append(t.register, registerPeak("NEON", pk, peakAccs(32), 4))
@@ -102,7 +102,7 @@ func arm64Target() target {
 }
 
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
-func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelAdd, gradKernel, grad, gate, scale, gemv, gemvGated *fn, gemvWidth int, scatters, interleaves map[int]*fn) jen.Code {
+func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelAdd, gradKernel, grad, gate, scale, gemv, gemvGated, expand *fn, gemvWidth int, scatters, interleaves map[int]*fn) jen.Code {
 	sc := jen.Dict{}
 	for w, f := range scatters {
 		sc[jen.Lit(w)] = jen.Id(f.name)
@@ -125,6 +125,7 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelA
 		jen.Id("scaleRows"):      jen.Id(scale.name),
 		jen.Id("gemvStrip"):      jen.Id(gemv.name),
 		jen.Id("gemvGatedStrip"): jen.Id(gemvGated.name),
+		jen.Id("expandRuns"):     jen.Id(expand.name),
 		jen.Id("gemvWidth"):      jen.Lit(gemvWidth),
 		jen.Id("scatter"):        jen.Map(jen.Int()).Func().Params(jen.Id("n").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("stride").Int()).Values(sc),
 		jen.Id("interleave"):     jen.Map(jen.Int()).Func().Params(jen.Id("blocks").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("ld").Int(), jen.Id("alpha").Float32()).Values(il),
