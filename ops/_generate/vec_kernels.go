@@ -61,7 +61,7 @@ func (k *vk) exp(d, x, t1, t2 int) {
 		k.clamp(t1, x, F(expLo), F(expHi))
 		k.mul(d, t1, F(log2e))
 		k.use(d)
-		s.roundInt(k, d, d)               // n
+		s.roundInt(k, d, d)              // n
 		k.fnmadd(t1, d, F(expC1), R(t1)) // r = x − n·C1 − n·C2
 		k.fnmadd(t1, d, F(expC2), R(t1))
 		k.mov(t2, F(expPoly[0]))
