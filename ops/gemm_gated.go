@@ -215,7 +215,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 		if perRow {
 			gxLen = gr * nPad
 		}
-		gated, ap, gx, scratch := getBuf(kcMax*kPad), getBuf((min(k.mc, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(k.mc, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
@@ -231,28 +231,33 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 			for pc := 0; pc < n; pc += k.kc {
 				kc := min(k.kc, n-pc)
 				packed := (*bAll)[pc*kPad:]
-				for jr := 0; jr < kPad; jr += k.nr {
-					if perRow {
-						i := min(jr, kk-1) / bh
-						k.scaleRows(kc, &(*gated)[jr*kc], &packed[jr*kc], &(*gx)[i*nPad+pc])
-						continue
-					}
-					// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
-					for q := pc; q < pc+kc; {
-						j := q / bw
-						end := min((j+1)*bw, pc+kc)
-						off := jr*kc + (q-pc)*k.nr
-						k.gateRows(end-q, &(*gated)[off], &packed[off], &(*gx)[j*kPad+jr])
-						q = end
-					}
-				}
 				for ic := r0; ic < r1; ic += k.mc {
 					mc := min(k.mc, r1-ic)
 					row := e*rows + ic
 					bs, nb := k.bands(mc)
 					for _, bd := range bs[:nb] {
 						k.packA((*ap)[bd.off*kc:], dc, lddc, false, row+bd.off, bd.rows, pc, kc, bd.t.mr, 1)
-						k.macroTile(bd.t, kc, bd.rows, kk, (*ap)[bd.off*kc:], *gated, da[(row+bd.off)*ldda:], ldda, *scratch, overwrite && pc == 0)
+					}
+					// Gate one micro-panel of Bᵀ at a time, just before the tiles that use
+					// it, so that it is read from L1.
+					for jr := 0; jr < kPad; jr += k.nr {
+						panel := (*gated)[:kc*k.nr]
+						if perRow {
+							i := min(jr, kk-1) / bh
+							k.scaleRows(kc, &panel[0], &packed[jr*kc], &(*gx)[i*nPad+pc])
+						} else {
+							// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
+							for q := pc; q < pc+kc; {
+								j := q / bw
+								end := min((j+1)*bw, pc+kc)
+								off := (q - pc) * k.nr
+								k.gateRows(end-q, &panel[off], &packed[jr*kc+off], &(*gx)[j*kPad+jr])
+								q = end
+							}
+						}
+						for _, bd := range bs[:nb] {
+							k.macroTile(bd.t, kc, bd.rows, min(k.nr, kk-jr), (*ap)[bd.off*kc:], panel, da[(row+bd.off)*ldda+jr:], ldda, *scratch, overwrite && pc == 0)
+						}
 					}
 				}
 			}
