@@ -265,6 +265,11 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	})
 }
 
+// gradBGFewRows is the most rows per example for which gridGatedGradBG runs the
+// examples inside each block of dB (a decoder's few tokens), not the blocks inside each
+// example (a variable so that a test can compare the two orders).
+var gradBGFewRows = 32
+
 // gridGatedGradBG is the blocked GridGatedGemmGradBG. For each example, the tiles of
 // P_e = A_eᵀ·dC_e (k×n, inner dimension rows) are folded into dB (⊙ gate) and into
 // h_e[i][q] = Σ_{p in grid row i} P_e[p][q]·B[p][q] as they leave the registers; the
@@ -291,44 +296,68 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 		hs[part] = h
 		defer func() { putBuf(bp); putBuf(ap); putBuf(gx); putBuf(scratch); putBuf(dbScratch) }()
 		uniform := bh%mr == 0
+		// tiles runs the tiles of rows [ic, ic+mc) of P_e = A_eᵀ·dC_e for inner steps
+		// [pc, pc+kc), folding them into dB and h_e: bp holds dC_e's steps packed, gx the
+		// example's gates expanded per column.
+		tiles := func(e, pc, kc, ic, mc int, bp, gx []float32) {
+			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
+			k.packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
+			for jr := 0; jr < n; jr += k.nr {
+				cols := min(k.nr, n-jr)
+				for ir := 0; ir < mc; ir += mr {
+					p := ic + ir
+					tileRows := min(mr, mc-ir)
+					if uniform && tileRows == mr && cols == k.nr {
+						i := p / bh
+						dbp, lddbT := &(*dbScratch)[0], 0
+						if db != nil {
+							dbp, lddbT = &db[p*lddb+jr], lddb
+						}
+						k.gradTile(kc, &(*ap)[ir*kc], &bp[jr*kc], dbp, lddbT, &b[p*ldb+jr], ldb, &gx[i*nPad+jr], &he[i*nPad+jr])
+						continue
+					}
+					// A partial tile, or one that spans grid rows: through scratch.
+					k.gradKernelSet(kc, &(*ap)[ir*kc], &bp[jr*kc], &(*scratch)[0], k.nr)
+					for r := 0; r < tileRows; r++ {
+						i := (p + r) / bh
+						for j := 0; j < cols; j++ {
+							v := (*scratch)[r*k.nr+j]
+							if db != nil {
+								db[(p+r)*lddb+jr+j] += v * gx[i*nPad+jr+j]
+							}
+							he[i*nPad+jr+j] += v * b[(p+r)*ldb+jr+j]
+						}
+					}
+				}
+			}
+		}
+		if rows <= min(gradBGFewRows, k.kc) {
+			// Few rows per example (one k block): each block of dB (and of B) is visited by every
+			// example while it is in cache, with all examples' dC packed and gates
+			// expanded up front. Each value of dB and h takes its terms in the same order
+			// as below (examples in order, then rows of the block), so the same bits.
+			bpAll, gxAll := getBuf(batch*rows*nPad), getBuf(batch*gr*nPad)
+			defer func() { putBuf(bpAll); putBuf(gxAll) }()
+			for e := 0; e < batch; e++ {
+				k.packB((*bpAll)[e*rows*nPad:], dc[(e*rows)*lddc:], lddc, false, 0, rows, 0, n, k.nr)
+				k.expandCols((*gxAll)[e*gr*nPad:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+			}
+			for ic := p0; ic < p1; ic += k.mc {
+				mc := min(k.mc, p1-ic)
+				for e := 0; e < batch; e++ {
+					tiles(e, 0, rows, ic, mc, (*bpAll)[e*rows*nPad:], (*gxAll)[e*gr*nPad:])
+				}
+			}
+			return
+		}
 		for e := 0; e < batch; e++ {
 			k.expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
-			he := (*h)[e*gr*nPad : (e+1)*gr*nPad]
 			for pc := 0; pc < rows; pc += k.kc {
 				kc := min(k.kc, rows-pc)
 				// B side: dC_e (rows×n); A side: A_eᵀ (k×rows).
 				k.packB(*bp, dc[(e*rows)*lddc:], lddc, false, pc, kc, 0, n, k.nr)
 				for ic := p0; ic < p1; ic += k.mc {
-					mc := min(k.mc, p1-ic)
-					k.packA(*ap, a[(e*rows)*lda:], lda, true, ic, mc, pc, kc, mr, 1)
-					for jr := 0; jr < n; jr += k.nr {
-						cols := min(k.nr, n-jr)
-						for ir := 0; ir < mc; ir += mr {
-							p := ic + ir
-							tileRows := min(mr, mc-ir)
-							if uniform && tileRows == mr && cols == k.nr {
-								i := p / bh
-								dbp, lddbT := &(*dbScratch)[0], 0
-								if db != nil {
-									dbp, lddbT = &db[p*lddb+jr], lddb
-								}
-								k.gradTile(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], dbp, lddbT, &b[p*ldb+jr], ldb, &(*gx)[i*nPad+jr], &he[i*nPad+jr])
-								continue
-							}
-							// A partial tile, or one that spans grid rows: through scratch.
-							k.gradKernelSet(kc, &(*ap)[ir*kc], &(*bp)[jr*kc], &(*scratch)[0], k.nr)
-							for r := 0; r < tileRows; r++ {
-								i := (p + r) / bh
-								for j := 0; j < cols; j++ {
-									v := (*scratch)[r*k.nr+j]
-									if db != nil {
-										db[(p+r)*lddb+jr+j] += v * (*gx)[i*nPad+jr+j]
-									}
-									he[i*nPad+jr+j] += v * b[(p+r)*ldb+jr+j]
-								}
-							}
-						}
-					}
+					tiles(e, pc, kc, ic, min(k.mc, p1-ic), *bp, *gx)
 				}
 			}
 		}
