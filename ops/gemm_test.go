@@ -570,12 +570,12 @@ func TestGridGatedMatchesMaterialised(t *testing.T) {
 	}
 }
 
-// TestGradBGFewRowsSameBits checks that the weight and gate gradients of the few-rows
-// order (examples inside each block of dB) equal those of the per-example order, bit
+// TestGradBGExampleOrderSameBits checks that the weight and gate gradients with the
+// examples inside each block of dB equal those with the blocks inside each example, bit
 // for bit, for every ISA's kernels at 1 and 2 threads.
-func TestGradBGFewRowsSameBits(t *testing.T) {
+func TestGradBGExampleOrderSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
-	defer func(v int) { gradBGFewRows = v }(gradBGFewRows)
+	defer func(v int) { gradBGPackAll = v }(gradBGPackAll)
 	for _, k := range registeredGemmKernels {
 		if !supported(k.isa) {
 			continue
@@ -583,7 +583,7 @@ func TestGradBGFewRowsSameBits(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			prev := SetThreads(threads)
 			for _, tc := range gateCases {
-				if tc.batch == 0 || tc.rows == 0 || tc.rows > 32 {
+				if tc.batch == 0 || tc.rows == 0 {
 					continue
 				}
 				lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
@@ -591,8 +591,8 @@ func TestGradBGFewRowsSameBits(t *testing.T) {
 				g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*ldc)
 				db0, dg0 := randSlice(rng, tc.k*ldb), randSlice(rng, len(g))
 				var dbs, dgs [2][]float32
-				for i, few := range []int{0, 32} {
-					gradBGFewRows = few
+				for i, packAll := range []int{0, 1 << 20} {
+					gradBGPackAll = packAll
 					dbs[i], dgs[i] = append([]float32(nil), db0...), append([]float32(nil), dg0...)
 					k.gridGatedGradBG(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, dc, ldc, b, ldb, g, dbs[i], ldb, dgs[i])
 				}
@@ -602,7 +602,7 @@ func TestGradBGFewRowsSameBits(t *testing.T) {
 				}{{"dB", dbs[0], dbs[1]}, {"dG", dgs[0], dgs[1]}} {
 					for i := range pair.per {
 						if math.Float32bits(pair.per[i]) != math.Float32bits(pair.other[i]) {
-							t.Fatalf("%s threads=%d %+v: %s[%d] = %v in the few-rows order, %v per example",
+							t.Fatalf("%s threads=%d %+v: %s[%d] = %v with the examples inside, %v with them outside",
 								k.isa, threads, tc, pair.name, i, pair.other[i], pair.per[i])
 						}
 					}
