@@ -265,10 +265,12 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	})
 }
 
-// gradBGPackAll bounds, in floats, the packed dC of all examples for which
-// gridGatedGradBG runs the examples inside each block of dB rather than the blocks inside
-// each example (a variable so that a test can compare the two orders).
-var gradBGPackAll = 1 << 20
+// gradBGFewRows is the most rows per example for which gridGatedGradBG runs the
+// examples inside each block of dB (a decoder's few tokens: each example's pass over dB
+// and B is short), not the blocks inside each example (at the encoder's 128 rows, with
+// all examples' dC packed by each goroutine, that measured 5% faster at 1 thread and
+// 2-3% slower at 2). A variable so that a test can compare the two orders.
+var gradBGFewRows = 32
 
 // gridGatedGradBG is the blocked GridGatedGemmGradBG. For each example, the tiles of
 // P_e = A_eᵀ·dC_e (k×n, inner dimension rows) are folded into dB (⊙ gate) and into
@@ -331,8 +333,8 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 				}
 			}
 		}
-		if rows <= k.kc && batch*rows*nPad <= gradBGPackAll {
-			// Rows per example in one k block: each block of dB (and of B) is visited by every
+		if rows <= min(gradBGFewRows, k.kc) {
+			// Few rows per example, in one k block: each block of dB (and of B) is visited by every
 			// example while it is in cache, with all examples' dC packed and gates
 			// expanded up front. Each value of dB and h takes its terms in the same order
 			// as below (examples in order, then rows of the block), so the same bits.
