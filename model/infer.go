@@ -272,11 +272,12 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 		v := logits.Cols
 		// Examples side by side: each sums its own tokens' log-probabilities, in order.
 		ops.ParallelFor(len(rows), tl*v*logProbCost, func(_, lo, hi int) {
+			p := make([]float32, v)
 			for j := lo; j < hi; j++ {
 				e := rows[j]
 				var ll float64
 				for i, tok := range sets[setOf[e]][c] {
-					ll += logProb(logits.Data[(j*tl+i)*v:(j*tl+i+1)*v], tok)
+					ll += logProb(logits.Data[(j*tl+i)*v:(j*tl+i+1)*v], tok, p)
 				}
 				scores[e][c] = ll
 			}
@@ -307,18 +308,16 @@ func (m *Model) checkCandidates(candidates [][]int32) error {
 	return nil
 }
 
-// logProbCost is the work of one logit in logProb for ops.ParallelFor (an exp in
-// float64 is worth some ten multiply-adds).
-const logProbCost = 10
+// logProbCost is the work of one logit in logProb for ops.ParallelFor (a softmax and
+// two maxima).
+const logProbCost = 3
 
-// logProb returns log softmax(row)[tok].
-func logProb(row []float32, tok int32) float64 {
-	mx := float64(ops.Max(row))
-	var s float64
-	for _, x := range row {
-		s += math.Exp(float64(x) - mx)
-	}
-	return float64(row[tok]) - mx - math.Log(s)
+// logProb returns log softmax(row)[tok] as CrossEntropy computes it: x_tok − max x −
+// log Σ exp(x − max x), where Σ exp(x − max x) = 1/max softmax(row), on the vector
+// kernels (p is scratch of the row's length).
+func logProb(row []float32, tok int32, p []float32) float64 {
+	ops.SoftmaxRows(p, row, 1, len(row))
+	return float64(row[tok]) - float64(ops.Max(row)) + math.Log(float64(ops.Max(p)))
 }
 
 // Classify returns, for each example of b, the index of the most likely candidate
