@@ -150,9 +150,21 @@ func (s *Stepper) update(res *StepResult, acc *Phases) {
 // clipGrads scales the gradients so that their global norm is at most clip (0: no
 // clipping). It reports false when the norm is not finite.
 func clipGrads(params []*autograd.Param, clip float64) bool {
-	var ss float64
+	// Each parameter's sum of squares is taken whole, by one goroutine, and the sums
+	// are added in order: the same norm whatever the thread count.
+	sums := make([]float64, len(params))
+	total := 0
 	for _, p := range params {
-		ss += float64(ops.Dot(p.Grad, p.Grad))
+		total += len(p.Grad)
+	}
+	ops.ParallelFor(len(params), total/max(len(params), 1), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sums[i] = float64(ops.Dot(params[i].Grad, params[i].Grad))
+		}
+	})
+	var ss float64
+	for _, s := range sums {
+		ss += s
 	}
 	norm := math.Sqrt(ss)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
