@@ -265,12 +265,13 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	})
 }
 
-// gradBGFewRows is the most rows per example for which gridGatedGradBG runs the
-// examples inside each block of dB (a decoder's few tokens: each example's pass over dB
-// and B is short), not the blocks inside each example (at the encoder's 128 rows, with
-// all examples' dC packed by each goroutine, that measured 5% faster at 1 thread and
-// 2-3% slower at 2). A variable so that a test can compare the two orders.
-var gradBGFewRows = 32
+// gradBGPackAll bounds, in floats, all examples' packed dC for which gridGatedGradBG
+// runs the examples inside each block of dB rather than the blocks of dB inside each
+// example: 1 MiB, a decoder's few rows per example (t5-mini's 32 × 8 × 256; there the
+// weight and gate gradients took 3.1-3.4 ms instead of 4.5-4.8 at 1 thread). At the
+// encoder's 32 × 128 × 256 the two orders measured the same. A variable so that a test
+// can compare the two orders.
+var gradBGPackAll = 1 << 18
 
 // gridGatedGradBG is the blocked GridGatedGemmGradBG. For each example, the tiles of
 // P_e = A_eᵀ·dC_e (k×n, inner dimension rows) are folded into dB (⊙ gate) and into
@@ -288,6 +289,22 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 	chunk := roundUp((kk+w-1)/w, mr)
 	parts := (kk + chunk - 1) / chunk
 	hs := make([]*[]float32, parts)
+	// When an example's rows fit one k block and all examples' packed dC is small, the
+	// examples run inside each block of dB, while it and B are in cache: every
+	// example's dC is packed, and its gates expanded, once, side by side, for all the
+	// goroutines to share.
+	var bpAll, gxAll *[]float32
+	if rows <= k.kc && batch*rows*nPad <= gradBGPackAll {
+		bpAll, gxAll = getBuf(batch*rows*nPad), getBuf(batch*gr*nPad)
+		defer func() { putBuf(bpAll); putBuf(gxAll) }()
+		pp := min(w, batch)
+		parallel(pp, func(part int) {
+			for e := part; e < batch; e += pp {
+				k.packB((*bpAll)[e*rows*nPad:], dc[(e*rows)*lddc:], lddc, false, 0, rows, 0, n, k.nr)
+				k.expandCols((*gxAll)[e*gr*nPad:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
+			}
+		})
+	}
 	parallel(parts, func(part int) {
 		p0, p1 := part*chunk, min((part+1)*chunk, kk)
 		kcMax := min(k.kc, rows)
@@ -333,17 +350,9 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 				}
 			}
 		}
-		if rows <= min(gradBGFewRows, k.kc) {
-			// Few rows per example, in one k block: each block of dB (and of B) is visited by every
-			// example while it is in cache, with all examples' dC packed and gates
-			// expanded up front. Each value of dB and h takes its terms in the same order
-			// as below (examples in order, then rows of the block), so the same bits.
-			bpAll, gxAll := getBuf(batch*rows*nPad), getBuf(batch*gr*nPad)
-			defer func() { putBuf(bpAll); putBuf(gxAll) }()
-			for e := 0; e < batch; e++ {
-				k.packB((*bpAll)[e*rows*nPad:], dc[(e*rows)*lddc:], lddc, false, 0, rows, 0, n, k.nr)
-				k.expandCols((*gxAll)[e*gr*nPad:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
-			}
+		if bpAll != nil {
+			// Each value of dB and h takes its terms in the same order as below
+			// (examples in order, then rows of the block), so the same bits.
 			for ic := p0; ic < p1; ic += k.mc {
 				mc := min(k.mc, p1-ic)
 				for e := 0; e < batch; e++ {

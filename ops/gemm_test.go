@@ -575,7 +575,7 @@ func TestGridGatedMatchesMaterialised(t *testing.T) {
 // for bit, for every ISA's kernels at 1 and 2 threads.
 func TestGradBGExampleOrderSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
-	defer func(v int) { gradBGFewRows = v }(gradBGFewRows)
+	defer func(v int) { gradBGPackAll = v }(gradBGPackAll)
 	for _, k := range registeredGemmKernels {
 		if !supported(k.isa) {
 			continue
@@ -591,8 +591,8 @@ func TestGradBGExampleOrderSameBits(t *testing.T) {
 				g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*ldc)
 				db0, dg0 := randSlice(rng, tc.k*ldb), randSlice(rng, len(g))
 				var dbs, dgs [2][]float32
-				for i, few := range []int{0, 1 << 20} {
-					gradBGFewRows = few
+				for i, packAll := range []int{0, 1 << 20} {
+					gradBGPackAll = packAll
 					dbs[i], dgs[i] = append([]float32(nil), db0...), append([]float32(nil), dg0...)
 					k.gridGatedGradBG(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, dc, ldc, b, ldb, g, dbs[i], ldb, dgs[i])
 				}
