@@ -110,43 +110,54 @@ func (k *gemmKernels) gatedRows(batch, kk, n, gr, gc int, a []float32, lda int, 
 	}
 	bh, bw := kk/gr, n/gc
 	parts := min(workers(batch*kk*n), batch)
+	// A goroutine takes its examples (part, part+parts, ...) in groups whose expanded
+	// gates fit gatedRowsGates floats; the l-th example of a group has its accumulators
+	// at acc[l·n:] and its gates, expanded per column, at gx[l·gr·n:].
+	group := max(1, gatedRowsGates/(gr*n))
 	parallel(parts, func(part int) {
-		// This goroutine's examples are part, part+parts, ...; the l-th has its
-		// accumulators at acc[l·n:] and its gates, expanded per column, at gx[l·gr·n:].
 		mine := (batch - part + parts - 1) / parts
-		acc, gx := getBuf(mine*n), getBuf(mine*gr*n)
+		size := min(group, mine)
+		acc, gx := getBuf(size*n), getBuf(size*gr*n)
 		defer func() { putBuf(acc); putBuf(gx) }()
-		for l := range mine {
-			e := part + l*parts
-			k.expandCols((*gx)[l*gr*n:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, n, n)
-		}
-		for pc := 0; pc < kk; pc += k.kc {
-			kc := min(k.kc, kk-pc)
-			for j := 0; j < n; j += w {
-				// One call per grid row within the block: its gate vector is fixed.
-				for p, add := pc, 0; p < pc+kc; add = 1 {
-					i := p / bh
-					end := min((i+1)*bh, pc+kc)
-					for l := range mine {
-						e := part + l*parts
-						k.gemvGatedStrip(end-p, &a[e*lda+p], &b[p*ldb+j], ldb, &(*gx)[(l*gr+i)*n+j], &(*acc)[l*n+j], add)
-					}
-					p = end
-				}
+		for first := 0; first < mine; first += size {
+			count := min(size, mine-first)
+			ex := func(l int) int { return part + (first+l)*parts }
+			for l := range count {
+				e := ex(l)
+				k.expandCols((*gx)[l*gr*n:], g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, n, n)
 			}
-			for l := range mine {
-				e := part + l*parts
-				row, sum := c[e*ldc:e*ldc+n], (*acc)[l*n:(l+1)*n]
-				if overwrite && pc == 0 {
-					copy(row, sum)
-				} else {
-					addOp.use(row, row, sum)
+			for pc := 0; pc < kk; pc += k.kc {
+				kc := min(k.kc, kk-pc)
+				for j := 0; j < n; j += w {
+					// One call per grid row within the block: its gate vector is fixed.
+					for p, add := pc, 0; p < pc+kc; add = 1 {
+						i := p / bh
+						end := min((i+1)*bh, pc+kc)
+						for l := range count {
+							e := ex(l)
+							k.gemvGatedStrip(end-p, &a[e*lda+p], &b[p*ldb+j], ldb, &(*gx)[(l*gr+i)*n+j], &(*acc)[l*n+j], add)
+						}
+						p = end
+					}
+				}
+				for l := range count {
+					e := ex(l)
+					row, sum := c[e*ldc:e*ldc+n], (*acc)[l*n:(l+1)*n]
+					if overwrite && pc == 0 {
+						copy(row, sum)
+					} else {
+						addOp.use(row, row, sum)
+					}
 				}
 			}
 		}
 	})
 	return true
 }
+
+// gatedRowsGates bounds, in floats, the expanded gates gatedRows keeps at once per
+// goroutine (1 MiB); a variable so that a test can make the groups small.
+var gatedRowsGates = 1 << 18
 
 // expandCols writes gx[i][q] = G[i][q/bw] for q < n (zero up to nPad): each grid row
 // expanded to one value per column of the weight (expandRuns, where the ISA has it).
@@ -269,8 +280,8 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 // runs the examples inside each block of dB rather than the blocks of dB inside each
 // example: 1 MiB, a decoder's few rows per example (t5-mini's 32 × 8 × 256; there the
 // weight and gate gradients took 3.1-3.4 ms instead of 4.5-4.8 at 1 thread). At the
-// encoder's 32 × 128 × 256 the two orders measured the same. A variable so that a test
-// can compare the two orders.
+// encoder's 32 × 128 × 256 the two orders measured the same. All examples' expanded
+// gates must fit four times that. A variable so that a test can compare the two orders.
 var gradBGPackAll = 1 << 18
 
 // gridGatedGradBG is the blocked GridGatedGemmGradBG. For each example, the tiles of
@@ -294,7 +305,7 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 	// example's dC is packed, and its gates expanded, once, side by side, for all the
 	// goroutines to share.
 	var bpAll, gxAll *[]float32
-	if rows <= k.kc && batch*rows*nPad <= gradBGPackAll {
+	if rows <= k.kc && batch*rows*nPad <= gradBGPackAll && batch*gr*nPad <= 4*gradBGPackAll {
 		bpAll, gxAll = getBuf(batch*rows*nPad), getBuf(batch*gr*nPad)
 		defer func() { putBuf(bpAll); putBuf(gxAll) }()
 		pp := min(w, batch)
