@@ -541,37 +541,54 @@ func TestGridGatedMatchesMaterialised(t *testing.T) {
 			}
 		}
 	}
+	eachKernelGateCase(rng, func(k *gemmKernels, threads int, tc gateCase, o gateOperands) {
+		a, b, g, dc, lda, ldb, ldc := o.a, o.b, o.g, o.dc, o.lda, o.ldb, o.ldc
+		c0, da0 := randSlice(rng, tc.batch*tc.rows*ldc), randSlice(rng, tc.batch*tc.rows*lda)
+		for _, beta := range []float32{0, 0.5} {
+			name := fmt.Sprintf("%s threads=%d %+v beta=%v", k.isa, threads, tc, beta)
+			got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+			gotDA, wantDA := append([]float32(nil), da0...), append([]float32(nil), da0...)
+			k.gridGated(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, beta, got, ldc)
+			k.gridGatedGradA(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, beta, gotDA, lda)
+			for e := 0; e < tc.batch; e++ {
+				w := gatedWeight(tc.k, tc.n, tc.gr, tc.gc, b, ldb, g[e*tc.gr*tc.gc:])
+				r := e * tc.rows
+				k.gemmOn(1, false, false, tc.rows, tc.n, tc.k, 1, a[r*lda:], lda, w, tc.n, beta, want[r*ldc:], ldc)
+				k.gemmOn(1, false, true, tc.rows, tc.k, tc.n, 1, dc[r*ldc:], ldc, w, tc.n, beta, wantDA[r*lda:], lda)
+			}
+			bitEqual(name+" forward", got, want)
+			bitEqual(name+" dA", gotDA, wantDA)
+		}
+	})
+}
+
+// gateOperands are random operands of one gate case (A, B, the gates, dC), stored with
+// leading dimensions wider than the matrices.
+type gateOperands struct {
+	lda, ldb, ldc int
+	a, b, g, dc   []float32
+}
+
+// eachKernelGateCase runs f for every supported ISA's kernels, at 1 and 2 threads, on
+// every non-empty gate case, with fresh operands from rng.
+func eachKernelGateCase(rng *rand.Rand, f func(k *gemmKernels, threads int, tc gateCase, o gateOperands)) {
 	for _, k := range registeredGemmKernels {
 		if !supported(k.isa) {
 			continue
 		}
 		for _, threads := range []int{1, 2} {
-			prev := SetThreads(threads)
-			for _, tc := range gateCases {
-				if tc.batch == 0 || tc.rows == 0 {
-					continue
-				}
-				lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
-				a, b := randSlice(rng, tc.batch*tc.rows*lda), randSlice(rng, tc.k*ldb)
-				g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*ldc)
-				c0, da0 := randSlice(rng, tc.batch*tc.rows*ldc), randSlice(rng, tc.batch*tc.rows*lda)
-				for _, beta := range []float32{0, 0.5} {
-					name := fmt.Sprintf("%s threads=%d %+v beta=%v", k.isa, threads, tc, beta)
-					got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-					gotDA, wantDA := append([]float32(nil), da0...), append([]float32(nil), da0...)
-					k.gridGated(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, beta, got, ldc)
-					k.gridGatedGradA(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, beta, gotDA, lda)
-					for e := 0; e < tc.batch; e++ {
-						w := gatedWeight(tc.k, tc.n, tc.gr, tc.gc, b, ldb, g[e*tc.gr*tc.gc:])
-						r := e * tc.rows
-						k.gemmOn(1, false, false, tc.rows, tc.n, tc.k, 1, a[r*lda:], lda, w, tc.n, beta, want[r*ldc:], ldc)
-						k.gemmOn(1, false, true, tc.rows, tc.k, tc.n, 1, dc[r*ldc:], ldc, w, tc.n, beta, wantDA[r*lda:], lda)
+			func() {
+				defer SetThreads(SetThreads(threads)) // also when f stops the test
+				for _, tc := range gateCases {
+					if tc.batch == 0 || tc.rows == 0 {
+						continue
 					}
-					bitEqual(name+" forward", got, want)
-					bitEqual(name+" dA", gotDA, wantDA)
+					o := gateOperands{lda: tc.k + 1, ldb: tc.n + 2, ldc: tc.n + 3}
+					o.a, o.b = randSlice(rng, tc.batch*tc.rows*o.lda), randSlice(rng, tc.k*o.ldb)
+					o.g, o.dc = randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*o.ldc)
+					f(k, threads, tc, o)
 				}
-			}
-			SetThreads(prev)
+			}()
 		}
 	}
 }
@@ -582,39 +599,24 @@ func TestGridGatedMatchesMaterialised(t *testing.T) {
 func TestGradBGExampleOrderSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	defer func(v int) { gradBGPackAll = v }(gradBGPackAll)
-	for _, k := range registeredGemmKernels {
-		if !supported(k.isa) {
-			continue
+	eachKernelGateCase(rng, func(k *gemmKernels, threads int, tc gateCase, o gateOperands) {
+		db0, dg0 := randSlice(rng, tc.k*o.ldb), randSlice(rng, len(o.g))
+		var dbs, dgs [2][]float32
+		for i, packAll := range []int{0, 1 << 20} {
+			gradBGPackAll = packAll
+			dbs[i], dgs[i] = append([]float32(nil), db0...), append([]float32(nil), dg0...)
+			k.gridGatedGradBG(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, o.a, o.lda, o.dc, o.ldc, o.b, o.ldb, o.g, dbs[i], o.ldb, dgs[i])
 		}
-		for _, threads := range []int{1, 2} {
-			prev := SetThreads(threads)
-			for _, tc := range gateCases {
-				if tc.batch == 0 || tc.rows == 0 {
-					continue
-				}
-				lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
-				a, b := randSlice(rng, tc.batch*tc.rows*lda), randSlice(rng, tc.k*ldb)
-				g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, tc.batch*tc.rows*ldc)
-				db0, dg0 := randSlice(rng, tc.k*ldb), randSlice(rng, len(g))
-				var dbs, dgs [2][]float32
-				for i, packAll := range []int{0, 1 << 20} {
-					gradBGPackAll = packAll
-					dbs[i], dgs[i] = append([]float32(nil), db0...), append([]float32(nil), dg0...)
-					k.gridGatedGradBG(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, dc, ldc, b, ldb, g, dbs[i], ldb, dgs[i])
-				}
-				for _, pair := range []struct {
-					name       string
-					per, other []float32
-				}{{"dB", dbs[0], dbs[1]}, {"dG", dgs[0], dgs[1]}} {
-					for i := range pair.per {
-						if math.Float32bits(pair.per[i]) != math.Float32bits(pair.other[i]) {
-							t.Fatalf("%s threads=%d %+v: %s[%d] = %v with the examples inside, %v with them outside",
-								k.isa, threads, tc, pair.name, i, pair.other[i], pair.per[i])
-						}
-					}
+		for _, pair := range []struct {
+			name       string
+			per, other []float32
+		}{{"dB", dbs[0], dbs[1]}, {"dG", dgs[0], dgs[1]}} {
+			for i := range pair.per {
+				if math.Float32bits(pair.per[i]) != math.Float32bits(pair.other[i]) {
+					t.Fatalf("%s threads=%d %+v: %s[%d] = %v with the examples inside, %v with them outside",
+						k.isa, threads, tc, pair.name, i, pair.other[i], pair.per[i])
 				}
 			}
-			SetThreads(prev)
 		}
-	}
+	})
 }

@@ -11,131 +11,84 @@ import "fmt"
 // gemvRegs is how many vector registers (accumulators) one strip spans.
 const gemvRegs = 4
 
-func (x x86) gemvKernel() *fn {
-	f := &fn{
-		name: "gemvStrip" + x.name,
-		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
-			{"ldb", "int"}, {"acc", "*float32"}},
-		doc: fmt.Sprintf("stores acc[0:%d] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+%d], fused multiply-adds in p order from zero (%s).",
-			gemvRegs*x.lanes, gemvRegs*x.lanes, x.name),
-	}
-	a := newAsm(f)
-	a.I("MOVQ", a.arg("kc", ""), "CX")
-	a.I("MOVQ", a.arg("a", ""), "AX")
-	a.I("MOVQ", a.arg("b", ""), "BX")
-	a.I("MOVQ", a.arg("ldb", ""), "DX")
-	a.I("SHLQ", "$2", "DX")
-	a.I("MOVQ", a.arg("acc", ""), "DI")
-	bc := x.r(gemvRegs)
-	for v := range gemvRegs {
-		x.zero(a, x.r(v))
-	}
-	a.I("TESTQ", "CX", "CX")
-	a.I("JZ", "store")
-	a.L("loop")
-	a.I("VBROADCASTSS", "(AX)", bc)
-	for v := range gemvRegs {
-		a.I("VFMADD231PS", mem(v*x.lanes*4, "BX"), bc, x.r(v))
-	}
-	a.I("ADDQ", "$4", "AX")
-	a.I("ADDQ", "DX", "BX")
-	a.I("DECQ", "CX")
-	a.I("JNZ", "loop")
-	a.L("store")
-	for v := range gemvRegs {
-		a.I("VMOVUPS", x.r(v), mem(v*x.lanes*4, "DI"))
-	}
-	a.I("VZEROUPPER")
-	a.I("RET")
-	a.done()
-	return f
-}
-
-func (n arm64NEON) gemvKernel() *fn {
-	f := &fn{
-		name: "gemvStripNEON",
-		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
-			{"ldb", "int"}, {"acc", "*float32"}},
-		doc: fmt.Sprintf("stores acc[0:%d] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+%d], fused multiply-adds in p order from zero (NEON).",
-			gemvRegs*4, gemvRegs*4),
-	}
-	a := newAsm(f)
-	a.I("MOVD", a.arg("kc", ""), "R0")
-	a.I("MOVD", a.arg("a", ""), "R1")
-	a.I("MOVD", a.arg("b", ""), "R2")
-	a.I("MOVD", a.arg("ldb", ""), "R3")
-	a.I("LSL", "$2", "R3", "R3")
-	a.I("MOVD", a.arg("acc", ""), "R4")
-	bv, bc := gemvRegs, 2*gemvRegs
-	for v := range gemvRegs {
-		a.I("VEOR", fmt.Sprintf("V%d.B16", v), fmt.Sprintf("V%d.B16", v), fmt.Sprintf("V%d.B16", v))
-	}
-	a.I("CBZ", "R0", "store")
-	a.L("loop")
-	a.I("VLD1R.P", "4(R1)", "["+vreg(bc)+"]")
-	a.I("VLD1", "(R2)", regList(bv, gemvRegs))
-	for v := range gemvRegs {
-		a.I("VFMLA", vreg(bv+v), vreg(bc), vreg(v))
-	}
-	a.I("ADD", "R3", "R2", "R2")
-	a.I("SUBS", "$1", "R0", "R0")
-	a.I("BNE", "loop")
-	a.L("store")
-	a.I("VST1", regList(0, gemvRegs), "(R4)")
-	a.I("RET")
-	a.done()
-	return f
-}
-
-// The gated one-row kernels: one row of a grid-gated product (a decoding step of a
-// HyperGrid layer, one token per example) against an unpacked weight B whose rows all
-// lie in one grid row, so that one gate vector g (the grid row expanded to one value per
-// column) scales every step. gemvGatedStrip computes acc = Σ_p a[p]·(B[p][strip] ⊙ g),
-// each gated value rounded as the blocked path's gateRows rounds it, then one fused
+// The gated one-row kernels (gated true): one row of a grid-gated product (a decoding
+// step of a HyperGrid layer, one token per example) against an unpacked weight B whose
+// rows all lie in one grid row, so that one gate vector g (the grid row expanded to one
+// value per column) scales every step. gemvGatedStrip computes acc = Σ_p a[p]·(B[p][strip]
+// ⊙ g), each gated value rounded as the blocked path's gateRows rounds it, then one fused
 // multiply-add per step in p order, starting from zero or, when add is not 0, from acc
 // (the next grid row of the same k block): the blocked gated product's chain, bit for bit.
 
-func (x x86) gemvGatedKernel() *fn {
-	f := &fn{
-		name: "gemvGatedStrip" + x.name,
-		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
-			{"ldb", "int"}, {"gate", "*float32"}, {"acc", "*float32"}, {"add", "int"}},
-		doc: fmt.Sprintf("computes acc[0:%d] = Σ_{p<kc} a[p]·(b[p·ldb : p·ldb+%d] ⊙ gate[0:%d]), each product of b and gate rounded, fused multiply-adds in p order from zero, or from acc when add ≠ 0 (%s).",
-			gemvRegs*x.lanes, gemvRegs*x.lanes, gemvRegs*x.lanes, x.name),
+// gemvParams are the parameters of gemvStrip, or of gemvGatedStrip.
+func gemvParams(gated bool) []param {
+	if gated {
+		return []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
+			{"ldb", "int"}, {"gate", "*float32"}, {"acc", "*float32"}, {"add", "int"}}
 	}
+	return []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
+		{"ldb", "int"}, {"acc", "*float32"}}
+}
+
+// gemvDoc documents gemvStrip, or gemvGatedStrip, of width w.
+func gemvDoc(gated bool, w int, isa string) string {
+	if gated {
+		return fmt.Sprintf("computes acc[0:%d] = Σ_{p<kc} a[p]·(b[p·ldb : p·ldb+%d] ⊙ gate[0:%d]), each product of b and gate rounded, fused multiply-adds in p order from zero, or from acc when add ≠ 0 (%s).",
+			w, w, w, isa)
+	}
+	return fmt.Sprintf("stores acc[0:%d] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+%d], fused multiply-adds in p order from zero (%s).",
+		w, w, isa)
+}
+
+func (x x86) gemvKernel(gated bool) *fn {
+	name := "gemvStrip" + x.name
+	if gated {
+		name = "gemvGatedStrip" + x.name
+	}
+	f := &fn{name: name, params: gemvParams(gated), doc: gemvDoc(gated, gemvRegs*x.lanes, x.name)}
 	a := newAsm(f)
 	a.I("MOVQ", a.arg("kc", ""), "CX")
 	a.I("MOVQ", a.arg("a", ""), "AX")
 	a.I("MOVQ", a.arg("b", ""), "BX")
 	a.I("MOVQ", a.arg("ldb", ""), "DX")
 	a.I("SHLQ", "$2", "DX")
-	a.I("MOVQ", a.arg("gate", ""), "SI")
+	if gated {
+		a.I("MOVQ", a.arg("gate", ""), "SI")
+	}
 	a.I("MOVQ", a.arg("acc", ""), "DI")
-	a.I("MOVQ", a.arg("add", ""), "R8")
 	gate := func(v int) string { return x.r(gemvRegs + v) }
 	tmp := func(v int) string { return x.r(2*gemvRegs + v) }
-	bc := x.r(3 * gemvRegs)
-	for v := range gemvRegs {
-		a.I("VMOVUPS", mem(v*x.lanes*4, "SI"), gate(v))
+	bc := x.r(gemvRegs)
+	if gated {
+		a.I("MOVQ", a.arg("add", ""), "R8")
+		bc = x.r(3 * gemvRegs)
+		for v := range gemvRegs {
+			a.I("VMOVUPS", mem(v*x.lanes*4, "SI"), gate(v))
+		}
+		a.I("TESTQ", "R8", "R8")
+		a.I("JZ", "fresh")
+		for v := range gemvRegs {
+			a.I("VMOVUPS", mem(v*x.lanes*4, "DI"), x.r(v))
+		}
+		a.I("JMP", "start")
+		a.L("fresh")
 	}
-	a.I("TESTQ", "R8", "R8")
-	a.I("JZ", "fresh")
-	for v := range gemvRegs {
-		a.I("VMOVUPS", mem(v*x.lanes*4, "DI"), x.r(v))
-	}
-	a.I("JMP", "start")
-	a.L("fresh")
 	for v := range gemvRegs {
 		x.zero(a, x.r(v))
 	}
-	a.L("start")
+	if gated {
+		a.L("start")
+	}
 	a.I("TESTQ", "CX", "CX")
 	a.I("JZ", "store")
 	a.L("loop")
 	a.I("VBROADCASTSS", "(AX)", bc)
 	for v := range gemvRegs {
-		a.I("VMULPS", mem(v*x.lanes*4, "BX"), gate(v), tmp(v))
-		a.I("VFMADD231PS", tmp(v), bc, x.r(v))
+		if gated {
+			a.I("VMULPS", mem(v*x.lanes*4, "BX"), gate(v), tmp(v))
+			a.I("VFMADD231PS", tmp(v), bc, x.r(v))
+		} else {
+			a.I("VFMADD231PS", mem(v*x.lanes*4, "BX"), bc, x.r(v))
+		}
 	}
 	a.I("ADDQ", "$4", "AX")
 	a.I("ADDQ", "DX", "BX")
@@ -151,43 +104,54 @@ func (x x86) gemvGatedKernel() *fn {
 	return f
 }
 
-func (n arm64NEON) gemvGatedKernel() *fn {
-	f := &fn{
-		name: "gemvGatedStripNEON",
-		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
-			{"ldb", "int"}, {"gate", "*float32"}, {"acc", "*float32"}, {"add", "int"}},
-		doc: fmt.Sprintf("computes acc[0:%d] = Σ_{p<kc} a[p]·(b[p·ldb : p·ldb+%d] ⊙ gate[0:%d]), each product of b and gate rounded, fused multiply-adds in p order from zero, or from acc when add ≠ 0 (NEON).",
-			gemvRegs*4, gemvRegs*4, gemvRegs*4),
+func (n arm64NEON) gemvKernel(gated bool) *fn {
+	name := "gemvStripNEON"
+	if gated {
+		name = "gemvGatedStripNEON"
 	}
+	f := &fn{name: name, params: gemvParams(gated), doc: gemvDoc(gated, gemvRegs*4, "NEON")}
 	a := newAsm(f)
 	a.I("MOVD", a.arg("kc", ""), "R0")
 	a.I("MOVD", a.arg("a", ""), "R1")
 	a.I("MOVD", a.arg("b", ""), "R2")
 	a.I("MOVD", a.arg("ldb", ""), "R3")
 	a.I("LSL", "$2", "R3", "R3")
-	a.I("MOVD", a.arg("gate", ""), "R5")
+	if gated {
+		a.I("MOVD", a.arg("gate", ""), "R5")
+	}
 	a.I("MOVD", a.arg("acc", ""), "R4")
-	a.I("MOVD", a.arg("add", ""), "R6")
-	gv, bv, tv, bc := gemvRegs, 2*gemvRegs, 3*gemvRegs, 4*gemvRegs
-	a.I("VLD1", "(R5)", regList(gv, gemvRegs))
-	a.I("CBZ", "R6", "fresh")
-	a.I("VLD1", "(R4)", regList(0, gemvRegs))
-	a.I("B", "start")
-	a.L("fresh")
-	for v := range gemvRegs {
+	zero := func(v int) {
 		a.I("VEOR", fmt.Sprintf("V%d.B16", v), fmt.Sprintf("V%d.B16", v), fmt.Sprintf("V%d.B16", v))
 	}
-	a.L("start")
+	gv, bv, tv, bc := 0, gemvRegs, 0, 2*gemvRegs
+	if gated {
+		a.I("MOVD", a.arg("add", ""), "R6")
+		gv, bv, tv, bc = gemvRegs, 2*gemvRegs, 3*gemvRegs, 4*gemvRegs
+		a.I("VLD1", "(R5)", regList(gv, gemvRegs))
+		a.I("CBZ", "R6", "fresh")
+		a.I("VLD1", "(R4)", regList(0, gemvRegs))
+		a.I("B", "start")
+		a.L("fresh")
+	}
+	for v := range gemvRegs {
+		zero(v)
+	}
+	if gated {
+		a.L("start")
+	}
 	a.I("CBZ", "R0", "store")
 	a.L("loop")
 	a.I("VLD1R.P", "4(R1)", "["+vreg(bc)+"]")
 	a.I("VLD1", "(R2)", regList(bv, gemvRegs))
 	for v := range gemvRegs {
-		// The gated value as gateRows rounds it: 0 + b·g in one fused operation.
-		t := fmt.Sprintf("V%d.B16", tv+v)
-		a.I("VEOR", t, t, t)
-		a.I("VFMLA", vreg(gv+v), vreg(bv+v), vreg(tv+v))
-		a.I("VFMLA", vreg(tv+v), vreg(bc), vreg(v))
+		if gated {
+			// The gated value as gateRows rounds it: 0 + b·g in one fused operation.
+			zero(tv + v)
+			a.I("VFMLA", vreg(gv+v), vreg(bv+v), vreg(tv+v))
+			a.I("VFMLA", vreg(tv+v), vreg(bc), vreg(v))
+		} else {
+			a.I("VFMLA", vreg(bv+v), vreg(bc), vreg(v))
+		}
 	}
 	a.I("ADD", "R3", "R2", "R2")
 	a.I("SUBS", "$1", "R0", "R0")

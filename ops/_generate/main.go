@@ -65,7 +65,7 @@ func amd64Target() target {
 				}
 			}
 		}
-		gv, gg, ex := x.gemvKernel(), x.gemvGatedKernel(), x.expandRunsKernel()
+		gv, gg, ex := x.gemvKernel(false), x.gemvKernel(true), x.expandRunsKernel()
 		t.fns = append(t.fns, gv, gg, ex)
 		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, gv, gg, ex, gemvRegs*x.lanes, scatters, interleaves))
 		pk := x.peakKernel()
@@ -89,7 +89,7 @@ func arm64Target() target {
 			t.fns = append(t.fns, scatters[w])
 		}
 	}
-	gv, gg, ex := neon.gemvKernel(), neon.gemvGatedKernel(), neon.expandRunsKernel()
+	gv, gg, ex := neon.gemvKernel(false), neon.gemvKernel(true), neon.expandRunsKernel()
 	t.fns = append(t.fns, gv, gg, ex)
 	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, gv, gg, ex, gemvRegs*4, scatters, nil))
 	pk := neon.peakKernel()
