@@ -348,11 +348,18 @@ func (k *gemmKernels) gemvRow(transA, transB bool, n, kk int, alpha float32, a [
 			k.gemvStrip(kc, &ap[0], &tile[0], w, &s.strip[0])
 			copy(acc[j:], s.strip[:rest])
 		}
-		if overwrite && pc == 0 {
-			copy(row, acc)
-		} else {
-			addOp.use(row, row, acc) // one rounded sum per value: the same on every ISA
-		}
+		storeBlock(row, acc, overwrite && pc == 0)
 	}
 	return true
+}
+
+// storeBlock puts one k block's sums into a row of C, as the micro-kernels' tiles do:
+// it stores them (the first block of a product with beta 0) or adds them, one rounded
+// sum per value, the same on every ISA.
+func storeBlock(row, sum []float32, store bool) {
+	if store {
+		copy(row, sum)
+	} else {
+		addOp.use(row, row, sum)
+	}
 }

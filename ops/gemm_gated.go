@@ -142,12 +142,7 @@ func (k *gemmKernels) gatedRows(batch, kk, n, gr, gc int, a []float32, lda int, 
 				}
 				for l := range count {
 					e := ex(l)
-					row, sum := c[e*ldc:e*ldc+n], (*acc)[l*n:(l+1)*n]
-					if overwrite && pc == 0 {
-						copy(row, sum)
-					} else {
-						addOp.use(row, row, sum)
-					}
+					storeBlock(c[e*ldc:e*ldc+n], (*acc)[l*n:(l+1)*n], overwrite && pc == 0)
 				}
 			}
 		}
@@ -320,11 +315,11 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 		p0, p1 := part*chunk, min((part+1)*chunk, kk)
 		kcMax := min(k.kc, rows)
 		mcMax := min(k.mc, roundUp(p1-p0, mr))
-		bp, ap, gx, scratch, dbScratch := getBuf(kcMax*nPad), getBuf(mcMax*kcMax), getBuf(gr*nPad), getBuf(mr*k.nr), getBuf(k.nr)
+		ap, scratch, dbScratch := getBuf(mcMax*kcMax), getBuf(mr*k.nr), getBuf(k.nr)
 		h := getBuf(batch * gr * nPad)
 		clear(*h)
 		hs[part] = h
-		defer func() { putBuf(bp); putBuf(ap); putBuf(gx); putBuf(scratch); putBuf(dbScratch) }()
+		defer func() { putBuf(ap); putBuf(scratch); putBuf(dbScratch) }()
 		uniform := bh%mr == 0
 		// tiles runs the tiles of rows [ic, ic+mc) of P_e = A_eᵀ·dC_e for inner steps
 		// [pc, pc+kc), folding them into dB and h_e: bp holds dC_e's steps packed, gx the
@@ -372,6 +367,9 @@ func (k *gemmKernels) gridGatedGradBG(batch, rows, kk, n, gr, gc int, a []float3
 			}
 			return
 		}
+		// One example at a time: its dC packed block by block, its gates expanded.
+		bp, gx := getBuf(kcMax*nPad), getBuf(gr*nPad)
+		defer func() { putBuf(bp); putBuf(gx) }()
 		for e := 0; e < batch; e++ {
 			k.expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
 			for pc := 0; pc < rows; pc += k.kc {

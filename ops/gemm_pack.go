@@ -10,21 +10,11 @@ func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0,
 		k.packAT(dst, a, lda, i0, mc, p0, kc, mr, alpha)
 		return
 	}
-	interleave, simd := packInterleavers[mr], k.interleave[mr]
+	il := k.interleaver(mr)
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)
 		panel := dst[ir*kc : ir*kc+kc*mr]
-		if rows == mr && simd != nil && kc >= 16 {
-			src := a[(i0+ir)*lda+p0:]
-			blocks := kc / 16
-			simd(blocks, &panel[0], &src[0], lda, alpha)
-			if done := blocks * 16; done < kc && interleave != nil {
-				interleave(panel[done*mr:], src[done:], lda, kc-done, alpha)
-			}
-			continue
-		}
-		if rows == mr && interleave != nil {
-			interleave(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha)
+		if rows == mr && il.pack(panel, a[(i0+ir)*lda+p0:], lda, kc, alpha) {
 			continue
 		}
 		// A partial panel (the last rows of an example, say): step by step, so that each
@@ -96,22 +86,12 @@ func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0,
 		}
 		return
 	}
-	interleave, simd := packInterleavers[nr], k.interleave[nr]
+	il := k.interleaver(nr)
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		panel := dst[jr*kc : jr*kc+kc*nr]
 		// op(B)[p][j] = b[j·ldb + p]: each column of the panel is a contiguous row of b.
-		if cols == nr && simd != nil && kc >= 16 {
-			src := b[(j0+jr)*ldb+p0:]
-			blocks := kc / 16
-			simd(blocks, &panel[0], &src[0], ldb, 1)
-			if done := blocks * 16; done < kc && interleave != nil {
-				interleave(panel[done*nr:], src[done:], ldb, kc-done, 1)
-			}
-			continue
-		}
-		if cols == nr && interleave != nil {
-			interleave(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1)
+		if cols == nr && il.pack(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1) {
 			continue
 		}
 		for c := 0; c < cols; c++ {
@@ -124,6 +104,37 @@ func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0,
 			clear(panel[p*nr+cols : p*nr+nr])
 		}
 	}
+}
+
+// panelInterleaver packs w whole rows of src (leading dimension ld) for kc steps into a
+// panel: panel[p·w + r] = alpha·src[r·ld + p]. The ISA's interleave kernel takes the
+// steps 16 at a time, the generated Go interleaver the rest (or all of them).
+type panelInterleaver struct {
+	w       int
+	simd    func(blocks int, dst, src *float32, ld int, alpha float32)
+	generic func(dst, src []float32, ld, kc int, alpha float32)
+}
+
+// interleaver returns the panel interleaver of width w (looked up once per packing call).
+func (k *gemmKernels) interleaver(w int) panelInterleaver {
+	return panelInterleaver{w, k.interleave[w], packInterleavers[w]}
+}
+
+// pack packs one panel; it reports false, doing nothing, where width w has no
+// interleaver.
+func (pi panelInterleaver) pack(panel, src []float32, ld, kc int, alpha float32) bool {
+	done := 0
+	if pi.simd != nil && kc >= 16 && (pi.generic != nil || kc%16 == 0) {
+		blocks := kc / 16
+		pi.simd(blocks, &panel[0], &src[0], ld, alpha)
+		done = blocks * 16
+	} else if pi.generic == nil {
+		return false
+	}
+	if done < kc {
+		pi.generic(panel[done*pi.w:], src[done:], ld, kc-done, alpha)
+	}
+	return true
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }

@@ -994,12 +994,12 @@ full:
 	SUBQ         $8, R8
 	JMP          full
 part:
-quarter:
 	CMPQ         R8, $4
-	JLT          one
+	JLT          below4
 	VMOVUPS      X0, (DI)
 	ADDQ         $16, DI
 	SUBQ         $4, R8
+below4:
 one:
 	TESTQ        R8, R8
 	JZ           next
@@ -3117,16 +3117,17 @@ full:
 	JMP          full
 part:
 	CMPQ         R8, $8
-	JLT          quarter
+	JLT          below8
 	VMOVUPS      Y0, (DI)
 	ADDQ         $32, DI
 	SUBQ         $8, R8
-quarter:
+below8:
 	CMPQ         R8, $4
-	JLT          one
+	JLT          below4
 	VMOVUPS      X0, (DI)
 	ADDQ         $16, DI
 	SUBQ         $4, R8
+below4:
 one:
 	TESTQ        R8, R8
 	JZ           next

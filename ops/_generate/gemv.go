@@ -182,6 +182,7 @@ func (x x86) expandRunsKernel() *fn {
 	a.L("loop")
 	a.I("VBROADCASTSS", "(SI)", x.r(0))
 	a.I("MOVQ", "DX", "R8")
+	// Whole vectors while they fit, then at most one of each narrower width.
 	a.L("full")
 	a.I("CMPQ", "R8", imm(x.lanes))
 	a.I("JLT", "part")
@@ -190,19 +191,21 @@ func (x x86) expandRunsKernel() *fn {
 	a.I("SUBQ", imm(x.lanes), "R8")
 	a.I("JMP", "full")
 	a.L("part")
-	if x.lanes == 16 {
-		a.I("CMPQ", "R8", imm(8))
-		a.I("JLT", "quarter")
-		a.I("VMOVUPS", "Y0", "(DI)")
-		a.I("ADDQ", imm(32), "DI")
-		a.I("SUBQ", imm(8), "R8")
+	for _, piece := range []struct {
+		floats int
+		reg    string
+	}{{8, "Y0"}, {4, "X0"}} {
+		if piece.floats >= x.lanes {
+			continue
+		}
+		skip := fmt.Sprintf("below%d", piece.floats)
+		a.I("CMPQ", "R8", imm(piece.floats))
+		a.I("JLT", skip)
+		a.I("VMOVUPS", piece.reg, "(DI)")
+		a.I("ADDQ", imm(piece.floats*4), "DI")
+		a.I("SUBQ", imm(piece.floats), "R8")
+		a.L(skip)
 	}
-	a.L("quarter")
-	a.I("CMPQ", "R8", imm(4))
-	a.I("JLT", "one")
-	a.I("VMOVUPS", "X0", "(DI)")
-	a.I("ADDQ", imm(16), "DI")
-	a.I("SUBQ", imm(4), "R8")
 	a.L("one")
 	a.I("TESTQ", "R8", "R8")
 	a.I("JZ", "next")

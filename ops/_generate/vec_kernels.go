@@ -57,34 +57,33 @@ type scaler interface {
 
 // exp sets d = e^x using t1 and t2; x may be any of d, t1, t2.
 func (k *vk) exp(d, x, t1, t2 int) {
-	if s, ok := k.b.(scaler); ok && s.hasScalef() {
-		k.clamp(t1, x, F(expLo), F(expHi))
-		k.mul(d, t1, F(log2e))
-		k.use(d)
-		s.roundInt(k, d, d)              // n
-		k.fnmadd(t1, d, F(expC1), R(t1)) // r = x − n·C1 − n·C2
-		k.fnmadd(t1, d, F(expC2), R(t1))
-		k.mov(t2, F(expPoly[0]))
-		for _, p := range expPoly[1:] {
-			k.fmadd(t2, t2, R(t1), F(p))
-		}
-		k.fmadd(t2, t2, R(t1), F(1))
-		k.fmadd(t2, t2, R(t1), F(1))
-		s.scalef(k, d, t2, d)
-		return
-	}
+	s, fast := k.b.(scaler)
+	fast = fast && s.hasScalef()
 	k.clamp(t1, x, F(expLo), F(expHi))
 	k.mul(d, t1, F(log2e))
-	k.toInt(d, d) // n
-	k.toFloat(t2, d)
-	k.fnmadd(t1, t2, F(expC1), R(t1)) // r = x − n·C1 − n·C2
-	k.fnmadd(t1, t2, F(expC2), R(t1))
+	// nf is n as a float: d itself with a one-instruction rounding, else t2 (d keeps n
+	// as an integer for the scaling).
+	nf := t2
+	if fast {
+		k.use(d)
+		s.roundInt(k, d, d)
+		nf = d
+	} else {
+		k.toInt(d, d)
+		k.toFloat(t2, d)
+	}
+	k.fnmadd(t1, nf, F(expC1), R(t1)) // r = x − n·C1 − n·C2
+	k.fnmadd(t1, nf, F(expC2), R(t1))
 	k.mov(t2, F(expPoly[0]))
 	for _, p := range expPoly[1:] {
 		k.fmadd(t2, t2, R(t1), F(p))
 	}
 	k.fmadd(t2, t2, R(t1), F(1)) // p·r² + r + 1 = (p·r + 1)·r + 1
 	k.fmadd(t2, t2, R(t1), F(1))
+	if fast {
+		s.scalef(k, d, t2, d)
+		return
+	}
 	k.sra(t1, d, 1) // n1 = n>>1, n2 = n − n1: both scale factors are normal numbers
 	k.isub(d, d, R(t1))
 	k.iadd(t1, t1, U(127))
