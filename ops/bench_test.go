@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -161,6 +162,60 @@ func BenchmarkGemmBlocking(b *testing.B) {
 				reportGflops(b, 2*float64(s.m)*float64(s.n)*float64(s.k))
 			})
 		}
+	}
+}
+
+// BenchmarkGemmDirectA times the selected ISA's Gemm at 1 thread with A read in place
+// by the direct kernels and with A packed, on the acceptance shapes whose A is not
+// transposed and on attention's per-head products (128 tokens, 64 per head). Run it
+// with -count: the two paths alternate, so a noisy machine affects both alike.
+func BenchmarkGemmDirectA(b *testing.B) {
+	k := activeGemmKernels()
+	if k == nil || k.kernelDirect == nil {
+		b.Skip("the selected ISA has no direct kernels")
+	}
+	defer func(prev bool) { directA = prev }(directA)
+	prev := SetThreads(1)
+	defer SetThreads(prev)
+	shapes := append(benchShapes[:len(benchShapes):len(benchShapes)],
+		struct {
+			name       string
+			m, n, k    int
+			transA, tB bool
+		}{"128x128x64/NT", 128, 128, 64, false, true},
+		struct {
+			name       string
+			m, n, k    int
+			transA, tB bool
+		}{"128x64x128", 128, 64, 128, false, false},
+		struct {
+			name       string
+			m, n, k    int
+			transA, tB bool
+		}{"4096x256x256", 4096, 256, 256, false, false})
+	for _, s := range shapes {
+		if s.transA {
+			continue
+		}
+		a, lda, bb, ldb, c := benchOperands(s.m, s.n, s.k, s.transA, s.tB)
+		b.Run(s.name, func(b *testing.B) {
+			// The paths alternate call by call, each going first every other time; each
+			// reports its own rate.
+			var took [2]time.Duration
+			for iter := 0; b.Loop(); iter++ {
+				for j := range 2 {
+					i := (iter + j) % 2
+					directA = i == 0
+					start := time.Now()
+					k.gemm(s.transA, s.tB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+					took[i] += time.Since(start)
+				}
+			}
+			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+			b.ReportMetric(flops/took[0].Seconds()/1e9, "GFLOP/s-direct")
+			b.ReportMetric(flops/took[1].Seconds()/1e9, "GFLOP/s-packed")
+			b.ReportMetric(took[0].Seconds()/took[1].Seconds(), "direct/packed")
+		})
 	}
 }
 

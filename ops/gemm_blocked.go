@@ -18,6 +18,11 @@ type gemmKernels struct {
 	kernel func(kc int, a, b, c *float32, ldc int)
 	// kernelSet stores the tile Ap·Bp into c without reading it (the first k block when beta is 0).
 	kernelSet func(kc int, a, b, c *float32, ldc int)
+	// kernelDirect and kernelDirectSet, where present, are kernel and kernelSet reading
+	// the tile's mr rows of A in place (leading dimension lda) instead of a packed panel,
+	// with the same bits; the driver uses them where A needs no packing (see gemmSerial).
+	kernelDirect    func(kc int, a *float32, lda int, b, c *float32, ldc int)
+	kernelDirectSet func(kc int, a *float32, lda int, b, c *float32, ldc int)
 	// gradMR is the height of the weight/gate-gradient tiles, and gradKernel and
 	// gradKernelSet the plain kernels of that height (also used by the per-example
 	// products when gradMR divides an example's rows and mr does not).
@@ -164,6 +169,86 @@ func (k *gemmKernels) macroTile(t tile, kc, mc, nc int, ap, bp []float32, c []fl
 	}
 }
 
+// macroTileDirect is macroTile with the main tile reading A in place: the first
+// mc/mr·mr rows of the block from a (leading dimension lda) through the direct
+// kernels, the rows after them (fewer than mr) from the packed panel ap.
+func (k *gemmKernels) macroTileDirect(kc, mc, nc int, a []float32, lda int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
+	mr, nr := k.mr, k.nr
+	full := mc / mr * mr
+	kernel := k.kernelDirect
+	if overwrite {
+		kernel = k.kernelDirectSet
+	}
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		b := &bp[jr*kc]
+		for ir := 0; ir < mc; ir += mr {
+			rows := min(mr, mc-ir)
+			switch {
+			case ir < full && cols == nr:
+				kernel(kc, &a[ir*lda], lda, b, &c[ir*ldc+jr], ldc)
+				continue
+			case ir < full:
+				k.kernelDirectSet(kc, &a[ir*lda], lda, b, &scratch[0], nr)
+			default:
+				k.kernelSet(kc, &ap[0], b, &scratch[0], nr)
+			}
+			for r := 0; r < rows; r++ {
+				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+cols]
+				if overwrite {
+					copy(dst, scratch[r*nr:r*nr+cols])
+					continue
+				}
+				for j := range dst {
+					dst[j] += scratch[r*nr+j]
+				}
+			}
+		}
+	}
+}
+
+// directA enables the direct kernels (a variable so tests and benchmarks can compare
+// both paths).
+var directA = true
+
+// readsADirect reports whether the tiles of height t.mr of a block nc columns wide read
+// A in place: the ISA has the direct kernels, A is not transposed (its rows are
+// contiguous in k), alpha is 1 (packing would only copy), the rows do not crowd one L1
+// set (rowsPerL1Set), and the block is narrow: each micro-panel of B reads the block's
+// rows of A once more, and packed rows stream from L2 more cheaply than mr rows read
+// side by side, so packing pays for itself beyond about a dozen micro-panels
+// (BenchmarkGemmDirectA, Intel Xeon model 207, 1 thread: 2, 4 and 8 panels 14%, 5% and
+// 2-4% faster in place; 32 panels between 2% faster and 2% slower).
+func (k *gemmKernels) readsADirect(transA bool, alpha float32, lda, nc int, t tile) bool {
+	return directA && k.kernelDirect != nil && !transA && alpha == 1 && t.mr == k.mr &&
+		nc <= maxDirectPanels*k.nr && rowsPerL1Set(lda, k.mr) <= maxRowsPerL1Set
+}
+
+// maxDirectPanels is the widest block, in micro-panels of B, whose tiles read A in place.
+const maxDirectPanels = 12
+
+// A tile's rows of A read in place stay in L1 only if few of them fall in one L1 set:
+// rows 4 KiB apart (lda a multiple of 1024 floats) all map to the same set of any
+// current x86 or Arm L1D (4 KiB per way) and evict each other. Up to maxRowsPerL1Set
+// rows per set, A is read in place; beyond, it is packed.
+const (
+	l1WayBytes      = 4096
+	maxRowsPerL1Set = 4
+)
+
+// rowsPerL1Set is the largest number of the first mr rows of a matrix with leading
+// dimension lda (floats) whose first bytes fall in one L1 set.
+func rowsPerL1Set(lda, mr int) int {
+	var seen [l1WayBytes / 64]int
+	worst := 0
+	for r := range mr {
+		set := r * lda * 4 % l1WayBytes / 64
+		seen[set]++
+		worst = max(worst, seen[set])
+	}
+	return worst
+}
+
 // gemm is the blocked Gemm: the same contract as gemmGeneric.
 func (k *gemmKernels) gemm(transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	k.gemmOn(workers(m*n*kk), transA, transB, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -255,6 +340,15 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 				mc := min(k.mc, i1-ic)
 				bs, nb := k.bands(mc)
 				for _, bd := range bs[:nb] {
+					if k.readsADirect(transA, alpha, lda, nc, bd.t) {
+						// Only the rows after the last whole tile are packed.
+						row, full := ic+bd.off, bd.rows/k.mr*k.mr
+						if full < bd.rows {
+							k.packA(ap, a, lda, false, row+full, bd.rows-full, pc, kc, k.mr, alpha)
+						}
+						k.macroTileDirect(kc, bd.rows, nc, a[row*lda+pc:], lda, ap, bp, c[row*ldc+jc:], ldc, scratch, overwrite && pc == 0)
+						continue
+					}
 					k.packA(ap[bd.off*kc:], a, lda, transA, ic+bd.off, bd.rows, pc, kc, bd.t.mr, alpha)
 					k.macroTile(bd.t, kc, bd.rows, nc, ap[bd.off*kc:], bp, c[(ic+bd.off)*ldc+jc:], ldc, scratch, overwrite && pc == 0)
 				}

@@ -13,6 +13,16 @@ func gemmKernelAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
 //go:noescape
 func gemmKernelSetAVX2(kc int, a *float32, b *float32, c *float32, ldc int)
 
+// gemmKernelDirectAVX2 computes C[6×16] += A·Bp for kc steps of A's rows in place (leading dimension lda) and a packed panel of B (AVX2).
+//
+//go:noescape
+func gemmKernelDirectAVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int)
+
+// gemmKernelDirectSetAVX2 computes C[6×16] = A·Bp for kc steps of A's rows in place (leading dimension lda) and a packed panel of B (AVX2).
+//
+//go:noescape
+func gemmKernelDirectSetAVX2(kc int, a *float32, lda int, b *float32, c *float32, ldc int)
+
 // gemmKernelAVX2Grad computes C[4×16] += Ap·Bp for kc steps of packed panels (AVX2Grad).
 //
 //go:noescape
@@ -82,6 +92,16 @@ func gemmKernelAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
 //
 //go:noescape
 func gemmKernelSetAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
+
+// gemmKernelDirectAVX512 computes C[12×32] += A·Bp for kc steps of A's rows in place (leading dimension lda) and a packed panel of B (AVX512).
+//
+//go:noescape
+func gemmKernelDirectAVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int)
+
+// gemmKernelDirectSetAVX512 computes C[12×32] = A·Bp for kc steps of A's rows in place (leading dimension lda) and a packed panel of B (AVX512).
+//
+//go:noescape
+func gemmKernelDirectSetAVX512(kc int, a *float32, lda int, b *float32, c *float32, ldc int)
 
 // gemmKernelAVX512Grad computes C[8×32] += Ap·Bp for kc steps of packed panels (AVX512Grad).
 //
@@ -399,22 +419,24 @@ func layerNormRowsAVX512(dst []float32, x []float32, w []float32, b []float32, r
 func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
-	expandRuns:     expandRunsAVX2,
-	gateRows:       gateRowsAVX2,
-	gemvGatedStrip: gemvGatedStripAVX2,
-	gemvStrip:      gemvStripAVX2,
-	gemvWidth:      32,
-	gradKernel:     gemmKernelAVX2Grad,
-	gradKernelSet:  gemmKernelSetAVX2Grad,
-	gradMR:         4,
-	gradTile:       gatedGradKernelAVX2Grad,
-	interleave:     map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
-	isa:            AVX2,
-	kernel:         gemmKernelAVX2,
-	kernelSet:      gemmKernelSetAVX2,
-	mr:             6,
-	nr:             16,
-	scaleRows:      scaleRowsAVX2,
+	expandRuns:      expandRunsAVX2,
+	gateRows:        gateRowsAVX2,
+	gemvGatedStrip:  gemvGatedStripAVX2,
+	gemvStrip:       gemvStripAVX2,
+	gemvWidth:       32,
+	gradKernel:      gemmKernelAVX2Grad,
+	gradKernelSet:   gemmKernelSetAVX2Grad,
+	gradMR:          4,
+	gradTile:        gatedGradKernelAVX2Grad,
+	interleave:      map[int]func(blocks int, dst, src *float32, ld int, alpha float32){},
+	isa:             AVX2,
+	kernel:          gemmKernelAVX2,
+	kernelDirect:    gemmKernelDirectAVX2,
+	kernelDirectSet: gemmKernelDirectSetAVX2,
+	kernelSet:       gemmKernelSetAVX2,
+	mr:              6,
+	nr:              16,
+	scaleRows:       scaleRowsAVX2,
 	scatter: map[int]func(n int, dst, src *float32, stride int){
 		16: scatter16AVX2,
 		4:  scatter4AVX2,
@@ -441,12 +463,14 @@ var _ = registerGemmKernels(&gemmKernels{
 		32: interleave32AVX512,
 		8:  interleave8AVX512,
 	},
-	isa:       AVX512,
-	kernel:    gemmKernelAVX512,
-	kernelSet: gemmKernelSetAVX512,
-	mr:        12,
-	nr:        32,
-	scaleRows: scaleRowsAVX512,
+	isa:             AVX512,
+	kernel:          gemmKernelAVX512,
+	kernelDirect:    gemmKernelDirectAVX512,
+	kernelDirectSet: gemmKernelDirectSetAVX512,
+	kernelSet:       gemmKernelSetAVX512,
+	mr:              12,
+	nr:              32,
+	scaleRows:       scaleRowsAVX512,
 	scatter: map[int]func(n int, dst, src *float32, stride int){
 		12: scatter12AVX512,
 		32: scatter32AVX512,

@@ -52,9 +52,58 @@ func (x x86) gradShape() x86 {
 // acc is the register holding accumulator (row r, vector v) of the micro-tile.
 func (x x86) acc(r, v int) string { return x.r(r*x.nv + v) }
 
+// aOperand says where the k loop reads the tile's A values: from a packed panel (AX
+// walks it, mr values per step), or, direct, from mr rows of A itself (row r at
+// rowBases[r/3] + (r%3)·SI, SI holding the leading dimension in bytes; every base walks
+// one value per step).
+type aOperand struct{ direct bool }
+
+// rowBases are the registers the direct k loop keeps its row pointers in: three rows
+// per register (base, base+lda, base+2·lda).
+var rowBases = []string{"AX", "R8", "R10", "R11"}
+
+// at is the operand of A's value for row r, u steps ahead of the current one.
+func (o aOperand) at(x x86, u, r int) string {
+	if !o.direct {
+		return mem((u*x.mr+r)*4, "AX")
+	}
+	base := mem(u*4, rowBases[r/3])
+	switch r % 3 {
+	case 1:
+		return base + "(SI*1)"
+	case 2:
+		return base + "(SI*2)"
+	}
+	return base
+}
+
+// advance moves the loop's A pointers on by steps k steps.
+func (o aOperand) advance(a *asm, x x86, steps int) {
+	if !o.direct {
+		a.I("ADDQ", imm(steps*x.mr*4), "AX")
+		return
+	}
+	for _, r := range rowBases[:(x.mr+2)/3] {
+		a.I("ADDQ", imm(steps*4), r)
+	}
+}
+
+// prefetch emits the loop's software prefetch of A, once per four k steps: the packed
+// panel streams from L2, so the lines 8 steps ahead are requested; the direct rows are
+// left to the hardware prefetchers, which follow each row's ascending stream.
+func (o aOperand) prefetch(a *asm, x x86) {
+	if o.direct {
+		return
+	}
+	for off := 0; off < 4*x.mr*4; off += 64 {
+		a.I("PREFETCHT0", mem(8*x.mr*4+off, "AX"))
+	}
+}
+
 // kloop emits the k loop that accumulates A·B into the tile registers. AX walks the
-// packed A panel, BX the packed B panel, CX counts k steps. It unrolls by 4.
-func (x x86) kloop(a *asm, prefix string) {
+// packed A panel (or, direct, the rows of A: see aOperand), BX the packed B panel, CX
+// counts k steps. It unrolls by 4.
+func (x x86) kloop(a *asm, prefix string, ao aOperand) {
 	nacc := x.mr * x.nv
 	bregs := make([]string, x.nv)
 	for v := range bregs {
@@ -75,7 +124,7 @@ func (x x86) kloop(a *asm, prefix string) {
 		}
 		for r := 0; r < x.mr; r++ {
 			b := bc[r%2]
-			a.I("VBROADCASTSS", mem((u*x.mr+r)*4, "AX"), b)
+			a.I("VBROADCASTSS", ao.at(x, u, r), b)
 			for v := 0; v < x.nv; v++ {
 				a.I("VFMADD231PS", bregs[v], b, x.acc(r, v))
 			}
@@ -85,15 +134,11 @@ func (x x86) kloop(a *asm, prefix string) {
 	a.I("SHRQ", imm(2), "R9")
 	a.I("JZ", prefix+"tail")
 	a.L(prefix + "loop4")
-	// Four k steps read 4·mr·4 bytes of the A panel, which streams from L2: prefetch
-	// the lines needed 8 steps ahead.
-	for off := 0; off < 4*x.mr*4; off += 64 {
-		a.I("PREFETCHT0", mem(8*x.mr*4+off, "AX"))
-	}
+	ao.prefetch(a, x)
 	for u := 0; u < 4; u++ {
 		step(u)
 	}
-	a.I("ADDQ", imm(4*x.mr*4), "AX")
+	ao.advance(a, x, 4)
 	a.I("ADDQ", imm(4*x.nr()*4), "BX")
 	a.I("DECQ", "R9")
 	a.I("JNZ", prefix+"loop4")
@@ -102,7 +147,7 @@ func (x x86) kloop(a *asm, prefix string) {
 	a.I("JZ", prefix+"done")
 	a.L(prefix + "loop1")
 	step(0)
-	a.I("ADDQ", imm(x.mr*4), "AX")
+	ao.advance(a, x, 1)
 	a.I("ADDQ", imm(x.nr()*4), "BX")
 	a.I("DECQ", "CX")
 	a.I("JNZ", prefix+"loop1")
@@ -111,20 +156,45 @@ func (x x86) kloop(a *asm, prefix string) {
 
 // gemmKernel: C[mr×nr] += Ap·Bp over kc steps; C has leading dimension ldc (elements).
 // With overwrite, C[mr×nr] = Ap·Bp: C is written without being read.
-func (x x86) gemmKernel(overwrite bool) *fn {
-	name, what := "gemmKernel"+x.name, "+="
+func (x x86) gemmKernel(overwrite bool) *fn { return x.tileKernel(overwrite, aOperand{}) }
+
+// gemmKernelDirect is gemmKernel reading A's mr rows in place (leading dimension lda,
+// elements) instead of a packed panel: the same fused multiply-adds in the same order,
+// so the same bits as packing A with alpha 1.
+func (x x86) gemmKernelDirect(overwrite bool) *fn {
+	return x.tileKernel(overwrite, aOperand{direct: true})
+}
+
+func (x x86) tileKernel(overwrite bool, ao aOperand) *fn {
+	name, what := "gemmKernel", "+="
+	if ao.direct {
+		name += "Direct"
+	}
 	if overwrite {
-		name, what = "gemmKernelSet"+x.name, "="
+		name, what = name+"Set", "="
 	}
-	f := &fn{
-		name: name,
-		params: []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"},
-			{"c", "*float32"}, {"ldc", "int"}},
-		doc: fmt.Sprintf("computes C[%d×%d] %s Ap·Bp for kc steps of packed panels (%s).", x.mr, x.nr(), what, x.name),
+	name += x.name
+	params := []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"}, {"c", "*float32"}, {"ldc", "int"}}
+	doc := fmt.Sprintf("computes C[%d×%d] %s Ap·Bp for kc steps of packed panels (%s).", x.mr, x.nr(), what, x.name)
+	if ao.direct {
+		params = []param{{"kc", "int"}, {"a", "*float32"}, {"lda", "int"}, {"b", "*float32"}, {"c", "*float32"}, {"ldc", "int"}}
+		doc = fmt.Sprintf("computes C[%d×%d] %s A·Bp for kc steps of A's rows in place (leading dimension lda) and a packed panel of B (%s).", x.mr, x.nr(), what, x.name)
 	}
+	f := &fn{name: name, params: params, doc: doc}
 	a := newAsm(f)
 	a.I("MOVQ", a.arg("kc", ""), "CX")
 	a.I("MOVQ", a.arg("a", ""), "AX")
+	if ao.direct {
+		a.I("MOVQ", a.arg("lda", ""), "SI")
+		a.I("SHLQ", imm(2), "SI")
+		a.C("row bases: rows 3i, 3i+1, 3i+2 at base i, base i + lda, base i + 2·lda")
+		a.I("LEAQ", "(SI)(SI*2)", "R13")
+		prev := "AX"
+		for _, r := range rowBases[1 : (x.mr+2)/3] {
+			a.I("LEAQ", "("+prev+")(R13*1)", r)
+			prev = r
+		}
+	}
 	a.I("MOVQ", a.arg("b", ""), "BX")
 	a.I("MOVQ", a.arg("c", ""), "DI")
 	a.I("MOVQ", a.arg("ldc", ""), "DX")
@@ -139,7 +209,7 @@ func (x x86) gemmKernel(overwrite bool) *fn {
 			a.I("ADDQ", "DX", "R12")
 		}
 	}
-	x.kloop(a, "")
+	x.kloop(a, "", ao)
 	a.C("store the tile into C, row by row")
 	for r := 0; r < x.mr; r++ {
 		for v := 0; v < x.nv; v++ {
@@ -177,7 +247,7 @@ func (x x86) gatedGradKernel() *fn {
 	a.I("MOVQ", a.arg("kc", ""), "CX")
 	a.I("MOVQ", a.arg("a", ""), "AX")
 	a.I("MOVQ", a.arg("b", ""), "BX")
-	x.kloop(a, "")
+	x.kloop(a, "", aOperand{})
 	a.I("MOVQ", a.arg("db", ""), "DI")
 	a.I("MOVQ", a.arg("lddb", ""), "DX")
 	a.I("SHLQ", imm(2), "DX")

@@ -48,7 +48,8 @@ func amd64Target() target {
 	for _, x := range []x86{avx2, avx512} {
 		xg := x.gradShape()
 		k, ks, gka, gk, g, gr, sr := x.gemmKernel(false), x.gemmKernel(true), xg.gemmKernel(false), xg.gemmKernel(true), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
-		t.fns = append(t.fns, k, ks, gka, gk, g, gr, sr)
+		kd, kds := x.gemmKernelDirect(false), x.gemmKernelDirect(true)
+		t.fns = append(t.fns, k, ks, kd, kds, gka, gk, g, gr, sr)
 		scatters := map[int]*fn{}
 		for _, w := range []int{x.mr, x.nr(), xg.mr} {
 			if scatters[w] == nil {
@@ -67,7 +68,7 @@ func amd64Target() target {
 		}
 		gv, gg, ex := x.gemvKernel(false), x.gemvKernel(true), x.expandRunsKernel()
 		t.fns = append(t.fns, gv, gg, ex)
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, gka, gk, g, gr, sr, gv, gg, ex, gemvRegs*x.lanes, scatters, interleaves))
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, kd, kds, gka, gk, g, gr, sr, gv, gg, ex, gemvRegs*x.lanes, scatters, interleaves))
 		pk := x.peakKernel()
 		t.fns = append(t.fns, pk)
 		t.register = append(t.register, registerPeak(x.name, pk, peakAccs(x.nregs), x.lanes))
@@ -91,7 +92,7 @@ func arm64Target() target {
 	}
 	gv, gg, ex := neon.gemvKernel(false), neon.gemvKernel(true), neon.expandRunsKernel()
 	t.fns = append(t.fns, gv, gg, ex)
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, k, ks, g, gr, sr, gv, gg, ex, gemvRegs*4, scatters, nil))
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, nil, nil, k, ks, g, gr, sr, gv, gg, ex, gemvRegs*4, scatters, nil))
 	pk := neon.peakKernel()
 	t.fns = append(t.fns, pk)
 	t.register = append(t.register, registerPeak("NEON", pk, peakAccs(32), 4))
@@ -101,8 +102,9 @@ func arm64Target() target {
 	return t
 }
 
-// registerGemm hands one ISA's matmul kernels to the blocked Gemm driver.
-func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelAdd, gradKernel, grad, gate, scale, gemv, gemvGated, expand *fn, gemvWidth int, scatters, interleaves map[int]*fn) jen.Code {
+// registerGemm hands one ISA's matmul kernels to the blocked Gemm driver (direct and
+// directSet, the kernels that read A in place, may be nil).
+func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, direct, directSet, gradKernelAdd, gradKernel, grad, gate, scale, gemv, gemvGated, expand *fn, gemvWidth int, scatters, interleaves map[int]*fn) jen.Code {
 	sc := jen.Dict{}
 	for w, f := range scatters {
 		sc[jen.Lit(w)] = jen.Id(f.name)
@@ -111,7 +113,7 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelA
 	for w, f := range interleaves {
 		il[jen.Lit(w)] = jen.Id(f.name)
 	}
-	return jen.Var().Id("_").Op("=").Id("registerGemmKernels").Call(jen.Op("&").Id("gemmKernels").Values(jen.Dict{
+	d := jen.Dict{
 		jen.Id("isa"):            jen.Id(isa),
 		jen.Id("mr"):             jen.Lit(mr),
 		jen.Id("nr"):             jen.Lit(nr),
@@ -129,7 +131,12 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, gradKernelA
 		jen.Id("gemvWidth"):      jen.Lit(gemvWidth),
 		jen.Id("scatter"):        jen.Map(jen.Int()).Func().Params(jen.Id("n").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("stride").Int()).Values(sc),
 		jen.Id("interleave"):     jen.Map(jen.Int()).Func().Params(jen.Id("blocks").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("ld").Int(), jen.Id("alpha").Float32()).Values(il),
-	}))
+	}
+	if direct != nil {
+		d[jen.Id("kernelDirect")] = jen.Id(direct.name)
+		d[jen.Id("kernelDirectSet")] = jen.Id(directSet.name)
+	}
+	return jen.Var().Id("_").Op("=").Id("registerGemmKernels").Call(jen.Op("&").Id("gemmKernels").Values(d))
 }
 
 func write(dir string, t target) error {
