@@ -10,13 +10,16 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
-// benchShapes are the acceptance shapes: a square product and the two training shapes of
-// a 256→1024→256 feed-forward layer over 32×128 tokens, with the transposes backward uses.
-var benchShapes = []struct {
+// gemmShape is one benchmarked product: op(A) m×k, op(B) k×n.
+type gemmShape struct {
 	name       string
 	m, n, k    int
 	transA, tB bool
-}{
+}
+
+// benchShapes are the acceptance shapes: a square product and the two training shapes of
+// a 256→1024→256 feed-forward layer over 32×128 tokens, with the transposes backward uses.
+var benchShapes = []gemmShape{
 	{"1024x1024x1024", 1024, 1024, 1024, false, false},
 	{"4096x1024x256", 4096, 1024, 256, false, false},
 	{"4096x256x1024", 4096, 256, 1024, false, false},
@@ -178,21 +181,9 @@ func BenchmarkGemmDirectA(b *testing.B) {
 	prev := SetThreads(1)
 	defer SetThreads(prev)
 	shapes := append(benchShapes[:len(benchShapes):len(benchShapes)],
-		struct {
-			name       string
-			m, n, k    int
-			transA, tB bool
-		}{"128x128x64/NT", 128, 128, 64, false, true},
-		struct {
-			name       string
-			m, n, k    int
-			transA, tB bool
-		}{"128x64x128", 128, 64, 128, false, false},
-		struct {
-			name       string
-			m, n, k    int
-			transA, tB bool
-		}{"4096x256x256", 4096, 256, 256, false, false})
+		gemmShape{"128x128x64/NT", 128, 128, 64, false, true},
+		gemmShape{"128x64x128", 128, 64, 128, false, false},
+		gemmShape{"4096x256x256", 4096, 256, 256, false, false})
 	for _, s := range shapes {
 		if s.transA {
 			continue

@@ -155,16 +155,22 @@ func (k *gemmKernels) macroTile(t tile, kc, mc, nc int, ap, bp []float32, c []fl
 				continue
 			}
 			t.set(kc, &ap[ir*kc], b, &scratch[0], nr)
-			for r := 0; r < rows; r++ {
-				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+cols]
-				if overwrite {
-					copy(dst, scratch[r*nr:r*nr+cols])
-					continue
-				}
-				for j := range dst {
-					dst[j] += scratch[r*nr+j]
-				}
-			}
+			storePartial(c[ir*ldc+jr:], ldc, rows, cols, scratch, nr, overwrite)
+		}
+	}
+}
+
+// storePartial stores (overwrite) or adds the first rows×cols values of a tile computed
+// into scratch (leading dimension nr) into c (leading dimension ldc).
+func storePartial(c []float32, ldc, rows, cols int, scratch []float32, nr int, overwrite bool) {
+	for r := 0; r < rows; r++ {
+		dst := c[r*ldc : r*ldc+cols]
+		if overwrite {
+			copy(dst, scratch[r*nr:r*nr+cols])
+			continue
+		}
+		for j := range dst {
+			dst[j] += scratch[r*nr+j]
 		}
 	}
 }
@@ -193,16 +199,7 @@ func (k *gemmKernels) macroTileDirect(kc, mc, nc int, a []float32, lda int, ap, 
 			default:
 				k.kernelSet(kc, &ap[0], b, &scratch[0], nr)
 			}
-			for r := 0; r < rows; r++ {
-				dst := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+cols]
-				if overwrite {
-					copy(dst, scratch[r*nr:r*nr+cols])
-					continue
-				}
-				for j := range dst {
-					dst[j] += scratch[r*nr+j]
-				}
-			}
+			storePartial(c[ir*ldc+jr:], ldc, rows, cols, scratch, nr, overwrite)
 		}
 	}
 }

@@ -4,6 +4,9 @@
 # one sitting so the ratios survive a noisy shared machine. Each figure is the best of
 # ROUNDS runs. Prints a Markdown table (CPU named) with tokens/s, examples/s for the
 # inference modes, peak RSS and the ratios, and our 2-thread over 1-thread scaling.
+# Besides the ratio of the best runs, it gives the median of the rounds' own ratios
+# (ours over the peer run right after it): a second view that a run disturbed on one
+# side moves less.
 #
 #   scripts/bench-t5-peers.sh [ROUNDS] [MODES] [THREADS]
 #
@@ -38,13 +41,15 @@ timed() {
 }
 best() { sort -g | tail -1; }
 lowest() { sort -g | head -1; }
-declare -A tok ex rss cores
+median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+declare -A tok ex rss cores pair
 for mode in $modes; do
   for ffn in dense hypergrid; do
     recipe=t5-mini
     [[ $ffn == hypergrid ]] && recipe=t5-mini-hypergrid
     for t in $threads; do
       for who in ours peer; do tok[$mode/$ffn/$t/$who]=""; ex[$mode/$ffn/$t/$who]=""; rss[$mode/$ffn/$t/$who]=""; cores[$mode/$ffn/$t/$who]=""; done
+      pair[$mode/$ffn/$t]=""
       for ((r = 0; r < rounds; r++)); do
         o=$(timed "$bin" bench "$mode" "$recipe" --threads "$t")
         p=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t timed /usr/bin/python3 "$peer" --mode "$mode" --ffn "$ffn" --threads "$t")
@@ -56,15 +61,16 @@ for mode in $modes; do
         rss[$mode/$ffn/$t/peer]+="$(field peak_rss_mb <<<"$p") "
         cores[$mode/$ffn/$t/ours]+="$(field process_cores_used <<<"$o") "
         cores[$mode/$ffn/$t/peer]+="$(field process_cores_used <<<"$p") "
+        pair[$mode/$ffn/$t]+="$(awk -v o="$(field tokens_per_s <<<"$o")" -v p="$(field tokens_per_s <<<"$p")" 'BEGIN{printf "%.4f", o/p}') "
       done
     done
   done
 done
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-echo "CPU: $cpu, $(nproc) logical CPUs; best of $rounds alternating runs"
+echo "CPU: $cpu, $(nproc) logical CPUs; best of $rounds alternating runs (and the median of the $rounds rounds' ratios)"
 echo
-echo "| mode | model | threads | ours tokens/s | peer tokens/s | ours/peer | ours examples/s | peer examples/s | ours RSS MB | peer RSS MB | ours cores used | peer cores used |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| mode | model | threads | ours tokens/s | peer tokens/s | ours/peer | median of pairs | ours examples/s | peer examples/s | ours RSS MB | peer RSS MB | ours cores used | peer cores used |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for mode in $modes; do
   for ffn in dense hypergrid; do
     for t in $threads; do
@@ -77,7 +83,8 @@ for mode in $modes; do
       prss=$(tr ' ' '\n' <<<"${rss[$k/peer]}" | grep . | lowest)
       oc=$(tr ' ' '\n' <<<"${cores[$k/ours]}" | grep . | best)
       pc=$(tr ' ' '\n' <<<"${cores[$k/peer]}" | grep . | best)
-      echo "| $mode | $ffn | $t | $ot | $pt | $(awk "BEGIN{printf \"%.2f\", $ot/$pt}") | ${oe:--} | ${pe:--} | $orss | $prss | $oc | $pc |"
+      pm=$(tr ' ' '\n' <<<"${pair[$k]}" | grep . | median)
+      echo "| $mode | $ffn | $t | $ot | $pt | $(awk "BEGIN{printf \"%.2f\", $ot/$pt}") | $(awk "BEGIN{printf \"%.2f\", $pm}") | ${oe:--} | ${pe:--} | $orss | $prss | $oc | $pc |"
     done
   done
 done
