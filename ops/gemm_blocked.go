@@ -139,22 +139,34 @@ func (k *gemmKernels) bands(mc int) (b [2]band, n int) {
 // macroTile runs the micro-kernel over the mc×nc block of C at c (leading dimension ldc)
 // from packed panels ap (mc rounded up to mr rows) and bp (nc rounded up to nr columns).
 // Tiles that do not fill mr×nr go through scratch (mr·nr floats).
-func (k *gemmKernels) macroTile(t tile, kc, mc, nc int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
+//
+// With direct > 0 (a multiple of mr, tile t being the main tile), the first direct rows
+// read A in place from a (leading dimension lda) through the direct kernels, and ap
+// holds only the rows after them.
+func (k *gemmKernels) macroTile(t tile, kc, mc, nc int, a []float32, lda, direct int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
 	mr, nr := t.mr, k.nr
-	kernel := t.add
+	kernel, kernelDirect := t.add, k.kernelDirect
 	if overwrite {
-		kernel = t.set
+		kernel, kernelDirect = t.set, k.kernelDirectSet
 	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		b := &bp[jr*kc]
 		for ir := 0; ir < mc; ir += mr {
 			rows := min(mr, mc-ir)
-			if rows == mr && cols == nr {
-				kernel(kc, &ap[ir*kc], b, &c[ir*ldc+jr], ldc)
+			whole := rows == mr && cols == nr
+			switch {
+			case ir < direct && whole:
+				kernelDirect(kc, &a[ir*lda], lda, b, &c[ir*ldc+jr], ldc)
 				continue
+			case ir < direct:
+				k.kernelDirectSet(kc, &a[ir*lda], lda, b, &scratch[0], nr)
+			case whole:
+				kernel(kc, &ap[(ir-direct)*kc], b, &c[ir*ldc+jr], ldc)
+				continue
+			default:
+				t.set(kc, &ap[(ir-direct)*kc], b, &scratch[0], nr)
 			}
-			t.set(kc, &ap[ir*kc], b, &scratch[0], nr)
 			storePartial(c[ir*ldc+jr:], ldc, rows, cols, scratch, nr, overwrite)
 		}
 	}
@@ -171,35 +183,6 @@ func storePartial(c []float32, ldc, rows, cols int, scratch []float32, nr int, o
 		}
 		for j := range dst {
 			dst[j] += scratch[r*nr+j]
-		}
-	}
-}
-
-// macroTileDirect is macroTile with the main tile reading A in place: the first
-// mc/mr·mr rows of the block from a (leading dimension lda) through the direct
-// kernels, the rows after them (fewer than mr) from the packed panel ap.
-func (k *gemmKernels) macroTileDirect(kc, mc, nc int, a []float32, lda int, ap, bp []float32, c []float32, ldc int, scratch []float32, overwrite bool) {
-	mr, nr := k.mr, k.nr
-	full := mc / mr * mr
-	kernel := k.kernelDirect
-	if overwrite {
-		kernel = k.kernelDirectSet
-	}
-	for jr := 0; jr < nc; jr += nr {
-		cols := min(nr, nc-jr)
-		b := &bp[jr*kc]
-		for ir := 0; ir < mc; ir += mr {
-			rows := min(mr, mc-ir)
-			switch {
-			case ir < full && cols == nr:
-				kernel(kc, &a[ir*lda], lda, b, &c[ir*ldc+jr], ldc)
-				continue
-			case ir < full:
-				k.kernelDirectSet(kc, &a[ir*lda], lda, b, &scratch[0], nr)
-			default:
-				k.kernelSet(kc, &ap[0], b, &scratch[0], nr)
-			}
-			storePartial(c[ir*ldc+jr:], ldc, rows, cols, scratch, nr, overwrite)
 		}
 	}
 }
@@ -330,6 +313,7 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 	ap, bp, scratch := *apb, *bpb, *scb
 	for jc := j0; jc < j1; jc += k.nc {
 		nc := min(k.nc, j1-jc)
+		aDirect := k.readsADirect(transA, alpha, lda, nc, k.mainTile())
 		for pc := 0; pc < kk; pc += k.kc {
 			kc := min(k.kc, kk-pc)
 			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
@@ -337,17 +321,13 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 				mc := min(k.mc, i1-ic)
 				bs, nb := k.bands(mc)
 				for _, bd := range bs[:nb] {
-					if k.readsADirect(transA, alpha, lda, nc, bd.t) {
+					row, direct, rowsA := ic+bd.off, 0, []float32(nil)
+					if aDirect && bd.t.mr == k.mr {
 						// Only the rows after the last whole tile are packed.
-						row, full := ic+bd.off, bd.rows/k.mr*k.mr
-						if full < bd.rows {
-							k.packA(ap, a, lda, false, row+full, bd.rows-full, pc, kc, k.mr, alpha)
-						}
-						k.macroTileDirect(kc, bd.rows, nc, a[row*lda+pc:], lda, ap, bp, c[row*ldc+jc:], ldc, scratch, overwrite && pc == 0)
-						continue
+						direct, rowsA = bd.rows/k.mr*k.mr, a[row*lda+pc:]
 					}
-					k.packA(ap[bd.off*kc:], a, lda, transA, ic+bd.off, bd.rows, pc, kc, bd.t.mr, alpha)
-					k.macroTile(bd.t, kc, bd.rows, nc, ap[bd.off*kc:], bp, c[(ic+bd.off)*ldc+jc:], ldc, scratch, overwrite && pc == 0)
+					k.packA(ap[bd.off*kc:], a, lda, transA, row+direct, bd.rows-direct, pc, kc, bd.t.mr, alpha)
+					k.macroTile(bd.t, kc, bd.rows, nc, rowsA, lda, direct, ap[bd.off*kc:], bp, c[row*ldc+jc:], ldc, scratch, overwrite && pc == 0)
 				}
 			}
 		}

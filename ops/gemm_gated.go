@@ -84,7 +84,7 @@ func (k *gemmKernels) gridGatedBlocked(batch, rows, kk, n, gr, gc int, a []float
 							p = end
 						}
 						for _, bd := range bs[:nb] {
-							k.macroTile(bd.t, kc, bd.rows, min(k.nr, n-jr), (*ap)[bd.off*kc:], panel, c[(row+bd.off)*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
+							k.macroTile(bd.t, kc, bd.rows, min(k.nr, n-jr), nil, 0, 0, (*ap)[bd.off*kc:], panel, c[(row+bd.off)*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
 						}
 					}
 				}
@@ -262,7 +262,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 							}
 						}
 						for _, bd := range bs[:nb] {
-							k.macroTile(bd.t, kc, bd.rows, min(k.nr, kk-jr), (*ap)[bd.off*kc:], panel, da[(row+bd.off)*ldda+jr:], ldda, *scratch, overwrite && pc == 0)
+							k.macroTile(bd.t, kc, bd.rows, min(k.nr, kk-jr), nil, 0, 0, (*ap)[bd.off*kc:], panel, da[(row+bd.off)*ldda+jr:], ldda, *scratch, overwrite && pc == 0)
 						}
 					}
 				}

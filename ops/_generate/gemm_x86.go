@@ -174,12 +174,13 @@ func (x x86) tileKernel(overwrite bool, ao aOperand) *fn {
 		name, what = name+"Set", "="
 	}
 	name += x.name
-	params := []param{{"kc", "int"}, {"a", "*float32"}, {"b", "*float32"}, {"c", "*float32"}, {"ldc", "int"}}
+	params := []param{{"kc", "int"}, {"a", "*float32"}}
 	doc := fmt.Sprintf("computes C[%d×%d] %s Ap·Bp for kc steps of packed panels (%s).", x.mr, x.nr(), what, x.name)
 	if ao.direct {
-		params = []param{{"kc", "int"}, {"a", "*float32"}, {"lda", "int"}, {"b", "*float32"}, {"c", "*float32"}, {"ldc", "int"}}
+		params = append(params, param{"lda", "int"})
 		doc = fmt.Sprintf("computes C[%d×%d] %s A·Bp for kc steps of A's rows in place (leading dimension lda) and a packed panel of B (%s).", x.mr, x.nr(), what, x.name)
 	}
+	params = append(params, param{"b", "*float32"}, param{"c", "*float32"}, param{"ldc", "int"})
 	f := &fn{name: name, params: params, doc: doc}
 	a := newAsm(f)
 	a.I("MOVQ", a.arg("kc", ""), "CX")
