@@ -91,7 +91,8 @@ func Describe(e model.Estimate) string {
 
 // EstimateMemory estimates what recipe r's model needs to train (training true: the
 // recipe's optimizer, a micro-batch — train.batch_size / train.grad_accum, rounded up
-// — of max_input_len + max_target_len tokens each)
+// — of max_input_len + max_target_len tokens each, as train.replicas parts each with
+// its replica's gradients)
 // or to answer (training false) — see model.Spec.Estimate. ok is false, with a nil
 // error, when a plugin layer does not report its size: nothing can be checked.
 func EstimateMemory(r *recipe.Recipe, training bool) (e model.Estimate, ok bool, err error) {
@@ -100,9 +101,13 @@ func EstimateMemory(r *recipe.Recipe, training bool) (e model.Estimate, ok bool,
 	if training {
 		opt = r.Train.Optimizer
 	}
-	batch := r.Train.BatchSize
+	batch, reps := r.Train.BatchSize, 1
 	if training {
-		batch = r.Train.MicroBatch(1) // the activations of one micro-batch (train.grad_accum)
+		// The activations of one micro-batch (train.grad_accum), which model replicas
+		// (train.replicas) run as that many parts at once, each replica with
+		// gradients of its own.
+		reps = r.Train.Reps()
+		batch = (r.Train.MicroBatch(1) + reps - 1) / reps
 	}
 	e, err = spec.Estimate(batch, r.Train.MaxInputLen, r.Train.MaxTargetLen, opt)
 	if errors.Is(err, model.ErrUnsized) {
@@ -110,6 +115,16 @@ func EstimateMemory(r *recipe.Recipe, training bool) (e model.Estimate, ok bool,
 	}
 	if err != nil {
 		return e, false, r.ModelErrors(err)
+	}
+	if reps > 1 {
+		more := int64(reps - 1)
+		if e.Total > (1<<62)/int64(reps) { // the new total is below reps·Total
+
+			return e, false, r.Source.Errorf("train.replicas", "is %d: the memory estimate overflows; lower it", reps)
+		}
+		e.Total += more*e.GradBytes + more*e.ActivationBytes
+		e.GradBytes *= int64(reps)
+		e.ActivationBytes *= int64(reps)
 	}
 	return e, true, nil
 }

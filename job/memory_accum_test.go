@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/recipe"
 )
 
@@ -53,5 +54,30 @@ func TestRanksChange(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("RanksChange(%d, %d) = %q, want %q", tc.was, tc.now, got, tc.want)
 		}
+	}
+}
+
+// Model replicas (train.replicas) cut the micro-batch into parts that run at once, and
+// each holds gradients of its own: batch 32 on 4 replicas keeps 4 parts of 8 examples'
+// activations (as batch 32 does, to rounding) and 4 copies of the gradients.
+func TestEstimateMemoryCountsReplicas(t *testing.T) {
+	est := func(sets ...string) model.Estimate {
+		t.Helper()
+		r, err := recipe.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tiny))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, ok, err := EstimateMemory(r, true)
+		if err != nil || !ok {
+			t.Fatalf("EstimateMemory(%v): %v, %v", sets, ok, err)
+		}
+		return e
+	}
+	one, part, reps := est("train.batch_size=32"), est("train.batch_size=8"), est("train.batch_size=32", "train.replicas=4")
+	if reps.GradBytes != 4*one.GradBytes || reps.ActivationBytes != 4*part.ActivationBytes || reps.ParamBytes != one.ParamBytes {
+		t.Errorf("4 replicas: %s; want 4× the gradients of %s and 4× the activations of %s", Describe(reps), Describe(one), Describe(part))
+	}
+	if want := reps.ParamBytes + reps.GradBytes + reps.OptimizerBytes + reps.ActivationBytes + reps.RuntimeBytes; reps.Total != want {
+		t.Errorf("total %d, want the parts' sum %d", reps.Total, want)
 	}
 }

@@ -10,7 +10,10 @@
 #
 #   scripts/bench-t5-peers.sh [ROUNDS] [MODES] [THREADS]
 #
-# MODES: any of train, score, generate (default "train"); THREADS default "1 2".
+# MODES: any of train, train-replicas, score, generate (default "train"); THREADS
+# default "1 2". train-replicas is the training step with train.replicas set to the
+# thread count (data parallelism inside the process: T model replicas, one kernel
+# thread each), against the same peer step.
 # Needs Debian's /usr/bin/python3 with python3-torch. OpenBLAS under torch: on some
 # CPUs Debian's build falls back to a slow kernel; set OPENBLAS_CORETYPE (e.g. SkylakeX
 # on Sapphire Rapids) to compare against its best one. The script passes it through.
@@ -51,8 +54,10 @@ for mode in $modes; do
       for who in ours peer; do tok[$mode/$ffn/$t/$who]=""; ex[$mode/$ffn/$t/$who]=""; rss[$mode/$ffn/$t/$who]=""; cores[$mode/$ffn/$t/$who]=""; done
       pair[$mode/$ffn/$t]=""
       for ((r = 0; r < rounds; r++)); do
-        o=$(timed "$bin" bench "$mode" "$recipe" --threads "$t")
-        p=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t timed /usr/bin/python3 "$peer" --mode "$mode" --ffn "$ffn" --threads "$t")
+        bmode=$mode extra=()
+        if [[ $mode == train-replicas ]]; then bmode=train extra=(--set "train.replicas=$t"); fi
+        o=$(timed "$bin" bench "$bmode" "$recipe" --threads "$t" "${extra[@]}")
+        p=$(OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t timed /usr/bin/python3 "$peer" --mode "$bmode" --ffn "$ffn" --threads "$t")
         tok[$mode/$ffn/$t/ours]+="$(field tokens_per_s <<<"$o") "
         tok[$mode/$ffn/$t/peer]+="$(field tokens_per_s <<<"$p") "
         ex[$mode/$ffn/$t/ours]+="$(field examples_per_s <<<"$o") "

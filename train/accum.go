@@ -56,7 +56,7 @@ func (s *Stepper) StepParts(step int, parts []Part) (StepResult, error) {
 	if len(parts) == 0 {
 		return StepResult{}, fmt.Errorf("step %d: no micro-batches", step+1)
 	}
-	if len(parts) == 1 && s.comm == nil && parts[0].Index == 0 && parts[0].Weight == 1 {
+	if len(parts) == 1 && s.comm == nil && parts[0].Index == 0 && parts[0].Weight == 1 && len(s.reps) <= 1 {
 		return s.Step(step, parts[0].Batch)
 	}
 	var untimed Phases
@@ -66,20 +66,28 @@ func (s *Stepper) StepParts(step int, parts []Part) (StepResult, error) {
 		acc = s.phases
 	}
 	res := StepResult{LR: s.sched.LR(step)}
-	s.m.ZeroGrad()
-	for _, p := range parts {
-		end := s.phase("forward", &acc.Forward)
-		s.tape.Reset()
-		s.dropout.SetStep(dropoutStream(step, p.Index))
-		loss, err := s.m.Loss(s.tape, p.Batch, model.Options{Train: true, Dropout: s.dropout})
-		end()
+	if len(s.reps) > 1 {
+		loss, err := s.stepReplicas(step, parts, acc)
 		if err != nil {
-			return StepResult{}, fmt.Errorf("step %d: %w", step+1, err)
+			return StepResult{}, err
 		}
-		res.Loss += float64(loss.Data[0]) * p.Weight
-		end = s.phase("backward", &acc.Backward)
-		s.tape.Backward(s.tape.Scale(loss, float32(p.Weight)))
-		end()
+		res.Loss = loss
+	} else {
+		s.m.ZeroGrad()
+		for _, p := range parts {
+			end := s.phase("forward", &acc.Forward)
+			s.tape.Reset()
+			s.dropout.SetStep(dropoutStream(step, p.Index))
+			loss, err := s.m.Loss(s.tape, p.Batch, model.Options{Train: true, Dropout: s.dropout})
+			end()
+			if err != nil {
+				return StepResult{}, fmt.Errorf("step %d: %w", step+1, err)
+			}
+			res.Loss += float64(loss.Data[0]) * p.Weight
+			end = s.phase("backward", &acc.Backward)
+			s.tape.Backward(s.tape.Scale(loss, float32(p.Weight)))
+			end()
+		}
 	}
 	if s.comm != nil {
 		end := s.phase("reduce", &acc.Reduce)

@@ -205,11 +205,23 @@ func TestMicroBatch(t *testing.T) {
 	}
 }
 
-// TestGradAccumResumesExactly: with train.grad_accum 3 (and dropout: every micro-batch
-// draws masks of its own), 6 steps, then a resumed run to 12, give the losses of an
-// uninterrupted 12-step run, bit for bit.
+// TestGradAccumResumesExactly: with train.grad_accum 3, or on 2 model replicas (and
+// dropout: every micro-batch draws masks of its own), 6 steps, then a resumed run to
+// 12, give the losses of an uninterrupted 12-step run, bit for bit.
 func TestGradAccumResumesExactly(t *testing.T) {
-	sets := []string{"train.grad_accum=3", "train.checkpoint_every=3", "train.eval_limit=8"}
+	splits := [][]string{{"train.grad_accum=3"}, {"train.replicas=2"}}
+	if testing.Short() {
+		splits = splits[:1]
+	}
+	for _, split := range splits {
+		t.Run(strings.Join(split, ","), func(t *testing.T) { resumesExactly(t, split...) })
+	}
+}
+
+// resumesExactly runs the tiny recipe with the --set values split for 12 steps, and
+// for 6 then resumed to 12, and fails unless the losses are the same bit for bit.
+func resumesExactly(t *testing.T, split ...string) {
+	sets := append([]string{"train.checkpoint_every=3", "train.eval_limit=8"}, split...)
 	full, err := runTinyOpts(t, runOpts{out: t.TempDir()}, append(sets, "train.steps=12")...)
 	if err != nil {
 		t.Fatal(err)

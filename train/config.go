@@ -25,6 +25,14 @@ type Config struct {
 	// (to float rounding) with the activation memory of a micro-batch. 0 or 1: no
 	// split.
 	GradAccum int `yaml:"grad_accum"`
+	// Replicas runs that many micro-batches at a time, side by side, each on its own
+	// replica of the model (shared weights, gradients of its own) with the kernels'
+	// threads divided among them: data parallelism inside one process, which scales
+	// with threads better than splitting every kernel does. Each micro-batch (of
+	// grad_accum) is cut into Replicas parts; the replicas' gradients are added in order,
+	// so a run's numbers depend on Replicas, not on the thread count. It costs a copy of
+	// the gradients per replica. 0 or 1: one model.
+	Replicas int `yaml:"replicas"`
 	// MaxInputLen and MaxTargetLen truncate the tokenized inputs and targets (EOS
 	// included).
 	MaxInputLen  int `yaml:"max_input_len"`
@@ -77,6 +85,8 @@ const (
 	MaxSequenceLen = 1 << 20
 	// MaxGradAccum bounds train.grad_accum.
 	MaxGradAccum = 1 << 16
+	// MaxReplicas bounds train.replicas.
+	MaxReplicas = 256
 )
 
 // Schedules are the learning-rate schedules Config.Schedule accepts.
@@ -84,7 +94,7 @@ var Schedules = optim.ScheduleKinds
 
 // DefaultConfig returns the train: section's defaults.
 func DefaultConfig() Config {
-	return Config{Steps: 1000, BatchSize: 32, GradAccum: 1, MaxInputLen: 128, MaxTargetLen: 16, LR: 1e-3,
+	return Config{Steps: 1000, BatchSize: 32, GradAccum: 1, Replicas: 1, MaxInputLen: 128, MaxTargetLen: 16, LR: 1e-3,
 		Schedule: "inverse_sqrt", Warmup: 100, Optimizer: "adamw", WeightDecay: 0.01, ClipNorm: 1, EvalEvery: 0, EvalPoints: DefaultEvalPoints,
 		CheckpointInterval: 5 * time.Minute, MaxBadSteps: 10, Seed: 1}
 }
@@ -95,6 +105,9 @@ func ferr(path, format string, args ...any) error {
 
 // Accum returns the number of micro-batches of a step: GradAccum, at least 1.
 func (c *Config) Accum() int { return max(c.GradAccum, 1) }
+
+// Reps returns the number of model replicas: Replicas, at least 1.
+func (c *Config) Reps() int { return max(c.Replicas, 1) }
 
 // MicroBatch returns the largest micro-batch a rank runs when the batch is split
 // over ranks (at least 1) and then into Accum micro-batches: the batch whose
@@ -122,6 +135,11 @@ func (c *Config) Validate() []error {
 		errs = append(errs, ferr("grad_accum", "is %d; want 1 (no accumulation) up to %d micro-batches", c.GradAccum, MaxGradAccum))
 	} else if c.BatchSize > 0 && c.GradAccum > c.BatchSize {
 		errs = append(errs, ferr("grad_accum", "is %d, more than train.batch_size (%d): every micro-batch needs an example; lower grad_accum or raise batch_size", c.GradAccum, c.BatchSize))
+	}
+	if c.Replicas < 0 || c.Replicas > MaxReplicas {
+		errs = append(errs, ferr("replicas", "is %d; want 1 (one model) up to %d replicas", c.Replicas, MaxReplicas))
+	} else if c.BatchSize > 0 && c.GradAccum >= 0 && c.GradAccum <= MaxGradAccum && c.Accum()*c.Reps() > c.BatchSize {
+		errs = append(errs, ferr("replicas", "is %d, and grad_accum %d: %d parts of a batch of %d examples; every part needs an example: lower replicas or grad_accum, or raise batch_size", c.Replicas, c.Accum(), c.Accum()*c.Reps(), c.BatchSize))
 	}
 	pos("max_input_len", c.MaxInputLen, MaxSequenceLen)
 	pos("max_target_len", c.MaxTargetLen, MaxSequenceLen)

@@ -51,9 +51,9 @@ func (t *Trainer) setupComm() error {
 	if !t.distributed() {
 		return nil
 	}
-	n, a := t.opts.Comm.Size(), t.cfg.Accum()
-	if t.cfg.BatchSize < n*a {
-		return ferr("train.batch_size", "is %d, fewer than the %d ranks × train.grad_accum %d: every rank's micro-batch needs an example; raise batch_size or lower grad_accum or the rank count", t.cfg.BatchSize, n, a)
+	n, a, r := t.opts.Comm.Size(), t.cfg.Accum(), t.cfg.Reps()
+	if t.cfg.BatchSize < n*a*r {
+		return ferr("train.batch_size", "is %d, fewer than the %d ranks × train.grad_accum %d × train.replicas %d: every rank's micro-batch needs an example; raise batch_size or lower grad_accum, replicas or the rank count", t.cfg.BatchSize, n, a, r)
 	}
 	t.stepper.SetComm(t.opts.Comm)
 	return BroadcastWeights(t.opts.Comm, t.m.Params(), 0)
@@ -83,7 +83,8 @@ func (t *Trainer) lossNorm(encs []*infer.Encoded) float64 {
 }
 
 // parts lays out this rank's micro-batches of the global batch exs: the rank's
-// contiguous shard (split over Ranks) cut into train.grad_accum micro-batches, each
+// contiguous shard (split over Ranks) cut into train.grad_accum × train.replicas
+// micro-batches, each
 // weighted by its share of the global batch's loss normaliser. It also returns the
 // global batch's real tokens (all ranks' together, for tokens/s).
 func (t *Trainer) parts(exs []data.Example) ([]Part, int) {
@@ -94,7 +95,8 @@ func (t *Trainer) parts(exs []data.Example) ([]Part, int) {
 		tokens += len(encs[i].In) + len(encs[i].Out)
 	}
 	total := t.lossNorm(encs)
-	ranks, accum := t.Ranks(), t.cfg.Accum()
+	// With model replicas each micro-batch is cut into train.replicas parts.
+	ranks, accum := t.Ranks(), t.cfg.Accum()*t.cfg.Reps()
 	lo, hi := split(len(encs), ranks, t.Rank())
 	shard := encs[lo:hi]
 	var parts []Part
@@ -118,7 +120,7 @@ func (t *Trainer) parts(exs []data.Example) ([]Part, int) {
 // batch returned for the hooks is the step's first micro-batch on this rank.
 func (t *Trainer) trainStep() (*model.Batch, int, StepResult, error) {
 	exs := t.sampler.NextBatch(t.cfg.BatchSize)
-	if !t.distributed() && t.cfg.Accum() == 1 {
+	if !t.distributed() && t.cfg.Accum() == 1 && t.cfg.Reps() == 1 {
 		b, tokens := t.batch(exs)
 		sr, err := t.stepper.Step(t.step, b)
 		return b, tokens, sr, err

@@ -8,6 +8,10 @@
 //     global-norm clipping, the optimizer (optim.Optimizer: AdamW or Adafactor) at
 //     the schedule's learning rate, and the NaN guard's check. The Trainer runs it, and
 //     so does `hypergrid bench train`, so the benchmark measures what training runs.
+//   - accum.go, distributed.go: a step's batch as micro-batches (train.grad_accum) and
+//     over the ranks of a data-parallel run (Options.Comm), gradients summed.
+//   - replicas.go: data parallelism inside one process (train.replicas): micro-batches
+//     side by side on model replicas that share the weights, gradients added in order.
 //   - loop.go: Trainer samples mixed-task batches (data.Sampler), runs the steps,
 //     evaluates the dev splits (through package infer, with the GLUE metrics), keeps a
 //     checkpoint every train.checkpoint_every steps and train.checkpoint_interval of

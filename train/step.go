@@ -28,8 +28,9 @@ type Stepper struct {
 	dropout *layers.DropoutSource
 	tape    *autograd.Tape
 	phases  *Phases
-	comm    dist.Comm // nil or one rank: no reduction
-	rbuf    []float32 // the reduction's bucket
+	reps    []*replica // train.replicas > 1: the model replicas, the first on m
+	comm    dist.Comm  // nil or one rank: no reduction
+	rbuf    []float32  // the reduction's bucket
 	// Reduced counts the gradient bytes this rank has sent to the allreduce.
 	reduced int64
 }
@@ -46,11 +47,17 @@ type Phases struct {
 	// ReduceBytes the gradient bytes each step sent to it.
 	Reduce      time.Duration
 	ReduceBytes int64
+	// Replicas is adding the model replicas' gradients into the model's
+	// (train.replicas).
+	Replicas time.Duration
 }
 
 // TimePhases makes the stepper add the time of each phase of every step to p (nil
 // stops it). While it times, each phase also runs under the pprof label
-// phase=forward|backward|clip|optimizer, so a CPU profile can be split by phase.
+// phase=forward|backward|replicas|clip|optimizer, so a CPU profile can be split by
+// phase. With model replicas (train.replicas) forward and backward are the first
+// replica's passes (backward including the wait for the others), whose own passes
+// run under phase=replica.
 func (s *Stepper) TimePhases(p *Phases) { s.phases = p }
 
 // phase starts timing the named phase (when timing) and returns the function that
@@ -78,9 +85,15 @@ func NewStepper(m *model.Model, cfg Config) (*Stepper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Stepper{m: m, params: params, opt: opt, clip: cfg.ClipNorm,
+	s := &Stepper{m: m, params: params, opt: opt, clip: cfg.ClipNorm,
 		sched:   optim.Schedule{Kind: cfg.Schedule, Peak: cfg.LR, Warmup: cfg.Warmup, Steps: cfg.Steps},
-		dropout: layers.NewDropoutSource(cfg.Seed), tape: autograd.NewTape()}, nil
+		dropout: layers.NewDropoutSource(cfg.Seed), tape: autograd.NewTape()}
+	if cfg.Replicas > 1 {
+		if s.reps, err = newReplicas(m, cfg.Replicas, cfg.Seed, s.tape, s.dropout); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Optimizer returns the stepper's optimizer (for its state).
@@ -103,8 +116,12 @@ type StepResult struct {
 }
 
 // Step runs training step number step (0-based: it sets the dropout masks and the
-// learning rate) on batch b.
+// learning rate) on batch b. With model replicas (train.replicas) b is split into one
+// part per replica (StepParts).
 func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
+	if len(s.reps) > 1 {
+		return s.StepParts(step, splitBatch(s.m, b, len(s.reps)))
+	}
 	var untimed Phases
 	acc := &untimed // phase does not touch it when not timing
 	if s.phases != nil {

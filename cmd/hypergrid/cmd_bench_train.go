@@ -33,7 +33,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
 	profile := fs.Bool("profile", false, "after the timing line, print where the step's time goes: its phases, each kernel's time and GFLOP/s, against a Gemm measured now")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|clip|optimizer)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|replicas|clip|optimizer, and replica on the other model replicas of train.replicas)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -88,8 +88,8 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	per := tl.per
-	fmt.Fprintf(stdout, "bench_train recipe=%s isa=%s threads=%d optimizer=%s params=%d loss_first=%.4f loss_last=%.4f step_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
-		rest[0], ops.ActiveISA(), *threads, r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
+	fmt.Fprintf(stdout, "bench_train recipe=%s isa=%s threads=%d replicas=%d optimizer=%s params=%d loss_first=%.4f loss_last=%.4f step_ms=%.1f cores_used=%s tokens_per_s=%.0f examples_per_s=%.1f peak_rss_mb=%s\n",
+		rest[0], ops.ActiveISA(), *threads, r.Train.Reps(), r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
 		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
 		writeStepProfile(stdout, *steps, per, phases, tl.kernels, *threads)
@@ -102,12 +102,15 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 // share of the FMA peak), the step's FLOPs and useful GFLOP/s, against a 1024³ Gemm
 // and the FMA peak (ops.PeakGFLOPS) measured now at the same threads.
 func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads int) {
-	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Clip - ph.Optimizer
+	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
 		name string
 		d    time.Duration
-	}{{"forward", ph.Forward}, {"backward", ph.Backward}, {"clip", ph.Clip}, {"optimizer", ph.Optimizer}, {"other", other}} {
+	}{{"forward", ph.Forward}, {"backward", ph.Backward}, {"replicas", ph.Replicas}, {"clip", ph.Clip}, {"optimizer", ph.Optimizer}, {"other", other}} {
+		if r.name == "replicas" && r.d == 0 {
+			continue
+		}
 		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, per, steps))
 	}
 	writeKernelProfile(w, "step", steps, per, kernels, threads)

@@ -242,6 +242,9 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
 			len(r.Data.Tasks), strings.Join(r.Data.TaskNames(), ", "), r.Train.Steps, out)
 	}
+	if c := s.Recipe.Train; c.Reps() > 1 {
+		fmt.Fprintf(stdout, "%d model replicas, side by side, %d kernel thread(s) each (train.replicas)\n", c.Reps(), max(1, ops.Threads()/c.Reps()))
+	}
 	if comm.Size() > 1 {
 		c := s.Recipe.Train
 		fmt.Fprintf(stdout, "data parallel over %d ranks: global batch %d, micro-batches of up to %d examples per rank (train.grad_accum %d)\n",

@@ -1,0 +1,157 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"sync"
+
+	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/ops"
+)
+
+// Data parallelism inside one process (train.replicas): a step's micro-batches run R
+// at a time, each on its own goroutine with its own model replica — the model's
+// parameter values shared, its own gradients, tape and dropout stream — with the
+// kernels' threads divided among the replicas (one each on R threads). Where the
+// kernels split every product, softmax and norm over the threads and wait for the
+// slowest at each of a step's ~1000 joins, replicas run whole passes with no join
+// until the gradients are summed: the step scales with threads as far as memory
+// bandwidth allows. The gradients are added in part order (replica 0's, then 1's, …),
+// so a run is reproducible for a given replica count, whatever the thread count;
+// replicas change the float rounding of the summed gradient as grad_accum does.
+
+// replica is one model replica of the step: replica 0 is the Stepper's own model,
+// tape and dropout source.
+type replica struct {
+	m       *model.Model
+	tape    *autograd.Tape
+	dropout *layers.DropoutSource
+	params  []*autograd.Param
+}
+
+// newReplicas returns the stepper's n replicas, the first on m itself.
+func newReplicas(m *model.Model, n int, seed uint64, tape *autograd.Tape, dropout *layers.DropoutSource) ([]*replica, error) {
+	reps := []*replica{{m: m, tape: tape, dropout: dropout, params: m.Params()}}
+	for len(reps) < n {
+		r, err := m.Replica()
+		if err != nil {
+			return nil, err
+		}
+		reps = append(reps, &replica{m: r, tape: autograd.NewTape(), dropout: layers.NewDropoutSource(seed), params: r.Params()})
+	}
+	return reps, nil
+}
+
+// partResult is what one micro-batch's pass gave.
+type partResult struct {
+	loss float64 // the part's mean loss times its weight
+	err  error
+}
+
+// run runs one part's forward and backward pass on the replica, its gradients added
+// into the replica's; between (if not nil) is called after the forward pass.
+func (r *replica) run(step int, p Part, between func()) partResult {
+	r.tape.Reset()
+	r.dropout.SetStep(dropoutStream(step, p.Index))
+	loss, err := r.m.Loss(r.tape, p.Batch, model.Options{Train: true, Dropout: r.dropout})
+	if between != nil {
+		between()
+	}
+	if err != nil {
+		return partResult{err: err}
+	}
+	r.tape.Backward(r.tape.Scale(loss, float32(p.Weight)))
+	return partResult{loss: float64(loss.Data[0]) * p.Weight}
+}
+
+// stepReplicas runs parts on the stepper's replicas, R at a time, and sums their
+// gradients into the model's. It returns the step's loss, summed in part order as
+// StepParts's sequential loop sums it.
+func (s *Stepper) stepReplicas(step int, parts []Part, acc *Phases) (float64, error) {
+	for _, r := range s.reps {
+		if err := r.m.Share(s.m); err != nil {
+			return 0, err
+		}
+		r.m.ZeroGrad()
+	}
+	results := make([]partResult, len(parts))
+	s.runWaves(step, parts, results, acc)
+	var total float64
+	for i, r := range results {
+		if r.err != nil {
+			return 0, fmt.Errorf("step %d, micro-batch %d: %w", step+1, i+1, r.err)
+		}
+		total += r.loss
+	}
+	end := s.phase("replicas", &acc.Replicas)
+	s.sumReplicaGrads()
+	end()
+	return total, nil
+}
+
+// runWaves runs parts R at a time, part w+j on replica j, each replica's kernels on
+// its share of the threads.
+func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Phases) {
+	n := len(s.reps)
+	defer ops.SetThreads(ops.SetThreads(max(1, ops.Threads()/n)))
+	for w := 0; w < len(parts); w += n {
+		wave := parts[w:min(w+n, len(parts))]
+		var wg sync.WaitGroup
+		for j := 1; j < len(wave); j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s.phases != nil {
+					pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", "replica")))
+				}
+				results[w+j] = s.reps[j].run(step, wave[j], nil)
+			}()
+		}
+		// Replica 0 runs on this goroutine: its forward pass is the step's forward
+		// time, the rest of the wave (its backward pass and the wait for the other
+		// replicas) the backward time.
+		end := s.phase("forward", &acc.Forward)
+		results[w] = s.reps[0].run(step, wave[0], func() {
+			end()
+			end = s.phase("backward", &acc.Backward)
+		})
+		wg.Wait()
+		end()
+	}
+}
+
+// sumReplicaGrads adds every replica's gradients into the model's, replica by replica
+// in order: the same sums whatever the thread count (ops.Add splits a long gradient
+// over the threads value by value).
+func (s *Stepper) sumReplicaGrads() {
+	for i, p := range s.reps[0].params {
+		if p.Frozen() {
+			continue
+		}
+		for _, r := range s.reps[1:] {
+			ops.Add(p.Grad, p.Grad, r.params[i].Grad)
+		}
+	}
+}
+
+// splitBatch cuts b into n near-equal contiguous parts (empty ones left out), numbered
+// from 0, each weighted by its share of b's loss normaliser (model.LossNorm).
+func splitBatch(m *model.Model, b *model.Batch, n int) []Part {
+	total := m.LossNorm(b)
+	var parts []Part
+	for i := range n {
+		lo, hi := split(b.Size, n, i)
+		if lo == hi {
+			continue
+		}
+		p := Part{Batch: b.Slice(lo, hi), Weight: 1, Index: len(parts)}
+		if total > 0 {
+			p.Weight = m.LossNorm(p.Batch) / total
+		}
+		parts = append(parts, p)
+	}
+	return parts
+}
