@@ -108,24 +108,24 @@ func sameEval(t *testing.T, got, want *train.Result) {
 }
 
 // TestDataParallelMatchesOneProcess: 2 and 3 ranks (goroutines with dist.NewLocal),
-// with and without micro-batches, give the losses and evaluation of one process on
+// with and without micro-batches or model replicas, give the losses and evaluation of one process on
 // the same global batch; every rank reports the same.
 func TestDataParallelMatchesOneProcess(t *testing.T) {
 	defer ops.SetThreads(ops.SetThreads(1))
 	type split struct {
-		ranks int
-		accum string
+		ranks           int
+		accum, replicas string
 	}
-	sets, splits := []string{"train.steps=15", "train.eval_limit=16"}, []split{{2, "1"}, {3, "1"}, {2, "2"}}
+	sets, splits := []string{"train.steps=15", "train.eval_limit=16"}, []split{{2, "1", "1"}, {3, "1", "1"}, {2, "2", "1"}, {2, "1", "2"}}
 	if testing.Short() { // qemu, race, purego: fewer steps, one split
-		sets, splits = []string{"train.steps=4", "train.eval_limit=8"}, []split{{2, "2"}}
+		sets, splits = []string{"train.steps=4", "train.eval_limit=8"}, []split{{2, "2", "1"}}
 	}
 	one, err := newTiny(t, nil, sets...).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range splits {
-		t.Run(fmt.Sprintf("ranks=%d,accum=%s", tc.ranks, tc.accum), func(t *testing.T) {
+		t.Run(fmt.Sprintf("ranks=%d,accum=%s,replicas=%s", tc.ranks, tc.accum, tc.replicas), func(t *testing.T) {
 			comms, err := dist.NewLocal(tc.ranks, 3*time.Minute) // generous: each rank trains its tokenizer before the first collective, on a loaded machine too
 			if err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func TestDataParallelMatchesOneProcess(t *testing.T) {
 			var wg sync.WaitGroup
 			for i, c := range comms {
 				wg.Go(func() {
-					tr, err := newTinyErr(t, c, append(sets, "train.grad_accum="+tc.accum)...)
+					tr, err := newTinyErr(t, c, append(sets, "train.grad_accum="+tc.accum, "train.replicas="+tc.replicas)...)
 					if err != nil {
 						errs[i] = err
 						return
@@ -210,34 +210,37 @@ func TestMicroBatch(t *testing.T) {
 // 12, give the losses of an uninterrupted 12-step run, bit for bit.
 func TestGradAccumResumesExactly(t *testing.T) {
 	splits := [][]string{{"train.grad_accum=3"}, {"train.replicas=2"}}
+	n := 12
 	if testing.Short() {
-		splits = splits[:1]
+		splits, n = splits[:1], 6
 	}
 	for _, split := range splits {
-		t.Run(strings.Join(split, ","), func(t *testing.T) { resumesExactly(t, split...) })
+		t.Run(strings.Join(split, ","), func(t *testing.T) { resumesExactly(t, n, split...) })
 	}
 }
 
-// resumesExactly runs the tiny recipe with the --set values split for 12 steps, and
-// for 6 then resumed to 12, and fails unless the losses are the same bit for bit.
-func resumesExactly(t *testing.T, split ...string) {
+// resumesExactly runs the tiny recipe with the --set values split for n steps, and
+// for n/2 then resumed to n (checkpoints every 3 steps), and fails unless the losses
+// are the same bit for bit.
+func resumesExactly(t *testing.T, n int, split ...string) {
 	sets := append([]string{"train.checkpoint_every=3", "train.eval_limit=8"}, split...)
-	full, err := runTinyOpts(t, runOpts{out: t.TempDir()}, append(sets, "train.steps=12")...)
+	steps := func(k int) string { return fmt.Sprintf("train.steps=%d", k) }
+	full, err := runTinyOpts(t, runOpts{out: t.TempDir()}, append(sets, steps(n))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	first, err := runTinyOpts(t, runOpts{out: dir}, append(sets, "train.steps=6")...)
+	first, err := runTinyOpts(t, runOpts{out: dir}, append(sets, steps(n/2))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := runTinyOpts(t, runOpts{out: dir, resume: true}, append(sets, "train.steps=12")...)
+	second, err := runTinyOpts(t, runOpts{out: dir, resume: true}, append(sets, steps(n))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := append(append([]float64(nil), first.Losses...), second.Losses...)
-	if len(got) != 12 {
-		t.Fatalf("%d losses after resuming, want 12", len(got))
+	if len(got) != n {
+		t.Fatalf("%d losses after resuming, want %d", len(got), n)
 	}
 	for i := range got {
 		if math.Float64bits(got[i]) != math.Float64bits(full.Losses[i]) {

@@ -120,7 +120,9 @@ func (t *Trainer) parts(exs []data.Example) ([]Part, int) {
 // batch returned for the hooks is the step's first micro-batch on this rank.
 func (t *Trainer) trainStep() (*model.Batch, int, StepResult, error) {
 	exs := t.sampler.NextBatch(t.cfg.BatchSize)
-	if !t.distributed() && t.cfg.Accum() == 1 && t.cfg.Reps() == 1 {
+	if !t.distributed() && t.cfg.Accum() == 1 {
+		// One process, one micro-batch: the Stepper's Step (which cuts the batch
+		// into one part per model replica), as bench train runs it.
 		b, tokens := t.batch(exs)
 		sr, err := t.stepper.Step(t.step, b)
 		return b, tokens, sr, err

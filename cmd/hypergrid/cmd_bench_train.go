@@ -25,7 +25,7 @@ func init() {
 // tokens per second.
 func benchTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench train", "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L]", stderr)
-	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels (divided among the model replicas of train.replicas)")
 	steps := fs.Int("steps", 10, "timed steps (after 2 warm-up steps)")
 	batch := fs.Int("batch", 32, "examples per step")
 	srcLen := fs.Int("src-len", 128, "source tokens per example")

@@ -305,9 +305,28 @@ func TestEncoderClassifierRecipeTrains(t *testing.T) {
 }
 
 // bench train and train run one step function: from the same initial weights and the
-// same batches, the bench's stepper gives the trainer's losses bit for bit.
+// same batches, the bench's stepper gives the trainer's losses bit for bit, with one
+// model and with model replicas (train.replicas).
 func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
-	r, err := recipe.Loader{Sets: []string{"train.steps=6", "train.optimizer=adafactor"}}.Parse("tiny.yaml", []byte(tinyTrainRecipe))
+	for _, reps := range []string{"1", "2"} {
+		t.Run("replicas="+reps, func(t *testing.T) { benchRunsTheTrainersStep(t, reps) })
+	}
+	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
+	for _, want := range []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)", "step_gflop="} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("bench train --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
+	}
+	code, stdout, stderr = hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--set", "train.replicas=2", "--profile")
+	for _, want := range []string{" replicas=2 ", "\nreplicas "} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("bench train --set train.replicas=2 --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
+		}
+	}
+}
+
+func benchRunsTheTrainersStep(t *testing.T, replicas string) {
+	r, err := recipe.Loader{Sets: []string{"train.steps=6", "train.optimizer=adafactor", "train.replicas=" + replicas}}.Parse("tiny.yaml", []byte(tinyTrainRecipe))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,12 +359,6 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 		}
 		if math.Float64bits(res.Loss) != math.Float64bits(losses[i]) {
 			t.Fatalf("step %d: bench's loss %v, the trainer's %v", i+1, res.Loss, losses[i])
-		}
-	}
-	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
-	for _, want := range []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)", "step_gflop="} {
-		if code != 0 || !strings.Contains(stdout, want) {
-			t.Errorf("bench train --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
 	}
 }

@@ -85,7 +85,7 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "folder with the recipe's tasks in GLUE layout (default: the recipe's data.dir, else the embedded suite)")
 	outDir := fs.String("out", "", "the run's output folder (default: a new folder runs/<date>-<time>, linked as runs/latest)")
 	steps := fs.Int("steps", 0, "optimizer steps (default: the recipe's train.steps; with --resume, the run's)")
-	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels (divided among the model replicas of train.replicas)")
 	resume := fs.Bool("resume", false, "continue the run in --out (default runs/latest) from its checkpoint, exactly where it stopped, with its recipe, data and steps")
 	force := fs.Bool("force", false, "start a new run in an --out that holds one, deleting its checkpoints, log and plots")
 	var sets setFlag
