@@ -11,18 +11,7 @@ import (
 // The training estimate counts the activations of one micro-batch: train.grad_accum 4
 // of batch 32 needs the activations of batch 8, and the rest is unchanged.
 func TestEstimateMemoryUsesTheMicroBatch(t *testing.T) {
-	est := func(sets ...string) int64 {
-		t.Helper()
-		r, err := recipe.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tiny))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, ok, err := EstimateMemory(r, true)
-		if err != nil || !ok {
-			t.Fatalf("EstimateMemory(%v): %v, %v", sets, ok, err)
-		}
-		return e.ActivationBytes
-	}
+	est := func(sets ...string) int64 { return trainingEstimate(t, sets...).ActivationBytes }
 	for _, tc := range []struct {
 		sets []string
 		same []string
@@ -61,18 +50,7 @@ func TestRanksChange(t *testing.T) {
 // each holds gradients of its own: batch 32 on 4 replicas keeps 4 parts of 8 examples'
 // activations (as batch 32 does, to rounding) and 4 copies of the gradients.
 func TestEstimateMemoryCountsReplicas(t *testing.T) {
-	est := func(sets ...string) model.Estimate {
-		t.Helper()
-		r, err := recipe.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tiny))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, ok, err := EstimateMemory(r, true)
-		if err != nil || !ok {
-			t.Fatalf("EstimateMemory(%v): %v, %v", sets, ok, err)
-		}
-		return e
-	}
+	est := func(sets ...string) model.Estimate { return trainingEstimate(t, sets...) }
 	one, part, reps := est("train.batch_size=32"), est("train.batch_size=8"), est("train.batch_size=32", "train.replicas=4")
 	if reps.GradBytes != 4*one.GradBytes || reps.ActivationBytes != 4*part.ActivationBytes || reps.ParamBytes != one.ParamBytes {
 		t.Errorf("4 replicas: %s; want 4× the gradients of %s and 4× the activations of %s", Describe(reps), Describe(one), Describe(part))
@@ -80,4 +58,19 @@ func TestEstimateMemoryCountsReplicas(t *testing.T) {
 	if want := reps.ParamBytes + reps.GradBytes + reps.OptimizerBytes + reps.ActivationBytes + reps.RuntimeBytes; reps.Total != want {
 		t.Errorf("total %d, want the parts' sum %d", reps.Total, want)
 	}
+}
+
+// trainingEstimate is EstimateMemory's training estimate of the tiny recipe with the
+// --set values sets.
+func trainingEstimate(t *testing.T, sets ...string) model.Estimate {
+	t.Helper()
+	r, err := recipe.Loader{Sets: sets}.Parse("tiny.yaml", []byte(tiny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok, err := EstimateMemory(r, true)
+	if err != nil || !ok {
+		t.Fatalf("EstimateMemory(%v): %v, %v", sets, ok, err)
+	}
+	return e
 }
