@@ -42,14 +42,17 @@ func TestReplicasMatchFullBatch(t *testing.T) {
 // 2 and 4 kernel threads — and not those of one model (the second replica's part draws
 // dropout masks of its own).
 func TestReplicasSameAtAnyThreadCount(t *testing.T) {
-	sets := []string{"model.dropout=0.1", "train.steps=6", "train.eval_limit=8"}
+	sets, threadCounts := []string{"model.dropout=0.1", "train.steps=6", "train.eval_limit=8"}, []int{1, 2, 4}
+	if testing.Short() { // qemu, race, purego
+		sets, threadCounts = []string{"model.dropout=0.1", "train.steps=3", "train.eval_limit=4"}, []int{1, 2}
+	}
 	one, err := newTiny(t, nil, sets...).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	sets = append(sets, "train.replicas=2")
 	var want []float64
-	for _, threads := range []int{1, 2, 4} {
+	for _, threads := range threadCounts {
 		func() {
 			defer ops.SetThreads(ops.SetThreads(threads))
 			res, err := newTiny(t, nil, sets...).Run(context.Background())
