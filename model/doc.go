@@ -8,6 +8,8 @@
 // and the HyperGrid gates are computed once per example, so each new token costs one
 // position. Its outputs are those of re-running the decoder over the whole prefix (the
 // tests keep that reference). Spec.Estimate gives a model's memory without building it.
+// Model.Replica builds a second model on the same parameter values with gradients of
+// its own, so that passes may run side by side (data parallelism in one process).
 //
 // The feed-forward and attention sublayers are pluggable: Spec.FFN and Spec.Attention
 // are builders (layers.FFNBuilder, layers.AttentionBuilder) such as *layers.GLUConfig,
