@@ -25,13 +25,13 @@ type Config struct {
 	// (to float rounding) with the activation memory of a micro-batch. 0 or 1: no
 	// split.
 	GradAccum int `yaml:"grad_accum"`
-	// Replicas runs that many micro-batches at a time, side by side, each on its own
-	// replica of the model (shared weights, gradients of its own) with the kernels'
-	// threads divided among them: data parallelism inside one process, which scales
-	// with threads better than splitting every kernel does. Each micro-batch (of
-	// grad_accum) is cut into Replicas parts; the replicas' gradients are added in order,
-	// so a run's numbers depend on Replicas, not on the thread count. It costs a copy of
-	// the gradients per replica. 0 or 1: one model.
+	// Replicas cuts each micro-batch (of grad_accum) into that many parts and runs them
+	// side by side, each on its own replica of the model (shared weights, gradients of
+	// its own) with the kernels' threads divided among them: data parallelism inside
+	// one process, which scales with threads better than splitting every kernel does.
+	// The replicas' gradients are added in order, so a run's numbers depend on
+	// Replicas, not on the thread count. It costs a copy of the gradients per replica.
+	// 0 or 1: one model.
 	Replicas int `yaml:"replicas"`
 	// MaxInputLen and MaxTargetLen truncate the tokenized inputs and targets (EOS
 	// included).

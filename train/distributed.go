@@ -84,9 +84,8 @@ func (t *Trainer) lossNorm(encs []*infer.Encoded) float64 {
 
 // parts lays out this rank's micro-batches of the global batch exs: the rank's
 // contiguous shard (split over Ranks) cut into train.grad_accum × train.replicas
-// micro-batches, each
-// weighted by its share of the global batch's loss normaliser. It also returns the
-// global batch's real tokens (all ranks' together, for tokens/s).
+// micro-batches, each weighted by its share of the global batch's loss normaliser. It
+// also returns the global batch's real tokens (all ranks' together, for tokens/s).
 func (t *Trainer) parts(exs []data.Example) ([]Part, int) {
 	encs := make([]*infer.Encoded, len(exs))
 	tokens := 0
