@@ -58,18 +58,24 @@ func (b *Batch) Slice(lo, hi int) *Batch {
 	return s
 }
 
-// LossNorm is what the model's training loss over b is a mean over: b's target tokens
-// to predict (t5: non-padding targets) or its examples (encoder heads). A batch split
-// into parts has the whole's loss as the parts' losses weighted by their LossNorm
-// over the whole's.
-func (m *Model) LossNorm(b *Batch) float64 {
-	if m.Spec.Arch != ArchT5 {
-		return float64(b.Size)
+// LossNorm is what the model's training loss over b is a mean over (Spec.LossNorm). A
+// batch split into parts has the whole's loss as the parts' losses weighted by their
+// LossNorm over the whole's.
+func (m *Model) LossNorm(b *Batch) float64 { return m.Spec.LossNorm(b.Size, b.Targets) }
+
+// LossNorm is what the training loss over examples examples is a mean over: their
+// target tokens to predict (t5: the non-padding ids of targets, each slice one or more
+// examples' ids) or the examples themselves (encoder heads).
+func (s *Spec) LossNorm(examples int, targets ...[]int32) float64 {
+	if s.Arch != ArchT5 {
+		return float64(examples)
 	}
 	n := 0
-	for _, id := range b.Targets {
-		if id != 0 {
-			n++
+	for _, t := range targets {
+		for _, id := range t {
+			if id != 0 {
+				n++
+			}
 		}
 	}
 	return float64(n)

@@ -191,16 +191,16 @@ func storePartial(c []float32, ldc, rows, cols int, scratch []float32, nr int, o
 // both paths).
 var directA = true
 
-// readsADirect reports whether the tiles of height t.mr of a block nc columns wide read
-// A in place: the ISA has the direct kernels, A is not transposed (its rows are
+// readsADirect reports whether the main tiles (height k.mr) of a block nc columns wide
+// read A in place: the ISA has the direct kernels, A is not transposed (its rows are
 // contiguous in k), alpha is 1 (packing would only copy), the rows do not crowd one L1
 // set (rowsPerL1Set), and the block is narrow: each micro-panel of B reads the block's
 // rows of A once more, and packed rows stream from L2 more cheaply than mr rows read
 // side by side, so packing pays for itself beyond about a dozen micro-panels
 // (BenchmarkGemmDirectA, Intel Xeon model 207, 1 thread: 2, 4 and 8 panels 14%, 5% and
 // 2-4% faster in place; 32 panels between 2% faster and 2% slower).
-func (k *gemmKernels) readsADirect(transA bool, alpha float32, lda, nc int, t tile) bool {
-	return directA && k.kernelDirect != nil && !transA && alpha == 1 && t.mr == k.mr &&
+func (k *gemmKernels) readsADirect(transA bool, alpha float32, lda, nc int) bool {
+	return directA && k.kernelDirect != nil && !transA && alpha == 1 &&
 		nc <= maxDirectPanels*k.nr && rowsPerL1Set(lda, k.mr) <= maxRowsPerL1Set
 }
 
@@ -313,7 +313,7 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 	ap, bp, scratch := *apb, *bpb, *scb
 	for jc := j0; jc < j1; jc += k.nc {
 		nc := min(k.nc, j1-jc)
-		aDirect := k.readsADirect(transA, alpha, lda, nc, k.mainTile())
+		aDirect := k.readsADirect(transA, alpha, lda, nc)
 		for pc := 0; pc < kk; pc += k.kc {
 			kc := min(k.kc, kk-pc)
 			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)

@@ -637,10 +637,10 @@ func TestGemmDirectASameBits(t *testing.T) {
 			continue
 		}
 		directA = true
-		mt, nc := k.mainTile(), 4*k.nr
-		if !k.readsADirect(false, 1, 256, nc, mt) || k.readsADirect(true, 1, 256, nc, mt) ||
-			k.readsADirect(false, 0.5, 256, nc, mt) || k.readsADirect(false, 1, 1024, nc, mt) ||
-			k.readsADirect(false, 1, 256, (maxDirectPanels+1)*k.nr, mt) {
+		nc := 4 * k.nr
+		if !k.readsADirect(false, 1, 256, nc) || k.readsADirect(true, 1, 256, nc) ||
+			k.readsADirect(false, 0.5, 256, nc) || k.readsADirect(false, 1, 1024, nc) ||
+			k.readsADirect(false, 1, 256, (maxDirectPanels+1)*k.nr) {
 			t.Fatalf("%s: readsADirect picks the wrong products", k.isa)
 		}
 		for _, s := range []struct{ m, n, kk, lda int }{

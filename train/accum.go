@@ -66,29 +66,11 @@ func (s *Stepper) StepParts(step int, parts []Part) (StepResult, error) {
 		acc = s.phases
 	}
 	res := StepResult{LR: s.sched.LR(step)}
-	if len(s.reps) > 1 {
-		loss, err := s.stepReplicas(step, parts, acc)
-		if err != nil {
-			return StepResult{}, err
-		}
-		res.Loss = loss
-	} else {
-		s.m.ZeroGrad()
-		for _, p := range parts {
-			end := s.phase("forward", &acc.Forward)
-			s.tape.Reset()
-			s.dropout.SetStep(dropoutStream(step, p.Index))
-			loss, err := s.m.Loss(s.tape, p.Batch, model.Options{Train: true, Dropout: s.dropout})
-			end()
-			if err != nil {
-				return StepResult{}, fmt.Errorf("step %d: %w", step+1, err)
-			}
-			res.Loss += float64(loss.Data[0]) * p.Weight
-			end = s.phase("backward", &acc.Backward)
-			s.tape.Backward(s.tape.Scale(loss, float32(p.Weight)))
-			end()
-		}
+	loss, err := s.runParts(step, parts, acc)
+	if err != nil {
+		return StepResult{}, err
 	}
+	res.Loss = loss
 	if s.comm != nil {
 		end := s.phase("reduce", &acc.Reduce)
 		start := time.Now()

@@ -64,22 +64,13 @@ func split(size, n, i int) (lo, hi int) {
 	return size * i / n, size * (i + 1) / n
 }
 
-// lossNorm is what the model's loss of one example is normalised by, summed over a
-// batch: the target tokens to predict (t5: the mean cross-entropy over non-padding
-// targets) or the examples (encoder heads: the mean over examples).
+// lossNorm is model.Spec.LossNorm of encoded examples.
 func (t *Trainer) lossNorm(encs []*infer.Encoded) float64 {
-	if t.m.Spec.Arch != model.ArchT5 {
-		return float64(len(encs))
+	targets := make([][]int32, len(encs))
+	for i, e := range encs {
+		targets[i] = e.Out
 	}
-	n := 0
-	for _, e := range encs {
-		for _, id := range e.Out {
-			if id != 0 {
-				n++
-			}
-		}
-	}
-	return float64(n)
+	return t.m.Spec.LossNorm(len(encs), targets...)
 }
 
 // parts lays out this rank's micro-batches of the global batch exs: the rank's

@@ -29,18 +29,17 @@ type replica struct {
 	m       *model.Model
 	tape    *autograd.Tape
 	dropout *layers.DropoutSource
-	params  []*autograd.Param
 }
 
-// newReplicas returns the stepper's n replicas, the first on m itself.
+// newReplicas returns the stepper's n replicas (at least one), the first on m itself.
 func newReplicas(m *model.Model, n int, seed uint64, tape *autograd.Tape, dropout *layers.DropoutSource) ([]*replica, error) {
-	reps := []*replica{{m: m, tape: tape, dropout: dropout, params: m.Params()}}
+	reps := []*replica{{m: m, tape: tape, dropout: dropout}}
 	for len(reps) < n {
 		r, err := m.Replica()
 		if err != nil {
 			return nil, err
 		}
-		reps = append(reps, &replica{m: r, tape: autograd.NewTape(), dropout: layers.NewDropoutSource(seed), params: r.Params()})
+		reps = append(reps, &replica{m: r, tape: autograd.NewTape(), dropout: layers.NewDropoutSource(seed)})
 	}
 	return reps, nil
 }
@@ -67,11 +66,12 @@ func (r *replica) run(step int, p Part, between func()) partResult {
 	return partResult{loss: float64(loss.Data[0]) * p.Weight}
 }
 
-// stepReplicas runs parts on the stepper's replicas, R at a time, and sums their
-// gradients into the model's. It returns the step's loss, summed in part order as
-// StepParts's sequential loop sums it.
-func (s *Stepper) stepReplicas(step int, parts []Part, acc *Phases) (float64, error) {
-	for _, r := range s.reps {
+// runParts runs parts on the stepper's replicas, R at a time (one after the other on
+// one model), and sums the replicas' gradients into the model's. It returns the step's
+// loss: the parts' weighted losses added in part order.
+func (s *Stepper) runParts(step int, parts []Part, acc *Phases) (float64, error) {
+	s.m.ZeroGrad()
+	for _, r := range s.reps[1:] {
 		if err := r.m.Share(s.m); err != nil {
 			return 0, err
 		}
@@ -80,15 +80,17 @@ func (s *Stepper) stepReplicas(step int, parts []Part, acc *Phases) (float64, er
 	results := make([]partResult, len(parts))
 	s.runWaves(step, parts, results, acc)
 	var total float64
-	for i, r := range results {
+	for _, r := range results {
 		if r.err != nil {
-			return 0, fmt.Errorf("step %d, micro-batch %d: %w", step+1, i+1, r.err)
+			return 0, fmt.Errorf("step %d: %w", step+1, r.err)
 		}
 		total += r.loss
 	}
-	end := s.phase("replicas", &acc.Replicas)
-	s.sumReplicaGrads()
-	end()
+	if len(s.reps) > 1 {
+		end := s.phase("replicas", &acc.Replicas)
+		s.sumReplicaGrads()
+		end()
+	}
 	return total, nil
 }
 
@@ -96,7 +98,9 @@ func (s *Stepper) stepReplicas(step int, parts []Part, acc *Phases) (float64, er
 // its share of the threads.
 func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Phases) {
 	n := len(s.reps)
-	defer ops.SetThreads(ops.SetThreads(max(1, ops.Threads()/n)))
+	if n > 1 {
+		defer ops.SetThreads(ops.SetThreads(ThreadsPerReplica(ops.Threads(), n)))
+	}
 	for w := 0; w < len(parts); w += n {
 		wave := parts[w:min(w+n, len(parts))]
 		var wg sync.WaitGroup
@@ -120,6 +124,11 @@ func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Ph
 		})
 		wg.Wait()
 		end()
+		for _, r := range results[w : w+len(wave)] {
+			if r.err != nil {
+				return
+			}
+		}
 	}
 }
 
@@ -127,15 +136,20 @@ func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Ph
 // in order: the same sums whatever the thread count (ops.Add splits a long gradient
 // over the threads value by value).
 func (s *Stepper) sumReplicaGrads() {
-	for i, p := range s.reps[0].params {
+	for i, p := range s.params {
 		if p.Frozen() {
 			continue
 		}
 		for _, r := range s.reps[1:] {
-			ops.Add(p.Grad, p.Grad, r.params[i].Grad)
+			g := r.m.Params()[i].Grad
+			ops.Add(p.Grad, p.Grad, g)
 		}
 	}
 }
+
+// ThreadsPerReplica is how many kernel threads each of replicas model replicas
+// (train.replicas) uses when a step has threads: an equal share, at least 1.
+func ThreadsPerReplica(threads, replicas int) int { return max(1, threads/max(replicas, 1)) }
 
 // splitBatch cuts b into n near-equal contiguous parts (empty ones left out), numbered
 // from 0, each weighted by its share of b's loss normaliser (model.LossNorm).

@@ -62,7 +62,7 @@ func TestReplicaGradsSumThePartsInOrder(t *testing.T) {
 			if len(parts) != 3 || parts[2].Batch.Size != 3 {
 				t.Fatalf("splitBatch: %d parts", len(parts))
 			}
-			loss, err := s.stepReplicas(4, parts, &Phases{})
+			loss, err := s.runParts(4, parts, &Phases{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -28,7 +28,7 @@ type Stepper struct {
 	dropout *layers.DropoutSource
 	tape    *autograd.Tape
 	phases  *Phases
-	reps    []*replica // train.replicas > 1: the model replicas, the first on m
+	reps    []*replica // the model replicas of train.replicas, the first on m itself
 	comm    dist.Comm  // nil or one rank: no reduction
 	rbuf    []float32  // the reduction's bucket
 	// Reduced counts the gradient bytes this rank has sent to the allreduce.
@@ -88,10 +88,8 @@ func NewStepper(m *model.Model, cfg Config) (*Stepper, error) {
 	s := &Stepper{m: m, params: params, opt: opt, clip: cfg.ClipNorm,
 		sched:   optim.Schedule{Kind: cfg.Schedule, Peak: cfg.LR, Warmup: cfg.Warmup, Steps: cfg.Steps},
 		dropout: layers.NewDropoutSource(cfg.Seed), tape: autograd.NewTape()}
-	if cfg.Replicas > 1 {
-		if s.reps, err = newReplicas(m, cfg.Replicas, cfg.Seed, s.tape, s.dropout); err != nil {
-			return nil, err
-		}
+	if s.reps, err = newReplicas(m, cfg.Reps(), cfg.Seed, s.tape, s.dropout); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -243,7 +243,7 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 			len(r.Data.Tasks), strings.Join(r.Data.TaskNames(), ", "), r.Train.Steps, out)
 	}
 	if c := s.Recipe.Train; c.Reps() > 1 {
-		fmt.Fprintf(stdout, "%d model replicas, side by side, %d kernel thread(s) each (train.replicas)\n", c.Reps(), max(1, ops.Threads()/c.Reps()))
+		fmt.Fprintf(stdout, "%d model replicas, side by side, %d kernel thread(s) each (train.replicas)\n", c.Reps(), train.ThreadsPerReplica(ops.Threads(), c.Reps()))
 	}
 	if comm.Size() > 1 {
 		c := s.Recipe.Train
