@@ -86,7 +86,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		mode, rest[0], ops.ActiveISA(), *threads, m.NumParams(), float64(per.Microseconds())/1000,
 		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeKernelProfile(stdout, "batch", *steps, per, tl.kernels, *threads)
+		writeKernelProfile(stdout, "batch", *steps, per, tl.kernels, *threads, 1)
 	}
 	return nil
 }

@@ -92,7 +92,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		rest[0], ops.ActiveISA(), *threads, r.Train.Reps(), r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
 		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeStepProfile(stdout, *steps, per, phases, tl.kernels, *threads)
+		writeStepProfile(stdout, *steps, per, phases, tl.kernels, *threads, r.Train.Reps())
 	}
 	return nil
 }
@@ -100,8 +100,9 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 // writeStepProfile prints where a training step's time goes: its phases, then each
 // kernel (calls, time and share per step, GFLOP/s of the matrix products and their
 // share of the FMA peak), the step's FLOPs and useful GFLOP/s, against a 1024³ Gemm
-// and the FMA peak (ops.PeakGFLOPS) measured now at the same threads.
-func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads int) {
+// and the FMA peak (ops.PeakGFLOPS) measured now at the same threads. replicas is the
+// step's model replicas (train.replicas), whose kernels run side by side.
+func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads, replicas int) {
 	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
@@ -113,7 +114,7 @@ func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases
 		}
 		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, per, steps))
 	}
-	writeKernelProfile(w, "step", steps, per, kernels, threads)
+	writeKernelProfile(w, "step", steps, per, kernels, threads, replicas)
 }
 
 func msPer(d time.Duration, steps int) string {
@@ -126,11 +127,22 @@ func shareOf(d, per time.Duration, steps int) string {
 
 // writeKernelProfile prints each kernel's calls, time, GFLOP/s and share of the FMA
 // peak per unit (a training step, a batch), then the unit's useful GFLOP/s against a
-// Gemm and the FMA peak measured now, at the same thread count.
-func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, kernels []ops.OpStats, threads int) {
+// Gemm and the FMA peak measured now, at the same thread count. side is how many
+// callers run kernels side by side (the model replicas of train.replicas, else 1):
+// their kernel times add up, so a kernel's share is of side × the unit's time, and its
+// GFLOP/s, those of one caller's share of the threads, are held against that share of
+// the peak.
+func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, kernels []ops.OpStats, threads, side int) {
 	var flops int64
 	var inKernels time.Duration
 	peak := ops.PeakGFLOPS(threads, 300*time.Millisecond)
+	side = max(side, 1)
+	kernelPeak := peak * float64(train.ThreadsPerReplica(threads, side)) / float64(max(threads, 1))
+	if side > 1 {
+		fmt.Fprintf(w, "\n(%d replicas run their kernels side by side, %d kernel thread(s) each of --threads %d: kernel times are summed over them, so a share is of %d × the %s's time, and a GFLOP/s figure is one replica's)\n",
+			side, train.ThreadsPerReplica(threads, side), threads, side, unit)
+	}
+	all := per * time.Duration(side)
 	fmt.Fprintf(w, "\n%-22s %10s %8s %7s %8s %8s\n", "kernel", "calls/"+unit, "ms/"+unit, "share", "GFLOP/s", "of peak")
 	for _, k := range kernels {
 		flops += k.Flops
@@ -138,12 +150,12 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 		gf, ofPeak := "-", "-"
 		if k.Flops > 0 && k.Time > 0 {
 			g := float64(k.Flops) / k.Time.Seconds() / 1e9
-			gf, ofPeak = fmt.Sprintf("%.1f", g), fmt.Sprintf("%.0f%%", 100*g/peak)
+			gf, ofPeak = fmt.Sprintf("%.1f", g), fmt.Sprintf("%.0f%%", 100*g/kernelPeak)
 		}
-		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), msPer(k.Time, steps), shareOf(k.Time, per, steps), gf, ofPeak)
+		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), msPer(k.Time, steps), shareOf(k.Time, all, steps), gf, ofPeak)
 	}
-	outside := per*time.Duration(steps) - inKernels
-	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, per, steps))
+	outside := max(all*time.Duration(steps)-inKernels, 0)
+	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, all, steps))
 	ref := referenceGemmGFLOPS(threads)
 	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
 	fmt.Fprintf(w, "\n%s_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",

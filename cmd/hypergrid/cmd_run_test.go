@@ -321,7 +321,7 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 	// replicas' phase line out.
 	args, wants := []string{"bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--set", "train.replicas=2"}, []string{" replicas=2 "}
 	if !testing.Short() {
-		args, wants = append(args, "--profile"), append(wants, "\nreplicas ")
+		args, wants = append(args, "--profile"), append(wants, "\nreplicas ", "side by side, 1 kernel thread(s) each of --threads 1")
 	}
 	code, stdout, stderr = hg(t, args...)
 	for _, want := range wants {
