@@ -70,15 +70,14 @@ func (r *replica) run(step int, p Part, between func()) partResult {
 // one model), and sums the replicas' gradients into the model's. It returns the step's
 // loss: the parts' weighted losses added in part order.
 func (s *Stepper) runParts(step int, parts []Part, acc *Phases) (float64, error) {
-	s.m.ZeroGrad()
-	for _, r := range s.reps[1:] {
+	used := s.reps[:min(len(s.reps), max(len(parts), 1))]
+	for _, r := range used[1:] {
 		if err := r.m.Share(s.m); err != nil {
 			return 0, err
 		}
-		r.m.ZeroGrad()
 	}
 	results := make([]partResult, len(parts))
-	s.runWaves(step, parts, results, acc)
+	s.runWaves(step, used, parts, results, acc)
 	var total float64
 	for _, r := range results {
 		if r.err != nil {
@@ -86,20 +85,24 @@ func (s *Stepper) runParts(step int, parts []Part, acc *Phases) (float64, error)
 		}
 		total += r.loss
 	}
-	if len(s.reps) > 1 {
+	if len(used) > 1 {
 		end := s.phase("replicas", &acc.Replicas)
-		s.sumReplicaGrads()
+		s.sumReplicaGrads(used[1:])
 		end()
 	}
 	return total, nil
 }
 
-// runWaves runs parts R at a time, part w+j on replica j, each replica's kernels on
-// its share of the threads.
-func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Phases) {
-	n := len(s.reps)
+// runWaves runs parts len(reps) at a time, part w+j on replica j, each replica's
+// kernels on its share of the threads. Each replica clears its gradients first, on its
+// own goroutine (with parts fewer than replicas, the model's are cleared all the same).
+func (s *Stepper) runWaves(step int, reps []*replica, parts []Part, results []partResult, acc *Phases) {
+	n := len(reps)
 	if n > 1 {
 		defer ops.SetThreads(ops.SetThreads(ThreadsPerReplica(ops.Threads(), n)))
+	}
+	if len(parts) == 0 {
+		s.m.ZeroGrad()
 	}
 	for w := 0; w < len(parts); w += n {
 		wave := parts[w:min(w+n, len(parts))]
@@ -111,14 +114,20 @@ func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Ph
 				if s.phases != nil {
 					pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", "replica")))
 				}
-				results[w+j] = s.reps[j].run(step, wave[j], nil)
+				if w == 0 {
+					reps[j].m.ZeroGrad()
+				}
+				results[w+j] = reps[j].run(step, wave[j], nil)
 			}()
+		}
+		if w == 0 {
+			reps[0].m.ZeroGrad()
 		}
 		// Replica 0 runs on this goroutine: its forward pass is the step's forward
 		// time, the rest of the wave (its backward pass and the wait for the other
 		// replicas) the backward time.
 		end := s.phase("forward", &acc.Forward)
-		results[w] = s.reps[0].run(step, wave[0], func() {
+		results[w] = reps[0].run(step, wave[0], func() {
 			end()
 			end = s.phase("backward", &acc.Backward)
 		})
@@ -132,15 +141,15 @@ func (s *Stepper) runWaves(step int, parts []Part, results []partResult, acc *Ph
 	}
 }
 
-// sumReplicaGrads adds every replica's gradients into the model's, replica by replica
-// in order: the same sums whatever the thread count (ops.Add splits a long gradient
-// over the threads value by value).
-func (s *Stepper) sumReplicaGrads() {
+// sumReplicaGrads adds the gradients of reps (replicas 1, 2, …) into the model's,
+// replica by replica in order: the same sums whatever the thread count (ops.Add splits
+// a long gradient over the threads value by value).
+func (s *Stepper) sumReplicaGrads(reps []*replica) {
 	for i, p := range s.params {
 		if p.Frozen() {
 			continue
 		}
-		for _, r := range s.reps[1:] {
+		for _, r := range reps {
 			g := r.m.Params()[i].Grad
 			ops.Add(p.Grad, p.Grad, g)
 		}
