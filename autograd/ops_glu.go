@@ -26,6 +26,8 @@ const gluCost = 8 * gluChunk
 // GatedAct returns act(a) ⊙ b, the hidden layer of a gated (GLU) feed-forward layer, in one
 // pass: it equals Mul(act(a), b) value for value but reads a and b and writes the result
 // once, and its backward pass recomputes act(a) chunk by chunk instead of storing it.
+// GEGLU runs one fused kernel each way (ops.GatedGELU, ops.GatedGELUBackward: one
+// exponential per value for both gradients), the same values as the composition.
 func (t *Tape) GatedAct(act Act, a, b *Tensor) *Tensor {
 	sameShape("GatedAct", a, b)
 	if act < ActGELU || act > ActSiLU {
@@ -37,7 +39,10 @@ func (t *Tape) GatedAct(act Act, a, b *Tensor) *Tensor {
 	n, cs := len(a.Data), min(gluChunk, len(a.Data))
 	chunks := (n + gluChunk - 1) / gluChunk
 	j := &t.jobs.gluFwd
-	*j = gluForward{act: act, a: a.Data, b: b.Data, out: out.Data, cs: cs, buf: t.f.alloc(max(1, ops.Parts(chunks, gluCost)) * cs)}
+	*j = gluForward{act: act, a: a.Data, b: b.Data, out: out.Data, cs: cs}
+	if act != ActGELU { // GEGLU's one kernel (ops.GatedGELU) needs no scratch
+		j.buf = t.f.alloc(max(1, ops.Parts(chunks, gluCost)) * cs)
+	}
 	ops.ParallelRange(chunks, gluCost, j)
 	*j = gluForward{}
 	if out.needsGrad {
@@ -96,6 +101,10 @@ func (j *gluForward) RunRange(part, lo, hi int) {
 	n := len(j.a)
 	for c := lo; c < hi; c++ {
 		off, end := c*gluChunk, min((c+1)*gluChunk, n)
+		if j.act == ActGELU {
+			ops.GatedGELU(j.out[off:end], j.a[off:end], j.b[off:end])
+			continue
+		}
 		tmp := j.buf[part*j.cs : part*j.cs+end-off]
 		applyAct(j.act, tmp, j.a[off:end])
 		ops.Mul(j.out[off:end], tmp, j.b[off:end])
@@ -118,6 +127,10 @@ func (j *gluBackward) RunRange(part, lo, hi int) {
 	for c := lo; c < hi; c++ {
 		off, end := c*gluChunk, min((c+1)*gluChunk, n)
 		gc, ac, bc := j.g[off:end], j.a[off:end], j.b[off:end]
+		if j.act == ActGELU && j.da != nil && j.db != nil {
+			j.gatedGELU(gc, ac, bc, j.da[off:end], j.db[off:end], buf1[:end-off], buf2[:end-off])
+			continue
+		}
 		if j.da != nil {
 			gb := buf1[:end-off]
 			ops.Mul(gb, gc, bc)
@@ -139,5 +152,26 @@ func (j *gluBackward) RunRange(part, lo, hi int) {
 				ops.MulAdd(j.db[off:end], gc, tmp)
 			}
 		}
+	}
+}
+
+// gatedGELU is one GEGLU chunk's backward pass with both gradients wanted: one kernel
+// (ops.GatedGELUBackward) writes them, into da and db where they are fresh, else into
+// the scratch chunks s1 and s2 and then added — da first, so that when a and b are one
+// tensor (da and db one buffer, db's write not fresh) both terms are added.
+func (j *gluBackward) gatedGELU(g, a, b, da, db, s1, s2 []float32) {
+	outA, outB := da, db
+	if !j.daFresh {
+		outA = s1
+	}
+	if !j.dbFresh {
+		outB = s2
+	}
+	ops.GatedGELUBackward(outA, outB, g, a, b)
+	if !j.daFresh {
+		ops.Add(da, da, s1)
+	}
+	if !j.dbFresh {
+		ops.Add(db, db, s2)
 	}
 }

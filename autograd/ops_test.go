@@ -49,6 +49,15 @@ func TestGradients(t *testing.T) {
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
 				return t.GatedAct(autograd.ActGELU, p[0], p[1])
 			}, gradcheck.Options{}},
+		{"GatedAct/gelu-shared", []*autograd.Param{r("a", 1, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedAct(autograd.ActGELU, p[0], p[0])
+			}, gradcheck.Options{}},
+		// Mul's backward pass runs first: GatedAct adds into gradients already there.
+		{"GatedAct/gelu-accumulated", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.Add(t.GatedAct(autograd.ActGELU, p[0], p[1]), t.Mul(p[0], p[1]))
+			}, gradcheck.Options{}},
 		{"GatedAct/silu-shared", []*autograd.Param{r("a", 1, 1, 3, 4)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
 				return t.GatedAct(autograd.ActSiLU, p[0], p[0])

@@ -19,6 +19,8 @@ var (
 	sigmoidBackwardOp     = newOp("sigmoid_backward", sigmoidBackwardGeneric)
 	geluOp                = newOp("gelu", geluGeneric)
 	geluBackwardOp        = newOp("gelu_backward", geluBackwardGeneric)
+	gatedGeluOp           = newOp("gated_gelu", gatedGeluGeneric)
+	gatedGeluBackwardOp   = newOp("gated_gelu_backward", gatedGeluBackwardGeneric)
 	reluOp                = newOp("relu", reluGeneric)
 	reluBackwardOp        = newOp("relu_backward", reluBackwardGeneric)
 	siluOp                = newOp("silu", siluGeneric)
@@ -221,6 +223,41 @@ func GELUBackward(dx, x, dy []float32) {
 		return
 	}
 	geluBackwardOp.use(dx, x, dy)
+}
+
+// GatedGELU computes dst[i] = GELU(a[i])·b[i], the hidden layer of a GEGLU feed-forward
+// layer, in one pass: the same values as GELU into a temporary and Mul by b.
+func GatedGELU(dst, a, b []float32) {
+	if profiling.Load() {
+		defer profiled("GatedGELU", time.Now(), 0)
+	}
+	same("GatedGELU", dst, a)
+	same("GatedGELU", dst, b)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { gatedGeluOp.use(dst[lo:hi], a[lo:hi], b[lo:hi]) })
+		return
+	}
+	gatedGeluOp.use(dst, a, b)
+}
+
+// GatedGELUBackward computes both gradients of GatedGELU from its output's gradient g:
+// da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]), in one pass that
+// evaluates the sigmoid behind GELU and GELU' once. It overwrites da and db, which
+// must not overlap g, a or b.
+func GatedGELUBackward(da, db, g, a, b []float32) {
+	if profiling.Load() {
+		defer profiled("GatedGELUBackward", time.Now(), 0)
+	}
+	for _, s := range [][]float32{db, g, a, b} {
+		same("GatedGELUBackward", da, s)
+	}
+	if bigVector(len(da)) {
+		splitVector(len(da), func(lo, hi int) {
+			gatedGeluBackwardOp.use(da[lo:hi], db[lo:hi], g[lo:hi], a[lo:hi], b[lo:hi])
+		})
+		return
+	}
+	gatedGeluBackwardOp.use(da, db, g, a, b)
 }
 
 // ReLU computes dst[i] = max(x[i], 0).

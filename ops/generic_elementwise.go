@@ -87,17 +87,40 @@ const (
 
 func geluGeneric(dst, x []float32) {
 	for i := range dst {
-		v := float64(x[i])
-		dst[i] = float32(0.5 * v * (1 + math.Tanh(geluC0*(v+geluC1*v*v*v))))
+		gelu, _ := gelu64(float64(x[i]))
+		dst[i] = float32(gelu)
 	}
 }
 
 func geluBackwardGeneric(dx, x, dy []float32) {
 	for i := range dx {
-		v := float64(x[i])
-		t := math.Tanh(geluC0 * (v + geluC1*v*v*v))
-		d := 0.5*(1+t) + 0.5*v*(1-t*t)*geluC0*(1+3*geluC1*v*v)
+		_, d := gelu64(float64(x[i]))
 		dx[i] = dy[i] * float32(d)
+	}
+}
+
+// gelu64 is GELU's tanh form in float64, and its derivative.
+func gelu64(v float64) (gelu, deriv float64) {
+	t := math.Tanh(geluC0 * (v + geluC1*v*v*v))
+	return 0.5 * v * (1 + t), 0.5*(1+t) + 0.5*v*(1-t*t)*geluC0*(1+3*geluC1*v*v)
+}
+
+// gatedGeluGeneric rounds GELU(a) to float32 before the product, as GELU then Mul does.
+func gatedGeluGeneric(dst, a, b []float32) {
+	for i := range dst {
+		gelu, _ := gelu64(float64(a[i]))
+		dst[i] = float32(gelu) * b[i]
+	}
+}
+
+// gatedGeluBackwardGeneric gives the values of Mul(gb, g, b), GELUBackward(da, a, gb),
+// GELU(t, a) and Mul(db, g, t).
+func gatedGeluBackwardGeneric(da, db, g, a, b []float32) {
+	for i := range da {
+		gelu, d := gelu64(float64(a[i]))
+		gb := g[i] * b[i]
+		da[i] = gb * float32(d)
+		db[i] = g[i] * float32(gelu)
 	}
 }
 

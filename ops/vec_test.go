@@ -87,10 +87,10 @@ type ewCase struct {
 	outs  []int
 	vars  func() []vecFn
 	tol   vecTol
-	// alt, if set, is another acceptable result for element i of the output (a fused
-	// multiply-add that does not overflow where the generic product does, or the limit
-	// at an infinite input where the generic formula gives NaN).
-	alt func(a [][]float32, p float32, i int) float32
+	// alt, if set and ok, is another acceptable result for element i of output j (a
+	// fused multiply-add that does not overflow where the generic product does, or the
+	// limit at an infinite input where the generic formula gives NaN).
+	alt func(a [][]float32, p float32, j, i int) (v float32, ok bool)
 	// finite lists the arguments that get no infinities or NaN: dy of the derivatives,
 	// where ±Inf times a derivative that underflows in one version and not the other
 	// tells nothing.
@@ -120,7 +120,7 @@ var ewCases = []ewCase{
 		})
 	}, vecTol{ulps: 1, rel: eps32, scale: func(a [][]float32, p float32, i int) float64 {
 		return abs32(p*a[0][i]) + abs32(a[1][i])
-	}}, func(a [][]float32, p float32, i int) float32 { return fused(p, a[0][i], a[1][i]) }, nil},
+	}}, func(a [][]float32, p float32, _, i int) (float32, bool) { return fused(p, a[0][i], a[1][i]), true }, nil},
 	{"scale", 1, []int{0}, func() []vecFn {
 		return variants(scaleOp, func(f func(float32, []float32)) func([][]float32, float32) float32 {
 			return func(a [][]float32, p float32) float32 { f(p, a[0]); return 0 }
@@ -131,22 +131,54 @@ var ewCases = []ewCase{
 	{"muladd", 3, []int{0}, func() []vecFn { return variants(mulAddOp, wrapTernary) },
 		vecTol{ulps: 1, rel: eps32, scale: func(a [][]float32, _ float32, i int) float64 {
 			return abs32(a[1][i]*a[2][i]) + abs32(a[0][i])
-		}}, func(a [][]float32, _ float32, i int) float32 { return fused(a[1][i], a[2][i], a[0][i]) }, nil},
+		}}, func(a [][]float32, _ float32, _, i int) (float32, bool) {
+			return fused(a[1][i], a[2][i], a[0][i]), true
+		}, nil},
 	{"exp", 2, []int{0}, func() []vecFn { return variants(expOp, wrapUnary) }, vecTol{ulps: 2}, nil, nil},
 	{"sigmoid", 2, []int{0}, func() []vecFn { return variants(sigmoidOp, wrapUnary) }, vecTol{ulps: 4}, nil, nil},
 	{"sigmoid_backward", 3, []int{0}, func() []vecFn { return variants(sigmoidBackwardOp, wrapTernary) }, exact, nil, nil},
 	{"gelu", 2, []int{0}, func() []vecFn { return variants(geluOp, wrapUnary) }, outTol(16, 1), nil, nil},
 	{"gelu_backward", 3, []int{0}, func() []vecFn { return variants(geluBackwardOp, wrapTernary) }, derivTol(16),
-		func(a [][]float32, _ float32, i int) float32 {
-			if math.IsInf(float64(a[1][i]), 1) {
-				return a[2][i]
-			}
-			return 0 * a[2][i]
-		}, []int{2}},
+		func(a [][]float32, _ float32, _, i int) (float32, bool) { return derivAtInf(a[1][i], a[2][i]), true }, []int{2}},
+	// GELU(a)·b: GELU's error, then one rounding more.
+	{"gated_gelu", 3, []int{0}, func() []vecFn { return variants(gatedGeluOp, wrapTernary) },
+		vecTol{ulps: 17, rel: 1, scale: func(a [][]float32, _ float32, i int) float64 {
+			return (1e-30 + 1e-7*abs32(a[1][i])) * abs32(a[2][i])
+		}}, nil, []int{2}},
+	// da = GELU'(a)·(g·b) and db = g·GELU(a): gelu_backward's and gelu's errors, each
+	// at the scale of its own terms.
+	{"gated_gelu_backward", 5, []int{0, 1}, func() []vecFn {
+		return variants(gatedGeluBackwardOp, func(f func(da, db, g, a, b []float32)) func([][]float32, float32) float32 {
+			return func(a [][]float32, _ float32) float32 { f(a[0], a[1], a[2], a[3], a[4]); return 0 }
+		})
+	}, vecTol{ulps: 17, rel: 1, scale: func(a [][]float32, _ float32, i int) float64 {
+		return 1e-30 + abs32(a[2][i])*(1e-6*abs32(a[4][i])+1e-7*abs32(a[3][i]))
+	}}, func(a [][]float32, _ float32, j, i int) (float32, bool) {
+		return derivAtInf(a[3][i], a[2][i]*a[4][i]), j == 0
+	}, []int{2, 4}},
 	{"relu", 2, []int{0}, func() []vecFn { return variants(reluOp, wrapUnary) }, exact, nil, nil},
 	{"relu_backward", 3, []int{0}, func() []vecFn { return variants(reluBackwardOp, wrapTernary) }, exact, nil, nil},
 	{"silu", 2, []int{0}, func() []vecFn { return variants(siluOp, wrapUnary) }, outTol(4, 1), nil, nil},
 	{"silu_backward", 3, []int{0}, func() []vecFn { return variants(siluBackwardOp, wrapTernary) }, derivTol(8), nil, []int{2}},
+}
+
+// derivAtInf is dy·f'(x) at x = ±Inf for an activation that tends to x at +Inf and to
+// 0 at −Inf (GELU, SiLU), where the generic formula gives NaN.
+func derivAtInf(x, dy float32) float32 {
+	if math.IsInf(float64(x), 1) {
+		return dy
+	}
+	return 0 * dy
+}
+
+// altOK reports whether got is the case's other acceptable result for element i of
+// output j.
+func (c ewCase) altOK(in [][]float32, p float32, j, i int, got float32) bool {
+	if c.alt == nil {
+		return false
+	}
+	v, ok := c.alt(in, p, j, i)
+	return ok && c.tol.ok(in, p, i, got, v)
 }
 
 // fused is a·b + c with one rounding.
@@ -236,7 +268,7 @@ func TestVecElementwise(t *testing.T) {
 								for i := range got[j] {
 									g, w := got[j][i], want[j][i]
 									if math.Float32bits(g) == math.Float32bits(w) || c.tol.ok(in, p, i, g, w) ||
-										(c.alt != nil && c.tol.ok(in, p, i, g, c.alt(in, p, i))) {
+										c.altOK(in, p, j, i, g) {
 										continue
 									}
 									var ins []float32

@@ -248,6 +248,16 @@ func geluAVX2(dst []float32, x []float32)
 //go:noescape
 func geluBackwardAVX2(dx []float32, x []float32, dy []float32)
 
+// gatedGeluAVX2 computes dst[i] = GELU(a[i])·b[i], the tanh form of GELU computed as the gelu kernel computes it (AVX2).
+//
+//go:noescape
+func gatedGeluAVX2(dst []float32, a []float32, b []float32)
+
+// gatedGeluBackwardAVX2 computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give (AVX2).
+//
+//go:noescape
+func gatedGeluBackwardAVX2(da []float32, db []float32, g []float32, a []float32, b []float32)
+
 // reluAVX2 computes dst[i] = x[i] > 0 ? x[i] : 0 (AVX2).
 //
 //go:noescape
@@ -367,6 +377,16 @@ func geluAVX512(dst []float32, x []float32)
 //
 //go:noescape
 func geluBackwardAVX512(dx []float32, x []float32, dy []float32)
+
+// gatedGeluAVX512 computes dst[i] = GELU(a[i])·b[i], the tanh form of GELU computed as the gelu kernel computes it (AVX512).
+//
+//go:noescape
+func gatedGeluAVX512(dst []float32, a []float32, b []float32)
+
+// gatedGeluBackwardAVX512 computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give (AVX512).
+//
+//go:noescape
+func gatedGeluBackwardAVX512(da []float32, db []float32, g []float32, a []float32, b []float32)
 
 // reluAVX512 computes dst[i] = x[i] > 0 ? x[i] : 0 (AVX512).
 //
@@ -496,6 +516,8 @@ var _ = sigmoidOp.add(AVX2, sigmoidAVX2)
 var _ = sigmoidBackwardOp.add(AVX2, sigmoidBackwardAVX2)
 var _ = geluOp.add(AVX2, geluAVX2)
 var _ = geluBackwardOp.add(AVX2, geluBackwardAVX2)
+var _ = gatedGeluOp.add(AVX2, gatedGeluAVX2)
+var _ = gatedGeluBackwardOp.add(AVX2, gatedGeluBackwardAVX2)
 var _ = reluOp.add(AVX2, reluAVX2)
 var _ = reluBackwardOp.add(AVX2, reluBackwardAVX2)
 var _ = siluOp.add(AVX2, siluAVX2)
@@ -520,6 +542,8 @@ var _ = sigmoidOp.add(AVX512, sigmoidAVX512)
 var _ = sigmoidBackwardOp.add(AVX512, sigmoidBackwardAVX512)
 var _ = geluOp.add(AVX512, geluAVX512)
 var _ = geluBackwardOp.add(AVX512, geluBackwardAVX512)
+var _ = gatedGeluOp.add(AVX512, gatedGeluAVX512)
+var _ = gatedGeluBackwardOp.add(AVX512, gatedGeluBackwardAVX512)
 var _ = reluOp.add(AVX512, reluAVX512)
 var _ = reluBackwardOp.add(AVX512, reluBackwardAVX512)
 var _ = siluOp.add(AVX512, siluAVX512)

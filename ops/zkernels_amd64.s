@@ -5714,6 +5714,470 @@ done4:
 	VZEROUPPER
 	RET
 
+// func gatedGeluAVX2(dst []float32, a []float32, b []float32)
+TEXT ·gatedGeluAVX2(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $16
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y2
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y2, Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(DI)(AX*4), Y5
+	VMULPS       Y5, Y5, Y6
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VMULPS       Y5, Y6, Y6
+	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y7, Y15, Y8
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y8, Y15, Y8
+	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VCVTPS2DQ    Y7, Y7
+	VCVTDQ2PS    Y7, Y9
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VPSRAD       $1, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPSLLD       $23, Y8, Y8
+	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPSLLD       $23, Y7, Y7
+	VMULPS       Y8, Y9, Y9
+	VMULPS       Y7, Y9, Y7
+	VADDPS       ·vecConstsAMD64+896(SB), Y7, Y8
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y6, Y7, Y15, Y7
+	VMULPS       Y5, Y7, Y7
+	VDIVPS       Y8, Y7, Y5
+	VMOVUPS      32(BX)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y2
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y2, Y0
+	VMOVUPS      0(BX)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
+	VMULPS       Y0, Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMULPS       Y0, Y1, Y1
+	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y1, Y2, Y15, Y2
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y2, Y0
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
+	VMULPS       Y1, Y0, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func gatedGeluBackwardAVX2(da []float32, db []float32, g []float32, a []float32, b []float32)
+TEXT ·gatedGeluBackwardAVX2(SB), NOSPLIT, $0-120
+	MOVQ         da_base+0(FP), SI
+	MOVQ         db_base+24(FP), DI
+	MOVQ         g_base+48(FP), BX
+	MOVQ         a_base+72(FP), R8
+	MOVQ         b_base+96(FP), R9
+	XORQ         AX, AX
+	MOVQ         da_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $16
+	JLT          vector2
+	VMOVUPS      0(R8)(AX*4), Y0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y1, Y15, Y1
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMULPS       Y1, Y2, Y2
+	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y3, Y15, Y4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y4, Y15, Y4
+	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VCVTDQ2PS    Y3, Y5
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VPSRAD       $1, Y3, Y4
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y3, Y5, Y3
+	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y2, Y3, Y15, Y6
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y4, Y6, Y6
+	VMOVUPS      0(BX)(AX*4), Y0
+	VMULPS       Y6, Y0, Y6
+	VMOVUPS      Y6, 0(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VDIVPS       Y4, Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y2, Y3, Y15, Y5
+	VMULPS       Y4, Y5, Y5
+	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y2, Y3, Y3
+	VMOVAPS      Y5, Y1
+	VFMADD213PS  Y5, Y3, Y1
+	VMOVUPS      0(R9)(AX*4), Y6
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(R8)(AX*4), Y7
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y7, Y15, Y8
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y8, Y15, Y8
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y9
+	VMULPS       Y8, Y9, Y9
+	VORPS        ·vecConstsAMD64+1024(SB), Y9, Y10
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y10, Y15, Y11
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y11, Y15, Y11
+	VMULPS       ·vecConstsAMD64+320(SB), Y11, Y10
+	VCVTPS2DQ    Y10, Y10
+	VCVTDQ2PS    Y10, Y12
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y12, Y11
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y12, Y11
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
+	VPSRAD       $1, Y10, Y11
+	VPSUBD       Y11, Y10, Y10
+	VPADDD       ·vecConstsAMD64+960(SB), Y11, Y11
+	VPSLLD       $23, Y11, Y11
+	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPSLLD       $23, Y10, Y10
+	VMULPS       Y11, Y12, Y12
+	VMULPS       Y10, Y12, Y10
+	VADDPS       ·vecConstsAMD64+896(SB), Y10, Y11
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y9, Y10, Y15, Y13
+	VMULPS       Y7, Y13, Y13
+	VDIVPS       Y11, Y13, Y13
+	VMOVUPS      32(BX)(AX*4), Y7
+	VMULPS       Y13, Y7, Y13
+	VMOVUPS      Y13, 32(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
+	VDIVPS       Y11, Y12, Y11
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y9, Y10, Y15, Y12
+	VMULPS       Y11, Y12, Y12
+	VBLENDVPS    Y9, ·vecConstsAMD64+896(SB), Y10, Y10
+	VMULPS       Y11, Y10, Y10
+	VMULPS       Y8, Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y9
+	VMULPS       Y8, Y10, Y10
+	VMULPS       Y9, Y10, Y10
+	VMOVAPS      Y12, Y8
+	VFMADD213PS  Y12, Y10, Y8
+	VMOVUPS      32(R9)(AX*4), Y13
+	VMULPS       Y13, Y7, Y13
+	VMULPS       Y13, Y8, Y8
+	VMOVUPS      Y8, 32(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(R8)(AX*4), Y0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y1, Y15, Y1
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMULPS       Y1, Y2, Y2
+	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y3, Y15, Y4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y4, Y15, Y4
+	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VCVTDQ2PS    Y3, Y5
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VPSRAD       $1, Y3, Y4
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y3, Y5, Y3
+	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y2, Y3, Y15, Y6
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y4, Y6, Y6
+	VMOVUPS      0(BX)(AX*4), Y0
+	VMULPS       Y6, Y0, Y6
+	VMOVUPS      Y6, 0(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VDIVPS       Y4, Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y2, Y3, Y15, Y5
+	VMULPS       Y4, Y5, Y5
+	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y2, Y3, Y3
+	VMOVAPS      Y5, Y1
+	VFMADD213PS  Y5, Y3, Y1
+	VMOVUPS      0(R9)(AX*4), Y6
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMINPS       Y1, Y15, Y1
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMULPS       Y1, Y2, Y2
+	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMAXPS       Y3, Y15, Y4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMINPS       Y4, Y15, Y4
+	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VCVTDQ2PS    Y3, Y5
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VPSRAD       $1, Y3, Y4
+	VPSUBD       Y4, Y3, Y3
+	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPSLLD       $23, Y4, Y4
+	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VMULPS       Y4, Y5, Y5
+	VMULPS       Y3, Y5, Y3
+	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y2, Y3, Y15, Y6
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y4, Y6, Y6
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y0
+	VMULPS       Y6, Y0, Y6
+	VMASKMOVPS   Y6, Y14, 0(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VDIVPS       Y4, Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VBLENDVPS    Y2, Y3, Y15, Y5
+	VMULPS       Y4, Y5, Y5
+	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
+	VMULPS       Y4, Y3, Y3
+	VMULPS       Y1, Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMULPS       Y1, Y3, Y3
+	VMULPS       Y2, Y3, Y3
+	VMOVAPS      Y5, Y1
+	VFMADD213PS  Y5, Y3, Y1
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y6
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y6, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
 // func reluAVX2(dst []float32, x []float32)
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
@@ -8885,6 +9349,598 @@ tail3:
 	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func gatedGeluAVX512(dst []float32, a []float32, b []float32)
+TEXT ·gatedGeluAVX512(SB), NOSPLIT, $0-72
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         a_base+24(FP), DI
+	MOVQ         b_base+48(FP), BX
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VRNDSCALEPS  $0, Z2, Z2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VSCALEFPS    Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z2
+	VMULPS       Z0, Z2, Z2
+	VDIVPS       Z3, Z2, Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(DI)(AX*4), Z5
+	VMULPS       Z5, Z5, Z6
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VMULPS       Z5, Z6, Z6
+	VORPS        ·vecConstsAMD64+1024(SB), Z6, Z7
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z7, Z31, Z8
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z8, Z31, Z8
+	VMULPS       ·vecConstsAMD64+320(SB), Z8, Z7
+	VRNDSCALEPS  $0, Z7, Z7
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z8
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z8
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z9
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VSCALEFPS    Z7, Z9, Z7
+	VADDPS       ·vecConstsAMD64+896(SB), Z7, Z8
+	VPMOVD2M     Z6, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z7, Z31, K2, Z7
+	VMULPS       Z5, Z7, Z7
+	VDIVPS       Z8, Z7, Z5
+	VMOVUPS      64(BX)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VMOVUPS      Z5, 64(SI)(AX*4)
+	VMOVUPS      128(DI)(AX*4), Z10
+	VMULPS       Z10, Z10, Z11
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VMULPS       Z10, Z11, Z11
+	VORPS        ·vecConstsAMD64+1024(SB), Z11, Z12
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z12, Z31, Z13
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z13, Z31, Z13
+	VMULPS       ·vecConstsAMD64+320(SB), Z13, Z12
+	VRNDSCALEPS  $0, Z12, Z12
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z12, Z13
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z12, Z13
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z14
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VSCALEFPS    Z12, Z14, Z12
+	VADDPS       ·vecConstsAMD64+896(SB), Z12, Z13
+	VPMOVD2M     Z11, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z12, Z31, K2, Z12
+	VMULPS       Z10, Z12, Z12
+	VDIVPS       Z13, Z12, Z10
+	VMOVUPS      128(BX)(AX*4), Z11
+	VMULPS       Z11, Z10, Z10
+	VMOVUPS      Z10, 128(SI)(AX*4)
+	VMOVUPS      192(DI)(AX*4), Z15
+	VMULPS       Z15, Z15, Z16
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VMULPS       Z15, Z16, Z16
+	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z17, Z31, Z18
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z18, Z31, Z18
+	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VRNDSCALEPS  $0, Z17, Z17
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z17, Z18
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z17, Z18
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VSCALEFPS    Z17, Z19, Z17
+	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VPMOVD2M     Z16, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z17, Z31, K2, Z17
+	VMULPS       Z15, Z17, Z17
+	VDIVPS       Z18, Z17, Z15
+	VMOVUPS      192(BX)(AX*4), Z16
+	VMULPS       Z16, Z15, Z15
+	VMOVUPS      Z15, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(DI)(AX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VRNDSCALEPS  $0, Z2, Z2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VSCALEFPS    Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z2
+	VMULPS       Z0, Z2, Z2
+	VDIVPS       Z3, Z2, Z0
+	VMOVUPS      0(BX)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VMULPS       Z0, Z1, Z1
+	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z2, Z31, Z3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VRNDSCALEPS  $0, Z2, Z2
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VSCALEFPS    Z2, Z4, Z2
+	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VPMOVD2M     Z1, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z2, Z31, K2, Z2
+	VMULPS       Z0, Z2, Z2
+	VDIVPS       Z3, Z2, Z0
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func gatedGeluBackwardAVX512(da []float32, db []float32, g []float32, a []float32, b []float32)
+TEXT ·gatedGeluBackwardAVX512(SB), NOSPLIT, $0-120
+	MOVQ         da_base+0(FP), SI
+	MOVQ         db_base+24(FP), DI
+	MOVQ         g_base+48(FP), BX
+	MOVQ         a_base+72(FP), R8
+	MOVQ         b_base+96(FP), R9
+	XORQ         AX, AX
+	MOVQ         da_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(R8)(AX*4), Z0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z1, Z31, Z1
+	VMULPS       Z1, Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VMULPS       Z1, Z2, Z2
+	VORPS        ·vecConstsAMD64+1024(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z3, Z31, Z4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z4, Z31, Z4
+	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VRNDSCALEPS  $0, Z3, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VSCALEFPS    Z3, Z5, Z3
+	VADDPS       ·vecConstsAMD64+896(SB), Z3, Z4
+	VPMOVD2M     Z2, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z3, Z31, K2, Z6
+	VMULPS       Z0, Z6, Z6
+	VDIVPS       Z4, Z6, Z6
+	VMOVUPS      0(BX)(AX*4), Z0
+	VMULPS       Z6, Z0, Z6
+	VMOVUPS      Z6, 0(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VDIVPS       Z4, Z5, Z4
+	VPMOVD2M     Z2, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z3, Z31, K2, Z5
+	VMULPS       Z4, Z5, Z5
+	VPMOVD2M     Z2, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z3, K2, Z3
+	VMULPS       Z4, Z3, Z3
+	VMULPS       Z1, Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VMULPS       Z1, Z3, Z3
+	VMULPS       Z2, Z3, Z3
+	VMOVAPS      Z5, Z1
+	VFMADD213PS  Z5, Z3, Z1
+	VMOVUPS      0(R9)(AX*4), Z6
+	VMULPS       Z6, Z0, Z6
+	VMULPS       Z6, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z7
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z7, Z31, Z8
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z8, Z31, Z8
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z9
+	VMULPS       Z8, Z9, Z9
+	VORPS        ·vecConstsAMD64+1024(SB), Z9, Z10
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z10, Z31, Z11
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z11, Z31, Z11
+	VMULPS       ·vecConstsAMD64+320(SB), Z11, Z10
+	VRNDSCALEPS  $0, Z10, Z10
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z10, Z11
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z10, Z11
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z12
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
+	VSCALEFPS    Z10, Z12, Z10
+	VADDPS       ·vecConstsAMD64+896(SB), Z10, Z11
+	VPMOVD2M     Z9, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z10, Z31, K2, Z13
+	VMULPS       Z7, Z13, Z13
+	VDIVPS       Z11, Z13, Z13
+	VMOVUPS      64(BX)(AX*4), Z7
+	VMULPS       Z13, Z7, Z13
+	VMOVUPS      Z13, 64(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z12
+	VDIVPS       Z11, Z12, Z11
+	VPMOVD2M     Z9, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z10, Z31, K2, Z12
+	VMULPS       Z11, Z12, Z12
+	VPMOVD2M     Z9, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z10, K2, Z10
+	VMULPS       Z11, Z10, Z10
+	VMULPS       Z8, Z8, Z9
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z9
+	VMULPS       Z8, Z10, Z10
+	VMULPS       Z9, Z10, Z10
+	VMOVAPS      Z12, Z8
+	VFMADD213PS  Z12, Z10, Z8
+	VMOVUPS      64(R9)(AX*4), Z13
+	VMULPS       Z13, Z7, Z13
+	VMULPS       Z13, Z8, Z8
+	VMOVUPS      Z8, 64(SI)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z14
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z14, Z31, Z15
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z15, Z31, Z15
+	VMULPS       Z15, Z15, Z16
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VMULPS       Z15, Z16, Z16
+	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z17, Z31, Z18
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z18, Z31, Z18
+	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VRNDSCALEPS  $0, Z17, Z17
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z17, Z18
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z17, Z18
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VSCALEFPS    Z17, Z19, Z17
+	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VPMOVD2M     Z16, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z17, Z31, K2, Z20
+	VMULPS       Z14, Z20, Z20
+	VDIVPS       Z18, Z20, Z20
+	VMOVUPS      128(BX)(AX*4), Z14
+	VMULPS       Z20, Z14, Z20
+	VMOVUPS      Z20, 128(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z19
+	VDIVPS       Z18, Z19, Z18
+	VPMOVD2M     Z16, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z17, Z31, K2, Z19
+	VMULPS       Z18, Z19, Z19
+	VPMOVD2M     Z16, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z17, K2, Z17
+	VMULPS       Z18, Z17, Z17
+	VMULPS       Z15, Z15, Z16
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VMULPS       Z15, Z17, Z17
+	VMULPS       Z16, Z17, Z17
+	VMOVAPS      Z19, Z15
+	VFMADD213PS  Z19, Z17, Z15
+	VMOVUPS      128(R9)(AX*4), Z20
+	VMULPS       Z20, Z14, Z20
+	VMULPS       Z20, Z15, Z15
+	VMOVUPS      Z15, 128(SI)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z21
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z21, Z31, Z22
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z22, Z31, Z22
+	VMULPS       Z22, Z22, Z23
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z23
+	VMULPS       Z22, Z23, Z23
+	VORPS        ·vecConstsAMD64+1024(SB), Z23, Z24
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z24, Z31, Z25
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z25, Z31, Z25
+	VMULPS       ·vecConstsAMD64+320(SB), Z25, Z24
+	VRNDSCALEPS  $0, Z24, Z24
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z24, Z25
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z24, Z25
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z26
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z25, Z26
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z25, Z26
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z25, Z26
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z25, Z26
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z25, Z26
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z25, Z26
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z25, Z26
+	VSCALEFPS    Z24, Z26, Z24
+	VADDPS       ·vecConstsAMD64+896(SB), Z24, Z25
+	VPMOVD2M     Z23, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z24, Z31, K2, Z27
+	VMULPS       Z21, Z27, Z27
+	VDIVPS       Z25, Z27, Z27
+	VMOVUPS      192(BX)(AX*4), Z21
+	VMULPS       Z27, Z21, Z27
+	VMOVUPS      Z27, 192(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z26
+	VDIVPS       Z25, Z26, Z25
+	VPMOVD2M     Z23, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z24, Z31, K2, Z26
+	VMULPS       Z25, Z26, Z26
+	VPMOVD2M     Z23, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z24, K2, Z24
+	VMULPS       Z25, Z24, Z24
+	VMULPS       Z22, Z22, Z23
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z23
+	VMULPS       Z22, Z24, Z24
+	VMULPS       Z23, Z24, Z24
+	VMOVAPS      Z26, Z22
+	VFMADD213PS  Z26, Z24, Z22
+	VMOVUPS      192(R9)(AX*4), Z27
+	VMULPS       Z27, Z21, Z27
+	VMULPS       Z27, Z22, Z22
+	VMOVUPS      Z22, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(R8)(AX*4), Z0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z1, Z31, Z1
+	VMULPS       Z1, Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VMULPS       Z1, Z2, Z2
+	VORPS        ·vecConstsAMD64+1024(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z3, Z31, Z4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z4, Z31, Z4
+	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VRNDSCALEPS  $0, Z3, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VSCALEFPS    Z3, Z5, Z3
+	VADDPS       ·vecConstsAMD64+896(SB), Z3, Z4
+	VPMOVD2M     Z2, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z3, Z31, K2, Z6
+	VMULPS       Z0, Z6, Z6
+	VDIVPS       Z4, Z6, Z6
+	VMOVUPS      0(BX)(AX*4), Z0
+	VMULPS       Z6, Z0, Z6
+	VMOVUPS      Z6, 0(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VDIVPS       Z4, Z5, Z4
+	VPMOVD2M     Z2, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z3, Z31, K2, Z5
+	VMULPS       Z4, Z5, Z5
+	VPMOVD2M     Z2, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z3, K2, Z3
+	VMULPS       Z4, Z3, Z3
+	VMULPS       Z1, Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VMULPS       Z1, Z3, Z3
+	VMULPS       Z2, Z3, Z3
+	VMOVAPS      Z5, Z1
+	VFMADD213PS  Z5, Z3, Z1
+	VMOVUPS      0(R9)(AX*4), Z6
+	VMULPS       Z6, Z0, Z6
+	VMULPS       Z6, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z0
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VMINPS       Z1, Z31, Z1
+	VMULPS       Z1, Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VMULPS       Z1, Z2, Z2
+	VORPS        ·vecConstsAMD64+1024(SB), Z2, Z3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VMAXPS       Z3, Z31, Z4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VMINPS       Z4, Z31, Z4
+	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VRNDSCALEPS  $0, Z3, Z3
+	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
+	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
+	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VSCALEFPS    Z3, Z5, Z3
+	VADDPS       ·vecConstsAMD64+896(SB), Z3, Z4
+	VPMOVD2M     Z2, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z3, Z31, K2, Z6
+	VMULPS       Z0, Z6, Z6
+	VDIVPS       Z4, Z6, Z6
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z0
+	VMULPS       Z6, Z0, Z6
+	VMOVUPS      Z6, K1, 0(DI)(AX*4)
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VDIVPS       Z4, Z5, Z4
+	VPMOVD2M     Z2, K2
+	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
+	VBLENDMPS    Z3, Z31, K2, Z5
+	VMULPS       Z4, Z5, Z5
+	VPMOVD2M     Z2, K2
+	VBLENDMPS    ·vecConstsAMD64+896(SB), Z3, K2, Z3
+	VMULPS       Z4, Z3, Z3
+	VMULPS       Z1, Z1, Z2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VMULPS       Z1, Z3, Z3
+	VMULPS       Z2, Z3, Z3
+	VMOVAPS      Z5, Z1
+	VFMADD213PS  Z5, Z3, Z1
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z6
+	VMULPS       Z6, Z0, Z6
+	VMULPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
 done4:
 	VZEROUPPER
 	RET

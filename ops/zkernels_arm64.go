@@ -123,6 +123,16 @@ func geluNEON(dst []float32, x []float32)
 //go:noescape
 func geluBackwardNEON(dx []float32, x []float32, dy []float32)
 
+// gatedGeluNEON computes dst[i] = GELU(a[i])·b[i], the tanh form of GELU computed as the gelu kernel computes it (NEON).
+//
+//go:noescape
+func gatedGeluNEON(dst []float32, a []float32, b []float32)
+
+// gatedGeluBackwardNEON computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give (NEON).
+//
+//go:noescape
+func gatedGeluBackwardNEON(da []float32, db []float32, g []float32, a []float32, b []float32)
+
 // reluNEON computes dst[i] = x[i] > 0 ? x[i] : 0 (NEON).
 //
 //go:noescape
@@ -213,6 +223,8 @@ var _ = sigmoidOp.add(NEON, sigmoidNEON)
 var _ = sigmoidBackwardOp.add(NEON, sigmoidBackwardNEON)
 var _ = geluOp.add(NEON, geluNEON)
 var _ = geluBackwardOp.add(NEON, geluBackwardNEON)
+var _ = gatedGeluOp.add(NEON, gatedGeluNEON)
+var _ = gatedGeluBackwardOp.add(NEON, gatedGeluBackwardNEON)
 var _ = reluOp.add(NEON, reluNEON)
 var _ = reluBackwardOp.add(NEON, reluBackwardNEON)
 var _ = siluOp.add(NEON, siluNEON)

@@ -2621,6 +2621,569 @@ lane4:
 done5:
 	RET
 
+// func gatedGeluNEON(dst []float32, a []float32, b []float32)
+TEXT ·gatedGeluNEON(SB), NOSPLIT, $0-72
+	MOVW         $0x3d922279, R20 // 0.071354814
+	VDUP         R20, V30.S4
+	MOVW         $0x3fcc422a, R20 // 1.5957692
+	VDUP         R20, V29.S4
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V28.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V27.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V26.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V25.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V24.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V23.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V22.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V21.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V20.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V19.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V18.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V17.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V16.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V15.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         a_base+24(FP), R2
+	MOVD         b_base+48(FP), R3
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled1:
+	CMP          $12, R0
+	BLT          vector2
+	FMOVQ        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R10), F5
+	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V6.S4, V31.S4
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e25dcc6 // FMUL V6.4S, V6.4S, V5.4S
+	VORR         V28.B16, V6.B16, V7.B16
+	WORD         $0x4e3bf4e8 // FMAX V8.4S, V7.4S, V27.4S
+	WORD         $0x4ebaf508 // FMIN V8.4S, V8.4S, V26.4S
+	WORD         $0x6e39dd07 // FMUL V7.4S, V8.4S, V25.4S
+	WORD         $0x4e21a8e7 // FCVTNS V7.4S, V7.4S
+	WORD         $0x4e21d8e9 // SCVTF V9.4S, V7.4S
+	VFMLS        V24.S4, V9.S4, V8.S4
+	VFMLS        V23.S4, V9.S4, V8.S4
+	VMOV         V22.B16, V9.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	WORD         $0x4f3f04e8 // SSHR V8.4S, V7.4S, #1
+	VSUB         V8.S4, V7.S4, V7.S4
+	VADD         V15.S4, V8.S4, V8.S4
+	VSHL         $23, V8.S4, V8.S4
+	VADD         V15.S4, V7.S4, V7.S4
+	VSHL         $23, V7.S4, V7.S4
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
+	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
+	VBSL         V16.B16, V7.B16, V31.B16
+	VMOV         V31.B16, V7.B16
+	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
+	WORD         $0x6e28fce5 // FDIV V5.4S, V7.4S, V8.4S
+	FMOVQ        16(R11), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	FMOVQ        F5, 16(R9)
+	FMOVQ        32(R10), F10
+	WORD         $0x6e2add4b // FMUL V11.4S, V10.4S, V10.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V11.S4, V31.S4
+	VMOV         V31.B16, V11.B16
+	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
+	VORR         V28.B16, V11.B16, V12.B16
+	WORD         $0x4e3bf58d // FMAX V13.4S, V12.4S, V27.4S
+	WORD         $0x4ebaf5ad // FMIN V13.4S, V13.4S, V26.4S
+	WORD         $0x6e39ddac // FMUL V12.4S, V13.4S, V25.4S
+	WORD         $0x4e21a98c // FCVTNS V12.4S, V12.4S
+	WORD         $0x4e21d98e // SCVTF V14.4S, V12.4S
+	VFMLS        V24.S4, V14.S4, V13.S4
+	VFMLS        V23.S4, V14.S4, V13.S4
+	VMOV         V22.B16, V14.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	WORD         $0x4f3f058d // SSHR V13.4S, V12.4S, #1
+	VSUB         V13.S4, V12.S4, V12.S4
+	VADD         V15.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	VADD         V15.S4, V12.S4, V12.S4
+	VSHL         $23, V12.S4, V12.S4
+	WORD         $0x6e2dddce // FMUL V14.4S, V14.4S, V13.4S
+	WORD         $0x6e2cddcc // FMUL V12.4S, V14.4S, V12.4S
+	WORD         $0x4e30d58d // FADD V13.4S, V12.4S, V16.4S
+	WORD         $0x4f21057f // SSHR V31.4S, V11.4S, #31
+	VBSL         V16.B16, V12.B16, V31.B16
+	VMOV         V31.B16, V12.B16
+	WORD         $0x6e2add8c // FMUL V12.4S, V12.4S, V10.4S
+	WORD         $0x6e2dfd8a // FDIV V10.4S, V12.4S, V13.4S
+	FMOVQ        32(R11), F11
+	WORD         $0x6e2bdd4a // FMUL V10.4S, V10.4S, V11.4S
+	FMOVQ        F10, 32(R9)
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	ADD          $48, R11, R11
+	SUB          $12, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	FMOVQ        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R10), F0
+	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
+	VMOV         V29.B16, V31.B16
+	VFMLA        V30.S4, V1.S4, V31.S4
+	VMOV         V31.B16, V1.B16
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	VORR         V28.B16, V1.B16, V2.B16
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V15.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V15.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
+	VBSL         V16.B16, V2.B16, V31.B16
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	FMOVS        (R11), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
+// func gatedGeluBackwardNEON(da []float32, db []float32, g []float32, a []float32, b []float32)
+TEXT ·gatedGeluBackwardNEON(SB), NOSPLIT, $0-120
+	MOVW         $0xc1a00000, R20 // -20
+	VDUP         R20, V30.S4
+	MOVW         $0x41a00000, R20 // 20
+	VDUP         R20, V29.S4
+	MOVW         $0x3d922279, R20 // 0.071354814
+	VDUP         R20, V28.S4
+	MOVW         $0x3fcc422a, R20 // 1.5957692
+	VDUP         R20, V27.S4
+	MOVW         $0x80000000, R20 // 0x80000000
+	VDUP         R20, V26.S4
+	MOVW         $0xc2d00000, R20 // -104
+	VDUP         R20, V25.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V24.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V23.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V22.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V21.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V20.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V19.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V18.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V17.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V16.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V15.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V14.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V13.S4
+	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	VDUP         R20, V12.S4
+	MOVD         da_base+0(FP), R1
+	MOVD         db_base+24(FP), R2
+	MOVD         g_base+48(FP), R3
+	MOVD         a_base+72(FP), R4
+	MOVD         b_base+96(FP), R5
+	MOVD         da_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R5, R13
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R12), F0
+	WORD         $0x4e3ef401 // FMAX V1.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD         $0x6e21dc22 // FMUL V2.4S, V1.4S, V1.4S
+	VMOV         V27.B16, V31.B16
+	VFMLA        V28.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	VORR         V26.B16, V2.B16, V3.B16
+	WORD         $0x4e39f464 // FMAX V4.4S, V3.4S, V25.4S
+	WORD         $0x4eb8f484 // FMIN V4.4S, V4.4S, V24.4S
+	WORD         $0x6e37dc83 // FMUL V3.4S, V4.4S, V23.4S
+	WORD         $0x4e21a863 // FCVTNS V3.4S, V3.4S
+	WORD         $0x4e21d865 // SCVTF V5.4S, V3.4S
+	VFMLS        V22.S4, V5.S4, V4.S4
+	VFMLS        V21.S4, V5.S4, V4.S4
+	VMOV         V20.B16, V5.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V15.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	WORD         $0x4f3f0464 // SSHR V4.4S, V3.4S, #1
+	VSUB         V4.S4, V3.S4, V3.S4
+	VADD         V13.S4, V4.S4, V4.S4
+	VSHL         $23, V4.S4, V4.S4
+	VADD         V13.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	WORD         $0x6e23dca3 // FMUL V3.4S, V5.4S, V3.4S
+	WORD         $0x4e2ed464 // FADD V4.4S, V3.4S, V14.4S
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V14.B16, V3.B16, V31.B16
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e20dcc6 // FMUL V6.4S, V6.4S, V0.4S
+	WORD         $0x6e24fcc6 // FDIV V6.4S, V6.4S, V4.4S
+	FMOVQ        (R11), F0
+	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
+	FMOVQ        F6, (R10)
+	VMOV         V14.B16, V5.B16
+	WORD         $0x6e24fca4 // FDIV V4.4S, V5.4S, V4.4S
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V14.B16, V3.B16, V31.B16
+	VMOV         V31.B16, V5.B16
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V3.B16, V14.B16, V31.B16
+	VMOV         V31.B16, V3.B16
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	WORD         $0x6e21dc22 // FMUL V2.4S, V1.4S, V1.4S
+	VMOV         V27.B16, V31.B16
+	VFMLA        V12.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e21dc63 // FMUL V3.4S, V3.4S, V1.4S
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	VMOV         V5.B16, V1.B16
+	VFMLA        V3.S4, V5.S4, V1.S4
+	FMOVQ        (R13), F6
+	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
+	WORD         $0x6e26dc21 // FMUL V1.4S, V1.4S, V6.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R13, R13
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R12), F0
+	WORD         $0x4e3ef401 // FMAX V1.4S, V0.4S, V30.4S
+	WORD         $0x4ebdf421 // FMIN V1.4S, V1.4S, V29.4S
+	WORD         $0x6e21dc22 // FMUL V2.4S, V1.4S, V1.4S
+	VMOV         V27.B16, V31.B16
+	VFMLA        V28.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
+	VORR         V26.B16, V2.B16, V3.B16
+	WORD         $0x4e39f464 // FMAX V4.4S, V3.4S, V25.4S
+	WORD         $0x4eb8f484 // FMIN V4.4S, V4.4S, V24.4S
+	WORD         $0x6e37dc83 // FMUL V3.4S, V4.4S, V23.4S
+	WORD         $0x4e21a863 // FCVTNS V3.4S, V3.4S
+	WORD         $0x4e21d865 // SCVTF V5.4S, V3.4S
+	VFMLS        V22.S4, V5.S4, V4.S4
+	VFMLS        V21.S4, V5.S4, V4.S4
+	VMOV         V20.B16, V5.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V16.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V15.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	VMOV         V14.B16, V31.B16
+	VFMLA        V4.S4, V5.S4, V31.S4
+	VMOV         V31.B16, V5.B16
+	WORD         $0x4f3f0464 // SSHR V4.4S, V3.4S, #1
+	VSUB         V4.S4, V3.S4, V3.S4
+	VADD         V13.S4, V4.S4, V4.S4
+	VSHL         $23, V4.S4, V4.S4
+	VADD         V13.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	WORD         $0x6e23dca3 // FMUL V3.4S, V5.4S, V3.4S
+	WORD         $0x4e2ed464 // FADD V4.4S, V3.4S, V14.4S
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V14.B16, V3.B16, V31.B16
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e20dcc6 // FMUL V6.4S, V6.4S, V0.4S
+	WORD         $0x6e24fcc6 // FDIV V6.4S, V6.4S, V4.4S
+	FMOVS        (R11), F0
+	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
+	FMOVS        F6, (R10)
+	VMOV         V14.B16, V5.B16
+	WORD         $0x6e24fca4 // FDIV V4.4S, V5.4S, V4.4S
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V14.B16, V3.B16, V31.B16
+	VMOV         V31.B16, V5.B16
+	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V3.B16, V14.B16, V31.B16
+	VMOV         V31.B16, V3.B16
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	WORD         $0x6e21dc22 // FMUL V2.4S, V1.4S, V1.4S
+	VMOV         V27.B16, V31.B16
+	VFMLA        V12.S4, V2.S4, V31.S4
+	VMOV         V31.B16, V2.B16
+	WORD         $0x6e21dc63 // FMUL V3.4S, V3.4S, V1.4S
+	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
+	VMOV         V5.B16, V1.B16
+	VFMLA        V3.S4, V5.S4, V1.S4
+	FMOVS        (R13), F6
+	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
+	WORD         $0x6e26dc21 // FMUL V1.4S, V1.4S, V6.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R13, R13
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
 // func reluNEON(dst []float32, x []float32)
 TEXT ·reluNEON(SB), NOSPLIT, $0-48
 	MOVW         $0x00000000, R20 // 0

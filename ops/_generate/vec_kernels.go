@@ -315,6 +315,64 @@ var vecKernels = []vecKernel{
 			k.mul(e, e, R(z))
 			k.fmadd(x, s, R(e), R(s))
 		})},
+	{name: "gatedGelu", op: "gatedGeluOp", params: []param{pSlice("dst"), pSlice("a"), pSlice("b")},
+		doc: "dst[i] = GELU(a[i])·b[i], the tanh form of GELU computed as the gelu kernel computes it",
+		build: func(k *vk) {
+			dst, av, bv := k.vec("dst", rowVec), k.vec("a", rowVec), k.vec("b", rowVec)
+			k.start()
+			k.each("dst", 5, ewUnroll, func(s slot) {
+				x, z, e, den := s.t[0], s.t[1], s.t[2], s.t[3]
+				k.load(x, av, s)
+				k.geluArg(z, x)
+				k.sigmoidParts(e, den, z, s.t[4])
+				k.sel(e, z, R(e), F(1))
+				k.mul(e, e, R(x))
+				k.div(x, e, R(den))
+				k.load(z, bv, s)
+				k.mul(x, x, R(z))
+				k.store(x, dst, s)
+			})
+		}},
+	{name: "gatedGeluBackward", op: "gatedGeluBackwardOp",
+		params: []param{pSlice("da"), pSlice("db"), pSlice("g"), pSlice("a"), pSlice("b")},
+		doc:    "da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give",
+		build: func(k *vk) {
+			da, db := k.vec("da", rowVec), k.vec("db", rowVec)
+			gv, av, bv := k.vec("g", rowVec), k.vec("a", rowVec), k.vec("b", rowVec)
+			k.start()
+			k.each("da", 7, ewUnroll, func(sl slot) {
+				a, x, z, e, inv, s, t := sl.t[0], sl.t[1], sl.t[2], sl.t[3], sl.t[4], sl.t[5], sl.t[6]
+				k.load(a, av, sl)
+				// x is a clamped to ±20 for GELU' (as in geluBackward); GELU itself is
+				// a·σ(z), exact there (σ is 0 or 1).
+				k.clamp(x, a, F(-geluClamp), F(geluClamp))
+				k.geluArg(z, x)
+				k.sigmoidParts(e, inv, z, s)
+				// GELU(a) as the gelu kernel computes it, bit for bit (z differs from
+				// its z beyond ±20, but e is 0 and den 1 for both there).
+				k.sel(t, z, R(e), F(1))
+				k.mul(t, t, R(a))
+				k.div(t, t, R(inv))
+				k.load(a, gv, sl) // a holds g from here
+				k.mul(t, a, R(t))
+				k.store(t, db, sl)
+				k.mov(s, F(1))
+				k.div(inv, s, R(inv))
+				k.sel(s, z, R(e), F(1))
+				k.mul(s, s, R(inv)) // σ(z)
+				k.sel(e, z, F(1), R(e))
+				k.mul(e, e, R(inv)) // 1 − σ(z)
+				k.mul(z, x, R(x))
+				k.fmadd(z, z, F(geluB3), F(geluA))
+				k.mul(e, e, R(x))
+				k.mul(e, e, R(z))
+				k.fmadd(x, s, R(e), R(s)) // GELU'(a)
+				k.load(t, bv, sl)
+				k.mul(t, a, R(t)) // g·b
+				k.mul(x, x, R(t))
+				k.store(x, da, sl)
+			})
+		}},
 	{name: "relu", op: "reluOp", params: []param{pSlice("dst"), pSlice("x")},
 		doc:   "dst[i] = x[i] > 0 ? x[i] : 0",
 		build: unary(1, ewUnroll, func(k *vk, t []int) { k.maxNum(t[0], t[0], F(0)) })},
