@@ -38,12 +38,13 @@ func (t *Tape) GatedAct(act Act, a, b *Tensor) *Tensor {
 	// tape's arena (no garbage); every value is computed as on one goroutine.
 	n, cs := len(a.Data), min(gluChunk, len(a.Data))
 	chunks := (n + gluChunk - 1) / gluChunk
+	parts := ops.Parts(chunks, gluCost)
 	j := &t.jobs.gluFwd
 	*j = gluForward{act: act, a: a.Data, b: b.Data, out: out.Data, cs: cs}
 	if act != ActGELU { // GEGLU's one kernel (ops.GatedGELU) needs no scratch
-		j.buf = t.f.alloc(max(1, ops.Parts(chunks, gluCost)) * cs)
+		j.buf = t.f.alloc(max(1, parts) * cs)
 	}
-	ops.ParallelRange(chunks, gluCost, j)
+	ops.ParallelRangeIn(parts, chunks, j)
 	*j = gluForward{}
 	if out.needsGrad {
 		t.push(record{op: opGatedAct, out: out, a: a, b: b, n: [6]int{int(act)}})
@@ -84,7 +85,7 @@ func (t *Tape) gatedActBackward(r *record) {
 	j := &t.jobs.gluBwd
 	*j = gluBackward{act: act, g: g, a: r.a.Data, b: r.b.Data, da: da, db: db, daFresh: daFresh, dbFresh: dbFresh,
 		cs: cs, bufs1: t.f.alloc(parts * cs), bufs2: t.f.alloc(parts * cs)}
-	ops.ParallelRange(chunks, gluCost, j)
+	ops.ParallelRangeIn(parts, chunks, j)
 	*j = gluBackward{}
 }
 

@@ -121,7 +121,7 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 	out := t.New(b, hd)
 	parts := max(1, ops.Parts(b, 2*H*n*dh))
 	scores := t.Floats(parts * H * n)
-	ops.ParallelFor(b, 2*H*n*dh, func(part, lo, hi int) {
+	ops.ParallelRangeIn(parts, b, ops.RangeFunc(func(part, lo, hi int) {
 		p := scores[part*H*n : (part+1)*H*n]
 		for e := lo; e < hi; e++ {
 			if a.Site.Cross {
@@ -149,7 +149,7 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 			}
 			ops.GemmStridedSerial(false, false, H, 1, dh, n, 1, p, n, n, kv.v[off:], ld, dh, 0, out.Data[e*hd:], hd, dh)
 		}
-	})
+	}))
 	return t.MatMul(out, &a.O.Tensor, false)
 }
 

@@ -28,17 +28,24 @@ func ParallelFor(n, cost int, f func(part, lo, hi int)) { ParallelRange(n, cost,
 
 // ParallelRange is ParallelFor with the loop's body as a RangeRunner: with a runner
 // the caller reuses (a pointer to a struct it keeps), a call allocates nothing.
-func ParallelRange(n, cost int, r RangeRunner) {
-	parts := Parts(n, cost)
-	if parts == 0 {
+func ParallelRange(n, cost int, r RangeRunner) { ParallelRangeIn(Parts(n, cost), n, r) }
+
+// ParallelRangeIn is ParallelRange in the given number of parts, a count that Parts
+// gave the caller: a loop that sizes scratch space per part passes the count it sized
+// it for, so that another goroutine's SetThreads between the two calls cannot make
+// more parts than there is scratch for.
+func ParallelRangeIn(parts, n int, r RangeRunner) {
+	if n <= 0 {
 		return
 	}
-	if parts == 1 {
+	if parts <= 1 {
 		r.RunRange(0, 0, n)
 		return
 	}
+	chunk := (n + parts - 1) / parts
+	parts = (n + chunk - 1) / chunk // no empty part
 	j := rangeJobPool.Get().(*rangeJob)
-	*j = rangeJob{r: r, chunk: (n + parts - 1) / parts, n: n}
+	*j = rangeJob{r: r, chunk: chunk, n: n}
 	parallelRun(parts, j)
 	*j = rangeJob{}
 	rangeJobPool.Put(j)

@@ -49,6 +49,39 @@ func TestParallelFor(t *testing.T) {
 	}
 }
 
+// ParallelRangeIn runs at most the parts it is given, whatever the threads are now
+// (another goroutine may have changed them since the caller sized its scratch), and
+// covers every item exactly once with no empty range.
+func TestParallelRangeIn(t *testing.T) {
+	for _, threads := range []int{1, 2, 8} {
+		prev := SetThreads(threads)
+		for _, n := range []int{0, 1, 2, 5, 7, 17} {
+			for _, parts := range []int{0, 1, 2, 3, 4, 6, 40} {
+				hits := make([]atomic.Int32, n)
+				var calls atomic.Int32
+				ParallelRangeIn(parts, n, RangeFunc(func(part, lo, hi int) {
+					calls.Add(1)
+					if part < 0 || part >= max(parts, 1) || lo >= hi {
+						t.Errorf("threads %d, %d parts of %d: part %d gets [%d, %d)", threads, parts, n, part, lo, hi)
+					}
+					for i := lo; i < hi; i++ {
+						hits[i].Add(1)
+					}
+				}))
+				for i := range hits {
+					if h := hits[i].Load(); h != 1 {
+						t.Errorf("threads %d, %d parts of %d: item %d run %d times", threads, parts, n, i, h)
+					}
+				}
+				if c := int(calls.Load()); c > max(parts, 1) || (n > 0 && c == 0) {
+					t.Errorf("threads %d, %d parts of %d: %d ranges", threads, parts, n, c)
+				}
+			}
+		}
+		SetThreads(prev)
+	}
+}
+
 // GemmStridedSerial gives GemmStrided's products bit for bit, for every ISA, and its
 // serial Gemm variants equal the generic Gemm.
 func TestGemmStridedSerial(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/layers"
@@ -15,13 +16,14 @@ import (
 // Data parallelism inside one process (train.replicas): a step's micro-batches run R
 // at a time, each on its own goroutine with its own model replica — the model's
 // parameter values shared, its own gradients, tape and dropout stream — with the
-// kernels' threads divided among the replicas (one each on R threads). Where the
-// kernels split every product, softmax and norm over the threads and wait for the
-// slowest at each of a step's ~1000 joins, replicas run whole passes with no join
-// until the gradients are summed: the step scales with threads as far as memory
-// bandwidth allows. The gradients are added in part order (replica 0's, then 1's, …),
-// so a run is reproducible for a given replica count, whatever the thread count;
-// replicas change the float rounding of the summed gradient as grad_accum does.
+// kernels' threads divided among the replicas (one each on R threads) and handed to
+// the others as each finishes its micro-batch. Where the kernels split every product,
+// softmax and norm over the threads and wait for the slowest at each of a step's ~1000
+// joins, replicas run whole passes with no join until the gradients are summed: the
+// step scales with threads as far as memory bandwidth allows. The gradients are added
+// in part order (replica 0's, then 1's, …), so a run is reproducible for a given
+// replica count, whatever the thread count; replicas change the float rounding of the
+// summed gradient as grad_accum does.
 
 // replica is one model replica of the step: replica 0 is the Stepper's own model,
 // tape and dropout source.
@@ -93,19 +95,35 @@ func (s *Stepper) runParts(step int, parts []Part, acc *Phases) (float64, error)
 	return total, nil
 }
 
-// runWaves runs parts len(reps) at a time, part w+j on replica j, each replica's
-// kernels on its share of the threads. Each replica clears its gradients first, on its
-// own goroutine (with parts fewer than replicas, the model's are cleared all the same).
+// runWaves runs parts len(reps) at a time, part w+j on replica j, the kernels' threads
+// divided among the replicas still running: as each replica finishes its part, the
+// others' later kernels split over its threads too, so a replica held up (a slower
+// core, a longer part) is helped instead of waited for. The kernels give the same
+// bits at any thread count, so this changes no number. Each replica clears its
+// gradients first, on its own goroutine (with no part at all, the model's are cleared
+// all the same).
 func (s *Stepper) runWaves(step int, reps []*replica, parts []Part, results []partResult, acc *Phases) {
 	n := len(reps)
+	threads := ops.Threads()
 	if n > 1 {
-		defer ops.SetThreads(ops.SetThreads(ThreadsPerReplica(ops.Threads(), n)))
+		defer ops.SetThreads(threads)
 	}
 	if len(parts) == 0 {
 		s.m.ZeroGrad()
 	}
 	for w := 0; w < len(parts); w += n {
 		wave := parts[w:min(w+n, len(parts))]
+		var running atomic.Int32
+		running.Store(int32(len(wave)))
+		// finished hands a finished replica's threads to the ones still running.
+		finished := func() {
+			if left := running.Add(-1); left > 0 {
+				ops.SetThreads(ThreadsPerReplica(threads, int(left)))
+			}
+		}
+		if n > 1 {
+			ops.SetThreads(ThreadsPerReplica(threads, len(wave)))
+		}
 		var wg sync.WaitGroup
 		for j := 1; j < len(wave); j++ {
 			wg.Add(1)
@@ -118,6 +136,7 @@ func (s *Stepper) runWaves(step int, reps []*replica, parts []Part, results []pa
 					reps[j].m.ZeroGrad()
 				}
 				results[w+j] = reps[j].run(step, wave[j], nil)
+				finished()
 			}()
 		}
 		if w == 0 {
@@ -131,6 +150,7 @@ func (s *Stepper) runWaves(step int, reps []*replica, parts []Part, results []pa
 			end()
 			end = s.phase("backward", &acc.Backward)
 		})
+		finished()
 		wg.Wait()
 		end()
 		for _, r := range results[w : w+len(wave)] {
