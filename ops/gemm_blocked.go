@@ -45,9 +45,10 @@ type gemmKernels struct {
 	gemvWidth      int
 	// expandRuns writes dst[j·bw + q] = src[j] for j < count, q < bw (expandCols).
 	expandRuns func(count int, dst, src *float32, bw int)
-	// scatter[w] copies n groups of w floats from src to dst + i·stride: the packers'
-	// inner loop, for each micro-tile width w.
-	scatter map[int]func(n int, dst, src *float32, stride int)
+	// copyGroups[w] copies n groups of w floats, group i from src + i·srcStride to
+	// dst + i·dstStride: the packers' copy of a micro-panel whose steps are pieces of
+	// the source's rows, for each micro-tile width w.
+	copyGroups map[int]func(n int, dst, src *float32, dstStride, srcStride int)
 	// interleave[w], where present, packs w rows for 16·blocks steps:
 	// dst[p·w + r] = alpha·src[r·ld + p].
 	interleave map[int]func(blocks int, dst, src *float32, ld int, alpha float32)
@@ -74,7 +75,7 @@ func activeGemmKernels() *gemmKernels {
 
 func registerGemmKernels(k *gemmKernels) bool {
 	if k.kernel == nil || k.kernelSet == nil || k.gradKernel == nil || k.gradKernelSet == nil || k.gradTile == nil ||
-		k.gateRows == nil || k.scaleRows == nil || k.scatter == nil {
+		k.gateRows == nil || k.scaleRows == nil || k.copyGroups == nil {
 		panic("ops: incomplete micro-kernel set for " + string(k.isa))
 	}
 	if k.gemvWidth > gemvMaxW {

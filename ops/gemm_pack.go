@@ -34,27 +34,33 @@ func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0,
 }
 
 // packAT is packA for op(A) = Aᵀ, where step p of every panel is a piece of row p of the
-// stored A. It walks the stored rows in order, so the reads stream through memory.
+// stored A. It fills one panel at a time, reading its piece of each row and writing the
+// panel contiguously: filling every panel's step p before step p+1 writes to all the
+// panels side by side, a stride of kc·mr floats apart, which is a multiple of 4 KiB and
+// puts them all in one L1 set (BenchmarkPack, Intel Xeon model 207: A/trans=true 8.6
+// → 23 GB/s from L2, B/trans=false 22 → 28; a t5-mini training step 2% faster).
 func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc, mr int, alpha float32) {
 	full := mc / mr * mr
-	scatter := k.scatter[mr]
-	for p := 0; p < kc; p++ {
-		src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+mc]
-		switch {
-		case full == 0:
-		case alpha == 1 && scatter != nil:
-			scatter(full/mr, &dst[p*mr], &src[0], kc*mr)
-		default:
-			for ir := 0; ir < full; ir += mr {
-				d := dst[ir*kc+p*mr : ir*kc+p*mr+mr]
-				for r, v := range src[ir : ir+mr] {
-					d[r] = alpha * v
-				}
+	cp := k.copyGroups[mr]
+	base := p0*lda + i0
+	for ir := 0; ir < full; ir += mr {
+		panel := dst[ir*kc : ir*kc+kc*mr]
+		if alpha == 1 && cp != nil {
+			cp(kc, &panel[0], &a[base+ir], mr, lda)
+			continue
+		}
+		for p := 0; p < kc; p++ {
+			d, src := panel[p*mr:p*mr+mr], a[base+p*lda+ir:base+p*lda+ir+mr]
+			for r, v := range src {
+				d[r] = alpha * v
 			}
 		}
-		if full < mc {
-			d := dst[full*kc+p*mr : full*kc+p*mr+mr]
-			for r, v := range src[full:] {
+	}
+	if full < mc {
+		panel := dst[full*kc : full*kc+kc*mr]
+		for p := 0; p < kc; p++ {
+			d := panel[p*mr : p*mr+mr]
+			for r, v := range a[base+p*lda+full : base+p*lda+mc] {
 				d[r] = alpha * v
 			}
 			clear(d[mc-full:])
@@ -66,21 +72,25 @@ func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc
 // columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
 func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 	if !trans {
-		// Step p of every panel is a piece of row p of B: walk the rows in order.
+		// Step p of every panel is a piece of row p of B: panel by panel, as packAT.
 		full := nc / nr * nr
-		scatter := k.scatter[nr]
-		for p := 0; p < kc; p++ {
-			src := b[(p0+p)*ldb+j0 : (p0+p)*ldb+j0+nc]
-			if scatter != nil && full > 0 {
-				scatter(full/nr, &dst[p*nr], &src[0], kc*nr)
-			} else {
-				for jr := 0; jr < full; jr += nr {
-					copy(dst[jr*kc+p*nr:jr*kc+p*nr+nr], src[jr:jr+nr])
-				}
+		cp := k.copyGroups[nr]
+		base := p0*ldb + j0
+		for jr := 0; jr < full; jr += nr {
+			panel := dst[jr*kc : jr*kc+kc*nr]
+			if cp != nil {
+				cp(kc, &panel[0], &b[base+jr], nr, ldb)
+				continue
 			}
-			if full < nc {
-				d := dst[full*kc+p*nr : full*kc+p*nr+nr]
-				copy(d, src[full:])
+			for p := 0; p < kc; p++ {
+				copy(panel[p*nr:p*nr+nr], b[base+p*ldb+jr:])
+			}
+		}
+		if full < nc {
+			panel := dst[full*kc : full*kc+kc*nr]
+			for p := 0; p < kc; p++ {
+				d := panel[p*nr : p*nr+nr]
+				copy(d, b[base+p*ldb+full:base+p*ldb+nc])
 				clear(d[nc-full:])
 			}
 		}

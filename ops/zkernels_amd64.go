@@ -48,20 +48,20 @@ func gateRowsAVX2(rows int, dst *float32, src *float32, vec *float32)
 //go:noescape
 func scaleRowsAVX2(rows int, dst *float32, src *float32, s *float32)
 
-// scatter6AVX2 copies n groups of 6 floats from src (contiguous) to dst + i·stride (AVX2).
+// copyGroups6AVX2 copies n groups of 6 floats from src + i·srcStride to dst + i·dstStride (AVX2).
 //
 //go:noescape
-func scatter6AVX2(n int, dst *float32, src *float32, stride int)
+func copyGroups6AVX2(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
-// scatter16AVX2 copies n groups of 16 floats from src (contiguous) to dst + i·stride (AVX2).
+// copyGroups16AVX2 copies n groups of 16 floats from src + i·srcStride to dst + i·dstStride (AVX2).
 //
 //go:noescape
-func scatter16AVX2(n int, dst *float32, src *float32, stride int)
+func copyGroups16AVX2(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
-// scatter4AVX2 copies n groups of 4 floats from src (contiguous) to dst + i·stride (AVX2).
+// copyGroups4AVX2 copies n groups of 4 floats from src + i·srcStride to dst + i·dstStride (AVX2).
 //
 //go:noescape
-func scatter4AVX2(n int, dst *float32, src *float32, stride int)
+func copyGroups4AVX2(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
 // gemvStripAVX2 stores acc[0:32] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+32], fused multiply-adds in p order from zero (AVX2).
 //
@@ -128,20 +128,20 @@ func gateRowsAVX512(rows int, dst *float32, src *float32, vec *float32)
 //go:noescape
 func scaleRowsAVX512(rows int, dst *float32, src *float32, s *float32)
 
-// scatter12AVX512 copies n groups of 12 floats from src (contiguous) to dst + i·stride (AVX512).
+// copyGroups12AVX512 copies n groups of 12 floats from src + i·srcStride to dst + i·dstStride (AVX512).
 //
 //go:noescape
-func scatter12AVX512(n int, dst *float32, src *float32, stride int)
+func copyGroups12AVX512(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
-// scatter32AVX512 copies n groups of 32 floats from src (contiguous) to dst + i·stride (AVX512).
+// copyGroups32AVX512 copies n groups of 32 floats from src + i·srcStride to dst + i·dstStride (AVX512).
 //
 //go:noescape
-func scatter32AVX512(n int, dst *float32, src *float32, stride int)
+func copyGroups32AVX512(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
-// scatter8AVX512 copies n groups of 8 floats from src (contiguous) to dst + i·stride (AVX512).
+// copyGroups8AVX512 copies n groups of 8 floats from src + i·srcStride to dst + i·dstStride (AVX512).
 //
 //go:noescape
-func scatter8AVX512(n int, dst *float32, src *float32, stride int)
+func copyGroups8AVX512(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
 // interleave12AVX512 packs 12 rows for 16·blocks steps: dst[p·12 + r] = alpha·src[r·ld + p] (AVX512).
 //
@@ -439,6 +439,11 @@ func layerNormRowsAVX512(dst []float32, x []float32, w []float32, b []float32, r
 func layerNormRowsBackwardAVX512(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
+	copyGroups: map[int]func(n int, dst, src *float32, dstStride, srcStride int){
+		16: copyGroups16AVX2,
+		4:  copyGroups4AVX2,
+		6:  copyGroups6AVX2,
+	},
 	expandRuns:      expandRunsAVX2,
 	gateRows:        gateRowsAVX2,
 	gemvGatedStrip:  gemvGatedStripAVX2,
@@ -457,11 +462,6 @@ var _ = registerGemmKernels(&gemmKernels{
 	mr:              6,
 	nr:              16,
 	scaleRows:       scaleRowsAVX2,
-	scatter: map[int]func(n int, dst, src *float32, stride int){
-		16: scatter16AVX2,
-		4:  scatter4AVX2,
-		6:  scatter6AVX2,
-	},
 })
 var _ = fmaPeakOp.add(AVX2, peakKernel{
 	accs:  12,
@@ -469,6 +469,11 @@ var _ = fmaPeakOp.add(AVX2, peakKernel{
 	run:   fmaPeakAVX2,
 })
 var _ = registerGemmKernels(&gemmKernels{
+	copyGroups: map[int]func(n int, dst, src *float32, dstStride, srcStride int){
+		12: copyGroups12AVX512,
+		32: copyGroups32AVX512,
+		8:  copyGroups8AVX512,
+	},
 	expandRuns:     expandRunsAVX512,
 	gateRows:       gateRowsAVX512,
 	gemvGatedStrip: gemvGatedStripAVX512,
@@ -491,11 +496,6 @@ var _ = registerGemmKernels(&gemmKernels{
 	mr:              12,
 	nr:              32,
 	scaleRows:       scaleRowsAVX512,
-	scatter: map[int]func(n int, dst, src *float32, stride int){
-		12: scatter12AVX512,
-		32: scatter32AVX512,
-		8:  scatter8AVX512,
-	},
 })
 var _ = fmaPeakOp.add(AVX512, peakKernel{
 	accs:  28,

@@ -1196,13 +1196,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatter6AVX2(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter6AVX2(SB), NOSPLIT, $0-32
+// func copyGroups6AVX2(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups6AVX2(SB), NOSPLIT, $0-40
 	MOVQ         n+0(FP), CX
 	MOVQ         dst+8(FP), DI
 	MOVQ         src+16(FP), SI
-	MOVQ         stride+24(FP), DX
+	MOVQ         dstStride+24(FP), DX
 	SHLQ         $2, DX
+	MOVQ         srcStride+32(FP), BX
+	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
 loop:
@@ -1210,7 +1212,7 @@ loop:
 	VMOVUPS      X0, (DI)
 	MOVQ         16(SI), AX
 	MOVQ         AX, 16(DI)
-	ADDQ         $24, SI
+	ADDQ         BX, SI
 	ADDQ         DX, DI
 	DECQ         CX
 	JNZ          loop
@@ -1218,13 +1220,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatter16AVX2(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter16AVX2(SB), NOSPLIT, $0-32
+// func copyGroups16AVX2(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups16AVX2(SB), NOSPLIT, $0-40
 	MOVQ         n+0(FP), CX
 	MOVQ         dst+8(FP), DI
 	MOVQ         src+16(FP), SI
-	MOVQ         stride+24(FP), DX
+	MOVQ         dstStride+24(FP), DX
 	SHLQ         $2, DX
+	MOVQ         srcStride+32(FP), BX
+	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
 loop:
@@ -1232,7 +1236,7 @@ loop:
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      32(SI), Y0
 	VMOVUPS      Y0, 32(DI)
-	ADDQ         $64, SI
+	ADDQ         BX, SI
 	ADDQ         DX, DI
 	DECQ         CX
 	JNZ          loop
@@ -1240,19 +1244,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatter4AVX2(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter4AVX2(SB), NOSPLIT, $0-32
+// func copyGroups4AVX2(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups4AVX2(SB), NOSPLIT, $0-40
 	MOVQ         n+0(FP), CX
 	MOVQ         dst+8(FP), DI
 	MOVQ         src+16(FP), SI
-	MOVQ         stride+24(FP), DX
+	MOVQ         dstStride+24(FP), DX
 	SHLQ         $2, DX
+	MOVQ         srcStride+32(FP), BX
+	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
 loop:
 	VMOVUPS      (SI), X0
 	VMOVUPS      X0, (DI)
-	ADDQ         $16, SI
+	ADDQ         BX, SI
 	ADDQ         DX, DI
 	DECQ         CX
 	JNZ          loop
@@ -3551,13 +3557,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatter12AVX512(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter12AVX512(SB), NOSPLIT, $0-32
+// func copyGroups12AVX512(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups12AVX512(SB), NOSPLIT, $0-40
 	MOVQ         n+0(FP), CX
 	MOVQ         dst+8(FP), DI
 	MOVQ         src+16(FP), SI
-	MOVQ         stride+24(FP), DX
+	MOVQ         dstStride+24(FP), DX
 	SHLQ         $2, DX
+	MOVQ         srcStride+32(FP), BX
+	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
 loop:
@@ -3565,7 +3573,7 @@ loop:
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      32(SI), X0
 	VMOVUPS      X0, 32(DI)
-	ADDQ         $48, SI
+	ADDQ         BX, SI
 	ADDQ         DX, DI
 	DECQ         CX
 	JNZ          loop
@@ -3573,13 +3581,15 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatter32AVX512(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter32AVX512(SB), NOSPLIT, $0-32
+// func copyGroups32AVX512(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups32AVX512(SB), NOSPLIT, $0-40
 	MOVQ         n+0(FP), CX
 	MOVQ         dst+8(FP), DI
 	MOVQ         src+16(FP), SI
-	MOVQ         stride+24(FP), DX
+	MOVQ         dstStride+24(FP), DX
 	SHLQ         $2, DX
+	MOVQ         srcStride+32(FP), BX
+	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
 loop:
@@ -3587,7 +3597,7 @@ loop:
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      64(SI), Z0
 	VMOVUPS      Z0, 64(DI)
-	ADDQ         $128, SI
+	ADDQ         BX, SI
 	ADDQ         DX, DI
 	DECQ         CX
 	JNZ          loop
@@ -3595,19 +3605,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func scatter8AVX512(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter8AVX512(SB), NOSPLIT, $0-32
+// func copyGroups8AVX512(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups8AVX512(SB), NOSPLIT, $0-40
 	MOVQ         n+0(FP), CX
 	MOVQ         dst+8(FP), DI
 	MOVQ         src+16(FP), SI
-	MOVQ         stride+24(FP), DX
+	MOVQ         dstStride+24(FP), DX
 	SHLQ         $2, DX
+	MOVQ         srcStride+32(FP), BX
+	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
 loop:
 	VMOVUPS      (SI), Y0
 	VMOVUPS      Y0, (DI)
-	ADDQ         $32, SI
+	ADDQ         BX, SI
 	ADDQ         DX, DI
 	DECQ         CX
 	JNZ          loop

@@ -28,15 +28,15 @@ func gateRowsNEON(rows int, dst *float32, src *float32, vec *float32)
 //go:noescape
 func scaleRowsNEON(rows int, dst *float32, src *float32, s *float32)
 
-// scatter8NEON copies n groups of 8 floats from src (contiguous) to dst + i·stride (NEON).
+// copyGroups8NEON copies n groups of 8 floats from src + i·srcStride to dst + i·dstStride (NEON).
 //
 //go:noescape
-func scatter8NEON(n int, dst *float32, src *float32, stride int)
+func copyGroups8NEON(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
-// scatter12NEON copies n groups of 12 floats from src (contiguous) to dst + i·stride (NEON).
+// copyGroups12NEON copies n groups of 12 floats from src + i·srcStride to dst + i·dstStride (NEON).
 //
 //go:noescape
-func scatter12NEON(n int, dst *float32, src *float32, stride int)
+func copyGroups12NEON(n int, dst *float32, src *float32, dstStride int, srcStride int)
 
 // gemvStripNEON stores acc[0:16] = Σ_{p<kc} a[p]·b[p·ldb : p·ldb+16], fused multiply-adds in p order from zero (NEON).
 //
@@ -184,6 +184,10 @@ func layerNormRowsNEON(dst []float32, x []float32, w []float32, b []float32, row
 func layerNormRowsBackwardNEON(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
 var _ = registerGemmKernels(&gemmKernels{
+	copyGroups: map[int]func(n int, dst, src *float32, dstStride, srcStride int){
+		12: copyGroups12NEON,
+		8:  copyGroups8NEON,
+	},
 	expandRuns:     expandRunsNEON,
 	gateRows:       gateRowsNEON,
 	gemvGatedStrip: gemvGatedStripNEON,
@@ -200,10 +204,6 @@ var _ = registerGemmKernels(&gemmKernels{
 	mr:             8,
 	nr:             12,
 	scaleRows:      scaleRowsNEON,
-	scatter: map[int]func(n int, dst, src *float32, stride int){
-		12: scatter12NEON,
-		8:  scatter8NEON,
-	},
 })
 var _ = fmaPeakOp.add(NEON, peakKernel{
 	accs:  28,

@@ -514,34 +514,40 @@ loop:
 done:
 	RET
 
-// func scatter8NEON(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter8NEON(SB), NOSPLIT, $0-32
+// func copyGroups8NEON(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups8NEON(SB), NOSPLIT, $0-40
 	MOVD         n+0(FP), R0
 	MOVD         dst+8(FP), R1
 	MOVD         src+16(FP), R2
-	MOVD         stride+24(FP), R3
+	MOVD         dstStride+24(FP), R3
 	LSL          $2, R3, R3
+	MOVD         srcStride+32(FP), R4
+	LSL          $2, R4, R4
 	CBZ          R0, done
 loop:
-	VLD1.P       32(R2), [V0.S4, V1.S4]
+	VLD1         (R2), [V0.S4, V1.S4]
 	VST1         [V0.S4, V1.S4], (R1)
+	ADD          R4, R2, R2
 	ADD          R3, R1, R1
 	SUBS         $1, R0, R0
 	BNE          loop
 done:
 	RET
 
-// func scatter12NEON(n int, dst *float32, src *float32, stride int)
-TEXT ·scatter12NEON(SB), NOSPLIT, $0-32
+// func copyGroups12NEON(n int, dst *float32, src *float32, dstStride int, srcStride int)
+TEXT ·copyGroups12NEON(SB), NOSPLIT, $0-40
 	MOVD         n+0(FP), R0
 	MOVD         dst+8(FP), R1
 	MOVD         src+16(FP), R2
-	MOVD         stride+24(FP), R3
+	MOVD         dstStride+24(FP), R3
 	LSL          $2, R3, R3
+	MOVD         srcStride+32(FP), R4
+	LSL          $2, R4, R4
 	CBZ          R0, done
 loop:
-	VLD1.P       48(R2), [V0.S4, V1.S4, V2.S4]
+	VLD1         (R2), [V0.S4, V1.S4, V2.S4]
 	VST1         [V0.S4, V1.S4, V2.S4], (R1)
+	ADD          R4, R2, R2
 	ADD          R3, R1, R1
 	SUBS         $1, R0, R0
 	BNE          loop

@@ -181,27 +181,30 @@ func (n arm64NEON) scaleRowsKernel() *fn {
 	return f
 }
 
-// scatterKernel copies n rows of w contiguous floats (w a multiple of 4, at most 16) from
-// src into dst, row i going to dst + i·stride floats.
-func (n arm64NEON) scatterKernel(w int) *fn {
+// copyGroupsKernel copies n groups of w floats (w a multiple of 4, at most 16), group i
+// from src + i·srcStride to dst + i·dstStride floats.
+func (n arm64NEON) copyGroupsKernel(w int) *fn {
 	if w%4 != 0 || w > 16 {
-		panic("gen: NEON scatter width must be a multiple of 4 up to 16")
+		panic("gen: NEON copyGroups width must be a multiple of 4 up to 16")
 	}
 	f := &fn{
-		name:   fmt.Sprintf("scatter%dNEON", w),
-		params: []param{{"n", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"stride", "int"}},
-		doc:    fmt.Sprintf("copies n groups of %d floats from src (contiguous) to dst + i·stride (NEON).", w),
+		name:   fmt.Sprintf("copyGroups%dNEON", w),
+		params: []param{{"n", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"dstStride", "int"}, {"srcStride", "int"}},
+		doc:    fmt.Sprintf("copies n groups of %d floats from src + i·srcStride to dst + i·dstStride (NEON).", w),
 	}
 	a := newAsm(f)
 	a.I("MOVD", a.arg("n", ""), "R0")
 	a.I("MOVD", a.arg("dst", ""), "R1")
 	a.I("MOVD", a.arg("src", ""), "R2")
-	a.I("MOVD", a.arg("stride", ""), "R3")
+	a.I("MOVD", a.arg("dstStride", ""), "R3")
 	a.I("LSL", "$2", "R3", "R3")
+	a.I("MOVD", a.arg("srcStride", ""), "R4")
+	a.I("LSL", "$2", "R4", "R4")
 	a.I("CBZ", "R0", "done")
 	a.L("loop")
-	a.I("VLD1.P", fmt.Sprintf("%d(R2)", w*4), regList(0, w/4))
+	a.I("VLD1", "(R2)", regList(0, w/4))
 	a.I("VST1", regList(0, w/4), "(R1)")
+	a.I("ADD", "R4", "R2", "R2")
 	a.I("ADD", "R3", "R1", "R1")
 	a.I("SUBS", "$1", "R0", "R0")
 	a.I("BNE", "loop")

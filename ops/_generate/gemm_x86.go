@@ -337,20 +337,23 @@ func (x x86) scaleRowsKernel() *fn {
 	return f
 }
 
-// scatterKernel copies n rows of w contiguous floats from src into dst, row i going to
-// dst + i·stride (in floats): the inner loop of packing one step of every micro-panel.
-func (x x86) scatterKernel(w int) *fn {
+// copyGroupsKernel copies n groups of w floats, group i from src + i·srcStride to
+// dst + i·dstStride (in floats): the packers' copy of one panel's steps, read down the
+// rows of the source and written contiguously.
+func (x x86) copyGroupsKernel(w int) *fn {
 	f := &fn{
-		name:   fmt.Sprintf("scatter%d%s", w, x.name),
-		params: []param{{"n", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"stride", "int"}},
-		doc:    fmt.Sprintf("copies n groups of %d floats from src (contiguous) to dst + i·stride (%s).", w, x.name),
+		name:   fmt.Sprintf("copyGroups%d%s", w, x.name),
+		params: []param{{"n", "int"}, {"dst", "*float32"}, {"src", "*float32"}, {"dstStride", "int"}, {"srcStride", "int"}},
+		doc:    fmt.Sprintf("copies n groups of %d floats from src + i·srcStride to dst + i·dstStride (%s).", w, x.name),
 	}
 	a := newAsm(f)
 	a.I("MOVQ", a.arg("n", ""), "CX")
 	a.I("MOVQ", a.arg("dst", ""), "DI")
 	a.I("MOVQ", a.arg("src", ""), "SI")
-	a.I("MOVQ", a.arg("stride", ""), "DX")
+	a.I("MOVQ", a.arg("dstStride", ""), "DX")
 	a.I("SHLQ", imm(2), "DX")
+	a.I("MOVQ", a.arg("srcStride", ""), "BX")
+	a.I("SHLQ", imm(2), "BX")
 	a.I("TESTQ", "CX", "CX")
 	a.I("JZ", "done")
 	a.L("loop")
@@ -379,7 +382,7 @@ func (x x86) scatterKernel(w int) *fn {
 			off, rem = off+4, rem-1
 		}
 	}
-	a.I("ADDQ", imm(w*4), "SI")
+	a.I("ADDQ", "BX", "SI")
 	a.I("ADDQ", "DX", "DI")
 	a.I("DECQ", "CX")
 	a.I("JNZ", "loop")

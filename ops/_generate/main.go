@@ -50,11 +50,11 @@ func amd64Target() target {
 		k, ks, gka, gk, g, gr, sr := x.gemmKernel(false), x.gemmKernel(true), xg.gemmKernel(false), xg.gemmKernel(true), xg.gatedGradKernel(), x.gateRowsKernel(), x.scaleRowsKernel()
 		kd, kds := x.gemmKernelDirect(false), x.gemmKernelDirect(true)
 		t.fns = append(t.fns, k, ks, kd, kds, gka, gk, g, gr, sr)
-		scatters := map[int]*fn{}
+		copiers := map[int]*fn{}
 		for _, w := range []int{x.mr, x.nr(), xg.mr} {
-			if scatters[w] == nil {
-				scatters[w] = x.scatterKernel(w)
-				t.fns = append(t.fns, scatters[w])
+			if copiers[w] == nil {
+				copiers[w] = x.copyGroupsKernel(w)
+				t.fns = append(t.fns, copiers[w])
 			}
 		}
 		interleaves := map[int]*fn{}
@@ -68,7 +68,7 @@ func amd64Target() target {
 		}
 		gv, gg, ex := x.gemvKernel(false), x.gemvKernel(true), x.expandRunsKernel()
 		t.fns = append(t.fns, gv, gg, ex)
-		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, kd, kds, gka, gk, g, gr, sr, gv, gg, ex, gemvRegs*x.lanes, scatters, interleaves))
+		t.register = append(t.register, registerGemm(x.name, x.mr, x.nr(), xg.mr, k, ks, kd, kds, gka, gk, g, gr, sr, gv, gg, ex, gemvRegs*x.lanes, copiers, interleaves))
 		pk := x.peakKernel()
 		t.fns = append(t.fns, pk)
 		t.register = append(t.register, registerPeak(x.name, pk, peakAccs(x.nregs), x.lanes))
@@ -83,16 +83,16 @@ func arm64Target() target {
 	t := target{arch: "arm64"}
 	k, ks, g, gr, sr := neon.gemmKernel(false), neon.gemmKernel(true), neon.gatedGradKernel(), neon.gateRowsKernel(), neon.scaleRowsKernel()
 	t.fns = append(t.fns, k, ks, g, gr, sr)
-	scatters := map[int]*fn{}
+	copiers := map[int]*fn{}
 	for _, w := range []int{neon.mr, neon.nr()} {
-		if scatters[w] == nil {
-			scatters[w] = neon.scatterKernel(w)
-			t.fns = append(t.fns, scatters[w])
+		if copiers[w] == nil {
+			copiers[w] = neon.copyGroupsKernel(w)
+			t.fns = append(t.fns, copiers[w])
 		}
 	}
 	gv, gg, ex := neon.gemvKernel(false), neon.gemvKernel(true), neon.expandRunsKernel()
 	t.fns = append(t.fns, gv, gg, ex)
-	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, nil, nil, k, ks, g, gr, sr, gv, gg, ex, gemvRegs*4, scatters, nil))
+	t.register = append(t.register, registerGemm("NEON", neon.mr, neon.nr(), neon.gradShape().mr, k, ks, nil, nil, k, ks, g, gr, sr, gv, gg, ex, gemvRegs*4, copiers, nil))
 	pk := neon.peakKernel()
 	t.fns = append(t.fns, pk)
 	t.register = append(t.register, registerPeak("NEON", pk, peakAccs(32), 4))
@@ -104,9 +104,9 @@ func arm64Target() target {
 
 // registerGemm hands one ISA's matmul kernels to the blocked Gemm driver (direct and
 // directSet, the kernels that read A in place, may be nil).
-func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, direct, directSet, gradKernelAdd, gradKernel, grad, gate, scale, gemv, gemvGated, expand *fn, gemvWidth int, scatters, interleaves map[int]*fn) jen.Code {
+func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, direct, directSet, gradKernelAdd, gradKernel, grad, gate, scale, gemv, gemvGated, expand *fn, gemvWidth int, copiers, interleaves map[int]*fn) jen.Code {
 	sc := jen.Dict{}
-	for w, f := range scatters {
+	for w, f := range copiers {
 		sc[jen.Lit(w)] = jen.Id(f.name)
 	}
 	il := jen.Dict{}
@@ -129,7 +129,7 @@ func registerGemm(isa string, mr, nr, gradMR int, kernel, kernelSet, direct, dir
 		jen.Id("gemvGatedStrip"): jen.Id(gemvGated.name),
 		jen.Id("expandRuns"):     jen.Id(expand.name),
 		jen.Id("gemvWidth"):      jen.Lit(gemvWidth),
-		jen.Id("scatter"):        jen.Map(jen.Int()).Func().Params(jen.Id("n").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("stride").Int()).Values(sc),
+		jen.Id("copyGroups"):     jen.Map(jen.Int()).Func().Params(jen.Id("n").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("dstStride"), jen.Id("srcStride").Int()).Values(sc),
 		jen.Id("interleave"):     jen.Map(jen.Int()).Func().Params(jen.Id("blocks").Int(), jen.Id("dst"), jen.Id("src").Op("*").Float32(), jen.Id("ld").Int(), jen.Id("alpha").Float32()).Values(il),
 	}
 	if direct != nil {
