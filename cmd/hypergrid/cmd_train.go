@@ -242,8 +242,10 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "training %s (%s, %d tasks: %s) for %d steps; output in %s\n", name, r.Model.Arch,
 			len(r.Data.Tasks), strings.Join(r.Data.TaskNames(), ", "), r.Train.Steps, out)
 	}
-	if c := s.Recipe.Train; c.Reps() > 1 {
-		fmt.Fprintf(stdout, "%d model replicas, side by side, %d kernel thread(s) each (train.replicas)\n", c.Reps(), train.ThreadsPerReplica(ops.Threads(), c.Reps()))
+	if c, t := s.Recipe.Train, ops.Threads(); c.Reps() > 1 {
+		fmt.Fprintf(stdout, "%d model replicas, side by side, %d kernel thread(s) each (train.replicas)\n", c.Reps(), train.ThreadsPerReplica(t, c.Reps()))
+	} else if t > 1 && comm.Size() == 1 && c.BatchSize >= t*c.Accum() {
+		fmt.Fprintf(stdout, "%d kernel threads split each product; --set train.replicas=%d runs %d model replicas side by side instead, usually faster (the numbers then differ to float rounding)\n", t, t, t)
 	}
 	if comm.Size() > 1 {
 		c := s.Recipe.Train

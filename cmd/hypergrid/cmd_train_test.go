@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -101,5 +102,26 @@ func TestTrainCommandUsage(t *testing.T) {
 	}
 	if code := run([]string{"train", "--set", "train.steps=zero"}, &out, &errb); code != 2 {
 		t.Errorf("a wrong type in --set: exit %d, want 2 (%s)", code, errb.String())
+	}
+}
+
+// train says how it uses the threads: model replicas side by side when asked for, and
+// otherwise, with 2+ threads, how to ask for them.
+func TestTrainSaysHowItUsesTheThreads(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecipe(t, dir, "tiny.yaml", tinyTrainRecipe)
+	for i, c := range []struct {
+		args       []string
+		want, lack string
+	}{
+		{[]string{"--threads", "2"}, "--set train.replicas=2 runs 2 model replicas side by side instead", "model replicas, side by side"},
+		{[]string{"--threads", "2", "--set", "train.replicas=2"}, "2 model replicas, side by side, 1 kernel thread(s) each", "instead"},
+		{[]string{"--threads", "1"}, "training ", "replicas"},
+	} {
+		args := append([]string{"train", rec, "--out", filepath.Join(dir, "run"+strconv.Itoa(i)), "--steps", "1"}, c.args...)
+		code, stdout, stderr := hg(t, args...)
+		if code != 0 || !strings.Contains(stdout, c.want) || strings.Contains(stdout, c.lack) {
+			t.Errorf("%s: exit %d, want %q and not %q in\n%s%s", strings.Join(c.args, " "), code, c.want, c.lack, stdout, stderr)
+		}
 	}
 }
