@@ -109,6 +109,15 @@ func (k *vk) geluArg(z, x int) {
 	k.mul(z, z, R(x))
 }
 
+// geluOf sets d = GELU(x) = x·σ(z) from z = geluArg(x) and sigmoidParts' e and den, as
+// (sign-selected e)·x / den, using s for the product (s may be e, which it then
+// overwrites; d may be x).
+func (k *vk) geluOf(d, x, z, e, den, s int) {
+	k.sel(s, z, R(e), F(1))
+	k.mul(s, s, R(x))
+	k.div(d, s, R(den))
+}
+
 // unary builds dst[i] = f(x[i]) with ntmp registers per element vector (the first holds
 // x and receives the result).
 func unary(ntmp, most int, f func(k *vk, t []int)) func(k *vk) {
@@ -289,9 +298,7 @@ var vecKernels = []vecKernel{
 			x, z, e, den := t[0], t[1], t[2], t[3]
 			k.geluArg(z, x)
 			k.sigmoidParts(e, den, z, t[4])
-			k.sel(e, z, R(e), F(1))
-			k.mul(e, e, R(x))
-			k.div(x, e, R(den))
+			k.geluOf(x, x, z, e, den, e)
 		})},
 	{name: "geluBackward", op: "geluBackwardOp", params: []param{pSlice("dx"), pSlice("x"), pSlice("dy")},
 		doc: "dx[i] = dy[i]·GELU'(x[i])",
@@ -325,9 +332,7 @@ var vecKernels = []vecKernel{
 				k.load(x, av, s)
 				k.geluArg(z, x)
 				k.sigmoidParts(e, den, z, s.t[4])
-				k.sel(e, z, R(e), F(1))
-				k.mul(e, e, R(x))
-				k.div(x, e, R(den))
+				k.geluOf(x, x, z, e, den, e)
 				k.load(z, bv, s)
 				k.mul(x, x, R(z))
 				k.store(x, dst, s)
@@ -350,9 +355,7 @@ var vecKernels = []vecKernel{
 				k.sigmoidParts(e, inv, z, s)
 				// GELU(a) as the gelu kernel computes it, bit for bit (z differs from
 				// its z beyond ±20, but e is 0 and den 1 for both there).
-				k.sel(t, z, R(e), F(1))
-				k.mul(t, t, R(a))
-				k.div(t, t, R(inv))
+				k.geluOf(t, a, z, e, inv, t)
 				k.load(a, gv, sl) // a holds g from here
 				k.mul(t, a, R(t))
 				k.store(t, db, sl)
