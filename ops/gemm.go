@@ -11,7 +11,7 @@ import (
 // The work is split over Threads() goroutines.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if profiling.Load() {
-		defer profiled("Gemm", time.Now(), gemmFlops(1, m, n, k))
+		defer profiledProduct(ProductShape{"Gemm", transA, transB, 1, m, n, k}, time.Now())
 	}
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
@@ -25,7 +25,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // in Gemm). It is the shape of attention: one small product per (example, head).
 func GemmStrided(transA, transB bool, batch, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int) {
 	if profiling.Load() {
-		defer profiled("GemmStrided", time.Now(), gemmFlops(batch, m, n, k))
+		defer profiledProduct(ProductShape{"GemmStrided", transA, transB, batch, m, n, k}, time.Now())
 	}
 	if !checkStrided(transA, transB, batch, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC) {
 		return
@@ -91,7 +91,7 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 // materialised: the cost is that of one Gemm of (batch·rows)×k by k×n.
 func GridGatedGemm(batch, rows, k, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, beta float32, c []float32, ldc int) {
 	if profiling.Load() {
-		defer profiled("GridGatedGemm", time.Now(), gemmFlops(batch*rows, 1, n, k))
+		defer profiledProduct(ProductShape{"GridGatedGemm", false, false, batch, rows, n, k}, time.Now())
 	}
 	checkGated("GridGatedGemm", batch, rows, k, n, gr, gc, g)
 	checkMatrix("GridGatedGemm", "A", batch*rows, k, a, lda)
@@ -108,7 +108,7 @@ func GridGatedGemm(batch, rows, k, n, gr, gc int, a []float32, lda int, b []floa
 // laid out as C and A are in GridGatedGemm.
 func GridGatedGemmGradA(batch, rows, k, n, gr, gc int, dc []float32, lddc int, b []float32, ldb int, g []float32, beta float32, da []float32, ldda int) {
 	if profiling.Load() {
-		defer profiled("GridGatedGemmGradA", time.Now(), gemmFlops(batch*rows, 1, n, k))
+		defer profiledProduct(ProductShape{"GridGatedGemmGradA", false, false, batch, rows, n, k}, time.Now())
 	}
 	checkGated("GridGatedGemmGradA", batch, rows, k, n, gr, gc, g)
 	checkMatrix("GridGatedGemmGradA", "dC", batch*rows, n, dc, lddc)
@@ -130,7 +130,7 @@ func GridGatedGemmGradA(batch, rows, k, n, gr, gc int, dc []float32, lddc int, b
 // products A_eᵀ·dC_e are never stored whole; the cost is about one Gemm.
 func GridGatedGemmGradBG(batch, rows, k, n, gr, gc int, a []float32, lda int, dc []float32, lddc int, b []float32, ldb int, g []float32, db []float32, lddb int, dg []float32) {
 	if profiling.Load() {
-		defer profiled("GridGatedGemmGradBG", time.Now(), gemmFlops(batch*rows, 1, n, k))
+		defer profiledProduct(ProductShape{"GridGatedGemmGradBG", false, false, batch, rows, n, k}, time.Now())
 	}
 	checkGated("GridGatedGemmGradBG", batch, rows, k, n, gr, gc, g)
 	checkMatrix("GridGatedGemmGradBG", "A", batch*rows, k, a, lda)

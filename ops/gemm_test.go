@@ -341,6 +341,29 @@ func TestProfileCountsCallsTimeAndFlops(t *testing.T) {
 	if len(stats) != 3 {
 		t.Errorf("%d operations counted, want 3: %+v", len(stats), stats)
 	}
+	// The same products by shape: the transposes and sizes tell two Gemm shapes apart.
+	StartProfile()
+	Gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5)
+	Gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5)
+	Gemm(true, false, 4, 5, 4, 1, a, 4, b, 5, 0, c, 5)
+	GemmStrided(false, false, 2, 3, 5, 4, 1, a, 4, 12, b, 5, 0, 0, c, 5, 15)
+	StopProfile()
+	shapes := map[ProductShape]ShapeStats{}
+	for _, s := range ProfileShapes() {
+		shapes[s.ProductShape] = s
+	}
+	for sh, want := range map[ProductShape][2]int64{
+		{"Gemm", false, false, 1, 6, 5, 4}:        {2, 2 * 2 * 6 * 5 * 4},
+		{"Gemm", true, false, 1, 4, 5, 4}:         {1, 2 * 4 * 5 * 4},
+		{"GemmStrided", false, false, 2, 3, 5, 4}: {1, 2 * 2 * 3 * 5 * 4},
+	} {
+		if s := shapes[sh]; s.Calls != want[0] || s.Flops != want[1] || s.Time <= 0 {
+			t.Errorf("%+v: %+v, want %d calls, %d flops", sh, s, want[0], want[1])
+		}
+	}
+	if len(shapes) != 3 {
+		t.Errorf("%d shapes counted, want 3: %+v", len(shapes), shapes)
+	}
 }
 
 // TestSmallBlocks runs the Gemm and grid-gated variant tests with the smallest

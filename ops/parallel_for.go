@@ -79,7 +79,7 @@ func Parts(n, cost int) int {
 // bit for bit, for use inside ParallelFor.
 func GemmStridedSerial(transA, transB bool, batch, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int) {
 	if profiling.Load() {
-		defer profiled("GemmStrided", time.Now(), gemmFlops(batch, m, n, k))
+		defer profiledProduct(ProductShape{"GemmStrided", transA, transB, batch, m, n, k}, time.Now())
 	}
 	if !checkStrided(transA, transB, batch, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC) {
 		return

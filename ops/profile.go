@@ -19,19 +19,60 @@ type OpStats struct {
 	Flops int64
 }
 
+// ProductShape is one shape of matrix product a profile saw: the operation (Gemm,
+// GemmStrided, GridGatedGemm, ...), whether op(A) and op(B) are transposes, how many
+// products one call computes (GemmStrided's batch, the grid-gated products' examples;
+// 1 for Gemm) and the m×n×k of each (the grid-gated products' backward passes are
+// named by their forward shape: rows×n×k).
+type ProductShape struct {
+	Op             string
+	TransA, TransB bool
+	Batch, M, N, K int
+}
+
+// ShapeStats is what a profile counted of one product shape (as OpStats counts an
+// operation).
+type ShapeStats struct {
+	ProductShape
+	Calls int64
+	Time  time.Duration
+	Flops int64
+}
+
 var (
-	profiling atomic.Bool
-	profMu    sync.Mutex
-	profStats = map[string]*OpStats{}
+	profiling  atomic.Bool
+	profMu     sync.Mutex
+	profStats  = map[string]*OpStats{}
+	profShapes = map[ProductShape]*ShapeStats{}
 )
 
-// StartProfile starts counting every operation's calls, time and FLOPs, from zero.
+// StartProfile starts counting every operation's calls, time and FLOPs, from zero, and
+// those of every matrix product's shape (ProfileShapes).
 // Profiling costs one atomic load per call while it is off.
 func StartProfile() {
 	profMu.Lock()
 	profStats = map[string]*OpStats{}
+	profShapes = map[ProductShape]*ShapeStats{}
 	profMu.Unlock()
 	profiling.Store(true)
+}
+
+// ProfileShapes returns the matrix products the current or last profile counted, shape
+// by shape, longest first: where a profile's Gemm time goes.
+func ProfileShapes() []ShapeStats {
+	profMu.Lock()
+	defer profMu.Unlock()
+	out := make([]ShapeStats, 0, len(profShapes))
+	for _, s := range profShapes {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Time != out[j].Time {
+			return out[i].Time > out[j].Time
+		}
+		return out[i].Calls > out[j].Calls
+	})
+	return out
 }
 
 // StopProfile stops counting and returns the counts, sorted by time, longest first.
@@ -57,6 +98,30 @@ func StopProfile() []OpStats {
 func profiled(name string, start time.Time, flops int64) {
 	d := time.Since(start)
 	profMu.Lock()
+	countOp(name, d, flops)
+	profMu.Unlock()
+}
+
+// profiledProduct records one call of a matrix product of shape sh that started at
+// start, under its operation's name and under its shape.
+func profiledProduct(sh ProductShape, start time.Time) {
+	d := time.Since(start)
+	flops := gemmFlops(sh.Batch, sh.M, sh.N, sh.K)
+	profMu.Lock()
+	countOp(sh.Op, d, flops)
+	s := profShapes[sh]
+	if s == nil {
+		s = &ShapeStats{ProductShape: sh}
+		profShapes[sh] = s
+	}
+	s.Calls++
+	s.Time += d
+	s.Flops += flops
+	profMu.Unlock()
+}
+
+// countOp adds one call of the named operation; profMu is held.
+func countOp(name string, d time.Duration, flops int64) {
 	s := profStats[name]
 	if s == nil {
 		s = &OpStats{Name: name}
@@ -65,7 +130,6 @@ func profiled(name string, start time.Time, flops int64) {
 	s.Calls++
 	s.Time += d
 	s.Flops += flops
-	profMu.Unlock()
 }
 
 // gemmFlops is 2·m·n·k as an int64.

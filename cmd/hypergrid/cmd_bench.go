@@ -306,11 +306,13 @@ func startCPUProfile(path string) (stop func(), err error) {
 }
 
 // timedLoop is what the benches measure of their timed loop: the time per iteration,
-// the cores it kept busy, ops' kernel counts (with --profile) and the peak RSS so far.
+// the cores it kept busy, ops' kernel and product-shape counts (with --profile) and the
+// peak RSS so far.
 type timedLoop struct {
 	per     time.Duration
 	cores   string
 	kernels []ops.OpStats
+	shapes  []ops.ShapeStats
 	rss     string
 }
 
@@ -345,6 +347,7 @@ func timeLoop(steps int, profile bool, cpuProfile string, body func(i int) error
 	stopCPU() // before the profile tables: they time other work
 	if profile {
 		tl.kernels = ops.StopProfile()
+		tl.shapes = ops.ProfileShapes()
 	}
 	if b, ok := sysmem.PeakRSS(); ok {
 		tl.rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))

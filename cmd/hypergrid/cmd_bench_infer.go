@@ -31,7 +31,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "examples per batch")
 	srcLen := fs.Int("src-len", 128, "source tokens per example")
 	tgtLen := fs.Int("tgt-len", 8, "target tokens: the candidate's length (score) or the tokens generated (generate)")
-	profile := fs.Bool("profile", false, "after the timing line, print where a batch's time goes: each kernel's time and GFLOP/s, against a Gemm and the FMA peak measured now")
+	profile := fs.Bool("profile", false, "after the timing line, print where a batch's time goes: each kernel's time and GFLOP/s, then the matrix products shape by shape, against a Gemm and the FMA peak measured now")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed batches to this file")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
@@ -86,7 +86,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		mode, rest[0], ops.ActiveISA(), *threads, m.NumParams(), float64(per.Microseconds())/1000,
 		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeKernelProfile(stdout, "batch", *steps, per, tl.kernels, *threads, 1)
+		writeKernelProfile(stdout, "batch", *steps, per, tl, *threads, 1)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	tgtLen := fs.Int("tgt-len", 8, "target tokens per example")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
-	profile := fs.Bool("profile", false, "after the timing line, print where the step's time goes: its phases, each kernel's time and GFLOP/s, against a Gemm measured now")
+	profile := fs.Bool("profile", false, "after the timing line, print where the step's time goes: its phases, each kernel's time and GFLOP/s, then the matrix products shape by shape, against a Gemm and the FMA peak measured now")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|replicas|clip|optimizer, and replica on the other model replicas of train.replicas)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -92,7 +92,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		rest[0], ops.ActiveISA(), *threads, r.Train.Reps(), r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
 		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeStepProfile(stdout, *steps, per, phases, tl.kernels, *threads, r.Train.Reps())
+		writeStepProfile(stdout, *steps, per, phases, tl, *threads, r.Train.Reps())
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 // share of the FMA peak), the step's FLOPs and useful GFLOP/s, against a 1024³ Gemm
 // and the FMA peak (ops.PeakGFLOPS) measured now at the same threads. replicas is the
 // step's model replicas (train.replicas), whose kernels run side by side.
-func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, kernels []ops.OpStats, threads, replicas int) {
+func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, tl timedLoop, threads, replicas int) {
 	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
@@ -114,7 +114,7 @@ func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases
 		}
 		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, per, steps))
 	}
-	writeKernelProfile(w, "step", steps, per, kernels, threads, replicas)
+	writeKernelProfile(w, "step", steps, per, tl, threads, replicas)
 }
 
 func msPer(d time.Duration, steps int) string {
@@ -132,7 +132,8 @@ func shareOf(d, per time.Duration, steps int) string {
 // their kernel times add up, so a kernel's share is of side × the unit's time, and its
 // GFLOP/s, those of one caller's share of the threads, are held against that share of
 // the peak.
-func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, kernels []ops.OpStats, threads, side int) {
+func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, tl timedLoop, threads, side int) {
+	kernels := tl.kernels
 	var flops int64
 	var inKernels time.Duration
 	peak := ops.PeakGFLOPS(threads, 300*time.Millisecond)
@@ -156,10 +157,51 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 	}
 	outside := max(all*time.Duration(steps)-inKernels, 0)
 	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, all, steps))
+	writeShapeProfile(w, unit, steps, all, tl.shapes)
 	ref := referenceGemmGFLOPS(threads)
 	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
 	fmt.Fprintf(w, "\n%s_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",
 		unit, float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref, peak, 100*useful/peak)
+}
+
+// maxShapeRows is how many product shapes the profile lists (the longest).
+const maxShapeRows = 16
+
+// writeShapeProfile prints the matrix products by shape (ops.ProfileShapes), the
+// longest first: which products of the kernel table take the time, and how fast each
+// runs. all is the unit's time (times side-by-side callers) the shares are of.
+func writeShapeProfile(w io.Writer, unit string, steps int, all time.Duration, shapes []ops.ShapeStats) {
+	if len(shapes) == 0 {
+		return
+	}
+	head := "product, m×n×k"
+	if len(shapes) > maxShapeRows {
+		head = fmt.Sprintf("product, m×n×k (the %d longest of %d)", maxShapeRows, len(shapes))
+	}
+	fmt.Fprintf(w, "\n%-44s %10s %8s %7s %8s\n", head, "calls/"+unit, "ms/"+unit, "share", "GFLOP/s")
+	for _, s := range shapes[:min(len(shapes), maxShapeRows)] {
+		gf := "-"
+		if s.Time > 0 {
+			gf = fmt.Sprintf("%.1f", float64(s.Flops)/s.Time.Seconds()/1e9)
+		}
+		fmt.Fprintf(w, "%-44s %10.1f %8s %7s %8s\n", shapeLabel(s.ProductShape), float64(s.Calls)/float64(steps), msPer(s.Time, steps), shareOf(s.Time, all, steps), gf)
+	}
+}
+
+// shapeLabel names a product shape: "Gemm Aᵀ·B 256×1024×4096", "GemmStrided A·Bᵀ 4 × 128×128×64".
+func shapeLabel(s ops.ProductShape) string {
+	a, b := "A", "B"
+	if s.TransA {
+		a = "Aᵀ"
+	}
+	if s.TransB {
+		b = "Bᵀ"
+	}
+	dims := fmt.Sprintf("%d×%d×%d", s.M, s.N, s.K)
+	if s.Batch != 1 {
+		dims = fmt.Sprintf("%d × %s", s.Batch, dims)
+	}
+	return fmt.Sprintf("%s %s·%s %s", s.Op, a, b, dims)
 }
 
 // referenceGemmGFLOPS measures a 1024³ Gemm at the current thread count: the best of

@@ -312,7 +312,8 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 		t.Run("replicas="+reps, func(t *testing.T) { benchRunsTheTrainersStep(t, reps) })
 	}
 	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
-	for _, want := range []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)", "step_gflop="} {
+	for _, want := range []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)",
+		"\nproduct, m×n×k", "\nGemm A", "step_gflop="} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("bench train --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
@@ -379,7 +380,7 @@ func TestBenchInference(t *testing.T) {
 		}
 	}
 	code, stdout, stderr := hg(t, "bench", "generate", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3", "--profile")
-	for _, want := range []string{"bench_generate recipe=default", "\nkernel ", "calls/batch", "\nGemm ", "(outside the kernels)", "batch_gflop="} {
+	for _, want := range []string{"bench_generate recipe=default", "\nkernel ", "calls/batch", "\nGemm ", "(outside the kernels)", "\nproduct, m×n×k", "batch_gflop="} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("bench generate --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
