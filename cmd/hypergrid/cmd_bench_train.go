@@ -144,7 +144,7 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 			side, train.ThreadsPerReplica(threads, side), threads, side, unit)
 	}
 	all := per * time.Duration(side)
-	fmt.Fprintf(w, "\n%-22s %10s %8s %7s %8s %8s\n", "kernel", "calls/"+unit, "ms/"+unit, "share", "GFLOP/s", "of peak")
+	fmt.Fprintf(w, "\n%-22s %11s %8s %7s %8s %8s\n", "kernel", "calls/"+unit, "ms/"+unit, "share", "GFLOP/s", "of peak")
 	for _, k := range kernels {
 		flops += k.Flops
 		inKernels += k.Time
@@ -153,10 +153,10 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 			g := float64(k.Flops) / k.Time.Seconds() / 1e9
 			gf, ofPeak = fmt.Sprintf("%.1f", g), fmt.Sprintf("%.0f%%", 100*g/kernelPeak)
 		}
-		fmt.Fprintf(w, "%-22s %10.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), msPer(k.Time, steps), shareOf(k.Time, all, steps), gf, ofPeak)
+		fmt.Fprintf(w, "%-22s %11.1f %8s %7s %8s %8s\n", k.Name, float64(k.Calls)/float64(steps), msPer(k.Time, steps), shareOf(k.Time, all, steps), gf, ofPeak)
 	}
 	outside := max(all*time.Duration(steps)-inKernels, 0)
-	fmt.Fprintf(w, "%-22s %10s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, all, steps))
+	fmt.Fprintf(w, "%-22s %11s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, all, steps))
 	writeShapeProfile(w, unit, steps, all, tl.shapes)
 	ref := referenceGemmGFLOPS(threads)
 	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
@@ -178,13 +178,13 @@ func writeShapeProfile(w io.Writer, unit string, steps int, all time.Duration, s
 	if len(shapes) > maxShapeRows {
 		head = fmt.Sprintf("product, m×n×k (the %d longest of %d)", maxShapeRows, len(shapes))
 	}
-	fmt.Fprintf(w, "\n%-44s %10s %8s %7s %8s\n", head, "calls/"+unit, "ms/"+unit, "share", "GFLOP/s")
+	fmt.Fprintf(w, "\n%-44s %11s %8s %7s %8s\n", head, "calls/"+unit, "ms/"+unit, "share", "GFLOP/s")
 	for _, s := range shapes[:min(len(shapes), maxShapeRows)] {
 		gf := "-"
 		if s.Time > 0 {
 			gf = fmt.Sprintf("%.1f", float64(s.Flops)/s.Time.Seconds()/1e9)
 		}
-		fmt.Fprintf(w, "%-44s %10.1f %8s %7s %8s\n", shapeLabel(s.ProductShape), float64(s.Calls)/float64(steps), msPer(s.Time, steps), shareOf(s.Time, all, steps), gf)
+		fmt.Fprintf(w, "%-44s %11.1f %8s %7s %8s\n", shapeLabel(s.ProductShape), float64(s.Calls)/float64(steps), msPer(s.Time, steps), shareOf(s.Time, all, steps), gf)
 	}
 }
 
