@@ -34,36 +34,43 @@ func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0,
 }
 
 // packAT is packA for op(A) = Aᵀ, where step p of every panel is a piece of row p of the
-// stored A. It fills one panel at a time, reading its piece of each row and writing the
-// panel contiguously: filling every panel's step p before step p+1 writes to all the
-// panels side by side, a stride of kc·mr floats apart, which is a multiple of 4 KiB and
-// puts them all in one L1 set (BenchmarkPack, Intel Xeon model 207: A/trans=true 8.6
-// → 23 GB/s from L2, B/trans=false 22 → 28; a t5-mini training step 2% faster).
+// stored A (packRowPieces).
 func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc, mr int, alpha float32) {
-	full := mc / mr * mr
-	cp := k.copyGroups[mr]
-	base := p0*lda + i0
-	for ir := 0; ir < full; ir += mr {
-		panel := dst[ir*kc : ir*kc+kc*mr]
+	k.packRowPieces(dst, a, lda, p0*lda+i0, mc, kc, mr, alpha)
+}
+
+// packRowPieces packs columns [0, n) of the kc rows at src[base+p·ld:] into micro-panels
+// w wide, each step p of a panel a piece of row p: dst[j·kc + p·w + c] =
+// alpha·src[base + p·ld + j + c], zero-padded. It fills one panel at a time, reading its
+// piece of each row and writing the panel contiguously: filling every panel's step p
+// before step p+1 writes to all the panels side by side, a stride of kc·w floats apart,
+// which is a multiple of 4 KiB and puts them all in one L1 set (BenchmarkPack, Intel
+// Xeon model 207: A/trans=true 8.6 → 23 GB/s from L2, B/trans=false 22 → 28; a t5-mini
+// training step 2% faster).
+func (k *gemmKernels) packRowPieces(dst, src []float32, ld, base, n, kc, w int, alpha float32) {
+	full := n / w * w
+	cp := k.copyGroups[w]
+	for j := 0; j < full; j += w {
+		panel := dst[j*kc : j*kc+kc*w]
 		if alpha == 1 && cp != nil {
-			cp(kc, &panel[0], &a[base+ir], mr, lda)
+			cp(kc, &panel[0], &src[base+j], w, ld)
 			continue
 		}
 		for p := 0; p < kc; p++ {
-			d, src := panel[p*mr:p*mr+mr], a[base+p*lda+ir:base+p*lda+ir+mr]
-			for r, v := range src {
-				d[r] = alpha * v
+			d, row := panel[p*w:p*w+w], src[base+p*ld+j:base+p*ld+j+w]
+			for c, v := range row {
+				d[c] = alpha * v
 			}
 		}
 	}
-	if full < mc {
-		panel := dst[full*kc : full*kc+kc*mr]
+	if full < n {
+		panel := dst[full*kc : full*kc+kc*w]
 		for p := 0; p < kc; p++ {
-			d := panel[p*mr : p*mr+mr]
-			for r, v := range a[base+p*lda+full : base+p*lda+mc] {
-				d[r] = alpha * v
+			d := panel[p*w : p*w+w]
+			for c, v := range src[base+p*ld+full : base+p*ld+n] {
+				d[c] = alpha * v
 			}
-			clear(d[mc-full:])
+			clear(d[n-full:])
 		}
 	}
 }
@@ -72,28 +79,8 @@ func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc
 // columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
 func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
 	if !trans {
-		// Step p of every panel is a piece of row p of B: panel by panel, as packAT.
-		full := nc / nr * nr
-		cp := k.copyGroups[nr]
-		base := p0*ldb + j0
-		for jr := 0; jr < full; jr += nr {
-			panel := dst[jr*kc : jr*kc+kc*nr]
-			if cp != nil {
-				cp(kc, &panel[0], &b[base+jr], nr, ldb)
-				continue
-			}
-			for p := 0; p < kc; p++ {
-				copy(panel[p*nr:p*nr+nr], b[base+p*ldb+jr:])
-			}
-		}
-		if full < nc {
-			panel := dst[full*kc : full*kc+kc*nr]
-			for p := 0; p < kc; p++ {
-				d := panel[p*nr : p*nr+nr]
-				copy(d, b[base+p*ldb+full:base+p*ldb+nc])
-				clear(d[nc-full:])
-			}
-		}
+		// Step p of every panel is a piece of row p of B.
+		k.packRowPieces(dst, b, ldb, p0*ldb+j0, nc, kc, nr, 1)
 		return
 	}
 	il := k.interleaver(nr)

@@ -7,16 +7,28 @@ import (
 	"time"
 )
 
-// OpStats is what a profile counted of one operation: its top-level calls (an
-// operation that runs another through the package's internals counts once), their
-// wall time (summed over goroutines for calls that run side by side inside
-// ParallelFor: there it is CPU time), and the floating-point operations of the matrix products (2·m·n·k; 0 for
-// the vector and row kernels).
-type OpStats struct {
-	Name  string
+// Counts is what a profile counted of an operation or of a product shape: its
+// top-level calls (an operation that runs another through the package's internals
+// counts once), their wall time (summed over goroutines for calls that run side by
+// side inside ParallelFor: there it is CPU time), and the floating-point operations of
+// the matrix products (2·m·n·k; 0 for the vector and row kernels).
+type Counts struct {
 	Calls int64
 	Time  time.Duration
 	Flops int64
+}
+
+// add counts one call of d and flops.
+func (c *Counts) add(d time.Duration, flops int64) {
+	c.Calls++
+	c.Time += d
+	c.Flops += flops
+}
+
+// OpStats is what a profile counted of one operation.
+type OpStats struct {
+	Name string
+	Counts
 }
 
 // ProductShape is one shape of matrix product a profile saw: the operation (Gemm,
@@ -30,13 +42,10 @@ type ProductShape struct {
 	Batch, M, N, K int
 }
 
-// ShapeStats is what a profile counted of one product shape (as OpStats counts an
-// operation).
+// ShapeStats is what a profile counted of one product shape.
 type ShapeStats struct {
 	ProductShape
-	Calls int64
-	Time  time.Duration
-	Flops int64
+	Counts
 }
 
 var (
@@ -114,9 +123,7 @@ func profiledProduct(sh ProductShape, start time.Time) {
 		s = &ShapeStats{ProductShape: sh}
 		profShapes[sh] = s
 	}
-	s.Calls++
-	s.Time += d
-	s.Flops += flops
+	s.add(d, flops)
 	profMu.Unlock()
 }
 
@@ -127,9 +134,7 @@ func countOp(name string, d time.Duration, flops int64) {
 		s = &OpStats{Name: name}
 		profStats[name] = s
 	}
-	s.Calls++
-	s.Time += d
-	s.Flops += flops
+	s.add(d, flops)
 }
 
 // gemmFlops is 2·m·n·k as an int64.

@@ -244,7 +244,7 @@ func trainOn(comm dist.Comm, args []string, stdout, stderr io.Writer) error {
 	}
 	if c, t := s.Recipe.Train, ops.Threads(); c.Reps() > 1 {
 		fmt.Fprintf(stdout, "%d model replicas, side by side, %d kernel thread(s) each (train.replicas)\n", c.Reps(), train.ThreadsPerReplica(t, c.Reps()))
-	} else if t > 1 && comm.Size() == 1 && c.BatchSize >= t*c.Accum() {
+	} else if t > 1 && comm.Size() == 1 && replicasFit(c, t) {
 		fmt.Fprintf(stdout, "%d kernel threads split each product; --set train.replicas=%d runs %d model replicas side by side instead, usually faster (the numbers then differ to float rounding)\n", t, t, t)
 	}
 	if comm.Size() > 1 {
@@ -331,4 +331,11 @@ func outputDir(out string, force bool, stderr io.Writer) (string, error) {
 		return "", err
 	}
 	return out, nil
+}
+
+// replicasFit reports whether training section c stays valid with train.replicas set
+// to replicas (every part of a micro-batch gets an example).
+func replicasFit(c train.Config, replicas int) bool {
+	c.Replicas = replicas
+	return len(c.Validate()) == 0
 }
