@@ -122,10 +122,15 @@ type band struct {
 
 // bands splits mc rows of one example into at most two bands: the main tile height for
 // as many rows as it covers whole, then the gradient tile height for the rest when that
-// divides it (128 rows with 12-row tiles: 120 + 8), so no tile is partial. Otherwise the
-// main height covers everything and the last tile is partial.
+// divides it (128 rows with 12-row tiles: 120 + 8), giving the main band back a tile or
+// two where that makes the rest divide (16 rows: 8 + 8, not 12 and a 12-row tile for
+// 4), so no tile is partial. Otherwise the main height covers everything and the last
+// tile is partial.
 func (k *gemmKernels) bands(mc int) (b [2]band, n int) {
 	main := mc / k.mr * k.mr
+	for (mc-main)%k.gradMR != 0 && main > 0 && mc-main < k.mr*k.gradMR {
+		main -= k.mr
+	}
 	rest := mc - main
 	if rest == 0 || rest%k.gradMR != 0 {
 		return [2]band{{0, mc, k.mainTile()}}, 1
@@ -135,6 +140,18 @@ func (k *gemmKernels) bands(mc int) (b [2]band, n int) {
 		return [2]band{{0, mc, g}}, 1
 	}
 	return [2]band{{0, main, k.mainTile()}, {main, rest, g}}, 2
+}
+
+// blockRows is the height of the row blocks of A that a product of rows rows is cut
+// into: at most mc, and as even as the gradient tile height allows, so that no block is
+// a sliver (256 rows with mc 240: 128 + 128, not 240 + 16 — a 16-row block reads all of
+// B's packed panel again for two tiles).
+func (k *gemmKernels) blockRows(rows int) int {
+	blocks := (rows + k.mc - 1) / k.mc
+	if blocks <= 1 {
+		return max(rows, 1)
+	}
+	return min(k.mc, roundUp((rows+blocks-1)/blocks, k.gradMR))
 }
 
 // macroTile runs the micro-kernel over the mc×nc block of C at c (leading dimension ldc)
@@ -312,14 +329,15 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 	apb, bpb, scb := getBuf(mcMax*kcMax), getBuf(ncMax*kcMax), getBuf(k.mr*k.nr)
 	defer func() { putBuf(apb); putBuf(bpb); putBuf(scb) }()
 	ap, bp, scratch := *apb, *bpb, *scb
+	mcStep := k.blockRows(i1 - i0)
 	for jc := j0; jc < j1; jc += k.nc {
 		nc := min(k.nc, j1-jc)
 		aDirect := k.readsADirect(transA, alpha, lda, nc)
 		for pc := 0; pc < kk; pc += k.kc {
 			kc := min(k.kc, kk-pc)
 			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
-			for ic := i0; ic < i1; ic += k.mc {
-				mc := min(k.mc, i1-ic)
+			for ic := i0; ic < i1; ic += mcStep {
+				mc := min(mcStep, i1-ic)
 				bs, nb := k.bands(mc)
 				for _, bd := range bs[:nb] {
 					row, direct, rowsA := ic+bd.off, 0, []float32(nil)

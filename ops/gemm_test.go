@@ -693,3 +693,37 @@ func TestGemmDirectASameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestBandsAndBlockRows checks how the driver cuts rows: blockRows makes no more blocks
+// than mc requires, none taller than mc and the last not much shorter than the others, and bands covers a block exactly, with a
+// partial tile only where no mix of the two tile heights fits the block.
+func TestBandsAndBlockRows(t *testing.T) {
+	for _, k := range registeredGemmKernels {
+		for rows := 1; rows <= 5000; rows++ {
+			h := k.blockRows(rows)
+			blocks := (rows + h - 1) / h
+			last := rows - (blocks-1)*h
+			if h < 1 || h > k.mc || blocks != (rows+k.mc-1)/k.mc || last < rows/blocks-(blocks-1)*k.gradMR {
+				t.Fatalf("%s: blockRows(%d) = %d with mc %d (last block %d rows)", k.isa, rows, h, k.mc, last)
+			}
+		}
+		for mc := 1; mc <= k.mc; mc++ {
+			bs, n := k.bands(mc)
+			covered, partial := 0, false
+			for _, b := range bs[:n] {
+				if b.off != covered {
+					t.Fatalf("%s: bands(%d) = %+v leaves a gap", k.isa, mc, bs[:n])
+				}
+				covered += b.rows
+				partial = partial || b.rows%b.t.mr != 0
+			}
+			fits := false // mc = a·mr + b·gradMR for some a, b ≥ 0
+			for a := 0; a*k.mr <= mc; a++ {
+				fits = fits || (mc-a*k.mr)%k.gradMR == 0
+			}
+			if covered != mc || partial == fits {
+				t.Errorf("%s: bands(%d) = %+v (partial tile %v, the heights %d and %d fit: %v)", k.isa, mc, bs[:n], partial, k.mr, k.gradMR, fits)
+			}
+		}
+	}
+}
