@@ -10,6 +10,8 @@
 # SkylakeX, Zen) to compare against its best kernel. The script passes it through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/require-openblas.sh
+require_openblas
 rounds=${1:-3}
 peer=../shared/bench/sgemm_peer.py
 bin=$(mktemp -d)/hypergrid

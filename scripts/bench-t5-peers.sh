@@ -26,6 +26,8 @@
 # "cores used" columns, which show that both sides ran on the cores they were given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/require-openblas.sh
+require_openblas
 rounds=${1:-2}
 modes=${2:-train}
 threads=${3:-1 2}
