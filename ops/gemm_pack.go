@@ -50,8 +50,9 @@ func (k *gemmKernels) packAT(dst []float32, a []float32, lda int, i0, mc, p0, kc
 // A/trans=true 8.6 → 23 GB/s from L2, B/trans=false 22 → 28). Filling one whole panel
 // at a time instead reads a piece of all kc rows at once: with rows 4 KiB apart (a
 // 1024-wide gradient) that is kc pages touched together, more streams than the hardware
-// prefetcher follows (BenchmarkGemm's 1024x256x4096/TN and the step's weight gradients
-// 141-146 → 156-172 GFLOP/s with the bands).
+// prefetcher follows (on an Intel Xeon reporting model 167, BenchmarkGemm's
+// 1024x256x4096/TN 141-143 → 159-173 GFLOP/s with the bands, and 256x1024x4096/TN
+// 133-139 → 149-153).
 func (k *gemmKernels) packRowPieces(dst, src []float32, ld, base, n, kc, w int, alpha float32) {
 	full := n / w * w
 	if cp := k.copyGroups[w]; alpha == 1 && cp != nil {
