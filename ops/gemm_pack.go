@@ -1,11 +1,16 @@
 package ops
 
+import "time"
+
 // Packing: the blocked drivers copy panels of A and B into contiguous, zero-padded
 // micro-panels in the order their micro-kernels read them.
 
 // packA packs rows [i0, i0+mc) and steps [p0, p0+kc) of op(A), scaled by alpha, into
 // micro-panels of mr rows: dst[ir·kc + p·mr + r] = alpha·op(A)[i0+ir+r][p0+p], zero-padded.
 func (k *gemmKernels) packA(dst []float32, a []float32, lda int, trans bool, i0, mc, p0, kc, mr int, alpha float32) {
+	if profiling.Load() {
+		defer countPacking(time.Now())
+	}
 	if trans {
 		k.packAT(dst, a, lda, i0, mc, p0, kc, mr, alpha)
 		return
@@ -93,6 +98,9 @@ const packRowBlock = 16
 // packB packs steps [p0, p0+kc) and columns [j0, j0+nc) of op(B) into micro-panels of nr
 // columns: dst[jr·kc + p·nr + c] = op(B)[p0+p][j0+jr+c], zero-padded.
 func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0, kc, j0, nc, nr int) {
+	if profiling.Load() {
+		defer countPacking(time.Now())
+	}
 	if !trans {
 		// Step p of every panel is a piece of row p of B.
 		k.packRowPieces(dst, b, ldb, p0*ldb+j0, nc, kc, nr, 1)

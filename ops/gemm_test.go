@@ -364,6 +364,16 @@ func TestProfileCountsCallsTimeAndFlops(t *testing.T) {
 	if len(shapes) != 3 {
 		t.Errorf("%d shapes counted, want 3: %+v", len(shapes), shapes)
 	}
+	// Packing: counted inside the products of the blocked kernels (the generic Go
+	// product packs nothing), from zero at each start.
+	if k := activeGemmKernels(); k != nil && ProfilePacking() <= 0 {
+		t.Errorf("%s: no packing time counted", k.isa)
+	}
+	StartProfile()
+	if d := ProfilePacking(); d != 0 {
+		t.Errorf("packing time %v after StartProfile, want 0", d)
+	}
+	StopProfile()
 }
 
 // TestSmallBlocks runs the Gemm and grid-gated variant tests with the smallest

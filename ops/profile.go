@@ -53,6 +53,7 @@ var (
 	profMu     sync.Mutex
 	profStats  = map[string]*OpStats{}
 	profShapes = map[ProductShape]*ShapeStats{}
+	profPack   atomic.Int64 // nanoseconds the products spent packing, summed over goroutines
 )
 
 // StartProfile starts counting every operation's calls, time and FLOPs, from zero, and
@@ -63,8 +64,20 @@ func StartProfile() {
 	profStats = map[string]*OpStats{}
 	profShapes = map[ProductShape]*ShapeStats{}
 	profMu.Unlock()
+	profPack.Store(0)
 	profiling.Store(true)
 }
+
+// ProfilePacking returns how long the matrix products of the current or last profile
+// spent packing their operands into micro-panels (summed over goroutines, as the
+// products' own times are): a part of their time in StopProfile's and ProfileShapes'
+// counts, not an operation of its own. It is zero for the generic Go kernels, which do
+// not pack.
+func ProfilePacking() time.Duration { return time.Duration(profPack.Load()) }
+
+// countPacking adds the time since start to the profile's packing time; the packers
+// defer it when profiling is on.
+func countPacking(start time.Time) { profPack.Add(int64(time.Since(start))) }
 
 // ProfileShapes returns the matrix products the current or last profile counted, shape
 // by shape, longest first: where a profile's Gemm time goes.

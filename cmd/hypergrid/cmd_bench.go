@@ -313,6 +313,7 @@ type timedLoop struct {
 	cores   string
 	kernels []ops.OpStats
 	shapes  []ops.ShapeStats
+	packing time.Duration // the products' time spent packing operands (ops.ProfilePacking)
 	rss     string
 }
 
@@ -348,6 +349,7 @@ func timeLoop(steps int, profile bool, cpuProfile string, body func(i int) error
 	if profile {
 		tl.kernels = ops.StopProfile()
 		tl.shapes = ops.ProfileShapes()
+		tl.packing = ops.ProfilePacking()
 	}
 	if b, ok := sysmem.PeakRSS(); ok {
 		tl.rss = fmt.Sprintf("%.0f", float64(b)/(1<<20))

@@ -126,8 +126,10 @@ func shareOf(d, per time.Duration, steps int) string {
 }
 
 // writeKernelProfile prints each kernel's calls, time, GFLOP/s and share of the FMA
-// peak per unit (a training step, a batch), then the unit's useful GFLOP/s against a
-// Gemm and the FMA peak measured now, at the same thread count. side is how many
+// peak per unit (a training step, a batch), the time left outside the kernels, the
+// part of the matrix products' time spent packing their operands (included in their
+// rows), then the product shapes (writeShapeProfile) and the unit's useful GFLOP/s
+// against a Gemm and the FMA peak measured now, at the same thread count. side is how many
 // callers run kernels side by side (the model replicas of train.replicas, else 1):
 // their kernel times add up, so a kernel's share is of side × the unit's time, and its
 // GFLOP/s, those of one caller's share of the threads, are held against that share of
@@ -157,6 +159,10 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 	}
 	outside := max(all*time.Duration(steps)-inKernels, 0)
 	fmt.Fprintf(w, "%-22s %11s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, all, steps))
+	if tl.packing > 0 {
+		// Part of the products' rows above, not added to them.
+		fmt.Fprintf(w, "%-22s %11s %8s %7s\n", "(products' packing)", "", msPer(tl.packing, steps), shareOf(tl.packing, all, steps))
+	}
 	writeShapeProfile(w, unit, steps, all, tl.shapes)
 	ref := referenceGemmGFLOPS(threads)
 	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
