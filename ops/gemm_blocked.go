@@ -212,18 +212,23 @@ var directA = true
 // readsADirect reports whether the main tiles (height k.mr) of a block nc columns wide
 // read A in place: the ISA has the direct kernels, A is not transposed (its rows are
 // contiguous in k), alpha is 1 (packing would only copy), the rows do not crowd one L1
-// set (rowsPerL1Set), and the block is narrow: each micro-panel of B reads the block's
-// rows of A once more, and packed rows stream from L2 more cheaply than mr rows read
-// side by side, so packing pays for itself beyond about a dozen micro-panels
-// (BenchmarkGemmDirectA, Intel Xeon model 207, 1 thread: 2, 4 and 8 panels 14%, 5% and
-// 2-4% faster in place; 32 panels between 2% faster and 2% slower).
+// set (rowsPerL1Set), and the block is at most maxDirectPanels micro-panels of B wide:
+// each micro-panel reads the block's rows of A once more, and packed rows stream from
+// L2 more cheaply than mr rows read side by side, so for wide enough blocks packing
+// pays for itself. With A in cache it is a wash at 32 panels (BenchmarkGemmDirectA,
+// Intel Xeon model 207, 1 thread: 2, 4 and 8 panels 14%, 5% and 2-4% faster in place;
+// 32 panels between 2% faster and 2% slower; the same on one reporting model 167). In
+// a training step A comes from memory, and packing it is a pass of its own while the
+// direct kernels take it in their stride: on the model-167 machine the step's 32-panel
+// products (4096×1024×256, A·B and A·Bᵀ) ran 2.5-6.5% faster in place, in profiled
+// runs alternating with a build packing them.
 func (k *gemmKernels) readsADirect(transA bool, alpha float32, lda, nc int) bool {
 	return directA && k.kernelDirect != nil && !transA && alpha == 1 &&
 		nc <= maxDirectPanels*k.nr && rowsPerL1Set(lda, k.mr) <= maxRowsPerL1Set
 }
 
 // maxDirectPanels is the widest block, in micro-panels of B, whose tiles read A in place.
-const maxDirectPanels = 12
+const maxDirectPanels = 32 // the FFN's 1024-wide products
 
 // A tile's rows of A read in place stay in L1 only if few of them fall in one L1 set:
 // rows 4 KiB apart (lda a multiple of 1024 floats) all map to the same set of any
