@@ -705,8 +705,9 @@ func TestGemmDirectASameBits(t *testing.T) {
 }
 
 // TestBandsAndBlockRows checks how the driver cuts rows: blockRows makes no more blocks
-// than mc requires, none taller than mc and the last not much shorter than the others, and bands covers a block exactly, with a
-// partial tile only where no mix of the two tile heights fits the block.
+// than mc requires, none taller than mc and the last not much shorter than the others,
+// and bands covers a block exactly, with a partial tile only where no mix of the two
+// tile heights fits the block.
 func TestBandsAndBlockRows(t *testing.T) {
 	for _, k := range registeredGemmKernels {
 		for rows := 1; rows <= 5000; rows++ {
