@@ -679,6 +679,7 @@ func TestGemmDirectASameBits(t *testing.T) {
 		for _, s := range []struct{ m, n, kk, lda int }{
 			{k.mr, k.nr, 7, 7}, {5, 40, 33, 40}, {3*k.mr + 5, 2*k.nr + 3, k.kc + 17, k.kc + 20},
 			{128, 64, 128, 256}, {2*k.mc + 7, 3 * k.nr, 2*k.kc + 1, 2*k.kc + 1}, {k.mr + 1, 1, 3, 3},
+			{3*k.mr + 1, maxDirectPanels*k.nr - 5, k.kc + 9, k.kc + 9}, // as wide as A is read in place
 		} {
 			for _, beta := range []float32{0, 1, 0.3} {
 				for _, threads := range []int{1, 2} {
