@@ -84,17 +84,8 @@ func countPacking(start time.Time) { profPack.Add(int64(time.Since(start))) }
 func ProfileShapes() []ShapeStats {
 	profMu.Lock()
 	defer profMu.Unlock()
-	out := make([]ShapeStats, 0, len(profShapes))
-	for _, s := range profShapes {
-		out = append(out, *s)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Time != out[j].Time {
-			return out[i].Time > out[j].Time
-		}
-		return out[i].Calls > out[j].Calls
-	})
-	return out
+	return longestFirst(profShapes, func(s *ShapeStats) *Counts { return &s.Counts },
+		func(a, b *ShapeStats) bool { return a.Calls > b.Calls })
 }
 
 // StopProfile stops counting and returns the counts, sorted by time, longest first.
@@ -102,15 +93,22 @@ func StopProfile() []OpStats {
 	profiling.Store(false)
 	profMu.Lock()
 	defer profMu.Unlock()
-	out := make([]OpStats, 0, len(profStats))
-	for _, s := range profStats {
-		out = append(out, *s)
+	return longestFirst(profStats, func(s *OpStats) *Counts { return &s.Counts },
+		func(a, b *OpStats) bool { return a.Name < b.Name })
+}
+
+// longestFirst copies a profile's counters out of m, longest time first, ties in the
+// order of less; profMu is held.
+func longestFirst[K comparable, V any](m map[K]*V, counts func(*V) *Counts, less func(a, b *V) bool) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, *v)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Time != out[j].Time {
-			return out[i].Time > out[j].Time
+		if ti, tj := counts(&out[i]).Time, counts(&out[j]).Time; ti != tj {
+			return ti > tj
 		}
-		return out[i].Name < out[j].Name
+		return less(&out[i], &out[j])
 	})
 	return out
 }
