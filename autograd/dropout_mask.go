@@ -56,12 +56,14 @@ func jumpState(m *[64]uint64, s uint64) uint64 {
 }
 
 // dropoutJob draws the mask and applies it, chunk by chunk: mask[i] is 0 (probability
-// rate) or keep, and out[i] = x[i]·mask[i].
+// rate) or keep, and out[i] = x[i]·mask[i], or res[i] + x[i]·mask[i] when res is set.
+// Each chunk's mask is drawn into place and then applied by one vector kernel while it
+// is still in L1.
 type dropoutJob struct {
-	x, out, mask []float32
-	keep         float32
-	threshold    uint64
-	starts       []uint64 // the state before each chunk's first draw
+	x, res, out, mask []float32
+	keep              float32
+	threshold         uint64
+	starts            []uint64 // the state before each chunk's first draw
 }
 
 func (j *dropoutJob) RunRange(_, lo, hi int) {
@@ -69,18 +71,17 @@ func (j *dropoutJob) RunRange(_, lo, hi int) {
 	keepBits := uint64(math.Float32bits(j.keep))
 	for c := lo; c < hi; c++ {
 		s := j.starts[c]
-		i, end := c*4*maskChunkDraws, min((c+1)*4*maskChunkDraws, n)
+		start, end := c*4*maskChunkDraws, min((c+1)*4*maskChunkDraws, n)
+		i := start
 		// Whole draws, without branches: value k is dropped when its 16 bits are below
 		// the threshold, i.e. when bits − threshold wraps around.
 		for ; i+4 <= end; i += 4 {
 			s = xorshiftNext(s)
 			r := s * 0x2545f4914f6cdd1d
-			mask, x, out := j.mask[i:i+4:i+4], j.x[i:i+4:i+4], j.out[i:i+4:i+4]
+			mask := j.mask[i : i+4 : i+4]
 			for k := range 4 {
 				drop := ((r>>(16*k))&0xffff - j.threshold) >> 63
-				m := math.Float32frombits(uint32(keepBits & (drop - 1)))
-				mask[k] = m
-				out[k] = x[k] * m
+				mask[k] = math.Float32frombits(uint32(keepBits & (drop - 1)))
 			}
 		}
 		if i < end { // the last, partial draw
@@ -92,15 +93,21 @@ func (j *dropoutJob) RunRange(_, lo, hi int) {
 					m = 0
 				}
 				j.mask[k] = m
-				j.out[k] = j.x[k] * m
 				r >>= 16
 			}
+		}
+		mask, x, out := j.mask[start:end], j.x[start:end], j.out[start:end]
+		if j.res == nil {
+			ops.Mul(out, x, mask)
+		} else {
+			ops.AddMul(out, j.res[start:end], x, mask)
 		}
 	}
 }
 
-// applyDropout writes the mask of (rate, seed) into mask and x ⊙ mask into out.
-func (t *Tape) applyDropout(out, x, mask []float32, rate float32, seed uint64) {
+// applyDropout writes the mask of (rate, seed) into mask and x ⊙ mask, or res + x ⊙
+// mask when res is not nil, into out.
+func (t *Tape) applyDropout(out, x, res, mask []float32, rate float32, seed uint64) {
 	n := len(mask)
 	draws := (n + 3) / 4
 	chunks := (draws + maskChunkDraws - 1) / maskChunkDraws
@@ -114,7 +121,7 @@ func (t *Tape) applyDropout(out, x, mask []float32, rate float32, seed uint64) {
 		}
 		starts = append(starts, s)
 	}
-	*j = dropoutJob{x: x, out: out, mask: mask, keep: 1 / (1 - rate), threshold: uint64(rate * 65536), starts: starts}
+	*j = dropoutJob{x: x, res: res, out: out, mask: mask, keep: 1 / (1 - rate), threshold: uint64(rate * 65536), starts: starts}
 	ops.ParallelRange(chunks, maskChunkCost, j)
 	*j = dropoutJob{starts: starts[:0]}
 }

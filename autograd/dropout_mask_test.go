@@ -48,7 +48,7 @@ func TestDropoutMaskMatchesSequentialStream(t *testing.T) {
 					tape := NewTape()
 					mask, out := make([]float32, n), make([]float32, n+1)
 					out[n] = 7
-					tape.applyDropout(out[:n], x, mask, 0.3, seed)
+					tape.applyDropout(out[:n], x, nil, mask, 0.3, seed)
 					for i := range want {
 						if math.Float32bits(mask[i]) != math.Float32bits(want[i]) {
 							t.Fatalf("mask[%d] = %v, the sequential stream gives %v", i, mask[i], want[i])
@@ -69,7 +69,7 @@ func TestDropoutMaskMatchesSequentialStream(t *testing.T) {
 func TestDropoutMaskRate(t *testing.T) {
 	const n = 1 << 18
 	mask := make([]float32, n)
-	NewTape().applyDropout(make([]float32, n), make([]float32, n), mask, 0.1, 7)
+	NewTape().applyDropout(make([]float32, n), make([]float32, n), nil, mask, 0.1, 7)
 	dropped := 0
 	for _, m := range mask {
 		if m == 0 {
@@ -106,7 +106,7 @@ func BenchmarkDropout(b *testing.B) {
 			defer ops.SetThreads(prev)
 			b.SetBytes(3 * 4 * n)
 			for b.Loop() {
-				tape.applyDropout(out, x, mask, 0.1, 3)
+				tape.applyDropout(out, x, nil, mask, 0.1, 3)
 			}
 		})
 	}

@@ -23,17 +23,18 @@ func (t *Tape) RMSNorm(x, w *Tensor, eps float32) *Tensor {
 
 func (t *Tape) rmsNormBackward(r *record) {
 	x, w := r.a, r.b
-	dx := t.gradOut(x)
-	if dx == nil {
-		dx = t.f.alloc(x.Len())
-	}
+	dx, fresh := t.accum(x)
 	dw := t.accumZero(w)
 	if dw == nil {
 		dw = t.f.alloc(w.Len())
 	}
-	ops.RMSNormRowsBackward(dx, dw, x.Data, w.Data, r.s0, r.out.Grad, x.Rows, x.Cols)
-	if x.needsGrad {
-		t.gradDone(x, dx)
+	switch {
+	case dx == nil: // only w needs a gradient
+		ops.RMSNormRowsBackward(t.f.alloc(x.Len()), dw, x.Data, w.Data, r.s0, r.out.Grad, x.Rows, x.Cols)
+	case fresh:
+		ops.RMSNormRowsBackward(dx, dw, x.Data, w.Data, r.s0, r.out.Grad, x.Rows, x.Cols)
+	default: // a residual stream: its gradient already holds the skip path's
+		ops.RMSNormRowsBackwardAdd(dx, dw, x.Data, w.Data, r.s0, r.out.Grad, x.Rows, x.Cols)
 	}
 }
 
@@ -148,11 +149,43 @@ func (t *Tape) Dropout(x *Tensor, rate float32, seed uint64) *Tensor {
 	}
 	out := t.result(x.Rows, x.Cols, x)
 	mask := t.f.alloc(x.Len())
-	t.applyDropout(out.Data, x.Data, mask, rate, seed)
+	t.applyDropout(out.Data, x.Data, nil, mask, rate, seed)
 	if out.needsGrad {
 		t.push(record{op: opDropout, out: out, a: x, s0: mask})
 	}
 	return out
+}
+
+// AddDropout returns x + Dropout(a, rate, seed): a residual connection around a
+// sublayer whose output a is dropped out, in one pass (ops.AddMul) and without keeping
+// the dropped-out tensor. Its value and both gradients equal those of Add(x, Dropout(a,
+// rate, seed)) bit for bit whenever a is not x itself.
+func (t *Tape) AddDropout(x, a *Tensor, rate float32, seed uint64) *Tensor {
+	sameShape("AddDropout", x, a)
+	if !(rate >= 0 && rate < 1) {
+		panic(fmt.Sprintf("autograd: AddDropout: rate %v outside [0, 1)", rate))
+	}
+	out := t.result(x.Rows, x.Cols, x, a)
+	mask := t.f.alloc(a.Len())
+	t.applyDropout(out.Data, a.Data, x.Data, mask, rate, seed)
+	if out.needsGrad {
+		t.push(record{op: opAddDropout, out: out, a: x, b: a, s0: mask})
+	}
+	return out
+}
+
+// addDropoutBackward: da = g ⊙ mask, then x takes g (adopting it when it has no
+// gradient yet, which is why da is computed first: g may then change).
+func (t *Tape) addDropoutBackward(r *record) {
+	g := r.out.Grad
+	if da, fresh := t.accum(r.b); da != nil {
+		if fresh {
+			ops.Mul(da, g, r.s0)
+		} else {
+			ops.MulAdd(da, g, r.s0)
+		}
+	}
+	t.passGrad(r.a, g)
 }
 
 func (t *Tape) dropoutBackward(r *record) {

@@ -94,6 +94,20 @@ func TestGradients(t *testing.T) {
 			}, gradcheck.Options{}},
 		{"Dropout", []*autograd.Param{r("a", 1, 1, 4, 8)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Dropout(p[0], 0.3, 42) }, gradcheck.Options{}},
+		{"AddDropout", []*autograd.Param{r("x", 1, 1, 4, 8), r("a", 2, 1, 4, 8)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.AddDropout(p[0], p[1], 0.3, 42)
+			}, gradcheck.Options{}},
+		{"AddDropout/residual", []*autograd.Param{r("x", 1, 1, 4, 8), r("w", 2, 1, 8, 8)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				h := t.GELU(p[0]) // no gradient buffer yet: the skip path adopts the output's
+				return t.AddDropout(h, t.MatMul(h, p[1], false), 0.3, 42)
+			}, gradcheck.Options{}},
+		{"RMSNorm/residual", []*autograd.Param{r("x", 1, 1, 3, 8), r("w", 2, 1, 8)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				h := t.GELU(p[0]) // the norm's backward adds into the gradient the skip path gave h
+				return t.Add(h, t.RMSNorm(h, p[1], 1e-6))
+			}, gradcheck.Options{}},
 		{"Outer", []*autograd.Param{r("r", 1, 1, 3, 4), r("c", 2, 1, 3, 2)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Outer(p[0], p[1]) }, gradcheck.Options{}},
 		{"OuterBroadcast", []*autograd.Param{r("r", 1, 1, 3, 4), r("c", 2, 1, 1, 2)},
@@ -347,6 +361,45 @@ func TestGatedActMatchesComposition(t *testing.T) {
 		for i := range y1 {
 			if y1[i] != y2[i] || da1[i] != da2[i] || db1[i] != db2[i] {
 				t.Fatalf("act %d: element %d: fused (%v, %v, %v) != composed (%v, %v, %v)", c.act, i, y1[i], da1[i], db1[i], y2[i], da2[i], db2[i])
+			}
+		}
+	}
+}
+
+// AddDropout equals Add(x, Dropout(a)) bit for bit, value and gradients, over several
+// mask chunks and a partial last draw, on one thread and on three, with x a parameter
+// or an intermediate (whose gradient the skip path adopts), and a residual RMSNorm
+// (whose backward adds into that gradient) equal to its composed form too.
+func TestAddDropoutMatchesComposition(t *testing.T) {
+	const rows, cols = 13, 1031
+	run := func(threads int, fused, intermediate bool) [][]float32 {
+		defer ops.SetThreads(ops.SetThreads(threads))
+		xp := gradcheck.Random("x", 1, 1, rows, cols)
+		ap := gradcheck.Random("a", 2, 1, rows, cols)
+		w := gradcheck.Random("w", 3, 1, 1, cols)
+		tape := autograd.NewTape()
+		x, a := &xp.Tensor, &ap.Tensor
+		if intermediate {
+			x, a = tape.GELU(x), tape.GELU(a)
+		}
+		var y *autograd.Tensor
+		if fused {
+			y = tape.AddDropout(x, a, 0.1, 77)
+		} else {
+			y = tape.Add(x, tape.Dropout(a, 0.1, 77))
+		}
+		y = tape.Add(y, tape.RMSNorm(y, &w.Tensor, 1e-6))
+		tape.Backward(tape.WeightedSum(y, gradcheck.Weights(y.Len(), 9)))
+		return [][]float32{slices.Clone(y.Data), xp.Grad, ap.Grad, w.Grad}
+	}
+	for _, intermediate := range []bool{false, true} {
+		want := run(1, false, intermediate)
+		for _, threads := range []int{1, 3} {
+			got := run(threads, true, intermediate)
+			for i, name := range []string{"output", "dx", "da", "dw"} {
+				if !slices.Equal(got[i], want[i]) {
+					t.Errorf("intermediate %v, %d threads: %s differs from Add(x, Dropout(a))", intermediate, threads, name)
+				}
 			}
 		}
 	}

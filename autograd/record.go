@@ -27,6 +27,7 @@ const (
 	opMeanRows
 	opWeightedSum
 	opGatedAct
+	opAddDropout
 )
 
 // record is one recorded operation: its output, inputs, saved buffers and arguments.
@@ -71,6 +72,8 @@ func (t *Tape) backward(r *record) {
 		t.relBiasBackward(r)
 	case opAttention:
 		t.attentionBackward(r)
+	case opAddDropout:
+		t.addDropoutBackward(r)
 	case opDropout:
 		t.dropoutBackward(r)
 	case opCrossEntropy:

@@ -40,3 +40,17 @@ func Dropout(ctx *Context, x *autograd.Tensor, rate float64) *autograd.Tensor {
 	}
 	return ctx.Tape.Dropout(x, float32(rate), seed)
 }
+
+// AddDropout returns x + Dropout(ctx, a, rate), the residual connection around a
+// sublayer with output a, in one pass when dropout applies (autograd.AddDropout: the
+// same values and gradients, with the same mask as Dropout would draw).
+func AddDropout(ctx *Context, x, a *autograd.Tensor, rate float64) *autograd.Tensor {
+	if !ctx.Train || rate <= 0 {
+		return ctx.Tape.Add(x, a)
+	}
+	var seed uint64
+	if ctx.Dropout != nil {
+		seed = ctx.Dropout.next()
+	}
+	return ctx.Tape.AddDropout(x, a, float32(rate), seed)
+}

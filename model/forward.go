@@ -54,20 +54,19 @@ func (m *Model) inputSeq(b *Batch) layers.Seq {
 
 // runStack runs the blocks of st over x and returns the final-normalised output.
 func (m *Model) runStack(ctx *layers.Context, st *stack, x *autograd.Tensor, seq layers.Seq, mem *autograd.Tensor, memSeq layers.Seq) *autograd.Tensor {
-	t := ctx.Tape
 	st.state = layers.StackState{}
 	drop := m.Spec.Dropout
 	for _, b := range st.blocks {
 		h := b.selfNorm.Forward(ctx, x)
 		a := b.self.Forward(ctx, layers.AttentionInput{X: h, XSeq: seq, Shared: &st.state})
-		x = t.Add(x, layers.Dropout(ctx, a, drop))
+		x = layers.AddDropout(ctx, x, a, drop)
 		if b.cross != nil {
 			h = b.crossNorm.Forward(ctx, x)
 			a = b.cross.Forward(ctx, layers.AttentionInput{X: h, XSeq: seq, Memory: mem, MemorySeq: memSeq})
-			x = t.Add(x, layers.Dropout(ctx, a, drop))
+			x = layers.AddDropout(ctx, x, a, drop)
 		}
 		h = b.ffnNorm.Forward(ctx, x)
-		x = t.Add(x, layers.Dropout(ctx, b.ffn.Forward(ctx, h, seq), drop))
+		x = layers.AddDropout(ctx, x, b.ffn.Forward(ctx, h, seq), drop)
 	}
 	return st.final.Forward(ctx, x)
 }

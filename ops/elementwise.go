@@ -5,32 +5,34 @@ import "time"
 // Dispatch entries of the vector and row kernels. Generated per-architecture files add
 // their SIMD variants to these.
 var (
-	adamwOp               = newOp("adamw", adamwGeneric)
-	axpyOp                = newOp("axpy", axpyGeneric)
-	scaleOp               = newOp("scale", scaleGeneric)
-	addOp                 = newOp("add", addGeneric)
-	mulOp                 = newOp("mul", mulGeneric)
-	mulAddOp              = newOp("muladd", mulAddGeneric)
-	dotOp                 = newOp("dot", dotGeneric)
-	sumOp                 = newOp("sum", sumGeneric)
-	maxOp                 = newOp("max", maxGeneric)
-	expOp                 = newOp("exp", expGeneric)
-	sigmoidOp             = newOp("sigmoid", sigmoidGeneric)
-	sigmoidBackwardOp     = newOp("sigmoid_backward", sigmoidBackwardGeneric)
-	geluOp                = newOp("gelu", geluGeneric)
-	geluBackwardOp        = newOp("gelu_backward", geluBackwardGeneric)
-	gatedGeluOp           = newOp("gated_gelu", gatedGeluGeneric)
-	gatedGeluBackwardOp   = newOp("gated_gelu_backward", gatedGeluBackwardGeneric)
-	reluOp                = newOp("relu", reluGeneric)
-	reluBackwardOp        = newOp("relu_backward", reluBackwardGeneric)
-	siluOp                = newOp("silu", siluGeneric)
-	siluBackwardOp        = newOp("silu_backward", siluBackwardGeneric)
-	softmaxRowsOp         = newOp("softmax_rows", softmaxRowsGeneric)
-	softmaxRowsBackwardOp = newOp("softmax_rows_backward", softmaxRowsBackwardGeneric)
-	rmsNormRowsOp         = newOp("rmsnorm_rows", rmsNormRowsGeneric)
-	rmsNormRowsBackwardOp = newOp("rmsnorm_rows_backward", rmsNormRowsBackwardGeneric)
-	layerNormRowsOp       = newOp("layernorm_rows", layerNormRowsGeneric)
-	layerNormRowsBackOp   = newOp("layernorm_rows_backward", layerNormRowsBackwardGeneric)
+	adamwOp                  = newOp("adamw", adamwGeneric)
+	axpyOp                   = newOp("axpy", axpyGeneric)
+	scaleOp                  = newOp("scale", scaleGeneric)
+	addOp                    = newOp("add", addGeneric)
+	mulOp                    = newOp("mul", mulGeneric)
+	mulAddOp                 = newOp("muladd", mulAddGeneric)
+	addMulOp                 = newOp("add_mul", addMulGeneric)
+	dotOp                    = newOp("dot", dotGeneric)
+	sumOp                    = newOp("sum", sumGeneric)
+	maxOp                    = newOp("max", maxGeneric)
+	expOp                    = newOp("exp", expGeneric)
+	sigmoidOp                = newOp("sigmoid", sigmoidGeneric)
+	sigmoidBackwardOp        = newOp("sigmoid_backward", sigmoidBackwardGeneric)
+	geluOp                   = newOp("gelu", geluGeneric)
+	geluBackwardOp           = newOp("gelu_backward", geluBackwardGeneric)
+	gatedGeluOp              = newOp("gated_gelu", gatedGeluGeneric)
+	gatedGeluBackwardOp      = newOp("gated_gelu_backward", gatedGeluBackwardGeneric)
+	reluOp                   = newOp("relu", reluGeneric)
+	reluBackwardOp           = newOp("relu_backward", reluBackwardGeneric)
+	siluOp                   = newOp("silu", siluGeneric)
+	siluBackwardOp           = newOp("silu_backward", siluBackwardGeneric)
+	softmaxRowsOp            = newOp("softmax_rows", softmaxRowsGeneric)
+	softmaxRowsBackwardOp    = newOp("softmax_rows_backward", softmaxRowsBackwardGeneric)
+	rmsNormRowsOp            = newOp("rmsnorm_rows", rmsNormRowsGeneric)
+	rmsNormRowsBackwardOp    = newOp("rmsnorm_rows_backward", rmsNormRowsBackwardGeneric)
+	rmsNormRowsBackwardAddOp = newOp("rmsnorm_rows_backward_add", rmsNormRowsBackwardAddGeneric)
+	layerNormRowsOp          = newOp("layernorm_rows", layerNormRowsGeneric)
+	layerNormRowsBackOp      = newOp("layernorm_rows_backward", layerNormRowsBackwardGeneric)
 )
 
 // parallelMinValues is the size from which the vector and row kernels split their
@@ -130,6 +132,24 @@ func MulAdd(dst, a, b []float32) {
 		return
 	}
 	mulAddOp.use(dst, a, b)
+}
+
+// AddMul computes dst[i] = x[i] + a[i]·b[i] with the product rounded before the sum
+// (never fused into one multiply-add), so that it equals Add(dst, x, c) after Mul(c, a,
+// b) bit for bit: a residual connection and a dropout mask in one pass. The four have
+// equal length; dst may alias any of them.
+func AddMul(dst, x, a, b []float32) {
+	if profiling.Load() {
+		defer profiled("AddMul", time.Now(), 0)
+	}
+	same("AddMul", dst, x)
+	same("AddMul", dst, a)
+	same("AddMul", dst, b)
+	if bigVector(len(dst)) {
+		splitVector(len(dst), func(lo, hi int) { addMulOp.use(dst[lo:hi], x[lo:hi], a[lo:hi], b[lo:hi]) })
+		return
+	}
+	addMulOp.use(dst, x, a, b)
 }
 
 // Dot returns Σ x[i]·y[i]. x and y have equal length.
@@ -381,6 +401,23 @@ func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
 	checkLen("RMSNormRowsBackward", rows, invRMS)
 	checkLen("RMSNormRowsBackward", rows*cols, dy)
 	rmsNormRowsBackwardOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
+}
+
+// RMSNormRowsBackwardAdd is RMSNormRowsBackward adding the gradient of x into dx
+// instead of overwriting it: dx ends as it would after RMSNormRowsBackward into a
+// scratch buffer and Add(dx, dx, scratch), bit for bit, in one pass and without the
+// scratch (the gradient of a residual stream, which already holds the skip path's).
+func RMSNormRowsBackwardAdd(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	if profiling.Load() {
+		defer profiled("RMSNormRowsBackwardAdd", time.Now(), 0)
+	}
+	checkLen("RMSNormRowsBackwardAdd", rows*cols, dx)
+	checkLen("RMSNormRowsBackwardAdd", cols, dw)
+	checkLen("RMSNormRowsBackwardAdd", rows*cols, x)
+	checkLen("RMSNormRowsBackwardAdd", cols, w)
+	checkLen("RMSNormRowsBackwardAdd", rows, invRMS)
+	checkLen("RMSNormRowsBackwardAdd", rows*cols, dy)
+	rmsNormRowsBackwardAddOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
 }
 
 // LayerNormRows computes, row by row, dst = (x - mean)/sqrt(var + eps) ⊙ w + b and stores

@@ -36,6 +36,12 @@ func mulAddGeneric(dst, a, b []float32) {
 	}
 }
 
+func addMulGeneric(dst, x, a, b []float32) {
+	for i := range dst {
+		dst[i] = x[i] + float32(a[i]*b[i]) // the conversion rounds the product: no fused multiply-add
+	}
+}
+
 func dotGeneric(x, y []float32) float32 {
 	var s float32
 	for i := range x {
@@ -222,6 +228,22 @@ func rmsNormRowsBackwardGeneric(dx, dw, x, w, invRMS, dy []float32, rows, cols i
 		c := inv * inv * inv * s / float32(cols)
 		for i := range xr {
 			dxr[i] = inv*w[i]*dyr[i] - c*xr[i]
+		}
+	}
+}
+
+func rmsNormRowsBackwardAddGeneric(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		xr, dyr, dxr := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols], dx[r*cols:(r+1)*cols]
+		inv := invRMS[r]
+		var s float32
+		for i := range xr {
+			s += w[i] * dyr[i] * xr[i]
+			dw[i] += dyr[i] * xr[i] * inv
+		}
+		c := inv * inv * inv * s / float32(cols)
+		for i := range xr {
+			dxr[i] += float32(inv*w[i]*dyr[i] - c*xr[i])
 		}
 	}
 }

@@ -134,6 +134,11 @@ var ewCases = []ewCase{
 		}}, func(a [][]float32, _ float32, _, i int) (float32, bool) {
 			return fused(a[1][i], a[2][i], a[0][i]), true
 		}, nil},
+	{"add_mul", 4, []int{0}, func() []vecFn {
+		return variants(addMulOp, func(f func(dst, x, a, b []float32)) func([][]float32, float32) float32 {
+			return func(a [][]float32, _ float32) float32 { f(a[0], a[1], a[2], a[3]); return 0 }
+		})
+	}, exact, nil, nil},
 	{"exp", 2, []int{0}, func() []vecFn { return variants(expOp, wrapUnary) }, vecTol{ulps: 2}, nil, nil},
 	{"sigmoid", 2, []int{0}, func() []vecFn { return variants(sigmoidOp, wrapUnary) }, vecTol{ulps: 4}, nil, nil},
 	{"sigmoid_backward", 3, []int{0}, func() []vecFn { return variants(sigmoidBackwardOp, wrapTernary) }, exact, nil, nil},
@@ -507,6 +512,11 @@ var rowCases = []rowCase{
 			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], a[3], a[4], a[5], r, c) }
 		})
 	}, statInput(4)},
+	{"rmsnorm_rows_backward_add", []byte("mcmcrm"), []int{0, 1}, []int{0, 1}, func() []rowFn {
+		return rowVariants(rmsNormRowsBackwardAddOp, func(f func(dx, dw, x, w, inv, dy []float32, rows, cols int)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], a[3], a[4], a[5], r, c) }
+		})
+	}, statInput(4)},
 	{"layernorm_rows", []byte("mmccrr"), []int{0, 4, 5}, nil, func() []rowFn {
 		return rowVariants(layerNormRowsOp, func(f func(dst, x, w, b []float32, rows, cols int, eps float32, mean, rstd []float32)) func([][]float32, int, int, float32) {
 			return func(a [][]float32, r, c int, eps float32) { f(a[0], a[1], a[2], a[3], r, c, eps, a[4], a[5]) }
@@ -676,6 +686,62 @@ func TestVecAliasing(t *testing.T) {
 		f(dy, a, dy, rows, cols)
 		check("softmax_rows_backward", isa, dy, want)
 	})
+}
+
+// variantOf returns o's variant for isa.
+func variantOf[F any](o *op[F], isa ISA) F {
+	for _, v := range o.variants {
+		if v.isa == isa {
+			return v.fn
+		}
+	}
+	panic("no " + string(isa) + " variant of " + o.name)
+}
+
+// TestFusedKernelsEqualComposition checks, for every variant, that the fused kernels
+// give the bits of the passes they replace: AddMul those of Mul then Add, and
+// RMSNormRowsBackwardAdd those of RMSNormRowsBackward into scratch then Add.
+func TestFusedKernelsEqualComposition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{1, 15, 16, 17, 63, 64, 65, 1000} {
+		x, a, b := fillVec(rng, n, 3, false), fillVec(rng, n, 3, false), fillVec(rng, n, 3, false)
+		addMulOp.forEach(func(isa ISA, f func(dst, x, a, b []float32)) {
+			want := make([]float32, n)
+			variantOf(mulOp, isa)(want, a, b)
+			variantOf(addOp, isa)(want, x, want)
+			got := make([]float32, n)
+			f(got, x, a, b)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("add_mul %s n=%d: element %d = %v, Mul then Add %v", isa, n, i, got[i], want[i])
+				}
+			}
+		})
+	}
+	for _, cols := range []int{1, 7, 16, 33, 256} {
+		const rows = 3
+		x, w, dy := fillVec(rng, rows*cols, 2, false), fillVec(rng, cols, 2, false), fillVec(rng, rows*cols, 2, false)
+		inv := []float32{0.5, 1.25, 2}
+		dx0 := fillVec(rng, rows*cols, 2, false)
+		rmsNormRowsBackwardAddOp.forEach(func(isa ISA, f func(dx, dw, x, w, inv, dy []float32, rows, cols int)) {
+			scratch, dwWant := make([]float32, rows*cols), make([]float32, cols)
+			variantOf(rmsNormRowsBackwardOp, isa)(scratch, dwWant, x, w, inv, dy, rows, cols)
+			want := slices.Clone(dx0)
+			variantOf(addOp, isa)(want, want, scratch)
+			got, dwGot := slices.Clone(dx0), make([]float32, cols)
+			f(got, dwGot, x, w, inv, dy, rows, cols)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("rmsnorm_rows_backward_add %s cols=%d: dx[%d] = %v, backward then Add %v", isa, cols, i, got[i], want[i])
+				}
+			}
+			for i := range dwWant {
+				if math.Float32bits(dwGot[i]) != math.Float32bits(dwWant[i]) {
+					t.Fatalf("rmsnorm_rows_backward_add %s cols=%d: dw[%d] = %v, want %v", isa, cols, i, dwGot[i], dwWant[i])
+				}
+			}
+		})
+	}
 }
 
 func ExampleSoftmaxRows() {

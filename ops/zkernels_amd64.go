@@ -208,6 +208,11 @@ func mulAVX2(dst []float32, a []float32, b []float32)
 //go:noescape
 func mulAddAVX2(dst []float32, a []float32, b []float32)
 
+// addMulAVX2 computes dst[i] = x[i] + a[i]·b[i], the product rounded before the sum (not fused), so equal to Add(x, Mul(a, b)) (AVX2).
+//
+//go:noescape
+func addMulAVX2(dst []float32, x []float32, a []float32, b []float32)
+
 // dotAVX2 computes Σ x[i]·y[i] (AVX2).
 //
 //go:noescape
@@ -298,6 +303,11 @@ func rmsNormRowsAVX2(dst []float32, x []float32, w []float32, rows int, cols int
 //go:noescape
 func rmsNormRowsBackwardAVX2(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
 
+// rmsNormRowsBackwardAddAVX2 computes dx += the gradient of x (computed as rmsNormRowsBackward's, then added), and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w) (AVX2).
+//
+//go:noescape
+func rmsNormRowsBackwardAddAVX2(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+
 // layerNormRowsAVX2 computes dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps) (AVX2).
 //
 //go:noescape
@@ -337,6 +347,11 @@ func mulAVX512(dst []float32, a []float32, b []float32)
 //
 //go:noescape
 func mulAddAVX512(dst []float32, a []float32, b []float32)
+
+// addMulAVX512 computes dst[i] = x[i] + a[i]·b[i], the product rounded before the sum (not fused), so equal to Add(x, Mul(a, b)) (AVX512).
+//
+//go:noescape
+func addMulAVX512(dst []float32, x []float32, a []float32, b []float32)
 
 // dotAVX512 computes Σ x[i]·y[i] (AVX512).
 //
@@ -428,6 +443,11 @@ func rmsNormRowsAVX512(dst []float32, x []float32, w []float32, rows int, cols i
 //go:noescape
 func rmsNormRowsBackwardAVX512(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
 
+// rmsNormRowsBackwardAddAVX512 computes dx += the gradient of x (computed as rmsNormRowsBackward's, then added), and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w) (AVX512).
+//
+//go:noescape
+func rmsNormRowsBackwardAddAVX512(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+
 // layerNormRowsAVX512 computes dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps) (AVX512).
 //
 //go:noescape
@@ -508,6 +528,7 @@ var _ = scaleOp.add(AVX2, scaleAVX2)
 var _ = addOp.add(AVX2, addAVX2)
 var _ = mulOp.add(AVX2, mulAVX2)
 var _ = mulAddOp.add(AVX2, mulAddAVX2)
+var _ = addMulOp.add(AVX2, addMulAVX2)
 var _ = dotOp.add(AVX2, dotAVX2)
 var _ = sumOp.add(AVX2, sumAVX2)
 var _ = maxOp.add(AVX2, maxAVX2)
@@ -526,6 +547,7 @@ var _ = softmaxRowsOp.add(AVX2, softmaxRowsAVX2)
 var _ = softmaxRowsBackwardOp.add(AVX2, softmaxRowsBackwardAVX2)
 var _ = rmsNormRowsOp.add(AVX2, rmsNormRowsAVX2)
 var _ = rmsNormRowsBackwardOp.add(AVX2, rmsNormRowsBackwardAVX2)
+var _ = rmsNormRowsBackwardAddOp.add(AVX2, rmsNormRowsBackwardAddAVX2)
 var _ = layerNormRowsOp.add(AVX2, layerNormRowsAVX2)
 var _ = layerNormRowsBackOp.add(AVX2, layerNormRowsBackwardAVX2)
 var _ = adamwOp.add(AVX512, adamwAVX512)
@@ -534,6 +556,7 @@ var _ = scaleOp.add(AVX512, scaleAVX512)
 var _ = addOp.add(AVX512, addAVX512)
 var _ = mulOp.add(AVX512, mulAVX512)
 var _ = mulAddOp.add(AVX512, mulAddAVX512)
+var _ = addMulOp.add(AVX512, addMulAVX512)
 var _ = dotOp.add(AVX512, dotAVX512)
 var _ = sumOp.add(AVX512, sumAVX512)
 var _ = maxOp.add(AVX512, maxAVX512)
@@ -552,6 +575,7 @@ var _ = softmaxRowsOp.add(AVX512, softmaxRowsAVX512)
 var _ = softmaxRowsBackwardOp.add(AVX512, softmaxRowsBackwardAVX512)
 var _ = rmsNormRowsOp.add(AVX512, rmsNormRowsAVX512)
 var _ = rmsNormRowsBackwardOp.add(AVX512, rmsNormRowsBackwardAVX512)
+var _ = rmsNormRowsBackwardAddOp.add(AVX512, rmsNormRowsBackwardAddAVX512)
 var _ = layerNormRowsOp.add(AVX512, layerNormRowsAVX512)
 var _ = layerNormRowsBackOp.add(AVX512, layerNormRowsBackwardAVX512)
 

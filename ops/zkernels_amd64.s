@@ -4652,6 +4652,74 @@ done4:
 	VZEROUPPER
 	RET
 
+// func addMulAVX2(dst []float32, x []float32, a []float32, b []float32)
+TEXT ·addMulAVX2(SB), NOSPLIT, $0-96
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         a_base+48(FP), BX
+	MOVQ         b_base+72(FP), R8
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $32
+	JLT          vector2
+	VMOVUPS      0(BX)(AX*4), Y0
+	VMOVUPS      0(R8)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      0(DI)(AX*4), Y2
+	VADDPS       Y0, Y2, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	VMOVUPS      32(BX)(AX*4), Y3
+	VMOVUPS      32(R8)(AX*4), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      32(DI)(AX*4), Y5
+	VADDPS       Y3, Y5, Y3
+	VMOVUPS      Y3, 32(SI)(AX*4)
+	VMOVUPS      64(BX)(AX*4), Y6
+	VMOVUPS      64(R8)(AX*4), Y7
+	VMULPS       Y7, Y6, Y6
+	VMOVUPS      64(DI)(AX*4), Y8
+	VADDPS       Y6, Y8, Y6
+	VMOVUPS      Y6, 64(SI)(AX*4)
+	VMOVUPS      96(BX)(AX*4), Y9
+	VMOVUPS      96(R8)(AX*4), Y10
+	VMULPS       Y10, Y9, Y9
+	VMOVUPS      96(DI)(AX*4), Y11
+	VADDPS       Y9, Y11, Y9
+	VMOVUPS      Y9, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $8
+	JLT          tail3
+	VMOVUPS      0(BX)(AX*4), Y0
+	VMOVUPS      0(R8)(AX*4), Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      0(DI)(AX*4), Y2
+	VADDPS       Y0, Y2, Y0
+	VMOVUPS      Y0, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y0
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y1
+	VMULPS       Y1, Y0, Y0
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VADDPS       Y0, Y2, Y0
+	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
 // func dotAVX2(x []float32, y []float32) (ret float32)
 TEXT ·dotAVX2(SB), NOSPLIT, $0-52
 	MOVQ         x_base+0(FP), SI
@@ -7467,6 +7535,187 @@ rowsdone2:
 	VZEROUPPER
 	RET
 
+// func rmsNormRowsBackwardAddAVX2(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+TEXT ·rmsNormRowsBackwardAddAVX2(SB), NOSPLIT, $0-160
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         dw_base+24(FP), DI
+	MOVQ         x_base+48(FP), BX
+	MOVQ         w_base+72(FP), R8
+	MOVQ         dy_base+120(FP), R9
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+144(FP)
+	JGE          rowsdone2
+	MOVQ         invRMS_base+96(FP), DX
+	VMOVSS       (DX)(R13*4), X0
+	VBROADCASTSS X0, Y0
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y7, Y7, Y7
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled3:
+	CMPQ         CX, $16
+	JLT          vector4
+	VMOVUPS      0(R8)(AX*4), Y3
+	VMOVUPS      0(R9)(AX*4), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      0(BX)(AX*4), Y5
+	VFMADD231PS  Y5, Y3, Y2
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      0(DI)(AX*4), Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y6, 0(DI)(AX*4)
+	VMOVUPS      32(R8)(AX*4), Y8
+	VMOVUPS      32(R9)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVUPS      32(BX)(AX*4), Y10
+	VFMADD231PS  Y10, Y8, Y7
+	VMULPS       Y10, Y9, Y9
+	VMULPS       Y0, Y9, Y9
+	VMOVUPS      32(DI)(AX*4), Y11
+	VADDPS       Y9, Y11, Y11
+	VMOVUPS      Y11, 32(DI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(R8)(AX*4), Y3
+	VMOVUPS      0(R9)(AX*4), Y4
+	VMULPS       Y4, Y3, Y3
+	VMOVUPS      0(BX)(AX*4), Y5
+	VFMADD231PS  Y5, Y3, Y2
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      0(DI)(AX*4), Y6
+	VADDPS       Y4, Y6, Y6
+	VMOVUPS      Y6, 0(DI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y3
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y4
+	VMULPS       Y4, Y3, Y3
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y5
+	VFMADD231PS  Y5, Y3, Y2
+	VMULPS       Y5, Y4, Y4
+	VMULPS       Y0, Y4, Y4
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y6
+	VADDPS       Y4, Y6, Y6
+	VMASKMOVPS   Y6, Y14, 0(DI)(AX*4)
+done6:
+	VADDPS       Y7, Y2, Y2
+	VEXTRACTF128 $1, Y2, X15
+	VADDPS       X15, X2, X2
+	VMOVHLPS     X2, X2, X15
+	VADDPS       X15, X2, X2
+	VMOVSHDUP    X2, X15
+	VADDSS       X15, X2, X2
+	VMULSS       X0, X0, X3
+	VMULSS       X0, X3, X3
+	VMULSS       X2, X3, X3
+	MOVQ         cols+152(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VDIVSS       X2, X3, X3
+	VBROADCASTSS X3, Y1
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled7:
+	CMPQ         CX, $32
+	JLT          vector8
+	VMOVUPS      0(R8)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      0(R9)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      0(BX)(AX*4), Y4
+	VFNMADD231PS Y1, Y4, Y2
+	VMOVUPS      0(SI)(AX*4), Y3
+	VADDPS       Y2, Y3, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VMOVUPS      32(R8)(AX*4), Y5
+	VMULPS       Y0, Y5, Y5
+	VMOVUPS      32(R9)(AX*4), Y6
+	VMULPS       Y6, Y5, Y5
+	VMOVUPS      32(BX)(AX*4), Y7
+	VFNMADD231PS Y1, Y7, Y5
+	VMOVUPS      32(SI)(AX*4), Y6
+	VADDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, 32(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Y8
+	VMULPS       Y0, Y8, Y8
+	VMOVUPS      64(R9)(AX*4), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVUPS      64(BX)(AX*4), Y10
+	VFNMADD231PS Y1, Y10, Y8
+	VMOVUPS      64(SI)(AX*4), Y9
+	VADDPS       Y8, Y9, Y8
+	VMOVUPS      Y8, 64(SI)(AX*4)
+	VMOVUPS      96(R8)(AX*4), Y11
+	VMULPS       Y0, Y11, Y11
+	VMOVUPS      96(R9)(AX*4), Y12
+	VMULPS       Y12, Y11, Y11
+	VMOVUPS      96(BX)(AX*4), Y13
+	VFNMADD231PS Y1, Y13, Y11
+	VMOVUPS      96(SI)(AX*4), Y12
+	VADDPS       Y11, Y12, Y11
+	VMOVUPS      Y11, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(R8)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      0(R9)(AX*4), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      0(BX)(AX*4), Y4
+	VFNMADD231PS Y1, Y4, Y2
+	VMOVUPS      0(SI)(AX*4), Y3
+	VADDPS       Y2, Y3, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y2
+	VMULPS       Y0, Y2, Y2
+	VMASKMOVPS   0(R9)(AX*4), Y14, Y3
+	VMULPS       Y3, Y2, Y2
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y4
+	VFNMADD231PS Y1, Y4, Y2
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y3
+	VADDPS       Y2, Y3, Y2
+	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+152(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, BX
+	ADDQ         DX, R9
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
 // func layerNormRowsAVX2(dst []float32, x []float32, w []float32, b []float32, rows int, cols int, eps float32, mean []float32, rstd []float32)
 TEXT ·layerNormRowsAVX2(SB), NOSPLIT, $0-168
 	MOVQ         dst_base+0(FP), SI
@@ -8210,6 +8459,74 @@ tail3:
 	VMOVUPS.Z    0(SI)(AX*4), K1, Z2
 	VFMADD231PS  Z1, Z0, Z2
 	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+done4:
+	VZEROUPPER
+	RET
+
+// func addMulAVX512(dst []float32, x []float32, a []float32, b []float32)
+TEXT ·addMulAVX512(SB), NOSPLIT, $0-96
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         a_base+48(FP), BX
+	MOVQ         b_base+72(FP), R8
+	XORQ         AX, AX
+	MOVQ         dst_len+8(FP), CX
+unrolled1:
+	CMPQ         CX, $64
+	JLT          vector2
+	VMOVUPS      0(BX)(AX*4), Z0
+	VMOVUPS      0(R8)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      0(DI)(AX*4), Z2
+	VADDPS       Z0, Z2, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	VMOVUPS      64(BX)(AX*4), Z3
+	VMOVUPS      64(R8)(AX*4), Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS      64(DI)(AX*4), Z5
+	VADDPS       Z3, Z5, Z3
+	VMOVUPS      Z3, 64(SI)(AX*4)
+	VMOVUPS      128(BX)(AX*4), Z6
+	VMOVUPS      128(R8)(AX*4), Z7
+	VMULPS       Z7, Z6, Z6
+	VMOVUPS      128(DI)(AX*4), Z8
+	VADDPS       Z6, Z8, Z6
+	VMOVUPS      Z6, 128(SI)(AX*4)
+	VMOVUPS      192(BX)(AX*4), Z9
+	VMOVUPS      192(R8)(AX*4), Z10
+	VMULPS       Z10, Z9, Z9
+	VMOVUPS      192(DI)(AX*4), Z11
+	VADDPS       Z9, Z11, Z9
+	VMOVUPS      Z9, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled1
+vector2:
+	CMPQ         CX, $16
+	JLT          tail3
+	VMOVUPS      0(BX)(AX*4), Z0
+	VMOVUPS      0(R8)(AX*4), Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      0(DI)(AX*4), Z2
+	VADDPS       Z0, Z2, Z0
+	VMOVUPS      Z0, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector2
+tail3:
+	TESTQ        CX, CX
+	JLE          done4
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z0
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VADDPS       Z0, Z2, Z0
+	VMOVUPS      Z0, K1, 0(SI)(AX*4)
 done4:
 	VZEROUPPER
 	RET
@@ -11269,6 +11586,213 @@ tail9:
 	VMULPS       Z3, Z2, Z2
 	VMOVUPS.Z    0(BX)(AX*4), K1, Z4
 	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+done10:
+	MOVQ         cols+152(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, BX
+	ADDQ         DX, R9
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func rmsNormRowsBackwardAddAVX512(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+TEXT ·rmsNormRowsBackwardAddAVX512(SB), NOSPLIT, $0-160
+	MOVQ         dx_base+0(FP), SI
+	MOVQ         dw_base+24(FP), DI
+	MOVQ         x_base+48(FP), BX
+	MOVQ         w_base+72(FP), R8
+	MOVQ         dy_base+120(FP), R9
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+144(FP)
+	JGE          rowsdone2
+	MOVQ         invRMS_base+96(FP), DX
+	VMOVSS       (DX)(R13*4), X0
+	VBROADCASTSS X0, Z0
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z12, Z12, Z12
+	VPXORD       Z17, Z17, Z17
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled3:
+	CMPQ         CX, $64
+	JLT          vector4
+	VMOVUPS      0(R8)(AX*4), Z3
+	VMOVUPS      0(R9)(AX*4), Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS      0(BX)(AX*4), Z5
+	VFMADD231PS  Z5, Z3, Z2
+	VMULPS       Z5, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      0(DI)(AX*4), Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, 0(DI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z8
+	VMOVUPS      64(R9)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VMOVUPS      64(BX)(AX*4), Z10
+	VFMADD231PS  Z10, Z8, Z7
+	VMULPS       Z10, Z9, Z9
+	VMULPS       Z0, Z9, Z9
+	VMOVUPS      64(DI)(AX*4), Z11
+	VADDPS       Z9, Z11, Z11
+	VMOVUPS      Z11, 64(DI)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z13
+	VMOVUPS      128(R9)(AX*4), Z14
+	VMULPS       Z14, Z13, Z13
+	VMOVUPS      128(BX)(AX*4), Z15
+	VFMADD231PS  Z15, Z13, Z12
+	VMULPS       Z15, Z14, Z14
+	VMULPS       Z0, Z14, Z14
+	VMOVUPS      128(DI)(AX*4), Z16
+	VADDPS       Z14, Z16, Z16
+	VMOVUPS      Z16, 128(DI)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z18
+	VMOVUPS      192(R9)(AX*4), Z19
+	VMULPS       Z19, Z18, Z18
+	VMOVUPS      192(BX)(AX*4), Z20
+	VFMADD231PS  Z20, Z18, Z17
+	VMULPS       Z20, Z19, Z19
+	VMULPS       Z0, Z19, Z19
+	VMOVUPS      192(DI)(AX*4), Z21
+	VADDPS       Z19, Z21, Z21
+	VMOVUPS      Z21, 192(DI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(R8)(AX*4), Z3
+	VMOVUPS      0(R9)(AX*4), Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS      0(BX)(AX*4), Z5
+	VFMADD231PS  Z5, Z3, Z2
+	VMULPS       Z5, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      0(DI)(AX*4), Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, 0(DI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z3
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z4
+	VMULPS       Z4, Z3, Z3
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z5
+	VFMADD231PS  Z5, Z3, Z2
+	VMULPS       Z5, Z4, Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, K1, 0(DI)(AX*4)
+done6:
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z17, Z12, Z12
+	VADDPS       Z12, Z2, Z2
+	VEXTRACTF64X4 $1, Z2, Y31
+	VADDPS       Y31, Y2, Y2
+	VEXTRACTF32X4 $1, Y2, X31
+	VADDPS       X31, X2, X2
+	VMOVHLPS     X2, X2, X31
+	VADDPS       X31, X2, X2
+	VMOVSHDUP    X2, X31
+	VADDSS       X31, X2, X2
+	VMULSS       X0, X0, X3
+	VMULSS       X0, X3, X3
+	VMULSS       X2, X3, X3
+	MOVQ         cols+152(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VDIVSS       X2, X3, X3
+	VBROADCASTSS X3, Z1
+	XORQ         AX, AX
+	MOVQ         cols+152(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(R8)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      0(R9)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      0(BX)(AX*4), Z4
+	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS      0(SI)(AX*4), Z3
+	VADDPS       Z2, Z3, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VMOVUPS      64(R8)(AX*4), Z5
+	VMULPS       Z0, Z5, Z5
+	VMOVUPS      64(R9)(AX*4), Z6
+	VMULPS       Z6, Z5, Z5
+	VMOVUPS      64(BX)(AX*4), Z7
+	VFNMADD231PS Z1, Z7, Z5
+	VMOVUPS      64(SI)(AX*4), Z6
+	VADDPS       Z5, Z6, Z5
+	VMOVUPS      Z5, 64(SI)(AX*4)
+	VMOVUPS      128(R8)(AX*4), Z8
+	VMULPS       Z0, Z8, Z8
+	VMOVUPS      128(R9)(AX*4), Z9
+	VMULPS       Z9, Z8, Z8
+	VMOVUPS      128(BX)(AX*4), Z10
+	VFNMADD231PS Z1, Z10, Z8
+	VMOVUPS      128(SI)(AX*4), Z9
+	VADDPS       Z8, Z9, Z8
+	VMOVUPS      Z8, 128(SI)(AX*4)
+	VMOVUPS      192(R8)(AX*4), Z11
+	VMULPS       Z0, Z11, Z11
+	VMOVUPS      192(R9)(AX*4), Z12
+	VMULPS       Z12, Z11, Z11
+	VMOVUPS      192(BX)(AX*4), Z13
+	VFNMADD231PS Z1, Z13, Z11
+	VMOVUPS      192(SI)(AX*4), Z12
+	VADDPS       Z11, Z12, Z11
+	VMOVUPS      Z11, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(R8)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      0(R9)(AX*4), Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS      0(BX)(AX*4), Z4
+	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS      0(SI)(AX*4), Z3
+	VADDPS       Z2, Z3, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS.Z    0(R9)(AX*4), K1, Z3
+	VMULPS       Z3, Z2, Z2
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z4
+	VFNMADD231PS Z1, Z4, Z2
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z3
+	VADDPS       Z2, Z3, Z2
 	VMOVUPS      Z2, K1, 0(SI)(AX*4)
 done10:
 	MOVQ         cols+152(FP), DX

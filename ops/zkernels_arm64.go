@@ -83,6 +83,11 @@ func mulNEON(dst []float32, a []float32, b []float32)
 //go:noescape
 func mulAddNEON(dst []float32, a []float32, b []float32)
 
+// addMulNEON computes dst[i] = x[i] + a[i]·b[i], the product rounded before the sum (not fused), so equal to Add(x, Mul(a, b)) (NEON).
+//
+//go:noescape
+func addMulNEON(dst []float32, x []float32, a []float32, b []float32)
+
 // dotNEON computes Σ x[i]·y[i] (NEON).
 //
 //go:noescape
@@ -173,6 +178,11 @@ func rmsNormRowsNEON(dst []float32, x []float32, w []float32, rows int, cols int
 //go:noescape
 func rmsNormRowsBackwardNEON(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
 
+// rmsNormRowsBackwardAddNEON computes dx += the gradient of x (computed as rmsNormRowsBackward's, then added), and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w) (NEON).
+//
+//go:noescape
+func rmsNormRowsBackwardAddNEON(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+
 // layerNormRowsNEON computes dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps) (NEON).
 //
 //go:noescape
@@ -215,6 +225,7 @@ var _ = scaleOp.add(NEON, scaleNEON)
 var _ = addOp.add(NEON, addNEON)
 var _ = mulOp.add(NEON, mulNEON)
 var _ = mulAddOp.add(NEON, mulAddNEON)
+var _ = addMulOp.add(NEON, addMulNEON)
 var _ = dotOp.add(NEON, dotNEON)
 var _ = sumOp.add(NEON, sumNEON)
 var _ = maxOp.add(NEON, maxNEON)
@@ -233,5 +244,6 @@ var _ = softmaxRowsOp.add(NEON, softmaxRowsNEON)
 var _ = softmaxRowsBackwardOp.add(NEON, softmaxRowsBackwardNEON)
 var _ = rmsNormRowsOp.add(NEON, rmsNormRowsNEON)
 var _ = rmsNormRowsBackwardOp.add(NEON, rmsNormRowsBackwardNEON)
+var _ = rmsNormRowsBackwardAddOp.add(NEON, rmsNormRowsBackwardAddNEON)
 var _ = layerNormRowsOp.add(NEON, layerNormRowsNEON)
 var _ = layerNormRowsBackOp.add(NEON, layerNormRowsBackwardNEON)

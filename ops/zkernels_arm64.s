@@ -1046,6 +1046,84 @@ lane4:
 done5:
 	RET
 
+// func addMulNEON(dst []float32, x []float32, a []float32, b []float32)
+TEXT ·addMulNEON(SB), NOSPLIT, $0-96
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         a_base+48(FP), R3
+	MOVD         b_base+72(FP), R4
+	MOVD         dst_len+8(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+unrolled1:
+	CMP          $16, R0
+	BLT          vector2
+	FMOVQ        (R11), F0
+	FMOVQ        (R12), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        (R10), F2
+	WORD         $0x4e20d440 // FADD V0.4S, V2.4S, V0.4S
+	FMOVQ        F0, (R9)
+	FMOVQ        16(R11), F3
+	FMOVQ        16(R12), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVQ        16(R10), F5
+	WORD         $0x4e23d4a3 // FADD V3.4S, V5.4S, V3.4S
+	FMOVQ        F3, 16(R9)
+	FMOVQ        32(R11), F6
+	FMOVQ        32(R12), F7
+	WORD         $0x6e27dcc6 // FMUL V6.4S, V6.4S, V7.4S
+	FMOVQ        32(R10), F8
+	WORD         $0x4e26d506 // FADD V6.4S, V8.4S, V6.4S
+	FMOVQ        F6, 32(R9)
+	FMOVQ        48(R11), F9
+	FMOVQ        48(R12), F10
+	WORD         $0x6e2add29 // FMUL V9.4S, V9.4S, V10.4S
+	FMOVQ        48(R10), F11
+	WORD         $0x4e29d569 // FADD V9.4S, V11.4S, V9.4S
+	FMOVQ        F9, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	SUB          $16, R0, R0
+	B            unrolled1
+vector2:
+	CMP          $4, R0
+	BLT          tail3
+	FMOVQ        (R11), F0
+	FMOVQ        (R12), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVQ        (R10), F2
+	WORD         $0x4e20d440 // FADD V0.4S, V2.4S, V0.4S
+	FMOVQ        F0, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	SUB          $4, R0, R0
+	B            vector2
+tail3:
+	CMP          $0, R0
+	BLE          done5
+lane4:
+	FMOVS        (R11), F0
+	FMOVS        (R12), F1
+	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
+	FMOVS        (R10), F2
+	WORD         $0x4e20d440 // FADD V0.4S, V2.4S, V0.4S
+	FMOVS        F0, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	SUBS         $1, R0, R0
+	BNE          lane4
+done5:
+	RET
+
 // func dotNEON(x []float32, y []float32) (ret float32)
 TEXT ·dotNEON(SB), NOSPLIT, $0-52
 	MOVD         x_base+0(FP), R1
@@ -4999,6 +5077,237 @@ lane11:
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	FMOVS        (R11), F4
 	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVS        F2, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R14, R14
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	MOVD         cols+152(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R3, R3
+	ADD          $4, R5, R5
+	ADD          R19, R6, R6
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
+// func rmsNormRowsBackwardAddNEON(dx []float32, dw []float32, x []float32, w []float32, invRMS []float32, dy []float32, rows int, cols int)
+TEXT ·rmsNormRowsBackwardAddNEON(SB), NOSPLIT, $0-160
+	MOVD         dx_base+0(FP), R1
+	MOVD         dw_base+24(FP), R2
+	MOVD         x_base+48(FP), R3
+	MOVD         w_base+72(FP), R4
+	MOVD         invRMS_base+96(FP), R5
+	MOVD         dy_base+120(FP), R6
+	MOVD         rows+144(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	FMOVS        (R5), F0
+	VDUP         V0.S[0], V0.S4
+	VEOR         V2.B16, V2.B16, V2.B16
+	VEOR         V7.B16, V7.B16, V7.B16
+	VEOR         V12.B16, V12.B16, V12.B16
+	VEOR         V17.B16, V17.B16, V17.B16
+	MOVD         cols+152(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R6, R14
+unrolled3:
+	CMP          $16, R0
+	BLT          vector4
+	FMOVQ        (R12), F3
+	FMOVQ        (R14), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVQ        (R11), F5
+	VFMLA        V5.S4, V3.S4, V2.S4
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        (R10), F6
+	WORD         $0x4e24d4c6 // FADD V6.4S, V6.4S, V4.4S
+	FMOVQ        F6, (R10)
+	FMOVQ        16(R12), F8
+	FMOVQ        16(R14), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	FMOVQ        16(R11), F10
+	VFMLA        V10.S4, V8.S4, V7.S4
+	WORD         $0x6e2add29 // FMUL V9.4S, V9.4S, V10.4S
+	WORD         $0x6e20dd29 // FMUL V9.4S, V9.4S, V0.4S
+	FMOVQ        16(R10), F11
+	WORD         $0x4e29d56b // FADD V11.4S, V11.4S, V9.4S
+	FMOVQ        F11, 16(R10)
+	FMOVQ        32(R12), F13
+	FMOVQ        32(R14), F14
+	WORD         $0x6e2eddad // FMUL V13.4S, V13.4S, V14.4S
+	FMOVQ        32(R11), F15
+	VFMLA        V15.S4, V13.S4, V12.S4
+	WORD         $0x6e2fddce // FMUL V14.4S, V14.4S, V15.4S
+	WORD         $0x6e20ddce // FMUL V14.4S, V14.4S, V0.4S
+	FMOVQ        32(R10), F16
+	WORD         $0x4e2ed610 // FADD V16.4S, V16.4S, V14.4S
+	FMOVQ        F16, 32(R10)
+	FMOVQ        48(R12), F18
+	FMOVQ        48(R14), F19
+	WORD         $0x6e33de52 // FMUL V18.4S, V18.4S, V19.4S
+	FMOVQ        48(R11), F20
+	VFMLA        V20.S4, V18.S4, V17.S4
+	WORD         $0x6e34de73 // FMUL V19.4S, V19.4S, V20.4S
+	WORD         $0x6e20de73 // FMUL V19.4S, V19.4S, V0.4S
+	FMOVQ        48(R10), F21
+	WORD         $0x4e33d6b5 // FADD V21.4S, V21.4S, V19.4S
+	FMOVQ        F21, 48(R10)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	ADD          $64, R14, R14
+	SUB          $16, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R12), F3
+	FMOVQ        (R14), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVQ        (R11), F5
+	VFMLA        V5.S4, V3.S4, V2.S4
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        (R10), F6
+	WORD         $0x4e24d4c6 // FADD V6.4S, V6.4S, V4.4S
+	FMOVQ        F6, (R10)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R14, R14
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	FMOVS        (R12), F3
+	FMOVS        (R14), F4
+	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
+	FMOVS        (R11), F5
+	VFMLA        V5.S4, V3.S4, V2.S4
+	WORD         $0x6e25dc84 // FMUL V4.4S, V4.4S, V5.4S
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVS        (R10), F6
+	WORD         $0x4e24d4c6 // FADD V6.4S, V6.4S, V4.4S
+	FMOVS        F6, (R10)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	ADD          $4, R12, R12
+	ADD          $4, R14, R14
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e27d442 // FADD V2.4S, V2.4S, V7.4S
+	WORD         $0x4e31d58c // FADD V12.4S, V12.4S, V17.4S
+	WORD         $0x4e2cd442 // FADD V2.4S, V2.4S, V12.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	WORD         $0x6e22d442 // FADDP V2.4S, V2.4S, V2.4S
+	FMULS        F0, F0, F3
+	FMULS        F0, F3, F3
+	FMULS        F2, F3, F3
+	MOVD         cols+152(FP), R19
+	SCVTFS       R19, F2
+	FDIVS        F2, F3, F3
+	VDUP         V3.S[0], V1.S4
+	MOVD         cols+152(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+	MOVD         R4, R12
+	MOVD         R6, R14
+unrolled8:
+	CMP          $16, R0
+	BLT          vector9
+	FMOVQ        (R12), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        (R14), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        (R11), F4
+	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVQ        (R9), F3
+	WORD         $0x4e22d462 // FADD V2.4S, V3.4S, V2.4S
+	FMOVQ        F2, (R9)
+	FMOVQ        16(R12), F5
+	WORD         $0x6e20dca5 // FMUL V5.4S, V5.4S, V0.4S
+	FMOVQ        16(R14), F6
+	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
+	FMOVQ        16(R11), F7
+	VFMLS        V1.S4, V7.S4, V5.S4
+	FMOVQ        16(R9), F6
+	WORD         $0x4e25d4c5 // FADD V5.4S, V6.4S, V5.4S
+	FMOVQ        F5, 16(R9)
+	FMOVQ        32(R12), F8
+	WORD         $0x6e20dd08 // FMUL V8.4S, V8.4S, V0.4S
+	FMOVQ        32(R14), F9
+	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
+	FMOVQ        32(R11), F10
+	VFMLS        V1.S4, V10.S4, V8.S4
+	FMOVQ        32(R9), F9
+	WORD         $0x4e28d528 // FADD V8.4S, V9.4S, V8.4S
+	FMOVQ        F8, 32(R9)
+	FMOVQ        48(R12), F11
+	WORD         $0x6e20dd6b // FMUL V11.4S, V11.4S, V0.4S
+	FMOVQ        48(R14), F12
+	WORD         $0x6e2cdd6b // FMUL V11.4S, V11.4S, V12.4S
+	FMOVQ        48(R11), F13
+	VFMLS        V1.S4, V13.S4, V11.S4
+	FMOVQ        48(R9), F12
+	WORD         $0x4e2bd58b // FADD V11.4S, V12.4S, V11.4S
+	FMOVQ        F11, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	ADD          $64, R12, R12
+	ADD          $64, R14, R14
+	SUB          $16, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R12), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        (R14), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVQ        (R11), F4
+	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVQ        (R9), F3
+	WORD         $0x4e22d462 // FADD V2.4S, V3.4S, V2.4S
+	FMOVQ        F2, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	ADD          $16, R12, R12
+	ADD          $16, R14, R14
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R12), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVS        (R14), F3
+	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
+	FMOVS        (R11), F4
+	VFMLS        V1.S4, V4.S4, V2.S4
+	FMOVS        (R9), F3
+	WORD         $0x4e22d462 // FADD V2.4S, V3.4S, V2.4S
 	FMOVS        F2, (R9)
 	ADD          $4, R9, R9
 	ADD          $4, R10, R10

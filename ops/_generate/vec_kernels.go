@@ -228,6 +228,20 @@ var vecKernels = []vecKernel{
 				k.store(s.t[2], dst, s)
 			})
 		}},
+	{name: "addMul", op: "addMulOp", params: []param{pSlice("dst"), pSlice("x"), pSlice("a"), pSlice("b")},
+		doc: "dst[i] = x[i] + a[i]·b[i], the product rounded before the sum (not fused), so equal to Add(x, Mul(a, b))",
+		build: func(k *vk) {
+			dst, x, a, b := k.vec("dst", rowVec), k.vec("x", rowVec), k.vec("a", rowVec), k.vec("b", rowVec)
+			k.start()
+			k.each("dst", 3, ewUnroll, func(s slot) {
+				k.load(s.t[0], a, s)
+				k.load(s.t[1], b, s)
+				k.mul(s.t[0], s.t[0], R(s.t[1]))
+				k.load(s.t[2], x, s)
+				k.add(s.t[0], s.t[2], R(s.t[0]))
+				k.store(s.t[0], dst, s)
+			})
+		}},
 	{name: "dot", op: "dotOp", params: []param{pSlice("x"), pSlice("y")}, results: retF32,
 		doc: "Σ x[i]·y[i]",
 		build: func(k *vk) {
@@ -508,46 +522,11 @@ var vecKernels = []vecKernel{
 	{name: "rmsNormRowsBackward", op: "rmsNormRowsBackwardOp",
 		params: []param{pSlice("dx"), pSlice("dw"), pSlice("x"), pSlice("w"), pSlice("invRMS"), pSlice("dy"), pInt("rows"), pInt("cols")},
 		doc:    "dx, and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w)",
-		build: func(k *vk) {
-			dx, dw, x, w := k.vec("dx", rowVec), k.vec("dw", colVec), k.vec("x", rowVec), k.vec("w", colVec)
-			ir, dy := k.vec("invRMS", rowScalar), k.vec("dy", rowVec)
-			k.start()
-			inv, c := k.glob(), k.glob()
-			k.rows(func() {
-				k.srow(inv, ir)
-				k.bcast(inv, inv)
-				acc := k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
-					wv, d, xv, t := s.t[0], s.t[1], s.t[2], s.t[3]
-					k.load(wv, w, s)
-					k.load(d, dy, s)
-					k.mul(wv, wv, R(d))
-					k.load(xv, x, s)
-					k.fmadd(s.acc[0], wv, R(xv), R(s.acc[0])) // Σ w·dy·x
-					k.mul(d, d, R(xv))
-					k.mul(d, d, R(inv))
-					k.load(t, dw, s)
-					k.add(t, t, R(d))
-					k.store(t, dw, s)
-				})
-				sum, t := acc[0], acc[0]+1
-				k.hsum(sum, sum)
-				k.smul(t, inv, R(inv)) // c = inv³·Σ/cols
-				k.smul(t, t, R(inv))
-				k.smul(t, t, R(sum))
-				k.sintArg(sum, "cols")
-				k.sdiv(t, t, R(sum))
-				k.bcast(c, t)
-				k.each("cols", 3, ewUnroll, func(s slot) {
-					k.load(s.t[0], w, s)
-					k.mul(s.t[0], s.t[0], R(inv))
-					k.load(s.t[1], dy, s)
-					k.mul(s.t[0], s.t[0], R(s.t[1]))
-					k.load(s.t[2], x, s)
-					k.fnmadd(s.t[0], s.t[2], R(c), R(s.t[0]))
-					k.store(s.t[0], dx, s)
-				})
-			})
-		}},
+		build:  rmsNormRowsBackward(false)},
+	{name: "rmsNormRowsBackwardAdd", op: "rmsNormRowsBackwardAddOp",
+		params: []param{pSlice("dx"), pSlice("dw"), pSlice("x"), pSlice("w"), pSlice("invRMS"), pSlice("dy"), pInt("rows"), pInt("cols")},
+		doc:    "dx += the gradient of x (computed as rmsNormRowsBackward's, then added), and dw += Σ_rows dy⊙x⊙invRMS, for y = RMSNormRows(x, w)",
+		build:  rmsNormRowsBackward(true)},
 	{name: "layerNormRows", op: "layerNormRowsOp",
 		params: []param{pSlice("dst"), pSlice("x"), pSlice("w"), pSlice("b"), pInt("rows"), pInt("cols"), pF32("eps"), pSlice("mean"), pSlice("rstd")},
 		doc:    "dst = (x − mean)/sqrt(var + eps) ⊙ w + b row by row, saving mean and 1/sqrt(var+eps)",
@@ -668,4 +647,54 @@ func binary(name, op, doc string, o binOp) vecKernel {
 				k.store(s.t[0], dst, s)
 			})
 		}}
+}
+
+// rmsNormRowsBackward builds RMSNormRows' backward kernel: it overwrites dx, or with
+// accumulate adds the gradient of x into it (computed as without, then added: the sum
+// equals Add(dx, gradient) bit for bit).
+func rmsNormRowsBackward(accumulate bool) func(k *vk) {
+	return func(k *vk) {
+		dx, dw, x, w := k.vec("dx", rowVec), k.vec("dw", colVec), k.vec("x", rowVec), k.vec("w", colVec)
+		ir, dy := k.vec("invRMS", rowScalar), k.vec("dy", rowVec)
+		k.start()
+		inv, c := k.glob(), k.glob()
+		k.rows(func() {
+			k.srow(inv, ir)
+			k.bcast(inv, inv)
+			acc := k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
+				wv, d, xv, t := s.t[0], s.t[1], s.t[2], s.t[3]
+				k.load(wv, w, s)
+				k.load(d, dy, s)
+				k.mul(wv, wv, R(d))
+				k.load(xv, x, s)
+				k.fmadd(s.acc[0], wv, R(xv), R(s.acc[0])) // Σ w·dy·x
+				k.mul(d, d, R(xv))
+				k.mul(d, d, R(inv))
+				k.load(t, dw, s)
+				k.add(t, t, R(d))
+				k.store(t, dw, s)
+			})
+			sum, t := acc[0], acc[0]+1
+			k.hsum(sum, sum)
+			k.smul(t, inv, R(inv)) // c = inv³·Σ/cols
+			k.smul(t, t, R(inv))
+			k.smul(t, t, R(sum))
+			k.sintArg(sum, "cols")
+			k.sdiv(t, t, R(sum))
+			k.bcast(c, t)
+			k.each("cols", 3, ewUnroll, func(s slot) {
+				k.load(s.t[0], w, s)
+				k.mul(s.t[0], s.t[0], R(inv))
+				k.load(s.t[1], dy, s)
+				k.mul(s.t[0], s.t[0], R(s.t[1]))
+				k.load(s.t[2], x, s)
+				k.fnmadd(s.t[0], s.t[2], R(c), R(s.t[0]))
+				if accumulate {
+					k.load(s.t[1], dx, s)
+					k.add(s.t[0], s.t[1], R(s.t[0]))
+				}
+				k.store(s.t[0], dx, s)
+			})
+		})
+	}
 }
