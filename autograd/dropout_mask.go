@@ -67,40 +67,45 @@ type dropoutJob struct {
 }
 
 func (j *dropoutJob) RunRange(_, lo, hi int) {
-	n := len(j.mask)
-	keepBits := uint64(math.Float32bits(j.keep))
 	for c := lo; c < hi; c++ {
-		s := j.starts[c]
-		start, end := c*4*maskChunkDraws, min((c+1)*4*maskChunkDraws, n)
-		i := start
-		// Whole draws, without branches: value k is dropped when its 16 bits are below
-		// the threshold, i.e. when bits − threshold wraps around.
-		for ; i+4 <= end; i += 4 {
-			s = xorshiftNext(s)
-			r := s * 0x2545f4914f6cdd1d
-			mask := j.mask[i : i+4 : i+4]
-			for k := range 4 {
-				drop := ((r>>(16*k))&0xffff - j.threshold) >> 63
-				mask[k] = math.Float32frombits(uint32(keepBits & (drop - 1)))
-			}
-		}
-		if i < end { // the last, partial draw
-			s = xorshiftNext(s)
-			r := s * 0x2545f4914f6cdd1d
-			for k := i; k < end; k++ {
-				m := j.keep
-				if r&0xffff < j.threshold {
-					m = 0
-				}
-				j.mask[k] = m
-				r >>= 16
-			}
-		}
+		start, end := c*4*maskChunkDraws, min((c+1)*4*maskChunkDraws, len(j.mask))
 		mask, x, out := j.mask[start:end], j.x[start:end], j.out[start:end]
+		drawMask(mask, j.starts[c], j.threshold, j.keep)
 		if j.res == nil {
 			ops.Mul(out, x, mask)
 		} else {
 			ops.AddMul(out, j.res[start:end], x, mask)
+		}
+	}
+}
+
+// drawMask fills mask from the xorshift64* stream that starts after state s: draw d
+// gives values 4d … 4d+3 16 bits each, and a value is 0 when its bits are below
+// threshold, else keep. Everything it reads is a local (the compiler need not reload a
+// field after each store), and the whole draws run without branches: value k is
+// dropped when its bits − threshold wraps around.
+func drawMask(mask []float32, s, threshold uint64, keep float32) {
+	keepBits := uint64(math.Float32bits(keep))
+	i := 0
+	for ; i+4 <= len(mask); i += 4 {
+		s = xorshiftNext(s)
+		r := s * 0x2545f4914f6cdd1d
+		m := (*[4]float32)(mask[i : i+4])
+		m[0] = math.Float32frombits(uint32(keepBits & ((r&0xffff-threshold)>>63 - 1)))
+		m[1] = math.Float32frombits(uint32(keepBits & ((r>>16&0xffff-threshold)>>63 - 1)))
+		m[2] = math.Float32frombits(uint32(keepBits & ((r>>32&0xffff-threshold)>>63 - 1)))
+		m[3] = math.Float32frombits(uint32(keepBits & ((r>>48-threshold)>>63 - 1)))
+	}
+	if i < len(mask) { // the last, partial draw
+		s = xorshiftNext(s)
+		r := s * 0x2545f4914f6cdd1d
+		for k := i; k < len(mask); k++ {
+			m := keep
+			if r&0xffff < threshold {
+				m = 0
+			}
+			mask[k] = m
+			r >>= 16
 		}
 	}
 }
