@@ -265,6 +265,12 @@ func (k *gemmKernels) gemmOne(transA, transB bool, m, n, kk int, alpha float32, 
 // gemmOn is gemm split over w goroutines. Every element of C gets the same sums in
 // the same order whatever w is.
 func (k *gemmKernels) gemmOn(w int, transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	k.gemmPre(w, transA, transB, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// gemmPre is gemmOn reading op(B) from pre, packed beforehand by packAllB, when pre is
+// not nil: the same panels, so the same bits, without packing them again.
+func (k *gemmKernels) gemmPre(w int, transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32) {
 	if kk == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
@@ -289,11 +295,11 @@ func (k *gemmKernels) gemmOn(w int, transA, transB bool, m, n, kk int, alpha flo
 	parts := (dim + chunk - 1) / chunk
 	if parts <= 1 {
 		// No closure: a serial product allocates nothing.
-		k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite)
+		k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite, pre)
 		return
 	}
 	j := gemmJobPool.Get().(*gemmJob)
-	*j = gemmJob{k, transA, transB, m, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite, splitRows, chunk, dim}
+	*j = gemmJob{k, transA, transB, m, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite, splitRows, chunk, dim, pre}
 	parallelRun(parts, j)
 	*j = gemmJob{}
 	gemmJobPool.Put(j)
@@ -313,6 +319,7 @@ type gemmJob struct {
 	ldc                  int
 	overwrite, splitRows bool
 	chunk, dim           int
+	pre                  []float32
 }
 
 var gemmJobPool = sync.Pool{New: func() any { return new(gemmJob) }}
@@ -320,27 +327,41 @@ var gemmJobPool = sync.Pool{New: func() any { return new(gemmJob) }}
 func (j *gemmJob) runPart(part int) {
 	lo, hi := part*j.chunk, min((part+1)*j.chunk, j.dim)
 	if j.splitRows {
-		j.k.gemmSerial(j.transA, j.transB, lo, hi, 0, j.n, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite)
+		j.k.gemmSerial(j.transA, j.transB, lo, hi, 0, j.n, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite, j.pre)
 	} else {
-		j.k.gemmSerial(j.transA, j.transB, 0, j.m, lo, hi, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite)
+		j.k.gemmSerial(j.transA, j.transB, 0, j.m, lo, hi, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite, j.pre)
 	}
 }
 
-// gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C.
-func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
+// gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C. With
+// pre (packAllB's panels of all of op(B)) it packs no B.
+func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool, pre []float32) {
 	mcMax := min(k.mc, roundUp(i1-i0, k.mr)) + k.mr
 	ncMax := min(k.nc, roundUp(j1-j0, k.nr))
 	kcMax := min(k.kc, kk)
-	apb, bpb, scb := getBuf(mcMax*kcMax), getBuf(ncMax*kcMax), getBuf(k.mr*k.nr)
-	defer func() { putBuf(apb); putBuf(bpb); putBuf(scb) }()
-	ap, bp, scratch := *apb, *bpb, *scb
+	apb, scb := getBuf(mcMax*kcMax), getBuf(k.mr*k.nr)
+	defer func() { putBuf(apb); putBuf(scb) }()
+	var bp []float32
+	if pre == nil {
+		bpb := getBuf(ncMax * kcMax)
+		defer putBuf(bpb)
+		bp = *bpb
+	}
+	ap, scratch := *apb, *scb
 	mcStep := k.blockRows(i1 - i0)
 	for jc := j0; jc < j1; jc += k.nc {
 		nc := min(k.nc, j1-jc)
 		aDirect := k.readsADirect(transA, alpha, lda, nc)
 		for pc := 0; pc < kk; pc += k.kc {
 			kc := min(k.kc, kk-pc)
-			k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
+			if pre != nil {
+				// The k block at pc starts after pc whole steps of every panel (len(pre)/kk:
+				// the columns rounded up to nr), its panel for column jc (a multiple of nr)
+				// after jc columns of kc steps.
+				bp = pre[pc*(len(pre)/kk)+jc*kc:]
+			} else {
+				k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
+			}
 			for ic := i0; ic < i1; ic += mcStep {
 				mc := min(mcStep, i1-ic)
 				bs, nb := k.bands(mc)

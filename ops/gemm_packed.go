@@ -1,0 +1,79 @@
+package ops
+
+import (
+	"fmt"
+	"time"
+)
+
+// PackedB is the right operand op(B) of a Gemm packed once, into the micro-panels the
+// blocked products read, for several products against it: GemmPacked computes what
+// Gemm computes, bit for bit, without packing B again. A caller cuts one large product
+// into row blocks this way (each block's result still in cache for what comes next)
+// at the cost of one packing, not one per block.
+//
+// A PackedB holds a pooled buffer of about k·n values; Release hands it back. It stays
+// tied to the instruction set active when it was packed.
+type PackedB struct {
+	k      *gemmKernels // nil: the generic product, which reads b itself
+	transB bool
+	kk, n  int
+	b      []float32
+	ldb    int
+	buf    *[]float32
+	panels []float32 // each k block of kc steps: roundUp(n, nr)·kc values
+}
+
+// PackB packs op(B) (k×n: B itself, or Bᵀ of the n×k matrix b when transB) for
+// GemmPacked. b must stay unchanged until the last GemmPacked with it.
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if k < 0 || n < 0 {
+		panic(fmt.Sprintf("ops: PackB: negative dimension k=%d n=%d", k, n))
+	}
+	if transB {
+		checkMatrix("PackB", "B", n, k, b, ldb)
+	} else {
+		checkMatrix("PackB", "B", k, n, b, ldb)
+	}
+	return activeGemmKernels().packAllB(transB, k, n, b, ldb)
+}
+
+// packAllB is PackB for kernels k (nil: generic, which packs nothing).
+func (k *gemmKernels) packAllB(transB bool, kk, n int, b []float32, ldb int) *PackedB {
+	p := &PackedB{k: k, transB: transB, kk: kk, n: n, b: b, ldb: ldb}
+	if k == nil || kk == 0 || n == 0 {
+		return p
+	}
+	npad := roundUp(n, k.nr)
+	p.buf = getBuf(npad * kk)
+	p.panels = (*p.buf)[:npad*kk]
+	for pc := 0; pc < kk; pc += k.kc {
+		kc := min(k.kc, kk-pc)
+		k.packB(p.panels[pc*npad:], b, ldb, transB, pc, kc, 0, n, k.nr)
+	}
+	return p
+}
+
+// Release returns the packed panels to the pool; p must not be used afterwards.
+func (p *PackedB) Release() {
+	if p.buf != nil {
+		putBuf(p.buf)
+	}
+	*p = PackedB{}
+}
+
+// GemmPacked computes C = alpha·op(A)·op(B) + beta·C as Gemm(transA, transB, m, n, k,
+// alpha, a, lda, b, ldb, beta, c, ldc) would, bit for bit, with op(B) (k×n) from p.
+func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	if profiling.Load() {
+		defer profiledProduct(ProductShape{"Gemm", transA, p.transB, 1, m, p.n, p.kk}, time.Now())
+	}
+	checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
+	if m == 0 || p.n == 0 {
+		return
+	}
+	if p.k == nil {
+		gemmOp.use(transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+		return
+	}
+	p.k.gemmPre(workers(m*p.n*p.kk), transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
+}
