@@ -108,6 +108,18 @@ func TestGradients(t *testing.T) {
 				h := t.GELU(p[0]) // the norm's backward adds into the gradient the skip path gave h
 				return t.Add(h, t.RMSNorm(h, p[1], 1e-6))
 			}, gradcheck.Options{}},
+		{"GatedFFN/gelu", []*autograd.Param{r("x", 1, 1, 5, 4), r("w0", 2, 1, 4, 6), r("w1", 3, 1, 4, 6), r("wo", 4, 1, 6, 3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedFFN(autograd.ActGELU, p[0], p[1], p[2], p[3])
+			}, gradcheck.Options{}},
+		{"GatedFFN/silu", []*autograd.Param{r("x", 1, 1, 5, 4), r("w0", 2, 1, 4, 6), r("w1", 3, 1, 4, 6), r("wo", 4, 1, 6, 3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedFFN(autograd.ActSiLU, t.GELU(p[0]), p[1], p[2], p[3])
+			}, gradcheck.Options{}},
+		{"GatedFFN/relu", []*autograd.Param{r("x", 1, 1, 5, 4), r("w0", 2, 1, 4, 6), r("w1", 3, 1, 4, 6), r("wo", 4, 1, 6, 3)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GatedFFN(autograd.ActReLU, p[0], p[1], p[2], p[3])
+			}, gradcheck.Options{Step: 1e-3}},
 		{"Outer", []*autograd.Param{r("r", 1, 1, 3, 4), r("c", 2, 1, 3, 2)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Outer(p[0], p[1]) }, gradcheck.Options{}},
 		{"OuterBroadcast", []*autograd.Param{r("r", 1, 1, 3, 4), r("c", 2, 1, 1, 2)},
@@ -399,6 +411,61 @@ func TestAddDropoutMatchesComposition(t *testing.T) {
 			for i, name := range []string{"output", "dx", "da", "dw"} {
 				if !slices.Equal(got[i], want[i]) {
 					t.Errorf("intermediate %v, %d threads: %s differs from Add(x, Dropout(a))", intermediate, threads, name)
+				}
+			}
+		}
+	}
+}
+
+// GatedFFN equals its composition (MatMul, MatMul, GatedAct, MatMul) bit for bit,
+// value and every gradient, for each activation: in several blocks and in its own, on
+// one thread and three, with x a parameter or an intermediate, and on a tape that
+// records nothing (where it keeps one block).
+func TestGatedFFNMatchesComposition(t *testing.T) {
+	for _, s := range []struct{ m, d, f, e int }{{37, 16, 40, 12}, {70, 24, 300, 260}} { // the second spans several k blocks
+		testGatedFFNMatchesComposition(t, s.m, s.d, s.f, s.e)
+	}
+}
+
+func testGatedFFNMatchesComposition(t *testing.T, m, d, f, e int) {
+	run := func(act autograd.Act, fused bool, blockRows, threads int, intermediate, record bool) [][]float32 {
+		defer ops.SetThreads(ops.SetThreads(threads))
+		defer autograd.SetFFNBlockRows(autograd.SetFFNBlockRows(blockRows))
+		xp := gradcheck.Random("x", 1, 1, m, d)
+		w0, w1, wo := gradcheck.Random("w0", 2, 1, d, f), gradcheck.Random("w1", 3, 1, d, f), gradcheck.Random("wo", 4, 1, f, e)
+		tape := autograd.NewTape()
+		tape.SetRecording(record)
+		x := &xp.Tensor
+		if intermediate {
+			x = tape.GELU(x)
+		}
+		var y *autograd.Tensor
+		if fused {
+			y = tape.GatedFFN(act, x, &w0.Tensor, &w1.Tensor, &wo.Tensor)
+		} else {
+			h := tape.GatedAct(act, tape.MatMul(x, &w0.Tensor, false), tape.MatMul(x, &w1.Tensor, false))
+			y = tape.MatMul(h, &wo.Tensor, false)
+		}
+		if !record {
+			return [][]float32{slices.Clone(y.Data)}
+		}
+		tape.Backward(tape.WeightedSum(y, gradcheck.Weights(y.Len(), 9)))
+		return [][]float32{slices.Clone(y.Data), xp.Grad, w0.Grad, w1.Grad, wo.Grad}
+	}
+	for _, act := range []autograd.Act{autograd.ActGELU, autograd.ActReLU, autograd.ActSiLU} {
+		for _, intermediate := range []bool{false, true} {
+			for _, record := range []bool{true, false} {
+				want := run(act, false, 0, 1, intermediate, record)
+				for _, blockRows := range []int{0, 8, 16} {
+					for _, threads := range []int{1, 3} {
+						got := run(act, true, blockRows, threads, intermediate, record)
+						for i, name := range []string{"output", "dx", "dw0", "dw1", "dwo"}[:len(want)] {
+							if !slices.Equal(got[i], want[i]) {
+								t.Errorf("%d×%d·%d×%d·%d: activation %d, intermediate %v, recording %v, blocks of %d rows, %d threads: %s differs from the composition",
+									m, d, f, f, e, act, intermediate, record, blockRows, threads, name)
+							}
+						}
+					}
 				}
 			}
 		}

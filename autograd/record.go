@@ -28,6 +28,7 @@ const (
 	opWeightedSum
 	opGatedAct
 	opAddDropout
+	opGatedFFN
 )
 
 // record is one recorded operation: its output, inputs, saved buffers and arguments.
@@ -72,6 +73,8 @@ func (t *Tape) backward(r *record) {
 		t.relBiasBackward(r)
 	case opAttention:
 		t.attentionBackward(r)
+	case opGatedFFN:
+		t.gatedFFNBackward(r)
 	case opAddDropout:
 		t.addDropoutBackward(r)
 	case opDropout:

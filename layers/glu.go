@@ -34,13 +34,18 @@ func (a Activation) Apply(t *autograd.Tape, x *autograd.Tensor) *autograd.Tensor
 
 // Gated returns act(x) ⊙ y in one fused pass (autograd.GatedAct).
 func (a Activation) Gated(t *autograd.Tape, x, y *autograd.Tensor) *autograd.Tensor {
+	return t.GatedAct(a.act(), x, y)
+}
+
+// act is a's autograd activation.
+func (a Activation) act() autograd.Act {
 	switch a {
 	case GELU:
-		return t.GatedAct(autograd.ActGELU, x, y)
+		return autograd.ActGELU
 	case ReLU:
-		return t.GatedAct(autograd.ActReLU, x, y)
+		return autograd.ActReLU
 	case SiLU:
-		return t.GatedAct(autograd.ActSiLU, x, y)
+		return autograd.ActSiLU
 	}
 	panic(fmt.Sprintf("layers: unknown activation %q", string(a)))
 }
@@ -150,8 +155,13 @@ func (g *GLU) Hidden(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
 	return g.Config.Activation.Apply(t, pre)
 }
 
-// Forward implements FeedForward.
+// Forward implements FeedForward. The gated form runs as one autograd.GatedFFN (block
+// by block, the hidden layer kept in cache; the values and gradients of MatMul(Hidden,
+// Wo) bit for bit).
 func (g *GLU) Forward(ctx *Context, x *autograd.Tensor, seq Seq) *autograd.Tensor {
+	if g.Wi1 != nil {
+		return ctx.Tape.GatedFFN(g.Config.Activation.act(), x, &g.Wi0.Tensor, &g.Wi1.Tensor, &g.Wo.Tensor)
+	}
 	return ctx.Tape.MatMul(g.Hidden(ctx, x), &g.Wo.Tensor, false)
 }
 

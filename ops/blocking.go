@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/cpuid/v2"
 )
@@ -38,6 +39,18 @@ func detectCaches() caches {
 	}
 	return c
 }
+
+// L2Bytes is the size in bytes of the L2 cache one core sees, as cpuid reports it (1
+// MiB where it does not): for callers that cut their own work into blocks that stay in
+// it.
+func L2Bytes() int { return l2Bytes() }
+
+var l2Bytes = sync.OnceValue(func() int {
+	if l2 := detectCaches().l2; l2 > 0 {
+		return l2
+	}
+	return defaultL2
+})
 
 // deriveBlocking sizes the blocks for caches c and micro-tiles of mr×nr (gradMR: the
 // height of the gradient tiles, which share the A blocks), in float32s:

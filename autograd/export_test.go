@@ -1,0 +1,9 @@
+package autograd
+
+// SetFFNBlockRows makes GatedFFN run blocks of rows rows (0: its own choice) and
+// returns the previous setting, so tests cover several blocks on small shapes.
+func SetFFNBlockRows(rows int) int {
+	prev := ffnRowsOverride
+	ffnRowsOverride = rows
+	return prev
+}
