@@ -557,3 +557,35 @@ func TestCrossEntropyThreadsBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// An inference tape rewound to a mark hands out the same memory again, RowsOf shares
+// its tensor's values, and a recording tape refuses both.
+func TestMarkRewindRowsOf(t *testing.T) {
+	tape := autograd.NewTape()
+	tape.SetRecording(false)
+	x := tape.From([]float32{1, 2, 3, 4, 5, 6}, 3, 2)
+	m := tape.Mark()
+	a := tape.New(4, 4)
+	tape.Rewind(m)
+	b := tape.New(4, 4)
+	if &a.Data[0] != &b.Data[0] {
+		t.Error("the allocation after Rewind does not reuse the rewound memory")
+	}
+	r := tape.RowsOf(x, 1, 3)
+	if r.Rows != 2 || r.Cols != 2 || &r.Data[0] != &x.Data[2] || len(r.Data) != 4 {
+		t.Errorf("RowsOf(x, 1, 3) = %d×%d %v, want rows 1 and 2 of x in place", r.Rows, r.Cols, r.Data)
+	}
+	for name, f := range map[string]func(*autograd.Tape){
+		"Rewind": func(tp *autograd.Tape) { tp.Rewind(tp.Mark()) },
+		"RowsOf": func(tp *autograd.Tape) { tp.RowsOf(tp.New(2, 2), 0, 1) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s on a recording tape did not panic", name)
+				}
+			}()
+			f(autograd.NewTape())
+		}()
+	}
+}

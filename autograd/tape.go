@@ -59,6 +59,43 @@ func (t *Tape) Reset() {
 	t.nTensors = 0
 }
 
+// Mark is a point in an inference tape's allocations to go back to (Tape.Rewind).
+type Mark struct {
+	fCur, fOff, iCur, iOff, tensors int
+}
+
+// Mark returns the tape's current allocation point.
+func (t *Tape) Mark() Mark {
+	return Mark{t.f.cur, t.f.off, t.i.cur, t.i.off, t.nTensors}
+}
+
+// Rewind makes everything the tape allocated after m reusable: tensors and buffers
+// created since must not be used afterwards. A layer that runs its inference block by
+// block rewinds after each block, so the blocks' intermediate values share one block's
+// memory. Only an inference tape may rewind (a recording tape's records need their
+// buffers until Backward); Rewind panics on a recording one.
+func (t *Tape) Rewind(m Mark) {
+	if t.recording {
+		panic("autograd: Rewind on a recording tape")
+	}
+	t.f.cur, t.f.off, t.i.cur, t.i.off, t.nTensors = m.fCur, m.fOff, m.iCur, m.iOff, m.tensors
+}
+
+// RowsOf returns rows [r0, r1) of x as a tensor sharing x's values (no copy), for
+// running an inference pass block by block; it panics on a recording tape, where no
+// gradient could flow back through it.
+func (t *Tape) RowsOf(x *Tensor, r0, r1 int) *Tensor {
+	if t.recording {
+		panic("autograd: RowsOf on a recording tape")
+	}
+	if r0 < 0 || r1 < r0 || r1 > x.Rows {
+		panic(fmt.Sprintf("autograd: RowsOf: rows [%d, %d) of a %d×%d tensor", r0, r1, x.Rows, x.Cols))
+	}
+	v := t.newTensor(0, x.Cols)
+	v.Rows, v.Data = r1-r0, x.Data[r0*x.Cols:r1*x.Cols:r1*x.Cols]
+	return v
+}
+
 // ArenaBytes reports the memory the tape's arenas hold for activations, gradients and
 // saved buffers, in bytes.
 func (t *Tape) ArenaBytes() int { return 4 * (t.f.size() + t.i.size()) }

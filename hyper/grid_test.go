@@ -348,3 +348,28 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// Inference runs the layer in blocks of examples (rewinding the tape after each): the
+// output equals the recording tape's one pass over the batch bit for bit, in every
+// variant, with a last block shorter than the others.
+func TestInferenceInBlocksMatchesOnePass(t *testing.T) {
+	const long = 1500 // inferBlockRows 2048: one example a block, three blocks
+	lseq := layers.Seq{Batch: batch, Len: long, Valid: make([]bool, batch*long)}
+	for i := range lseq.Valid {
+		lseq.Valid[i] = i%long < long-7*(i/long) // example e has 7e padding positions
+	}
+	x := gradcheck.Random("x", 98, 1, batch*long, dModel)
+	for _, v := range variants() {
+		t.Run(v.name, func(t *testing.T) {
+			f := build(t, config(v))
+			tape := autograd.NewTape()
+			want := slices.Clone(f.Forward(ctx(tape), &x.Tensor, lseq).Data)
+			inf := autograd.NewTape()
+			inf.SetRecording(false)
+			got := f.Forward(ctx(inf), &x.Tensor, lseq).Data
+			if !slices.Equal(got, want) {
+				t.Fatal("inference in blocks differs from the one-pass forward")
+			}
+		})
+	}
+}
