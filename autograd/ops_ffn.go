@@ -27,34 +27,66 @@ func (t *Tape) GatedFFN(act Act, x, w0, w1, wo *Tensor) *Tensor {
 	}
 	out := t.result(m, e, x, w0, w1, wo)
 	rows := ffnBlockRows(f)
+	blocks := (m + rows - 1) / rows
+	parts := max(1, ops.Parts(blocks, ffnCost(rows, d, f, e)))
+	cs := min(gluChunk, rows*f) // the activation's chunk
 	// Kept for the backward pass: h = [x·w0 | x·w1] (m·f values each) and the
-	// activation g; without a gradient, one block of each, reused.
+	// activation g; without a gradient, one block of each per part, reused.
 	kept := m
 	if !out.needsGrad {
-		kept = min(m, rows)
+		kept = min(m, parts*rows)
 	}
 	h, g := t.f.alloc(2*kept*f), t.f.alloc(kept*f)
-	h0, h1 := h[:kept*f], h[kept*f:]
 	p0, p1, po := ops.PackB(false, d, f, w0.Data, f), ops.PackB(false, d, f, w1.Data, f), ops.PackB(false, f, e, wo.Data, e)
-	defer func() { p0.Release(); p1.Release(); po.Release() }()
-	buf := t.gluScratch(act, rows*f)
-	for r0 := 0; r0 < m; r0 += rows {
-		n := min(rows, m-r0)
-		at := r0 // where the block lives in h and g
-		if !out.needsGrad {
-			at = 0
-		}
-		xb := x.Data[r0*d : (r0+n)*d]
-		hb0, hb1, gb := h0[at*f:(at+n)*f], h1[at*f:(at+n)*f], g[at*f:(at+n)*f]
-		ops.GemmPacked(false, n, 1, xb, d, p0, 0, hb0, f)
-		ops.GemmPacked(false, n, 1, xb, d, p1, 0, hb1, f)
-		t.gatedForward(act, gb, hb0, hb1, buf)
-		ops.GemmPacked(false, n, 1, gb, f, po, 0, out.Data[r0*e:(r0+n)*e], e)
-	}
+	j := &t.jobs.ffnFwd
+	*j = ffnForward{act: act, x: x.Data, out: out.Data, h0: h[:kept*f], h1: h[kept*f:], g: g, p0: p0, p1: p1, po: po,
+		m: m, d: d, f: f, e: e, rows: rows, keep: out.needsGrad, cs: cs, buf: t.f.alloc(2 * parts * cs)}
+	ops.ParallelRangeIn(parts, blocks, j)
+	*j = ffnForward{}
+	p0.Release()
+	p1.Release()
+	po.Release()
 	if out.needsGrad {
 		t.push(record{op: opGatedFFN, out: out, a: x, b: w0, c: w1, d: wo, s0: h, s1: g, n: [6]int{int(act)}})
 	}
 	return out
+}
+
+// ffnCost is the work of one block of rows rows for ops.Parts: its multiply-adds.
+func ffnCost(rows, d, f, e int) int { return rows * f * (2*d + e) }
+
+// ffnForward is GatedFFN's loop over blocks of rows: the blocks run side by side, each
+// on one goroutine (GemmPackedSerial, the activation chunk by chunk), so a block's
+// hidden layer stays in its core's cache and no product waits for the others.
+type ffnForward struct {
+	act        Act
+	x, out     []float32
+	h0, h1, g  []float32 // all rows (keep), or one block per part
+	p0, p1, po *ops.PackedB
+	m, d, f, e int
+	rows, cs   int       // block height, the activation's chunk
+	keep       bool      // h0, h1 and g hold all rows (else one block per part)
+	buf        []float32 // the activation's scratch: 2·cs values per part
+}
+
+func (j *ffnForward) RunRange(part, lo, hi int) {
+	d, f, e, cs := j.d, j.f, j.e, j.cs
+	buf := j.buf[2*part*cs : 2*(part+1)*cs]
+	for b := lo; b < hi; b++ {
+		r0 := b * j.rows
+		n := min(j.rows, j.m-r0)
+		at := r0 // where the block lives in h0, h1 and g
+		if !j.keep {
+			at = part * j.rows
+		}
+		xb := j.x[r0*d : (r0+n)*d]
+		hb0, hb1, gb := j.h0[at*f:(at+n)*f], j.h1[at*f:(at+n)*f], j.g[at*f:(at+n)*f]
+		ops.GemmPackedSerial(false, n, 1, xb, d, j.p0, 0, hb0, f)
+		ops.GemmPackedSerial(false, n, 1, xb, d, j.p1, 0, hb1, f)
+		gated := gluForward{act: j.act, a: hb0, b: hb1, out: gb, cs: cs, buf: buf}
+		gated.RunRange(0, 0, (n*f+gluChunk-1)/gluChunk)
+		ops.GemmPackedSerial(false, n, 1, gb, f, j.po, 0, j.out[r0*e:(r0+n)*e], e)
+	}
 }
 
 // ffnBlockRows is GatedFFN's block height for hidden width f: a block's three hidden
@@ -72,24 +104,6 @@ func ffnBlockRows(f int) int {
 // on small shapes).
 var ffnRowsOverride int
 
-// gluScratch returns the per-part scratch that gatedForward and gatedBackward need for
-// chunks of a block of n values (none for GEGLU's fused kernels going forward).
-func (t *Tape) gluScratch(act Act, n int) []float32 {
-	cs := min(gluChunk, n)
-	return t.f.alloc(2 * max(1, ops.Parts((n+gluChunk-1)/gluChunk, gluCost)) * max(cs, 1))
-}
-
-// gatedForward writes act(a) ⊙ b into out chunk by chunk, as GatedAct does.
-func (t *Tape) gatedForward(act Act, out, a, b, buf []float32) {
-	n, cs := len(a), min(gluChunk, len(a))
-	chunks := (n + gluChunk - 1) / gluChunk
-	parts := max(1, min(ops.Parts(chunks, gluCost), len(buf)/max(2*cs, 1)))
-	j := &t.jobs.gluFwd
-	*j = gluForward{act: act, a: a, b: b, out: out, cs: cs, buf: buf}
-	ops.ParallelRangeIn(parts, chunks, j)
-	*j = gluForward{}
-}
-
 func (t *Tape) gatedFFNBackward(r *record) {
 	act := Act(r.n[0])
 	x, w0, w1, wo := r.a, r.b, r.c, r.d
@@ -105,32 +119,29 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	if dx == nil && dw0 == nil && dw1 == nil {
 		return
 	}
-	// Block by block: the hidden gradient dg = dy·woᵀ, the gradients of x·w0 and x·w1
-	// from it, and x's gradient from those (x·w1's term first, as the composition's
-	// reverse order adds them).
+	// Block by block, side by side: the hidden gradient dg = dy·woᵀ, the gradients of
+	// x·w0 and x·w1 from it, and x's gradient from those (x·w1's term first, as the
+	// composition's reverse order adds them).
 	rows := ffnBlockRows(f)
+	blocks := (m + rows - 1) / rows
+	parts := max(1, ops.Parts(blocks, ffnCost(rows, d, f, e)))
 	dh := t.f.alloc(2 * m * f)
 	dh0, dh1 := dh[:m*f], dh[m*f:]
-	dg := t.f.alloc(min(m, rows) * f)
-	buf := t.gluScratch(act, rows*f)
-	pot := ops.PackB(true, e, f, wo.Data, e)
-	defer pot.Release()
-	var p0t, p1t *ops.PackedB
+	j := &t.jobs.ffnBwd
+	cs := min(gluChunk, rows*f)
+	*j = ffnBackward{act: act, dy: dy, h0: h0, h1: h1, dh0: dh0, dh1: dh1, dx: dx, xFresh: xFresh,
+		dg: t.f.alloc(parts * rows * f), buf: t.f.alloc(2 * parts * cs),
+		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, rows: rows, cs: cs}
 	if dx != nil {
-		p0t, p1t = ops.PackB(true, f, d, w0.Data, f), ops.PackB(true, f, d, w1.Data, f)
-		defer func() { p0t.Release(); p1t.Release() }()
+		j.p0t, j.p1t = ops.PackB(true, f, d, w0.Data, f), ops.PackB(true, f, d, w1.Data, f)
 	}
-	for r0 := 0; r0 < m; r0 += rows {
-		n := min(rows, m-r0)
-		blk := func(s []float32, w int) []float32 { return s[r0*w : (r0+n)*w] }
-		dgb := dg[:n*f]
-		ops.GemmPacked(false, n, 1, blk(dy, e), e, pot, 0, dgb, f)
-		t.gatedBackward(act, dgb, blk(h0, f), blk(h1, f), blk(dh0, f), blk(dh1, f), buf)
-		if dx != nil {
-			ops.GemmPacked(false, n, 1, blk(dh1, f), f, p1t, beta(xFresh), blk(dx, d), d)
-			ops.GemmPacked(false, n, 1, blk(dh0, f), f, p0t, 1, blk(dx, d), d)
-		}
+	ops.ParallelRangeIn(parts, blocks, j)
+	j.pot.Release()
+	if dx != nil {
+		j.p0t.Release()
+		j.p1t.Release()
 	}
+	*j = ffnBackward{}
 	// The weight gradients sum over all rows: one product each, as in the composition.
 	if dw1 != nil {
 		ops.Gemm(true, false, d, f, m, 1, x.Data, d, dh1, f, beta(w1Fresh), dw1, f)
@@ -140,17 +151,36 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	}
 }
 
-// gatedBackward writes both gradients of out = act(a) ⊙ b, given out's gradient dout,
-// into da and db (overwritten) chunk by chunk, as GatedAct's backward pass does.
-func (t *Tape) gatedBackward(act Act, dout, a, b, da, db, buf []float32) {
-	n, cs := len(dout), min(gluChunk, len(dout))
-	chunks := (n + gluChunk - 1) / gluChunk
-	parts := max(1, min(ops.Parts(chunks, gluCost), len(buf)/max(2*cs, 1)))
-	j := &t.jobs.gluBwd
-	*j = gluBackward{act: act, g: dout, a: a, b: b, da: da, db: db, daFresh: true, dbFresh: true,
-		cs: cs, bufs1: buf[:parts*cs], bufs2: buf[parts*cs : 2*parts*cs]}
-	ops.ParallelRangeIn(parts, chunks, j)
-	*j = gluBackward{}
+// ffnBackward is GatedFFN's backward loop over blocks of rows, side by side as the
+// forward pass runs them.
+type ffnBackward struct {
+	act                  Act
+	dy, h0, h1, dh0, dh1 []float32
+	dx                   []float32 // nil when x needs no gradient
+	xFresh               bool
+	dg, buf              []float32 // per part: a block of dg (rows·f values), the activation's scratch (2·cs)
+	pot, p0t, p1t        *ops.PackedB
+	m, d, f, e, rows, cs int
+}
+
+func (j *ffnBackward) RunRange(part, lo, hi int) {
+	d, f, e, cs := j.d, j.f, j.e, j.cs
+	dg := j.dg[part*j.rows*f : (part+1)*j.rows*f]
+	buf := j.buf[2*part*cs : 2*(part+1)*cs]
+	for b := lo; b < hi; b++ {
+		r0 := b * j.rows
+		n := min(j.rows, j.m-r0)
+		blk := func(s []float32, w int) []float32 { return s[r0*w : (r0+n)*w] }
+		dgb := dg[:n*f]
+		ops.GemmPackedSerial(false, n, 1, blk(j.dy, e), e, j.pot, 0, dgb, f)
+		gated := gluBackward{act: j.act, g: dgb, a: blk(j.h0, f), b: blk(j.h1, f), da: blk(j.dh0, f), db: blk(j.dh1, f),
+			daFresh: true, dbFresh: true, cs: cs, bufs1: buf[:cs], bufs2: buf[cs:]}
+		gated.RunRange(0, 0, (n*f+gluChunk-1)/gluChunk)
+		if j.dx != nil {
+			ops.GemmPackedSerial(false, n, 1, blk(j.dh1, f), f, j.p1t, beta(j.xFresh), blk(j.dx, d), d)
+			ops.GemmPackedSerial(false, n, 1, blk(j.dh0, f), f, j.p0t, 1, blk(j.dx, d), d)
+		}
+	}
 }
 
 // beta is a product's beta for a gradient buffer: 0 overwrites a fresh one, 1 adds.

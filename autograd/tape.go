@@ -29,6 +29,8 @@ type jobs struct {
 	ceFwd   ceForward
 	ceBwd   ceBackward
 	dropout dropoutJob
+	ffnFwd  ffnForward
+	ffnBwd  ffnBackward
 }
 
 // NewTape returns an empty tape in recording (training) mode.

@@ -77,3 +77,21 @@ func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *Pack
 	}
 	p.k.gemmPre(workers(m*p.n*p.kk), transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
 }
+
+// GemmPackedSerial is GemmPacked on the calling goroutine alone, for callers that run
+// their own blocks side by side (the same bits: every element of C gets the same sums
+// in the same order however a product is split).
+func GemmPackedSerial(transA bool, m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
+	if profiling.Load() {
+		defer profiledProduct(ProductShape{"Gemm", transA, p.transB, 1, m, p.n, p.kk}, time.Now())
+	}
+	checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
+	if m == 0 || p.n == 0 {
+		return
+	}
+	if p.k == nil {
+		gemmSerialOp.use(transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+		return
+	}
+	p.k.gemmPre(1, transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
+}

@@ -77,6 +77,11 @@ func TestGemmPackedAPI(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s, block %d: GemmPacked differs from Gemm", isa, block)
 			}
+			clear(got)
+			GemmPackedSerial(false, m, 1, a, k, p, 0, got, n)
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s, block %d: GemmPackedSerial differs from Gemm", isa, block)
+			}
 		}
 		p.Release()
 	}
