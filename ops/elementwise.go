@@ -394,12 +394,7 @@ func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
 	if profiling.Load() {
 		defer profiled("RMSNormRowsBackward", time.Now(), 0)
 	}
-	checkLen("RMSNormRowsBackward", rows*cols, dx)
-	checkLen("RMSNormRowsBackward", cols, dw)
-	checkLen("RMSNormRowsBackward", rows*cols, x)
-	checkLen("RMSNormRowsBackward", cols, w)
-	checkLen("RMSNormRowsBackward", rows, invRMS)
-	checkLen("RMSNormRowsBackward", rows*cols, dy)
+	checkRMSNormBackward("RMSNormRowsBackward", dx, dw, x, w, invRMS, dy, rows, cols)
 	rmsNormRowsBackwardOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
 }
 
@@ -411,13 +406,17 @@ func RMSNormRowsBackwardAdd(dx, dw, x, w, invRMS, dy []float32, rows, cols int) 
 	if profiling.Load() {
 		defer profiled("RMSNormRowsBackwardAdd", time.Now(), 0)
 	}
-	checkLen("RMSNormRowsBackwardAdd", rows*cols, dx)
-	checkLen("RMSNormRowsBackwardAdd", cols, dw)
-	checkLen("RMSNormRowsBackwardAdd", rows*cols, x)
-	checkLen("RMSNormRowsBackwardAdd", cols, w)
-	checkLen("RMSNormRowsBackwardAdd", rows, invRMS)
-	checkLen("RMSNormRowsBackwardAdd", rows*cols, dy)
+	checkRMSNormBackward("RMSNormRowsBackwardAdd", dx, dw, x, w, invRMS, dy, rows, cols)
 	rmsNormRowsBackwardAddOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
+}
+
+func checkRMSNormBackward(name string, dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	checkLen(name, rows*cols, dx)
+	checkLen(name, cols, dw)
+	checkLen(name, rows*cols, x)
+	checkLen(name, cols, w)
+	checkLen(name, rows, invRMS)
+	checkLen(name, rows*cols, dy)
 }
 
 // LayerNormRows computes, row by row, dst = (x - mean)/sqrt(var + eps) ⊙ w + b and stores

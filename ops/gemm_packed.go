@@ -67,15 +67,7 @@ func GemmPacked(transA bool, m int, alpha float32, a []float32, lda int, p *Pack
 	if profiling.Load() {
 		defer profiledProduct(ProductShape{"Gemm", transA, p.transB, 1, m, p.n, p.kk}, time.Now())
 	}
-	checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
-	if m == 0 || p.n == 0 {
-		return
-	}
-	if p.k == nil {
-		gemmOp.use(transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
-		return
-	}
-	p.k.gemmPre(workers(m*p.n*p.kk), transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
+	p.gemm(false, transA, m, alpha, a, lda, beta, c, ldc)
 }
 
 // GemmPackedSerial is GemmPacked on the calling goroutine alone, for callers that run
@@ -85,13 +77,23 @@ func GemmPackedSerial(transA bool, m int, alpha float32, a []float32, lda int, p
 	if profiling.Load() {
 		defer profiledProduct(ProductShape{"Gemm", transA, p.transB, 1, m, p.n, p.kk}, time.Now())
 	}
+	p.gemm(true, transA, m, alpha, a, lda, beta, c, ldc)
+}
+
+// gemm is GemmPacked, or GemmPackedSerial when serial.
+func (p *PackedB) gemm(serial, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
 	if m == 0 || p.n == 0 {
 		return
 	}
-	if p.k == nil {
+	switch {
+	case p.k == nil && serial:
 		gemmSerialOp.use(transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
-		return
+	case p.k == nil:
+		gemmOp.use(transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
+	case serial:
+		p.k.gemmPre(1, transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
+	default:
+		p.k.gemmPre(workers(m*p.n*p.kk), transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
 	}
-	p.k.gemmPre(1, transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
 }

@@ -216,6 +216,16 @@ func rmsNormRowsGeneric(dst, x, w []float32, rows, cols int, eps float32, invRMS
 }
 
 func rmsNormRowsBackwardGeneric(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	rmsNormRowsBackwardRows(dx, dw, x, w, invRMS, dy, rows, cols, false)
+}
+
+func rmsNormRowsBackwardAddGeneric(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	rmsNormRowsBackwardRows(dx, dw, x, w, invRMS, dy, rows, cols, true)
+}
+
+// rmsNormRowsBackwardRows overwrites dx with the gradient of x, or adds it (the value
+// rounded first, as a separate Add would).
+func rmsNormRowsBackwardRows(dx, dw, x, w, invRMS, dy []float32, rows, cols int, add bool) {
 	for r := 0; r < rows; r++ {
 		xr, dyr, dxr := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols], dx[r*cols:(r+1)*cols]
 		inv := invRMS[r]
@@ -227,23 +237,11 @@ func rmsNormRowsBackwardGeneric(dx, dw, x, w, invRMS, dy []float32, rows, cols i
 		}
 		c := inv * inv * inv * s / float32(cols)
 		for i := range xr {
-			dxr[i] = inv*w[i]*dyr[i] - c*xr[i]
-		}
-	}
-}
-
-func rmsNormRowsBackwardAddGeneric(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
-	for r := 0; r < rows; r++ {
-		xr, dyr, dxr := x[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols], dx[r*cols:(r+1)*cols]
-		inv := invRMS[r]
-		var s float32
-		for i := range xr {
-			s += w[i] * dyr[i] * xr[i]
-			dw[i] += dyr[i] * xr[i] * inv
-		}
-		c := inv * inv * inv * s / float32(cols)
-		for i := range xr {
-			dxr[i] += float32(inv*w[i]*dyr[i] - c*xr[i])
+			v := float32(inv*w[i]*dyr[i] - c*xr[i])
+			if add {
+				v += dxr[i]
+			}
+			dxr[i] = v
 		}
 	}
 }
