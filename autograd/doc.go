@@ -10,7 +10,13 @@
 // Tape are valid only until its next Reset.
 //
 // A Tape in inference mode (SetRecording(false)) records nothing: operations only
-// compute their outputs.
+// compute their outputs. Such a tape can also give memory back within a pass (Mark,
+// Rewind), which lets a layer run its inference block by block in one block's memory.
+//
+// Some operations fuse what would otherwise be several (GatedAct, GatedFFN,
+// AddDropout, Attention): they keep fewer intermediate tensors and read them from cache,
+// and their values and gradients equal their compositions' bit for bit, which the
+// tests check.
 //
 // All heavy arithmetic is delegated to package ops.
 package autograd
