@@ -24,8 +24,12 @@ type PackedB struct {
 }
 
 // PackB packs op(B) (k×n: B itself, or Bᵀ of the n×k matrix b when transB) for
-// GemmPacked. b must stay unchanged until the last GemmPacked with it.
+// GemmPacked. b must stay unchanged until the last GemmPacked with it. A profile counts
+// it as an operation of its own, "PackB" (its packing time is also in ProfilePacking).
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if profiling.Load() {
+		defer profiled("PackB", time.Now(), 0)
+	}
 	if k < 0 || n < 0 {
 		panic(fmt.Sprintf("ops: PackB: negative dimension k=%d n=%d", k, n))
 	}

@@ -87,6 +87,23 @@ func TestGemmPackedAPI(t *testing.T) {
 	}
 }
 
+// A profile counts PackB as an operation of its own, and a GemmPacked under Gemm with
+// its shape.
+func TestGemmPackedProfiled(t *testing.T) {
+	b, a, c := make([]float32, 64*48), make([]float32, 10*64), make([]float32, 10*48)
+	StartProfile()
+	p := PackB(false, 64, 48, b, 48)
+	GemmPacked(false, 10, 1, a, 64, p, 0, c, 48)
+	p.Release()
+	got := map[string]int64{}
+	for _, s := range StopProfile() {
+		got[s.Name] = s.Calls
+	}
+	if got["PackB"] != 1 || got["Gemm"] != 1 {
+		t.Errorf("profiled calls %v, want PackB 1 and Gemm 1", got)
+	}
+}
+
 func ExampleGemmPacked() {
 	// y = x·W for the rows of x in two blocks, W packed once.
 	w := []float32{1, 2, 3, 4, 5, 6} // 2×3

@@ -71,8 +71,8 @@ func StartProfile() {
 // ProfilePacking returns how long the matrix products of the current or last profile
 // spent packing their operands into micro-panels (summed over goroutines, as the
 // products' own times are): a part of their time in StopProfile's and ProfileShapes'
-// counts, not an operation of its own. It is zero for the generic Go kernels, which do
-// not pack.
+// counts (and of PackB's, which packs for several products ahead of them), not an
+// operation of its own. It is zero for the generic Go kernels, which do not pack.
 func ProfilePacking() time.Duration { return time.Duration(profPack.Load()) }
 
 // countPacking adds the time since start to the profile's packing time; the packers

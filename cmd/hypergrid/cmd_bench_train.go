@@ -160,7 +160,7 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 	outside := max(all*time.Duration(steps)-inKernels, 0)
 	fmt.Fprintf(w, "%-22s %11s %8s %7s\n", "(outside the kernels)", "", msPer(outside, steps), shareOf(outside, all, steps))
 	if tl.packing > 0 {
-		// Part of the products' rows above, not added to them.
+		// Part of the products' rows (and PackB's) above, not added to them.
 		fmt.Fprintf(w, "%-22s %11s %8s %7s\n", "(products' packing)", "", msPer(tl.packing, steps), shareOf(tl.packing, all, steps))
 	}
 	writeShapeProfile(w, unit, steps, all, tl.shapes)
