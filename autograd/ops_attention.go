@@ -144,12 +144,6 @@ func (j *attnBackward) RunRange(_, lo, hi int) {
 	L, M, H, dh := r.n[1], r.n[2], r.n[3], r.n[4]
 	hd, hlm, scale := H*dh, H*L*M, r.f
 	p, do := r.s0, r.out.Grad
-	beta := func(fresh bool) float32 {
-		if fresh {
-			return 0
-		}
-		return 1
-	}
 	for e := lo; e < hi; e++ {
 		pe, ds := p[e*hlm:(e+1)*hlm], j.dp[e*hlm:(e+1)*hlm]
 		ops.GemmStridedSerial(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, ds, M, L*M)

@@ -36,25 +36,17 @@ func (t *Tape) matMulBackward(r *record) {
 	m, n := r.out.Rows, r.out.Cols
 	k := a.Cols
 	if da, fresh := t.accum(a); da != nil {
-		beta := float32(1)
-		if fresh {
-			beta = 0
-		}
 		if r.flag { // b is n×k: dA = dC·B
-			ops.Gemm(false, false, m, k, n, 1, dc, n, b.Data, k, beta, da, k)
+			ops.Gemm(false, false, m, k, n, 1, dc, n, b.Data, k, beta(fresh), da, k)
 		} else { // b is k×n: dA = dC·Bᵀ
-			ops.Gemm(false, true, m, k, n, 1, dc, n, b.Data, n, beta, da, k)
+			ops.Gemm(false, true, m, k, n, 1, dc, n, b.Data, n, beta(fresh), da, k)
 		}
 	}
 	if db, fresh := t.accum(b); db != nil {
-		beta := float32(1)
-		if fresh {
-			beta = 0
-		}
 		if r.flag { // dB (n×k) = dCᵀ·A
-			ops.Gemm(true, false, n, k, m, 1, dc, n, a.Data, k, beta, db, k)
+			ops.Gemm(true, false, n, k, m, 1, dc, n, a.Data, k, beta(fresh), db, k)
 		} else { // dB (k×n) = Aᵀ·dC
-			ops.Gemm(true, false, k, n, m, 1, a.Data, k, dc, n, beta, db, n)
+			ops.Gemm(true, false, k, n, m, 1, a.Data, k, dc, n, beta(fresh), db, n)
 		}
 	}
 }

@@ -182,11 +182,3 @@ func (j *ffnBackward) RunRange(part, lo, hi int) {
 		}
 	}
 }
-
-// beta is a product's beta for a gradient buffer: 0 overwrites a fresh one, 1 adds.
-func beta(fresh bool) float32 {
-	if fresh {
-		return 0
-	}
-	return 1
-}

@@ -144,9 +144,7 @@ func (t *Tape) relBiasBackward(r *record) {
 // Dropout zeroes each value of x with probability rate and scales the others by
 // 1/(1-rate). The mask is a deterministic function of seed.
 func (t *Tape) Dropout(x *Tensor, rate float32, seed uint64) *Tensor {
-	if !(rate >= 0 && rate < 1) {
-		panic(fmt.Sprintf("autograd: Dropout: rate %v outside [0, 1)", rate))
-	}
+	checkRate("Dropout", rate)
 	out := t.result(x.Rows, x.Cols, x)
 	mask := t.f.alloc(x.Len())
 	t.applyDropout(out.Data, x.Data, nil, mask, rate, seed)
@@ -162,9 +160,7 @@ func (t *Tape) Dropout(x *Tensor, rate float32, seed uint64) *Tensor {
 // rate, seed)) bit for bit whenever a is not x itself.
 func (t *Tape) AddDropout(x, a *Tensor, rate float32, seed uint64) *Tensor {
 	sameShape("AddDropout", x, a)
-	if !(rate >= 0 && rate < 1) {
-		panic(fmt.Sprintf("autograd: AddDropout: rate %v outside [0, 1)", rate))
-	}
+	checkRate("AddDropout", rate)
 	out := t.result(x.Rows, x.Cols, x, a)
 	mask := t.f.alloc(a.Len())
 	t.applyDropout(out.Data, a.Data, x.Data, mask, rate, seed)
@@ -186,6 +182,13 @@ func (t *Tape) addDropoutBackward(r *record) {
 		}
 	}
 	t.passGrad(r.a, g)
+}
+
+// checkRate panics unless rate is a dropout rate, in [0, 1).
+func checkRate(fn string, rate float32) {
+	if !(rate >= 0 && rate < 1) {
+		panic(fmt.Sprintf("autograd: %s: rate %v outside [0, 1)", fn, rate))
+	}
 }
 
 func (t *Tape) dropoutBackward(r *record) {
@@ -268,11 +271,7 @@ func (t *Tape) gridGatedBackward(r *record) {
 	batch, rows, gr, gc := r.n[0], r.n[1], r.n[2], r.n[3]
 	k, n := w.Rows, w.Cols
 	if da, fresh := t.accum(a); da != nil {
-		beta := float32(1)
-		if fresh {
-			beta = 0
-		}
-		ops.GridGatedGemmGradA(batch, rows, k, n, gr, gc, dc, n, w.Data, n, g.Data, beta, da, k)
+		ops.GridGatedGemmGradA(batch, rows, k, n, gr, gc, dc, n, w.Data, n, g.Data, beta(fresh), da, k)
 	}
 	dw, dg := t.accumZero(w), t.accumZero(g)
 	if dw != nil || dg != nil {

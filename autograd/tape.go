@@ -202,6 +202,15 @@ func (t *Tape) accum(x *Tensor) (g []float32, fresh bool) {
 	return x.Grad, false
 }
 
+// beta is the beta of a product into a gradient buffer from accum: 0 overwrites a
+// fresh one, 1 adds to it.
+func beta(fresh bool) float32 {
+	if fresh {
+		return 0
+	}
+	return 1
+}
+
 // accumZero is accum for callers that can only add: the buffer is zeroed when new.
 func (t *Tape) accumZero(x *Tensor) []float32 {
 	g, fresh := t.accum(x)

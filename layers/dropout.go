@@ -34,11 +34,7 @@ func Dropout(ctx *Context, x *autograd.Tensor, rate float64) *autograd.Tensor {
 	if !ctx.Train || rate <= 0 {
 		return x
 	}
-	var seed uint64
-	if ctx.Dropout != nil {
-		seed = ctx.Dropout.next()
-	}
-	return ctx.Tape.Dropout(x, float32(rate), seed)
+	return ctx.Tape.Dropout(x, float32(rate), ctx.dropoutSeed())
 }
 
 // AddDropout returns x + Dropout(ctx, a, rate), the residual connection around a
@@ -48,9 +44,14 @@ func AddDropout(ctx *Context, x, a *autograd.Tensor, rate float64) *autograd.Ten
 	if !ctx.Train || rate <= 0 {
 		return ctx.Tape.Add(x, a)
 	}
-	var seed uint64
-	if ctx.Dropout != nil {
-		seed = ctx.Dropout.next()
+	return ctx.Tape.AddDropout(x, a, float32(rate), ctx.dropoutSeed())
+}
+
+// dropoutSeed is the seed of the next dropout mask: the source's next one, or 0 without
+// a source.
+func (ctx *Context) dropoutSeed() uint64 {
+	if ctx.Dropout == nil {
+		return 0
 	}
-	return ctx.Tape.AddDropout(x, a, float32(rate), seed)
+	return ctx.Dropout.next()
 }
