@@ -73,7 +73,18 @@ func (t *Tape) passGrad(x *Tensor, g []float32) {
 		x.Grad = g
 		return
 	}
-	ops.Add(x.Grad, x.Grad, g)
+	t.addGrad(x, g)
+}
+
+// addGrad adds g into x's gradient, or copies it into a gradient buffer that is new
+// or stale (accum).
+func (t *Tape) addGrad(x *Tensor, g []float32) {
+	dst, fresh := t.accum(x)
+	if fresh {
+		copy(dst, g)
+		return
+	}
+	ops.Add(dst, dst, g)
 }
 
 func (t *Tape) addBackward(r *record) {
@@ -88,12 +99,7 @@ func (t *Tape) addBackward(r *record) {
 	// Only one input may adopt g: the other copies.
 	t.passGrad(r.a, g)
 	if r.b.needsGrad {
-		if r.b.Grad == nil {
-			r.b.Grad = t.f.alloc(len(g))
-			copy(r.b.Grad, g)
-		} else {
-			ops.Add(r.b.Grad, r.b.Grad, g)
-		}
+		t.addGrad(r.b, g)
 	}
 }
 

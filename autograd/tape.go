@@ -189,7 +189,8 @@ func (t *Tape) Backward(loss *Tensor) {
 }
 
 // accum returns x's gradient buffer, allocating it when absent. fresh reports a new
-// buffer with undefined contents that the caller must overwrite entirely; otherwise
+// (or stale: DeferZeroGrads) buffer with undefined contents that the caller must
+// overwrite entirely; otherwise
 // the caller must add to it. It returns nil when x needs no gradient.
 func (t *Tape) accum(x *Tensor) (g []float32, fresh bool) {
 	if x == nil || !x.needsGrad {
@@ -197,6 +198,10 @@ func (t *Tape) accum(x *Tensor) (g []float32, fresh bool) {
 	}
 	if x.Grad == nil {
 		x.Grad = t.f.alloc(len(x.Data))
+		return x.Grad, true
+	}
+	if x.gradStale { // a parameter's gradient zeroed by DeferZeroGrads
+		x.gradStale = false
 		return x.Grad, true
 	}
 	return x.Grad, false

@@ -15,6 +15,9 @@ type Tensor struct {
 
 	needsGrad bool // a gradient must flow into this tensor
 	param     bool // the tensor belongs to a Param: its Grad is persistent
+	// gradStale marks a Param's Grad as zero without its values being cleared
+	// (DeferZeroGrads): the first contribution overwrites it.
+	gradStale bool
 }
 
 // NeedsGrad reports whether the loss's gradient flows into t (t is a parameter, or was
@@ -76,12 +79,38 @@ func NewParam(name string, shape ...int) *Param {
 func (p *Param) Size() int { return len(p.Data) }
 
 // ZeroGrad clears the parameter's gradient.
-func (p *Param) ZeroGrad() { clear(p.Grad) }
+func (p *Param) ZeroGrad() {
+	clear(p.Grad)
+	p.gradStale = false
+}
 
 // ZeroGrads clears the gradients of all params.
 func ZeroGrads(params []*Param) {
 	for _, p := range params {
-		clear(p.Grad)
+		p.ZeroGrad()
+	}
+}
+
+// DeferZeroGrads zeroes the gradients of params without a pass over them: each is
+// marked stale, and the first contribution a Backward makes to it overwrites it
+// instead of adding to it (its products write their tile without reading one). After
+// the Backward, and before anything reads the gradients, SettleGrads must clear the
+// ones no contribution reached. The gradients equal ZeroGrads then Backward's (a
+// value that is 0 + x there is x here: the same number, though a zero may differ in
+// sign).
+func DeferZeroGrads(params []*Param) {
+	for _, p := range params {
+		p.gradStale = true
+	}
+}
+
+// SettleGrads clears every gradient of params still marked stale by DeferZeroGrads
+// (the parameters the loss did not reach), so that all of them can be read.
+func SettleGrads(params []*Param) {
+	for _, p := range params {
+		if p.gradStale {
+			p.ZeroGrad()
+		}
 	}
 }
 

@@ -181,3 +181,10 @@ func (m *Model) NumParams() int {
 
 // ZeroGrad clears every parameter's gradient.
 func (m *Model) ZeroGrad() { autograd.ZeroGrads(m.params) }
+
+// DeferZeroGrad zeroes every parameter's gradient the deferred way
+// (autograd.DeferZeroGrads): call SettleGrads after the Backward that follows.
+func (m *Model) DeferZeroGrad() { autograd.DeferZeroGrads(m.params) }
+
+// SettleGrads completes DeferZeroGrad after a Backward (autograd.SettleGrads).
+func (m *Model) SettleGrads() { autograd.SettleGrads(m.params) }

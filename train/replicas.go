@@ -65,6 +65,7 @@ func (r *replica) run(step int, p Part, between func()) partResult {
 		return partResult{err: err}
 	}
 	r.tape.Backward(r.tape.Scale(loss, float32(p.Weight)))
+	r.m.SettleGrads() // after the first wave's DeferZeroGrad
 	return partResult{loss: float64(loss.Data[0]) * p.Weight}
 }
 
@@ -99,9 +100,9 @@ func (s *Stepper) runParts(step int, parts []Part, acc *Phases) (float64, error)
 // divided among the replicas still running: as each replica finishes its part, the
 // others' later kernels split over its threads too, so a replica held up (a slower
 // core, a longer part) is helped instead of waited for. The kernels give the same
-// bits at any thread count, so this changes no number. Each replica clears its
-// gradients first, on its own goroutine (with no part at all, the model's are cleared
-// all the same).
+// bits at any thread count, so this changes no number. Each replica zeroes its
+// gradients first, on its own goroutine, the deferred way (its first contributions
+// overwrite them; run settles the rest); with no part at all, the model's are cleared.
 func (s *Stepper) runWaves(step int, reps []*replica, parts []Part, results []partResult, acc *Phases) {
 	n := len(reps)
 	threads := ops.Threads()
@@ -133,14 +134,14 @@ func (s *Stepper) runWaves(step int, reps []*replica, parts []Part, results []pa
 					pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("phase", "replica")))
 				}
 				if w == 0 {
-					reps[j].m.ZeroGrad()
+					reps[j].m.DeferZeroGrad()
 				}
 				results[w+j] = reps[j].run(step, wave[j], nil)
 				finished()
 			}()
 		}
 		if w == 0 {
-			reps[0].m.ZeroGrad()
+			reps[0].m.DeferZeroGrad()
 		}
 		// Replica 0 runs on this goroutine: its forward pass is the step's forward
 		// time, the rest of the wave (its backward pass and the wait for the other

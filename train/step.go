@@ -140,8 +140,9 @@ func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
 		return res, nil
 	}
 	end = s.phase("backward", &acc.Backward)
-	s.m.ZeroGrad()
+	s.m.DeferZeroGrad()
 	s.tape.Backward(loss)
+	s.m.SettleGrads()
 	end()
 	s.update(&res, acc)
 	return res, nil
