@@ -31,23 +31,25 @@ func (t *Tape) GatedFFN(act Act, x, w0, w1, wo *Tensor) *Tensor {
 	parts := max(1, ops.Parts(blocks, ffnCost(rows, d, f, e)))
 	cs := min(gluChunk, rows*f) // the activation's chunk
 	// Kept for the backward pass: h = [x·w0 | x·w1] (m·f values each) and the
-	// activation g; without a gradient, one block of each per part, reused.
-	kept := m
+	// activation g; without a gradient, one block of each per part, reused. The rows
+	// of g are ld apart (ops.DirectLD), so the output product reads them in place (as
+	// the backward pass's input-gradient products read the gradients of x·w0 and x·w1).
+	kept, ld := m, ops.DirectLD(f)
 	if !out.needsGrad {
 		kept = min(m, parts*rows)
 	}
-	h, g := t.f.alloc(2*kept*f), t.f.alloc(kept*f)
+	h, g := t.f.alloc(2*kept*f), t.f.alloc(kept*ld)
 	p0, p1, po := ops.PackB(false, d, f, w0.Data, f), ops.PackB(false, d, f, w1.Data, f), ops.PackB(false, f, e, wo.Data, e)
 	j := &t.jobs.ffnFwd
 	*j = ffnForward{act: act, x: x.Data, out: out.Data, h0: h[:kept*f], h1: h[kept*f:], g: g, p0: p0, p1: p1, po: po,
-		m: m, d: d, f: f, e: e, rows: rows, keep: out.needsGrad, cs: cs, buf: t.f.alloc(2 * parts * cs)}
+		m: m, d: d, f: f, e: e, ld: ld, rows: rows, keep: out.needsGrad, cs: cs, buf: t.f.alloc(2 * parts * cs)}
 	ops.ParallelRangeIn(parts, blocks, j)
 	*j = ffnForward{}
 	p0.Release()
 	p1.Release()
 	po.Release()
 	if out.needsGrad {
-		t.push(record{op: opGatedFFN, out: out, a: x, b: w0, c: w1, d: wo, s0: h, s1: g, n: [6]int{int(act)}})
+		t.push(record{op: opGatedFFN, out: out, a: x, b: w0, c: w1, d: wo, s0: h, s1: g, n: [6]int{int(act), ld}})
 	}
 	return out
 }
@@ -64,13 +66,14 @@ type ffnForward struct {
 	h0, h1, g  []float32 // all rows (keep), or one block per part
 	p0, p1, po *ops.PackedB
 	m, d, f, e int
+	ld         int       // the leading dimension of g (h0 and h1: f)
 	rows, cs   int       // block height, the activation's chunk
 	keep       bool      // h0, h1 and g hold all rows (else one block per part)
 	buf        []float32 // the activation's scratch: 2·cs values per part
 }
 
 func (j *ffnForward) RunRange(part, lo, hi int) {
-	d, f, e, cs := j.d, j.f, j.e, j.cs
+	d, f, e, ld, cs := j.d, j.f, j.e, j.ld, j.cs
 	buf := j.buf[2*part*cs : 2*(part+1)*cs]
 	for b := lo; b < hi; b++ {
 		r0 := b * j.rows
@@ -80,12 +83,14 @@ func (j *ffnForward) RunRange(part, lo, hi int) {
 			at = part * j.rows
 		}
 		xb := j.x[r0*d : (r0+n)*d]
-		hb0, hb1, gb := j.h0[at*f:(at+n)*f], j.h1[at*f:(at+n)*f], j.g[at*f:(at+n)*f]
+		hb0, hb1, gb := j.h0[at*f:(at+n)*f], j.h1[at*f:(at+n)*f], j.g[at*ld:(at+n)*ld]
 		ops.GemmPackedSerial(false, n, 1, xb, d, j.p0, 0, hb0, f)
 		ops.GemmPackedSerial(false, n, 1, xb, d, j.p1, 0, hb1, f)
-		gated := gluForward{act: j.act, a: hb0, b: hb1, out: gb, cs: cs, buf: buf}
-		gated.RunRange(0, 0, (n*f+gluChunk-1)/gluChunk)
-		ops.GemmPackedSerial(false, n, 1, gb, f, j.po, 0, j.out[r0*e:(r0+n)*e], e)
+		for r := range n {
+			gated := gluForward{act: j.act, a: hb0[r*f : (r+1)*f], b: hb1[r*f : (r+1)*f], out: gb[r*ld : r*ld+f], cs: cs, buf: buf}
+			gated.RunRange(0, 0, (f+gluChunk-1)/gluChunk)
+		}
+		ops.GemmPackedSerial(false, n, 1, gb, ld, j.po, 0, j.out[r0*e:(r0+n)*e], e)
 	}
 }
 
@@ -107,11 +112,11 @@ var ffnRowsOverride int
 func (t *Tape) gatedFFNBackward(r *record) {
 	act := Act(r.n[0])
 	x, w0, w1, wo := r.a, r.b, r.c, r.d
-	m, d, f, e := x.Rows, x.Cols, w0.Cols, wo.Cols
+	m, d, f, e, ld := x.Rows, x.Cols, w0.Cols, wo.Cols, r.n[1]
 	dy, g := r.out.Grad, r.s1
 	h0, h1 := r.s0[:m*f], r.s0[m*f:]
 	if dwo, fresh := t.accum(wo); dwo != nil { // dwo (f×e) = gᵀ·dy
-		ops.Gemm(true, false, f, e, m, 1, g, f, dy, e, beta(fresh), dwo, e)
+		ops.Gemm(true, false, f, e, m, 1, g, ld, dy, e, beta(fresh), dwo, e)
 	}
 	dx, xFresh := t.accum(x)
 	dw0, w0Fresh := t.accum(w0)
@@ -125,13 +130,13 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	rows := ffnBlockRows(f)
 	blocks := (m + rows - 1) / rows
 	parts := max(1, ops.Parts(blocks, ffnCost(rows, d, f, e)))
-	dh := t.f.alloc(2 * m * f)
-	dh0, dh1 := dh[:m*f], dh[m*f:]
+	dh := t.f.alloc(2 * m * ld)
+	dh0, dh1 := dh[:m*ld], dh[m*ld:]
 	j := &t.jobs.ffnBwd
 	cs := min(gluChunk, rows*f)
 	*j = ffnBackward{act: act, dy: dy, h0: h0, h1: h1, dh0: dh0, dh1: dh1, dx: dx, xFresh: xFresh,
 		dg: t.f.alloc(parts * rows * f), buf: t.f.alloc(2 * parts * cs),
-		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, rows: rows, cs: cs}
+		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, ld: ld, rows: rows, cs: cs}
 	if dx != nil {
 		j.p0t, j.p1t = ops.PackB(true, f, d, w0.Data, f), ops.PackB(true, f, d, w1.Data, f)
 	}
@@ -144,10 +149,10 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	*j = ffnBackward{}
 	// The weight gradients sum over all rows: one product each, as in the composition.
 	if dw1 != nil {
-		ops.Gemm(true, false, d, f, m, 1, x.Data, d, dh1, f, beta(w1Fresh), dw1, f)
+		ops.Gemm(true, false, d, f, m, 1, x.Data, d, dh1, ld, beta(w1Fresh), dw1, f)
 	}
 	if dw0 != nil {
-		ops.Gemm(true, false, d, f, m, 1, x.Data, d, dh0, f, beta(w0Fresh), dw0, f)
+		ops.Gemm(true, false, d, f, m, 1, x.Data, d, dh0, ld, beta(w0Fresh), dw0, f)
 	}
 }
 
@@ -155,16 +160,17 @@ func (t *Tape) gatedFFNBackward(r *record) {
 // forward pass runs them.
 type ffnBackward struct {
 	act                  Act
-	dy, h0, h1, dh0, dh1 []float32
+	dy, h0, h1, dh0, dh1 []float32 // dh0 and dh1 have rows ld apart
 	dx                   []float32 // nil when x needs no gradient
 	xFresh               bool
 	dg, buf              []float32 // per part: a block of dg (rows·f values), the activation's scratch (2·cs)
 	pot, p0t, p1t        *ops.PackedB
-	m, d, f, e, rows, cs int
+	m, d, f, e, ld       int
+	rows, cs             int
 }
 
 func (j *ffnBackward) RunRange(part, lo, hi int) {
-	d, f, e, cs := j.d, j.f, j.e, j.cs
+	d, f, e, ld, cs := j.d, j.f, j.e, j.ld, j.cs
 	dg := j.dg[part*j.rows*f : (part+1)*j.rows*f]
 	buf := j.buf[2*part*cs : 2*(part+1)*cs]
 	for b := lo; b < hi; b++ {
@@ -173,12 +179,16 @@ func (j *ffnBackward) RunRange(part, lo, hi int) {
 		blk := func(s []float32, w int) []float32 { return s[r0*w : (r0+n)*w] }
 		dgb := dg[:n*f]
 		ops.GemmPackedSerial(false, n, 1, blk(j.dy, e), e, j.pot, 0, dgb, f)
-		gated := gluBackward{act: j.act, g: dgb, a: blk(j.h0, f), b: blk(j.h1, f), da: blk(j.dh0, f), db: blk(j.dh1, f),
-			daFresh: true, dbFresh: true, cs: cs, bufs1: buf[:cs], bufs2: buf[cs:]}
-		gated.RunRange(0, 0, (n*f+gluChunk-1)/gluChunk)
+		h0, h1, dh0, dh1 := blk(j.h0, f), blk(j.h1, f), blk(j.dh0, ld), blk(j.dh1, ld)
+		for r := range n {
+			at := func(s []float32, w int) []float32 { return s[r*w : r*w+f] }
+			gated := gluBackward{act: j.act, g: at(dgb, f), a: at(h0, f), b: at(h1, f), da: at(dh0, ld), db: at(dh1, ld),
+				daFresh: true, dbFresh: true, cs: cs, bufs1: buf[:cs], bufs2: buf[cs:]}
+			gated.RunRange(0, 0, (f+gluChunk-1)/gluChunk)
+		}
 		if j.dx != nil {
-			ops.GemmPackedSerial(false, n, 1, blk(j.dh1, f), f, j.p1t, beta(j.xFresh), blk(j.dx, d), d)
-			ops.GemmPackedSerial(false, n, 1, blk(j.dh0, f), f, j.p0t, 1, blk(j.dx, d), d)
+			ops.GemmPackedSerial(false, n, 1, dh1, ld, j.p1t, beta(j.xFresh), blk(j.dx, d), d)
+			ops.GemmPackedSerial(false, n, 1, dh0, ld, j.p0t, 1, blk(j.dx, d), d)
 		}
 	}
 }

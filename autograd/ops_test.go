@@ -422,7 +422,7 @@ func TestAddDropoutMatchesComposition(t *testing.T) {
 // one thread and three, with x a parameter or an intermediate, and on a tape that
 // records nothing (where it keeps one block).
 func TestGatedFFNMatchesComposition(t *testing.T) {
-	for _, s := range []struct{ m, d, f, e int }{{37, 16, 40, 12}, {70, 24, 300, 260}} { // the second spans several k blocks
+	for _, s := range []struct{ m, d, f, e int }{{37, 16, 40, 12}, {70, 24, 300, 260}, {29, 24, 512, 20}} { // the second spans several k blocks; the third has rows padded (ops.DirectLD)
 		testGatedFFNMatchesComposition(t, s.m, s.d, s.f, s.e)
 	}
 }

@@ -90,7 +90,8 @@ type ParamShape struct {
 // counts them so.
 type Activations struct {
 	// PerRow is the count per row (token) of the sublayer's input, e.g. the GLU
-	// layer's hidden layer: 3·d_ff gated (x·wi0, x·wi1 and their product), 2·d_ff plain.
+	// layer's hidden layer: about 3·d_ff gated (x·wi0, x·wi1 and their product, whose
+	// rows may be padded), 2·d_ff plain.
 	PerRow int64
 	// PerMemoryRow is the count per row of the keys and values an attention sublayer
 	// attends to (its input for self-attention, the encoder's output for cross-attention).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hypergrid-go/hypergrid/autograd"
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // Activation names the nonlinearity of a feed-forward layer.
@@ -91,8 +92,8 @@ func (c *GLUConfig) BuildFFN(site Site) (FeedForward, error) {
 }
 
 // Footprint implements Sizer: the shapes of wi0, wi1 (when gated) and wo, and the
-// hidden layer the forward pass keeps per row of input, 3·d_ff when gated (x·wi0,
-// x·wi1 and their product) and 2·d_ff when plain (x·wi0 and its activation); or
+// hidden layer the forward pass keeps per row of input, 2·d_ff plus the product's
+// padded row when gated (x·wi0, x·wi1 and their product) and 2·d_ff when plain (x·wi0 and its activation); or
 // BuildFFN's error, which includes a d_model·d_ff above MaxElements.
 func (c *GLUConfig) Footprint(site Site) (Footprint, error) {
 	if err := Errs(c.Validate()); err != nil {
@@ -111,14 +112,15 @@ func (c *GLUConfig) Footprint(site Site) (Footprint, error) {
 func (c *GLUConfig) SizedBuilder() any { return c }
 
 // gluFootprint is the footprint of NewGLU(site, c) for a valid c and site: its
-// parameters, and the hidden layer its forward pass keeps per row, 3·d_ff when gated
-// (x·wi0, x·wi1 and their product) and 2·d_ff when plain (x·wi0 and its activation).
+// parameters, and the hidden layer its forward pass keeps per row, 2·d_ff plus the
+// product's padded row (ops.DirectLD) when gated (x·wi0, x·wi1 and their product) and
+// 2·d_ff when plain (x·wi0 and its activation).
 func gluFootprint(site Site, c GLUConfig) Footprint {
 	d, ff := int64(site.DModel), int64(c.DFF)
 	f := Footprint{Params: []ParamShape{{d, ff}}, Activations: Activations{PerRow: 2 * ff}}
 	if c.Gated {
 		f.Params = append(f.Params, ParamShape{d, ff})
-		f.Activations.PerRow = 3 * ff
+		f.Activations.PerRow = 2*ff + int64(ops.DirectLD(c.DFF))
 	}
 	f.Params = append(f.Params, ParamShape{ff, d})
 	return f

@@ -239,6 +239,25 @@ const (
 	maxRowsPerL1Set = 4
 )
 
+// DirectLD is the leading dimension (in float32s) to give a row-major matrix of cols
+// columns that products will take as their A operand: cols itself unless rows cols
+// apart would crowd one L1 set (cols a multiple of 512, say: rows 2 or 4 KiB apart),
+// else cols rounded up to 16 plus 16 more; below 64 columns, cols (such rows share
+// a few lines). With it the micro-kernels read A's tiles in
+// place instead of packing them (see readsADirect). It depends on cols alone, not on
+// the CPU (it assumes tiles of up to 16 rows), so memory estimates do not either.
+func DirectLD(cols int) int {
+	ld := cols
+	for cols >= 64 && ld < cols+64 && rowsPerL1Set(ld, directLDRows) > maxRowsPerL1Set {
+		ld = roundUp(ld, 16) + 16
+	}
+	return ld
+}
+
+// directLDRows is the tile height DirectLD spreads over the L1 sets: at least every
+// ISA's mr.
+const directLDRows = 16
+
 // rowsPerL1Set is the largest number of the first mr rows of a matrix with leading
 // dimension lda (floats) whose first bytes fall in one L1 set.
 func rowsPerL1Set(lda, mr int) int {

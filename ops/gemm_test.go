@@ -739,3 +739,22 @@ func TestBandsAndBlockRows(t *testing.T) {
 		}
 	}
 }
+
+// DirectLD keeps every width that spreads over the L1 sets (and narrow ones) and pads
+// the rest just enough that the main tiles read A in place, for every ISA's tile
+// height.
+func TestDirectLD(t *testing.T) {
+	for _, c := range []struct{ cols, want int }{
+		{1, 1}, {48, 48}, {64, 64}, {100, 100}, {256, 256}, {300, 300}, {512, 528}, {1024, 1040}, {2048, 2064}, {4096, 4112}, {1000, 1000},
+	} {
+		got := DirectLD(c.cols)
+		if got != c.want {
+			t.Errorf("DirectLD(%d) = %d, want %d", c.cols, got, c.want)
+		}
+		for _, k := range registeredGemmKernels {
+			if c.cols >= 64 && rowsPerL1Set(got, k.mr) > maxRowsPerL1Set {
+				t.Errorf("DirectLD(%d) = %d crowds an L1 set with %s's %d-row tiles", c.cols, got, k.isa, k.mr)
+			}
+		}
+	}
+}
