@@ -457,20 +457,22 @@ func LayerNormRowsBackward(dx, dw, db, x, w, mean, rstd, dy []float32, rows, col
 	layerNormRowsBackOp.use(dx, dw, db, x, w, mean, rstd, dy, rows, cols)
 }
 
-// AdamWUpdate applies one AdamW update to the parameters w from their gradients g,
-// updating the first and second moments m and v in place (all the same length):
+// AdamWUpdate applies one AdamW update to the parameters w from their gradients g
+// scaled by gs (g itself is left as it is), updating the first and second moments m
+// and v in place (all the same length):
 //
-//	m = b1·m + gb1·g
-//	v = b2·v + (gb2·g)·g
+//	g' = g·gs (the clipping scale: the value ops.Scale would leave in g)
+//	m = b1·m + gb1·g'
+//	v = b2·v + (gb2·g')·g'
 //	w = w·decay − (step·m) / (√v·invSC2 + eps)
 //
 // with every product, sum and quotient rounded to float32 on its own (no fused
 // multiply-add), so that every variant gives the same bits. The optimizer folds the
 // bias corrections into step and invSC2, and the learning rate and weight decay into
 // step and decay (package optim).
-func AdamWUpdate(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps float32) {
+func AdamWUpdate(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32) {
 	same("AdamWUpdate", w, g)
 	same("AdamWUpdate", w, m)
 	same("AdamWUpdate", w, v)
-	adamwOp.use(w, g, m, v, b1, gb1, b2, gb2, decay, step, invSC2, eps)
+	adamwOp.use(w, g, m, v, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs)
 }

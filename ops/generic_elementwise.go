@@ -291,9 +291,9 @@ func layerNormRowsBackwardGeneric(dx, dw, db, x, w, mean, rstd, dy []float32, ro
 // adamwGeneric is AdamWUpdate's plain loop. The conversions round each product on its
 // own: Go may otherwise fuse a product into the following sum where the CPU has FMA
 // (arm64), which the SIMD variants do not.
-func adamwGeneric(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps float32) {
+func adamwGeneric(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32) {
 	for j := range w {
-		gj := g[j]
+		gj := float32(g[j] * gs)
 		mj := float32(b1*m[j]) + float32(gb1*gj)
 		vj := float32(b2*v[j]) + float32(float32(gb2*gj)*gj)
 		m[j], v[j] = mj, vj

@@ -779,22 +779,49 @@ func TestAdamWVariants(t *testing.T) {
 			v0[i] = float32(rng.Float64() * 1e-3)
 		}
 		coeffs := []float32{0.9, 0.1, 0.999, 0.001, 0.9999, 0.0013, 1.0005, 1e-8}
-		run := func(fn func(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps float32)) (w, m, v []float32) {
-			w, m, v = append([]float32(nil), w0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
-			c := coeffs
-			fn(w, g0, m, v, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7])
-			return w, m, v
-		}
-		ww, wm, wv := run(adamwGeneric)
-		adamwOp.forEach(func(isa ISA, fn func(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps float32)) {
-			gw, gm, gv := run(fn)
-			for i := range n {
-				for _, p := range [][2]float32{{gw[i], ww[i]}, {gm[i], wm[i]}, {gv[i], wv[i]}} {
-					if math.Float32bits(p[0]) != math.Float32bits(p[1]) {
-						t.Fatalf("%s n=%d: value %d: %v, the generic loop gives %v", isa, n, i, p[0], p[1])
+		for _, gs := range []float32{1, 0.37} { // no clipping; a clipping scale
+			run := func(fn func(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32)) (w, m, v []float32) {
+				w, m, v = append([]float32(nil), w0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+				c := coeffs
+				fn(w, g0, m, v, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], gs)
+				return w, m, v
+			}
+			ww, wm, wv := run(adamwGeneric)
+			adamwOp.forEach(func(isa ISA, fn func(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32)) {
+				gw, gm, gv := run(fn)
+				for i := range n {
+					for _, p := range [][2]float32{{gw[i], ww[i]}, {gm[i], wm[i]}, {gv[i], wv[i]}} {
+						if math.Float32bits(p[0]) != math.Float32bits(p[1]) {
+							t.Fatalf("%s n=%d gs=%v: value %d: %v, the generic loop gives %v", isa, n, gs, i, p[0], p[1])
+						}
 					}
 				}
-			}
-		})
+			})
+		}
+	}
+}
+
+// A scale passed to AdamWUpdate is the same update as scaling the gradient first
+// (ops.Scale, what clipping did), bit for bit, and leaves the gradient as it was.
+func TestAdamWScaleIsScaleThenUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	const n = 1000
+	w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range n {
+		w[i], g[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()*0.1)
+		m[i], v[i] = float32(rng.NormFloat64()*0.01), float32(rng.Float64()*1e-3)
+	}
+	w2, g2, m2, v2 := slices.Clone(w), slices.Clone(g), slices.Clone(m), slices.Clone(v)
+	c := []float32{0.9, 0.1, 0.999, 0.001, 0.9999, 0.0013, 1.0005, 1e-8}
+	AdamWUpdate(w, g, m, v, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], 0.37)
+	Scale(0.37, g2)
+	AdamWUpdate(w2, g2, m2, v2, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], 1)
+	for i := range n {
+		if math.Float32bits(w[i]) != math.Float32bits(w2[i]) || math.Float32bits(m[i]) != math.Float32bits(m2[i]) || math.Float32bits(v[i]) != math.Float32bits(v2[i]) {
+			t.Fatalf("value %d: w, m, v %v %v %v with the scale, %v %v %v scaling first", i, w[i], m[i], v[i], w2[i], m2[i], v2[i])
+		}
+	}
+	if g[0]*0.37 != g2[0] || g[0] == g2[0] {
+		t.Errorf("the gradient changed: %v (scaled first: %v)", g[0], g2[0])
 	}
 }

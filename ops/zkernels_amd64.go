@@ -178,10 +178,10 @@ func expandRunsAVX512(count int, dst *float32, src *float32, bw int)
 //go:noescape
 func fmaPeakAVX512(n int, out *float32)
 
-// adamwAVX2 computes one AdamW update: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX2).
+// adamwAVX2 computes one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX2).
 //
 //go:noescape
-func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
+func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32, gs float32)
 
 // axpyAVX2 computes y[i] += alpha·x[i] (AVX2).
 //
@@ -318,10 +318,10 @@ func layerNormRowsAVX2(dst []float32, x []float32, w []float32, b []float32, row
 //go:noescape
 func layerNormRowsBackwardAVX2(dx []float32, dw []float32, db []float32, x []float32, w []float32, mean []float32, rstd []float32, dy []float32, rows int, cols int)
 
-// adamwAVX512 computes one AdamW update: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX512).
+// adamwAVX512 computes one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX512).
 //
 //go:noescape
-func adamwAVX512(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
+func adamwAVX512(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32, gs float32)
 
 // axpyAVX512 computes y[i] += alpha·x[i] (AVX512).
 //

@@ -4302,8 +4302,8 @@ sum:
 	VZEROUPPER
 	RET
 
-// func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
-TEXT ·adamwAVX2(SB), NOSPLIT, $0-128
+// func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32, gs float32)
+TEXT ·adamwAVX2(SB), NOSPLIT, $0-132
 	MOVQ         w_base+0(FP), SI
 	MOVQ         g_base+24(FP), DI
 	MOVQ         m_base+48(FP), BX
@@ -4316,32 +4316,34 @@ TEXT ·adamwAVX2(SB), NOSPLIT, $0-128
 	VBROADCASTSS step+116(FP), Y5
 	VBROADCASTSS invSC2+120(FP), Y6
 	VBROADCASTSS eps+124(FP), Y7
+	VBROADCASTSS gs+128(FP), Y8
 	XORQ         AX, AX
 	MOVQ         w_len+8(FP), CX
 vector2:
 	CMPQ         CX, $8
 	JLT          tail3
-	VMOVUPS      0(DI)(AX*4), Y8
-	VMOVUPS      0(BX)(AX*4), Y9
-	VMULPS       Y0, Y9, Y9
-	VMULPS       Y1, Y8, Y10
-	VADDPS       Y10, Y9, Y9
-	VMOVUPS      Y9, 0(BX)(AX*4)
-	VMULPS       Y3, Y8, Y10
-	VMULPS       Y8, Y10, Y10
-	VMOVUPS      0(R8)(AX*4), Y11
-	VMULPS       Y2, Y11, Y11
-	VADDPS       Y10, Y11, Y11
-	VMOVUPS      Y11, 0(R8)(AX*4)
-	VSQRTPS      Y11, Y11
-	VMULPS       Y6, Y11, Y11
-	VADDPS       Y7, Y11, Y11
-	VMULPS       Y5, Y9, Y9
-	VDIVPS       Y11, Y9, Y9
-	VMOVUPS      0(SI)(AX*4), Y8
-	VMULPS       Y4, Y8, Y8
-	VSUBPS       Y9, Y8, Y8
-	VMOVUPS      Y8, 0(SI)(AX*4)
+	VMOVUPS      0(DI)(AX*4), Y9
+	VMULPS       Y8, Y9, Y9
+	VMOVUPS      0(BX)(AX*4), Y10
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y1, Y9, Y11
+	VADDPS       Y11, Y10, Y10
+	VMOVUPS      Y10, 0(BX)(AX*4)
+	VMULPS       Y3, Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMOVUPS      0(R8)(AX*4), Y12
+	VMULPS       Y2, Y12, Y12
+	VADDPS       Y11, Y12, Y12
+	VMOVUPS      Y12, 0(R8)(AX*4)
+	VSQRTPS      Y12, Y12
+	VMULPS       Y6, Y12, Y12
+	VADDPS       Y7, Y12, Y12
+	VMULPS       Y5, Y10, Y10
+	VDIVPS       Y12, Y10, Y10
+	VMOVUPS      0(SI)(AX*4), Y9
+	VMULPS       Y4, Y9, Y9
+	VSUBPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 0(SI)(AX*4)
 	ADDQ         $8, AX
 	SUBQ         $8, CX
 	JMP          vector2
@@ -4353,27 +4355,28 @@ tail3:
 	NEGQ         CX
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
-	VMASKMOVPS   0(DI)(AX*4), Y14, Y8
-	VMASKMOVPS   0(BX)(AX*4), Y14, Y9
-	VMULPS       Y0, Y9, Y9
-	VMULPS       Y1, Y8, Y10
-	VADDPS       Y10, Y9, Y9
-	VMASKMOVPS   Y9, Y14, 0(BX)(AX*4)
-	VMULPS       Y3, Y8, Y10
-	VMULPS       Y8, Y10, Y10
-	VMASKMOVPS   0(R8)(AX*4), Y14, Y11
-	VMULPS       Y2, Y11, Y11
-	VADDPS       Y10, Y11, Y11
-	VMASKMOVPS   Y11, Y14, 0(R8)(AX*4)
-	VSQRTPS      Y11, Y11
-	VMULPS       Y6, Y11, Y11
-	VADDPS       Y7, Y11, Y11
-	VMULPS       Y5, Y9, Y9
-	VDIVPS       Y11, Y9, Y9
-	VMASKMOVPS   0(SI)(AX*4), Y14, Y8
-	VMULPS       Y4, Y8, Y8
-	VSUBPS       Y9, Y8, Y8
-	VMASKMOVPS   Y8, Y14, 0(SI)(AX*4)
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y9
+	VMULPS       Y8, Y9, Y9
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y10
+	VMULPS       Y0, Y10, Y10
+	VMULPS       Y1, Y9, Y11
+	VADDPS       Y11, Y10, Y10
+	VMASKMOVPS   Y10, Y14, 0(BX)(AX*4)
+	VMULPS       Y3, Y9, Y11
+	VMULPS       Y9, Y11, Y11
+	VMASKMOVPS   0(R8)(AX*4), Y14, Y12
+	VMULPS       Y2, Y12, Y12
+	VADDPS       Y11, Y12, Y12
+	VMASKMOVPS   Y12, Y14, 0(R8)(AX*4)
+	VSQRTPS      Y12, Y12
+	VMULPS       Y6, Y12, Y12
+	VADDPS       Y7, Y12, Y12
+	VMULPS       Y5, Y10, Y10
+	VDIVPS       Y12, Y10, Y10
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y9
+	VMULPS       Y4, Y9, Y9
+	VSUBPS       Y10, Y9, Y9
+	VMASKMOVPS   Y9, Y14, 0(SI)(AX*4)
 done4:
 	VZEROUPPER
 	RET
@@ -8113,8 +8116,8 @@ rowsdone2:
 	VZEROUPPER
 	RET
 
-// func adamwAVX512(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32)
-TEXT ·adamwAVX512(SB), NOSPLIT, $0-128
+// func adamwAVX512(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32, gs float32)
+TEXT ·adamwAVX512(SB), NOSPLIT, $0-132
 	MOVQ         w_base+0(FP), SI
 	MOVQ         g_base+24(FP), DI
 	MOVQ         m_base+48(FP), BX
@@ -8127,32 +8130,34 @@ TEXT ·adamwAVX512(SB), NOSPLIT, $0-128
 	VBROADCASTSS step+116(FP), Z5
 	VBROADCASTSS invSC2+120(FP), Z6
 	VBROADCASTSS eps+124(FP), Z7
+	VBROADCASTSS gs+128(FP), Z8
 	XORQ         AX, AX
 	MOVQ         w_len+8(FP), CX
 vector2:
 	CMPQ         CX, $16
 	JLT          tail3
-	VMOVUPS      0(DI)(AX*4), Z8
-	VMOVUPS      0(BX)(AX*4), Z9
-	VMULPS       Z0, Z9, Z9
-	VMULPS       Z1, Z8, Z10
-	VADDPS       Z10, Z9, Z9
-	VMOVUPS      Z9, 0(BX)(AX*4)
-	VMULPS       Z3, Z8, Z10
-	VMULPS       Z8, Z10, Z10
-	VMOVUPS      0(R8)(AX*4), Z11
-	VMULPS       Z2, Z11, Z11
-	VADDPS       Z10, Z11, Z11
-	VMOVUPS      Z11, 0(R8)(AX*4)
-	VSQRTPS      Z11, Z11
-	VMULPS       Z6, Z11, Z11
-	VADDPS       Z7, Z11, Z11
-	VMULPS       Z5, Z9, Z9
-	VDIVPS       Z11, Z9, Z9
-	VMOVUPS      0(SI)(AX*4), Z8
-	VMULPS       Z4, Z8, Z8
-	VSUBPS       Z9, Z8, Z8
-	VMOVUPS      Z8, 0(SI)(AX*4)
+	VMOVUPS      0(DI)(AX*4), Z9
+	VMULPS       Z8, Z9, Z9
+	VMOVUPS      0(BX)(AX*4), Z10
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z1, Z9, Z11
+	VADDPS       Z11, Z10, Z10
+	VMOVUPS      Z10, 0(BX)(AX*4)
+	VMULPS       Z3, Z9, Z11
+	VMULPS       Z9, Z11, Z11
+	VMOVUPS      0(R8)(AX*4), Z12
+	VMULPS       Z2, Z12, Z12
+	VADDPS       Z11, Z12, Z12
+	VMOVUPS      Z12, 0(R8)(AX*4)
+	VSQRTPS      Z12, Z12
+	VMULPS       Z6, Z12, Z12
+	VADDPS       Z7, Z12, Z12
+	VMULPS       Z5, Z10, Z10
+	VDIVPS       Z12, Z10, Z10
+	VMOVUPS      0(SI)(AX*4), Z9
+	VMULPS       Z4, Z9, Z9
+	VSUBPS       Z10, Z9, Z9
+	VMOVUPS      Z9, 0(SI)(AX*4)
 	ADDQ         $16, AX
 	SUBQ         $16, CX
 	JMP          vector2
@@ -8164,27 +8169,28 @@ tail3:
 	SHLL         CX, DX
 	DECL         DX
 	KMOVW        DX, K1
-	VMOVUPS.Z    0(DI)(AX*4), K1, Z8
-	VMOVUPS.Z    0(BX)(AX*4), K1, Z9
-	VMULPS       Z0, Z9, Z9
-	VMULPS       Z1, Z8, Z10
-	VADDPS       Z10, Z9, Z9
-	VMOVUPS      Z9, K1, 0(BX)(AX*4)
-	VMULPS       Z3, Z8, Z10
-	VMULPS       Z8, Z10, Z10
-	VMOVUPS.Z    0(R8)(AX*4), K1, Z11
-	VMULPS       Z2, Z11, Z11
-	VADDPS       Z10, Z11, Z11
-	VMOVUPS      Z11, K1, 0(R8)(AX*4)
-	VSQRTPS      Z11, Z11
-	VMULPS       Z6, Z11, Z11
-	VADDPS       Z7, Z11, Z11
-	VMULPS       Z5, Z9, Z9
-	VDIVPS       Z11, Z9, Z9
-	VMOVUPS.Z    0(SI)(AX*4), K1, Z8
-	VMULPS       Z4, Z8, Z8
-	VSUBPS       Z9, Z8, Z8
-	VMOVUPS      Z8, K1, 0(SI)(AX*4)
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z9
+	VMULPS       Z8, Z9, Z9
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z10
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z1, Z9, Z11
+	VADDPS       Z11, Z10, Z10
+	VMOVUPS      Z10, K1, 0(BX)(AX*4)
+	VMULPS       Z3, Z9, Z11
+	VMULPS       Z9, Z11, Z11
+	VMOVUPS.Z    0(R8)(AX*4), K1, Z12
+	VMULPS       Z2, Z12, Z12
+	VADDPS       Z11, Z12, Z12
+	VMOVUPS      Z12, K1, 0(R8)(AX*4)
+	VSQRTPS      Z12, Z12
+	VMULPS       Z6, Z12, Z12
+	VADDPS       Z7, Z12, Z12
+	VMULPS       Z5, Z10, Z10
+	VDIVPS       Z12, Z10, Z10
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z9
+	VMULPS       Z4, Z9, Z9
+	VSUBPS       Z10, Z9, Z9
+	VMOVUPS      Z9, K1, 0(SI)(AX*4)
 done4:
 	VZEROUPPER
 	RET

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // AdafactorConfig holds Adafactor's hyperparameters (Shazeer & Stern 2018), with T5's
@@ -109,6 +111,17 @@ func factored(p Param) bool { return p.Rows > 1 && p.Cols > 1 }
 
 // Steps returns the number of updates done so far.
 func (o *Adafactor) Steps() int64 { return o.state.Step }
+
+// StepScaled is Step from the gradients multiplied by gradScale: it scales them in
+// place (ops.Scale), then steps.
+func (o *Adafactor) StepScaled(lr, gradScale float32) {
+	if gradScale != 1 {
+		for _, p := range o.params {
+			ops.Scale(gradScale, p.Grad)
+		}
+	}
+	o.Step(lr)
+}
 
 // Step applies one update. lr is the step size unless the configuration uses relative
 // steps; either way it is scaled by the parameter's RMS when ScaleParameter is set.

@@ -152,7 +152,12 @@ func (o *AdamW) Steps() int64 { return o.state.Step }
 
 // Step applies one update with learning rate lr to every parameter, from the gradients
 // currently in their Grad slices. It does not clear the gradients (see ZeroGrad).
-func (o *AdamW) Step(lr float32) {
+func (o *AdamW) Step(lr float32) { o.StepScaled(lr, 1) }
+
+// StepScaled is Step from the gradients multiplied by gradScale, as the update kernel
+// reads them (ops.AdamWUpdate): a clipping scale costs no pass of its own, and the
+// gradients are left as they are.
+func (o *AdamW) StepScaled(lr, gradScale float32) {
 	o.state.Step++
 	t := float64(o.state.Step)
 	b1, b2 := o.cfg.Beta1, o.cfg.Beta2
@@ -180,7 +185,7 @@ func (o *AdamW) Step(lr float32) {
 			// m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; w = w·decay − stepSize·m/(√v/√c2 + ε),
 			// each operation rounded on its own, the same bits on every kernel.
 			ops.AdamWUpdate(p.Value[sg.lo:sg.hi], p.Grad[sg.lo:sg.hi], mom.M[sg.lo:sg.hi], mom.V[sg.lo:sg.hi],
-				fb1, gb1, fb2, gb2, decay, stepSize, invSC2, eps)
+				fb1, gb1, fb2, gb2, decay, stepSize, invSC2, eps, gradScale)
 		}
 	})
 }

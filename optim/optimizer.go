@@ -14,6 +14,10 @@ type Optimizer interface {
 	// Step applies one update with learning rate lr to the parameters' values, from
 	// their gradients.
 	Step(lr float32)
+	// StepScaled is Step from the gradients multiplied by gradScale (a clipping
+	// scale): the same update, bit for bit, as scaling them with ops.Scale first. The
+	// gradients themselves may or may not be scaled afterwards.
+	StepScaled(lr, gradScale float32)
 	// Steps returns the number of updates applied.
 	Steps() int64
 	// Export returns the optimizer's state: vectors named "<parameter>.<part>" (they

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // TestOptimizerExportImport: an optimizer restored from another's exported state takes
@@ -74,5 +76,53 @@ func TestOptimizerExportImport(t *testing.T) {
 	}
 	if _, err := New("adamw", Options{RelativeStep: true}, mk()); err == nil {
 		t.Error("relative_step with adamw was accepted")
+	}
+}
+
+// StepScaled(lr, s) is the update Step(lr) makes after the gradients are scaled by s
+// (ops.Scale, as clipping did), bit for bit, for every kind New makes.
+func TestStepScaledIsScaleThenStep(t *testing.T) {
+	mk := func() []Param {
+		w, g := make([]float32, 12), make([]float32, 12)
+		b, gb := make([]float32, 3), make([]float32, 3)
+		for i := range w {
+			w[i], g[i] = float32(i)/10, float32(i%5)-2.3
+		}
+		for i := range b {
+			b[i], gb[i] = 1, float32(i)+0.7
+		}
+		return []Param{{Name: "w", Value: w, Grad: g, Rows: 3, Cols: 4}, {Name: "b", Value: b, Grad: gb, Rows: 1, Cols: 3, NoDecay: true}}
+	}
+	const s = 0.3
+	for _, kind := range Kinds {
+		t.Run(kind, func(t *testing.T) {
+			pa, pb := mk(), mk()
+			a, err := New(kind, Options{WeightDecay: 0.01}, pa)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := New(kind, Options{WeightDecay: 0.01}, pb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for step := range 3 {
+				a.StepScaled(0.01, s)
+				for _, p := range pb {
+					ops.Scale(s, p.Grad)
+				}
+				b.Step(0.01)
+				for i, p := range mk() { // both take the next step from the unscaled gradients
+					copy(pa[i].Grad, p.Grad)
+					copy(pb[i].Grad, p.Grad)
+				}
+				for i := range pa {
+					for j := range pa[i].Value {
+						if math.Float32bits(pa[i].Value[j]) != math.Float32bits(pb[i].Value[j]) {
+							t.Fatalf("step %d: %s[%d] = %v with StepScaled, %v scaling first", step, pa[i].Name, j, pa[i].Value[j], pb[i].Value[j])
+						}
+					}
+				}
+			}
+		})
 	}
 }

@@ -152,20 +152,21 @@ func (s *Stepper) Step(step int, b *model.Batch) (StepResult, error) {
 // their norm is not finite.
 func (s *Stepper) update(res *StepResult, acc *Phases) {
 	end := s.phase("clip", &acc.Clip)
-	ok := clipGrads(s.params, s.clip)
+	scale, ok := clipScale(s.params, s.clip)
 	end()
 	if !ok {
 		res.Skipped = true
 		return
 	}
 	end = s.phase("optimizer", &acc.Optimizer)
-	s.opt.Step(float32(res.LR))
+	s.opt.StepScaled(float32(res.LR), scale)
 	end()
 }
 
-// clipGrads scales the gradients so that their global norm is at most clip (0: no
-// clipping). It reports false when the norm is not finite.
-func clipGrads(params []*autograd.Param, clip float64) bool {
+// clipScale returns the factor that brings the gradients' global norm down to clip
+// when it is above, else 1 (clip 0: no clipping); the optimizer applies it as it
+// reads the gradients. It reports false when the norm is not finite.
+func clipScale(params []*autograd.Param, clip float64) (float32, bool) {
 	// Each parameter's sum of squares is taken whole, by one goroutine, and the sums
 	// are added in order: the same norm whatever the thread count.
 	sums := make([]float64, len(params))
@@ -184,13 +185,10 @@ func clipGrads(params []*autograd.Param, clip float64) bool {
 	}
 	norm := math.Sqrt(ss)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return false
+		return 0, false
 	}
 	if clip > 0 && norm > clip {
-		f := float32(clip / norm)
-		for _, p := range params {
-			ops.Scale(f, p.Grad)
-		}
+		return float32(clip / norm), true
 	}
-	return true
+	return 1, true
 }

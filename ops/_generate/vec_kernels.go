@@ -151,19 +151,20 @@ func backward(a string, ntmp, most int, f func(k *vk, t []int)) func(k *vk) {
 var vecKernels = []vecKernel{
 	{name: "adamw", op: "adamwOp", x86Only: true,
 		params: []param{pSlice("w"), pSlice("g"), pSlice("m"), pSlice("v"), pF32("b1"), pF32("gb1"), pF32("b2"), pF32("gb2"),
-			pF32("decay"), pF32("step"), pF32("invSC2"), pF32("eps")},
-		doc: "one AdamW update: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it",
+			pF32("decay"), pF32("step"), pF32("invSC2"), pF32("eps"), pF32("gs")},
+		doc: "one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it",
 		build: func(k *vk) {
 			w, g, m, v := k.vec("w", rowVec), k.vec("g", rowVec), k.vec("m", rowVec), k.vec("v", rowVec)
 			k.start()
 			c := map[string]int{}
-			for _, name := range []string{"b1", "gb1", "b2", "gb2", "decay", "step", "invSC2", "eps"} {
+			for _, name := range []string{"b1", "gb1", "b2", "gb2", "decay", "step", "invSC2", "eps", "gs"} {
 				c[name] = k.glob()
 				k.bcastArg(c[name], name)
 			}
 			k.each("w", 4, 1, func(s slot) {
 				t := s.t
 				k.load(t[0], g, s)
+				k.mul(t[0], t[0], R(c["gs"])) // the clipped gradient, rounded as ops.Scale rounds it
 				k.load(t[1], m, s)
 				k.mul(t[1], t[1], R(c["b1"]))
 				k.mul(t[2], t[0], R(c["gb1"]))
