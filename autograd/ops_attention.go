@@ -75,10 +75,34 @@ func (t *Tape) attentionBackward(r *record) {
 	*j = attnBackward{r: r, dp: dp, dq: dq, dk: dk, dv: dv, qFresh: qFresh, kFresh: kFresh, vFresh: vFresh}
 	ops.ParallelRange(b, 8*hlm*dh, j)
 	*j = attnBackward{}
-	// The bias is shared by the examples: its gradient sums theirs, in example order.
+	// The bias is shared by the examples: its gradient sums theirs, in example order,
+	// in pieces of the bias side by side (each piece all examples, so every value is
+	// summed in the same order whatever the thread count).
 	if db := t.accumZero(bias); db != nil {
-		for e := range b {
-			ops.Add(db, db, dp[e*hlm:(e+1)*hlm])
+		j := &t.jobs.attnBias
+		*j = attnBiasGrad{db: db, dp: dp, examples: b}
+		ops.ParallelRange((hlm+biasPiece-1)/biasPiece, b*biasPiece, j)
+		*j = attnBiasGrad{}
+	}
+}
+
+// biasPiece is the length of the pieces of the bias gradient summed side by side: small
+// enough that each Add stays on its goroutine, and that the piece stays in L1.
+const biasPiece = 2048
+
+// attnBiasGrad sums the examples' score gradients dp (examples × len(db)) into db,
+// piece by piece of db.
+type attnBiasGrad struct {
+	db, dp   []float32
+	examples int
+}
+
+func (j *attnBiasGrad) RunRange(_, lo, hi int) {
+	n := len(j.db)
+	for p := lo; p < hi; p++ {
+		a, b := p*biasPiece, min((p+1)*biasPiece, n)
+		for e := range j.examples {
+			ops.Add(j.db[a:b], j.db[a:b], j.dp[e*n+a:e*n+b])
 		}
 	}
 }
@@ -100,7 +124,9 @@ func (j *attnForward) RunRange(_, lo, hi int) {
 		pe := j.p[e*hlm : (e+1)*hlm]
 		ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, j.q.Data[e*L*hd:], hd, dh, j.k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
 		if j.bias != nil {
-			ops.Add(pe, pe, j.bias.Data)
+			for h := range H { // head by head: each call small enough to stay on this goroutine
+				ops.Add(pe[h*L*M:(h+1)*L*M], pe[h*L*M:(h+1)*L*M], j.bias.Data[h*L*M:(h+1)*L*M])
+			}
 		}
 		// Mask only what is hidden: the padding keys, and the keys after each query.
 		masked := j.maskBuf[e*M : e*M]
@@ -126,7 +152,9 @@ func (j *attnForward) RunRange(_, lo, hi int) {
 				}
 			}
 		}
-		ops.SoftmaxRows(pe, pe, H*L, M)
+		for h := range H {
+			ops.SoftmaxRows(pe[h*L*M:(h+1)*L*M], pe[h*L*M:(h+1)*L*M], L, M)
+		}
 		ops.GemmStridedSerial(false, false, H, L, dh, M, 1, pe, M, L*M, j.v.Data[e*M*hd:], hd, dh, 0, j.out.Data[e*L*hd:], hd, dh)
 	}
 }
@@ -150,7 +178,10 @@ func (j *attnBackward) RunRange(_, lo, hi int) {
 		if j.dv != nil {
 			ops.GemmStridedSerial(true, false, H, M, dh, L, 1, pe, M, L*M, do[e*L*hd:], hd, dh, beta(j.vFresh), j.dv[e*M*hd:], hd, dh)
 		}
-		ops.SoftmaxRowsBackward(ds, pe, ds, H*L, M) // ds now holds dScores
+		for h := range H { // ds now holds dScores
+			hs := ds[h*L*M : (h+1)*L*M]
+			ops.SoftmaxRowsBackward(hs, pe[h*L*M:(h+1)*L*M], hs, L, M)
+		}
 		if j.dq != nil {
 			ops.GemmStridedSerial(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, beta(j.qFresh), j.dq[e*L*hd:], hd, dh)
 		}

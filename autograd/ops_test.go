@@ -473,32 +473,63 @@ func testGatedFFNMatchesComposition(t *testing.T, m, d, f, e int) {
 }
 
 // Attention runs examples side by side on several threads: its output and gradients
-// are the same bit for bit as on one thread (causal or not, with padding and bias).
+// are the same bit for bit as on one thread (causal or not, with padding and bias; the
+// larger shape also sums the bias gradient in pieces side by side).
 func TestAttentionThreadsBitIdentical(t *testing.T) {
-	const b, L, H, dh = 6, 32, 4, 16
-	hd := H * dh
-	valid := make([]bool, b*L)
-	for i := range valid {
-		valid[i] = i%L < L-i/L-1 // example e has e+1 padding keys
-	}
-	run := func(threads int, causal bool) [][]float32 {
-		prev := ops.SetThreads(threads)
-		defer ops.SetThreads(prev)
-		q := gradcheck.Random("q", 1, 1, b*L, hd)
-		k := gradcheck.Random("k", 2, 1, b*L, hd)
-		v := gradcheck.Random("v", 3, 1, b*L, hd)
-		bias := gradcheck.Random("bias", 4, 1, H, L*L)
-		tape := autograd.NewTape()
-		out := tape.Attention(&q.Tensor, &k.Tensor, &v.Tensor, &bias.Tensor, autograd.AttentionShape{Batch: b, QLen: L, KLen: L, Heads: H, DHead: dh, Scale: 1, Causal: causal, KeyValid: valid})
-		w := gradcheck.Random("w", 5, 1, b*L, hd)
-		tape.Backward(tape.WeightedSum(out, w.Data))
-		return [][]float32{slices.Clone(out.Data), q.Grad, k.Grad, v.Grad, bias.Grad}
-	}
-	for _, causal := range []bool{false, true} {
-		one, three := run(1, causal), run(3, causal)
-		for i, name := range []string{"output", "dq", "dk", "dv", "dbias"} {
-			if !slices.Equal(one[i], three[i]) {
-				t.Errorf("causal %v: %s differs between 1 and 3 threads", causal, name)
+	for _, sh := range []struct{ b, L int }{{6, 32}, {9, 128}} {
+		b, L := sh.b, sh.L
+		const H, dh = 4, 16
+		hd := H * dh
+		valid := make([]bool, b*L)
+		for i := range valid {
+			valid[i] = i%L < L-i/L-1 // example e has e+1 padding keys
+		}
+		run := func(threads int, causal bool) [][]float32 {
+			prev := ops.SetThreads(threads)
+			defer ops.SetThreads(prev)
+			q := gradcheck.Random("q", 1, 1, b*L, hd)
+			k := gradcheck.Random("k", 2, 1, b*L, hd)
+			v := gradcheck.Random("v", 3, 1, b*L, hd)
+			bias := gradcheck.Random("bias", 4, 1, H, L*L)
+			tape := autograd.NewTape()
+			out := tape.Attention(&q.Tensor, &k.Tensor, &v.Tensor, &bias.Tensor, autograd.AttentionShape{Batch: b, QLen: L, KLen: L, Heads: H, DHead: dh, Scale: 1, Causal: causal, KeyValid: valid})
+			w := gradcheck.Random("w", 5, 1, b*L, hd)
+			tape.Backward(tape.WeightedSum(out, w.Data))
+			return [][]float32{slices.Clone(out.Data), q.Grad, k.Grad, v.Grad, bias.Grad}
+		}
+		// The bias gradient is the examples' own, each computed alone, summed in order.
+		perExample := func(causal bool) []float32 {
+			q := gradcheck.Random("q", 1, 1, b*L, hd)
+			k := gradcheck.Random("k", 2, 1, b*L, hd)
+			v := gradcheck.Random("v", 3, 1, b*L, hd)
+			bias := gradcheck.Random("bias", 4, 1, H, L*L)
+			w := gradcheck.Random("w", 5, 1, b*L, hd)
+			sum := make([]float32, H*L*L)
+			for e := range b {
+				rows := func(p *autograd.Param) *autograd.Tensor {
+					return &autograd.Tensor{Data: p.Data[e*L*hd : (e+1)*L*hd], Rows: L, Cols: hd}
+				}
+				bias.Grad = nil
+				tape := autograd.NewTape()
+				out := tape.Attention(rows(q), rows(k), rows(v), &bias.Tensor, autograd.AttentionShape{Batch: 1, QLen: L, KLen: L, Heads: H, DHead: dh, Scale: 1, Causal: causal, KeyValid: valid[e*L : (e+1)*L]})
+				tape.Backward(tape.WeightedSum(out, w.Data[e*L*hd:(e+1)*L*hd]))
+				if e == 0 {
+					copy(sum, bias.Grad)
+				} else {
+					ops.Add(sum, sum, bias.Grad)
+				}
+			}
+			return sum
+		}
+		for _, causal := range []bool{false, true} {
+			one, three := run(1, causal), run(3, causal)
+			for i, name := range []string{"output", "dq", "dk", "dv", "dbias"} {
+				if !slices.Equal(one[i], three[i]) {
+					t.Errorf("%d×%d, causal %v: %s differs between 1 and 3 threads", b, L, causal, name)
+				}
+			}
+			if !slices.Equal(one[4], perExample(causal)) {
+				t.Errorf("%d×%d, causal %v: dbias is not the examples' own, summed in order", b, L, causal)
 			}
 		}
 	}

@@ -22,15 +22,16 @@ type Tape struct {
 
 // jobs holds the bodies of the operations' parallel loops (ops.ParallelRange).
 type jobs struct {
-	attnFwd attnForward
-	attnBwd attnBackward
-	gluFwd  gluForward
-	gluBwd  gluBackward
-	ceFwd   ceForward
-	ceBwd   ceBackward
-	dropout dropoutJob
-	ffnFwd  ffnForward
-	ffnBwd  ffnBackward
+	attnFwd  attnForward
+	attnBwd  attnBackward
+	attnBias attnBiasGrad
+	gluFwd   gluForward
+	gluBwd   gluBackward
+	ceFwd    ceForward
+	ceBwd    ceBackward
+	dropout  dropoutJob
+	ffnFwd   ffnForward
+	ffnBwd   ffnBackward
 }
 
 // NewTape returns an empty tape in recording (training) mode.

@@ -50,12 +50,25 @@ func (k *gemmKernels) packAllB(transB bool, kk, n int, b []float32, ldb int) *Pa
 	npad := roundUp(n, k.nr)
 	p.buf = getBuf(npad * kk)
 	p.panels = (*p.buf)[:npad*kk]
-	for pc := 0; pc < kk; pc += k.kc {
-		kc := min(k.kc, kk-pc)
-		k.packB(p.panels[pc*npad:], b, ldb, transB, pc, kc, 0, n, k.nr)
-	}
+	// The micro-panels of every k block, side by side: unit u is panel u mod panels of
+	// k block u / panels (a copy: the same panels however they are split).
+	panels, blocks := npad/k.nr, (kk+k.kc-1)/k.kc
+	ParallelFor(blocks*panels, packCost*k.kc*k.nr, func(_, lo, hi int) {
+		for u := lo; u < hi; {
+			kb, j := u/panels, u%panels
+			end := min(hi, (kb+1)*panels)
+			pc, j0 := kb*k.kc, j*k.nr
+			kc := min(k.kc, kk-pc)
+			k.packB(p.panels[pc*npad+j0*kc:], b, ldb, transB, pc, kc, j0, min(n, (end-kb*panels)*k.nr)-j0, k.nr)
+			u = end
+		}
+	})
 	return p
 }
+
+// packCost is what copying one value counts for against the multiply-adds that
+// ParallelFor's threshold is set in: packing small weights stays on one goroutine.
+const packCost = 4
 
 // Release returns the packed panels to the pool; p must not be used afterwards.
 func (p *PackedB) Release() {

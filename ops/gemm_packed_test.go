@@ -116,3 +116,40 @@ func ExampleGemmPacked() {
 	fmt.Println(y)
 	// Output: [1 2 3 4 5 6 5 7 9]
 }
+
+// PackB's panels are the same packed on several goroutines (the units split inside k
+// blocks and across them) as on one.
+func TestPackBSplitSameAsSerial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	defer SetThreads(SetThreads(1))
+	for _, k := range registeredGemmKernels {
+		if !supported(k.isa) {
+			continue
+		}
+		small := *k
+		small.blocking = blocking{kc: 32, mc: 2 * lcm(k.mr, k.gradMR), nc: 2 * k.nr}
+		for _, ks := range []*gemmKernels{k, &small} {
+			for _, s := range []struct{ k, n int }{{300, 1000}, {257, 333}, {1000, 70}} {
+				for _, tb := range []bool{false, true} {
+					ldb := s.n + 5
+					if tb {
+						ldb = s.k + 5
+					}
+					b := randSlice(rng, (max(s.n, s.k)+1)*ldb)
+					SetThreads(1)
+					want := ks.packAllB(tb, s.k, s.n, b, ldb)
+					SetThreads(3)
+					got := ks.packAllB(tb, s.k, s.n, b, ldb)
+					if Parts(1000, packCost*ks.kc*ks.nr) < 2 {
+						t.Fatalf("%s: the packing test does not split", k.isa)
+					}
+					if !slices.Equal(got.panels, want.panels) {
+						t.Fatalf("%s %v k=%d n=%d trans=%v: panels packed on 3 goroutines differ", k.isa, ks.blocking, s.k, s.n, tb)
+					}
+					got.Release()
+					want.Release()
+				}
+			}
+		}
+	}
+}
