@@ -8,45 +8,53 @@ import (
 	"testing"
 )
 
-// TestGemmPackedSameBits checks that a product against a PackedB gives Gemm's bits, for
-// every kernel set this CPU runs, with the derived blocking and with one small enough
-// that the shapes span several blocks of k, of columns and of rows; on 1 and 3
-// threads, with both transposes, alpha 1 and not, beta 0 and 1, and the one-row path.
-func TestGemmPackedSameBits(t *testing.T) {
-	rng := rand.New(rand.NewPCG(31, 32))
-	shapes := []struct{ m, n, k int }{{1, 70, 90}, {5, 33, 17}, {37, 100, 300}, {130, 70, 65}, {64, 256, 256}}
+// packedTestKernels returns, for every kernel set this CPU runs, the set with its
+// derived blocking and a copy with a blocking small enough that test shapes span several
+// blocks of k, of columns and of rows.
+func packedTestKernels() []*gemmKernels {
+	var out []*gemmKernels
 	for _, k := range registeredGemmKernels {
 		if !supported(k.isa) {
 			continue
 		}
 		small := *k
 		small.blocking = blocking{kc: 32, mc: 2 * lcm(k.mr, k.gradMR), nc: 2 * k.nr}
-		for _, ks := range []*gemmKernels{k, &small} {
-			for _, s := range shapes {
-				for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-					ta, tb := tr[0], tr[1]
-					lda, ldb := s.k+3, s.n+5
-					if ta {
-						lda = s.m + 3
-					}
-					if tb {
-						ldb = s.k + 5
-					}
-					a, b := randSlice(rng, (max(s.m, s.k)+1)*lda), randSlice(rng, (max(s.n, s.k)+1)*ldb)
-					c0 := randSlice(rng, s.m*(s.n+2))
-					for _, ab := range [][2]float32{{1, 0}, {0.5, 1}} {
-						for _, w := range []int{1, 3} {
-							what := fmt.Sprintf("%s %v m=%d n=%d k=%d trans=%v alpha=%v beta=%v workers=%d", k.isa, ks.blocking, s.m, s.n, s.k, tr, ab[0], ab[1], w)
-							want := slices.Clone(c0)
-							ks.gemmOn(w, ta, tb, s.m, s.n, s.k, ab[0], a, lda, b, ldb, ab[1], want, s.n+2)
-							p := ks.packAllB(tb, s.k, s.n, b, ldb)
-							got := slices.Clone(c0)
-							ks.gemmPre(w, ta, tb, s.m, s.n, s.k, ab[0], a, lda, b, ldb, ab[1], got, s.n+2, p.panels)
-							p.Release()
-							for i := range want {
-								if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-									t.Fatalf("%s: c[%d] = %v, Gemm %v", what, i, got[i], want[i])
-								}
+		out = append(out, k, &small)
+	}
+	return out
+}
+
+// TestGemmPackedSameBits checks that a product against a PackedB gives Gemm's bits, for
+// every kernel set of packedTestKernels; on 1 and 3
+// threads, with both transposes, alpha 1 and not, beta 0 and 1, and the one-row path.
+func TestGemmPackedSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	shapes := []struct{ m, n, k int }{{1, 70, 90}, {5, 33, 17}, {37, 100, 300}, {130, 70, 65}, {64, 256, 256}}
+	for _, ks := range packedTestKernels() {
+		for _, s := range shapes {
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				ta, tb := tr[0], tr[1]
+				lda, ldb := s.k+3, s.n+5
+				if ta {
+					lda = s.m + 3
+				}
+				if tb {
+					ldb = s.k + 5
+				}
+				a, b := randSlice(rng, (max(s.m, s.k)+1)*lda), randSlice(rng, (max(s.n, s.k)+1)*ldb)
+				c0 := randSlice(rng, s.m*(s.n+2))
+				for _, ab := range [][2]float32{{1, 0}, {0.5, 1}} {
+					for _, w := range []int{1, 3} {
+						what := fmt.Sprintf("%s %v m=%d n=%d k=%d trans=%v alpha=%v beta=%v workers=%d", ks.isa, ks.blocking, s.m, s.n, s.k, tr, ab[0], ab[1], w)
+						want := slices.Clone(c0)
+						ks.gemmOn(w, ta, tb, s.m, s.n, s.k, ab[0], a, lda, b, ldb, ab[1], want, s.n+2)
+						p := ks.packAllB(tb, s.k, s.n, b, ldb)
+						got := slices.Clone(c0)
+						ks.gemmPre(w, ta, tb, s.m, s.n, s.k, ab[0], a, lda, b, ldb, ab[1], got, s.n+2, p.panels)
+						p.Release()
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s: c[%d] = %v, Gemm %v", what, i, got[i], want[i])
 							}
 						}
 					}
@@ -122,33 +130,26 @@ func ExampleGemmPacked() {
 func TestPackBSplitSameAsSerial(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
 	defer SetThreads(SetThreads(1))
-	for _, k := range registeredGemmKernels {
-		if !supported(k.isa) {
-			continue
-		}
-		small := *k
-		small.blocking = blocking{kc: 32, mc: 2 * lcm(k.mr, k.gradMR), nc: 2 * k.nr}
-		for _, ks := range []*gemmKernels{k, &small} {
-			for _, s := range []struct{ k, n int }{{300, 1000}, {257, 333}, {1000, 70}} {
-				for _, tb := range []bool{false, true} {
-					ldb := s.n + 5
-					if tb {
-						ldb = s.k + 5
-					}
-					b := randSlice(rng, (max(s.n, s.k)+1)*ldb)
-					SetThreads(1)
-					want := ks.packAllB(tb, s.k, s.n, b, ldb)
-					SetThreads(3)
-					got := ks.packAllB(tb, s.k, s.n, b, ldb)
-					if Parts(1000, packCost*ks.kc*ks.nr) < 2 {
-						t.Fatalf("%s: the packing test does not split", k.isa)
-					}
-					if !slices.Equal(got.panels, want.panels) {
-						t.Fatalf("%s %v k=%d n=%d trans=%v: panels packed on 3 goroutines differ", k.isa, ks.blocking, s.k, s.n, tb)
-					}
-					got.Release()
-					want.Release()
+	for _, ks := range packedTestKernels() {
+		for _, s := range []struct{ k, n int }{{300, 1000}, {257, 333}, {1000, 70}} {
+			for _, tb := range []bool{false, true} {
+				ldb := s.n + 5
+				if tb {
+					ldb = s.k + 5
 				}
+				b := randSlice(rng, (max(s.n, s.k)+1)*ldb)
+				SetThreads(1)
+				want := ks.packAllB(tb, s.k, s.n, b, ldb)
+				SetThreads(3)
+				got := ks.packAllB(tb, s.k, s.n, b, ldb)
+				if Parts(1000, packCost*ks.kc*ks.nr) < 2 {
+					t.Fatalf("%s: the packing test does not split", ks.isa)
+				}
+				if !slices.Equal(got.panels, want.panels) {
+					t.Fatalf("%s %v k=%d n=%d trans=%v: panels packed on 3 goroutines differ", ks.isa, ks.blocking, s.k, s.n, tb)
+				}
+				got.Release()
+				want.Release()
 			}
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // ParallelFor covers every item exactly once, whatever the threads and the cost.
@@ -238,5 +240,63 @@ func TestVectorKernelsSplitBitIdentical(t *testing.T) {
 				t.Errorf("%s %s: 3 threads differ from 1", isa, name)
 			}
 		}
+	}
+}
+
+// Parallel sections complete, every part run once, whether the workers are polling
+// (sections back to back), asleep (a pause longer than workerSpin between sections),
+// or shared by several goroutines calling at once (a server's requests).
+func TestParallelWorkersPollSleepShare(t *testing.T) {
+	defer SetThreads(SetThreads(4))
+	var ran atomic.Int64
+	section := func() {
+		ParallelFor(4, 1<<20, func(_, lo, hi int) { ran.Add(int64(hi - lo)) })
+	}
+	for i := range 20 {
+		section()
+		if i%5 == 4 {
+			time.Sleep(3 * workerSpin)
+		}
+	}
+	if ran.Load() != 20*4 {
+		t.Fatalf("sections ran %d parts, want %d", ran.Load(), 20*4)
+	}
+	ran.Store(0)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				section()
+			}
+		}()
+	}
+	wg.Wait()
+	if ran.Load() != 8*200*4 {
+		t.Fatalf("concurrent sections ran %d parts, want %d", ran.Load(), 8*200*4)
+	}
+}
+
+// BenchmarkParallelSection is the cost of a parallel section of two parts of the given
+// length, between 50 µs of serial work (a training step's rhythm: its sections are
+// 100 µs-scale products and loops, a few hundred a step). A section costs its part plus
+// a few µs when the workers take their part at once; the part again when the other
+// goroutine's part waits for a sleeping processor to wake.
+//
+//	go test -run '^$' -bench ParallelSection ./ops
+func BenchmarkParallelSection(b *testing.B) {
+	defer SetThreads(SetThreads(2))
+	busy := func(d time.Duration) {
+		for t0 := time.Now(); time.Since(t0) < d; {
+		}
+	}
+	for _, d := range []time.Duration{0, 20 * time.Microsecond, 100 * time.Microsecond} {
+		b.Run("part="+d.String(), func(b *testing.B) {
+			for b.Loop() {
+				parallel(2, func(int) { busy(d) })
+				busy(50 * time.Microsecond)
+			}
+		})
 	}
 }

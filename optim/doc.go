@@ -7,5 +7,7 @@
 // checkpoint can save it and restore it bit for bit (State, SetState).
 //
 // Learning-rate schedules are not an optimizer's business: the caller passes the rate of
-// each step to Step, so a schedule is a plain function of the step number.
+// each step to Step, so a schedule is a plain function of the step number. Neither is
+// clipping: the caller computes the scale and passes it to StepScaled, which applies it
+// as the gradients are read (AdamW's kernel multiplies first, with Scale's bits).
 package optim

@@ -8,22 +8,24 @@ import (
 	"github.com/hypergrid-go/hypergrid/ops"
 )
 
+// testParams returns a 3×4 weight and a 3-value bias (no decay) with gradients, the
+// weight's shifted by wShift and the bias's by bShift.
+func testParams(wShift, bShift float32) []Param {
+	w, g := make([]float32, 12), make([]float32, 12)
+	b, gb := make([]float32, 3), make([]float32, 3)
+	for i := range w {
+		w[i], g[i] = float32(i)/10, float32(i%5)-2+wShift
+	}
+	for i := range b {
+		b[i], gb[i] = 1, float32(i)+bShift
+	}
+	return []Param{{Name: "w", Value: w, Grad: g, Rows: 3, Cols: 4}, {Name: "b", Value: b, Grad: gb, Rows: 1, Cols: 3, NoDecay: true}}
+}
+
 // TestOptimizerExportImport: an optimizer restored from another's exported state takes
 // the same next step, bit for bit, for every kind New makes.
 func TestOptimizerExportImport(t *testing.T) {
-	mk := func() []Param {
-		w := make([]float32, 12)
-		g := make([]float32, 12)
-		b := make([]float32, 3)
-		gb := make([]float32, 3)
-		for i := range w {
-			w[i], g[i] = float32(i)/10, float32(i%5)-2
-		}
-		for i := range b {
-			b[i], gb[i] = 1, float32(i)
-		}
-		return []Param{{Name: "w", Value: w, Grad: g, Rows: 3, Cols: 4}, {Name: "b", Value: b, Grad: gb, Rows: 1, Cols: 3, NoDecay: true}}
-	}
+	mk := func() []Param { return testParams(0, 0) }
 	for _, kind := range Kinds {
 		t.Run(kind, func(t *testing.T) {
 			pa, pb := mk(), mk()
@@ -82,17 +84,7 @@ func TestOptimizerExportImport(t *testing.T) {
 // StepScaled(lr, s) is the update Step(lr) makes after the gradients are scaled by s
 // (ops.Scale, as clipping did), bit for bit, for every kind New makes.
 func TestStepScaledIsScaleThenStep(t *testing.T) {
-	mk := func() []Param {
-		w, g := make([]float32, 12), make([]float32, 12)
-		b, gb := make([]float32, 3), make([]float32, 3)
-		for i := range w {
-			w[i], g[i] = float32(i)/10, float32(i%5)-2.3
-		}
-		for i := range b {
-			b[i], gb[i] = 1, float32(i)+0.7
-		}
-		return []Param{{Name: "w", Value: w, Grad: g, Rows: 3, Cols: 4}, {Name: "b", Value: b, Grad: gb, Rows: 1, Cols: 3, NoDecay: true}}
-	}
+	mk := func() []Param { return testParams(-0.3, 0.7) }
 	const s = 0.3
 	for _, kind := range Kinds {
 		t.Run(kind, func(t *testing.T) {

@@ -4,9 +4,11 @@
 //
 //   - tasks.go: ReadTasks reads the tasks of a recipe's data: section (the embedded
 //     suite, or a folder in GLUE layout); BuildTokenizer loads or trains the tokenizer.
-//   - step.go: Stepper is the training step — forward with dropout, loss, backward,
-//     global-norm clipping, the optimizer (optim.Optimizer: AdamW or Adafactor) at
-//     the schedule's learning rate, and the NaN guard's check. The Trainer runs it, and
+//   - step.go: Stepper is the training step — forward with dropout, loss, backward
+//     (the gradients zeroed the deferred way: autograd.DeferZeroGrads), global-norm
+//     clipping (a scale the optimizer applies as it reads the gradients:
+//     optim.Optimizer.StepScaled), the optimizer (AdamW or Adafactor) at the
+//     schedule's learning rate, and the NaN guard's check. The Trainer runs it, and
 //     so does `hypergrid bench train`, so the benchmark measures what training runs.
 //   - accum.go, distributed.go: a step's batch as micro-batches (train.grad_accum) and
 //     over the ranks of a data-parallel run (Options.Comm), gradients summed.
