@@ -202,31 +202,32 @@ func parallelRun(parts int, r partRunner) {
 	}
 	r.runPart(0)
 	// Wait polling, as the workers do, so that this goroutine's processor stays busy
-	// (an idle one goes to sleep, and waking it again is what the polling avoids);
-	// after waitSpin, block.
-	start := time.Now()
+	// (an idle one goes to sleep, and waking it again is what the polling avoids):
+	// while poll is the closed channel the select never blocks; after waitSpin it is
+	// nil and the select waits.
+	poll, start := alwaysReady, time.Now()
 	for {
+		if poll != nil && time.Since(start) >= waitSpin {
+			poll = nil
+		}
 		select {
 		case <-g.done:
 			putGroup(g)
 			return
 		case t := <-tasks:
 			t.run()
-		default:
-			if time.Since(start) < waitSpin {
-				runtime.Gosched()
-				continue
-			}
-			select {
-			case <-g.done:
-				putGroup(g)
-				return
-			case t := <-tasks:
-				t.run()
-			}
+		case <-poll:
+			runtime.Gosched()
 		}
 	}
 }
+
+// alwaysReady is a closed channel: receiving from it never blocks.
+var alwaysReady = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // waitSpin is how long parallelRun polls for its other parts to finish before it
 // blocks.
