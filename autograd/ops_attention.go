@@ -119,13 +119,14 @@ type attnForward struct {
 func (j *attnForward) RunRange(_, lo, hi int) {
 	s := j.s
 	L, M, H, dh := s.QLen, s.KLen, s.Heads, s.DHead
-	hd, hlm := H*dh, H*L*M
+	hd, lm, hlm := H*dh, L*M, H*L*M
 	for e := lo; e < hi; e++ {
 		pe := j.p[e*hlm : (e+1)*hlm]
 		ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, j.q.Data[e*L*hd:], hd, dh, j.k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
 		if j.bias != nil {
 			for h := range H { // head by head: each call small enough to stay on this goroutine
-				ops.Add(pe[h*L*M:(h+1)*L*M], pe[h*L*M:(h+1)*L*M], j.bias.Data[h*L*M:(h+1)*L*M])
+				ph := pe[h*lm : (h+1)*lm]
+				ops.Add(ph, ph, j.bias.Data[h*lm:(h+1)*lm])
 			}
 		}
 		// Mask only what is hidden: the padding keys, and the keys after each query.
@@ -153,7 +154,8 @@ func (j *attnForward) RunRange(_, lo, hi int) {
 			}
 		}
 		for h := range H {
-			ops.SoftmaxRows(pe[h*L*M:(h+1)*L*M], pe[h*L*M:(h+1)*L*M], L, M)
+			ph := pe[h*lm : (h+1)*lm]
+			ops.SoftmaxRows(ph, ph, L, M)
 		}
 		ops.GemmStridedSerial(false, false, H, L, dh, M, 1, pe, M, L*M, j.v.Data[e*M*hd:], hd, dh, 0, j.out.Data[e*L*hd:], hd, dh)
 	}
@@ -170,7 +172,7 @@ func (j *attnBackward) RunRange(_, lo, hi int) {
 	r := j.r
 	q, k, v := r.a, r.b, r.c
 	L, M, H, dh := r.n[1], r.n[2], r.n[3], r.n[4]
-	hd, hlm, scale := H*dh, H*L*M, r.f
+	hd, lm, hlm, scale := H*dh, L*M, H*L*M, r.f
 	p, do := r.s0, r.out.Grad
 	for e := lo; e < hi; e++ {
 		pe, ds := p[e*hlm:(e+1)*hlm], j.dp[e*hlm:(e+1)*hlm]
@@ -179,8 +181,8 @@ func (j *attnBackward) RunRange(_, lo, hi int) {
 			ops.GemmStridedSerial(true, false, H, M, dh, L, 1, pe, M, L*M, do[e*L*hd:], hd, dh, beta(j.vFresh), j.dv[e*M*hd:], hd, dh)
 		}
 		for h := range H { // ds now holds dScores
-			hs := ds[h*L*M : (h+1)*L*M]
-			ops.SoftmaxRowsBackward(hs, pe[h*L*M:(h+1)*L*M], hs, L, M)
+			hs := ds[h*lm : (h+1)*lm]
+			ops.SoftmaxRowsBackward(hs, pe[h*lm:(h+1)*lm], hs, L, M)
 		}
 		if j.dq != nil {
 			ops.GemmStridedSerial(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, beta(j.qFresh), j.dq[e*L*hd:], hd, dh)

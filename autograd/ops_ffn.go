@@ -26,10 +26,7 @@ func (t *Tape) GatedFFN(act Act, x, w0, w1, wo *Tensor) *Tensor {
 		panic(fmt.Sprintf("autograd: GatedFFN: unknown activation %d", act))
 	}
 	out := t.result(m, e, x, w0, w1, wo)
-	rows := ffnBlockRows(f)
-	blocks := (m + rows - 1) / rows
-	parts := max(1, ops.Parts(blocks, ffnCost(rows, d, f, e)))
-	cs := min(gluChunk, rows*f) // the activation's chunk
+	rows, blocks, parts, cs := ffnBlocks(m, d, f, e)
 	// Kept for the backward pass: h = [x·w0 | x·w1] (m·f values each) and the
 	// activation g; without a gradient, one block of each per part, reused. The rows
 	// of g are ld apart (ops.DirectLD), so the output product reads them in place (as
@@ -54,8 +51,15 @@ func (t *Tape) GatedFFN(act Act, x, w0, w1, wo *Tensor) *Tensor {
 	return out
 }
 
-// ffnCost is the work of one block of rows rows for ops.Parts: its multiply-adds.
-func ffnCost(rows, d, f, e int) int { return rows * f * (2*d + e) }
+// ffnBlocks is how GatedFFN's passes cut m rows (hidden width f): blocks of rows rows
+// (ffnBlockRows), run in parts side by side (ops.Parts, weighed by a block's
+// multiply-adds), and the activation's chunk cs.
+func ffnBlocks(m, d, f, e int) (rows, blocks, parts, cs int) {
+	rows = ffnBlockRows(f)
+	blocks = (m + rows - 1) / rows
+	parts = max(1, ops.Parts(blocks, rows*f*(2*d+e)))
+	return rows, blocks, parts, min(gluChunk, rows*f)
+}
 
 // ffnForward is GatedFFN's loop over blocks of rows: the blocks run side by side, each
 // on one goroutine (GemmPackedSerial, the activation chunk by chunk), so a block's
@@ -127,13 +131,10 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	// Block by block, side by side: the hidden gradient dg = dy·woᵀ, the gradients of
 	// x·w0 and x·w1 from it, and x's gradient from those (x·w1's term first, as the
 	// composition's reverse order adds them).
-	rows := ffnBlockRows(f)
-	blocks := (m + rows - 1) / rows
-	parts := max(1, ops.Parts(blocks, ffnCost(rows, d, f, e)))
+	rows, blocks, parts, cs := ffnBlocks(m, d, f, e)
 	dh := t.f.alloc(2 * m * ld)
 	dh0, dh1 := dh[:m*ld], dh[m*ld:]
 	j := &t.jobs.ffnBwd
-	cs := min(gluChunk, rows*f)
 	*j = ffnBackward{act: act, dy: dy, h0: h0, h1: h1, dh0: dh0, dh1: dh1, dx: dx, xFresh: xFresh,
 		dg: t.f.alloc(parts * rows * f), buf: t.f.alloc(2 * parts * cs),
 		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, ld: ld, rows: rows, cs: cs}

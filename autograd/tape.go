@@ -191,8 +191,8 @@ func (t *Tape) Backward(loss *Tensor) {
 
 // accum returns x's gradient buffer, allocating it when absent. fresh reports a new
 // (or stale: DeferZeroGrads) buffer with undefined contents that the caller must
-// overwrite entirely; otherwise
-// the caller must add to it. It returns nil when x needs no gradient.
+// overwrite entirely; otherwise the caller must add to it. It returns nil when x needs
+// no gradient.
 func (t *Tape) accum(x *Tensor) (g []float32, fresh bool) {
 	if x == nil || !x.needsGrad {
 		return nil, false

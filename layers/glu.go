@@ -93,8 +93,9 @@ func (c *GLUConfig) BuildFFN(site Site) (FeedForward, error) {
 
 // Footprint implements Sizer: the shapes of wi0, wi1 (when gated) and wo, and the
 // hidden layer the forward pass keeps per row of input, 2·d_ff plus the product's
-// padded row when gated (x·wi0, x·wi1 and their product) and 2·d_ff when plain (x·wi0 and its activation); or
-// BuildFFN's error, which includes a d_model·d_ff above MaxElements.
+// padded row when gated (x·wi0, x·wi1 and their product) and 2·d_ff when plain (x·wi0
+// and its activation); or BuildFFN's error, which includes a d_model·d_ff above
+// MaxElements.
 func (c *GLUConfig) Footprint(site Site) (Footprint, error) {
 	if err := Errs(c.Validate()); err != nil {
 		return Footprint{}, err

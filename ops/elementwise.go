@@ -410,6 +410,8 @@ func RMSNormRowsBackwardAdd(dx, dw, x, w, invRMS, dy []float32, rows, cols int) 
 	rmsNormRowsBackwardAddOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
 }
 
+// checkRMSNormBackward panics unless the RMSNorm backward kernels' slices (name's)
+// hold rows×cols values, or cols (dw, w), or rows (invRMS).
 func checkRMSNormBackward(name string, dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
 	checkLen(name, rows*cols, dx)
 	checkLen(name, cols, dw)

@@ -242,10 +242,10 @@ const (
 // DirectLD is the leading dimension (in float32s) to give a row-major matrix of cols
 // columns that products will take as their A operand: cols itself unless rows cols
 // apart would crowd one L1 set (cols a multiple of 512, say: rows 2 or 4 KiB apart),
-// else cols rounded up to 16 plus 16 more; below 64 columns, cols (such rows share
-// a few lines). With it the micro-kernels read A's tiles in
-// place instead of packing them (see readsADirect). It depends on cols alone, not on
-// the CPU (it assumes tiles of up to 16 rows), so memory estimates do not either.
+// else cols rounded up to 16 plus 16 more; below 64 columns, cols (such rows share a
+// few lines). With it the micro-kernels read A's tiles in place instead of packing
+// them (see readsADirect). It depends on cols alone, not on the CPU (it assumes tiles
+// of up to 16 rows), so memory estimates do not either.
 func DirectLD(cols int) int {
 	ld := cols
 	for cols >= 64 && ld < cols+64 && rowsPerL1Set(ld, directLDRows) > maxRowsPerL1Set {

@@ -128,14 +128,13 @@ func putGroup(g *group) {
 // slept, 153 polling; Intel Xeon model 167, 2 vCPUs).
 func worker() {
 	for range wake {
-		spinning.Add(1)
 		for {
+			spinning.Add(1)
 			poll()
 			spinning.Add(-1)
-			if len(tasks) == 0 {
+			if len(tasks) == 0 { // else a part came as it stopped: take it
 				break
 			}
-			spinning.Add(1) // a part came as it stopped: take it
 		}
 	}
 }
@@ -193,22 +192,21 @@ func parallelRun(parts int, r partRunner) {
 	}
 	// Wake a sleeping worker for each part the polling ones do not cover (a part
 	// nobody takes, this goroutine runs below).
-	for n := queued - int(spinning.Load()); n > 0; n-- {
+	for range queued - int(spinning.Load()) {
 		select {
 		case wake <- struct{}{}:
-		default:
-			n = 0
+		default: // every worker already has a token
 		}
 	}
 	r.runPart(0)
 	// Wait polling, as the workers do, so that this goroutine's processor stays busy
 	// (an idle one goes to sleep, and waking it again is what the polling avoids):
-	// while poll is the closed channel the select never blocks; after waitSpin it is
+	// while yield is the closed channel the select never blocks; after waitSpin it is
 	// nil and the select waits.
-	poll, start := alwaysReady, time.Now()
+	yield, start := alwaysReady, time.Now()
 	for {
-		if poll != nil && time.Since(start) >= waitSpin {
-			poll = nil
+		if yield != nil && time.Since(start) >= waitSpin {
+			yield = nil
 		}
 		select {
 		case <-g.done:
@@ -216,7 +214,7 @@ func parallelRun(parts int, r partRunner) {
 			return
 		case t := <-tasks:
 			t.run()
-		case <-poll:
+		case <-yield:
 			runtime.Gosched()
 		}
 	}

@@ -22,6 +22,17 @@ func testParams(wShift, bShift float32) []Param {
 	return []Param{{Name: "w", Value: w, Grad: g, Rows: 3, Cols: 4}, {Name: "b", Value: b, Grad: gb, Rows: 1, Cols: 3, NoDecay: true}}
 }
 
+// newTestOptimizer returns New(kind) over params with weight decay 0.01, failing t on
+// an error.
+func newTestOptimizer(t *testing.T, kind string, params []Param) Optimizer {
+	t.Helper()
+	o, err := New(kind, Options{WeightDecay: 0.01}, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 // TestOptimizerExportImport: an optimizer restored from another's exported state takes
 // the same next step, bit for bit, for every kind New makes.
 func TestOptimizerExportImport(t *testing.T) {
@@ -29,20 +40,14 @@ func TestOptimizerExportImport(t *testing.T) {
 	for _, kind := range Kinds {
 		t.Run(kind, func(t *testing.T) {
 			pa, pb := mk(), mk()
-			a, err := New(kind, Options{WeightDecay: 0.01}, pa)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := newTestOptimizer(t, kind, pa)
 			if a.Name() != kind {
 				t.Errorf("Name() = %q", a.Name())
 			}
 			for range 3 {
 				a.Step(0.01)
 			}
-			b, err := New(kind, Options{WeightDecay: 0.01}, pb)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := newTestOptimizer(t, kind, pb)
 			state, steps := a.Export()
 			copied := make([]Vector, len(state))
 			for i, v := range state {
@@ -89,14 +94,7 @@ func TestStepScaledIsScaleThenStep(t *testing.T) {
 	for _, kind := range Kinds {
 		t.Run(kind, func(t *testing.T) {
 			pa, pb := mk(), mk()
-			a, err := New(kind, Options{WeightDecay: 0.01}, pa)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := New(kind, Options{WeightDecay: 0.01}, pb)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, b := newTestOptimizer(t, kind, pa), newTestOptimizer(t, kind, pb)
 			for step := range 3 {
 				a.StepScaled(0.01, s)
 				for _, p := range pb {
