@@ -4925,6 +4925,8 @@ done4:
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -4946,13 +4948,13 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  Y13, Y1, Y2
+	VFMADD213PS  Y13, Y1, Y2
 	VPSRAD       $1, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y12, Y1, Y1
 	VPSLLD       $23, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y0, Y0
+	VPADDD       Y12, Y0, Y0
 	VPSLLD       $23, Y0, Y0
 	VMULPS       Y1, Y2, Y2
 	VMULPS       Y0, Y2, Y0
@@ -4973,13 +4975,13 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  Y13, Y4, Y5
+	VFMADD213PS  Y13, Y4, Y5
 	VPSRAD       $1, Y3, Y4
 	VPSUBD       Y4, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPADDD       Y12, Y4, Y4
 	VPSLLD       $23, Y4, Y4
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y12, Y3, Y3
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
@@ -5000,13 +5002,13 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y7, Y8
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y7, Y8
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y7, Y8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VFMADD213PS  Y13, Y7, Y8
+	VFMADD213PS  Y13, Y7, Y8
 	VPSRAD       $1, Y6, Y7
 	VPSUBD       Y7, Y6, Y6
-	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPADDD       Y12, Y7, Y7
 	VPSLLD       $23, Y7, Y7
-	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPADDD       Y12, Y6, Y6
 	VPSLLD       $23, Y6, Y6
 	VMULPS       Y7, Y8, Y8
 	VMULPS       Y6, Y8, Y6
@@ -5027,13 +5029,13 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  Y13, Y10, Y11
+	VFMADD213PS  Y13, Y10, Y11
 	VPSRAD       $1, Y9, Y10
 	VPSUBD       Y10, Y9, Y9
-	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPADDD       Y12, Y10, Y10
 	VPSLLD       $23, Y10, Y10
-	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPADDD       Y12, Y9, Y9
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
@@ -5060,13 +5062,13 @@ vector2:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  Y13, Y1, Y2
+	VFMADD213PS  Y13, Y1, Y2
 	VPSRAD       $1, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y12, Y1, Y1
 	VPSLLD       $23, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y0, Y0
+	VPADDD       Y12, Y0, Y0
 	VPSLLD       $23, Y0, Y0
 	VMULPS       Y1, Y2, Y2
 	VMULPS       Y0, Y2, Y0
@@ -5098,13 +5100,13 @@ tail3:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  Y13, Y1, Y2
+	VFMADD213PS  Y13, Y1, Y2
 	VPSRAD       $1, Y0, Y1
 	VPSUBD       Y1, Y0, Y0
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y12, Y1, Y1
 	VPSLLD       $23, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y0, Y0
+	VPADDD       Y12, Y0, Y0
 	VPSLLD       $23, Y0, Y0
 	VMULPS       Y1, Y2, Y2
 	VMULPS       Y0, Y2, Y0
@@ -5117,6 +5119,8 @@ done4:
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -5139,19 +5143,18 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y1
+	VADDPS       Y12, Y1, Y2
+	VBLENDVPS    Y0, Y1, Y12, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
@@ -5171,19 +5174,18 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  Y12, Y6, Y7
+	VFMADD213PS  Y12, Y6, Y7
 	VPSRAD       $1, Y5, Y6
 	VPSUBD       Y6, Y5, Y5
-	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPADDD       Y13, Y6, Y6
 	VPSLLD       $23, Y6, Y6
-	VPADDD       ·vecConstsAMD64+960(SB), Y5, Y5
+	VPADDD       Y13, Y5, Y5
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
-	VADDPS       ·vecConstsAMD64+896(SB), Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y4, Y5, Y15, Y5
+	VADDPS       Y12, Y5, Y6
+	VBLENDVPS    Y4, Y5, Y12, Y5
 	VDIVPS       Y6, Y5, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
@@ -5203,19 +5205,18 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  Y12, Y10, Y11
+	VFMADD213PS  Y12, Y10, Y11
 	VPSRAD       $1, Y9, Y10
 	VPSUBD       Y10, Y9, Y9
-	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPADDD       Y13, Y10, Y10
 	VPSLLD       $23, Y10, Y10
-	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPADDD       Y13, Y9, Y9
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
-	VADDPS       ·vecConstsAMD64+896(SB), Y9, Y10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y8, Y9, Y15, Y9
+	VADDPS       Y12, Y9, Y10
+	VBLENDVPS    Y8, Y9, Y12, Y9
 	VDIVPS       Y10, Y9, Y8
 	VMOVUPS      Y8, 64(SI)(AX*4)
 	ADDQ         $24, AX
@@ -5241,19 +5242,18 @@ vector2:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y1
+	VADDPS       Y12, Y1, Y2
+	VBLENDVPS    Y0, Y1, Y12, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	ADDQ         $8, AX
@@ -5284,19 +5284,18 @@ tail3:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y1
+	VADDPS       Y12, Y1, Y2
+	VBLENDVPS    Y0, Y1, Y12, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
 done4:
@@ -5308,6 +5307,7 @@ TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         y_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -5315,28 +5315,28 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMOVUPS      0(BX)(AX*4), Y1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VMOVAPS      Y12, Y2
 	VSUBPS       Y0, Y2, Y2
 	VMULPS       Y0, Y1, Y1
 	VMULPS       Y2, Y1, Y1
 	VMOVUPS      Y1, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y3
 	VMOVUPS      32(BX)(AX*4), Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VMOVAPS      Y12, Y5
 	VSUBPS       Y3, Y5, Y5
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y5, Y4, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y6
 	VMOVUPS      64(BX)(AX*4), Y7
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y8
+	VMOVAPS      Y12, Y8
 	VSUBPS       Y6, Y8, Y8
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y8, Y7, Y7
 	VMOVUPS      Y7, 64(SI)(AX*4)
 	VMOVUPS      96(DI)(AX*4), Y9
 	VMOVUPS      96(BX)(AX*4), Y10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y11
+	VMOVAPS      Y12, Y11
 	VSUBPS       Y9, Y11, Y11
 	VMULPS       Y9, Y10, Y10
 	VMULPS       Y11, Y10, Y10
@@ -5349,7 +5349,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMOVUPS      0(BX)(AX*4), Y1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VMOVAPS      Y12, Y2
 	VSUBPS       Y0, Y2, Y2
 	VMULPS       Y0, Y1, Y1
 	VMULPS       Y2, Y1, Y1
@@ -5367,7 +5367,7 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VMOVAPS      Y12, Y2
 	VSUBPS       Y0, Y2, Y2
 	VMULPS       Y0, Y1, Y1
 	VMULPS       Y2, Y1, Y1
@@ -5380,6 +5380,10 @@ done4:
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+576(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -5400,25 +5404,24 @@ unrolled1:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VMOVAPS      Y12, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y2
+	VADDPS       Y10, Y2, Y3
+	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
 	VDIVPS       Y3, Y2, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
@@ -5437,25 +5440,24 @@ unrolled1:
 	VCVTDQ2PS    Y7, Y9
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
+	VMOVAPS      Y12, Y9
+	VFMADD213PS  Y13, Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  Y10, Y8, Y9
+	VFMADD213PS  Y10, Y8, Y9
 	VPSRAD       $1, Y7, Y8
 	VPSUBD       Y8, Y7, Y7
-	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPADDD       Y11, Y8, Y8
 	VPSLLD       $23, Y8, Y8
-	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPADDD       Y11, Y7, Y7
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VADDPS       ·vecConstsAMD64+896(SB), Y7, Y8
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y6, Y7, Y15, Y7
+	VADDPS       Y10, Y7, Y8
+	VBLENDVPS    Y6, Y7, Y10, Y7
 	VMULPS       Y5, Y7, Y7
 	VDIVPS       Y8, Y7, Y5
 	VMOVUPS      Y5, 32(SI)(AX*4)
@@ -5480,25 +5482,24 @@ vector2:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VMOVAPS      Y12, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y2
+	VADDPS       Y10, Y2, Y3
+	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
 	VDIVPS       Y3, Y2, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
@@ -5528,25 +5529,24 @@ tail3:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VMOVAPS      Y12, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y2
+	VADDPS       Y10, Y2, Y3
+	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
 	VDIVPS       Y3, Y2, Y0
 	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
@@ -5559,6 +5559,10 @@ TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -5571,7 +5575,7 @@ unrolled1:
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
 	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
@@ -5583,33 +5587,32 @@ unrolled1:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VMOVAPS      Y13, Y4
 	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y4
+	VADDPS       Y10, Y2, Y3
+	VMOVAPS      Y10, Y4
 	VDIVPS       Y3, Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y4
+	VBLENDVPS    Y1, Y2, Y10, Y4
 	VMULPS       Y3, Y4, Y4
-	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
+	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VMOVAPS      Y4, Y0
@@ -5624,7 +5627,7 @@ unrolled1:
 	VMINPS       Y5, Y15, Y5
 	VMULPS       Y5, Y5, Y6
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VFMADD213PS  Y12, Y15, Y6
 	VMULPS       Y5, Y6, Y6
 	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
 	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
@@ -5636,33 +5639,32 @@ unrolled1:
 	VCVTDQ2PS    Y7, Y9
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
+	VMOVAPS      Y13, Y9
 	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  Y10, Y8, Y9
+	VFMADD213PS  Y10, Y8, Y9
 	VPSRAD       $1, Y7, Y8
 	VPSUBD       Y8, Y7, Y7
-	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPADDD       Y11, Y8, Y8
 	VPSLLD       $23, Y8, Y8
-	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPADDD       Y11, Y7, Y7
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VADDPS       ·vecConstsAMD64+896(SB), Y7, Y8
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y9
+	VADDPS       Y10, Y7, Y8
+	VMOVAPS      Y10, Y9
 	VDIVPS       Y8, Y9, Y8
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y6, Y7, Y15, Y9
+	VBLENDVPS    Y6, Y7, Y10, Y9
 	VMULPS       Y8, Y9, Y9
-	VBLENDVPS    Y6, ·vecConstsAMD64+896(SB), Y7, Y7
+	VBLENDVPS    Y6, Y10, Y7, Y7
 	VMULPS       Y8, Y7, Y7
 	VMULPS       Y5, Y5, Y6
 	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VFMADD213PS  Y12, Y15, Y6
 	VMULPS       Y5, Y7, Y7
 	VMULPS       Y6, Y7, Y7
 	VMOVAPS      Y9, Y5
@@ -5683,7 +5685,7 @@ vector2:
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
 	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
@@ -5695,33 +5697,32 @@ vector2:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VMOVAPS      Y13, Y4
 	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y4
+	VADDPS       Y10, Y2, Y3
+	VMOVAPS      Y10, Y4
 	VDIVPS       Y3, Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y4
+	VBLENDVPS    Y1, Y2, Y10, Y4
 	VMULPS       Y3, Y4, Y4
-	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
+	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VMOVAPS      Y4, Y0
@@ -5747,7 +5748,7 @@ tail3:
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
 	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
@@ -5759,33 +5760,32 @@ tail3:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
+	VMOVAPS      Y13, Y4
 	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y4
+	VADDPS       Y10, Y2, Y3
+	VMOVAPS      Y10, Y4
 	VDIVPS       Y3, Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y4
+	VBLENDVPS    Y1, Y2, Y10, Y4
 	VMULPS       Y3, Y4, Y4
-	VBLENDVPS    Y1, ·vecConstsAMD64+896(SB), Y2, Y2
+	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
 	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
 	VMOVAPS      Y4, Y0
@@ -5802,6 +5802,10 @@ TEXT ·gatedGeluAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         a_base+24(FP), DI
 	MOVQ         b_base+48(FP), BX
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+576(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -5822,25 +5826,24 @@ unrolled1:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VMOVAPS      Y12, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y2
+	VADDPS       Y10, Y2, Y3
+	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
 	VDIVPS       Y3, Y2, Y0
 	VMOVUPS      0(BX)(AX*4), Y1
@@ -5861,25 +5864,24 @@ unrolled1:
 	VCVTDQ2PS    Y7, Y9
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
+	VMOVAPS      Y12, Y9
+	VFMADD213PS  Y13, Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  Y10, Y8, Y9
+	VFMADD213PS  Y10, Y8, Y9
 	VPSRAD       $1, Y7, Y8
 	VPSUBD       Y8, Y7, Y7
-	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPADDD       Y11, Y8, Y8
 	VPSLLD       $23, Y8, Y8
-	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPADDD       Y11, Y7, Y7
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VADDPS       ·vecConstsAMD64+896(SB), Y7, Y8
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y6, Y7, Y15, Y7
+	VADDPS       Y10, Y7, Y8
+	VBLENDVPS    Y6, Y7, Y10, Y7
 	VMULPS       Y5, Y7, Y7
 	VDIVPS       Y8, Y7, Y5
 	VMOVUPS      32(BX)(AX*4), Y6
@@ -5906,25 +5908,24 @@ vector2:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VMOVAPS      Y12, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y2
+	VADDPS       Y10, Y2, Y3
+	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
 	VDIVPS       Y3, Y2, Y0
 	VMOVUPS      0(BX)(AX*4), Y1
@@ -5956,25 +5957,24 @@ tail3:
 	VCVTDQ2PS    Y2, Y4
 	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
 	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
+	VMOVAPS      Y12, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
+	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       Y11, Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y11, Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VADDPS       ·vecConstsAMD64+896(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y1, Y2, Y15, Y2
+	VADDPS       Y10, Y2, Y3
+	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
 	VDIVPS       Y3, Y2, Y0
 	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
@@ -6265,22 +6265,23 @@ done4:
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VMOVUPS      ·vecConstsAMD64+64(SB), Y4
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $32
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMAXPS       ·vecConstsAMD64+64(SB), Y0, Y0
+	VMAXPS       Y4, Y0, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y1
-	VMAXPS       ·vecConstsAMD64+64(SB), Y1, Y1
+	VMAXPS       Y4, Y1, Y1
 	VMOVUPS      Y1, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y2
-	VMAXPS       ·vecConstsAMD64+64(SB), Y2, Y2
+	VMAXPS       Y4, Y2, Y2
 	VMOVUPS      Y2, 64(SI)(AX*4)
 	VMOVUPS      96(DI)(AX*4), Y3
-	VMAXPS       ·vecConstsAMD64+64(SB), Y3, Y3
+	VMAXPS       Y4, Y3, Y3
 	VMOVUPS      Y3, 96(SI)(AX*4)
 	ADDQ         $32, AX
 	SUBQ         $32, CX
@@ -6289,7 +6290,7 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMAXPS       ·vecConstsAMD64+64(SB), Y0, Y0
+	VMAXPS       Y4, Y0, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	ADDQ         $8, AX
 	SUBQ         $8, CX
@@ -6303,7 +6304,7 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VMAXPS       ·vecConstsAMD64+64(SB), Y0, Y0
+	VMAXPS       Y4, Y0, Y0
 	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
 done4:
 	VZEROUPPER
@@ -6374,6 +6375,8 @@ done4:
 TEXT ·siluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -6396,19 +6399,18 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y1
+	VADDPS       Y12, Y1, Y2
+	VBLENDVPS    Y0, Y1, Y12, Y1
 	VMULPS       Y0, Y1, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
@@ -6429,19 +6431,18 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  Y12, Y6, Y7
+	VFMADD213PS  Y12, Y6, Y7
 	VPSRAD       $1, Y5, Y6
 	VPSUBD       Y6, Y5, Y5
-	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPADDD       Y13, Y6, Y6
 	VPSLLD       $23, Y6, Y6
-	VPADDD       ·vecConstsAMD64+960(SB), Y5, Y5
+	VPADDD       Y13, Y5, Y5
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
-	VADDPS       ·vecConstsAMD64+896(SB), Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y4, Y5, Y15, Y5
+	VADDPS       Y12, Y5, Y6
+	VBLENDVPS    Y4, Y5, Y12, Y5
 	VMULPS       Y4, Y5, Y5
 	VDIVPS       Y6, Y5, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
@@ -6462,19 +6463,18 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  Y12, Y10, Y11
+	VFMADD213PS  Y12, Y10, Y11
 	VPSRAD       $1, Y9, Y10
 	VPSUBD       Y10, Y9, Y9
-	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPADDD       Y13, Y10, Y10
 	VPSLLD       $23, Y10, Y10
-	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPADDD       Y13, Y9, Y9
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
-	VADDPS       ·vecConstsAMD64+896(SB), Y9, Y10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y8, Y9, Y15, Y9
+	VADDPS       Y12, Y9, Y10
+	VBLENDVPS    Y8, Y9, Y12, Y9
 	VMULPS       Y8, Y9, Y9
 	VDIVPS       Y10, Y9, Y8
 	VMOVUPS      Y8, 64(SI)(AX*4)
@@ -6501,19 +6501,18 @@ vector2:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y1
+	VADDPS       Y12, Y1, Y2
+	VBLENDVPS    Y0, Y1, Y12, Y1
 	VMULPS       Y0, Y1, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
@@ -6545,19 +6544,18 @@ tail3:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y1
+	VADDPS       Y12, Y1, Y2
+	VBLENDVPS    Y0, Y1, Y12, Y1
 	VMULPS       Y0, Y1, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMASKMOVPS   Y0, Y14, 0(SI)(AX*4)
@@ -6570,6 +6568,8 @@ TEXT ·siluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+960(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -6592,23 +6592,22 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VADDPS       Y12, Y1, Y2
+	VMOVAPS      Y12, Y3
 	VDIVPS       Y2, Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y3
+	VBLENDVPS    Y0, Y1, Y12, Y3
 	VMULPS       Y2, Y3, Y3
-	VBLENDVPS    Y0, ·vecConstsAMD64+896(SB), Y1, Y1
+	VBLENDVPS    Y0, Y12, Y1, Y1
 	VMULPS       Y2, Y1, Y1
 	VMULPS       Y0, Y1, Y1
 	VMOVAPS      Y3, Y0
@@ -6633,23 +6632,22 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  Y12, Y6, Y7
+	VFMADD213PS  Y12, Y6, Y7
 	VPSRAD       $1, Y5, Y6
 	VPSUBD       Y6, Y5, Y5
-	VPADDD       ·vecConstsAMD64+960(SB), Y6, Y6
+	VPADDD       Y13, Y6, Y6
 	VPSLLD       $23, Y6, Y6
-	VPADDD       ·vecConstsAMD64+960(SB), Y5, Y5
+	VPADDD       Y13, Y5, Y5
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
-	VADDPS       ·vecConstsAMD64+896(SB), Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y7
+	VADDPS       Y12, Y5, Y6
+	VMOVAPS      Y12, Y7
 	VDIVPS       Y6, Y7, Y6
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y4, Y5, Y15, Y7
+	VBLENDVPS    Y4, Y5, Y12, Y7
 	VMULPS       Y6, Y7, Y7
-	VBLENDVPS    Y4, ·vecConstsAMD64+896(SB), Y5, Y5
+	VBLENDVPS    Y4, Y12, Y5, Y5
 	VMULPS       Y6, Y5, Y5
 	VMULPS       Y4, Y5, Y5
 	VMOVAPS      Y7, Y4
@@ -6674,23 +6672,22 @@ unrolled1:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  Y12, Y10, Y11
+	VFMADD213PS  Y12, Y10, Y11
 	VPSRAD       $1, Y9, Y10
 	VPSUBD       Y10, Y9, Y9
-	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPADDD       Y13, Y10, Y10
 	VPSLLD       $23, Y10, Y10
-	VPADDD       ·vecConstsAMD64+960(SB), Y9, Y9
+	VPADDD       Y13, Y9, Y9
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
-	VADDPS       ·vecConstsAMD64+896(SB), Y9, Y10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y11
+	VADDPS       Y12, Y9, Y10
+	VMOVAPS      Y12, Y11
 	VDIVPS       Y10, Y11, Y10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y8, Y9, Y15, Y11
+	VBLENDVPS    Y8, Y9, Y12, Y11
 	VMULPS       Y10, Y11, Y11
-	VBLENDVPS    Y8, ·vecConstsAMD64+896(SB), Y9, Y9
+	VBLENDVPS    Y8, Y12, Y9, Y9
 	VMULPS       Y10, Y9, Y9
 	VMULPS       Y8, Y9, Y9
 	VMOVAPS      Y11, Y8
@@ -6721,23 +6718,22 @@ vector2:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VADDPS       Y12, Y1, Y2
+	VMOVAPS      Y12, Y3
 	VDIVPS       Y2, Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y3
+	VBLENDVPS    Y0, Y1, Y12, Y3
 	VMULPS       Y2, Y3, Y3
-	VBLENDVPS    Y0, ·vecConstsAMD64+896(SB), Y1, Y1
+	VBLENDVPS    Y0, Y12, Y1, Y1
 	VMULPS       Y2, Y1, Y1
 	VMULPS       Y0, Y1, Y1
 	VMOVAPS      Y3, Y0
@@ -6773,23 +6769,22 @@ tail3:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
+	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
 	VPSUBD       Y2, Y1, Y1
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       Y13, Y2, Y2
 	VPSLLD       $23, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y1, Y1
+	VPADDD       Y13, Y1, Y1
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VADDPS       ·vecConstsAMD64+896(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VADDPS       Y12, Y1, Y2
+	VMOVAPS      Y12, Y3
 	VDIVPS       Y2, Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
-	VBLENDVPS    Y0, Y1, Y15, Y3
+	VBLENDVPS    Y0, Y1, Y12, Y3
 	VMULPS       Y2, Y3, Y3
-	VBLENDVPS    Y0, ·vecConstsAMD64+896(SB), Y1, Y1
+	VBLENDVPS    Y0, Y12, Y1, Y1
 	VMULPS       Y2, Y1, Y1
 	VMULPS       Y0, Y1, Y1
 	VMOVAPS      Y3, Y0
@@ -6805,6 +6800,7 @@ done4:
 TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $0-64
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y13
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+48(FP)
@@ -6893,8 +6889,8 @@ unrolled7:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
 	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
@@ -6922,8 +6918,8 @@ unrolled7:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y7, Y8
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y7, Y8
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y7, Y8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VFMADD213PS  Y13, Y7, Y8
+	VFMADD213PS  Y13, Y7, Y8
 	VPSRAD       $1, Y6, Y7
 	VPSUBD       Y7, Y6, Y6
 	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
@@ -6951,8 +6947,8 @@ unrolled7:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y11, Y12
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y11, Y12
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y11, Y12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
+	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y11, Y12
 	VPSRAD       $1, Y10, Y11
 	VPSUBD       Y11, Y10, Y10
 	VPADDD       ·vecConstsAMD64+960(SB), Y11, Y11
@@ -6986,8 +6982,8 @@ vector8:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
 	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
@@ -7026,8 +7022,8 @@ tail9:
 	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
 	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
@@ -7048,7 +7044,7 @@ done10:
 	VADDPS       X15, X1, X1
 	VMOVSHDUP    X1, X15
 	VADDSS       X15, X1, X1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VMOVAPS      Y13, Y2
 	VDIVSS       X1, X2, X2
 	VBROADCASTSS X2, Y0
 	XORQ         AX, AX
@@ -7235,6 +7231,7 @@ TEXT ·rmsNormRowsAVX2(SB), NOSPLIT, $0-120
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         w_base+48(FP), BX
+	VMOVUPS      ·vecConstsAMD64+896(SB), Y13
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+72(FP)
@@ -7301,7 +7298,7 @@ done6:
 	VMOVSS       eps+88(FP), X2
 	VADDSS       X2, X1, X1
 	VSQRTSS      X1, X1, X1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y2
+	VMOVAPS      Y13, Y2
 	VDIVSS       X1, X2, X2
 	MOVQ         invRMS_base+96(FP), DX
 	VMOVSS       X2, (DX)(R13*4)
@@ -8697,14 +8694,15 @@ done4:
 // func maxAVX512(x []float32) (ret float32)
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), SI
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z0
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z2
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z4
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z6
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z8
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z10
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z12
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z14
+	VBROADCASTSS ·vecConstsAMD64+128(SB), Z16
+	VMOVAPS      Z16, Z0
+	VMOVAPS      Z16, Z2
+	VMOVAPS      Z16, Z4
+	VMOVAPS      Z16, Z6
+	VMOVAPS      Z16, Z8
+	VMOVAPS      Z16, Z10
+	VMOVAPS      Z16, Z12
+	VMOVAPS      Z16, Z14
 	XORQ         AX, AX
 	MOVQ         x_len+8(FP), CX
 unrolled1:
@@ -8745,7 +8743,7 @@ tail3:
 	SHLL         CX, DX
 	DECL         DX
 	KMOVW        DX, K1
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z1
+	VMOVAPS      Z16, Z1
 	VMOVUPS      0(SI)(AX*4), K1, Z1
 	VMAXPS       Z0, Z1, Z0
 done4:
@@ -8772,85 +8770,89 @@ done4:
 TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z12
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z13
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z14
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z15
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z23
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z0, Z31, Z1
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z1, Z31, Z1
-	VMULPS       ·vecConstsAMD64+320(SB), Z1, Z0
+	VMAXPS       Z0, Z23, Z1
+	VMINPS       Z1, Z21, Z1
+	VMULPS       Z20, Z1, Z0
 	VRNDSCALEPS  $0, Z0, Z0
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z0, Z1
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z2
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VFNMADD231PS Z19, Z0, Z1
+	VFNMADD231PS Z22, Z0, Z1
+	VMOVAPS      Z13, Z2
+	VFMADD213PS  Z14, Z1, Z2
+	VFMADD213PS  Z15, Z1, Z2
+	VFMADD213PS  Z16, Z1, Z2
+	VFMADD213PS  Z17, Z1, Z2
+	VFMADD213PS  Z18, Z1, Z2
+	VFMADD213PS  Z12, Z1, Z2
+	VFMADD213PS  Z12, Z1, Z2
 	VSCALEFPS    Z0, Z2, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z3, Z31, Z4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z4, Z31, Z4
-	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VMAXPS       Z3, Z23, Z4
+	VMINPS       Z4, Z21, Z4
+	VMULPS       Z20, Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFNMADD231PS Z19, Z3, Z4
+	VFNMADD231PS Z22, Z3, Z4
+	VMOVAPS      Z13, Z5
+	VFMADD213PS  Z14, Z4, Z5
+	VFMADD213PS  Z15, Z4, Z5
+	VFMADD213PS  Z16, Z4, Z5
+	VFMADD213PS  Z17, Z4, Z5
+	VFMADD213PS  Z18, Z4, Z5
+	VFMADD213PS  Z12, Z4, Z5
+	VFMADD213PS  Z12, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
 	VMOVUPS      Z3, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z6
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z6, Z31, Z7
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z7, Z31, Z7
-	VMULPS       ·vecConstsAMD64+320(SB), Z7, Z6
+	VMAXPS       Z6, Z23, Z7
+	VMINPS       Z7, Z21, Z7
+	VMULPS       Z20, Z7, Z6
 	VRNDSCALEPS  $0, Z6, Z6
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z6, Z7
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z6, Z7
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z8
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
+	VFNMADD231PS Z19, Z6, Z7
+	VFNMADD231PS Z22, Z6, Z7
+	VMOVAPS      Z13, Z8
+	VFMADD213PS  Z14, Z7, Z8
+	VFMADD213PS  Z15, Z7, Z8
+	VFMADD213PS  Z16, Z7, Z8
+	VFMADD213PS  Z17, Z7, Z8
+	VFMADD213PS  Z18, Z7, Z8
+	VFMADD213PS  Z12, Z7, Z8
+	VFMADD213PS  Z12, Z7, Z8
 	VSCALEFPS    Z6, Z8, Z6
 	VMOVUPS      Z6, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z9, Z31, Z10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z10, Z31, Z10
-	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VMAXPS       Z9, Z23, Z10
+	VMINPS       Z10, Z21, Z10
+	VMULPS       Z20, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z9, Z10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z9, Z10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFNMADD231PS Z19, Z9, Z10
+	VFNMADD231PS Z22, Z9, Z10
+	VMOVAPS      Z13, Z11
+	VFMADD213PS  Z14, Z10, Z11
+	VFMADD213PS  Z15, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
+	VFMADD213PS  Z17, Z10, Z11
+	VFMADD213PS  Z18, Z10, Z11
+	VFMADD213PS  Z12, Z10, Z11
+	VFMADD213PS  Z12, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
 	VMOVUPS      Z9, 192(SI)(AX*4)
 	ADDQ         $64, AX
@@ -8860,22 +8862,20 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z0, Z31, Z1
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z1, Z31, Z1
-	VMULPS       ·vecConstsAMD64+320(SB), Z1, Z0
+	VMAXPS       Z0, Z23, Z1
+	VMINPS       Z1, Z21, Z1
+	VMULPS       Z20, Z1, Z0
 	VRNDSCALEPS  $0, Z0, Z0
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z0, Z1
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z2
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VFNMADD231PS Z19, Z0, Z1
+	VFNMADD231PS Z22, Z0, Z1
+	VMOVAPS      Z13, Z2
+	VFMADD213PS  Z14, Z1, Z2
+	VFMADD213PS  Z15, Z1, Z2
+	VFMADD213PS  Z16, Z1, Z2
+	VFMADD213PS  Z17, Z1, Z2
+	VFMADD213PS  Z18, Z1, Z2
+	VFMADD213PS  Z12, Z1, Z2
+	VFMADD213PS  Z12, Z1, Z2
 	VSCALEFPS    Z0, Z2, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	ADDQ         $16, AX
@@ -8890,22 +8890,20 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z0, Z31, Z1
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z1, Z31, Z1
-	VMULPS       ·vecConstsAMD64+320(SB), Z1, Z0
+	VMAXPS       Z0, Z23, Z1
+	VMINPS       Z1, Z21, Z1
+	VMULPS       Z20, Z1, Z0
 	VRNDSCALEPS  $0, Z0, Z0
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z0, Z1
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z2
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z1, Z2
+	VFNMADD231PS Z19, Z0, Z1
+	VFNMADD231PS Z22, Z0, Z1
+	VMOVAPS      Z13, Z2
+	VFMADD213PS  Z14, Z1, Z2
+	VFMADD213PS  Z15, Z1, Z2
+	VFMADD213PS  Z16, Z1, Z2
+	VFMADD213PS  Z17, Z1, Z2
+	VFMADD213PS  Z18, Z1, Z2
+	VFMADD213PS  Z12, Z1, Z2
+	VFMADD213PS  Z12, Z1, Z2
 	VSCALEFPS    Z0, Z2, Z0
 	VMOVUPS      Z0, K1, 0(SI)(AX*4)
 done4:
@@ -8916,109 +8914,110 @@ done4:
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z1
+	VBLENDMPS    Z1, Z16, K2, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
-	VORPS        ·vecConstsAMD64+1024(SB), Z4, Z5
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z5, Z31, Z6
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z6, Z31, Z6
-	VMULPS       ·vecConstsAMD64+320(SB), Z6, Z5
+	VORPS        Z26, Z4, Z5
+	VMAXPS       Z5, Z28, Z6
+	VMINPS       Z6, Z25, Z6
+	VMULPS       Z24, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z5, Z6
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z7
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VFNMADD231PS Z23, Z5, Z6
+	VFNMADD231PS Z27, Z5, Z6
+	VMOVAPS      Z17, Z7
+	VFMADD213PS  Z18, Z6, Z7
+	VFMADD213PS  Z19, Z6, Z7
+	VFMADD213PS  Z20, Z6, Z7
+	VFMADD213PS  Z21, Z6, Z7
+	VFMADD213PS  Z22, Z6, Z7
+	VFMADD213PS  Z16, Z6, Z7
+	VFMADD213PS  Z16, Z6, Z7
 	VSCALEFPS    Z5, Z7, Z5
-	VADDPS       ·vecConstsAMD64+896(SB), Z5, Z6
+	VADDPS       Z16, Z5, Z6
 	VPMOVD2M     Z4, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z5, Z31, K2, Z5
+	VBLENDMPS    Z5, Z16, K2, Z5
 	VDIVPS       Z6, Z5, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
-	VORPS        ·vecConstsAMD64+1024(SB), Z8, Z9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z9, Z31, Z10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z10, Z31, Z10
-	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VORPS        Z26, Z8, Z9
+	VMAXPS       Z9, Z28, Z10
+	VMINPS       Z10, Z25, Z10
+	VMULPS       Z24, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z9, Z10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z9, Z10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFNMADD231PS Z23, Z9, Z10
+	VFNMADD231PS Z27, Z9, Z10
+	VMOVAPS      Z17, Z11
+	VFMADD213PS  Z18, Z10, Z11
+	VFMADD213PS  Z19, Z10, Z11
+	VFMADD213PS  Z20, Z10, Z11
+	VFMADD213PS  Z21, Z10, Z11
+	VFMADD213PS  Z22, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
-	VADDPS       ·vecConstsAMD64+896(SB), Z9, Z10
+	VADDPS       Z16, Z9, Z10
 	VPMOVD2M     Z8, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z9, Z31, K2, Z9
+	VBLENDMPS    Z9, Z16, K2, Z9
 	VDIVPS       Z10, Z9, Z8
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
-	VORPS        ·vecConstsAMD64+1024(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z13, Z31, Z14
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z14, Z31, Z14
-	VMULPS       ·vecConstsAMD64+320(SB), Z14, Z13
+	VORPS        Z26, Z12, Z13
+	VMAXPS       Z13, Z28, Z14
+	VMINPS       Z14, Z25, Z14
+	VMULPS       Z24, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z13, Z14
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z13, Z14
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z15
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VFNMADD231PS Z23, Z13, Z14
+	VFNMADD231PS Z27, Z13, Z14
+	VMOVAPS      Z17, Z15
+	VFMADD213PS  Z18, Z14, Z15
+	VFMADD213PS  Z19, Z14, Z15
+	VFMADD213PS  Z20, Z14, Z15
+	VFMADD213PS  Z21, Z14, Z15
+	VFMADD213PS  Z22, Z14, Z15
+	VFMADD213PS  Z16, Z14, Z15
+	VFMADD213PS  Z16, Z14, Z15
 	VSCALEFPS    Z13, Z15, Z13
-	VADDPS       ·vecConstsAMD64+896(SB), Z13, Z14
+	VADDPS       Z16, Z13, Z14
 	VPMOVD2M     Z12, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z13, Z31, K2, Z13
+	VBLENDMPS    Z13, Z16, K2, Z13
 	VDIVPS       Z14, Z13, Z12
 	VMOVUPS      Z12, 192(SI)(AX*4)
 	ADDQ         $64, AX
@@ -9028,28 +9027,25 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z1
+	VBLENDMPS    Z1, Z16, K2, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	ADDQ         $16, AX
@@ -9064,28 +9060,25 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z1
+	VBLENDMPS    Z1, Z16, K2, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, K1, 0(SI)(AX*4)
 done4:
@@ -9097,6 +9090,7 @@ TEXT ·sigmoidBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         y_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z12
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -9104,28 +9098,28 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMOVUPS      0(BX)(AX*4), Z1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VMOVAPS      Z12, Z2
 	VSUBPS       Z0, Z2, Z2
 	VMULPS       Z0, Z1, Z1
 	VMULPS       Z2, Z1, Z1
 	VMOVUPS      Z1, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z3
 	VMOVUPS      64(BX)(AX*4), Z4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VMOVAPS      Z12, Z5
 	VSUBPS       Z3, Z5, Z5
 	VMULPS       Z3, Z4, Z4
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z6
 	VMOVUPS      128(BX)(AX*4), Z7
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z8
+	VMOVAPS      Z12, Z8
 	VSUBPS       Z6, Z8, Z8
 	VMULPS       Z6, Z7, Z7
 	VMULPS       Z8, Z7, Z7
 	VMOVUPS      Z7, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z9
 	VMOVUPS      192(BX)(AX*4), Z10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z11
+	VMOVAPS      Z12, Z11
 	VSUBPS       Z9, Z11, Z11
 	VMULPS       Z9, Z10, Z10
 	VMULPS       Z11, Z10, Z10
@@ -9138,7 +9132,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMOVUPS      0(BX)(AX*4), Z1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VMOVAPS      Z12, Z2
 	VSUBPS       Z0, Z2, Z2
 	VMULPS       Z0, Z1, Z1
 	VMULPS       Z2, Z1, Z1
@@ -9156,7 +9150,7 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VMOVAPS      Z12, Z2
 	VSUBPS       Z0, Z2, Z2
 	VMULPS       Z0, Z1, Z1
 	VMULPS       Z2, Z1, Z1
@@ -9169,6 +9163,16 @@ done4:
 TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9176,121 +9180,113 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS       Z29, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z21, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z2
+	VBLENDMPS    Z2, Z20, K2, Z2
 	VMULPS       Z0, Z2, Z2
 	VDIVPS       Z3, Z2, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
 	VMULPS       Z5, Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z6
 	VMULPS       Z5, Z6, Z6
-	VORPS        ·vecConstsAMD64+1024(SB), Z6, Z7
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS       ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS       Z29, Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VFNMADD231PS Z28, Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VMOVAPS      Z21, Z9
+	VFMADD213PS  Z22, Z8, Z9
+	VFMADD213PS  Z23, Z8, Z9
+	VFMADD213PS  Z24, Z8, Z9
+	VFMADD213PS  Z26, Z8, Z9
+	VFMADD213PS  Z27, Z8, Z9
+	VFMADD213PS  Z20, Z8, Z9
+	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
-	VADDPS       ·vecConstsAMD64+896(SB), Z7, Z8
+	VADDPS       Z20, Z7, Z8
 	VPMOVD2M     Z6, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z7, Z31, K2, Z7
+	VBLENDMPS    Z7, Z20, K2, Z7
 	VMULPS       Z5, Z7, Z7
 	VDIVPS       Z8, Z7, Z5
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
 	VMULPS       Z10, Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z11
 	VMULPS       Z10, Z11, Z11
-	VORPS        ·vecConstsAMD64+1024(SB), Z11, Z12
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z12, Z31, Z13
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS       ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS       Z29, Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z12, Z13
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z14
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VFNMADD231PS Z28, Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VMOVAPS      Z21, Z14
+	VFMADD213PS  Z22, Z13, Z14
+	VFMADD213PS  Z23, Z13, Z14
+	VFMADD213PS  Z24, Z13, Z14
+	VFMADD213PS  Z26, Z13, Z14
+	VFMADD213PS  Z27, Z13, Z14
+	VFMADD213PS  Z20, Z13, Z14
+	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
-	VADDPS       ·vecConstsAMD64+896(SB), Z12, Z13
+	VADDPS       Z20, Z12, Z13
 	VPMOVD2M     Z11, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z12, Z31, K2, Z12
+	VBLENDMPS    Z12, Z20, K2, Z12
 	VMULPS       Z10, Z12, Z12
 	VDIVPS       Z13, Z12, Z10
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS       Z29, Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFNMADD231PS Z28, Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VMOVAPS      Z21, Z19
+	VFMADD213PS  Z22, Z18, Z19
+	VFMADD213PS  Z23, Z18, Z19
+	VFMADD213PS  Z24, Z18, Z19
+	VFMADD213PS  Z26, Z18, Z19
+	VFMADD213PS  Z27, Z18, Z19
+	VFMADD213PS  Z20, Z18, Z19
+	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VADDPS       Z20, Z17, Z18
 	VPMOVD2M     Z16, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z17, Z31, K2, Z17
+	VBLENDMPS    Z17, Z20, K2, Z17
 	VMULPS       Z15, Z17, Z17
 	VDIVPS       Z18, Z17, Z15
 	VMOVUPS      Z15, 192(SI)(AX*4)
@@ -9302,31 +9298,29 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS       Z29, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z21, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z2
+	VBLENDMPS    Z2, Z20, K2, Z2
 	VMULPS       Z0, Z2, Z2
 	VDIVPS       Z3, Z2, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
@@ -9343,31 +9337,29 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS       Z29, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z21, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z2
+	VBLENDMPS    Z2, Z20, K2, Z2
 	VMULPS       Z0, Z2, Z2
 	VDIVPS       Z3, Z2, Z0
 	VMOVUPS      Z0, K1, 0(SI)(AX*4)
@@ -9380,51 +9372,58 @@ TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z0, Z31, Z0
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS  Z21, Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z22, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z29, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z4
+	VADDPS       Z20, Z2, Z3
+	VMOVAPS      Z20, Z4
 	VDIVPS       Z3, Z4, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z4
+	VBLENDMPS    Z2, Z20, K2, Z4
 	VMULPS       Z3, Z4, Z4
 	VPMOVD2M     Z1, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
+	VBLENDMPS    Z20, Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS  Z21, Z28, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
 	VMOVAPS      Z4, Z0
@@ -9433,45 +9432,42 @@ unrolled1:
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z5, Z31, Z5
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z5, Z31, Z5
 	VMULPS       Z5, Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VFMADD213PS  Z21, Z26, Z6
 	VMULPS       Z5, Z6, Z6
-	VORPS        ·vecConstsAMD64+1024(SB), Z6, Z7
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS       ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VMOVAPS      Z22, Z9
+	VFMADD213PS  Z23, Z8, Z9
+	VFMADD213PS  Z24, Z8, Z9
+	VFMADD213PS  Z25, Z8, Z9
+	VFMADD213PS  Z27, Z8, Z9
+	VFMADD213PS  Z29, Z8, Z9
+	VFMADD213PS  Z20, Z8, Z9
+	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
-	VADDPS       ·vecConstsAMD64+896(SB), Z7, Z8
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z9
+	VADDPS       Z20, Z7, Z8
+	VMOVAPS      Z20, Z9
 	VDIVPS       Z8, Z9, Z8
 	VPMOVD2M     Z6, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z7, Z31, K2, Z9
+	VBLENDMPS    Z7, Z20, K2, Z9
 	VMULPS       Z8, Z9, Z9
 	VPMOVD2M     Z6, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z7, K2, Z7
+	VBLENDMPS    Z20, Z7, K2, Z7
 	VMULPS       Z8, Z7, Z7
 	VMULPS       Z5, Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VFMADD213PS  Z21, Z28, Z6
 	VMULPS       Z5, Z7, Z7
 	VMULPS       Z6, Z7, Z7
 	VMOVAPS      Z9, Z5
@@ -9480,45 +9476,42 @@ unrolled1:
 	VMULPS       Z6, Z5, Z5
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z10, Z31, Z10
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z10, Z31, Z10
 	VMULPS       Z10, Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VFMADD213PS  Z21, Z26, Z11
 	VMULPS       Z10, Z11, Z11
-	VORPS        ·vecConstsAMD64+1024(SB), Z11, Z12
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z12, Z31, Z13
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS       ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z12, Z13
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z14
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VMOVAPS      Z22, Z14
+	VFMADD213PS  Z23, Z13, Z14
+	VFMADD213PS  Z24, Z13, Z14
+	VFMADD213PS  Z25, Z13, Z14
+	VFMADD213PS  Z27, Z13, Z14
+	VFMADD213PS  Z29, Z13, Z14
+	VFMADD213PS  Z20, Z13, Z14
+	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
-	VADDPS       ·vecConstsAMD64+896(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z14
+	VADDPS       Z20, Z12, Z13
+	VMOVAPS      Z20, Z14
 	VDIVPS       Z13, Z14, Z13
 	VPMOVD2M     Z11, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z12, Z31, K2, Z14
+	VBLENDMPS    Z12, Z20, K2, Z14
 	VMULPS       Z13, Z14, Z14
 	VPMOVD2M     Z11, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z12, K2, Z12
+	VBLENDMPS    Z20, Z12, K2, Z12
 	VMULPS       Z13, Z12, Z12
 	VMULPS       Z10, Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VFMADD213PS  Z21, Z28, Z11
 	VMULPS       Z10, Z12, Z12
 	VMULPS       Z11, Z12, Z12
 	VMOVAPS      Z14, Z10
@@ -9527,45 +9520,42 @@ unrolled1:
 	VMULPS       Z11, Z10, Z10
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z15, Z31, Z15
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VFMADD213PS  Z21, Z26, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VMOVAPS      Z22, Z19
+	VFMADD213PS  Z23, Z18, Z19
+	VFMADD213PS  Z24, Z18, Z19
+	VFMADD213PS  Z25, Z18, Z19
+	VFMADD213PS  Z27, Z18, Z19
+	VFMADD213PS  Z29, Z18, Z19
+	VFMADD213PS  Z20, Z18, Z19
+	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z19
+	VADDPS       Z20, Z17, Z18
+	VMOVAPS      Z20, Z19
 	VDIVPS       Z18, Z19, Z18
 	VPMOVD2M     Z16, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z17, Z31, K2, Z19
+	VBLENDMPS    Z17, Z20, K2, Z19
 	VMULPS       Z18, Z19, Z19
 	VPMOVD2M     Z16, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z17, K2, Z17
+	VBLENDMPS    Z20, Z17, K2, Z17
 	VMULPS       Z18, Z17, Z17
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VFMADD213PS  Z21, Z28, Z16
 	VMULPS       Z15, Z17, Z17
 	VMULPS       Z16, Z17, Z17
 	VMOVAPS      Z19, Z15
@@ -9580,45 +9570,42 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z0, Z31, Z0
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS  Z21, Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z22, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z29, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z4
+	VADDPS       Z20, Z2, Z3
+	VMOVAPS      Z20, Z4
 	VDIVPS       Z3, Z4, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z4
+	VBLENDMPS    Z2, Z20, K2, Z4
 	VMULPS       Z3, Z4, Z4
 	VPMOVD2M     Z1, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
+	VBLENDMPS    Z20, Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS  Z21, Z28, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
 	VMOVAPS      Z4, Z0
@@ -9638,45 +9625,42 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z0, Z31, Z0
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS  Z21, Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z22, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z29, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z4
+	VADDPS       Z20, Z2, Z3
+	VMOVAPS      Z20, Z4
 	VDIVPS       Z3, Z4, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z4
+	VBLENDMPS    Z2, Z20, K2, Z4
 	VMULPS       Z3, Z4, Z4
 	VPMOVD2M     Z1, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z2, K2, Z2
+	VBLENDMPS    Z20, Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS  Z21, Z28, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
 	VMOVAPS      Z4, Z0
@@ -9693,6 +9677,16 @@ TEXT ·gatedGeluAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         a_base+24(FP), DI
 	MOVQ         b_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9700,31 +9694,29 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS       Z29, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z21, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z2
+	VBLENDMPS    Z2, Z20, K2, Z2
 	VMULPS       Z0, Z2, Z2
 	VDIVPS       Z3, Z2, Z0
 	VMOVUPS      0(BX)(AX*4), Z1
@@ -9732,31 +9724,29 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
 	VMULPS       Z5, Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z6
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z6
 	VMULPS       Z5, Z6, Z6
-	VORPS        ·vecConstsAMD64+1024(SB), Z6, Z7
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS       ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS       Z29, Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z7, Z8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z7, Z8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z8, Z9
+	VFNMADD231PS Z28, Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VMOVAPS      Z21, Z9
+	VFMADD213PS  Z22, Z8, Z9
+	VFMADD213PS  Z23, Z8, Z9
+	VFMADD213PS  Z24, Z8, Z9
+	VFMADD213PS  Z26, Z8, Z9
+	VFMADD213PS  Z27, Z8, Z9
+	VFMADD213PS  Z20, Z8, Z9
+	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
-	VADDPS       ·vecConstsAMD64+896(SB), Z7, Z8
+	VADDPS       Z20, Z7, Z8
 	VPMOVD2M     Z6, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z7, Z31, K2, Z7
+	VBLENDMPS    Z7, Z20, K2, Z7
 	VMULPS       Z5, Z7, Z7
 	VDIVPS       Z8, Z7, Z5
 	VMOVUPS      64(BX)(AX*4), Z6
@@ -9764,31 +9754,29 @@ unrolled1:
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
 	VMULPS       Z10, Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z11
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z11
 	VMULPS       Z10, Z11, Z11
-	VORPS        ·vecConstsAMD64+1024(SB), Z11, Z12
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z12, Z31, Z13
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS       ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS       Z29, Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z12, Z13
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z14
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z13, Z14
+	VFNMADD231PS Z28, Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VMOVAPS      Z21, Z14
+	VFMADD213PS  Z22, Z13, Z14
+	VFMADD213PS  Z23, Z13, Z14
+	VFMADD213PS  Z24, Z13, Z14
+	VFMADD213PS  Z26, Z13, Z14
+	VFMADD213PS  Z27, Z13, Z14
+	VFMADD213PS  Z20, Z13, Z14
+	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
-	VADDPS       ·vecConstsAMD64+896(SB), Z12, Z13
+	VADDPS       Z20, Z12, Z13
 	VPMOVD2M     Z11, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z12, Z31, K2, Z12
+	VBLENDMPS    Z12, Z20, K2, Z12
 	VMULPS       Z10, Z12, Z12
 	VDIVPS       Z13, Z12, Z10
 	VMOVUPS      128(BX)(AX*4), Z11
@@ -9796,31 +9784,29 @@ unrolled1:
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS       Z29, Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFNMADD231PS Z28, Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VMOVAPS      Z21, Z19
+	VFMADD213PS  Z22, Z18, Z19
+	VFMADD213PS  Z23, Z18, Z19
+	VFMADD213PS  Z24, Z18, Z19
+	VFMADD213PS  Z26, Z18, Z19
+	VFMADD213PS  Z27, Z18, Z19
+	VFMADD213PS  Z20, Z18, Z19
+	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VADDPS       Z20, Z17, Z18
 	VPMOVD2M     Z16, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z17, Z31, K2, Z17
+	VBLENDMPS    Z17, Z20, K2, Z17
 	VMULPS       Z15, Z17, Z17
 	VDIVPS       Z18, Z17, Z15
 	VMOVUPS      192(BX)(AX*4), Z16
@@ -9834,31 +9820,29 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS       Z29, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z21, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z2
+	VBLENDMPS    Z2, Z20, K2, Z2
 	VMULPS       Z0, Z2, Z2
 	VDIVPS       Z3, Z2, Z0
 	VMOVUPS      0(BX)(AX*4), Z1
@@ -9877,31 +9861,29 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS        ·vecConstsAMD64+1024(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS       Z29, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VMOVAPS      Z21, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VADDPS       ·vecConstsAMD64+896(SB), Z2, Z3
+	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z2, Z31, K2, Z2
+	VBLENDMPS    Z2, Z20, K2, Z2
 	VMULPS       Z0, Z2, Z2
 	VDIVPS       Z3, Z2, Z0
 	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
@@ -9918,59 +9900,59 @@ TEXT ·gatedGeluBackwardAVX512(SB), NOSPLIT, $0-120
 	MOVQ         g_base+48(FP), BX
 	MOVQ         a_base+72(FP), R8
 	MOVQ         b_base+96(FP), R9
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z29
 	XORQ         AX, AX
 	MOVQ         da_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(R8)(AX*4), Z0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z0, Z31, Z1
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
-	VORPS        ·vecConstsAMD64+1024(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z3, Z31, Z4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z4, Z31, Z4
-	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z3, Z4
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  Z28, Z4, Z5
+	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
-	VADDPS       ·vecConstsAMD64+896(SB), Z3, Z4
+	VADDPS       Z28, Z3, Z4
 	VPMOVD2M     Z2, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z3, Z31, K2, Z6
+	VBLENDMPS    Z3, Z28, K2, Z6
 	VMULPS       Z0, Z6, Z6
 	VDIVPS       Z4, Z6, Z6
 	VMOVUPS      0(BX)(AX*4), Z0
 	VMULPS       Z6, Z0, Z6
 	VMOVUPS      Z6, 0(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VMOVAPS      Z28, Z5
 	VDIVPS       Z4, Z5, Z4
 	VPMOVD2M     Z2, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z3, Z31, K2, Z5
+	VBLENDMPS    Z3, Z28, K2, Z5
 	VMULPS       Z4, Z5, Z5
 	VPMOVD2M     Z2, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z3, K2, Z3
+	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
 	VMOVAPS      Z5, Z1
@@ -9980,53 +9962,51 @@ unrolled1:
 	VMULPS       Z6, Z1, Z1
 	VMOVUPS      Z1, 0(SI)(AX*4)
 	VMOVUPS      64(R8)(AX*4), Z7
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z8, Z31, Z8
 	VMULPS       Z8, Z8, Z9
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z9
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  Z29, Z31, Z9
 	VMULPS       Z8, Z9, Z9
-	VORPS        ·vecConstsAMD64+1024(SB), Z9, Z10
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z9, Z10
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z10, Z31, Z11
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z11, Z31, Z11
-	VMULPS       ·vecConstsAMD64+320(SB), Z11, Z10
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z11, Z10
 	VRNDSCALEPS  $0, Z10, Z10
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z10, Z11
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z12
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z10, Z11
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z10, Z11
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z11, Z12
+	VFMADD213PS  Z28, Z11, Z12
+	VFMADD213PS  Z28, Z11, Z12
 	VSCALEFPS    Z10, Z12, Z10
-	VADDPS       ·vecConstsAMD64+896(SB), Z10, Z11
+	VADDPS       Z28, Z10, Z11
 	VPMOVD2M     Z9, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z10, Z31, K2, Z13
+	VBLENDMPS    Z10, Z28, K2, Z13
 	VMULPS       Z7, Z13, Z13
 	VDIVPS       Z11, Z13, Z13
 	VMOVUPS      64(BX)(AX*4), Z7
 	VMULPS       Z13, Z7, Z13
 	VMOVUPS      Z13, 64(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z12
+	VMOVAPS      Z28, Z12
 	VDIVPS       Z11, Z12, Z11
 	VPMOVD2M     Z9, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z10, Z31, K2, Z12
+	VBLENDMPS    Z10, Z28, K2, Z12
 	VMULPS       Z11, Z12, Z12
 	VPMOVD2M     Z9, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z10, K2, Z10
+	VBLENDMPS    Z28, Z10, K2, Z10
 	VMULPS       Z11, Z10, Z10
 	VMULPS       Z8, Z8, Z9
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z9
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  Z29, Z31, Z9
 	VMULPS       Z8, Z10, Z10
 	VMULPS       Z9, Z10, Z10
 	VMOVAPS      Z12, Z8
@@ -10036,53 +10016,51 @@ unrolled1:
 	VMULPS       Z13, Z8, Z8
 	VMOVUPS      Z8, 64(SI)(AX*4)
 	VMOVUPS      128(R8)(AX*4), Z14
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z14, Z31, Z15
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  Z29, Z31, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS        ·vecConstsAMD64+1024(SB), Z16, Z17
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS       ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z19
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z18, Z19
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS  Z28, Z18, Z19
+	VFMADD213PS  Z28, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VADDPS       ·vecConstsAMD64+896(SB), Z17, Z18
+	VADDPS       Z28, Z17, Z18
 	VPMOVD2M     Z16, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z17, Z31, K2, Z20
+	VBLENDMPS    Z17, Z28, K2, Z20
 	VMULPS       Z14, Z20, Z20
 	VDIVPS       Z18, Z20, Z20
 	VMOVUPS      128(BX)(AX*4), Z14
 	VMULPS       Z20, Z14, Z20
 	VMOVUPS      Z20, 128(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z19
+	VMOVAPS      Z28, Z19
 	VDIVPS       Z18, Z19, Z18
 	VPMOVD2M     Z16, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z17, Z31, K2, Z19
+	VBLENDMPS    Z17, Z28, K2, Z19
 	VMULPS       Z18, Z19, Z19
 	VPMOVD2M     Z16, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z17, K2, Z17
+	VBLENDMPS    Z28, Z17, K2, Z17
 	VMULPS       Z18, Z17, Z17
 	VMULPS       Z15, Z15, Z16
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z16
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  Z29, Z31, Z16
 	VMULPS       Z15, Z17, Z17
 	VMULPS       Z16, Z17, Z17
 	VMOVAPS      Z19, Z15
@@ -10092,53 +10070,51 @@ unrolled1:
 	VMULPS       Z20, Z15, Z15
 	VMOVUPS      Z15, 128(SI)(AX*4)
 	VMOVUPS      192(R8)(AX*4), Z21
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z21, Z31, Z22
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z22, Z31, Z22
 	VMULPS       Z22, Z22, Z23
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z23
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  Z29, Z31, Z23
 	VMULPS       Z22, Z23, Z23
-	VORPS        ·vecConstsAMD64+1024(SB), Z23, Z24
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z23, Z24
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z24, Z31, Z25
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z25, Z31, Z25
-	VMULPS       ·vecConstsAMD64+320(SB), Z25, Z24
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z25, Z24
 	VRNDSCALEPS  $0, Z24, Z24
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z24, Z25
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z24, Z25
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z26
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z25, Z26
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z25, Z26
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z25, Z26
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z25, Z26
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z25, Z26
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z25, Z26
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z25, Z26
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z24, Z25
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z24, Z25
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z25, Z26
+	VFMADD213PS  Z28, Z25, Z26
+	VFMADD213PS  Z28, Z25, Z26
 	VSCALEFPS    Z24, Z26, Z24
-	VADDPS       ·vecConstsAMD64+896(SB), Z24, Z25
+	VADDPS       Z28, Z24, Z25
 	VPMOVD2M     Z23, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z24, Z31, K2, Z27
+	VBLENDMPS    Z24, Z28, K2, Z27
 	VMULPS       Z21, Z27, Z27
 	VDIVPS       Z25, Z27, Z27
 	VMOVUPS      192(BX)(AX*4), Z21
 	VMULPS       Z27, Z21, Z27
 	VMOVUPS      Z27, 192(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z26
+	VMOVAPS      Z28, Z26
 	VDIVPS       Z25, Z26, Z25
 	VPMOVD2M     Z23, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z24, Z31, K2, Z26
+	VBLENDMPS    Z24, Z28, K2, Z26
 	VMULPS       Z25, Z26, Z26
 	VPMOVD2M     Z23, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z24, K2, Z24
+	VBLENDMPS    Z28, Z24, K2, Z24
 	VMULPS       Z25, Z24, Z24
 	VMULPS       Z22, Z22, Z23
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z23
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  Z29, Z31, Z23
 	VMULPS       Z22, Z24, Z24
 	VMULPS       Z23, Z24, Z24
 	VMOVAPS      Z26, Z22
@@ -10154,53 +10130,51 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(R8)(AX*4), Z0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z0, Z31, Z1
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
-	VORPS        ·vecConstsAMD64+1024(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z3, Z31, Z4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z4, Z31, Z4
-	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z3, Z4
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  Z28, Z4, Z5
+	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
-	VADDPS       ·vecConstsAMD64+896(SB), Z3, Z4
+	VADDPS       Z28, Z3, Z4
 	VPMOVD2M     Z2, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z3, Z31, K2, Z6
+	VBLENDMPS    Z3, Z28, K2, Z6
 	VMULPS       Z0, Z6, Z6
 	VDIVPS       Z4, Z6, Z6
 	VMOVUPS      0(BX)(AX*4), Z0
 	VMULPS       Z6, Z0, Z6
 	VMOVUPS      Z6, 0(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VMOVAPS      Z28, Z5
 	VDIVPS       Z4, Z5, Z4
 	VPMOVD2M     Z2, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z3, Z31, K2, Z5
+	VBLENDMPS    Z3, Z28, K2, Z5
 	VMULPS       Z4, Z5, Z5
 	VPMOVD2M     Z2, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z3, K2, Z3
+	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
 	VMOVAPS      Z5, Z1
@@ -10221,53 +10195,51 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(R8)(AX*4), K1, Z0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z0, Z31, Z1
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
-	VORPS        ·vecConstsAMD64+1024(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
 	VMAXPS       Z3, Z31, Z4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z4, Z31, Z4
-	VMULPS       ·vecConstsAMD64+320(SB), Z4, Z3
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z3, Z4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z4, Z5
+	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z3, Z4
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS  Z28, Z4, Z5
+	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
-	VADDPS       ·vecConstsAMD64+896(SB), Z3, Z4
+	VADDPS       Z28, Z3, Z4
 	VPMOVD2M     Z2, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z3, Z31, K2, Z6
+	VBLENDMPS    Z3, Z28, K2, Z6
 	VMULPS       Z0, Z6, Z6
 	VDIVPS       Z4, Z6, Z6
 	VMOVUPS.Z    0(BX)(AX*4), K1, Z0
 	VMULPS       Z6, Z0, Z6
 	VMOVUPS      Z6, K1, 0(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z5
+	VMOVAPS      Z28, Z5
 	VDIVPS       Z4, Z5, Z4
 	VPMOVD2M     Z2, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z3, Z31, K2, Z5
+	VBLENDMPS    Z3, Z28, K2, Z5
 	VMULPS       Z4, Z5, Z5
 	VPMOVD2M     Z2, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z3, K2, Z3
+	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Z31
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Z31, Z2
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
 	VMOVAPS      Z5, Z1
@@ -10284,22 +10256,23 @@ done4:
 TEXT ·reluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z4
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VMAXPS       ·vecConstsAMD64+64(SB), Z0, Z0
+	VMAXPS       Z4, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z1
-	VMAXPS       ·vecConstsAMD64+64(SB), Z1, Z1
+	VMAXPS       Z4, Z1, Z1
 	VMOVUPS      Z1, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z2
-	VMAXPS       ·vecConstsAMD64+64(SB), Z2, Z2
+	VMAXPS       Z4, Z2, Z2
 	VMOVUPS      Z2, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z3
-	VMAXPS       ·vecConstsAMD64+64(SB), Z3, Z3
+	VMAXPS       Z4, Z3, Z3
 	VMOVUPS      Z3, 192(SI)(AX*4)
 	ADDQ         $64, AX
 	SUBQ         $64, CX
@@ -10308,7 +10281,7 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VMAXPS       ·vecConstsAMD64+64(SB), Z0, Z0
+	VMAXPS       Z4, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	ADDQ         $16, AX
 	SUBQ         $16, CX
@@ -10322,7 +10295,7 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VMAXPS       ·vecConstsAMD64+64(SB), Z0, Z0
+	VMAXPS       Z4, Z0, Z0
 	VMOVUPS      Z0, K1, 0(SI)(AX*4)
 done4:
 	VZEROUPPER
@@ -10333,6 +10306,7 @@ TEXT ·reluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z8
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -10340,22 +10314,22 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMOVUPS      0(BX)(AX*4), Z1
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z0, K2
+	VCMPPS       $14, Z8, Z0, K2
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z2
 	VMOVUPS      64(BX)(AX*4), Z3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z2, K2
+	VCMPPS       $14, Z8, Z2, K2
 	VMOVAPS.Z    Z3, K2, Z3
 	VMOVUPS      Z3, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z4
 	VMOVUPS      128(BX)(AX*4), Z5
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VCMPPS       $14, Z8, Z4, K2
 	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z6
 	VMOVUPS      192(BX)(AX*4), Z7
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z6, K2
+	VCMPPS       $14, Z8, Z6, K2
 	VMOVAPS.Z    Z7, K2, Z7
 	VMOVUPS      Z7, 192(SI)(AX*4)
 	ADDQ         $64, AX
@@ -10366,7 +10340,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMOVUPS      0(BX)(AX*4), Z1
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z0, K2
+	VCMPPS       $14, Z8, Z0, K2
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, 0(SI)(AX*4)
 	ADDQ         $16, AX
@@ -10382,7 +10356,7 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMOVUPS.Z    0(BX)(AX*4), K1, Z1
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Z0, K2
+	VCMPPS       $14, Z8, Z0, K2
 	VMOVAPS.Z    Z1, K2, Z1
 	VMOVUPS      Z1, K1, 0(SI)(AX*4)
 done4:
@@ -10393,112 +10367,113 @@ done4:
 TEXT ·siluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z1
+	VBLENDMPS    Z1, Z16, K2, Z1
 	VMULPS       Z0, Z1, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
-	VORPS        ·vecConstsAMD64+1024(SB), Z4, Z5
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z5, Z31, Z6
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z6, Z31, Z6
-	VMULPS       ·vecConstsAMD64+320(SB), Z6, Z5
+	VORPS        Z26, Z4, Z5
+	VMAXPS       Z5, Z28, Z6
+	VMINPS       Z6, Z25, Z6
+	VMULPS       Z24, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z5, Z6
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z7
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VFNMADD231PS Z23, Z5, Z6
+	VFNMADD231PS Z27, Z5, Z6
+	VMOVAPS      Z17, Z7
+	VFMADD213PS  Z18, Z6, Z7
+	VFMADD213PS  Z19, Z6, Z7
+	VFMADD213PS  Z20, Z6, Z7
+	VFMADD213PS  Z21, Z6, Z7
+	VFMADD213PS  Z22, Z6, Z7
+	VFMADD213PS  Z16, Z6, Z7
+	VFMADD213PS  Z16, Z6, Z7
 	VSCALEFPS    Z5, Z7, Z5
-	VADDPS       ·vecConstsAMD64+896(SB), Z5, Z6
+	VADDPS       Z16, Z5, Z6
 	VPMOVD2M     Z4, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z5, Z31, K2, Z5
+	VBLENDMPS    Z5, Z16, K2, Z5
 	VMULPS       Z4, Z5, Z5
 	VDIVPS       Z6, Z5, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
-	VORPS        ·vecConstsAMD64+1024(SB), Z8, Z9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z9, Z31, Z10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z10, Z31, Z10
-	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VORPS        Z26, Z8, Z9
+	VMAXPS       Z9, Z28, Z10
+	VMINPS       Z10, Z25, Z10
+	VMULPS       Z24, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z9, Z10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z9, Z10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFNMADD231PS Z23, Z9, Z10
+	VFNMADD231PS Z27, Z9, Z10
+	VMOVAPS      Z17, Z11
+	VFMADD213PS  Z18, Z10, Z11
+	VFMADD213PS  Z19, Z10, Z11
+	VFMADD213PS  Z20, Z10, Z11
+	VFMADD213PS  Z21, Z10, Z11
+	VFMADD213PS  Z22, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
-	VADDPS       ·vecConstsAMD64+896(SB), Z9, Z10
+	VADDPS       Z16, Z9, Z10
 	VPMOVD2M     Z8, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z9, Z31, K2, Z9
+	VBLENDMPS    Z9, Z16, K2, Z9
 	VMULPS       Z8, Z9, Z9
 	VDIVPS       Z10, Z9, Z8
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
-	VORPS        ·vecConstsAMD64+1024(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z13, Z31, Z14
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z14, Z31, Z14
-	VMULPS       ·vecConstsAMD64+320(SB), Z14, Z13
+	VORPS        Z26, Z12, Z13
+	VMAXPS       Z13, Z28, Z14
+	VMINPS       Z14, Z25, Z14
+	VMULPS       Z24, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z13, Z14
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z13, Z14
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z15
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VFNMADD231PS Z23, Z13, Z14
+	VFNMADD231PS Z27, Z13, Z14
+	VMOVAPS      Z17, Z15
+	VFMADD213PS  Z18, Z14, Z15
+	VFMADD213PS  Z19, Z14, Z15
+	VFMADD213PS  Z20, Z14, Z15
+	VFMADD213PS  Z21, Z14, Z15
+	VFMADD213PS  Z22, Z14, Z15
+	VFMADD213PS  Z16, Z14, Z15
+	VFMADD213PS  Z16, Z14, Z15
 	VSCALEFPS    Z13, Z15, Z13
-	VADDPS       ·vecConstsAMD64+896(SB), Z13, Z14
+	VADDPS       Z16, Z13, Z14
 	VPMOVD2M     Z12, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z13, Z31, K2, Z13
+	VBLENDMPS    Z13, Z16, K2, Z13
 	VMULPS       Z12, Z13, Z13
 	VDIVPS       Z14, Z13, Z12
 	VMOVUPS      Z12, 192(SI)(AX*4)
@@ -10509,28 +10484,25 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z1
+	VBLENDMPS    Z1, Z16, K2, Z1
 	VMULPS       Z0, Z1, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
@@ -10546,28 +10518,25 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
+	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z1
+	VBLENDMPS    Z1, Z16, K2, Z1
 	VMULPS       Z0, Z1, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, K1, 0(SI)(AX*4)
@@ -10580,39 +10549,49 @@ TEXT ·siluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VADDPS       Z16, Z1, Z2
+	VMOVAPS      Z16, Z3
 	VDIVPS       Z2, Z3, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z3
+	VBLENDMPS    Z1, Z16, K2, Z3
 	VMULPS       Z2, Z3, Z3
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z1, K2, Z1
+	VBLENDMPS    Z16, Z1, K2, Z1
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z0, Z1, Z1
 	VMOVAPS      Z3, Z0
@@ -10621,33 +10600,30 @@ unrolled1:
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
-	VORPS        ·vecConstsAMD64+1024(SB), Z4, Z5
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z5, Z31, Z6
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z6, Z31, Z6
-	VMULPS       ·vecConstsAMD64+320(SB), Z6, Z5
+	VORPS        Z26, Z4, Z5
+	VMAXPS       Z5, Z28, Z6
+	VMINPS       Z6, Z25, Z6
+	VMULPS       Z24, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z5, Z6
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z7
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z6, Z7
+	VFNMADD231PS Z23, Z5, Z6
+	VFNMADD231PS Z27, Z5, Z6
+	VMOVAPS      Z17, Z7
+	VFMADD213PS  Z18, Z6, Z7
+	VFMADD213PS  Z19, Z6, Z7
+	VFMADD213PS  Z20, Z6, Z7
+	VFMADD213PS  Z21, Z6, Z7
+	VFMADD213PS  Z22, Z6, Z7
+	VFMADD213PS  Z16, Z6, Z7
+	VFMADD213PS  Z16, Z6, Z7
 	VSCALEFPS    Z5, Z7, Z5
-	VADDPS       ·vecConstsAMD64+896(SB), Z5, Z6
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z7
+	VADDPS       Z16, Z5, Z6
+	VMOVAPS      Z16, Z7
 	VDIVPS       Z6, Z7, Z6
 	VPMOVD2M     Z4, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z5, Z31, K2, Z7
+	VBLENDMPS    Z5, Z16, K2, Z7
 	VMULPS       Z6, Z7, Z7
 	VPMOVD2M     Z4, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z5, K2, Z5
+	VBLENDMPS    Z16, Z5, K2, Z5
 	VMULPS       Z6, Z5, Z5
 	VMULPS       Z4, Z5, Z5
 	VMOVAPS      Z7, Z4
@@ -10656,33 +10632,30 @@ unrolled1:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
-	VORPS        ·vecConstsAMD64+1024(SB), Z8, Z9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z9, Z31, Z10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z10, Z31, Z10
-	VMULPS       ·vecConstsAMD64+320(SB), Z10, Z9
+	VORPS        Z26, Z8, Z9
+	VMAXPS       Z9, Z28, Z10
+	VMINPS       Z10, Z25, Z10
+	VMULPS       Z24, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z9, Z10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z9, Z10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z10, Z11
+	VFNMADD231PS Z23, Z9, Z10
+	VFNMADD231PS Z27, Z9, Z10
+	VMOVAPS      Z17, Z11
+	VFMADD213PS  Z18, Z10, Z11
+	VFMADD213PS  Z19, Z10, Z11
+	VFMADD213PS  Z20, Z10, Z11
+	VFMADD213PS  Z21, Z10, Z11
+	VFMADD213PS  Z22, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
+	VFMADD213PS  Z16, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
-	VADDPS       ·vecConstsAMD64+896(SB), Z9, Z10
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z11
+	VADDPS       Z16, Z9, Z10
+	VMOVAPS      Z16, Z11
 	VDIVPS       Z10, Z11, Z10
 	VPMOVD2M     Z8, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z9, Z31, K2, Z11
+	VBLENDMPS    Z9, Z16, K2, Z11
 	VMULPS       Z10, Z11, Z11
 	VPMOVD2M     Z8, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z9, K2, Z9
+	VBLENDMPS    Z16, Z9, K2, Z9
 	VMULPS       Z10, Z9, Z9
 	VMULPS       Z8, Z9, Z9
 	VMOVAPS      Z11, Z8
@@ -10691,33 +10664,30 @@ unrolled1:
 	VMULPS       Z9, Z8, Z8
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
-	VORPS        ·vecConstsAMD64+1024(SB), Z12, Z13
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z13, Z31, Z14
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z14, Z31, Z14
-	VMULPS       ·vecConstsAMD64+320(SB), Z14, Z13
+	VORPS        Z26, Z12, Z13
+	VMAXPS       Z13, Z28, Z14
+	VMINPS       Z14, Z25, Z14
+	VMULPS       Z24, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z13, Z14
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z13, Z14
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z15
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z14, Z15
+	VFNMADD231PS Z23, Z13, Z14
+	VFNMADD231PS Z27, Z13, Z14
+	VMOVAPS      Z17, Z15
+	VFMADD213PS  Z18, Z14, Z15
+	VFMADD213PS  Z19, Z14, Z15
+	VFMADD213PS  Z20, Z14, Z15
+	VFMADD213PS  Z21, Z14, Z15
+	VFMADD213PS  Z22, Z14, Z15
+	VFMADD213PS  Z16, Z14, Z15
+	VFMADD213PS  Z16, Z14, Z15
 	VSCALEFPS    Z13, Z15, Z13
-	VADDPS       ·vecConstsAMD64+896(SB), Z13, Z14
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z15
+	VADDPS       Z16, Z13, Z14
+	VMOVAPS      Z16, Z15
 	VDIVPS       Z14, Z15, Z14
 	VPMOVD2M     Z12, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z13, Z31, K2, Z15
+	VBLENDMPS    Z13, Z16, K2, Z15
 	VMULPS       Z14, Z15, Z15
 	VPMOVD2M     Z12, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z13, K2, Z13
+	VBLENDMPS    Z16, Z13, K2, Z13
 	VMULPS       Z14, Z13, Z13
 	VMULPS       Z12, Z13, Z13
 	VMOVAPS      Z15, Z12
@@ -10732,33 +10702,30 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VADDPS       Z16, Z1, Z2
+	VMOVAPS      Z16, Z3
 	VDIVPS       Z2, Z3, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z3
+	VBLENDMPS    Z1, Z16, K2, Z3
 	VMULPS       Z2, Z3, Z3
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z1, K2, Z1
+	VBLENDMPS    Z16, Z1, K2, Z1
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z0, Z1, Z1
 	VMOVAPS      Z3, Z0
@@ -10778,33 +10745,30 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VORPS        ·vecConstsAMD64+1024(SB), Z0, Z1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z1, Z31, Z2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z2, Z31, Z2
-	VMULPS       ·vecConstsAMD64+320(SB), Z2, Z1
+	VORPS        Z26, Z0, Z1
+	VMAXPS       Z1, Z28, Z2
+	VMINPS       Z2, Z25, Z2
+	VMULPS       Z24, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z1, Z2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z2, Z3
+	VFNMADD231PS Z23, Z1, Z2
+	VFNMADD231PS Z27, Z1, Z2
+	VMOVAPS      Z17, Z3
+	VFMADD213PS  Z18, Z2, Z3
+	VFMADD213PS  Z19, Z2, Z3
+	VFMADD213PS  Z20, Z2, Z3
+	VFMADD213PS  Z21, Z2, Z3
+	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
+	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
-	VADDPS       ·vecConstsAMD64+896(SB), Z1, Z2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VADDPS       Z16, Z1, Z2
+	VMOVAPS      Z16, Z3
 	VDIVPS       Z2, Z3, Z2
 	VPMOVD2M     Z0, K2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z31
-	VBLENDMPS    Z1, Z31, K2, Z3
+	VBLENDMPS    Z1, Z16, K2, Z3
 	VMULPS       Z2, Z3, Z3
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    ·vecConstsAMD64+896(SB), Z1, K2, Z1
+	VBLENDMPS    Z16, Z1, K2, Z1
 	VMULPS       Z2, Z1, Z1
 	VMULPS       Z0, Z1, Z1
 	VMOVAPS      Z3, Z0
@@ -10820,18 +10784,31 @@ done4:
 TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-64
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+128(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z29
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+48(FP)
 	JGE          rowsdone2
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z1
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z3
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z5
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z7
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z9
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z11
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z13
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z15
+	VMOVAPS      Z18, Z1
+	VMOVAPS      Z18, Z3
+	VMOVAPS      Z18, Z5
+	VMOVAPS      Z18, Z7
+	VMOVAPS      Z18, Z9
+	VMOVAPS      Z18, Z11
+	VMOVAPS      Z18, Z13
+	VMOVAPS      Z18, Z15
 	XORQ         AX, AX
 	MOVQ         cols+56(FP), CX
 unrolled3:
@@ -10872,7 +10849,7 @@ tail5:
 	SHLL         CX, DX
 	DECL         DX
 	KMOVW        DX, K1
-	VMOVUPS      ·vecConstsAMD64+128(SB), Z2
+	VMOVAPS      Z18, Z2
 	VMOVUPS      0(DI)(AX*4), K1, Z2
 	VMAXPS       Z1, Z2, Z1
 done6:
@@ -10903,85 +10880,77 @@ unrolled7:
 	JLT          vector8
 	VMOVUPS      0(DI)(AX*4), Z2
 	VSUBPS       Z0, Z2, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMAXPS       Z2, Z29, Z3
+	VMINPS       Z3, Z27, Z3
+	VMULPS       Z26, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z25, Z2, Z3
+	VFNMADD231PS Z28, Z2, Z3
+	VMOVAPS      Z19, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z21, Z3, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z17, Z3, Z4
+	VFMADD213PS  Z17, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
 	VMOVUPS      Z2, 0(SI)(AX*4)
 	VADDPS       Z2, Z1, Z1
 	VMOVUPS      64(DI)(AX*4), Z6
 	VSUBPS       Z0, Z6, Z6
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z6, Z31, Z7
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z7, Z31, Z7
-	VMULPS       ·vecConstsAMD64+320(SB), Z7, Z6
+	VMAXPS       Z6, Z29, Z7
+	VMINPS       Z7, Z27, Z7
+	VMULPS       Z26, Z7, Z6
 	VRNDSCALEPS  $0, Z6, Z6
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z6, Z7
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z6, Z7
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z8
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z7, Z8
+	VFNMADD231PS Z25, Z6, Z7
+	VFNMADD231PS Z28, Z6, Z7
+	VMOVAPS      Z19, Z8
+	VFMADD213PS  Z20, Z7, Z8
+	VFMADD213PS  Z21, Z7, Z8
+	VFMADD213PS  Z22, Z7, Z8
+	VFMADD213PS  Z23, Z7, Z8
+	VFMADD213PS  Z24, Z7, Z8
+	VFMADD213PS  Z17, Z7, Z8
+	VFMADD213PS  Z17, Z7, Z8
 	VSCALEFPS    Z6, Z8, Z6
 	VMOVUPS      Z6, 64(SI)(AX*4)
 	VADDPS       Z6, Z5, Z5
 	VMOVUPS      128(DI)(AX*4), Z10
 	VSUBPS       Z0, Z10, Z10
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z10, Z31, Z11
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z11, Z31, Z11
-	VMULPS       ·vecConstsAMD64+320(SB), Z11, Z10
+	VMAXPS       Z10, Z29, Z11
+	VMINPS       Z11, Z27, Z11
+	VMULPS       Z26, Z11, Z10
 	VRNDSCALEPS  $0, Z10, Z10
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z10, Z11
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z10, Z11
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z12
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z11, Z12
+	VFNMADD231PS Z25, Z10, Z11
+	VFNMADD231PS Z28, Z10, Z11
+	VMOVAPS      Z19, Z12
+	VFMADD213PS  Z20, Z11, Z12
+	VFMADD213PS  Z21, Z11, Z12
+	VFMADD213PS  Z22, Z11, Z12
+	VFMADD213PS  Z23, Z11, Z12
+	VFMADD213PS  Z24, Z11, Z12
+	VFMADD213PS  Z17, Z11, Z12
+	VFMADD213PS  Z17, Z11, Z12
 	VSCALEFPS    Z10, Z12, Z10
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VADDPS       Z10, Z9, Z9
 	VMOVUPS      192(DI)(AX*4), Z14
 	VSUBPS       Z0, Z14, Z14
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z14, Z31, Z15
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z15, Z31, Z15
-	VMULPS       ·vecConstsAMD64+320(SB), Z15, Z14
+	VMAXPS       Z14, Z29, Z15
+	VMINPS       Z15, Z27, Z15
+	VMULPS       Z26, Z15, Z14
 	VRNDSCALEPS  $0, Z14, Z14
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z14, Z15
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z14, Z15
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z16
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z15, Z16
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z15, Z16
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z15, Z16
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z15, Z16
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z15, Z16
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z15, Z16
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z15, Z16
+	VFNMADD231PS Z25, Z14, Z15
+	VFNMADD231PS Z28, Z14, Z15
+	VMOVAPS      Z19, Z16
+	VFMADD213PS  Z20, Z15, Z16
+	VFMADD213PS  Z21, Z15, Z16
+	VFMADD213PS  Z22, Z15, Z16
+	VFMADD213PS  Z23, Z15, Z16
+	VFMADD213PS  Z24, Z15, Z16
+	VFMADD213PS  Z17, Z15, Z16
+	VFMADD213PS  Z17, Z15, Z16
 	VSCALEFPS    Z14, Z16, Z14
 	VMOVUPS      Z14, 192(SI)(AX*4)
 	VADDPS       Z14, Z13, Z13
@@ -10993,22 +10962,20 @@ vector8:
 	JLT          tail9
 	VMOVUPS      0(DI)(AX*4), Z2
 	VSUBPS       Z0, Z2, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMAXPS       Z2, Z29, Z3
+	VMINPS       Z3, Z27, Z3
+	VMULPS       Z26, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z25, Z2, Z3
+	VFNMADD231PS Z28, Z2, Z3
+	VMOVAPS      Z19, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z21, Z3, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z17, Z3, Z4
+	VFMADD213PS  Z17, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
 	VMOVUPS      Z2, 0(SI)(AX*4)
 	VADDPS       Z2, Z1, Z1
@@ -11025,22 +10992,20 @@ tail9:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
 	VSUBPS       Z0, Z2, Z2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Z31
-	VMAXPS       Z2, Z31, Z3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Z31
-	VMINPS       Z3, Z31, Z3
-	VMULPS       ·vecConstsAMD64+320(SB), Z3, Z2
+	VMAXPS       Z2, Z29, Z3
+	VMINPS       Z3, Z27, Z3
+	VMULPS       Z26, Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Z4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+832(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Z3, Z4
+	VFNMADD231PS Z25, Z2, Z3
+	VFNMADD231PS Z28, Z2, Z3
+	VMOVAPS      Z19, Z4
+	VFMADD213PS  Z20, Z3, Z4
+	VFMADD213PS  Z21, Z3, Z4
+	VFMADD213PS  Z22, Z3, Z4
+	VFMADD213PS  Z23, Z3, Z4
+	VFMADD213PS  Z24, Z3, Z4
+	VFMADD213PS  Z17, Z3, Z4
+	VFMADD213PS  Z17, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
 	VMOVUPS      Z2, K1, 0(SI)(AX*4)
 	VMOVAPS.Z    Z2, K1, Z2
@@ -11057,7 +11022,7 @@ done10:
 	VADDPS       X31, X1, X1
 	VMOVSHDUP    X1, X31
 	VADDSS       X31, X1, X1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VMOVAPS      Z17, Z2
 	VDIVSS       X1, X2, X2
 	VBROADCASTSS X2, Z0
 	XORQ         AX, AX
@@ -11266,6 +11231,7 @@ TEXT ·rmsNormRowsAVX512(SB), NOSPLIT, $0-120
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         w_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z17
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+72(FP)
@@ -11342,7 +11308,7 @@ done6:
 	VMOVSS       eps+88(FP), X2
 	VADDSS       X2, X1, X1
 	VSQRTSS      X1, X1, X1
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z2
+	VMOVAPS      Z17, Z2
 	VDIVSS       X1, X2, X2
 	MOVQ         invRMS_base+96(FP), DX
 	VMOVSS       X2, (DX)(R13*4)
@@ -11818,6 +11784,7 @@ TEXT ·layerNormRowsAVX512(SB), NOSPLIT, $0-168
 	MOVQ         x_base+24(FP), DI
 	MOVQ         w_base+48(FP), BX
 	MOVQ         b_base+72(FP), R8
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z18
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+96(FP)
@@ -11977,7 +11944,7 @@ done10:
 	VMOVSS       eps+112(FP), X3
 	VADDSS       X3, X2, X2
 	VSQRTSS      X2, X2, X2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Z3
+	VMOVAPS      Z18, Z3
 	VDIVSS       X2, X3, X3
 	MOVQ         rstd_base+144(FP), DX
 	VMOVSS       X3, (DX)(R13*4)

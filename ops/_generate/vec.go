@@ -203,6 +203,13 @@ func buildVec(k vecKernel, b backend) *fn {
 		k.build(dry)
 		nconst = len(dry.consts)
 	}
+	if h, ok := b.(hoister); ok {
+		h.startBuild()
+		dry := newVK(k, b, b.kernelRegs(0))
+		k.build(dry)
+		b.end(dry)
+		h.hoist(dry)
+	}
 	v := newVK(k, b, b.kernelRegs(nconst))
 	k.build(v)
 	b.end(v)
@@ -211,6 +218,14 @@ func buildVec(k vecKernel, b backend) *fn {
 	}
 	v.done()
 	return v.f
+}
+
+// hoister is a backend that reads constants from memory but keeps those a kernel uses
+// most in the vector registers it leaves free: buildVec builds the kernel once to count
+// (startBuild, then hoist), then for real.
+type hoister interface {
+	startBuild()
+	hoist(dry *vk)
 }
 
 func newVK(k vecKernel, b backend, kregs int) *vk {

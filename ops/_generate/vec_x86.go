@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -10,8 +12,10 @@ import (
 
 // x86v is the amd64 backend of the vector kernels, for AVX2+FMA (Y registers, the tail
 // through VMASKMOVPS and a lane mask in Y14) and AVX-512 (Z registers, the tail through
-// opmask K1). Constants are memory operands into one table, vecConstsAMD64, that both
-// share: each entry is 64 bytes, the value in all 16 lanes.
+// opmask K1). Constants live in one table, vecConstsAMD64, that both share: each entry
+// is 64 bytes, the value in all 16 lanes. The ones a kernel uses most are loaded into
+// the vector registers its body leaves free (hoist); the others are memory operands,
+// AVX2 reading the entry's first 32 bytes and AVX-512 broadcasting its first float.
 //
 // General registers: AX is the element index within the row, CX the elements left, DX
 // a scratch, R13 the row index; the streams' base pointers take SI, DI, BX, R8…R12.
@@ -22,6 +26,10 @@ type x86v struct {
 	tab     *constTable
 	gprs    map[int]string // stream id → base register
 	scratch int
+	// uses counts the kernel's constant operands (by bits) while it is built; hoisted
+	// holds the constants given a register of their own for the whole kernel (see hoist).
+	uses    map[uint32]int
+	hoisted map[uint32]int
 }
 
 func newX86v(x x86, tab *constTable) *x86v {
@@ -49,21 +57,84 @@ func (x *x86v) kernelRegs(int) int {
 
 const avx2Mask = "Y14"
 
-// src is an operand that may come from memory: a register, or the constant's entry.
+// src is an operand that may come from memory: a register (a hoisted constant's among
+// them), or the constant's entry, which instruction op then reads (op(name, o)).
 func (x *x86v) src(o opnd) string {
-	if o.isC {
-		return x.tab.bcast(o.bits)
+	if !o.isC {
+		return x.v(o.r)
 	}
-	return x.v(o.r)
+	x.uses[o.bits]++
+	if r, ok := x.hoisted[o.bits]; ok {
+		return x.v(r)
+	}
+	return x.tab.bcast(o.bits)
 }
 
-// inReg is an operand that must be a register: constants go through the scratch register.
-func (x *x86v) inReg(k *vk, o opnd) string {
-	if o.isC {
-		k.I("VMOVUPS", x.tab.bcast(o.bits), x.s())
-		return x.s()
+// op is instruction name reading operand o through src: with AVX-512 a constant in
+// memory is read as one broadcast float (the .BCST form), not as its 64-byte entry,
+// which need not be 64-byte aligned (the table is a Go variable): a load split over two
+// cache lines at every use ran the exponential at half speed.
+func (x *x86v) op(name string, o opnd) string {
+	if o.isC && x.is512() {
+		if _, ok := x.hoisted[o.bits]; !ok {
+			return name + ".BCST"
+		}
 	}
-	return x.v(o.r)
+	return name
+}
+
+// inReg is an operand that must be a register: constants go through the scratch register
+// (unless hoisted).
+func (x *x86v) inReg(k *vk, o opnd) string {
+	if !o.isC {
+		return x.v(o.r)
+	}
+	if _, ok := x.hoisted[o.bits]; ok {
+		return x.src(o)
+	}
+	x.loadConst(k, o.bits, x.scratch)
+	return x.s()
+}
+
+// loadConst sets register d to the constant in every lane.
+func (x *x86v) loadConst(k *vk, bits uint32, d int) {
+	x.uses[bits]++
+	if x.is512() {
+		k.I("VBROADCASTSS", x.tab.bcast(bits), x.v(d))
+		return
+	}
+	k.I("VMOVUPS", x.tab.bcast(bits), x.v(d))
+}
+
+// hoist gives the constants of a kernel built once already (dry: its register use and
+// x.uses, its constant operands counted) the vector registers it leaves free, the most
+// used first; begin loads them. Read from memory at every use, a constant costs a load
+// each time, and the exponential's dozen of them bound its rate.
+func (x *x86v) hoist(dry *vk) {
+	type use struct {
+		bits uint32
+		n    int
+	}
+	var us []use
+	for b, n := range x.uses {
+		us = append(us, use{b, n})
+	}
+	slices.SortFunc(us, func(a, b use) int {
+		if a.n != b.n {
+			return b.n - a.n
+		}
+		return int(int64(a.bits) - int64(b.bits))
+	})
+	x.hoisted = map[uint32]int{}
+	for i, r := 0, dry.maxReg+1; i < len(us) && r < dry.kregs; i, r = i+1, r+1 {
+		x.hoisted[us[i].bits] = r
+	}
+	x.uses = map[uint32]int{}
+}
+
+// startBuild readies the backend for a kernel's first (counting) build.
+func (x *x86v) startBuild() {
+	x.uses, x.hoisted = map[uint32]int{}, nil
 }
 
 // ssrc is a scalar operand (lane 0): a register or the constant's entry.
@@ -95,6 +166,12 @@ func (x *x86v) begin(k *vk) {
 		if r, ok := x.gprs[s.id]; ok {
 			k.I("MOVQ", k.arg(s.arg, "_base"), r)
 		}
+	}
+	bits := slices.Collect(maps.Keys(x.hoisted))
+	slices.SortFunc(bits, func(a, b uint32) int { return x.hoisted[a] - x.hoisted[b] })
+	for _, b := range bits {
+		k.use(x.hoisted[b])
+		x.loadConst(k, b, x.hoisted[b])
 	}
 }
 
@@ -229,7 +306,11 @@ func (x *x86v) zeroInactive(k *vk, d int) {
 func (x *x86v) mov(k *vk, d int, a opnd) {
 	switch {
 	case a.isC:
-		k.I("VMOVUPS", x.tab.bcast(a.bits), x.v(d))
+		if _, ok := x.hoisted[a.bits]; ok {
+			k.I("VMOVAPS", x.src(a), x.v(d))
+		} else {
+			x.loadConst(k, a.bits, d)
+		}
 	case a.r != d:
 		k.I("VMOVAPS", x.v(a.r), x.v(d))
 	}
@@ -249,7 +330,7 @@ var x86Bin = map[binOp]string{opAdd: "VADDPS", opSub: "VSUBPS", opMul: "VMULPS",
 // bin: Go's operand order is the reverse of Intel's, so "OP b, a, d" is d = a OP b, and
 // VMAXPS returns its second Intel source (b) when either is NaN.
 func (x *x86v) bin(k *vk, op binOp, d, a int, b opnd) {
-	k.I(x86Bin[op], x.src(b), x.v(a), x.v(d))
+	k.I(x.op(x86Bin[op], b), x.src(b), x.v(a), x.v(d))
 }
 
 func (x *x86v) sqrt(k *vk, d, a int) { k.I("VSQRTPS", x.v(a), x.v(d)) }
@@ -261,14 +342,14 @@ func (x *x86v) fma(k *vk, neg bool, d, a int, b, c opnd) {
 	}
 	switch {
 	case !c.isC && c.r == d:
-		k.I(name+"231PS", x.src(b), x.v(a), x.v(d)) // d = a·b + d
+		k.I(x.op(name+"231PS", b), x.src(b), x.v(a), x.v(d)) // d = a·b + d
 	case a == d:
-		k.I(name+"213PS", x.src(c), x.inReg(k, b), x.v(d)) // d = b·d + c
+		k.I(x.op(name+"213PS", c), x.src(c), x.inReg(k, b), x.v(d)) // d = b·d + c
 	case !b.isC && b.r == d:
-		k.I(name+"213PS", x.src(c), x.v(a), x.v(d)) // d = a·d + c
+		k.I(x.op(name+"213PS", c), x.src(c), x.v(a), x.v(d)) // d = a·d + c
 	default:
 		k.I("VMOVAPS", x.v(a), x.v(d))
-		k.I(name+"213PS", x.src(c), x.inReg(k, b), x.v(d))
+		k.I(x.op(name+"213PS", c), x.src(c), x.inReg(k, b), x.v(d))
 	}
 }
 
@@ -281,7 +362,7 @@ func (x *x86v) clamp(k *vk, d, a int, lo, hi opnd) {
 func (x *x86v) sel(k *vk, d, m int, a, b opnd) {
 	if x.is512() {
 		k.I("VPMOVD2M", x.v(m), "K2")
-		k.I("VBLENDMPS", x.src(a), x.inReg(k, b), "K2", x.v(d))
+		k.I(x.op("VBLENDMPS", a), x.src(a), x.inReg(k, b), "K2", x.v(d))
 		return
 	}
 	k.I("VBLENDVPS", x.v(m), x.src(a), x.inReg(k, b), x.v(d))
@@ -290,7 +371,7 @@ func (x *x86v) sel(k *vk, d, m int, a, b opnd) {
 func (x *x86v) gt0(k *vk, d, xr, y int) {
 	const gtOS = 14 // greater than, ordered: false for NaN
 	if x.is512() {
-		k.I("VCMPPS", imm(gtOS), x.tab.bcast(0), x.v(xr), "K2")
+		k.I(x.op("VCMPPS", F(0)), imm(gtOS), x.src(F(0)), x.v(xr), "K2")
 		k.I("VMOVAPS.Z", x.v(y), "K2", x.v(d))
 		return
 	}
