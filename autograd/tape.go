@@ -103,6 +103,10 @@ func (t *Tape) RowsOf(x *Tensor, r0, r1 int) *Tensor {
 // saved buffers, in bytes.
 func (t *Tape) ArenaBytes() int { return 4 * (t.f.size() + t.i.size()) }
 
+// ArenaUsedBytes is the memory the tape has handed out since the last Reset: what
+// its tensors and scratch hold, without the unused ends of its chunks (ArenaBytes).
+func (t *Tape) ArenaUsedBytes() int { return 4 * (t.f.used + t.i.used) }
+
 // New returns a zero-filled rows×cols tensor that lives until the next Reset. It is a
 // constant: no gradient flows into it.
 func (t *Tape) New(rows, cols int) *Tensor {
@@ -252,6 +256,7 @@ func (t *Tape) gradDone(x *Tensor, buf []float32) {
 type arena[T float32 | int32] struct {
 	chunks   [][]T
 	cur, off int
+	used     int // elements handed out since the last reset
 }
 
 // Chunk sizes, in elements: the first is small so tiny models stay small; each new one
@@ -265,6 +270,7 @@ type floatArena = arena[float32]
 type intArena = arena[int32]
 
 func (a *arena[T]) alloc(n int) []T {
+	a.used += n
 	for a.cur < len(a.chunks) {
 		c := a.chunks[a.cur]
 		if a.off+n <= len(c) {
@@ -284,7 +290,7 @@ func (a *arena[T]) alloc(n int) []T {
 	return a.chunks[a.cur][:n:n]
 }
 
-func (a *arena[T]) reset() { a.cur, a.off = 0, 0 }
+func (a *arena[T]) reset() { a.cur, a.off, a.used = 0, 0, 0 }
 
 // size is the number of elements the arena holds.
 func (a *arena[T]) size() int {

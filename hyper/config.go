@@ -227,6 +227,10 @@ func (c *GridConfig) Footprint(site layers.Site) (layers.Footprint, error) {
 			perGate += gr * gc
 		}
 		act.PerExample += perGate
+		if f.Step != nil {
+			// GridFFN.ForwardStep keeps each example's gates from the first step.
+			f.Step = &layers.StepFootprint{CachePerExample: f.Step.CachePerExample + gr*gc}
+		}
 	}
 	if c.gates(WeightWi) {
 		gate()

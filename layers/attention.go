@@ -60,6 +60,13 @@ func (c *T5AttentionConfig) Footprint(site Site) (Footprint, error) {
 		f.Params = append(f.Params, ParamShape{int64(site.RelativeBuckets), h})
 		f.Activations.PerSharedPair = h + 1
 	}
+	// ForwardStep's cache: self-attention's keys and values, appended step by step;
+	// cross-attention's keys, their per-head transpose and values, on the first step's
+	// tape.
+	f.Step = &StepFootprint{CachePerPosition: 2 * inner}
+	if site.Cross {
+		f.Step.CachePerPosition = 3 * inner
+	}
 	return f, nil
 }
 

@@ -114,6 +114,25 @@ type Footprint struct {
 	Params []ParamShape
 	// Activations is what the built sublayer's forward pass keeps on the tape.
 	Activations Activations
+	// Step is not nil when the built sublayer decodes incrementally (it implements
+	// StepAttention or StepFeedForward) and says what it keeps from step to step of a
+	// greedy generation. With a Step for every decoder sublayer, model.Spec.Estimate
+	// counts a generation one position at a time; without, it counts the decoder
+	// re-run over every position at every step, as model.Model.Generate then does.
+	Step *StepFootprint
+}
+
+// StepFootprint is what an incremental sublayer keeps across the steps of a greedy
+// generation (in values), besides its Activations for the one new position of each
+// example that every step puts on a tape of its own.
+type StepFootprint struct {
+	// CachePerPosition is the count kept per example and position attended to: a
+	// self-attention's keys and values of every position so far, a cross-attention's
+	// of the memory, projected at the first step.
+	CachePerPosition int64
+	// CachePerExample is the count kept per example (the HyperGrid gates, computed at
+	// the first step).
+	CachePerExample int64
 }
 
 // Sizer is implemented by a builder (an FFNBuilder or an AttentionBuilder) that can

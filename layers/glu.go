@@ -118,7 +118,8 @@ func (c *GLUConfig) SizedBuilder() any { return c }
 // 2·d_ff when plain (x·wi0 and its activation).
 func gluFootprint(site Site, c GLUConfig) Footprint {
 	d, ff := int64(site.DModel), int64(c.DFF)
-	f := Footprint{Params: []ParamShape{{d, ff}}, Activations: Activations{PerRow: 2 * ff}}
+	// A step is Forward over one position, and keeps nothing (GLU.ForwardStep).
+	f := Footprint{Params: []ParamShape{{d, ff}}, Activations: Activations{PerRow: 2 * ff}, Step: &StepFootprint{}}
 	if c.Gated {
 		f.Params = append(f.Params, ParamShape{d, ff})
 		f.Activations.PerRow = 2*ff + int64(ops.DirectLD(c.DFF))

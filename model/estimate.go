@@ -49,10 +49,15 @@ type Estimate struct {
 	// batch·len·d_ff times 3 gated or 2 plain, the HyperGrid gates), each twice for its
 	// gradient; and the output projection's logits, softmax and their gradient (3 ×
 	// batch·targetLen·vocab). For inference it counts the forward values of a greedy
-	// generation of targetLen tokens (Model.Generate runs the decoder once per token on
-	// the same tape), which also bounds a loss evaluation at targetLen. It is a
-	// deliberately upper-ish estimate: it counts what the tape hands out, to within
-	// about 1% above, with an allowance for the small per-call buffers.
+	// generation of targetLen tokens or of scoring candidates of targetLen tokens in
+	// all (in any number of decoder passes on one tape: Model.ScoreCandidateSets), whichever
+	// is more.
+	// A generation is counted as Model.Generate runs it: one position at a time, with
+	// the caches the decoder sublayers' footprints report (layers.StepFootprint), when
+	// every one has them; else re-running the decoder over all positions at every step,
+	// on the same tape. It is a deliberately upper-ish estimate: it counts what the
+	// tape hands out, to within about 1% above, with an allowance for the small
+	// per-call buffers.
 	ActivationBytes int64
 	// RuntimeBytes is a fixed allowance for the Go runtime, the program and its small
 	// buffers (RuntimeAllowance). Data sets, tokenizers and checkpoint buffers are not
@@ -103,6 +108,15 @@ func (s *Spec) Estimate(batch, inputLen, targetLen int, optimizer string) (Estim
 	w.walk()
 	if len(w.errs) > 0 {
 		return Estimate{}, errors.Join(w.errs...)
+	}
+	if !w.train && targetLen > 0 {
+		// Inference is a generation or scoring candidates (of targetLen tokens in
+		// all): whichever keeps more.
+		tf := &walker{spec: s, scoring: true, failed: map[string]bool{}}
+		tf.shape(int64(batch), int64(inputLen), int64(targetLen))
+		tf.walk()
+		w.act = max(w.act, tf.act)
+		w.c.overflow = w.c.overflow || tf.c.overflow
 	}
 	c := &w.c
 	var e Estimate
@@ -168,13 +182,20 @@ type pass struct {
 	shared   int64 // self-attention (query, key) pairs once per batch (per pass)
 	memRows  int64 // rows of the encoder output read by each cross-attention
 	cross    int64 // cross-attention (query, key) pairs over all examples
+	// The step caches of a generation one position at a time (0 otherwise): the
+	// (example, position) pairs each self-attention's cache holds, and each
+	// cross-attention's; the examples each sublayer keeps values for.
+	selfCache, crossCache, cacheExamples int64
 }
 
 // walker visits the model's parameters and activations in New's order.
 type walker struct {
 	spec  *Spec
 	train bool
-	c     checked
+	// scoring counts inference as decoder passes over target positions given in
+	// advance (scoring candidates, Model.ScoreCandidateSets) instead of a generation.
+	scoring bool
+	c       checked
 
 	enc, dec pass
 
@@ -203,8 +224,32 @@ func (w *walker) shape(b, l, t int64) {
 			memRows: c.mul(b, l), cross: c.mul(b, t, l)}
 		return
 	}
-	// Generation: passes of length 1, 2, ..., t. Σk = t(t+1)/2, Σk² = t(t+1)(2t+1)/6;
-	// the divisions are exact, done on the factor that divides.
+	if w.scoring {
+		// Candidates of t tokens in all, scored in up to t passes on one tape: each
+		// count at its largest over the ways to cut them (one pass of t tokens has the
+		// most pairs, t passes of one token read the memory t times).
+		w.dec = pass{calls: t, rows: c.mul(b, t), examples: c.mul(b, t), pairs: c.mul(b, t, t), shared: c.mul(t, t),
+			memRows: c.mul(t, b, l), cross: c.mul(b, t, l)}
+		return
+	}
+	if w.decoderSteps() {
+		// Generation one position at a time (Model.Generate with every decoder
+		// sublayer incremental): the first step on the tape that keeps the encoder's
+		// output, the others each on a tape reset before it, so at most two steps' values
+		// (the first, and the last, attending to t positions), besides the caches. A
+		// self-attention's cache grows by doubling from 16 positions and is copied when
+		// it does: it holds 16 positions, or below 3t while it grows.
+		cached := int64(16)
+		if t > 16 {
+			cached = c.mul(3, t)
+		}
+		w.dec = pass{calls: 2, rows: c.mul(2, b), examples: c.mul(2, b), pairs: c.add(b, c.mul(b, t)),
+			shared: c.add(1, t), cross: c.mul(2, b, l),
+			selfCache: c.mul(b, cached), crossCache: c.mul(b, l), cacheExamples: b}
+		return
+	}
+	// Generation re-running the decoder: passes of length 1, 2, ..., t. Σk = t(t+1)/2,
+	// Σk² = t(t+1)(2t+1)/6; the divisions are exact, done on the factor that divides.
 	sum := triangle(c, t)
 	sq := squares(c, t)
 	w.dec = pass{calls: t, rows: c.mul(b, sum), examples: c.mul(b, t), pairs: c.mul(b, sq), shared: sq,
@@ -302,34 +347,68 @@ func (w *walker) walk() {
 	}
 }
 
+// site is the site of a sublayer (part: self_attn, cross_attn or ffn) of layer layer
+// of stack name, as New builds it.
+func (w *walker) site(name layers.Stack, layer int, part string) layers.Site {
+	s := w.spec
+	site := layers.Site{
+		Stack: name, Layer: layer, Prefix: fmt.Sprintf("%s.block.%d.%s", name, layer, part),
+		DModel: s.DModel, Heads: s.Heads, DKV: s.DKV,
+		RelativeBuckets: s.RelativeAttention.Buckets, RelativeMaxDistance: s.RelativeAttention.MaxDistance,
+		NumTasks: len(s.Tasks),
+	}
+	switch part {
+	case "self_attn":
+		site.Causal = name == layers.Decoder
+	case "cross_attn":
+		site.Cross = true
+	}
+	return site
+}
+
+// decoderSteps reports whether every sublayer of the decoder decodes incrementally (its
+// builder's footprint has a Step); a builder's error gives false (walk reports it).
+func (w *walker) decoderSteps() bool {
+	s := w.spec
+	for i := range s.DecoderLayers {
+		for _, sub := range []struct {
+			part    string
+			builder any
+		}{{"self_attn", s.Attention}, {"cross_attn", s.Attention}, {"ffn", s.FFN}} {
+			f, err := layers.SizerOf(sub.builder).Footprint(w.site(layers.Decoder, i, sub.part))
+			if err != nil || f.Step == nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // stack counts one stack of n blocks run as p.
 func (w *walker) stack(name layers.Stack, n int, p pass) {
 	s, c := w.spec, &w.c
 	d := int64(s.DModel)
-	site := func(layer int, part string) layers.Site {
-		return layers.Site{
-			Stack: name, Layer: layer, Prefix: fmt.Sprintf("%s.block.%d.%s", name, layer, part),
-			DModel: s.DModel, Heads: s.Heads, DKV: s.DKV,
-			RelativeBuckets: s.RelativeAttention.Buckets, RelativeMaxDistance: s.RelativeAttention.MaxDistance,
-			NumTasks: len(s.Tasks),
-		}
-	}
 	// The embedding lookup: its output (whose gradient the residual add adopts) and
 	// the ids.
 	w.acts(c.mul(p.rows, d), p.rows)
+	// In a generation one step at a time, the cross-attention's memory is read at the
+	// first step only, into its cache.
+	memRows := p.memRows
+	if p.crossCache > 0 {
+		memRows = 0
+	}
 	for i := range n {
 		w.norm()
-		ss := site(i, "self_attn")
-		ss.Causal = name == layers.Decoder
-		w.sublayer("attention", s.Attention, ss, p.calls, p.rows, p.examples, p.rows, p.pairs, p.shared)
+		w.sublayer("attention", s.Attention, w.site(name, i, "self_attn"), p.calls, p.rows, p.examples, p.rows, p.pairs, p.shared)
+		w.stepCache("attention", s.Attention, w.site(name, i, "self_attn"), p.selfCache, p.cacheExamples)
 		if name == layers.Decoder {
 			w.norm()
-			cs := site(i, "cross_attn")
-			cs.Cross = true
-			w.sublayer("attention", s.Attention, cs, p.calls, p.rows, p.examples, p.memRows, p.cross, 0)
+			w.sublayer("attention", s.Attention, w.site(name, i, "cross_attn"), p.calls, p.rows, p.examples, memRows, p.cross, 0)
+			w.stepCache("attention", s.Attention, w.site(name, i, "cross_attn"), p.crossCache, p.cacheExamples)
 		}
 		w.norm()
-		w.sublayer("ffn", s.FFN, site(i, "ffn"), p.calls, p.rows, p.examples, 0, 0, 0)
+		w.sublayer("ffn", s.FFN, w.site(name, i, "ffn"), p.calls, p.rows, p.examples, 0, 0, 0)
+		w.stepCache("ffn", s.FFN, w.site(name, i, "ffn"), 0, p.cacheExamples)
 	}
 	w.norm()
 	// The final norm: output and row statistics, and when training the gradients of
@@ -339,6 +418,25 @@ func (w *walker) stack(name layers.Stack, n int, p pass) {
 	} else {
 		w.acts(c.mul(p.rows, d), c.mul(w.rowStats(), p.rows))
 	}
+}
+
+// stepCache counts what the sublayer key's builder creates at site keeps in its step
+// cache for positions (example, position) pairs and examples examples (nothing when
+// both are 0: no generation one position at a time).
+func (w *walker) stepCache(key string, builder any, site layers.Site, positions, examples int64) {
+	if positions == 0 && examples == 0 {
+		return
+	}
+	f, err := layers.SizerOf(builder).Footprint(site)
+	if err != nil || f.Step == nil {
+		return // sublayer reported the error; decoderSteps checked the Step
+	}
+	st, c := f.Step, &w.c
+	if st.CachePerPosition < 0 || st.CachePerExample < 0 {
+		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports a negative step cache %+v at %s", key, builder, *st, site.Prefix))
+		return
+	}
+	w.acts(c.mul(st.CachePerPosition, positions), c.mul(st.CachePerExample, examples))
 }
 
 // norm counts a norm's parameters.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -409,4 +410,95 @@ func TestValidateBounds(t *testing.T) {
 			t.Errorf("Estimate: %v; want ffn.d_ff over the bound", err)
 		}
 	})
+}
+
+// The inference activations cover what a greedy generation and scoring candidates of
+// as many tokens in all (three of a third each) use, and are at most 3 times the larger: what the tape hands out, and, for a generation, what the
+// steps after the first allocate besides (their tapes and the decoder's caches, counted
+// whole: the heap's growth over the call less the first tape's chunks). Before the
+// step caches the estimate counted the decoder re-run over every position at every
+// step, 3 to 4 times what these models use.
+func TestEstimateInferenceCoversGenerate(t *testing.T) {
+	tests := []struct {
+		name string
+		spec model.Spec
+	}{
+		{"t5 hypergrid", tinySpec(tinyGrid())},
+		{"t5 glu tied", func() model.Spec {
+			s := tinySpec(layers.DefaultGLUConfig())
+			s.TieEmbeddings = true
+			return s
+		}()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := tc.spec
+			spec.Vocab, spec.DModel, spec.DKV = 512, 64, 32
+			const b, l, tl = 16, 64, 24
+			m, err := model.New(spec, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := specBatch(spec, b, l, tl)
+			e, err := spec.Estimate(b, l, tl, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var most int64
+			var steps *autograd.Tape // the generation's tape for the steps after the first
+			for _, run := range []struct {
+				what    string
+				scoring bool
+				slack   float64
+				fn      func(tape *autograd.Tape) error
+			}{
+				{"generate", false, 3, func(tape *autograd.Tape) error { _, err := m.GenerateOn(tape, steps, batch, tl, -1); return err }},
+				{"score", true, 3, func(tape *autograd.Tape) error {
+					// Three candidates of tl/3 tokens: tl tokens scored in all.
+					cands := make([][]int32, 3)
+					for i := range cands {
+						cands[i] = batch.Targets[i*(tl/3) : (i+1)*(tl/3)]
+					}
+					_, err := m.ScoreCandidates(tape, batch, cands)
+					return err
+				}},
+			} {
+				tape := autograd.NewTape()
+				steps = autograd.NewTape()
+				steps.SetRecording(false)
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				if err := run.fn(tape); err != nil {
+					t.Fatal(err)
+				}
+				runtime.ReadMemStats(&after)
+				used := int64(tape.ArenaUsedBytes())
+				if run.what == "generate" {
+					// The last step's tape (it attends to the most positions), and what
+					// the heap gave besides both tapes' chunks: the caches, counted with
+					// every copy made as they grew.
+					used += int64(steps.ArenaUsedBytes()) +
+						int64(after.TotalAlloc-before.TotalAlloc) - int64(tape.ArenaBytes()+steps.ArenaBytes())
+				}
+				t.Logf("%s: estimate %d B, used %d B (×%.2f)", run.what, e.ActivationBytes, used, float64(e.ActivationBytes)/float64(used))
+				if e.ActivationBytes < used {
+					t.Errorf("%s: estimate %d B is below the %d B used", run.what, e.ActivationBytes, used)
+				}
+				most = max(most, used)
+				// The way of answering on its own: above what it uses, and within the
+				// slack of the bounds: scoring is counted for any cut of the candidates,
+				// and the feed-forward layers' hidden values for every row (a training
+				// pass keeps them; an inference pass only a block of rows per thread:
+				// ×2.5 for a generation with the default d_ff here).
+				part, slack := spec.InferenceActivationBytes(b, l, tl, run.scoring), run.slack
+				if ratio := float64(part) / float64(used); ratio < 1 || ratio > slack {
+					t.Errorf("%s alone: estimate %d B is ×%.2f the %d B used; want ×1 to ×%.1f", run.what, part, ratio, used, slack)
+				}
+			}
+			if ratio := float64(e.ActivationBytes) / float64(most); ratio > 3 {
+				t.Errorf("estimate %d B is ×%.2f the most used (%d B); want at most ×3", e.ActivationBytes, ratio, most)
+			}
+		})
+	}
 }

@@ -49,14 +49,19 @@ func (m *Model) generate(t *autograd.Tape, b *Batch, maxLen int, eos int32, obse
 	if !m.canStep() {
 		return m.generateUncached(t, b, maxLen, eos, observe)
 	}
+	st := stepTapes.Get().(*autograd.Tape)
+	defer stepTapes.Put(st)
+	return m.generateOn(t, st, b, maxLen, eos, observe)
+}
+
+// generateOn is the cached generation with step tape st (in inference mode): step 0
+// runs on t, which keeps what is computed once (the cross-attention's keys and values),
+// the later steps on st, reset at every step.
+func (m *Model) generateOn(t, st *autograd.Tape, b *Batch, maxLen int, eos int32, observe func(step, e int, logits []float32)) ([][]int32, error) {
 	defer inference(t)()
 	ctx := m.context(t, b, Options{})
 	enc, encSeq := m.encode(ctx, b)
 	g := newGreedy(b.Size, eos, observe)
-	// Step 0 runs on t, which keeps what is computed once (the cross-attention's keys
-	// and values); the later steps on a tape reset at every step.
-	st := stepTapes.Get().(*autograd.Tape)
-	defer stepTapes.Put(st)
 	sctx := &layers.Context{Tape: st, Tasks: ctx.Tasks}
 	cache := m.newDecodeCache()
 	tokens := make([]int32, b.Size) // each example's input at this step: start token 0
