@@ -66,6 +66,7 @@ func (c *T5AttentionConfig) Footprint(site Site) (Footprint, error) {
 	f.Step = &StepFootprint{CachePerPosition: 2 * inner}
 	if site.Cross {
 		f.Step.CachePerPosition = 3 * inner
+		f.MemoryCached = true // memoryKV
 	}
 	return f, nil
 }
@@ -117,8 +118,7 @@ func (a *T5Attention) Forward(ctx *Context, in AttentionInput) *autograd.Tensor 
 		mem, ms = in.X, in.XSeq
 	}
 	q := t.MatMul(in.X, &a.Q.Tensor, false)
-	k := t.MatMul(mem, &a.K.Tensor, false)
-	v := t.MatMul(mem, &a.V.Tensor, false)
+	k, v := a.memoryKV(t, mem, in.MemoryCache)
 	var bias *autograd.Tensor
 	if !a.Site.Cross && a.Site.RelativeBuckets > 0 {
 		if a.RelativeBias != nil {
@@ -143,6 +143,40 @@ func (a *T5Attention) Forward(ctx *Context, in AttentionInput) *autograd.Tensor 
 		Causal: a.Site.Causal, KeyValid: ms.Valid,
 	})
 	return t.MatMul(o, &a.O.Tensor, false)
+}
+
+// memoryProjection is T5Attention's MemoryCache state: the keys and values of one
+// memory tensor.
+type memoryProjection struct {
+	mem, k, v *autograd.Tensor
+}
+
+// memoryKV returns the keys and values of mem: from cache when it holds those of the
+// same tensor (and t does not record: recorded products need their own records),
+// else projected, and then kept in cache. The same products, so the same bits.
+func (a *T5Attention) memoryKV(t *autograd.Tape, mem *autograd.Tensor, cache *StepCache) (k, v *autograd.Tensor) {
+	if cache == nil || t.Recording() {
+		return t.MatMul(mem, &a.K.Tensor, false), t.MatMul(mem, &a.V.Tensor, false)
+	}
+	if p, ok := cache.State.(*memoryProjection); ok && p.mem == mem {
+		return p.k, p.v
+	}
+	k, v = t.MatMul(mem, &a.K.Tensor, false), t.MatMul(mem, &a.V.Tensor, false)
+	cache.State = &memoryProjection{mem: mem, k: k, v: v}
+	return k, v
+}
+
+// GatherMemoryCache returns a MemoryCache for a cross-attention's call on mem, the
+// rows rows of the memory whose projections from holds (a call on that memory filled
+// it): the same rows of them, gathered on t, not projected again (the same bits: a
+// product's rows do not depend on each other). It is empty, and the call projects
+// mem, when from holds nothing this package's attention keeps, or t records.
+func GatherMemoryCache(t *autograd.Tape, from *StepCache, mem *autograd.Tensor, rows []int32) StepCache {
+	p, ok := from.State.(*memoryProjection)
+	if !ok || t.Recording() {
+		return StepCache{}
+	}
+	return StepCache{State: &memoryProjection{mem: mem, k: t.GatherRows(p.k, rows), v: t.GatherRows(p.v, rows)}}
 }
 
 // Params implements Attention.

@@ -120,6 +120,10 @@ type Footprint struct {
 	// counts a generation one position at a time; without, it counts the decoder
 	// re-run over every position at every step, as model.Model.Generate then does.
 	Step *StepFootprint
+	// MemoryCached says that the built cross-attention keeps what it computes from its
+	// memory in AttentionInput.MemoryCache: decoder passes over the same memory count
+	// PerMemoryRow once, not once per pass.
+	MemoryCached bool
 }
 
 // StepFootprint is what an incremental sublayer keeps across the steps of a greedy

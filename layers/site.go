@@ -117,6 +117,12 @@ type AttentionInput struct {
 	MemorySeq Seq
 	// Shared is the stack's shared state (position bias).
 	Shared *StackState
+	// MemoryCache, when not nil, lets a cross-attention that does not record keep what
+	// it computes from Memory alone (its keys and values) for the next call with the
+	// same Memory tensor, which reuses it: the decoder passes of scoring candidates
+	// (model.Model.ScoreCandidateSets) project the encoder's output once. An
+	// implementation may ignore it. nil for self-attention.
+	MemoryCache *StepCache
 }
 
 // Attention is a multi-head attention sublayer.

@@ -186,6 +186,8 @@ type pass struct {
 	// (example, position) pairs each self-attention's cache holds, and each
 	// cross-attention's; the examples each sublayer keeps values for.
 	selfCache, crossCache, cacheExamples int64
+	// gathered is the rows of the memory copied for passes over some examples.
+	gathered int64
 }
 
 // walker visits the model's parameters and activations in New's order.
@@ -227,9 +229,16 @@ func (w *walker) shape(b, l, t int64) {
 	if w.scoring {
 		// Candidates of t tokens in all, scored in up to t passes on one tape: each
 		// count at its largest over the ways to cut them (one pass of t tokens has the
-		// most pairs, t passes of one token read the memory t times).
+		// most pairs; t passes of one token read the memory t times). With the
+		// cross-attentions keeping their projections, the memory is projected once, and
+		// a batch mixing tasks (a candidate set each, some with fewer candidates) gathers
+		// the rows of the examples left, with their projections, once per set at most.
+		reads := t
+		if w.memoryCached() {
+			reads = min(t, max(1, int64(len(w.spec.Tasks))))
+		}
 		w.dec = pass{calls: t, rows: c.mul(b, t), examples: c.mul(b, t), pairs: c.mul(b, t, t), shared: c.mul(t, t),
-			memRows: c.mul(t, b, l), cross: c.mul(b, t, l)}
+			memRows: c.mul(reads, b, l), cross: c.mul(b, t, l), gathered: c.mul(reads-1, b, l)}
 		return
 	}
 	if w.decoderSteps() {
@@ -304,6 +313,7 @@ func (w *walker) walk() {
 	w.stack(layers.Encoder, s.EncoderLayers, w.enc)
 	if s.Arch == ArchT5 {
 		w.stack(layers.Decoder, s.DecoderLayers, w.dec)
+		w.acts(c.mul(w.dec.gathered, d))
 		if !s.TieEmbeddings {
 			w.param(d, int64(s.Vocab))
 		}
@@ -379,6 +389,18 @@ func (w *walker) decoderSteps() bool {
 			if err != nil || f.Step == nil {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// memoryCached reports whether every cross-attention of the decoder keeps its memory's
+// projections from one pass to the next (layers.Footprint.MemoryCached).
+func (w *walker) memoryCached() bool {
+	for i := range w.spec.DecoderLayers {
+		f, err := layers.SizerOf(w.spec.Attention).Footprint(w.site(layers.Decoder, i, "cross_attn"))
+		if err != nil || !f.MemoryCached {
+			return false
 		}
 	}
 	return true

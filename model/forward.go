@@ -53,16 +53,22 @@ func (m *Model) inputSeq(b *Batch) layers.Seq {
 }
 
 // runStack runs the blocks of st over x and returns the final-normalised output.
-func (m *Model) runStack(ctx *layers.Context, st *stack, x *autograd.Tensor, seq layers.Seq, mem *autograd.Tensor, memSeq layers.Seq) *autograd.Tensor {
+// memCaches, when not nil, has one layers.StepCache per block for its cross-attention
+// (AttentionInput.MemoryCache): decoder passes over the same memory project it once.
+func (m *Model) runStack(ctx *layers.Context, st *stack, x *autograd.Tensor, seq layers.Seq, mem *autograd.Tensor, memSeq layers.Seq, memCaches []layers.StepCache) *autograd.Tensor {
 	st.state = layers.StackState{}
 	drop := m.Spec.Dropout
-	for _, b := range st.blocks {
+	for i, b := range st.blocks {
 		h := b.selfNorm.Forward(ctx, x)
 		a := b.self.Forward(ctx, layers.AttentionInput{X: h, XSeq: seq, Shared: &st.state})
 		x = layers.AddDropout(ctx, x, a, drop)
 		if b.cross != nil {
 			h = b.crossNorm.Forward(ctx, x)
-			a = b.cross.Forward(ctx, layers.AttentionInput{X: h, XSeq: seq, Memory: mem, MemorySeq: memSeq})
+			in := layers.AttentionInput{X: h, XSeq: seq, Memory: mem, MemorySeq: memSeq}
+			if memCaches != nil {
+				in.MemoryCache = &memCaches[i]
+			}
+			a = b.cross.Forward(ctx, in)
 			x = layers.AddDropout(ctx, x, a, drop)
 		}
 		h = b.ffnNorm.Forward(ctx, x)
@@ -76,12 +82,13 @@ func (m *Model) runStack(ctx *layers.Context, st *stack, x *autograd.Tensor, seq
 func (m *Model) encode(ctx *layers.Context, b *Batch) (*autograd.Tensor, layers.Seq) {
 	seq := m.inputSeq(b)
 	x := m.embed.Lookup(ctx, b.Inputs)
-	return m.runStack(ctx, m.encoder, x, seq, nil, layers.Seq{}), seq
+	return m.runStack(ctx, m.encoder, x, seq, nil, layers.Seq{}, nil), seq
 }
 
 // decode runs the decoder over targets shifted right (start token 0) and returns the
-// logits, (Size·TargetLen)×Vocab, and the targets to predict (-1 for padding).
-func (m *Model) decode(ctx *layers.Context, targets []int32, size, tlen int, mem *autograd.Tensor, memSeq layers.Seq) (*autograd.Tensor, []int32) {
+// logits, (Size·TargetLen)×Vocab, and the targets to predict (-1 for padding);
+// memCaches as for runStack.
+func (m *Model) decode(ctx *layers.Context, targets []int32, size, tlen int, mem *autograd.Tensor, memSeq layers.Seq, memCaches []layers.StepCache) (*autograd.Tensor, []int32) {
 	sc := &m.scratch
 	sc.decIn = grow(sc.decIn, size*tlen)
 	sc.tgt = grow(sc.tgt, size*tlen)
@@ -106,7 +113,7 @@ func (m *Model) decode(ctx *layers.Context, targets []int32, size, tlen int, mem
 	}
 	seq := layers.Seq{Batch: size, Len: tlen, Valid: sc.tgtValid}
 	y := m.embed.Lookup(ctx, sc.decIn)
-	y = m.runStack(ctx, m.decoder, y, seq, mem, memSeq)
+	y = m.runStack(ctx, m.decoder, y, seq, mem, memSeq, memCaches)
 	return m.lm.Logits(ctx, y), sc.tgt
 }
 
@@ -124,7 +131,7 @@ func (m *Model) Loss(t *autograd.Tape, b *Batch, o Options) (*autograd.Tensor, e
 			return nil, fmt.Errorf("batch: a t5 model's loss needs targets")
 		}
 		enc, encSeq := m.encode(ctx, b)
-		logits, tgt := m.decode(ctx, b.Targets, b.Size, b.TargetLen, enc, encSeq)
+		logits, tgt := m.decode(ctx, b.Targets, b.Size, b.TargetLen, enc, encSeq, nil)
 		return m.lm.Loss(ctx, logits, tgt), nil
 	}
 	pooled := m.pool(ctx, b)

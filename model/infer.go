@@ -145,8 +145,9 @@ func (g *greedy) pick(step int, row func(e int) []float32, feed func(e int, tok 
 }
 
 // generateUncached is the reference greedy decoder: at every step it re-runs the
-// decoder over all the tokens so far (quadratic in the generated length). Generate
-// gives the same tokens.
+// decoder over all the tokens so far (quadratic in the generated length; the
+// cross-attentions' keys and values are projected once). Generate gives the same
+// tokens.
 func (m *Model) generateUncached(t *autograd.Tape, b *Batch, maxLen int, eos int32, observe func(step, e int, logits []float32)) ([][]int32, error) {
 	if err := m.checkGenerate(b, maxLen); err != nil {
 		return nil, err
@@ -155,6 +156,8 @@ func (m *Model) generateUncached(t *autograd.Tape, b *Batch, maxLen int, eos int
 	ctx := m.context(t, b, Options{})
 	enc, encSeq := m.encode(ctx, b)
 	g := newGreedy(b.Size, eos, observe)
+	// The cross-attentions project the encoder's output once, for every step.
+	memCaches := make([]layers.StepCache, len(m.decoder.blocks))
 	// The decoder sees the tokens so far plus one slot whose prediction is read.
 	tokens := make([]int32, b.Size*maxLen)
 	for step := range maxLen {
@@ -164,7 +167,7 @@ func (m *Model) generateUncached(t *autograd.Tape, b *Batch, maxLen int, eos int
 			copy(targets[e*tl:], tokens[e*maxLen:e*maxLen+step])
 			targets[e*tl+step] = 1 // any non-padding id: the slot is predicted, not read
 		}
-		logits, _ := m.decode(ctx, targets, b.Size, tl, enc, encSeq)
+		logits, _ := m.decode(ctx, targets, b.Size, tl, enc, encSeq, memCaches)
 		v := logits.Cols
 		row := func(e int) []float32 { return logits.Data[(e*tl+step)*v : (e*tl+step+1)*v] }
 		if g.pick(step, row, func(e int, tok int32) { tokens[e*maxLen+step] = tok }) {
@@ -197,7 +200,8 @@ func (m *Model) ScoreCandidates(t *autograd.Tape, b *Batch, candidates [][]int32
 // of its set. The encoder runs once over the whole batch. The decoder then runs one
 // pass per candidate position c, over the examples whose set has a c-th candidate,
 // each with its own set's c-th candidate (shorter candidates padded after their end,
-// which a causal decoder never reads): a batch mixing tasks with the same number of
+// which a causal decoder never reads), and the cross-attentions project the encoder's
+// output once for all the passes: a batch mixing tasks with the same number of
 // candidates costs what a single-task batch costs. Each example's scores are those a
 // batch of its own set gives, bit for bit.
 func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32, setOf []int) ([][]float64, error) {
@@ -238,7 +242,13 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 	for e := range scores {
 		scores[e] = make([]float64, len(sets[setOf[e]]))
 	}
-	var rows []int // the examples of one pass
+	// The cross-attentions project the encoder's output once (the first pass decodes
+	// every example); a pass over some examples gathers their rows of it, and of the
+	// projections (layers.GatherMemoryCache), once for consecutive passes over the same
+	// examples.
+	memCaches := make([]layers.StepCache, len(m.decoder.blocks))
+	var rows, prev []int // the examples of this pass and of the one before
+	mem, memSeq, sub, caches := enc, layers.Seq{Batch: b.Size, Len: encSeq.Len, Valid: inValid}, tasks, memCaches
 	for c := range passes {
 		rows = rows[:0]
 		tl := 0
@@ -249,11 +259,9 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 			}
 		}
 		n := len(rows)
-		mem, memSeq := enc, layers.Seq{Batch: b.Size, Len: encSeq.Len, Valid: inValid}
-		sub := tasks
-		if n < b.Size {
+		if n < b.Size && !slices.Equal(rows, prev) {
 			// Only some examples have a c-th candidate: decode those, with their rows
-			// of the encoder's output, their padding and their tasks.
+			// of the encoder's output and its projections, their padding and their tasks.
 			idx := t.Ints(n * encSeq.Len)
 			valid := make([]bool, n*encSeq.Len)
 			sub = t.Ints(n)
@@ -266,14 +274,19 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 			}
 			mem = t.GatherRows(enc, idx)
 			memSeq = layers.Seq{Batch: n, Len: encSeq.Len, Valid: valid}
+			caches = make([]layers.StepCache, len(memCaches))
+			for i := range caches {
+				caches[i] = layers.GatherMemoryCache(t, &memCaches[i], mem, idx)
+			}
 		}
+		prev = append(prev[:0], rows...)
 		ctx.Tasks = sub
 		targets := t.Ints(n * tl)
 		clear(targets)
 		for j, e := range rows {
 			copy(targets[j*tl:], sets[setOf[e]][c])
 		}
-		logits, _ := m.decode(ctx, targets, n, tl, mem, memSeq)
+		logits, _ := m.decode(ctx, targets, n, tl, mem, memSeq, caches)
 		v := logits.Cols
 		// Examples side by side: each sums its own tokens' log-probabilities, in order.
 		ops.ParallelFor(len(rows), tl*v*logProbCost, func(_, lo, hi int) {

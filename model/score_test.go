@@ -6,6 +6,7 @@ import (
 	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/layers"
 	"github.com/hypergrid-go/hypergrid/model"
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // sub returns the examples idx of b as a batch of their own (inputs and tasks).
@@ -94,6 +95,58 @@ func TestScoreCandidateSetsErrors(t *testing.T) {
 	} {
 		if _, err := m.ScoreCandidateSets(autograd.NewTape(), b, tc.sets, tc.setOf); err == nil {
 			t.Errorf("%s: no error", tc.name)
+		}
+	}
+}
+
+// Scoring several candidates projects the encoder's output into the cross-attentions'
+// keys and values once, not once per candidate (the products of that shape are as
+// many as for one candidate), and each candidate's score is the one it gets scored
+// alone, bit for bit.
+func TestScoreCandidatesProjectsMemoryOnce(t *testing.T) {
+	m, err := model.New(tinySpec(tinyGrid()), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tinyBatch()
+	b.Targets = nil
+	cands := [][]int32{{5, 1}, {14, 4, 1}, {6}}
+	memShape := func() int64 { // products with the encoder output's rows as A
+		var n int64
+		for _, s := range ops.ProfileShapes() {
+			if s.Op == "Gemm" && s.M == b.Size*b.InputLen && !s.TransA {
+				n += s.Calls
+			}
+		}
+		return n
+	}
+	ops.StartProfile()
+	all, err := m.ScoreCandidates(autograd.NewTape(), b, cands)
+	withAll := memShape()
+	ops.StopProfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops.StartProfile()
+	one, err := m.ScoreCandidates(autograd.NewTape(), b, cands[:1])
+	withOne := memShape()
+	ops.StopProfile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withAll != withOne {
+		t.Errorf("%d products over the encoder's rows for %d candidates, %d for one: want the same", withAll, len(cands), withOne)
+	}
+	for c, cand := range cands {
+		if c > 0 {
+			if one, err = m.ScoreCandidates(autograd.NewTape(), b, [][]int32{cand}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for e := range all {
+			if all[e][c] != one[e][0] {
+				t.Errorf("example %d candidate %d: %v among all, %v alone", e, c, all[e][c], one[e][0])
+			}
 		}
 	}
 }
