@@ -229,16 +229,16 @@ func (w *walker) shape(b, l, t int64) {
 	if w.scoring {
 		// Candidates of t tokens in all, scored in up to t passes on one tape: each
 		// count at its largest over the ways to cut them (one pass of t tokens has the
-		// most pairs; t passes of one token read the memory t times). With the
-		// cross-attentions keeping their projections, the memory is projected once, and
-		// a batch mixing tasks (a candidate set each, some with fewer candidates) gathers
-		// the rows of the examples left, with their projections, once per set at most.
-		reads := t
+		// most pairs; t passes of one token read the memory t times, or once when the
+		// cross-attentions keep its projections). A batch mixing candidate sets gathers
+		// the rows of fewer than half its examples, with their projections, once.
+		half := c.mul((b+1)/2, l)
+		memRows := c.mul(t, b, l)
 		if w.memoryCached() {
-			reads = min(t, max(1, int64(len(w.spec.Tasks))))
+			memRows = c.add(c.mul(b, l), half)
 		}
 		w.dec = pass{calls: t, rows: c.mul(b, t), examples: c.mul(b, t), pairs: c.mul(b, t, t), shared: c.mul(t, t),
-			memRows: c.mul(reads, b, l), cross: c.mul(b, t, l), gathered: c.mul(reads-1, b, l)}
+			memRows: memRows, cross: c.mul(b, t, l), gathered: half}
 		return
 	}
 	if w.decoderSteps() {

@@ -413,8 +413,8 @@ func TestValidateBounds(t *testing.T) {
 }
 
 // The inference activations cover what a greedy generation and scoring candidates of
-// as many tokens in all (three of a third each; and a batch mixing two candidate sets,
-// one per task) use, and are at most 3 times the larger: what the tape hands out, and, for a generation, what the
+// as many tokens in all (three of a third each; and a batch mixing two candidate sets)
+// use, and are at most 3 times the larger: what the tape hands out, and, for a generation, what the
 // steps after the first allocate besides (their tapes and the decoder's caches, counted
 // whole: the heap's growth over the call less the first tape's chunks). Before the
 // step caches the estimate counted the decoder re-run over every position at every
@@ -464,13 +464,15 @@ func TestEstimateInferenceCoversGenerate(t *testing.T) {
 					return err
 				}},
 				{"score mixed", true, 3, func(tape *autograd.Tape) error {
-					// A set per task (spec's two): one candidate of tl/3 tokens, and three;
-					// the later passes decode the second set's examples alone.
+					// One candidate of tl/3 tokens for three examples in four, three for
+					// the others, which the later passes decode alone.
 					third := tl / 3
 					sets := [][][]int32{{batch.Targets[:third]}, {batch.Targets[third : 2*third], batch.Targets[2*third : 3*third], batch.Targets[:third]}}
 					setOf := make([]int, b)
 					for e := range setOf {
-						setOf[e] = e % 2
+						if e%4 == 0 {
+							setOf[e] = 1
+						}
 					}
 					_, err := m.ScoreCandidateSets(tape, batch, sets, setOf)
 					return err

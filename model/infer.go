@@ -198,12 +198,13 @@ func (m *Model) ScoreCandidates(t *autograd.Tape, b *Batch, candidates [][]int32
 // candidate sets — a mixed-task batch, each task with its own label words: example e
 // scores the candidates of sets[setOf[e]], and scores[e] has one entry per candidate
 // of its set. The encoder runs once over the whole batch. The decoder then runs one
-// pass per candidate position c, over the examples whose set has a c-th candidate,
-// each with its own set's c-th candidate (shorter candidates padded after their end,
-// which a causal decoder never reads), and the cross-attentions project the encoder's
-// output once for all the passes: a batch mixing tasks with the same number of
-// candidates costs what a single-task batch costs. Each example's scores are those a
-// batch of its own set gives, bit for bit.
+// pass per candidate position c, each example with its own set's c-th candidate
+// (shorter candidates padded after their end, which a causal decoder never reads; an
+// example whose set has no c-th candidate on padding, or left out once fewer than half
+// have one), and the cross-attentions project the encoder's output once for all the
+// passes: a batch mixing tasks with the same number of candidates costs what a
+// single-task batch costs. Each example's scores are those a batch of its own set
+// gives, bit for bit.
 func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32, setOf []int) ([][]float64, error) {
 	if m.Spec.Arch != ArchT5 {
 		return nil, errNotT5
@@ -242,13 +243,20 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 	for e := range scores {
 		scores[e] = make([]float64, len(sets[setOf[e]]))
 	}
-	// The cross-attentions project the encoder's output once (the first pass decodes
-	// every example); a pass over some examples gathers their rows of it, and of the
-	// projections (layers.GatherMemoryCache), once for consecutive passes over the same
-	// examples.
+	// The passes decode every example, those without a c-th candidate on padding
+	// (their rows unread), so that the cross-attentions project the encoder's output
+	// once for all of them; once fewer than half the examples are left, the passes
+	// decode only those, with their rows of the encoder's output and of its projections
+	// gathered once (layers.GatherMemoryCache: the examples left by a later pass are
+	// among them). A pass's decoder rows cost far less than projecting the memory.
 	memCaches := make([]layers.StepCache, len(m.decoder.blocks))
-	var rows, prev []int // the examples of this pass and of the one before
+	members := make([]int, b.Size) // the examples the passes decode
+	for e := range members {
+		members[e] = e
+	}
+	at := slices.Clone(members) // each example's row in the passes' batch
 	mem, memSeq, sub, caches := enc, layers.Seq{Batch: b.Size, Len: encSeq.Len, Valid: inValid}, tasks, memCaches
+	var rows []int // the examples with a c-th candidate
 	for c := range passes {
 		rows = rows[:0]
 		tl := 0
@@ -258,14 +266,14 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 				tl = max(tl, len(sets[k][c]))
 			}
 		}
-		n := len(rows)
-		if n < b.Size && !slices.Equal(rows, prev) {
-			// Only some examples have a c-th candidate: decode those, with their rows
-			// of the encoder's output and its projections, their padding and their tasks.
+		if len(members) == b.Size && 2*len(rows) < b.Size {
+			members = slices.Clone(rows)
+			n := len(members)
 			idx := t.Ints(n * encSeq.Len)
 			valid := make([]bool, n*encSeq.Len)
 			sub = t.Ints(n)
-			for j, e := range rows {
+			for j, e := range members {
+				at[e] = j
 				for i := range encSeq.Len {
 					idx[j*encSeq.Len+i] = int32(e*encSeq.Len + i)
 					valid[j*encSeq.Len+i] = inValid[e*encSeq.Len+i]
@@ -279,23 +287,22 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 				caches[i] = layers.GatherMemoryCache(t, &memCaches[i], mem, idx)
 			}
 		}
-		prev = append(prev[:0], rows...)
+		n := len(members)
 		ctx.Tasks = sub
 		targets := t.Ints(n * tl)
 		clear(targets)
-		for j, e := range rows {
-			copy(targets[j*tl:], sets[setOf[e]][c])
+		for _, e := range rows {
+			copy(targets[at[e]*tl:], sets[setOf[e]][c])
 		}
 		logits, _ := m.decode(ctx, targets, n, tl, mem, memSeq, caches)
 		v := logits.Cols
 		// Examples side by side: each sums its own tokens' log-probabilities, in order.
 		ops.ParallelFor(len(rows), tl*v*logProbCost, func(_, lo, hi int) {
 			p := make([]float32, v)
-			for j := lo; j < hi; j++ {
-				e := rows[j]
+			for _, e := range rows[lo:hi] {
 				var ll float64
 				for i, tok := range sets[setOf[e]][c] {
-					ll += logProb(logits.Data[(j*tl+i)*v:(j*tl+i+1)*v], tok, p)
+					ll += logProb(logits.Data[(at[e]*tl+i)*v:(at[e]*tl+i+1)*v], tok, p)
 				}
 				scores[e][c] = ll
 			}

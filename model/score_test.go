@@ -20,7 +20,8 @@ func sub(b *model.Batch, idx []int) *model.Batch {
 }
 
 // A mixed batch, each example with its own candidate set (of different sizes and
-// lengths), scores every example exactly as a batch of its own set does.
+// lengths), scores every example exactly as a batch of its own set does, whether the
+// passes decode every example or only those left.
 func TestScoreCandidateSetsEqualsPerSet(t *testing.T) {
 	sets := [][][]int32{
 		{{5, 1}, {6, 1}},              // two one-word labels
@@ -37,34 +38,37 @@ func TestScoreCandidateSetsEqualsPerSet(t *testing.T) {
 			}
 			b := tinyBatch()
 			b.Targets = nil
-			setOf := []int{0, 1, 1, 0}
-			tape := autograd.NewTape()
-			got, err := m.ScoreCandidateSets(tape, b, sets, setOf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for k, set := range sets {
-				var idx []int
-				for e, s := range setOf {
-					if s == k {
-						idx = append(idx, e)
-					}
-				}
-				tape.Reset()
-				want, err := m.ScoreCandidates(tape, sub(b, idx), set)
+			// Half the examples with a third candidate (the passes decode all), and
+			// fewer (the third pass decodes that one alone).
+			for _, setOf := range [][]int{{0, 1, 1, 0}, {0, 0, 1, 0}} {
+				tape := autograd.NewTape()
+				got, err := m.ScoreCandidateSets(tape, b, sets, setOf)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for j, e := range idx {
-					if len(got[e]) != len(set) {
-						t.Fatalf("example %d: %d scores for %d candidates", e, len(got[e]), len(set))
-					}
-					for c := range set {
-						if got[e][c] != want[j][c] {
-							t.Errorf("example %d (set %d) candidate %d: mixed %v, alone %v", e, k, c, got[e][c], want[j][c])
+				for k, set := range sets {
+					var idx []int
+					for e, s := range setOf {
+						if s == k {
+							idx = append(idx, e)
 						}
-						if got[e][c] >= 0 {
-							t.Errorf("example %d candidate %d: log-likelihood %v >= 0", e, c, got[e][c])
+					}
+					tape.Reset()
+					want, err := m.ScoreCandidates(tape, sub(b, idx), set)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for j, e := range idx {
+						if len(got[e]) != len(set) {
+							t.Fatalf("example %d: %d scores for %d candidates", e, len(got[e]), len(set))
+						}
+						for c := range set {
+							if got[e][c] != want[j][c] {
+								t.Errorf("example %d (set %d) candidate %d: mixed %v, alone %v", e, k, c, got[e][c], want[j][c])
+							}
+							if got[e][c] >= 0 {
+								t.Errorf("example %d candidate %d: log-likelihood %v >= 0", e, c, got[e][c])
+							}
 						}
 					}
 				}
