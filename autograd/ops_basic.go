@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hypergrid-go/hypergrid/ops"
 )
@@ -29,6 +30,76 @@ func (t *Tape) MatMul(a, b *Tensor, transB bool) *Tensor {
 		t.push(record{op: opMatMul, out: out, a: a, b: b, flag: transB})
 	}
 	return out
+}
+
+// MatMulEach sets outs[i] = a·bs[i] (each bs[i] a.Cols×n_i, not transposed; at most
+// ops' maxSegments of them, outs as long as bs): the projections of one input, as
+// attention's queries, keys and values. It runs them, and their weight gradients
+// (aᵀ·dout_i), as one product over the bs[i] side by side (ops.GemmSegments), which
+// reads a, or packs aᵀ, once for all; the values and every gradient are those of a
+// MatMul per projection, in order, bit for bit.
+func (t *Tape) MatMulEach(a *Tensor, bs, outs []*Tensor) {
+	if len(outs) != len(bs) || len(bs) > maxEach {
+		panic(fmt.Sprintf("autograd: MatMulEach: %d products into %d outputs; want as many, at most %d", len(bs), len(outs), maxEach))
+	}
+	var segs [maxEach]ops.GemmSegment
+	for i, b := range bs {
+		if a.Cols != b.Rows {
+			panic(fmt.Sprintf("autograd: MatMulEach: %d×%d times %d×%d", a.Rows, a.Cols, b.Rows, b.Cols))
+		}
+		if slices.Contains(bs[:i], b) {
+			panic("autograd: MatMulEach: the same matrix twice (its gradient would be written by two products at once); use MatMul for the second")
+		}
+		outs[i] = t.result(a.Rows, b.Cols, a, b)
+		segs[i] = ops.GemmSegment{N: b.Cols, B: b.Data, LDB: b.Cols, C: outs[i].Data, LDC: b.Cols}
+	}
+	ops.GemmSegments(false, false, a.Rows, a.Cols, 1, a.Data, a.Cols, segs[:len(bs)])
+	first := len(t.recs)
+	for i, b := range bs {
+		if outs[i].needsGrad {
+			// n: the group's size, this product's place in it, where the group's records
+			// start (products whose output needs no gradient push none).
+			t.push(record{op: opMatMulEach, out: outs[i], a: a, b: b, n: [6]int{len(bs), i, first}})
+		}
+	}
+}
+
+// maxEach is the most products MatMulEach takes.
+const maxEach = 8
+
+// matMulEachBackward is matMulBackward for one product of a MatMulEach group: a's
+// gradient term now, the weight gradient by the group's first record (reached last,
+// when every output's gradient is complete) for the whole group at once, as one
+// ops.GemmSegments; a record whose output got no gradient is skipped by Backward, so a
+// later record whose first one will be skipped computes its own.
+func (t *Tape) matMulEachBackward(r *record) {
+	a, dc := r.a, r.out.Grad
+	m, k := a.Rows, a.Cols
+	if da, fresh := t.accum(a); da != nil {
+		ops.Gemm(false, true, m, k, r.out.Cols, 1, dc, r.out.Cols, r.b.Data, r.out.Cols, beta(fresh), da, k)
+	}
+	group := t.recs[r.n[2]:]
+	lead := &group[0]
+	if r != lead && lead.out.Grad != nil {
+		return // lead computes this weight gradient
+	}
+	var segs [maxEach]ops.GemmSegment
+	n := 0
+	for i := range group {
+		g := &group[i]
+		if i > 0 && (g.op != opMatMulEach || g.n[2] != r.n[2]) {
+			break // the group's records end here
+		}
+		if (r != lead && g != r) || g.out.Grad == nil {
+			continue
+		}
+		if db, fresh := t.accum(g.b); db != nil {
+			segs[n] = ops.GemmSegment{N: g.out.Cols, B: g.out.Grad, LDB: g.out.Cols, Beta: beta(fresh), C: db, LDC: g.out.Cols}
+			n++
+		}
+	}
+	// dB_i (k×n_i) = aᵀ·dC_i.
+	ops.GemmSegments(true, false, k, m, 1, a.Data, k, segs[:n])
 }
 
 func (t *Tape) matMulBackward(r *record) {

@@ -1,6 +1,7 @@
 package autograd_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -28,6 +29,20 @@ func TestGradients(t *testing.T) {
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.MatMul(p[0], p[1], true) }, gradcheck.Options{}},
 		{"MatMulShared", []*autograd.Param{r("a", 1, 1, 4, 4)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.MatMul(p[0], p[0], false) }, gradcheck.Options{}},
+		{"MatMulEach", []*autograd.Param{r("a", 1, 1, 3, 4), r("q", 2, 1, 4, 5), r("k", 3, 1, 4, 5), r("v", 4, 1, 4, 5)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				var o [3]*autograd.Tensor
+				t.MatMulEach(t.GELU(p[0]), p[1:], o[:])
+				return t.Add(t.Mul(o[0], o[1]), o[2])
+			}, gradcheck.Options{}},
+		// The first product's output reaches no loss: the others compute their own weight
+		// gradients.
+		{"MatMulEach/first-unused", []*autograd.Param{r("a", 1, 1, 3, 4), r("q", 2, 1, 4, 5), r("k", 3, 1, 4, 5)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				var o [2]*autograd.Tensor
+				t.MatMulEach(p[0], p[1:], o[:])
+				return o[1]
+			}, gradcheck.Options{}},
 		{"Add", []*autograd.Param{r("a", 1, 1, 3, 4), r("b", 2, 1, 3, 4)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor { return t.Add(p[0], p[1]) }, gradcheck.Options{}},
 		{"AddSelf", []*autograd.Param{r("a", 1, 1, 3, 4)},
@@ -411,6 +426,69 @@ func TestAddDropoutMatchesComposition(t *testing.T) {
 			for i, name := range []string{"output", "dx", "da", "dw"} {
 				if !slices.Equal(got[i], want[i]) {
 					t.Errorf("intermediate %v, %d threads: %s differs from Add(x, Dropout(a))", intermediate, threads, name)
+				}
+			}
+		}
+	}
+}
+
+// MatMulEach equals a MatMul per product bit for bit, value and every gradient: on
+// one thread and three, for an input that is a parameter or an intermediate (whose
+// gradient then sums the products' terms), with every output used, the first unused
+// and a middle one unused; its weight gradients come from one joined product.
+func TestMatMulEachMatchesMatMul(t *testing.T) {
+	const m, d = 70, 64
+	widths := []int{64, 64, 40} // the last not a whole micro-panel
+	run := func(threads int, each, intermediate bool, used []bool) [][]float32 {
+		defer ops.SetThreads(ops.SetThreads(threads))
+		xp := gradcheck.Random("x", 1, 1, m, d)
+		var bs []*autograd.Tensor
+		var ps []*autograd.Param
+		for i, n := range widths {
+			p := gradcheck.Random(fmt.Sprint("w", i), uint64(2+i), 1, d, n)
+			ps, bs = append(ps, p), append(bs, &p.Tensor)
+		}
+		tape := autograd.NewTape()
+		x := &xp.Tensor
+		if intermediate {
+			x = tape.GELU(x)
+		}
+		outs := make([]*autograd.Tensor, len(bs))
+		if each {
+			tape.MatMulEach(x, bs, outs)
+		} else {
+			for i, b := range bs {
+				outs[i] = tape.MatMul(x, b, false)
+			}
+		}
+		var loss *autograd.Tensor
+		for i, o := range outs {
+			if !used[i] {
+				continue
+			}
+			s := tape.WeightedSum(o, gradcheck.Weights(o.Len(), uint64(10+i)))
+			if loss == nil {
+				loss = s
+			} else {
+				loss = tape.Add(loss, s)
+			}
+		}
+		tape.Backward(loss)
+		got := [][]float32{xp.Grad}
+		for i, o := range outs {
+			got = append(got, slices.Clone(o.Data), ps[i].Grad)
+		}
+		return got
+	}
+	for _, used := range [][]bool{{true, true, true}, {false, true, true}, {true, false, true}} {
+		for _, intermediate := range []bool{false, true} {
+			want := run(1, false, intermediate, used)
+			for _, threads := range []int{1, 3} {
+				got := run(threads, true, intermediate, used)
+				for i := range want {
+					if !slices.Equal(got[i], want[i]) {
+						t.Errorf("used %v, intermediate %v, %d threads: part %d (dx, then each output and its weight's gradient) differs from MatMul's", used, intermediate, threads, i)
+					}
 				}
 			}
 		}

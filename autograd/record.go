@@ -29,6 +29,7 @@ const (
 	opGatedAct
 	opAddDropout
 	opGatedFFN
+	opMatMulEach
 )
 
 // record is one recorded operation: its output, inputs, saved buffers and arguments.
@@ -49,6 +50,8 @@ func (t *Tape) backward(r *record) {
 	switch r.op {
 	case opMatMul:
 		t.matMulBackward(r)
+	case opMatMulEach:
+		t.matMulEachBackward(r)
 	case opAdd:
 		t.addBackward(r)
 	case opAddRow:

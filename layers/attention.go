@@ -117,8 +117,16 @@ func (a *T5Attention) Forward(ctx *Context, in AttentionInput) *autograd.Tensor 
 	if mem == nil {
 		mem, ms = in.X, in.XSeq
 	}
-	q := t.MatMul(in.X, &a.Q.Tensor, false)
-	k, v := a.memoryKV(t, mem, in.MemoryCache)
+	var q, k, v *autograd.Tensor
+	if in.Memory == nil {
+		// Queries, keys and values of one input: one product (autograd.MatMulEach).
+		var qkv [3]*autograd.Tensor
+		t.MatMulEach(in.X, []*autograd.Tensor{&a.Q.Tensor, &a.K.Tensor, &a.V.Tensor}, qkv[:])
+		q, k, v = qkv[0], qkv[1], qkv[2]
+	} else {
+		q = t.MatMul(in.X, &a.Q.Tensor, false)
+		k, v = a.memoryKV(t, mem, in.MemoryCache)
+	}
 	var bias *autograd.Tensor
 	if !a.Site.Cross && a.Site.RelativeBuckets > 0 {
 		if a.RelativeBias != nil {
@@ -155,15 +163,17 @@ type memoryProjection struct {
 // same tensor (and t does not record: recorded products need their own records),
 // else projected, and then kept in cache. The same products, so the same bits.
 func (a *T5Attention) memoryKV(t *autograd.Tape, mem *autograd.Tensor, cache *StepCache) (k, v *autograd.Tensor) {
-	if cache == nil || t.Recording() {
-		return t.MatMul(mem, &a.K.Tensor, false), t.MatMul(mem, &a.V.Tensor, false)
+	if cache != nil && !t.Recording() {
+		if p, ok := cache.State.(*memoryProjection); ok && p.mem == mem {
+			return p.k, p.v
+		}
 	}
-	if p, ok := cache.State.(*memoryProjection); ok && p.mem == mem {
-		return p.k, p.v
+	var kv [2]*autograd.Tensor
+	t.MatMulEach(mem, []*autograd.Tensor{&a.K.Tensor, &a.V.Tensor}, kv[:])
+	if cache != nil && !t.Recording() {
+		cache.State = &memoryProjection{mem: mem, k: kv[0], v: kv[1]}
 	}
-	k, v = t.MatMul(mem, &a.K.Tensor, false), t.MatMul(mem, &a.V.Tensor, false)
-	cache.State = &memoryProjection{mem: mem, k: k, v: v}
-	return k, v
+	return kv[0], kv[1]
 }
 
 // GatherMemoryCache returns a MemoryCache for a cross-attention's call on mem, the

@@ -234,7 +234,7 @@ func BenchmarkGemmOneRow(b *testing.B) {
 		})
 		b.Run(s.name+"/blocked", func(b *testing.B) {
 			for b.Loop() {
-				k.gemmSerial(false, s.transB, 0, 1, 0, s.n, s.kk, 0.5, a, s.kk, bb, s.ldb, c, s.n, true, nil)
+				k.gemmSerial(false, s.transB, 0, 1, 0, s.n, s.kk, 0.5, a, s.kk, []segment{{n: s.n, b: bb, ldb: s.ldb, c: c, ldc: s.n, overwrite: true}}, nil)
 			}
 		})
 	}

@@ -20,6 +20,65 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	gemmOp.use(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// GemmSegment is one product of GemmSegments: N columns of op(B) (B, leading dimension
+// LDB, k×N as op(B) or N×k stored transposed) and of C (m×N, leading dimension LDC),
+// with the product's Beta.
+type GemmSegment struct {
+	N    int
+	B    []float32
+	LDB  int
+	Beta float32
+	C    []float32
+	LDC  int
+}
+
+// GemmSegments computes C_s = alpha·op(A)·op(B_s) + Beta_s·C_s for every segment s:
+// products that share op(A) (m×k), as the weight gradients of projections of one input
+// do (xᵀ·dq, xᵀ·dk, xᵀ·dv). It runs them as one product over the segments side by
+// side, so op(A) is packed once for all of them (and split over the goroutines as one
+// wider product), where Gemm would pack it once for each. Each C_s gets exactly what
+// Gemm gives it alone. Segments of 0 columns are allowed.
+func GemmSegments(transA, transB bool, m, k int, alpha float32, a []float32, lda int, segs []GemmSegment) {
+	n := 0
+	for _, s := range segs {
+		if s.N < 0 {
+			panic(fmt.Sprintf("ops: GemmSegments: a segment of %d columns", s.N))
+		}
+		checkGemm(transA, transB, m, s.N, k, a, lda, s.B, s.LDB, s.C, s.LDC)
+		n += s.N
+	}
+	if profiling.Load() {
+		defer profiledProduct(ProductShape{"Gemm", transA, transB, 1, m, n, k}, time.Now())
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	ks := activeGemmKernels()
+	joined := ks != nil && m > 1 && len(segs) <= maxSegments
+	for i, s := range segs {
+		joined = joined && (i == len(segs)-1 || s.N%ks.nr == 0)
+	}
+	if !joined {
+		// The generic code, a single row or unaligned segments: one product each.
+		for _, s := range segs {
+			if s.N > 0 {
+				gemmOp.use(transA, transB, m, s.N, k, alpha, a, lda, s.B, s.LDB, s.Beta, s.C, s.LDC)
+			}
+		}
+		return
+	}
+	var buf [maxSegments]segment
+	internal := buf[:0]
+	for _, s := range segs {
+		internal = append(internal, segment{n: s.N, b: s.B, ldb: s.LDB, beta: s.Beta, c: s.C, ldc: s.LDC})
+	}
+	ks.gemmSegs(workers(m*n*k), transA, transB, m, k, alpha, a, lda, internal, nil)
+}
+
+// maxSegments is the most segments GemmSegments joins into one product (more run one
+// product each).
+const maxSegments = 8
+
 // GemmStrided computes batch independent products C_i = alpha·op(A_i)·op(B_i) + beta·C_i,
 // where A_i starts at a[i·strideA], B_i at b[i·strideB] and C_i at c[i·strideC] (each as
 // in Gemm). It is the shape of attention: one small product per (example, head).

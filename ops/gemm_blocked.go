@@ -290,17 +290,49 @@ func (k *gemmKernels) gemmOn(w int, transA, transB bool, m, n, kk int, alpha flo
 // gemmPre is gemmOn reading op(B) from pre, packed beforehand by packAllB, when pre is
 // not nil: the same panels, so the same bits, without packing them again.
 func (k *gemmKernels) gemmPre(w int, transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, pre []float32) {
+	seg := [1]segment{{n: n, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}}
+	k.gemmSegs(w, transA, transB, m, kk, alpha, a, lda, seg[:], pre)
+}
+
+// segment is one product of a segmented Gemm: columns [off, off+n) of the virtual
+// op(B) and C, which are op(B_s) (b, ldb) and C_s (c, ldc), with its beta. overwrite is
+// the driver's: beta is 0, so the first k block stores its tiles.
+type segment struct {
+	off, n    int
+	b         []float32
+	ldb       int
+	beta      float32
+	c         []float32
+	ldc       int
+	overwrite bool
+}
+
+// gemmSegs computes each segment's product alpha·op(A)·op(B_s) + beta_s·C_s as one
+// product whose op(B) and C are the segments side by side (every segment but the last a
+// whole number of micro-panels wide), split over w goroutines: the tiles of every
+// segment read the same packed blocks of A. Each C_s gets the same bits as a product
+// of its own (a tile's sums do not depend on the blocks around it). pre, when not nil,
+// is packAllB's op(B) of a single segment.
+func (k *gemmKernels) gemmSegs(w int, transA, transB bool, m, kk int, alpha float32, a []float32, lda int, segs []segment, pre []float32) {
+	n := 0
+	for i := range segs {
+		s := &segs[i]
+		s.off, n = n, n+s.n
+		if kk == 0 || alpha == 0 {
+			scaleC(m, s.n, s.beta, s.c, s.ldc)
+			continue
+		}
+		// With beta 0 the first k block overwrites C; otherwise C is scaled first and
+		// every block accumulates.
+		s.overwrite = s.beta == 0
+		if !s.overwrite {
+			scaleC(m, s.n, s.beta, s.c, s.ldc)
+		}
+	}
 	if kk == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	// With beta 0 the first k block overwrites C; otherwise C is scaled first and every
-	// block accumulates.
-	overwrite := beta == 0
-	if !overwrite {
-		scaleC(m, n, beta, c, ldc)
-	}
-	if m == 1 && k.gemvRow(transA, transB, n, kk, alpha, a, lda, b, ldb, c, overwrite) {
+	if m == 1 && len(segs) == 1 && k.gemvRow(transA, transB, n, kk, alpha, a, lda, segs[0].b, segs[0].ldb, segs[0].c, segs[0].overwrite) {
 		return
 	}
 	// Split the larger dimension of C into one contiguous range per goroutine, aligned to
@@ -314,31 +346,31 @@ func (k *gemmKernels) gemmPre(w int, transA, transB bool, m, n, kk int, alpha fl
 	parts := (dim + chunk - 1) / chunk
 	if parts <= 1 {
 		// No closure: a serial product allocates nothing.
-		k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite, pre)
+		k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, segs, pre)
 		return
 	}
 	j := gemmJobPool.Get().(*gemmJob)
-	*j = gemmJob{k, transA, transB, m, n, kk, alpha, a, lda, b, ldb, c, ldc, overwrite, splitRows, chunk, dim, pre}
+	// The job keeps its own copy of the segments (segs does not outlive the call).
+	kept := append(j.segs[:0], segs...)
+	*j = gemmJob{k, transA, transB, m, n, kk, alpha, a, lda, kept, splitRows, chunk, dim, pre}
 	parallelRun(parts, j)
-	*j = gemmJob{}
+	clear(kept)
+	*j = gemmJob{segs: kept[:0]}
 	gemmJobPool.Put(j)
 }
 
 // gemmJob is one parallel Gemm: part p computes the p-th range of rows or columns of C.
 type gemmJob struct {
-	k                    *gemmKernels
-	transA, transB       bool
-	m, n, kk             int
-	alpha                float32
-	a                    []float32
-	lda                  int
-	b                    []float32
-	ldb                  int
-	c                    []float32
-	ldc                  int
-	overwrite, splitRows bool
-	chunk, dim           int
-	pre                  []float32
+	k              *gemmKernels
+	transA, transB bool
+	m, n, kk       int
+	alpha          float32
+	a              []float32
+	lda            int
+	segs           []segment
+	splitRows      bool
+	chunk, dim     int
+	pre            []float32
 }
 
 var gemmJobPool = sync.Pool{New: func() any { return new(gemmJob) }}
@@ -346,15 +378,16 @@ var gemmJobPool = sync.Pool{New: func() any { return new(gemmJob) }}
 func (j *gemmJob) runPart(part int) {
 	lo, hi := part*j.chunk, min((part+1)*j.chunk, j.dim)
 	if j.splitRows {
-		j.k.gemmSerial(j.transA, j.transB, lo, hi, 0, j.n, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite, j.pre)
+		j.k.gemmSerial(j.transA, j.transB, lo, hi, 0, j.n, j.kk, j.alpha, j.a, j.lda, j.segs, j.pre)
 	} else {
-		j.k.gemmSerial(j.transA, j.transB, 0, j.m, lo, hi, j.kk, j.alpha, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.overwrite, j.pre)
+		j.k.gemmSerial(j.transA, j.transB, 0, j.m, lo, hi, j.kk, j.alpha, j.a, j.lda, j.segs, j.pre)
 	}
 }
 
-// gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C. With
-// pre (packAllB's panels of all of op(B)) it packs no B.
-func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool, pre []float32) {
+// gemmSerial adds alpha·op(A)·op(B) into rows [i0,i1) and columns [j0,j1) of C, the
+// segments side by side (see gemmSegs). With pre (packAllB's panels of all of op(B))
+// it packs no B.
+func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, alpha float32, a []float32, lda int, segs []segment, pre []float32) {
 	mcMax := min(k.mc, roundUp(i1-i0, k.mr)) + k.mr
 	ncMax := min(k.nc, roundUp(j1-j0, k.nr))
 	kcMax := min(k.kc, kk)
@@ -379,7 +412,12 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 				// after jc columns of kc steps.
 				bp = pre[pc*(len(pre)/kk)+jc*kc:]
 			} else {
-				k.packB(bp, b, ldb, transB, pc, kc, jc, nc, k.nr)
+				for i := range segs {
+					s := &segs[i]
+					if lo, hi := max(jc, s.off), min(jc+nc, s.off+s.n); lo < hi {
+						k.packB(bp[(lo-jc)*kc:], s.b, s.ldb, transB, pc, kc, lo-s.off, hi-lo, k.nr)
+					}
+				}
 			}
 			for ic := i0; ic < i1; ic += mcStep {
 				mc := min(mcStep, i1-ic)
@@ -391,7 +429,13 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 						direct, rowsA = bd.rows/k.mr*k.mr, a[row*lda+pc:]
 					}
 					k.packA(ap[bd.off*kc:], a, lda, transA, row+direct, bd.rows-direct, pc, kc, bd.t.mr, alpha)
-					k.macroTile(bd.t, kc, bd.rows, nc, rowsA, lda, direct, ap[bd.off*kc:], bp, c[row*ldc+jc:], ldc, scratch, overwrite && pc == 0)
+					for i := range segs {
+						s := &segs[i]
+						if lo, hi := max(jc, s.off), min(jc+nc, s.off+s.n); lo < hi {
+							k.macroTile(bd.t, kc, bd.rows, hi-lo, rowsA, lda, direct, ap[bd.off*kc:], bp[(lo-jc)*kc:],
+								s.c[row*s.ldc+lo-s.off:], s.ldc, scratch, s.overwrite && pc == 0)
+						}
+					}
 				}
 			}
 		}

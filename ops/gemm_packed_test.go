@@ -154,3 +154,79 @@ func TestPackBSplitSameAsSerial(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmSegmentsSameBits checks that every segment of a GemmSegments gets Gemm's
+// bits, for every kernel set of packedTestKernels (blocks cut through the segments), on
+// 1 and 3 threads, with both transposes, alpha 1 and not, each segment's own beta (0, 1
+// or 0.5), and segments of 0 columns; and through the exported function, whatever
+// ISA is active, segments that are not whole micro-panels wide included.
+func TestGemmSegmentsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	type shape struct {
+		m, k int
+		ns   []int // segment widths; every kernel set's nr divides all but the last
+	}
+	shapes := []shape{{2, 70, []int{64, 64}}, {37, 300, []int{128, 0, 64, 50}}, {130, 65, []int{256, 256, 256}}, {64, 256, []int{32}}}
+	for _, ks := range packedTestKernels() {
+		for _, s := range shapes {
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				ta, tb := tr[0], tr[1]
+				lda := s.k + 3
+				if ta {
+					lda = s.m + 3
+				}
+				a := randSlice(rng, (max(s.m, s.k)+1)*lda)
+				for _, alpha := range []float32{1, 0.5} {
+					for _, w := range []int{1, 3} {
+						var segs []segment
+						var want [][]float32
+						for i, n := range s.ns {
+							ldb := n + 5
+							if tb {
+								ldb = s.k + 5
+							}
+							b := randSlice(rng, (max(n, s.k)+1)*ldb)
+							c0 := randSlice(rng, s.m*(n+2))
+							beta := []float32{0, 1, 0.5}[i%3]
+							wc := slices.Clone(c0)
+							ks.gemmOn(w, ta, tb, s.m, n, s.k, alpha, a, lda, b, ldb, beta, wc, n+2)
+							want = append(want, wc)
+							segs = append(segs, segment{n: n, b: b, ldb: ldb, beta: beta, c: c0, ldc: n + 2})
+						}
+						ks.gemmSegs(w, ta, tb, s.m, s.k, alpha, a, lda, segs, nil)
+						for i, sg := range segs {
+							for j := range want[i] {
+								if math.Float32bits(sg.c[j]) != math.Float32bits(want[i][j]) {
+									t.Fatalf("%s %v m=%d k=%d segments %v trans=%v alpha=%v workers=%d: segment %d c[%d] = %v, Gemm %v",
+										ks.isa, ks.blocking, s.m, s.k, s.ns, tr, alpha, w, i, j, sg.c[j], want[i][j])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	// The exported function: joined where it can be, one product each otherwise.
+	for _, ns := range [][]int{{64, 64, 64}, {50, 64}, {64}} {
+		const m, k = 40, 90
+		a := randSlice(rng, m*k)
+		var segs []GemmSegment
+		var want [][]float32
+		for _, n := range ns {
+			b, c := randSlice(rng, k*n), randSlice(rng, m*n)
+			w := slices.Clone(c)
+			Gemm(true, false, m, n, k, 1, a, m, b, n, 1, w, n)
+			want = append(want, w)
+			segs = append(segs, GemmSegment{N: n, B: b, LDB: n, Beta: 1, C: c, LDC: n})
+		}
+		GemmSegments(true, false, m, k, 1, a, m, segs)
+		for i, s := range segs {
+			for j := range want[i] {
+				if math.Float32bits(s.C[j]) != math.Float32bits(want[i][j]) {
+					t.Fatalf("GemmSegments %v: segment %d c[%d] = %v, Gemm %v", ns, i, j, s.C[j], want[i][j])
+				}
+			}
+		}
+	}
+}

@@ -461,7 +461,7 @@ func TestGemvRowMatchesBlocked(t *testing.T) {
 							got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
 							k.gemmOn(1, transA, transB, 1, n, kk, alpha, a, lda, b, ldb, beta, got, n)
 							scaleC(1, n, beta, want, n)
-							k.gemmSerial(transA, transB, 0, 1, 0, n, kk, alpha, a, lda, b, ldb, want, n, beta == 0, nil)
+							k.gemmSerial(transA, transB, 0, 1, 0, n, kk, alpha, a, lda, []segment{{n: n, b: b, ldb: ldb, c: want, ldc: n, overwrite: beta == 0}}, nil)
 							for j := range want {
 								if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 									t.Fatalf("%s n=%d k=%d transA=%v transB=%v alpha=%v beta=%v: c[%d] = %v, the blocked path gives %v",
