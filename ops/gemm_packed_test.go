@@ -163,12 +163,21 @@ func TestPackBSplitSameAsSerial(t *testing.T) {
 func TestGemmSegmentsSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
 	type shape struct {
-		m, k int
-		ns   []int // segment widths; every kernel set's nr divides all but the last
+		m, k   int
+		panels []int // the widths of all segments but the last, in micro-panels
+		last   int   // the last segment's width, in columns
 	}
-	shapes := []shape{{2, 70, []int{64, 64}}, {37, 300, []int{128, 0, 64, 50}}, {130, 65, []int{256, 256, 256}}, {64, 256, []int{32}}}
+	shapes := []shape{{2, 70, []int{2}, 64}, {37, 300, []int{4, 0, 2}, 50}, {130, 65, []int{8, 8}, 256}, {64, 256, nil, 32}}
 	for _, ks := range packedTestKernels() {
-		for _, s := range shapes {
+		for _, sh := range shapes {
+			s := struct {
+				m, k int
+				ns   []int
+			}{sh.m, sh.k, nil}
+			for _, p := range sh.panels {
+				s.ns = append(s.ns, p*ks.nr)
+			}
+			s.ns = append(s.ns, sh.last)
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 				ta, tb := tr[0], tr[1]
 				lda := s.k + 3
