@@ -19,7 +19,8 @@ type gemmShape struct {
 
 // benchShapes are the acceptance shapes: a square product and the two training shapes of
 // a 256→1024→256 feed-forward layer over 32×128 tokens, with the transposes backward uses
-// (both weight gradients: op(A) = Aᵀ with k the 4096 tokens).
+// (both weight gradients: op(A) = Aᵀ with k the 4096 tokens); and t5-mini's output
+// projection forward and its weight gradient.
 var benchShapes = []gemmShape{
 	{"1024x1024x1024", 1024, 1024, 1024, false, false},
 	{"4096x1024x256", 4096, 1024, 256, false, false},
@@ -27,6 +28,9 @@ var benchShapes = []gemmShape{
 	{"4096x256x1024/NT", 4096, 256, 1024, false, true},
 	{"1024x256x4096/TN", 1024, 256, 4096, true, false},
 	{"256x1024x4096/TN", 256, 1024, 4096, true, false},
+	// The output projection of 8 target tokens over a vocabulary of 8000 (fewRowsNC).
+	{"256x8000x256", 256, 8000, 256, false, false},
+	{"256x8000x256/TN", 256, 8000, 256, true, false},
 }
 
 func benchOperands(m, n, k int, ta, tb bool) (a []float32, lda int, b []float32, ldb int, c []float32) {
