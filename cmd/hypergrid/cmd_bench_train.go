@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/model"
@@ -32,7 +33,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	tgtLen := fs.Int("tgt-len", 8, "target tokens per example")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
-	profile := fs.Bool("profile", false, "after the timing line, print where the step's time goes: its phases, each kernel's time and GFLOP/s, then the matrix products shape by shape, against a Gemm and the FMA peak measured now")
+	profile := fs.Bool("profile", false, "after the timing line, time as many steps again with the kernel profile on and print where the step's time goes: its phases, each kernel's time and GFLOP/s, then the matrix products shape by shape; and the step's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|replicas|clip|optimizer, and replica on the other model replicas of train.replicas)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -74,16 +75,12 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 			first = res.Loss
 		}
 	}
-	var phases train.Phases
-	if *profile {
-		stepper.TimePhases(&phases)
-		defer stepper.TimePhases(nil)
-	}
-	tl, err := timeLoop(*steps, *profile, *cpuProfile, func(i int) error {
+	step := func(i int) error {
 		res, err := stepper.Step(2+i, b)
 		last = res.Loss
 		return err
-	})
+	}
+	tl, err := timeLoop(*steps, false, *cpuProfile, step)
 	if err != nil {
 		return err
 	}
@@ -92,18 +89,40 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		rest[0], ops.ActiveISA(), *threads, r.Train.Reps(), r.Train.Optimizer, m.NumParams(), first, last, float64(per.Microseconds())/1000,
 		tl.cores, float64(*batch**srcLen)/per.Seconds(), float64(*batch)/per.Seconds(), tl.rss)
 	if *profile {
-		writeStepProfile(stdout, *steps, per, phases, tl, *threads, r.Train.Reps())
+		// The tables come from as many more steps with the kernel profile and the
+		// phase clocks on; the step's useful GFLOP/s from the steps timed above.
+		var phases train.Phases
+		stepper.TimePhases(&phases)
+		prof, err := timeLoop(*steps, true, "", func(i int) error { return step(*steps + i) })
+		stepper.TimePhases(nil)
+		if err != nil {
+			return err
+		}
+		writeProfiledRun(stdout, "step", *steps, per, prof.per)
+		writeStepProfile(stdout, *steps, phases, prof, per, *threads, r.Train.Reps())
 	}
 	return nil
 }
 
-// writeStepProfile prints where a training step's time goes: its phases, then each
-// kernel (calls, time and share per step, GFLOP/s of the matrix products and their
-// share of the FMA peak), the step's FLOPs and useful GFLOP/s, against a 1024³ Gemm
-// and the FMA peak (ops.PeakGFLOPS) measured now at the same threads. replicas is the
-// step's model replicas (train.replicas), whose kernels run side by side.
-func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases, tl timedLoop, threads, replicas int) {
-	other := per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
+// writeProfiledRun says how much the profile's own clocks slowed the profiled units
+// (timed) against the unprofiled ones of the timing line (per).
+func writeProfiledRun(w io.Writer, unit string, steps int, per, timed time.Duration) {
+	units := unit + "s"
+	if strings.HasSuffix(unit, "ch") {
+		units = unit + "es"
+	}
+	fmt.Fprintf(w, "\n(the tables below time %d more %s with the profile's clocks on: %.1f ms a %s, %+.1f%% over the %.1f ms above, which the useful GFLOP/s at the end use)\n",
+		steps, units, float64(timed.Microseconds())/1000, unit, 100*(timed.Seconds()/per.Seconds()-1), float64(per.Microseconds())/1000)
+}
+
+// writeStepProfile prints where a training step's time goes in the profiled steps tl:
+// its phases, then each kernel (calls, time and share per step, GFLOP/s of the matrix
+// products and their share of the FMA peak), the step's FLOPs and useful GFLOP/s (over
+// per, the unprofiled step), against a 1024³ Gemm and the FMA peak (ops.PeakGFLOPS)
+// measured now at the same threads. replicas is the step's model replicas
+// (train.replicas), whose kernels run side by side.
+func writeStepProfile(w io.Writer, steps int, ph train.Phases, tl timedLoop, per time.Duration, threads, replicas int) {
+	other := tl.per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
 		name string
@@ -112,9 +131,9 @@ func writeStepProfile(w io.Writer, steps int, per time.Duration, ph train.Phases
 		if r.name == "replicas" && r.d == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, per, steps))
+		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, tl.per, steps))
 	}
-	writeKernelProfile(w, "step", steps, per, tl, threads, replicas)
+	writeKernelProfile(w, "step", steps, tl, per, threads, replicas)
 }
 
 func msPer(d time.Duration, steps int) string {
@@ -126,16 +145,19 @@ func shareOf(d, per time.Duration, steps int) string {
 }
 
 // writeKernelProfile prints each kernel's calls, time, GFLOP/s and share of the FMA
-// peak per unit (a training step, a batch), the time left outside the kernels, the
-// part of the matrix products' time spent packing their operands (included in their
-// rows), then the product shapes (writeShapeProfile) and the unit's useful GFLOP/s
-// against a Gemm and the FMA peak measured now, at the same thread count. side is how many
+// peak per unit (a training step, a batch) of the profiled units tl, the time left
+// outside the kernels, the part of the matrix products' time spent packing their
+// operands (included in their rows), then the product shapes (writeShapeProfile) and
+// the unit's useful GFLOP/s over per, its unprofiled time, against a Gemm and the FMA
+// peak measured now, at the same thread count. side is how many
 // callers run kernels side by side (the model replicas of train.replicas, else 1):
 // their kernel times add up, so a kernel's share is of side × the unit's time, and its
 // GFLOP/s, those of one caller's share of the threads, are held against that share of
 // the peak.
-func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, tl timedLoop, threads, side int) {
+func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, per time.Duration, threads, side int) {
 	kernels := tl.kernels
+	timed := per // the unprofiled unit, for the useful GFLOP/s
+	per = tl.per
 	var flops int64
 	var inKernels time.Duration
 	peak := ops.PeakGFLOPS(threads, 300*time.Millisecond)
@@ -165,7 +187,7 @@ func writeKernelProfile(w io.Writer, unit string, steps int, per time.Duration, 
 	}
 	writeShapeProfile(w, unit, steps, all, tl.shapes)
 	ref := referenceGemmGFLOPS(threads)
-	useful := float64(flops) / float64(steps) / per.Seconds() / 1e9
+	useful := float64(flops) / float64(steps) / timed.Seconds() / 1e9
 	fmt.Fprintf(w, "\n%s_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",
 		unit, float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref, peak, 100*useful/peak)
 }
