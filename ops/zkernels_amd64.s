@@ -5128,7 +5128,7 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -5153,13 +5153,18 @@ unrolled1:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VBLENDVPS    Y0, Y1, Y12, Y1
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
 	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y5, Y15, Y6
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y6, Y15, Y6
@@ -5184,13 +5189,18 @@ unrolled1:
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
+	VANDPS       ·vecConstsAMD64+1152(SB), Y4, Y6
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y6, Y6
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       Y15, Y5, Y7
+	VSUBPS       Y7, Y5, Y5
 	VADDPS       Y12, Y5, Y6
 	VBLENDVPS    Y4, Y5, Y12, Y5
 	VDIVPS       Y6, Y5, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
 	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y9, Y15, Y10
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y10, Y15, Y10
@@ -5215,6 +5225,11 @@ unrolled1:
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
+	VANDPS       ·vecConstsAMD64+1152(SB), Y8, Y10
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y10, Y10
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VANDPS       Y15, Y9, Y11
+	VSUBPS       Y11, Y9, Y9
 	VADDPS       Y12, Y9, Y10
 	VBLENDVPS    Y8, Y9, Y12, Y9
 	VDIVPS       Y10, Y9, Y8
@@ -5227,7 +5242,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -5252,6 +5267,11 @@ vector2:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VBLENDVPS    Y0, Y1, Y12, Y1
 	VDIVPS       Y2, Y1, Y0
@@ -5269,7 +5289,7 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -5294,6 +5314,11 @@ tail3:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VBLENDVPS    Y0, Y1, Y12, Y1
 	VDIVPS       Y2, Y1, Y0
@@ -5391,11 +5416,11 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5420,6 +5445,11 @@ unrolled1:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
@@ -5427,11 +5457,11 @@ unrolled1:
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y6
 	VMULPS       Y5, Y6, Y6
 	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y7, Y15, Y8
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y8, Y15, Y8
@@ -5456,6 +5486,11 @@ unrolled1:
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
+	VANDPS       ·vecConstsAMD64+1152(SB), Y6, Y8
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y8, Y8
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y8, Y15
+	VANDPS       Y15, Y7, Y9
+	VSUBPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y8
 	VBLENDVPS    Y6, Y7, Y10, Y7
 	VMULPS       Y5, Y7, Y7
@@ -5469,11 +5504,11 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5498,6 +5533,11 @@ vector2:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
@@ -5516,11 +5556,11 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5545,6 +5585,11 @@ tail3:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
@@ -5561,7 +5606,7 @@ TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dy_base+48(FP), BX
 	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
 	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+1280(SB), Y12
 	VMOVUPS      ·vecConstsAMD64+512(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
@@ -5569,16 +5614,16 @@ unrolled1:
 	CMPQ         CX, $16
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y0, Y15, Y0
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5603,6 +5648,11 @@ unrolled1:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VMOVAPS      Y10, Y4
 	VDIVPS       Y3, Y4, Y3
@@ -5611,7 +5661,7 @@ unrolled1:
 	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -5621,16 +5671,16 @@ unrolled1:
 	VMULPS       Y1, Y0, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y5, Y15, Y5
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y5, Y15, Y5
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  Y12, Y15, Y6
 	VMULPS       Y5, Y6, Y6
 	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y7, Y15, Y8
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y8, Y15, Y8
@@ -5655,6 +5705,11 @@ unrolled1:
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
+	VANDPS       ·vecConstsAMD64+1152(SB), Y6, Y8
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y8, Y8
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y8, Y15
+	VANDPS       Y15, Y7, Y9
+	VSUBPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y8
 	VMOVAPS      Y10, Y9
 	VDIVPS       Y8, Y9, Y8
@@ -5663,7 +5718,7 @@ unrolled1:
 	VBLENDVPS    Y6, Y10, Y7, Y7
 	VMULPS       Y8, Y7, Y7
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VFMADD213PS  Y12, Y15, Y6
 	VMULPS       Y5, Y7, Y7
 	VMULPS       Y6, Y7, Y7
@@ -5679,16 +5734,16 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y0, Y15, Y0
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5713,6 +5768,11 @@ vector2:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VMOVAPS      Y10, Y4
 	VDIVPS       Y3, Y4, Y3
@@ -5721,7 +5781,7 @@ vector2:
 	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -5742,16 +5802,16 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y0, Y15, Y0
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5776,6 +5836,11 @@ tail3:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VMOVAPS      Y10, Y4
 	VDIVPS       Y3, Y4, Y3
@@ -5784,7 +5849,7 @@ tail3:
 	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -5813,11 +5878,11 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5842,6 +5907,11 @@ unrolled1:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
@@ -5851,11 +5921,11 @@ unrolled1:
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y6
 	VMULPS       Y5, Y6, Y6
 	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y7, Y15, Y8
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y8, Y15, Y8
@@ -5880,6 +5950,11 @@ unrolled1:
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
+	VANDPS       ·vecConstsAMD64+1152(SB), Y6, Y8
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y8, Y8
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y8, Y15
+	VANDPS       Y15, Y7, Y9
+	VSUBPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y8
 	VBLENDVPS    Y6, Y7, Y10, Y7
 	VMULPS       Y5, Y7, Y7
@@ -5895,11 +5970,11 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5924,6 +5999,11 @@ vector2:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
@@ -5944,11 +6024,11 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
 	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y2, Y15, Y3
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y3, Y15, Y3
@@ -5973,6 +6053,11 @@ tail3:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
+	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       Y15, Y2, Y4
+	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
 	VBLENDVPS    Y1, Y2, Y10, Y2
 	VMULPS       Y0, Y2, Y2
@@ -5997,16 +6082,16 @@ unrolled1:
 	CMPQ         CX, $16
 	JLT          vector2
 	VMOVUPS      0(R8)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y0, Y15, Y1
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y1, Y15, Y1
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
 	VMULPS       Y1, Y2, Y2
 	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y3, Y15, Y4
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y4, Y15, Y4
@@ -6031,6 +6116,11 @@ unrolled1:
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
+	VANDPS       ·vecConstsAMD64+1152(SB), Y2, Y4
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y4, Y4
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       Y15, Y3, Y5
+	VSUBPS       Y5, Y3, Y3
 	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
 	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y6
@@ -6047,8 +6137,8 @@ unrolled1:
 	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
 	VMULPS       Y1, Y3, Y3
 	VMULPS       Y2, Y3, Y3
 	VMOVAPS      Y5, Y1
@@ -6058,16 +6148,16 @@ unrolled1:
 	VMULPS       Y6, Y1, Y1
 	VMOVUPS      Y1, 0(SI)(AX*4)
 	VMOVUPS      32(R8)(AX*4), Y7
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y7, Y15, Y8
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y8, Y15, Y8
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y9
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y9
 	VMULPS       Y8, Y9, Y9
 	VORPS        ·vecConstsAMD64+1024(SB), Y9, Y10
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y10, Y15, Y11
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y11, Y15, Y11
@@ -6092,6 +6182,11 @@ unrolled1:
 	VPSLLD       $23, Y10, Y10
 	VMULPS       Y11, Y12, Y12
 	VMULPS       Y10, Y12, Y10
+	VANDPS       ·vecConstsAMD64+1152(SB), Y9, Y11
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y11, Y11
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y11, Y15
+	VANDPS       Y15, Y10, Y12
+	VSUBPS       Y12, Y10, Y10
 	VADDPS       ·vecConstsAMD64+896(SB), Y10, Y11
 	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
 	VBLENDVPS    Y9, Y10, Y15, Y13
@@ -6108,8 +6203,8 @@ unrolled1:
 	VBLENDVPS    Y9, ·vecConstsAMD64+896(SB), Y10, Y10
 	VMULPS       Y11, Y10, Y10
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y9
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y9
 	VMULPS       Y8, Y10, Y10
 	VMULPS       Y9, Y10, Y10
 	VMOVAPS      Y12, Y8
@@ -6125,16 +6220,16 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(R8)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y0, Y15, Y1
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y1, Y15, Y1
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
 	VMULPS       Y1, Y2, Y2
 	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y3, Y15, Y4
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y4, Y15, Y4
@@ -6159,6 +6254,11 @@ vector2:
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
+	VANDPS       ·vecConstsAMD64+1152(SB), Y2, Y4
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y4, Y4
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       Y15, Y3, Y5
+	VSUBPS       Y5, Y3, Y3
 	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
 	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y6
@@ -6175,8 +6275,8 @@ vector2:
 	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
 	VMULPS       Y1, Y3, Y3
 	VMULPS       Y2, Y3, Y3
 	VMOVAPS      Y5, Y1
@@ -6197,16 +6297,16 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(R8)(AX*4), Y14, Y0
-	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VMAXPS       Y0, Y15, Y1
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
 	VMINPS       Y1, Y15, Y1
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1152(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
 	VMULPS       Y1, Y2, Y2
 	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y3, Y15, Y4
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y4, Y15, Y4
@@ -6231,6 +6331,11 @@ tail3:
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
+	VANDPS       ·vecConstsAMD64+1152(SB), Y2, Y4
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y4, Y4
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       Y15, Y3, Y5
+	VSUBPS       Y5, Y3, Y3
 	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
 	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y6
@@ -6247,8 +6352,8 @@ tail3:
 	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1088(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
 	VMULPS       Y1, Y3, Y3
 	VMULPS       Y2, Y3, Y3
 	VMOVAPS      Y5, Y1
@@ -6384,7 +6489,7 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -6409,6 +6514,11 @@ unrolled1:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VBLENDVPS    Y0, Y1, Y12, Y1
 	VMULPS       Y0, Y1, Y1
@@ -6416,7 +6526,7 @@ unrolled1:
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
 	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y5, Y15, Y6
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y6, Y15, Y6
@@ -6441,6 +6551,11 @@ unrolled1:
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
+	VANDPS       ·vecConstsAMD64+1152(SB), Y4, Y6
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y6, Y6
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       Y15, Y5, Y7
+	VSUBPS       Y7, Y5, Y5
 	VADDPS       Y12, Y5, Y6
 	VBLENDVPS    Y4, Y5, Y12, Y5
 	VMULPS       Y4, Y5, Y5
@@ -6448,7 +6563,7 @@ unrolled1:
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
 	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y9, Y15, Y10
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y10, Y15, Y10
@@ -6473,6 +6588,11 @@ unrolled1:
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
+	VANDPS       ·vecConstsAMD64+1152(SB), Y8, Y10
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y10, Y10
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VANDPS       Y15, Y9, Y11
+	VSUBPS       Y11, Y9, Y9
 	VADDPS       Y12, Y9, Y10
 	VBLENDVPS    Y8, Y9, Y12, Y9
 	VMULPS       Y8, Y9, Y9
@@ -6486,7 +6606,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -6511,6 +6631,11 @@ vector2:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VBLENDVPS    Y0, Y1, Y12, Y1
 	VMULPS       Y0, Y1, Y1
@@ -6529,7 +6654,7 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -6554,6 +6679,11 @@ tail3:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VBLENDVPS    Y0, Y1, Y12, Y1
 	VMULPS       Y0, Y1, Y1
@@ -6577,7 +6707,7 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -6602,6 +6732,11 @@ unrolled1:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VMOVAPS      Y12, Y3
 	VDIVPS       Y2, Y3, Y2
@@ -6617,7 +6752,7 @@ unrolled1:
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
 	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y5, Y15, Y6
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y6, Y15, Y6
@@ -6642,6 +6777,11 @@ unrolled1:
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
+	VANDPS       ·vecConstsAMD64+1152(SB), Y4, Y6
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y6, Y6
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       Y15, Y5, Y7
+	VSUBPS       Y7, Y5, Y5
 	VADDPS       Y12, Y5, Y6
 	VMOVAPS      Y12, Y7
 	VDIVPS       Y6, Y7, Y6
@@ -6657,7 +6797,7 @@ unrolled1:
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
 	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y9, Y15, Y10
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y10, Y15, Y10
@@ -6682,6 +6822,11 @@ unrolled1:
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
+	VANDPS       ·vecConstsAMD64+1152(SB), Y8, Y10
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y10, Y10
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VANDPS       Y15, Y9, Y11
+	VSUBPS       Y11, Y9, Y9
 	VADDPS       Y12, Y9, Y10
 	VMOVAPS      Y12, Y11
 	VDIVPS       Y10, Y11, Y10
@@ -6703,7 +6848,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -6728,6 +6873,11 @@ vector2:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VMOVAPS      Y12, Y3
 	VDIVPS       Y2, Y3, Y2
@@ -6754,7 +6904,7 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
 	VMAXPS       Y1, Y15, Y2
 	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
 	VMINPS       Y2, Y15, Y2
@@ -6779,6 +6929,11 @@ tail3:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
+	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       Y15, Y1, Y3
+	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
 	VMOVAPS      Y12, Y3
 	VDIVPS       Y2, Y3, Y2
@@ -8915,106 +9070,131 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
 	VBLENDMPS    Z1, Z16, K2, Z1
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
-	VORPS        Z26, Z4, Z5
-	VMAXPS       Z5, Z28, Z6
-	VMINPS       Z6, Z25, Z6
-	VMULPS       Z24, Z6, Z5
+	VORPS        Z29, Z4, Z5
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z5, Z31, Z6
+	VMINPS       Z6, Z27, Z6
+	VMULPS       Z25, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
-	VFNMADD231PS Z23, Z5, Z6
-	VFNMADD231PS Z27, Z5, Z6
-	VMOVAPS      Z17, Z7
-	VFMADD213PS  Z18, Z6, Z7
+	VFNMADD231PS Z24, Z5, Z6
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z5, Z6
+	VMOVAPS      Z18, Z7
 	VFMADD213PS  Z19, Z6, Z7
 	VFMADD213PS  Z20, Z6, Z7
 	VFMADD213PS  Z21, Z6, Z7
 	VFMADD213PS  Z22, Z6, Z7
+	VFMADD213PS  Z23, Z6, Z7
 	VFMADD213PS  Z16, Z6, Z7
 	VFMADD213PS  Z16, Z6, Z7
 	VSCALEFPS    Z5, Z7, Z5
+	VANDPS       Z28, Z4, Z6
+	VSUBPS       Z26, Z6, Z6
+	VCMPPS       $14, Z17, Z6, K2
+	VMOVAPS.Z    Z5, K2, Z7
+	VSUBPS       Z7, Z5, Z5
 	VADDPS       Z16, Z5, Z6
 	VPMOVD2M     Z4, K2
 	VBLENDMPS    Z5, Z16, K2, Z5
 	VDIVPS       Z6, Z5, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
-	VORPS        Z26, Z8, Z9
-	VMAXPS       Z9, Z28, Z10
-	VMINPS       Z10, Z25, Z10
-	VMULPS       Z24, Z10, Z9
+	VORPS        Z29, Z8, Z9
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMINPS       Z10, Z27, Z10
+	VMULPS       Z25, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS Z23, Z9, Z10
-	VFNMADD231PS Z27, Z9, Z10
-	VMOVAPS      Z17, Z11
-	VFMADD213PS  Z18, Z10, Z11
+	VFNMADD231PS Z24, Z9, Z10
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z9, Z10
+	VMOVAPS      Z18, Z11
 	VFMADD213PS  Z19, Z10, Z11
 	VFMADD213PS  Z20, Z10, Z11
 	VFMADD213PS  Z21, Z10, Z11
 	VFMADD213PS  Z22, Z10, Z11
+	VFMADD213PS  Z23, Z10, Z11
 	VFMADD213PS  Z16, Z10, Z11
 	VFMADD213PS  Z16, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
+	VANDPS       Z28, Z8, Z10
+	VSUBPS       Z26, Z10, Z10
+	VCMPPS       $14, Z17, Z10, K2
+	VMOVAPS.Z    Z9, K2, Z11
+	VSUBPS       Z11, Z9, Z9
 	VADDPS       Z16, Z9, Z10
 	VPMOVD2M     Z8, K2
 	VBLENDMPS    Z9, Z16, K2, Z9
 	VDIVPS       Z10, Z9, Z8
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
-	VORPS        Z26, Z12, Z13
-	VMAXPS       Z13, Z28, Z14
-	VMINPS       Z14, Z25, Z14
-	VMULPS       Z24, Z14, Z13
+	VORPS        Z29, Z12, Z13
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z13, Z31, Z14
+	VMINPS       Z14, Z27, Z14
+	VMULPS       Z25, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
-	VFNMADD231PS Z23, Z13, Z14
-	VFNMADD231PS Z27, Z13, Z14
-	VMOVAPS      Z17, Z15
-	VFMADD213PS  Z18, Z14, Z15
+	VFNMADD231PS Z24, Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z13, Z14
+	VMOVAPS      Z18, Z15
 	VFMADD213PS  Z19, Z14, Z15
 	VFMADD213PS  Z20, Z14, Z15
 	VFMADD213PS  Z21, Z14, Z15
 	VFMADD213PS  Z22, Z14, Z15
+	VFMADD213PS  Z23, Z14, Z15
 	VFMADD213PS  Z16, Z14, Z15
 	VFMADD213PS  Z16, Z14, Z15
 	VSCALEFPS    Z13, Z15, Z13
+	VANDPS       Z28, Z12, Z14
+	VSUBPS       Z26, Z14, Z14
+	VCMPPS       $14, Z17, Z14, K2
+	VMOVAPS.Z    Z13, K2, Z15
+	VSUBPS       Z15, Z13, Z13
 	VADDPS       Z16, Z13, Z14
 	VPMOVD2M     Z12, K2
 	VBLENDMPS    Z13, Z16, K2, Z13
@@ -9027,22 +9207,28 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
 	VBLENDMPS    Z1, Z16, K2, Z1
@@ -9060,22 +9246,28 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
 	VBLENDMPS    Z1, Z16, K2, Z1
@@ -9164,15 +9356,15 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9180,26 +9372,31 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       Z29, Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS Z29, Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z21, Z4
-	VFMADD213PS  Z22, Z3, Z4
+	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
-	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z21, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
 	VBLENDMPS    Z2, Z20, K2, Z2
@@ -9208,26 +9405,31 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
 	VMULPS       Z5, Z5, Z6
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z6
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z6
 	VMULPS       Z5, Z6, Z6
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z7, Z31, Z8
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS       Z29, Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS Z28, Z7, Z8
+	VFNMADD231PS Z29, Z7, Z8
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
-	VMOVAPS      Z21, Z9
-	VFMADD213PS  Z22, Z8, Z9
+	VMOVAPS      Z22, Z9
 	VFMADD213PS  Z23, Z8, Z9
 	VFMADD213PS  Z24, Z8, Z9
-	VFMADD213PS  Z26, Z8, Z9
+	VFMADD213PS  Z25, Z8, Z9
 	VFMADD213PS  Z27, Z8, Z9
+	VFMADD213PS  Z28, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z6, Z8
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z8, Z8
+	VCMPPS       $14, Z21, Z8, K2
+	VMOVAPS.Z    Z7, K2, Z9
+	VSUBPS       Z9, Z7, Z7
 	VADDPS       Z20, Z7, Z8
 	VPMOVD2M     Z6, K2
 	VBLENDMPS    Z7, Z20, K2, Z7
@@ -9236,26 +9438,31 @@ unrolled1:
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
 	VMULPS       Z10, Z10, Z11
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z11
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z11
 	VMULPS       Z10, Z11, Z11
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z12, Z31, Z13
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS       Z29, Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS Z28, Z12, Z13
+	VFNMADD231PS Z29, Z12, Z13
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
-	VMOVAPS      Z21, Z14
-	VFMADD213PS  Z22, Z13, Z14
+	VMOVAPS      Z22, Z14
 	VFMADD213PS  Z23, Z13, Z14
 	VFMADD213PS  Z24, Z13, Z14
-	VFMADD213PS  Z26, Z13, Z14
+	VFMADD213PS  Z25, Z13, Z14
 	VFMADD213PS  Z27, Z13, Z14
+	VFMADD213PS  Z28, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z11, Z13
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z13, Z13
+	VCMPPS       $14, Z21, Z13, K2
+	VMOVAPS.Z    Z12, K2, Z14
+	VSUBPS       Z14, Z12, Z12
 	VADDPS       Z20, Z12, Z13
 	VPMOVD2M     Z11, K2
 	VBLENDMPS    Z12, Z20, K2, Z12
@@ -9264,26 +9471,31 @@ unrolled1:
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
 	VMULPS       Z15, Z15, Z16
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z16
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z16
 	VMULPS       Z15, Z16, Z16
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z17, Z31, Z18
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS       Z29, Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS Z28, Z17, Z18
+	VFNMADD231PS Z29, Z17, Z18
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVAPS      Z21, Z19
-	VFMADD213PS  Z22, Z18, Z19
+	VMOVAPS      Z22, Z19
 	VFMADD213PS  Z23, Z18, Z19
 	VFMADD213PS  Z24, Z18, Z19
-	VFMADD213PS  Z26, Z18, Z19
+	VFMADD213PS  Z25, Z18, Z19
 	VFMADD213PS  Z27, Z18, Z19
+	VFMADD213PS  Z28, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VCMPPS       $14, Z21, Z18, K2
+	VMOVAPS.Z    Z17, K2, Z19
+	VSUBPS       Z19, Z17, Z17
 	VADDPS       Z20, Z17, Z18
 	VPMOVD2M     Z16, K2
 	VBLENDMPS    Z17, Z20, K2, Z17
@@ -9298,26 +9510,31 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       Z29, Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS Z29, Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z21, Z4
-	VFMADD213PS  Z22, Z3, Z4
+	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
-	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z21, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
 	VBLENDMPS    Z2, Z20, K2, Z2
@@ -9337,26 +9554,31 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       Z29, Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS Z29, Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z21, Z4
-	VFMADD213PS  Z22, Z3, Z4
+	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
-	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z21, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
 	VBLENDMPS    Z2, Z20, K2, Z2
@@ -9373,30 +9595,30 @@ TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z0, Z31, Z0
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS  Z21, Z26, Z1
+	VFMADD213PS  Z21, Z27, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
@@ -9404,15 +9626,20 @@ unrolled1:
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z22, Z4
-	VFMADD213PS  Z23, Z3, Z4
+	VMOVAPS      Z23, Z4
 	VFMADD213PS  Z24, Z3, Z4
 	VFMADD213PS  Z25, Z3, Z4
-	VFMADD213PS  Z27, Z3, Z4
-	VFMADD213PS  Z29, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z22, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VMOVAPS      Z20, Z4
 	VDIVPS       Z3, Z4, Z3
@@ -9423,7 +9650,7 @@ unrolled1:
 	VBLENDMPS    Z20, Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS  Z21, Z28, Z1
+	VFMADD213PS  Z21, Z29, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
 	VMOVAPS      Z4, Z0
@@ -9432,15 +9659,15 @@ unrolled1:
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z5, Z31, Z5
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z5, Z31, Z5
 	VMULPS       Z5, Z5, Z6
-	VFMADD213PS  Z21, Z26, Z6
+	VFMADD213PS  Z21, Z27, Z6
 	VMULPS       Z5, Z6, Z6
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z7, Z31, Z8
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z8, Z31, Z8
@@ -9448,15 +9675,20 @@ unrolled1:
 	VRNDSCALEPS  $0, Z7, Z7
 	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z7, Z8
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
-	VMOVAPS      Z22, Z9
-	VFMADD213PS  Z23, Z8, Z9
+	VMOVAPS      Z23, Z9
 	VFMADD213PS  Z24, Z8, Z9
 	VFMADD213PS  Z25, Z8, Z9
-	VFMADD213PS  Z27, Z8, Z9
-	VFMADD213PS  Z29, Z8, Z9
+	VFMADD213PS  Z26, Z8, Z9
+	VFMADD213PS  Z28, Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z6, Z8
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z8, Z8
+	VCMPPS       $14, Z22, Z8, K2
+	VMOVAPS.Z    Z7, K2, Z9
+	VSUBPS       Z9, Z7, Z7
 	VADDPS       Z20, Z7, Z8
 	VMOVAPS      Z20, Z9
 	VDIVPS       Z8, Z9, Z8
@@ -9467,7 +9699,7 @@ unrolled1:
 	VBLENDMPS    Z20, Z7, K2, Z7
 	VMULPS       Z8, Z7, Z7
 	VMULPS       Z5, Z5, Z6
-	VFMADD213PS  Z21, Z28, Z6
+	VFMADD213PS  Z21, Z29, Z6
 	VMULPS       Z5, Z7, Z7
 	VMULPS       Z6, Z7, Z7
 	VMOVAPS      Z9, Z5
@@ -9476,15 +9708,15 @@ unrolled1:
 	VMULPS       Z6, Z5, Z5
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z10, Z31, Z10
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z10, Z31, Z10
 	VMULPS       Z10, Z10, Z11
-	VFMADD213PS  Z21, Z26, Z11
+	VFMADD213PS  Z21, Z27, Z11
 	VMULPS       Z10, Z11, Z11
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z12, Z31, Z13
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z13, Z31, Z13
@@ -9492,15 +9724,20 @@ unrolled1:
 	VRNDSCALEPS  $0, Z12, Z12
 	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z12, Z13
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
-	VMOVAPS      Z22, Z14
-	VFMADD213PS  Z23, Z13, Z14
+	VMOVAPS      Z23, Z14
 	VFMADD213PS  Z24, Z13, Z14
 	VFMADD213PS  Z25, Z13, Z14
-	VFMADD213PS  Z27, Z13, Z14
-	VFMADD213PS  Z29, Z13, Z14
+	VFMADD213PS  Z26, Z13, Z14
+	VFMADD213PS  Z28, Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z11, Z13
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z13, Z13
+	VCMPPS       $14, Z22, Z13, K2
+	VMOVAPS.Z    Z12, K2, Z14
+	VSUBPS       Z14, Z12, Z12
 	VADDPS       Z20, Z12, Z13
 	VMOVAPS      Z20, Z14
 	VDIVPS       Z13, Z14, Z13
@@ -9511,7 +9748,7 @@ unrolled1:
 	VBLENDMPS    Z20, Z12, K2, Z12
 	VMULPS       Z13, Z12, Z12
 	VMULPS       Z10, Z10, Z11
-	VFMADD213PS  Z21, Z28, Z11
+	VFMADD213PS  Z21, Z29, Z11
 	VMULPS       Z10, Z12, Z12
 	VMULPS       Z11, Z12, Z12
 	VMOVAPS      Z14, Z10
@@ -9520,15 +9757,15 @@ unrolled1:
 	VMULPS       Z11, Z10, Z10
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z15, Z31, Z15
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
-	VFMADD213PS  Z21, Z26, Z16
+	VFMADD213PS  Z21, Z27, Z16
 	VMULPS       Z15, Z16, Z16
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z17, Z31, Z18
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
@@ -9536,15 +9773,20 @@ unrolled1:
 	VRNDSCALEPS  $0, Z17, Z17
 	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z17, Z18
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVAPS      Z22, Z19
-	VFMADD213PS  Z23, Z18, Z19
+	VMOVAPS      Z23, Z19
 	VFMADD213PS  Z24, Z18, Z19
 	VFMADD213PS  Z25, Z18, Z19
-	VFMADD213PS  Z27, Z18, Z19
-	VFMADD213PS  Z29, Z18, Z19
+	VFMADD213PS  Z26, Z18, Z19
+	VFMADD213PS  Z28, Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VCMPPS       $14, Z22, Z18, K2
+	VMOVAPS.Z    Z17, K2, Z19
+	VSUBPS       Z19, Z17, Z17
 	VADDPS       Z20, Z17, Z18
 	VMOVAPS      Z20, Z19
 	VDIVPS       Z18, Z19, Z18
@@ -9555,7 +9797,7 @@ unrolled1:
 	VBLENDMPS    Z20, Z17, K2, Z17
 	VMULPS       Z18, Z17, Z17
 	VMULPS       Z15, Z15, Z16
-	VFMADD213PS  Z21, Z28, Z16
+	VFMADD213PS  Z21, Z29, Z16
 	VMULPS       Z15, Z17, Z17
 	VMULPS       Z16, Z17, Z17
 	VMOVAPS      Z19, Z15
@@ -9570,15 +9812,15 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z0, Z31, Z0
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS  Z21, Z26, Z1
+	VFMADD213PS  Z21, Z27, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
@@ -9586,15 +9828,20 @@ vector2:
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z22, Z4
-	VFMADD213PS  Z23, Z3, Z4
+	VMOVAPS      Z23, Z4
 	VFMADD213PS  Z24, Z3, Z4
 	VFMADD213PS  Z25, Z3, Z4
-	VFMADD213PS  Z27, Z3, Z4
-	VFMADD213PS  Z29, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z22, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VMOVAPS      Z20, Z4
 	VDIVPS       Z3, Z4, Z3
@@ -9605,7 +9852,7 @@ vector2:
 	VBLENDMPS    Z20, Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS  Z21, Z28, Z1
+	VFMADD213PS  Z21, Z29, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
 	VMOVAPS      Z4, Z0
@@ -9625,15 +9872,15 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z0, Z31, Z0
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS  Z21, Z26, Z1
+	VFMADD213PS  Z21, Z27, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
@@ -9641,15 +9888,20 @@ tail3:
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z22, Z4
-	VFMADD213PS  Z23, Z3, Z4
+	VMOVAPS      Z23, Z4
 	VFMADD213PS  Z24, Z3, Z4
 	VFMADD213PS  Z25, Z3, Z4
-	VFMADD213PS  Z27, Z3, Z4
-	VFMADD213PS  Z29, Z3, Z4
+	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z22, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VMOVAPS      Z20, Z4
 	VDIVPS       Z3, Z4, Z3
@@ -9660,7 +9912,7 @@ tail3:
 	VBLENDMPS    Z20, Z2, K2, Z2
 	VMULPS       Z3, Z2, Z2
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS  Z21, Z28, Z1
+	VFMADD213PS  Z21, Z29, Z1
 	VMULPS       Z0, Z2, Z2
 	VMULPS       Z1, Z2, Z2
 	VMOVAPS      Z4, Z0
@@ -9678,15 +9930,15 @@ TEXT ·gatedGeluAVX512(SB), NOSPLIT, $0-72
 	MOVQ         a_base+24(FP), DI
 	MOVQ         b_base+48(FP), BX
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9694,26 +9946,31 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       Z29, Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS Z29, Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z21, Z4
-	VFMADD213PS  Z22, Z3, Z4
+	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
-	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z21, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
 	VBLENDMPS    Z2, Z20, K2, Z2
@@ -9724,26 +9981,31 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
 	VMULPS       Z5, Z5, Z6
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z6
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z6
 	VMULPS       Z5, Z6, Z6
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z7, Z31, Z8
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS       Z29, Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS Z28, Z7, Z8
+	VFNMADD231PS Z29, Z7, Z8
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
-	VMOVAPS      Z21, Z9
-	VFMADD213PS  Z22, Z8, Z9
+	VMOVAPS      Z22, Z9
 	VFMADD213PS  Z23, Z8, Z9
 	VFMADD213PS  Z24, Z8, Z9
-	VFMADD213PS  Z26, Z8, Z9
+	VFMADD213PS  Z25, Z8, Z9
 	VFMADD213PS  Z27, Z8, Z9
+	VFMADD213PS  Z28, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z6, Z8
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z8, Z8
+	VCMPPS       $14, Z21, Z8, K2
+	VMOVAPS.Z    Z7, K2, Z9
+	VSUBPS       Z9, Z7, Z7
 	VADDPS       Z20, Z7, Z8
 	VPMOVD2M     Z6, K2
 	VBLENDMPS    Z7, Z20, K2, Z7
@@ -9754,26 +10016,31 @@ unrolled1:
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
 	VMULPS       Z10, Z10, Z11
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z11
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z11
 	VMULPS       Z10, Z11, Z11
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z12, Z31, Z13
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS       Z29, Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS Z28, Z12, Z13
+	VFNMADD231PS Z29, Z12, Z13
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
-	VMOVAPS      Z21, Z14
-	VFMADD213PS  Z22, Z13, Z14
+	VMOVAPS      Z22, Z14
 	VFMADD213PS  Z23, Z13, Z14
 	VFMADD213PS  Z24, Z13, Z14
-	VFMADD213PS  Z26, Z13, Z14
+	VFMADD213PS  Z25, Z13, Z14
 	VFMADD213PS  Z27, Z13, Z14
+	VFMADD213PS  Z28, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z11, Z13
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z13, Z13
+	VCMPPS       $14, Z21, Z13, K2
+	VMOVAPS.Z    Z12, K2, Z14
+	VSUBPS       Z14, Z12, Z12
 	VADDPS       Z20, Z12, Z13
 	VPMOVD2M     Z11, K2
 	VBLENDMPS    Z12, Z20, K2, Z12
@@ -9784,26 +10051,31 @@ unrolled1:
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
 	VMULPS       Z15, Z15, Z16
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z16
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z16
 	VMULPS       Z15, Z16, Z16
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z17, Z31, Z18
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS       Z29, Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS Z28, Z17, Z18
+	VFNMADD231PS Z29, Z17, Z18
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
-	VMOVAPS      Z21, Z19
-	VFMADD213PS  Z22, Z18, Z19
+	VMOVAPS      Z22, Z19
 	VFMADD213PS  Z23, Z18, Z19
 	VFMADD213PS  Z24, Z18, Z19
-	VFMADD213PS  Z26, Z18, Z19
+	VFMADD213PS  Z25, Z18, Z19
 	VFMADD213PS  Z27, Z18, Z19
+	VFMADD213PS  Z28, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VCMPPS       $14, Z21, Z18, K2
+	VMOVAPS.Z    Z17, K2, Z19
+	VSUBPS       Z19, Z17, Z17
 	VADDPS       Z20, Z17, Z18
 	VPMOVD2M     Z16, K2
 	VBLENDMPS    Z17, Z20, K2, Z17
@@ -9820,26 +10092,31 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       Z29, Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS Z29, Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z21, Z4
-	VFMADD213PS  Z22, Z3, Z4
+	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
-	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z21, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
 	VBLENDMPS    Z2, Z20, K2, Z2
@@ -9861,26 +10138,31 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1088(SB), Z25, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z2, Z31, Z3
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS       Z29, Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS Z28, Z2, Z3
+	VFNMADD231PS Z29, Z2, Z3
 	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
-	VMOVAPS      Z21, Z4
-	VFMADD213PS  Z22, Z3, Z4
+	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
-	VFMADD213PS  Z26, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
+	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VCMPPS       $14, Z21, Z3, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VSUBPS       Z4, Z2, Z2
 	VADDPS       Z20, Z2, Z3
 	VPMOVD2M     Z1, K2
 	VBLENDMPS    Z2, Z20, K2, Z2
@@ -9901,23 +10183,23 @@ TEXT ·gatedGeluBackwardAVX512(SB), NOSPLIT, $0-120
 	MOVQ         a_base+72(FP), R8
 	MOVQ         b_base+96(FP), R9
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z29
 	XORQ         AX, AX
 	MOVQ         da_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(R8)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z0, Z31, Z1
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z3, Z31, Z4
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z4, Z31, Z4
@@ -9934,6 +10216,11 @@ unrolled1:
 	VFMADD213PS  Z28, Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z2, Z4
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z4, Z4
+	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VMOVAPS.Z    Z3, K2, Z5
+	VSUBPS       Z5, Z3, Z3
 	VADDPS       Z28, Z3, Z4
 	VPMOVD2M     Z2, K2
 	VBLENDMPS    Z3, Z28, K2, Z6
@@ -9951,7 +10238,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
@@ -9962,16 +10249,16 @@ unrolled1:
 	VMULPS       Z6, Z1, Z1
 	VMOVUPS      Z1, 0(SI)(AX*4)
 	VMOVUPS      64(R8)(AX*4), Z7
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z8, Z31, Z8
 	VMULPS       Z8, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  Z29, Z31, Z9
 	VMULPS       Z8, Z9, Z9
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z9, Z10
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z10, Z31, Z11
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z11, Z31, Z11
@@ -9988,6 +10275,11 @@ unrolled1:
 	VFMADD213PS  Z28, Z11, Z12
 	VFMADD213PS  Z28, Z11, Z12
 	VSCALEFPS    Z10, Z12, Z10
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z9, Z11
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z11, Z11
+	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z11, K2
+	VMOVAPS.Z    Z10, K2, Z12
+	VSUBPS       Z12, Z10, Z10
 	VADDPS       Z28, Z10, Z11
 	VPMOVD2M     Z9, K2
 	VBLENDMPS    Z10, Z28, K2, Z13
@@ -10005,7 +10297,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z10, K2, Z10
 	VMULPS       Z11, Z10, Z10
 	VMULPS       Z8, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VFMADD213PS  Z29, Z31, Z9
 	VMULPS       Z8, Z10, Z10
 	VMULPS       Z9, Z10, Z10
@@ -10016,16 +10308,16 @@ unrolled1:
 	VMULPS       Z13, Z8, Z8
 	VMOVUPS      Z8, 64(SI)(AX*4)
 	VMOVUPS      128(R8)(AX*4), Z14
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z14, Z31, Z15
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  Z29, Z31, Z16
 	VMULPS       Z15, Z16, Z16
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z17, Z31, Z18
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z18, Z31, Z18
@@ -10042,6 +10334,11 @@ unrolled1:
 	VFMADD213PS  Z28, Z18, Z19
 	VFMADD213PS  Z28, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z18, K2
+	VMOVAPS.Z    Z17, K2, Z19
+	VSUBPS       Z19, Z17, Z17
 	VADDPS       Z28, Z17, Z18
 	VPMOVD2M     Z16, K2
 	VBLENDMPS    Z17, Z28, K2, Z20
@@ -10059,7 +10356,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z17, K2, Z17
 	VMULPS       Z18, Z17, Z17
 	VMULPS       Z15, Z15, Z16
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VFMADD213PS  Z29, Z31, Z16
 	VMULPS       Z15, Z17, Z17
 	VMULPS       Z16, Z17, Z17
@@ -10070,16 +10367,16 @@ unrolled1:
 	VMULPS       Z20, Z15, Z15
 	VMOVUPS      Z15, 128(SI)(AX*4)
 	VMOVUPS      192(R8)(AX*4), Z21
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z21, Z31, Z22
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z22, Z31, Z22
 	VMULPS       Z22, Z22, Z23
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  Z29, Z31, Z23
 	VMULPS       Z22, Z23, Z23
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z23, Z24
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z24, Z31, Z25
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z25, Z31, Z25
@@ -10096,6 +10393,11 @@ unrolled1:
 	VFMADD213PS  Z28, Z25, Z26
 	VFMADD213PS  Z28, Z25, Z26
 	VSCALEFPS    Z24, Z26, Z24
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z23, Z25
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z25, Z25
+	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z25, K2
+	VMOVAPS.Z    Z24, K2, Z26
+	VSUBPS       Z26, Z24, Z24
 	VADDPS       Z28, Z24, Z25
 	VPMOVD2M     Z23, K2
 	VBLENDMPS    Z24, Z28, K2, Z27
@@ -10113,7 +10415,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z24, K2, Z24
 	VMULPS       Z25, Z24, Z24
 	VMULPS       Z22, Z22, Z23
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VFMADD213PS  Z29, Z31, Z23
 	VMULPS       Z22, Z24, Z24
 	VMULPS       Z23, Z24, Z24
@@ -10130,16 +10432,16 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(R8)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z0, Z31, Z1
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z3, Z31, Z4
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z4, Z31, Z4
@@ -10156,6 +10458,11 @@ vector2:
 	VFMADD213PS  Z28, Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z2, Z4
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z4, Z4
+	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VMOVAPS.Z    Z3, K2, Z5
+	VSUBPS       Z5, Z3, Z3
 	VADDPS       Z28, Z3, Z4
 	VPMOVD2M     Z2, K2
 	VBLENDMPS    Z3, Z28, K2, Z6
@@ -10173,7 +10480,7 @@ vector2:
 	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
@@ -10195,16 +10502,16 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(R8)(AX*4), K1, Z0
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VMAXPS       Z0, Z31, Z1
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
 	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
 	VMAXPS       Z3, Z31, Z4
 	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
 	VMINPS       Z4, Z31, Z4
@@ -10221,6 +10528,11 @@ tail3:
 	VFMADD213PS  Z28, Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
+	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z2, Z4
+	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z4, Z4
+	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VMOVAPS.Z    Z3, K2, Z5
+	VSUBPS       Z5, Z3, Z3
 	VADDPS       Z28, Z3, Z4
 	VPMOVD2M     Z2, K2
 	VBLENDMPS    Z3, Z28, K2, Z6
@@ -10238,7 +10550,7 @@ tail3:
 	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
@@ -10368,40 +10680,47 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
 	VBLENDMPS    Z1, Z16, K2, Z1
@@ -10409,22 +10728,28 @@ unrolled1:
 	VDIVPS       Z2, Z1, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
-	VORPS        Z26, Z4, Z5
-	VMAXPS       Z5, Z28, Z6
-	VMINPS       Z6, Z25, Z6
-	VMULPS       Z24, Z6, Z5
+	VORPS        Z29, Z4, Z5
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z5, Z31, Z6
+	VMINPS       Z6, Z27, Z6
+	VMULPS       Z25, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
-	VFNMADD231PS Z23, Z5, Z6
-	VFNMADD231PS Z27, Z5, Z6
-	VMOVAPS      Z17, Z7
-	VFMADD213PS  Z18, Z6, Z7
+	VFNMADD231PS Z24, Z5, Z6
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z5, Z6
+	VMOVAPS      Z18, Z7
 	VFMADD213PS  Z19, Z6, Z7
 	VFMADD213PS  Z20, Z6, Z7
 	VFMADD213PS  Z21, Z6, Z7
 	VFMADD213PS  Z22, Z6, Z7
+	VFMADD213PS  Z23, Z6, Z7
 	VFMADD213PS  Z16, Z6, Z7
 	VFMADD213PS  Z16, Z6, Z7
 	VSCALEFPS    Z5, Z7, Z5
+	VANDPS       Z28, Z4, Z6
+	VSUBPS       Z26, Z6, Z6
+	VCMPPS       $14, Z17, Z6, K2
+	VMOVAPS.Z    Z5, K2, Z7
+	VSUBPS       Z7, Z5, Z5
 	VADDPS       Z16, Z5, Z6
 	VPMOVD2M     Z4, K2
 	VBLENDMPS    Z5, Z16, K2, Z5
@@ -10432,22 +10757,28 @@ unrolled1:
 	VDIVPS       Z6, Z5, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
-	VORPS        Z26, Z8, Z9
-	VMAXPS       Z9, Z28, Z10
-	VMINPS       Z10, Z25, Z10
-	VMULPS       Z24, Z10, Z9
+	VORPS        Z29, Z8, Z9
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMINPS       Z10, Z27, Z10
+	VMULPS       Z25, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS Z23, Z9, Z10
-	VFNMADD231PS Z27, Z9, Z10
-	VMOVAPS      Z17, Z11
-	VFMADD213PS  Z18, Z10, Z11
+	VFNMADD231PS Z24, Z9, Z10
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z9, Z10
+	VMOVAPS      Z18, Z11
 	VFMADD213PS  Z19, Z10, Z11
 	VFMADD213PS  Z20, Z10, Z11
 	VFMADD213PS  Z21, Z10, Z11
 	VFMADD213PS  Z22, Z10, Z11
+	VFMADD213PS  Z23, Z10, Z11
 	VFMADD213PS  Z16, Z10, Z11
 	VFMADD213PS  Z16, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
+	VANDPS       Z28, Z8, Z10
+	VSUBPS       Z26, Z10, Z10
+	VCMPPS       $14, Z17, Z10, K2
+	VMOVAPS.Z    Z9, K2, Z11
+	VSUBPS       Z11, Z9, Z9
 	VADDPS       Z16, Z9, Z10
 	VPMOVD2M     Z8, K2
 	VBLENDMPS    Z9, Z16, K2, Z9
@@ -10455,22 +10786,28 @@ unrolled1:
 	VDIVPS       Z10, Z9, Z8
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
-	VORPS        Z26, Z12, Z13
-	VMAXPS       Z13, Z28, Z14
-	VMINPS       Z14, Z25, Z14
-	VMULPS       Z24, Z14, Z13
+	VORPS        Z29, Z12, Z13
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z13, Z31, Z14
+	VMINPS       Z14, Z27, Z14
+	VMULPS       Z25, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
-	VFNMADD231PS Z23, Z13, Z14
-	VFNMADD231PS Z27, Z13, Z14
-	VMOVAPS      Z17, Z15
-	VFMADD213PS  Z18, Z14, Z15
+	VFNMADD231PS Z24, Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z13, Z14
+	VMOVAPS      Z18, Z15
 	VFMADD213PS  Z19, Z14, Z15
 	VFMADD213PS  Z20, Z14, Z15
 	VFMADD213PS  Z21, Z14, Z15
 	VFMADD213PS  Z22, Z14, Z15
+	VFMADD213PS  Z23, Z14, Z15
 	VFMADD213PS  Z16, Z14, Z15
 	VFMADD213PS  Z16, Z14, Z15
 	VSCALEFPS    Z13, Z15, Z13
+	VANDPS       Z28, Z12, Z14
+	VSUBPS       Z26, Z14, Z14
+	VCMPPS       $14, Z17, Z14, K2
+	VMOVAPS.Z    Z13, K2, Z15
+	VSUBPS       Z15, Z13, Z13
 	VADDPS       Z16, Z13, Z14
 	VPMOVD2M     Z12, K2
 	VBLENDMPS    Z13, Z16, K2, Z13
@@ -10484,22 +10821,28 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
 	VBLENDMPS    Z1, Z16, K2, Z1
@@ -10518,22 +10861,28 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VPMOVD2M     Z0, K2
 	VBLENDMPS    Z1, Z16, K2, Z1
@@ -10550,40 +10899,47 @@ TEXT ·siluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
 	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VMOVAPS      Z16, Z3
 	VDIVPS       Z2, Z3, Z2
@@ -10600,22 +10956,28 @@ unrolled1:
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
-	VORPS        Z26, Z4, Z5
-	VMAXPS       Z5, Z28, Z6
-	VMINPS       Z6, Z25, Z6
-	VMULPS       Z24, Z6, Z5
+	VORPS        Z29, Z4, Z5
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z5, Z31, Z6
+	VMINPS       Z6, Z27, Z6
+	VMULPS       Z25, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
-	VFNMADD231PS Z23, Z5, Z6
-	VFNMADD231PS Z27, Z5, Z6
-	VMOVAPS      Z17, Z7
-	VFMADD213PS  Z18, Z6, Z7
+	VFNMADD231PS Z24, Z5, Z6
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z5, Z6
+	VMOVAPS      Z18, Z7
 	VFMADD213PS  Z19, Z6, Z7
 	VFMADD213PS  Z20, Z6, Z7
 	VFMADD213PS  Z21, Z6, Z7
 	VFMADD213PS  Z22, Z6, Z7
+	VFMADD213PS  Z23, Z6, Z7
 	VFMADD213PS  Z16, Z6, Z7
 	VFMADD213PS  Z16, Z6, Z7
 	VSCALEFPS    Z5, Z7, Z5
+	VANDPS       Z28, Z4, Z6
+	VSUBPS       Z26, Z6, Z6
+	VCMPPS       $14, Z17, Z6, K2
+	VMOVAPS.Z    Z5, K2, Z7
+	VSUBPS       Z7, Z5, Z5
 	VADDPS       Z16, Z5, Z6
 	VMOVAPS      Z16, Z7
 	VDIVPS       Z6, Z7, Z6
@@ -10632,22 +10994,28 @@ unrolled1:
 	VMULPS       Z5, Z4, Z4
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
-	VORPS        Z26, Z8, Z9
-	VMAXPS       Z9, Z28, Z10
-	VMINPS       Z10, Z25, Z10
-	VMULPS       Z24, Z10, Z9
+	VORPS        Z29, Z8, Z9
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z9, Z31, Z10
+	VMINPS       Z10, Z27, Z10
+	VMULPS       Z25, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
-	VFNMADD231PS Z23, Z9, Z10
-	VFNMADD231PS Z27, Z9, Z10
-	VMOVAPS      Z17, Z11
-	VFMADD213PS  Z18, Z10, Z11
+	VFNMADD231PS Z24, Z9, Z10
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z9, Z10
+	VMOVAPS      Z18, Z11
 	VFMADD213PS  Z19, Z10, Z11
 	VFMADD213PS  Z20, Z10, Z11
 	VFMADD213PS  Z21, Z10, Z11
 	VFMADD213PS  Z22, Z10, Z11
+	VFMADD213PS  Z23, Z10, Z11
 	VFMADD213PS  Z16, Z10, Z11
 	VFMADD213PS  Z16, Z10, Z11
 	VSCALEFPS    Z9, Z11, Z9
+	VANDPS       Z28, Z8, Z10
+	VSUBPS       Z26, Z10, Z10
+	VCMPPS       $14, Z17, Z10, K2
+	VMOVAPS.Z    Z9, K2, Z11
+	VSUBPS       Z11, Z9, Z9
 	VADDPS       Z16, Z9, Z10
 	VMOVAPS      Z16, Z11
 	VDIVPS       Z10, Z11, Z10
@@ -10664,22 +11032,28 @@ unrolled1:
 	VMULPS       Z9, Z8, Z8
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
-	VORPS        Z26, Z12, Z13
-	VMAXPS       Z13, Z28, Z14
-	VMINPS       Z14, Z25, Z14
-	VMULPS       Z24, Z14, Z13
+	VORPS        Z29, Z12, Z13
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z13, Z31, Z14
+	VMINPS       Z14, Z27, Z14
+	VMULPS       Z25, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
-	VFNMADD231PS Z23, Z13, Z14
-	VFNMADD231PS Z27, Z13, Z14
-	VMOVAPS      Z17, Z15
-	VFMADD213PS  Z18, Z14, Z15
+	VFNMADD231PS Z24, Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z13, Z14
+	VMOVAPS      Z18, Z15
 	VFMADD213PS  Z19, Z14, Z15
 	VFMADD213PS  Z20, Z14, Z15
 	VFMADD213PS  Z21, Z14, Z15
 	VFMADD213PS  Z22, Z14, Z15
+	VFMADD213PS  Z23, Z14, Z15
 	VFMADD213PS  Z16, Z14, Z15
 	VFMADD213PS  Z16, Z14, Z15
 	VSCALEFPS    Z13, Z15, Z13
+	VANDPS       Z28, Z12, Z14
+	VSUBPS       Z26, Z14, Z14
+	VCMPPS       $14, Z17, Z14, K2
+	VMOVAPS.Z    Z13, K2, Z15
+	VSUBPS       Z15, Z13, Z13
 	VADDPS       Z16, Z13, Z14
 	VMOVAPS      Z16, Z15
 	VDIVPS       Z14, Z15, Z14
@@ -10702,22 +11076,28 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VMOVAPS      Z16, Z3
 	VDIVPS       Z2, Z3, Z2
@@ -10745,22 +11125,28 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VORPS        Z26, Z0, Z1
-	VMAXPS       Z1, Z28, Z2
-	VMINPS       Z2, Z25, Z2
-	VMULPS       Z24, Z2, Z1
+	VORPS        Z29, Z0, Z1
+	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VMAXPS       Z1, Z31, Z2
+	VMINPS       Z2, Z27, Z2
+	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
-	VFNMADD231PS Z23, Z1, Z2
-	VFNMADD231PS Z27, Z1, Z2
-	VMOVAPS      Z17, Z3
-	VFMADD213PS  Z18, Z2, Z3
+	VFNMADD231PS Z24, Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
 	VFMADD213PS  Z21, Z2, Z3
 	VFMADD213PS  Z22, Z2, Z3
+	VFMADD213PS  Z23, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VFMADD213PS  Z16, Z2, Z3
 	VSCALEFPS    Z1, Z3, Z1
+	VANDPS       Z28, Z0, Z2
+	VSUBPS       Z26, Z2, Z2
+	VCMPPS       $14, Z17, Z2, K2
+	VMOVAPS.Z    Z1, K2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VADDPS       Z16, Z1, Z2
 	VMOVAPS      Z16, Z3
 	VDIVPS       Z2, Z3, Z2

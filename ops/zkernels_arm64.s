@@ -1632,7 +1632,7 @@ done5:
 TEXT ·sigmoidNEON(SB), NOSPLIT, $0-48
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V30.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V29.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V28.S4
@@ -1658,13 +1658,17 @@ TEXT ·sigmoidNEON(SB), NOSPLIT, $0-48
 	VDUP         R20, V18.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V17.S4
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
+	VDUP         R20, V16.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V15.S4
 	MOVD         dst_base+0(FP), R1
 	MOVD         x_base+24(FP), R2
 	MOVD         dst_len+8(FP), R0
 	MOVD         R1, R9
 	MOVD         R2, R10
 unrolled1:
-	CMP          $16, R0
+	CMP          $12, R0
 	BLT          vector2
 	FMOVQ        (R10), F0
 	VORR         V30.B16, V0.B16, V1.B16
@@ -1705,6 +1709,11 @@ unrolled1:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
 	VBSL         V18.B16, V1.B16, V31.B16
@@ -1750,6 +1759,11 @@ unrolled1:
 	VSHL         $23, V5.S4, V5.S4
 	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
 	WORD         $0x6e25dce5 // FMUL V5.4S, V7.4S, V5.4S
+	VAND         V16.B16, V4.B16, V6.B16
+	WORD         $0x4eafd4c6 // FSUB V6.4S, V6.4S, V15.4S
+	WORD         $0x4ea0c8df // FCMGT #0 V31.4S, V6.4S
+	VAND         V31.B16, V5.B16, V7.B16
+	WORD         $0x4ea7d4a5 // FSUB V5.4S, V5.4S, V7.4S
 	WORD         $0x4e32d4a6 // FADD V6.4S, V5.4S, V18.4S
 	WORD         $0x4f21049f // SSHR V31.4S, V4.4S, #31
 	VBSL         V18.B16, V5.B16, V31.B16
@@ -1795,60 +1809,20 @@ unrolled1:
 	VSHL         $23, V9.S4, V9.S4
 	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
 	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	VAND         V16.B16, V8.B16, V10.B16
+	WORD         $0x4eafd54a // FSUB V10.4S, V10.4S, V15.4S
+	WORD         $0x4ea0c95f // FCMGT #0 V31.4S, V10.4S
+	VAND         V31.B16, V9.B16, V11.B16
+	WORD         $0x4eabd529 // FSUB V9.4S, V9.4S, V11.4S
 	WORD         $0x4e32d52a // FADD V10.4S, V9.4S, V18.4S
 	WORD         $0x4f21051f // SSHR V31.4S, V8.4S, #31
 	VBSL         V18.B16, V9.B16, V31.B16
 	VMOV         V31.B16, V9.B16
 	WORD         $0x6e2afd28 // FDIV V8.4S, V9.4S, V10.4S
 	FMOVQ        F8, 32(R9)
-	FMOVQ        48(R10), F12
-	VORR         V30.B16, V12.B16, V13.B16
-	WORD         $0x4e3df5ae // FMAX V14.4S, V13.4S, V29.4S
-	WORD         $0x4ebcf5ce // FMIN V14.4S, V14.4S, V28.4S
-	WORD         $0x6e3bddcd // FMUL V13.4S, V14.4S, V27.4S
-	WORD         $0x4e21a9ad // FCVTNS V13.4S, V13.4S
-	WORD         $0x4e21d9af // SCVTF V15.4S, V13.4S
-	VFMLS        V26.S4, V15.S4, V14.S4
-	VFMLS        V25.S4, V15.S4, V14.S4
-	VMOV         V24.B16, V15.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V22.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V19.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	WORD         $0x4f3f05ae // SSHR V14.4S, V13.4S, #1
-	VSUB         V14.S4, V13.S4, V13.S4
-	VADD         V17.S4, V14.S4, V14.S4
-	VSHL         $23, V14.S4, V14.S4
-	VADD         V17.S4, V13.S4, V13.S4
-	VSHL         $23, V13.S4, V13.S4
-	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
-	WORD         $0x6e2ddded // FMUL V13.4S, V15.4S, V13.4S
-	WORD         $0x4e32d5ae // FADD V14.4S, V13.4S, V18.4S
-	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
-	VBSL         V18.B16, V13.B16, V31.B16
-	VMOV         V31.B16, V13.B16
-	WORD         $0x6e2efdac // FDIV V12.4S, V13.4S, V14.4S
-	FMOVQ        F12, 48(R9)
-	ADD          $64, R9, R9
-	ADD          $64, R10, R10
-	SUB          $16, R0, R0
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	SUB          $12, R0, R0
 	B            unrolled1
 vector2:
 	CMP          $4, R0
@@ -1892,6 +1866,11 @@ vector2:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
 	VBSL         V18.B16, V1.B16, V31.B16
@@ -1945,6 +1924,11 @@ lane4:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
 	VBSL         V18.B16, V1.B16, V31.B16
@@ -2047,7 +2031,7 @@ TEXT ·geluNEON(SB), NOSPLIT, $0-48
 	VDUP         R20, V29.S4
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V28.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V27.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V26.S4
@@ -2073,13 +2057,17 @@ TEXT ·geluNEON(SB), NOSPLIT, $0-48
 	VDUP         R20, V16.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V15.S4
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
+	VDUP         R20, V14.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V13.S4
 	MOVD         dst_base+0(FP), R1
 	MOVD         x_base+24(FP), R2
 	MOVD         dst_len+8(FP), R0
 	MOVD         R1, R9
 	MOVD         R2, R10
 unrolled1:
-	CMP          $12, R0
+	CMP          $8, R0
 	BLT          vector2
 	FMOVQ        (R10), F0
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
@@ -2125,6 +2113,11 @@ unrolled1:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V14.B16, V1.B16, V3.B16
+	WORD         $0x4eadd463 // FSUB V3.4S, V3.4S, V13.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
@@ -2176,6 +2169,11 @@ unrolled1:
 	VSHL         $23, V7.S4, V7.S4
 	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
 	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	VAND         V14.B16, V6.B16, V8.B16
+	WORD         $0x4eadd508 // FSUB V8.4S, V8.4S, V13.4S
+	WORD         $0x4ea0c91f // FCMGT #0 V31.4S, V8.4S
+	VAND         V31.B16, V7.B16, V9.B16
+	WORD         $0x4ea9d4e7 // FSUB V7.4S, V7.4S, V9.4S
 	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
 	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
 	VBSL         V16.B16, V7.B16, V31.B16
@@ -2183,60 +2181,9 @@ unrolled1:
 	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
 	WORD         $0x6e28fce5 // FDIV V5.4S, V7.4S, V8.4S
 	FMOVQ        F5, 16(R9)
-	FMOVQ        32(R10), F10
-	WORD         $0x6e2add4b // FMUL V11.4S, V10.4S, V10.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V30.S4, V11.S4, V31.S4
-	VMOV         V31.B16, V11.B16
-	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
-	VORR         V28.B16, V11.B16, V12.B16
-	WORD         $0x4e3bf58d // FMAX V13.4S, V12.4S, V27.4S
-	WORD         $0x4ebaf5ad // FMIN V13.4S, V13.4S, V26.4S
-	WORD         $0x6e39ddac // FMUL V12.4S, V13.4S, V25.4S
-	WORD         $0x4e21a98c // FCVTNS V12.4S, V12.4S
-	WORD         $0x4e21d98e // SCVTF V14.4S, V12.4S
-	VFMLS        V24.S4, V14.S4, V13.S4
-	VFMLS        V23.S4, V14.S4, V13.S4
-	VMOV         V22.B16, V14.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V19.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V17.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V16.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V16.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	WORD         $0x4f3f058d // SSHR V13.4S, V12.4S, #1
-	VSUB         V13.S4, V12.S4, V12.S4
-	VADD         V15.S4, V13.S4, V13.S4
-	VSHL         $23, V13.S4, V13.S4
-	VADD         V15.S4, V12.S4, V12.S4
-	VSHL         $23, V12.S4, V12.S4
-	WORD         $0x6e2dddce // FMUL V14.4S, V14.4S, V13.4S
-	WORD         $0x6e2cddcc // FMUL V12.4S, V14.4S, V12.4S
-	WORD         $0x4e30d58d // FADD V13.4S, V12.4S, V16.4S
-	WORD         $0x4f21057f // SSHR V31.4S, V11.4S, #31
-	VBSL         V16.B16, V12.B16, V31.B16
-	VMOV         V31.B16, V12.B16
-	WORD         $0x6e2add8c // FMUL V12.4S, V12.4S, V10.4S
-	WORD         $0x6e2dfd8a // FDIV V10.4S, V12.4S, V13.4S
-	FMOVQ        F10, 32(R9)
-	ADD          $48, R9, R9
-	ADD          $48, R10, R10
-	SUB          $12, R0, R0
+	ADD          $32, R9, R9
+	ADD          $32, R10, R10
+	SUB          $8, R0, R0
 	B            unrolled1
 vector2:
 	CMP          $4, R0
@@ -2285,6 +2232,11 @@ vector2:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V14.B16, V1.B16, V3.B16
+	WORD         $0x4eadd463 // FSUB V3.4S, V3.4S, V13.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
@@ -2344,6 +2296,11 @@ lane4:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V14.B16, V1.B16, V3.B16
+	WORD         $0x4eadd463 // FSUB V3.4S, V3.4S, V13.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
@@ -2370,7 +2327,7 @@ TEXT ·geluBackwardNEON(SB), NOSPLIT, $0-72
 	VDUP         R20, V27.S4
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V26.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V25.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V24.S4
@@ -2396,8 +2353,12 @@ TEXT ·geluBackwardNEON(SB), NOSPLIT, $0-72
 	VDUP         R20, V14.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V13.S4
-	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
 	VDUP         R20, V12.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V11.S4
+	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	VDUP         R20, V10.S4
 	MOVD         dx_base+0(FP), R1
 	MOVD         x_base+24(FP), R2
 	MOVD         dy_base+48(FP), R3
@@ -2454,6 +2415,11 @@ unrolled1:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V12.B16, V1.B16, V3.B16
+	WORD         $0x4eabd463 // FSUB V3.4S, V3.4S, V11.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e2ed443 // FADD V3.4S, V2.4S, V14.4S
 	VMOV         V14.B16, V4.B16
 	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
@@ -2467,7 +2433,7 @@ unrolled1:
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
 	VMOV         V27.B16, V31.B16
-	VFMLA        V12.S4, V1.S4, V31.S4
+	VFMLA        V10.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
 	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
@@ -2522,6 +2488,11 @@ unrolled1:
 	VSHL         $23, V7.S4, V7.S4
 	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
 	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	VAND         V12.B16, V6.B16, V8.B16
+	WORD         $0x4eabd508 // FSUB V8.4S, V8.4S, V11.4S
+	WORD         $0x4ea0c91f // FCMGT #0 V31.4S, V8.4S
+	VAND         V31.B16, V7.B16, V9.B16
+	WORD         $0x4ea9d4e7 // FSUB V7.4S, V7.4S, V9.4S
 	WORD         $0x4e2ed4e8 // FADD V8.4S, V7.4S, V14.4S
 	VMOV         V14.B16, V9.B16
 	WORD         $0x6e28fd28 // FDIV V8.4S, V9.4S, V8.4S
@@ -2535,7 +2506,7 @@ unrolled1:
 	WORD         $0x6e28dce7 // FMUL V7.4S, V7.4S, V8.4S
 	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
 	VMOV         V27.B16, V31.B16
-	VFMLA        V12.S4, V6.S4, V31.S4
+	VFMLA        V10.S4, V6.S4, V31.S4
 	VMOV         V31.B16, V6.B16
 	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
 	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
@@ -2598,6 +2569,11 @@ vector2:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V12.B16, V1.B16, V3.B16
+	WORD         $0x4eabd463 // FSUB V3.4S, V3.4S, V11.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e2ed443 // FADD V3.4S, V2.4S, V14.4S
 	VMOV         V14.B16, V4.B16
 	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
@@ -2611,7 +2587,7 @@ vector2:
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
 	VMOV         V27.B16, V31.B16
-	VFMLA        V12.S4, V1.S4, V31.S4
+	VFMLA        V10.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
 	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
@@ -2675,6 +2651,11 @@ lane4:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V12.B16, V1.B16, V3.B16
+	WORD         $0x4eabd463 // FSUB V3.4S, V3.4S, V11.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e2ed443 // FADD V3.4S, V2.4S, V14.4S
 	VMOV         V14.B16, V4.B16
 	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
@@ -2688,7 +2669,7 @@ lane4:
 	WORD         $0x6e23dc42 // FMUL V2.4S, V2.4S, V3.4S
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
 	VMOV         V27.B16, V31.B16
-	VFMLA        V12.S4, V1.S4, V31.S4
+	VFMLA        V10.S4, V1.S4, V31.S4
 	VMOV         V31.B16, V1.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
 	WORD         $0x6e21dc42 // FMUL V2.4S, V2.4S, V1.4S
@@ -2713,7 +2694,7 @@ TEXT ·gatedGeluNEON(SB), NOSPLIT, $0-72
 	VDUP         R20, V29.S4
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V28.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V27.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V26.S4
@@ -2739,6 +2720,10 @@ TEXT ·gatedGeluNEON(SB), NOSPLIT, $0-72
 	VDUP         R20, V16.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V15.S4
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
+	VDUP         R20, V14.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V13.S4
 	MOVD         dst_base+0(FP), R1
 	MOVD         a_base+24(FP), R2
 	MOVD         b_base+48(FP), R3
@@ -2747,7 +2732,7 @@ TEXT ·gatedGeluNEON(SB), NOSPLIT, $0-72
 	MOVD         R2, R10
 	MOVD         R3, R11
 unrolled1:
-	CMP          $12, R0
+	CMP          $8, R0
 	BLT          vector2
 	FMOVQ        (R10), F0
 	WORD         $0x6e20dc01 // FMUL V1.4S, V0.4S, V0.4S
@@ -2793,6 +2778,11 @@ unrolled1:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V14.B16, V1.B16, V3.B16
+	WORD         $0x4eadd463 // FSUB V3.4S, V3.4S, V13.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
@@ -2846,6 +2836,11 @@ unrolled1:
 	VSHL         $23, V7.S4, V7.S4
 	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
 	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	VAND         V14.B16, V6.B16, V8.B16
+	WORD         $0x4eadd508 // FSUB V8.4S, V8.4S, V13.4S
+	WORD         $0x4ea0c91f // FCMGT #0 V31.4S, V8.4S
+	VAND         V31.B16, V7.B16, V9.B16
+	WORD         $0x4ea9d4e7 // FSUB V7.4S, V7.4S, V9.4S
 	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
 	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
 	VBSL         V16.B16, V7.B16, V31.B16
@@ -2855,63 +2850,10 @@ unrolled1:
 	FMOVQ        16(R11), F6
 	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
 	FMOVQ        F5, 16(R9)
-	FMOVQ        32(R10), F10
-	WORD         $0x6e2add4b // FMUL V11.4S, V10.4S, V10.4S
-	VMOV         V29.B16, V31.B16
-	VFMLA        V30.S4, V11.S4, V31.S4
-	VMOV         V31.B16, V11.B16
-	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
-	VORR         V28.B16, V11.B16, V12.B16
-	WORD         $0x4e3bf58d // FMAX V13.4S, V12.4S, V27.4S
-	WORD         $0x4ebaf5ad // FMIN V13.4S, V13.4S, V26.4S
-	WORD         $0x6e39ddac // FMUL V12.4S, V13.4S, V25.4S
-	WORD         $0x4e21a98c // FCVTNS V12.4S, V12.4S
-	WORD         $0x4e21d98e // SCVTF V14.4S, V12.4S
-	VFMLS        V24.S4, V14.S4, V13.S4
-	VFMLS        V23.S4, V14.S4, V13.S4
-	VMOV         V22.B16, V14.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V19.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V17.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V16.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	VMOV         V16.B16, V31.B16
-	VFMLA        V13.S4, V14.S4, V31.S4
-	VMOV         V31.B16, V14.B16
-	WORD         $0x4f3f058d // SSHR V13.4S, V12.4S, #1
-	VSUB         V13.S4, V12.S4, V12.S4
-	VADD         V15.S4, V13.S4, V13.S4
-	VSHL         $23, V13.S4, V13.S4
-	VADD         V15.S4, V12.S4, V12.S4
-	VSHL         $23, V12.S4, V12.S4
-	WORD         $0x6e2dddce // FMUL V14.4S, V14.4S, V13.4S
-	WORD         $0x6e2cddcc // FMUL V12.4S, V14.4S, V12.4S
-	WORD         $0x4e30d58d // FADD V13.4S, V12.4S, V16.4S
-	WORD         $0x4f21057f // SSHR V31.4S, V11.4S, #31
-	VBSL         V16.B16, V12.B16, V31.B16
-	VMOV         V31.B16, V12.B16
-	WORD         $0x6e2add8c // FMUL V12.4S, V12.4S, V10.4S
-	WORD         $0x6e2dfd8a // FDIV V10.4S, V12.4S, V13.4S
-	FMOVQ        32(R11), F11
-	WORD         $0x6e2bdd4a // FMUL V10.4S, V10.4S, V11.4S
-	FMOVQ        F10, 32(R9)
-	ADD          $48, R9, R9
-	ADD          $48, R10, R10
-	ADD          $48, R11, R11
-	SUB          $12, R0, R0
+	ADD          $32, R9, R9
+	ADD          $32, R10, R10
+	ADD          $32, R11, R11
+	SUB          $8, R0, R0
 	B            unrolled1
 vector2:
 	CMP          $4, R0
@@ -2960,6 +2902,11 @@ vector2:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V14.B16, V1.B16, V3.B16
+	WORD         $0x4eadd463 // FSUB V3.4S, V3.4S, V13.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
@@ -3022,6 +2969,11 @@ lane4:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	VAND         V14.B16, V1.B16, V3.B16
+	WORD         $0x4eadd463 // FSUB V3.4S, V3.4S, V13.4S
+	WORD         $0x4ea0c87f // FCMGT #0 V31.4S, V3.4S
+	VAND         V31.B16, V2.B16, V4.B16
+	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
@@ -3051,7 +3003,7 @@ TEXT ·gatedGeluBackwardNEON(SB), NOSPLIT, $0-120
 	VDUP         R20, V27.S4
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V26.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V25.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V24.S4
@@ -3077,8 +3029,12 @@ TEXT ·gatedGeluBackwardNEON(SB), NOSPLIT, $0-120
 	VDUP         R20, V14.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V13.S4
-	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
 	VDUP         R20, V12.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V11.S4
+	MOVW         $0x3e5b33b6, R20 // 0.21406445
+	VDUP         R20, V10.S4
 	MOVD         da_base+0(FP), R1
 	MOVD         db_base+24(FP), R2
 	MOVD         g_base+48(FP), R3
@@ -3139,6 +3095,11 @@ vector2:
 	VSHL         $23, V3.S4, V3.S4
 	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
 	WORD         $0x6e23dca3 // FMUL V3.4S, V5.4S, V3.4S
+	VAND         V12.B16, V2.B16, V4.B16
+	WORD         $0x4eabd484 // FSUB V4.4S, V4.4S, V11.4S
+	WORD         $0x4ea0c89f // FCMGT #0 V31.4S, V4.4S
+	VAND         V31.B16, V3.B16, V5.B16
+	WORD         $0x4ea5d463 // FSUB V3.4S, V3.4S, V5.4S
 	WORD         $0x4e2ed464 // FADD V4.4S, V3.4S, V14.4S
 	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
 	VBSL         V14.B16, V3.B16, V31.B16
@@ -3160,7 +3121,7 @@ vector2:
 	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
 	WORD         $0x6e21dc22 // FMUL V2.4S, V1.4S, V1.4S
 	VMOV         V27.B16, V31.B16
-	VFMLA        V12.S4, V2.S4, V31.S4
+	VFMLA        V10.S4, V2.S4, V31.S4
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e21dc63 // FMUL V3.4S, V3.4S, V1.4S
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
@@ -3227,6 +3188,11 @@ lane4:
 	VSHL         $23, V3.S4, V3.S4
 	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
 	WORD         $0x6e23dca3 // FMUL V3.4S, V5.4S, V3.4S
+	VAND         V12.B16, V2.B16, V4.B16
+	WORD         $0x4eabd484 // FSUB V4.4S, V4.4S, V11.4S
+	WORD         $0x4ea0c89f // FCMGT #0 V31.4S, V4.4S
+	VAND         V31.B16, V3.B16, V5.B16
+	WORD         $0x4ea5d463 // FSUB V3.4S, V3.4S, V5.4S
 	WORD         $0x4e2ed464 // FADD V4.4S, V3.4S, V14.4S
 	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
 	VBSL         V14.B16, V3.B16, V31.B16
@@ -3248,7 +3214,7 @@ lane4:
 	WORD         $0x6e24dc63 // FMUL V3.4S, V3.4S, V4.4S
 	WORD         $0x6e21dc22 // FMUL V2.4S, V1.4S, V1.4S
 	VMOV         V27.B16, V31.B16
-	VFMLA        V12.S4, V2.S4, V31.S4
+	VFMLA        V10.S4, V2.S4, V31.S4
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e21dc63 // FMUL V3.4S, V3.4S, V1.4S
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
@@ -3391,7 +3357,7 @@ done5:
 TEXT ·siluNEON(SB), NOSPLIT, $0-48
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V30.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V29.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V28.S4
@@ -3417,13 +3383,17 @@ TEXT ·siluNEON(SB), NOSPLIT, $0-48
 	VDUP         R20, V18.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V17.S4
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
+	VDUP         R20, V16.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V15.S4
 	MOVD         dst_base+0(FP), R1
 	MOVD         x_base+24(FP), R2
 	MOVD         dst_len+8(FP), R0
 	MOVD         R1, R9
 	MOVD         R2, R10
 unrolled1:
-	CMP          $16, R0
+	CMP          $12, R0
 	BLT          vector2
 	FMOVQ        (R10), F0
 	VORR         V30.B16, V0.B16, V1.B16
@@ -3464,6 +3434,11 @@ unrolled1:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
 	VBSL         V18.B16, V1.B16, V31.B16
@@ -3510,6 +3485,11 @@ unrolled1:
 	VSHL         $23, V5.S4, V5.S4
 	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
 	WORD         $0x6e25dce5 // FMUL V5.4S, V7.4S, V5.4S
+	VAND         V16.B16, V4.B16, V6.B16
+	WORD         $0x4eafd4c6 // FSUB V6.4S, V6.4S, V15.4S
+	WORD         $0x4ea0c8df // FCMGT #0 V31.4S, V6.4S
+	VAND         V31.B16, V5.B16, V7.B16
+	WORD         $0x4ea7d4a5 // FSUB V5.4S, V5.4S, V7.4S
 	WORD         $0x4e32d4a6 // FADD V6.4S, V5.4S, V18.4S
 	WORD         $0x4f21049f // SSHR V31.4S, V4.4S, #31
 	VBSL         V18.B16, V5.B16, V31.B16
@@ -3556,6 +3536,11 @@ unrolled1:
 	VSHL         $23, V9.S4, V9.S4
 	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
 	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	VAND         V16.B16, V8.B16, V10.B16
+	WORD         $0x4eafd54a // FSUB V10.4S, V10.4S, V15.4S
+	WORD         $0x4ea0c95f // FCMGT #0 V31.4S, V10.4S
+	VAND         V31.B16, V9.B16, V11.B16
+	WORD         $0x4eabd529 // FSUB V9.4S, V9.4S, V11.4S
 	WORD         $0x4e32d52a // FADD V10.4S, V9.4S, V18.4S
 	WORD         $0x4f21051f // SSHR V31.4S, V8.4S, #31
 	VBSL         V18.B16, V9.B16, V31.B16
@@ -3563,55 +3548,9 @@ unrolled1:
 	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
 	WORD         $0x6e2afd28 // FDIV V8.4S, V9.4S, V10.4S
 	FMOVQ        F8, 32(R9)
-	FMOVQ        48(R10), F12
-	VORR         V30.B16, V12.B16, V13.B16
-	WORD         $0x4e3df5ae // FMAX V14.4S, V13.4S, V29.4S
-	WORD         $0x4ebcf5ce // FMIN V14.4S, V14.4S, V28.4S
-	WORD         $0x6e3bddcd // FMUL V13.4S, V14.4S, V27.4S
-	WORD         $0x4e21a9ad // FCVTNS V13.4S, V13.4S
-	WORD         $0x4e21d9af // SCVTF V15.4S, V13.4S
-	VFMLS        V26.S4, V15.S4, V14.S4
-	VFMLS        V25.S4, V15.S4, V14.S4
-	VMOV         V24.B16, V15.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V22.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V19.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	WORD         $0x4f3f05ae // SSHR V14.4S, V13.4S, #1
-	VSUB         V14.S4, V13.S4, V13.S4
-	VADD         V17.S4, V14.S4, V14.S4
-	VSHL         $23, V14.S4, V14.S4
-	VADD         V17.S4, V13.S4, V13.S4
-	VSHL         $23, V13.S4, V13.S4
-	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
-	WORD         $0x6e2ddded // FMUL V13.4S, V15.4S, V13.4S
-	WORD         $0x4e32d5ae // FADD V14.4S, V13.4S, V18.4S
-	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
-	VBSL         V18.B16, V13.B16, V31.B16
-	VMOV         V31.B16, V13.B16
-	WORD         $0x6e2cddad // FMUL V13.4S, V13.4S, V12.4S
-	WORD         $0x6e2efdac // FDIV V12.4S, V13.4S, V14.4S
-	FMOVQ        F12, 48(R9)
-	ADD          $64, R9, R9
-	ADD          $64, R10, R10
-	SUB          $16, R0, R0
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	SUB          $12, R0, R0
 	B            unrolled1
 vector2:
 	CMP          $4, R0
@@ -3655,6 +3594,11 @@ vector2:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
 	VBSL         V18.B16, V1.B16, V31.B16
@@ -3709,6 +3653,11 @@ lane4:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	WORD         $0x4f21041f // SSHR V31.4S, V0.4S, #31
 	VBSL         V18.B16, V1.B16, V31.B16
@@ -3727,7 +3676,7 @@ done5:
 TEXT ·siluBackwardNEON(SB), NOSPLIT, $0-72
 	MOVW         $0x80000000, R20 // 0x80000000
 	VDUP         R20, V30.S4
-	MOVW         $0xc2d00000, R20 // -104
+	MOVW         $0xc2aea8f6, R20 // -87.33
 	VDUP         R20, V29.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V28.S4
@@ -3753,6 +3702,10 @@ TEXT ·siluBackwardNEON(SB), NOSPLIT, $0-72
 	VDUP         R20, V18.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V17.S4
+	MOVW         $0x7fffffff, R20 // 0x7fffffff
+	VDUP         R20, V16.S4
+	MOVW         $0x42aea8f6, R20 // 87.33
+	VDUP         R20, V15.S4
 	MOVD         dx_base+0(FP), R1
 	MOVD         x_base+24(FP), R2
 	MOVD         dy_base+48(FP), R3
@@ -3761,7 +3714,7 @@ TEXT ·siluBackwardNEON(SB), NOSPLIT, $0-72
 	MOVD         R2, R10
 	MOVD         R3, R11
 unrolled1:
-	CMP          $16, R0
+	CMP          $12, R0
 	BLT          vector2
 	FMOVQ        (R10), F0
 	VORR         V30.B16, V0.B16, V1.B16
@@ -3802,6 +3755,11 @@ unrolled1:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	VMOV         V18.B16, V3.B16
 	WORD         $0x6e22fc62 // FDIV V2.4S, V3.4S, V2.4S
@@ -3858,6 +3816,11 @@ unrolled1:
 	VSHL         $23, V5.S4, V5.S4
 	WORD         $0x6e26dce7 // FMUL V7.4S, V7.4S, V6.4S
 	WORD         $0x6e25dce5 // FMUL V5.4S, V7.4S, V5.4S
+	VAND         V16.B16, V4.B16, V6.B16
+	WORD         $0x4eafd4c6 // FSUB V6.4S, V6.4S, V15.4S
+	WORD         $0x4ea0c8df // FCMGT #0 V31.4S, V6.4S
+	VAND         V31.B16, V5.B16, V7.B16
+	WORD         $0x4ea7d4a5 // FSUB V5.4S, V5.4S, V7.4S
 	WORD         $0x4e32d4a6 // FADD V6.4S, V5.4S, V18.4S
 	VMOV         V18.B16, V7.B16
 	WORD         $0x6e26fce6 // FDIV V6.4S, V7.4S, V6.4S
@@ -3914,6 +3877,11 @@ unrolled1:
 	VSHL         $23, V9.S4, V9.S4
 	WORD         $0x6e2add6b // FMUL V11.4S, V11.4S, V10.4S
 	WORD         $0x6e29dd69 // FMUL V9.4S, V11.4S, V9.4S
+	VAND         V16.B16, V8.B16, V10.B16
+	WORD         $0x4eafd54a // FSUB V10.4S, V10.4S, V15.4S
+	WORD         $0x4ea0c95f // FCMGT #0 V31.4S, V10.4S
+	VAND         V31.B16, V9.B16, V11.B16
+	WORD         $0x4eabd529 // FSUB V9.4S, V9.4S, V11.4S
 	WORD         $0x4e32d52a // FADD V10.4S, V9.4S, V18.4S
 	VMOV         V18.B16, V11.B16
 	WORD         $0x6e2afd6a // FDIV V10.4S, V11.4S, V10.4S
@@ -3931,66 +3899,10 @@ unrolled1:
 	FMOVQ        32(R11), F9
 	WORD         $0x6e29dd08 // FMUL V8.4S, V8.4S, V9.4S
 	FMOVQ        F8, 32(R9)
-	FMOVQ        48(R10), F12
-	VORR         V30.B16, V12.B16, V13.B16
-	WORD         $0x4e3df5ae // FMAX V14.4S, V13.4S, V29.4S
-	WORD         $0x4ebcf5ce // FMIN V14.4S, V14.4S, V28.4S
-	WORD         $0x6e3bddcd // FMUL V13.4S, V14.4S, V27.4S
-	WORD         $0x4e21a9ad // FCVTNS V13.4S, V13.4S
-	WORD         $0x4e21d9af // SCVTF V15.4S, V13.4S
-	VFMLS        V26.S4, V15.S4, V14.S4
-	VFMLS        V25.S4, V15.S4, V14.S4
-	VMOV         V24.B16, V15.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V22.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V19.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V14.S4, V15.S4, V31.S4
-	VMOV         V31.B16, V15.B16
-	WORD         $0x4f3f05ae // SSHR V14.4S, V13.4S, #1
-	VSUB         V14.S4, V13.S4, V13.S4
-	VADD         V17.S4, V14.S4, V14.S4
-	VSHL         $23, V14.S4, V14.S4
-	VADD         V17.S4, V13.S4, V13.S4
-	VSHL         $23, V13.S4, V13.S4
-	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
-	WORD         $0x6e2ddded // FMUL V13.4S, V15.4S, V13.4S
-	WORD         $0x4e32d5ae // FADD V14.4S, V13.4S, V18.4S
-	VMOV         V18.B16, V15.B16
-	WORD         $0x6e2efdee // FDIV V14.4S, V15.4S, V14.4S
-	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
-	VBSL         V18.B16, V13.B16, V31.B16
-	VMOV         V31.B16, V15.B16
-	WORD         $0x6e2eddef // FMUL V15.4S, V15.4S, V14.4S
-	WORD         $0x4f21059f // SSHR V31.4S, V12.4S, #31
-	VBSL         V13.B16, V18.B16, V31.B16
-	VMOV         V31.B16, V13.B16
-	WORD         $0x6e2eddad // FMUL V13.4S, V13.4S, V14.4S
-	WORD         $0x6e2cddad // FMUL V13.4S, V13.4S, V12.4S
-	VMOV         V15.B16, V12.B16
-	VFMLA        V13.S4, V15.S4, V12.S4
-	FMOVQ        48(R11), F13
-	WORD         $0x6e2ddd8c // FMUL V12.4S, V12.4S, V13.4S
-	FMOVQ        F12, 48(R9)
-	ADD          $64, R9, R9
-	ADD          $64, R10, R10
-	ADD          $64, R11, R11
-	SUB          $16, R0, R0
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	ADD          $48, R11, R11
+	SUB          $12, R0, R0
 	B            unrolled1
 vector2:
 	CMP          $4, R0
@@ -4034,6 +3946,11 @@ vector2:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	VMOV         V18.B16, V3.B16
 	WORD         $0x6e22fc62 // FDIV V2.4S, V3.4S, V2.4S
@@ -4099,6 +4016,11 @@ lane4:
 	VSHL         $23, V1.S4, V1.S4
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
 	WORD         $0x6e21dc61 // FMUL V1.4S, V3.4S, V1.4S
+	VAND         V16.B16, V0.B16, V2.B16
+	WORD         $0x4eafd442 // FSUB V2.4S, V2.4S, V15.4S
+	WORD         $0x4ea0c85f // FCMGT #0 V31.4S, V2.4S
+	VAND         V31.B16, V1.B16, V3.B16
+	WORD         $0x4ea3d421 // FSUB V1.4S, V1.4S, V3.4S
 	WORD         $0x4e32d422 // FADD V2.4S, V1.4S, V18.4S
 	VMOV         V18.B16, V3.B16
 	WORD         $0x6e22fc62 // FDIV V2.4S, V3.4S, V2.4S

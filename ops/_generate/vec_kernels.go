@@ -56,10 +56,13 @@ type scaler interface {
 }
 
 // exp sets d = e^x using t1 and t2; x may be any of d, t1, t2.
-func (k *vk) exp(d, x, t1, t2 int) {
+func (k *vk) exp(d, x, t1, t2 int) { k.expFrom(d, x, t1, t2, expLo) }
+
+// expFrom is exp with inputs below lo taken as lo.
+func (k *vk) expFrom(d, x, t1, t2 int, lo float32) {
 	s, fast := k.b.(scaler)
 	fast = fast && s.hasScalef()
-	k.clamp(t1, x, F(expLo), F(expHi))
+	k.clamp(t1, x, F(lo), F(expHi))
 	k.mul(d, t1, F(log2e))
 	// nf is n as a float: d itself with a one-instruction rounding, else t2 (d keeps n
 	// as an integer for the scaling).
@@ -96,11 +99,25 @@ func (k *vk) exp(d, x, t1, t2 int) {
 
 // sigmoidParts sets e = e^−|z| and den = 1 + e, from which σ(z) = (z<0 ? e : 1)/den and
 // 1 − σ(z) = (z<0 ? 1 : e)/den, both without cancellation. t is a temporary.
+//
+// Where e^−|z| is below the smallest normal float32 (|z| > sigmoidFlush), e is 0: σ is
+// exactly 0 or 1 there, within a subnormal of the true value. A subnormal e, and every
+// product it reaches, costs a microcode assist on x86 (a hundred cycles or more for each
+// vector holding one: GELU over a hidden layer with a few inputs beyond ±11 ran 15 times
+// slower), and nothing the activations compute needs values that small.
 func (k *vk) sigmoidParts(e, den, z, t int) {
 	k.or(e, z, U(signBit))
-	k.exp(e, e, den, t)
+	k.expFrom(e, e, den, t, -sigmoidFlush) // never subnormal
+	k.and(den, z, U(^uint32(signBit)))
+	k.sub(den, den, F(sigmoidFlush)) // |z| − sigmoidFlush: positive where flushed (NaN: not)
+	k.gt0(t, den, e)
+	k.sub(e, e, R(t)) // e − e = 0 there, e elsewhere (NaN stays NaN)
 	k.add(den, e, F(1))
 }
+
+// sigmoidFlush is where e^−|z| leaves the normal float32 range (e^−87.33 = 1.18e−38,
+// above 2^−126 = 1.1755e−38 with the polynomial's error to spare).
+const sigmoidFlush = 87.33
 
 // geluArg sets z = x·(geluA + geluB·x²), the argument of σ in GELU(x) = x·σ(z).
 func (k *vk) geluArg(z, x int) {
