@@ -110,3 +110,31 @@ func BenchmarkVecGatedGELUSpread(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVecSoftmaxSpread times softmax over attention-sized rows (128 × 128) whose
+// scores spread with a standard deviation of 1 and of 30 (a trained model's unscaled
+// scores can), then the product of the probabilities with a 128×64 value block: with
+// the wide spread, shares below e^−72 of a row's largest would be subnormal, and every
+// subnormal costs a microcode assist on x86, in the softmax and then in the product
+// that reads it, unless softmax takes them as 0 (softmaxFlush in the generator).
+func BenchmarkVecSoftmaxSpread(b *testing.B) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	const rows, cols, dh = 128, 128, 64
+	for _, spread := range []float64{1, 30} {
+		x, p := fillVec(rng, rows*cols, spread, false), make([]float32, rows*cols)
+		v, o := fillVec(rng, cols*dh, 1, false), make([]float32, rows*dh)
+		softmaxRowsOp.forEach(func(isa ISA, f func(dst, x []float32, rows, cols int)) {
+			b.Run(fmt.Sprintf("softmax/sd=%v/%s", spread, isa), func(b *testing.B) {
+				for b.Loop() {
+					f(p, x, rows, cols)
+				}
+			})
+		})
+		softmaxRowsOp.use(p, x, rows, cols)
+		b.Run(fmt.Sprintf("P·V/sd=%v", spread), func(b *testing.B) {
+			for b.Loop() {
+				Gemm(false, false, rows, dh, cols, 1, p, cols, v, dh, 0, o, dh)
+			}
+		})
+	}
+}

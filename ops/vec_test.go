@@ -827,9 +827,11 @@ func TestAdamWScaleIsScaleThenUpdate(t *testing.T) {
 }
 
 // TestVecActivationsNoSubnormals checks that the SIMD sigmoid-based activations and
-// their gradients never return a subnormal over inputs from −130 to 130: where the
-// sigmoid inside them would be below the smallest normal float32 they take it as 0 (see
-// BenchmarkVecGatedGELUSpread for why). Their accuracy elsewhere is TestVecElementwise's.
+// their gradients, and softmax, never return a subnormal over inputs from −130 to 130:
+// where the sigmoid inside them would be below the smallest normal float32, or a share
+// of a softmax row below e^−72 of its largest, they take it as 0 (see
+// BenchmarkVecGatedGELUSpread for why). Their accuracy elsewhere is TestVecElementwise's
+// and TestVecRows'.
 func TestVecActivationsNoSubnormals(t *testing.T) {
 	var x []float32
 	for v := float32(-130); v <= 130; v += 0.25 {
@@ -871,6 +873,17 @@ func TestVecActivationsNoSubnormals(t *testing.T) {
 		variantOf(gatedGeluBackwardOp, isa)(da, db, dy, x, b)
 		gatedGeluBackwardGeneric(wa, wb, dy, x, b)
 		return [][]float32{da, db}, [][]float32{wa, wb}
+	}
+	// Softmax over rows whose values spread over hundreds: most shares are far below
+	// e^−72 of the row's largest.
+	cases["softmax_rows"] = func(isa ISA) ([][]float32, [][]float32) {
+		const rows = 2 // each all of x: a spread of 260
+		cols := n
+		got, want := make([]float32, rows*cols), make([]float32, rows*cols)
+		in := append(slices.Clone(x), x...)
+		variantOf(softmaxRowsOp, isa)(got, in, rows, cols)
+		softmaxRowsGeneric(want, in, rows, cols)
+		return [][]float32{got}, [][]float32{want}
 	}
 	const smallest = 0x1p-126
 	for name, run := range cases {

@@ -4050,29 +4050,29 @@ done5:
 TEXT ·softmaxRowsNEON(SB), NOSPLIT, $0-64
 	MOVW         $0xff800000, R20 // -Inf
 	VDUP         R20, V30.S4
-	MOVW         $0xc2d00000, R20 // -104
-	VDUP         R20, V29.S4
-	MOVW         $0x42b1999a, R20 // 88.8
-	VDUP         R20, V28.S4
-	MOVW         $0x3fb8aa3b, R20 // 1.442695
-	VDUP         R20, V27.S4
-	MOVW         $0x3f318000, R20 // 0.6933594
-	VDUP         R20, V26.S4
-	MOVW         $0xb95e8083, R20 // -0.00021219444
-	VDUP         R20, V25.S4
-	MOVW         $0x39506967, R20 // 0.00019875691
-	VDUP         R20, V24.S4
-	MOVW         $0x3ab743ce, R20 // 0.0013981999
-	VDUP         R20, V23.S4
-	MOVW         $0x3c088908, R20 // 0.008333452
-	VDUP         R20, V22.S4
-	MOVW         $0x3d2aa9c1, R20 // 0.041665796
-	VDUP         R20, V21.S4
-	MOVW         $0x3e2aaaaa, R20 // 0.16666666
-	VDUP         R20, V20.S4
-	MOVW         $0x3f000000, R20 // 0.5
-	VDUP         R20, V19.S4
 	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V29.S4
+	MOVW         $0xc2900000, R20 // -72
+	VDUP         R20, V28.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V27.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V26.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V25.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V24.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V23.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V22.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V21.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V20.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V19.S4
+	MOVW         $0x3f000000, R20 // 0.5
 	VDUP         R20, V18.S4
 	MOVW         $0x0000007f, R20 // 0x7f
 	VDUP         R20, V17.S4
@@ -4147,28 +4147,26 @@ done7:
 	WORD         $0x6e30c821 // FMAXNMV S1, V1.4S
 	VDUP         V1.S[0], V0.S4
 	VEOR         V1.B16, V1.B16, V1.B16
-	VEOR         V5.B16, V5.B16, V5.B16
-	VEOR         V9.B16, V9.B16, V9.B16
-	VEOR         V13.B16, V13.B16, V13.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V11.B16, V11.B16, V11.B16
 	MOVD         cols+56(FP), R0
 	MOVD         R1, R9
 	MOVD         R2, R10
 unrolled8:
-	CMP          $16, R0
+	CMP          $12, R0
 	BLT          vector9
 	FMOVQ        (R10), F2
 	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
-	WORD         $0x4e3df443 // FMAX V3.4S, V2.4S, V29.4S
-	WORD         $0x4ebcf463 // FMIN V3.4S, V3.4S, V28.4S
-	WORD         $0x6e3bdc62 // FMUL V2.4S, V3.4S, V27.4S
+	VMOV         V28.B16, V5.B16
+	VFMLS        V29.S4, V2.S4, V5.S4
+	WORD         $0x4e3cf443 // FMAX V3.4S, V2.4S, V28.4S
+	WORD         $0x4ebbf463 // FMIN V3.4S, V3.4S, V27.4S
+	WORD         $0x6e3adc62 // FMUL V2.4S, V3.4S, V26.4S
 	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
 	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
-	VFMLS        V26.S4, V4.S4, V3.S4
 	VFMLS        V25.S4, V4.S4, V3.S4
-	VMOV         V24.B16, V4.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VMOV         V23.B16, V4.B16
 	VMOV         V22.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
@@ -4184,7 +4182,10 @@ unrolled8:
 	VMOV         V18.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
-	VMOV         V18.B16, V31.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V29.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
 	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
@@ -4195,151 +4196,122 @@ unrolled8:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4ea0c8bf // FCMGT #0 V31.4S, V5.4S
+	VAND         V31.B16, V2.B16, V3.B16
+	WORD         $0x4ea3d442 // FSUB V2.4S, V2.4S, V3.4S
 	FMOVQ        F2, (R9)
 	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
-	FMOVQ        16(R10), F6
-	WORD         $0x4ea0d4c6 // FSUB V6.4S, V6.4S, V0.4S
-	WORD         $0x4e3df4c7 // FMAX V7.4S, V6.4S, V29.4S
-	WORD         $0x4ebcf4e7 // FMIN V7.4S, V7.4S, V28.4S
-	WORD         $0x6e3bdce6 // FMUL V6.4S, V7.4S, V27.4S
-	WORD         $0x4e21a8c6 // FCVTNS V6.4S, V6.4S
-	WORD         $0x4e21d8c8 // SCVTF V8.4S, V6.4S
-	VFMLS        V26.S4, V8.S4, V7.S4
-	VFMLS        V25.S4, V8.S4, V7.S4
-	VMOV         V24.B16, V8.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
+	FMOVQ        16(R10), F7
+	WORD         $0x4ea0d4e7 // FSUB V7.4S, V7.4S, V0.4S
+	VMOV         V28.B16, V10.B16
+	VFMLS        V29.S4, V7.S4, V10.S4
+	WORD         $0x4e3cf4e8 // FMAX V8.4S, V7.4S, V28.4S
+	WORD         $0x4ebbf508 // FMIN V8.4S, V8.4S, V27.4S
+	WORD         $0x6e3add07 // FMUL V7.4S, V8.4S, V26.4S
+	WORD         $0x4e21a8e7 // FCVTNS V7.4S, V7.4S
+	WORD         $0x4e21d8e9 // SCVTF V9.4S, V7.4S
+	VFMLS        V25.S4, V9.S4, V8.S4
+	VFMLS        V24.S4, V9.S4, V8.S4
+	VMOV         V23.B16, V9.B16
 	VMOV         V22.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
 	VMOV         V21.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
 	VMOV         V20.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
 	VMOV         V19.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
 	VMOV         V18.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V7.S4, V8.S4, V31.S4
-	VMOV         V31.B16, V8.B16
-	WORD         $0x4f3f04c7 // SSHR V7.4S, V6.4S, #1
-	VSUB         V7.S4, V6.S4, V6.S4
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	WORD         $0x4f3f04e8 // SSHR V8.4S, V7.4S, #1
+	VSUB         V8.S4, V7.S4, V7.S4
+	VADD         V17.S4, V8.S4, V8.S4
+	VSHL         $23, V8.S4, V8.S4
 	VADD         V17.S4, V7.S4, V7.S4
 	VSHL         $23, V7.S4, V7.S4
-	VADD         V17.S4, V6.S4, V6.S4
-	VSHL         $23, V6.S4, V6.S4
-	WORD         $0x6e27dd08 // FMUL V8.4S, V8.4S, V7.4S
-	WORD         $0x6e26dd06 // FMUL V6.4S, V8.4S, V6.4S
-	FMOVQ        F6, 16(R9)
-	WORD         $0x4e26d4a5 // FADD V5.4S, V5.4S, V6.4S
-	FMOVQ        32(R10), F10
-	WORD         $0x4ea0d54a // FSUB V10.4S, V10.4S, V0.4S
-	WORD         $0x4e3df54b // FMAX V11.4S, V10.4S, V29.4S
-	WORD         $0x4ebcf56b // FMIN V11.4S, V11.4S, V28.4S
-	WORD         $0x6e3bdd6a // FMUL V10.4S, V11.4S, V27.4S
-	WORD         $0x4e21a94a // FCVTNS V10.4S, V10.4S
-	WORD         $0x4e21d94c // SCVTF V12.4S, V10.4S
-	VFMLS        V26.S4, V12.S4, V11.S4
-	VFMLS        V25.S4, V12.S4, V11.S4
-	VMOV         V24.B16, V12.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	WORD         $0x4ea0c95f // FCMGT #0 V31.4S, V10.4S
+	VAND         V31.B16, V7.B16, V8.B16
+	WORD         $0x4ea8d4e7 // FSUB V7.4S, V7.4S, V8.4S
+	FMOVQ        F7, 16(R9)
+	WORD         $0x4e27d4c6 // FADD V6.4S, V6.4S, V7.4S
+	FMOVQ        32(R10), F12
+	WORD         $0x4ea0d58c // FSUB V12.4S, V12.4S, V0.4S
+	VMOV         V28.B16, V15.B16
+	VFMLS        V29.S4, V12.S4, V15.S4
+	WORD         $0x4e3cf58d // FMAX V13.4S, V12.4S, V28.4S
+	WORD         $0x4ebbf5ad // FMIN V13.4S, V13.4S, V27.4S
+	WORD         $0x6e3addac // FMUL V12.4S, V13.4S, V26.4S
+	WORD         $0x4e21a98c // FCVTNS V12.4S, V12.4S
+	WORD         $0x4e21d98e // SCVTF V14.4S, V12.4S
+	VFMLS        V25.S4, V14.S4, V13.S4
+	VFMLS        V24.S4, V14.S4, V13.S4
+	VMOV         V23.B16, V14.B16
 	VMOV         V22.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
 	VMOV         V21.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
 	VMOV         V20.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
 	VMOV         V19.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
 	VMOV         V18.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V11.S4, V12.S4, V31.S4
-	VMOV         V31.B16, V12.B16
-	WORD         $0x4f3f054b // SSHR V11.4S, V10.4S, #1
-	VSUB         V11.S4, V10.S4, V10.S4
-	VADD         V17.S4, V11.S4, V11.S4
-	VSHL         $23, V11.S4, V11.S4
-	VADD         V17.S4, V10.S4, V10.S4
-	VSHL         $23, V10.S4, V10.S4
-	WORD         $0x6e2bdd8c // FMUL V12.4S, V12.4S, V11.4S
-	WORD         $0x6e2add8a // FMUL V10.4S, V12.4S, V10.4S
-	FMOVQ        F10, 32(R9)
-	WORD         $0x4e2ad529 // FADD V9.4S, V9.4S, V10.4S
-	FMOVQ        48(R10), F14
-	WORD         $0x4ea0d5ce // FSUB V14.4S, V14.4S, V0.4S
-	WORD         $0x4e3df5cf // FMAX V15.4S, V14.4S, V29.4S
-	WORD         $0x4ebcf5ef // FMIN V15.4S, V15.4S, V28.4S
-	WORD         $0x6e3bddee // FMUL V14.4S, V15.4S, V27.4S
-	WORD         $0x4e21a9ce // FCVTNS V14.4S, V14.4S
-	WORD         $0x4e21d9d0 // SCVTF V16.4S, V14.4S
-	VFMLS        V26.S4, V16.S4, V15.S4
-	VFMLS        V25.S4, V16.S4, V15.S4
-	VMOV         V24.B16, V16.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	VMOV         V22.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	VMOV         V21.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	VMOV         V20.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	VMOV         V19.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	VMOV         V18.B16, V31.B16
-	VFMLA        V15.S4, V16.S4, V31.S4
-	VMOV         V31.B16, V16.B16
-	WORD         $0x4f3f05cf // SSHR V15.4S, V14.4S, #1
-	VSUB         V15.S4, V14.S4, V14.S4
-	VADD         V17.S4, V15.S4, V15.S4
-	VSHL         $23, V15.S4, V15.S4
-	VADD         V17.S4, V14.S4, V14.S4
-	VSHL         $23, V14.S4, V14.S4
-	WORD         $0x6e2fde10 // FMUL V16.4S, V16.4S, V15.4S
-	WORD         $0x6e2ede0e // FMUL V14.4S, V16.4S, V14.4S
-	FMOVQ        F14, 48(R9)
-	WORD         $0x4e2ed5ad // FADD V13.4S, V13.4S, V14.4S
-	ADD          $64, R9, R9
-	ADD          $64, R10, R10
-	SUB          $16, R0, R0
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	WORD         $0x4f3f058d // SSHR V13.4S, V12.4S, #1
+	VSUB         V13.S4, V12.S4, V12.S4
+	VADD         V17.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	VADD         V17.S4, V12.S4, V12.S4
+	VSHL         $23, V12.S4, V12.S4
+	WORD         $0x6e2dddce // FMUL V14.4S, V14.4S, V13.4S
+	WORD         $0x6e2cddcc // FMUL V12.4S, V14.4S, V12.4S
+	WORD         $0x4ea0c9ff // FCMGT #0 V31.4S, V15.4S
+	VAND         V31.B16, V12.B16, V13.B16
+	WORD         $0x4eadd58c // FSUB V12.4S, V12.4S, V13.4S
+	FMOVQ        F12, 32(R9)
+	WORD         $0x4e2cd56b // FADD V11.4S, V11.4S, V12.4S
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	SUB          $12, R0, R0
 	B            unrolled8
 vector9:
 	CMP          $4, R0
 	BLT          tail10
 	FMOVQ        (R10), F2
 	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
-	WORD         $0x4e3df443 // FMAX V3.4S, V2.4S, V29.4S
-	WORD         $0x4ebcf463 // FMIN V3.4S, V3.4S, V28.4S
-	WORD         $0x6e3bdc62 // FMUL V2.4S, V3.4S, V27.4S
+	VMOV         V28.B16, V5.B16
+	VFMLS        V29.S4, V2.S4, V5.S4
+	WORD         $0x4e3cf443 // FMAX V3.4S, V2.4S, V28.4S
+	WORD         $0x4ebbf463 // FMIN V3.4S, V3.4S, V27.4S
+	WORD         $0x6e3adc62 // FMUL V2.4S, V3.4S, V26.4S
 	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
 	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
-	VFMLS        V26.S4, V4.S4, V3.S4
 	VFMLS        V25.S4, V4.S4, V3.S4
-	VMOV         V24.B16, V4.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VMOV         V23.B16, V4.B16
 	VMOV         V22.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
@@ -4355,7 +4327,10 @@ vector9:
 	VMOV         V18.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
-	VMOV         V18.B16, V31.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V29.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
 	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
@@ -4366,6 +4341,9 @@ vector9:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4ea0c8bf // FCMGT #0 V31.4S, V5.4S
+	VAND         V31.B16, V2.B16, V3.B16
+	WORD         $0x4ea3d442 // FSUB V2.4S, V2.4S, V3.4S
 	FMOVQ        F2, (R9)
 	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
 	ADD          $16, R9, R9
@@ -4378,17 +4356,16 @@ tail10:
 lane11:
 	FMOVS        (R10), F2
 	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
-	WORD         $0x4e3df443 // FMAX V3.4S, V2.4S, V29.4S
-	WORD         $0x4ebcf463 // FMIN V3.4S, V3.4S, V28.4S
-	WORD         $0x6e3bdc62 // FMUL V2.4S, V3.4S, V27.4S
+	VMOV         V28.B16, V5.B16
+	VFMLS        V29.S4, V2.S4, V5.S4
+	WORD         $0x4e3cf443 // FMAX V3.4S, V2.4S, V28.4S
+	WORD         $0x4ebbf463 // FMIN V3.4S, V3.4S, V27.4S
+	WORD         $0x6e3adc62 // FMUL V2.4S, V3.4S, V26.4S
 	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
 	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
-	VFMLS        V26.S4, V4.S4, V3.S4
 	VFMLS        V25.S4, V4.S4, V3.S4
-	VMOV         V24.B16, V4.B16
-	VMOV         V23.B16, V31.B16
-	VFMLA        V3.S4, V4.S4, V31.S4
-	VMOV         V31.B16, V4.B16
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VMOV         V23.B16, V4.B16
 	VMOV         V22.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
@@ -4404,7 +4381,10 @@ lane11:
 	VMOV         V18.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
-	VMOV         V18.B16, V31.B16
+	VMOV         V29.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V29.B16, V31.B16
 	VFMLA        V3.S4, V4.S4, V31.S4
 	VMOV         V31.B16, V4.B16
 	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
@@ -4415,6 +4395,9 @@ lane11:
 	VSHL         $23, V2.S4, V2.S4
 	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
 	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4ea0c8bf // FCMGT #0 V31.4S, V5.4S
+	VAND         V31.B16, V2.B16, V3.B16
+	WORD         $0x4ea3d442 // FSUB V2.4S, V2.4S, V3.4S
 	FMOVS        F2, (R9)
 	FMOVS        F2, F2
 	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
@@ -4423,12 +4406,11 @@ lane11:
 	SUBS         $1, R0, R0
 	BNE          lane11
 done12:
-	WORD         $0x4e25d421 // FADD V1.4S, V1.4S, V5.4S
-	WORD         $0x4e2dd529 // FADD V9.4S, V9.4S, V13.4S
-	WORD         $0x4e29d421 // FADD V1.4S, V1.4S, V9.4S
+	WORD         $0x4e26d421 // FADD V1.4S, V1.4S, V6.4S
+	WORD         $0x4e2bd421 // FADD V1.4S, V1.4S, V11.4S
 	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
 	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
-	VMOV         V18.B16, V2.B16
+	VMOV         V29.B16, V2.B16
 	FDIVS        F1, F2, F2
 	VDUP         V2.S[0], V0.S4
 	MOVD         cols+56(FP), R0

@@ -115,6 +115,11 @@ func (k *vk) sigmoidParts(e, den, z, t int) {
 	k.add(den, e, F(1))
 }
 
+// softmaxFlush is how far below a row's largest value softmax takes a value's share as
+// 0: e^−72 = 5.4e−32, which stays a normal float32 after the division by a sum of up to
+// 10^5 terms (2^−126 = 1.2e−38).
+const softmaxFlush = 72
+
 // sigmoidFlush is where e^−|z| leaves the normal float32 range (e^−87.33 = 1.18e−38,
 // above 2^−126 = 1.1755e−38 with the polynomial's error to spare).
 const sigmoidFlush = 87.33
@@ -460,11 +465,17 @@ var vecKernels = []vecKernel{
 				})
 				k.hmax(acc[0], acc[0])
 				k.bcast(m, acc[0])
-				acc = k.reduce("cols", []opnd{F(0)}, opAdd, 3, ewUnroll, func(s slot) {
-					e := s.t[0]
+				acc = k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
+					e, flush := s.t[0], s.t[3]
 					k.load(e, x, s)
 					k.sub(e, e, R(m))
-					k.exp(e, e, s.t[1], s.t[2])
+					// Below e^−softmaxFlush of the row's largest a value is taken as 0:
+					// neither it nor its share of the sum is ever subnormal (see
+					// sigmoidParts); flush is positive there (NaN keeps its value).
+					k.fnmadd(flush, e, F(1), F(-softmaxFlush))
+					k.expFrom(e, e, s.t[1], s.t[2], -softmaxFlush)
+					k.gt0(s.t[1], flush, e)
+					k.sub(e, e, R(s.t[1]))
 					k.store(e, dst, s)
 					k.zeroInactive(e)
 					k.add(s.acc[0], s.acc[0], R(e))
