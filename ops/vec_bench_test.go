@@ -114,9 +114,10 @@ func BenchmarkVecGatedGELUSpread(b *testing.B) {
 // BenchmarkVecSoftmaxSpread times softmax over attention-sized rows (128 × 128) whose
 // scores spread with a standard deviation of 1 and of 30 (a trained model's unscaled
 // scores can), then the product of the probabilities with a 128×64 value block: with
-// the wide spread, shares below e^−72 of a row's largest would be subnormal, and every
+// the wide spread, many shares of a row would be subnormal, and every
 // subnormal costs a microcode assist on x86, in the softmax and then in the product
-// that reads it, unless softmax takes them as 0 (softmaxFlush in the generator).
+// that reads it, unless softmax takes them as 0 (softmaxFlush in the generator); and the
+// backward pass, whose products of small shares with small gradients can be subnormal.
 func BenchmarkVecSoftmaxSpread(b *testing.B) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	const rows, cols, dh = 128, 128, 64
@@ -134,6 +135,13 @@ func BenchmarkVecSoftmaxSpread(b *testing.B) {
 		b.Run(fmt.Sprintf("P·V/sd=%v", spread), func(b *testing.B) {
 			for b.Loop() {
 				Gemm(false, false, rows, dh, cols, 1, p, cols, v, dh, 0, o, dh)
+			}
+		})
+		// The backward pass with small gradients: shares times gradients of 1e−8.
+		dy, dx := fillVec(rng, rows*cols, 1e-8, false), make([]float32, rows*cols)
+		b.Run(fmt.Sprintf("backward/sd=%v", spread), func(b *testing.B) {
+			for b.Loop() {
+				softmaxRowsBackwardOp.use(dx, p, dy, rows, cols)
 			}
 		})
 	}

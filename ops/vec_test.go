@@ -829,7 +829,7 @@ func TestAdamWScaleIsScaleThenUpdate(t *testing.T) {
 // TestVecActivationsNoSubnormals checks that the SIMD sigmoid-based activations and
 // their gradients, and softmax, never return a subnormal over inputs from −130 to 130:
 // where the sigmoid inside them would be below the smallest normal float32, or a share
-// of a softmax row below e^−72 of its largest, they take it as 0 (see
+// of a softmax row below e^−50 of its largest, they take it as 0 (see
 // BenchmarkVecGatedGELUSpread for why). Their accuracy elsewhere is TestVecElementwise's
 // and TestVecRows'.
 func TestVecActivationsNoSubnormals(t *testing.T) {
@@ -875,7 +875,7 @@ func TestVecActivationsNoSubnormals(t *testing.T) {
 		return [][]float32{da, db}, [][]float32{wa, wb}
 	}
 	// Softmax over rows whose values spread over hundreds: most shares are far below
-	// e^−72 of the row's largest.
+	// e^−50 of the row's largest.
 	cases["softmax_rows"] = func(isa ISA) ([][]float32, [][]float32) {
 		const rows = 2 // each all of x: a spread of 260
 		cols := n

@@ -4052,7 +4052,7 @@ TEXT ·softmaxRowsNEON(SB), NOSPLIT, $0-64
 	VDUP         R20, V30.S4
 	MOVW         $0x3f800000, R20 // 1
 	VDUP         R20, V29.S4
-	MOVW         $0xc2900000, R20 // -72
+	MOVW         $0xc2480000, R20 // -50
 	VDUP         R20, V28.S4
 	MOVW         $0x42b1999a, R20 // 88.8
 	VDUP         R20, V27.S4

@@ -116,9 +116,12 @@ func (k *vk) sigmoidParts(e, den, z, t int) {
 }
 
 // softmaxFlush is how far below a row's largest value softmax takes a value's share as
-// 0: e^−72 = 5.4e−32, which stays a normal float32 after the division by a sum of up to
-// 10^5 terms (2^−126 = 1.2e−38).
-const softmaxFlush = 72
+// 0: e^−50 = 1.9e−22. A share kept stays a normal float32 (above 2^−126 = 1.2e−38) after
+// the division by the row's sum, and so do the backward pass's products of it with
+// gradients down to about 1e−12 (with e^−72, shares times gradients of 1e−8 were
+// subnormal and the backward pass ran 21 times slower: BenchmarkVecSoftmaxSpread); a
+// share dropped changes no float32 sum it enters.
+const softmaxFlush = 50
 
 // sigmoidFlush is where e^−|z| leaves the normal float32 range (e^−87.33 = 1.18e−38,
 // above 2^−126 = 1.1755e−38 with the polynomial's error to spare).
@@ -470,7 +473,7 @@ var vecKernels = []vecKernel{
 					k.load(e, x, s)
 					k.sub(e, e, R(m))
 					// Below e^−softmaxFlush of the row's largest a value is taken as 0:
-					// neither it nor its share of the sum is ever subnormal (see
+					// no share, and no product of one with a gradient, is subnormal (see
 					// sigmoidParts); flush is positive there (NaN keeps its value).
 					k.fnmadd(flush, e, F(1), F(-softmaxFlush))
 					k.expFrom(e, e, s.t[1], s.t[2], -softmaxFlush)
