@@ -84,7 +84,7 @@ func BenchmarkVecRows(b *testing.B) {
 }
 
 // BenchmarkVecGatedGELUSpread times the GEGLU kernels on hidden values of growing
-// spread: with a standard deviation of 6 some inputs lie beyond ±11, where the sigmoid
+// spread: with a standard deviation of 6 some inputs lie beyond ±10, where the sigmoid
 // inside GELU is below the smallest normal float32, and a subnormal costs a microcode
 // assist on x86 for every vector holding one unless the kernel flushes it to zero
 // (sigmoidParts in the generator): 1024 values a call, as GatedFFN calls them.

@@ -103,7 +103,7 @@ func (k *vk) expFrom(d, x, t1, t2 int, lo float32) {
 // Where e^−|z| is below the smallest normal float32 (|z| > sigmoidFlush), e is 0: σ is
 // exactly 0 or 1 there, within a subnormal of the true value. A subnormal e, and every
 // product it reaches, costs a microcode assist on x86 (a hundred cycles or more for each
-// vector holding one: GELU over a hidden layer with a few inputs beyond ±11 ran 15 times
+// vector holding one: GELU over a hidden layer with a few inputs beyond ±10 ran 15 times
 // slower), and nothing the activations compute needs values that small.
 func (k *vk) sigmoidParts(e, den, z, t int) {
 	k.or(e, z, U(signBit))
