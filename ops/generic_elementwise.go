@@ -291,11 +291,30 @@ func layerNormRowsBackwardGeneric(dx, dw, db, x, w, mean, rstd, dy []float32, ro
 // adamwGeneric is AdamWUpdate's plain loop. The conversions round each product on its
 // own: Go may otherwise fuse a product into the following sum where the CPU has FMA
 // (arm64), which the SIMD variants do not.
+// adamwFlush is the magnitude below which AdamW's moments are taken as 0, so that the
+// moments of parameters left without a gradient, which decay by b1 and b2 a step, never
+// turn subnormal (m·0.9 per step falls below 1e−37 after some 800 steps), nor do their
+// products with the step size: a subnormal costs a microcode assist per vector on x86.
+// A moment of 1e−28 moves a weight by less than step·1e−28/eps, far below its float32
+// resolution. The SIMD kernels flush alike (the generator's adamwFlush).
+const adamwFlush = 1e-28
+
+// adamwFlushBits is adamwFlush's bits: a float32 of smaller magnitude has smaller bits.
+var adamwFlushBits = math.Float32bits(adamwFlush)
+
 func adamwGeneric(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32) {
 	for j := range w {
 		gj := float32(g[j] * gs)
 		mj := float32(b1*m[j]) + float32(gb1*gj)
 		vj := float32(b2*v[j]) + float32(float32(gb2*gj)*gj)
+		// Moments that have decayed below adamwFlush are 0 (see adamwFlush); comparing
+		// the magnitudes' bits keeps NaN and costs no floating-point comparison.
+		if math.Float32bits(mj)&0x7fffffff < adamwFlushBits {
+			mj = 0
+		}
+		if math.Float32bits(vj)&0x7fffffff < adamwFlushBits {
+			vj = 0
+		}
 		m[j], v[j] = mj, vj
 		den := float32(float32(math.Sqrt(float64(vj)))*invSC2) + eps
 		w[j] = float32(w[j]*decay) - float32(step*mj)/den

@@ -801,6 +801,52 @@ func TestAdamWVariants(t *testing.T) {
 	}
 }
 
+// AdamW's moments that decay below adamwFlush become 0 rather than subnormal, the same
+// bits in every variant as in the generic loop; NaN stays NaN, and moments at or above
+// the bound are kept.
+func TestAdamWFlushesDecayedMoments(t *testing.T) {
+	state := []float32{1e-37, -1e-37, 2e-28, -2e-28, 1.1e-28, 1e-28, 5e-29, 1e-30, 0, 3e-4, float32(math.NaN())}
+	n := len(state)
+	w0, g := make([]float32, n), make([]float32, n) // no gradient: the moments only decay
+	for i := range w0 {
+		w0[i] = 0.5
+	}
+	run := func(fn func(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32)) (w, m, v []float32) {
+		w, m, v = slices.Clone(w0), slices.Clone(state), slices.Clone(state)
+		for i := range v {
+			v[i] = float32(math.Abs(float64(v[i])))
+		}
+		fn(w, g, m, v, 0.9, 0.1, 0.999, 0.001, 1, 1e-3, 1, 1e-8, 1)
+		return w, m, v
+	}
+	ww, wm, wv := run(adamwGeneric)
+	for i, x := range state {
+		for _, got := range []float32{wm[i], wv[i]} {
+			switch {
+			case x != x:
+				if got == got {
+					t.Errorf("state NaN: %v, want NaN", got)
+				}
+			case got != 0 && math.Abs(float64(got)) < adamwFlush:
+				t.Errorf("state %v decayed to %v, below the flush bound and not 0", x, got)
+			}
+		}
+	}
+	if wm[0] != 0 || wm[2] == 0 {
+		t.Errorf("moments 1e-37 → %v (want 0), 2e-28 → %v (want kept)", wm[0], wm[2])
+	}
+	adamwOp.forEach(func(isa ISA, fn func(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32)) {
+		gw, gm, gv := run(fn)
+		for i := range n {
+			for _, p := range [][2]float32{{gw[i], ww[i]}, {gm[i], wm[i]}, {gv[i], wv[i]}} {
+				if math.Float32bits(p[0]) != math.Float32bits(p[1]) && !(p[0] != p[0] && p[1] != p[1]) {
+					t.Errorf("%s state %v: %v, the generic loop gives %v", isa, state[i], p[0], p[1])
+				}
+			}
+		}
+	})
+}
+
 // A scale passed to AdamWUpdate is the same update as scaling the gradient first
 // (ops.Scale, what clipping did), bit for bit, and leaves the gradient as it was.
 func TestAdamWScaleIsScaleThenUpdate(t *testing.T) {

@@ -4308,6 +4308,7 @@ TEXT ·adamwAVX2(SB), NOSPLIT, $0-132
 	MOVQ         g_base+24(FP), DI
 	MOVQ         m_base+48(FP), BX
 	MOVQ         v_base+72(FP), R8
+	VMOVUPS      ·vecConstsAMD64+128(SB), Y13
 	VBROADCASTSS b1+96(FP), Y0
 	VBROADCASTSS gb1+100(FP), Y1
 	VBROADCASTSS b2+104(FP), Y2
@@ -4328,12 +4329,24 @@ vector2:
 	VMULPS       Y0, Y10, Y10
 	VMULPS       Y1, Y9, Y11
 	VADDPS       Y11, Y10, Y10
+	VANDPS       ·vecConstsAMD64+64(SB), Y10, Y11
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VFNMADD213PS Y13, Y15, Y11
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y11, Y15
+	VANDPS       Y15, Y10, Y12
+	VSUBPS       Y12, Y10, Y10
 	VMOVUPS      Y10, 0(BX)(AX*4)
 	VMULPS       Y3, Y9, Y11
 	VMULPS       Y9, Y11, Y11
 	VMOVUPS      0(R8)(AX*4), Y12
 	VMULPS       Y2, Y12, Y12
 	VADDPS       Y11, Y12, Y12
+	VANDPS       ·vecConstsAMD64+64(SB), Y12, Y9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VFNMADD213PS Y13, Y15, Y9
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y9, Y15
+	VANDPS       Y15, Y12, Y11
+	VSUBPS       Y11, Y12, Y12
 	VMOVUPS      Y12, 0(R8)(AX*4)
 	VSQRTPS      Y12, Y12
 	VMULPS       Y6, Y12, Y12
@@ -4361,12 +4374,24 @@ tail3:
 	VMULPS       Y0, Y10, Y10
 	VMULPS       Y1, Y9, Y11
 	VADDPS       Y11, Y10, Y10
+	VANDPS       ·vecConstsAMD64+64(SB), Y10, Y11
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VFNMADD213PS Y13, Y15, Y11
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y11, Y15
+	VANDPS       Y15, Y10, Y12
+	VSUBPS       Y12, Y10, Y10
 	VMASKMOVPS   Y10, Y14, 0(BX)(AX*4)
 	VMULPS       Y3, Y9, Y11
 	VMULPS       Y9, Y11, Y11
 	VMASKMOVPS   0(R8)(AX*4), Y14, Y12
 	VMULPS       Y2, Y12, Y12
 	VADDPS       Y11, Y12, Y12
+	VANDPS       ·vecConstsAMD64+64(SB), Y12, Y9
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VFNMADD213PS Y13, Y15, Y9
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y9, Y15
+	VANDPS       Y15, Y12, Y11
+	VSUBPS       Y11, Y12, Y12
 	VMASKMOVPS   Y12, Y14, 0(R8)(AX*4)
 	VSQRTPS      Y12, Y12
 	VMULPS       Y6, Y12, Y12
@@ -4855,13 +4880,13 @@ done4:
 // func maxAVX2(x []float32) (ret float32)
 TEXT ·maxAVX2(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), SI
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y0
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y2
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y4
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y6
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y8
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y10
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y0
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y2
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y4
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y6
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y8
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y12
 	XORQ         AX, AX
 	MOVQ         x_len+8(FP), CX
 unrolled1:
@@ -4901,7 +4926,7 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y15
 	VBLENDVPS    Y14, Y1, Y15, Y1
 	VMAXPS       Y0, Y1, Y0
 done4:
@@ -4925,29 +4950,29 @@ done4:
 TEXT ·expAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $32
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+384(SB), Y15
 	VMAXPS       Y0, Y15, Y1
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y1, Y15, Y1
-	VMULPS       ·vecConstsAMD64+320(SB), Y1, Y0
+	VMULPS       ·vecConstsAMD64+512(SB), Y1, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y0, Y2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y2, Y1
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y2, Y1
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y2
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y2, Y1
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y2, Y1
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y2
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y1, Y2
 	VFMADD213PS  Y13, Y1, Y2
 	VFMADD213PS  Y13, Y1, Y2
 	VPSRAD       $1, Y0, Y1
@@ -4960,21 +4985,21 @@ unrolled1:
 	VMULPS       Y0, Y2, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y3
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+384(SB), Y15
 	VMAXPS       Y3, Y15, Y4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y4, Y15, Y4
-	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y4, Y3
 	VCVTPS2DQ    Y3, Y3
 	VCVTDQ2PS    Y3, Y5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y5
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y4, Y5
 	VFMADD213PS  Y13, Y4, Y5
 	VFMADD213PS  Y13, Y4, Y5
 	VPSRAD       $1, Y3, Y4
@@ -4987,21 +5012,21 @@ unrolled1:
 	VMULPS       Y3, Y5, Y3
 	VMOVUPS      Y3, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y6
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+384(SB), Y15
 	VMAXPS       Y6, Y15, Y7
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y7, Y15, Y7
-	VMULPS       ·vecConstsAMD64+320(SB), Y7, Y6
+	VMULPS       ·vecConstsAMD64+512(SB), Y7, Y6
 	VCVTPS2DQ    Y6, Y6
 	VCVTDQ2PS    Y6, Y8
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y8, Y7
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y8, Y7
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y8
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y7, Y8
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y7, Y8
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y7, Y8
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y8, Y7
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y8, Y7
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y8
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y7, Y8
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y7, Y8
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y7, Y8
 	VFMADD213PS  Y13, Y7, Y8
 	VFMADD213PS  Y13, Y7, Y8
 	VPSRAD       $1, Y6, Y7
@@ -5014,21 +5039,21 @@ unrolled1:
 	VMULPS       Y6, Y8, Y6
 	VMOVUPS      Y6, 64(SI)(AX*4)
 	VMOVUPS      96(DI)(AX*4), Y9
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+384(SB), Y15
 	VMAXPS       Y9, Y15, Y10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y10, Y15, Y10
-	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VMULPS       ·vecConstsAMD64+512(SB), Y10, Y9
 	VCVTPS2DQ    Y9, Y9
 	VCVTDQ2PS    Y9, Y11
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y10, Y11
 	VFMADD213PS  Y13, Y10, Y11
 	VFMADD213PS  Y13, Y10, Y11
 	VPSRAD       $1, Y9, Y10
@@ -5047,21 +5072,21 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+384(SB), Y15
 	VMAXPS       Y0, Y15, Y1
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y1, Y15, Y1
-	VMULPS       ·vecConstsAMD64+320(SB), Y1, Y0
+	VMULPS       ·vecConstsAMD64+512(SB), Y1, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y0, Y2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y2, Y1
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y2, Y1
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y2
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y2, Y1
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y2, Y1
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y2
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y1, Y2
 	VFMADD213PS  Y13, Y1, Y2
 	VFMADD213PS  Y13, Y1, Y2
 	VPSRAD       $1, Y0, Y1
@@ -5085,21 +5110,21 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+384(SB), Y15
 	VMAXPS       Y0, Y15, Y1
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y1, Y15, Y1
-	VMULPS       ·vecConstsAMD64+320(SB), Y1, Y0
+	VMULPS       ·vecConstsAMD64+512(SB), Y1, Y0
 	VCVTPS2DQ    Y0, Y0
 	VCVTDQ2PS    Y0, Y2
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y2, Y1
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y2, Y1
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y2
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y1, Y2
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y1, Y2
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y2, Y1
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y2, Y1
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y2
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y1, Y2
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y1, Y2
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y1, Y2
 	VFMADD213PS  Y13, Y1, Y2
 	VFMADD213PS  Y13, Y1, Y2
 	VPSRAD       $1, Y0, Y1
@@ -5119,30 +5144,30 @@ done4:
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $24
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -5153,9 +5178,9 @@ unrolled1:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -5163,22 +5188,22 @@ unrolled1:
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
-	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y4, Y5
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y5, Y15, Y6
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y6, Y15, Y6
-	VMULPS       ·vecConstsAMD64+320(SB), Y6, Y5
+	VMULPS       ·vecConstsAMD64+512(SB), Y6, Y5
 	VCVTPS2DQ    Y5, Y5
 	VCVTDQ2PS    Y5, Y7
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y7, Y6
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y7, Y6
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y7
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y7, Y6
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y7
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y6, Y7
 	VFMADD213PS  Y12, Y6, Y7
 	VFMADD213PS  Y12, Y6, Y7
 	VPSRAD       $1, Y5, Y6
@@ -5189,9 +5214,9 @@ unrolled1:
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
-	VANDPS       ·vecConstsAMD64+1152(SB), Y4, Y6
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y6, Y6
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y4, Y6
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y6, Y6
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y6, Y15
 	VANDPS       Y15, Y5, Y7
 	VSUBPS       Y7, Y5, Y5
 	VADDPS       Y12, Y5, Y6
@@ -5199,22 +5224,22 @@ unrolled1:
 	VDIVPS       Y6, Y5, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
-	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y9, Y15, Y10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y10, Y15, Y10
-	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VMULPS       ·vecConstsAMD64+512(SB), Y10, Y9
 	VCVTPS2DQ    Y9, Y9
 	VCVTDQ2PS    Y9, Y11
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y10, Y11
 	VFMADD213PS  Y12, Y10, Y11
 	VFMADD213PS  Y12, Y10, Y11
 	VPSRAD       $1, Y9, Y10
@@ -5225,9 +5250,9 @@ unrolled1:
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
-	VANDPS       ·vecConstsAMD64+1152(SB), Y8, Y10
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y10, Y10
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y8, Y10
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y10, Y10
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y10, Y15
 	VANDPS       Y15, Y9, Y11
 	VSUBPS       Y11, Y9, Y9
 	VADDPS       Y12, Y9, Y10
@@ -5241,22 +5266,22 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -5267,9 +5292,9 @@ vector2:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -5288,22 +5313,22 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -5314,9 +5339,9 @@ tail3:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -5332,7 +5357,7 @@ TEXT ·sigmoidBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         y_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y12
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -5405,10 +5430,10 @@ done4:
 TEXT ·geluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+576(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+768(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -5416,25 +5441,25 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y12, Y4
 	VFMADD213PS  Y13, Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5445,9 +5470,9 @@ unrolled1:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5457,25 +5482,25 @@ unrolled1:
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y6
 	VMULPS       Y5, Y6, Y6
-	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y6, Y7
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y7, Y15, Y8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y8, Y15, Y8
-	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VMULPS       ·vecConstsAMD64+512(SB), Y8, Y7
 	VCVTPS2DQ    Y7, Y7
 	VCVTDQ2PS    Y7, Y9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y9, Y8
 	VMOVAPS      Y12, Y9
 	VFMADD213PS  Y13, Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y8, Y9
 	VFMADD213PS  Y10, Y8, Y9
 	VFMADD213PS  Y10, Y8, Y9
 	VPSRAD       $1, Y7, Y8
@@ -5486,9 +5511,9 @@ unrolled1:
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VANDPS       ·vecConstsAMD64+1152(SB), Y6, Y8
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y8, Y8
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y8, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y6, Y8
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y8, Y8
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y8, Y15
 	VANDPS       Y15, Y7, Y9
 	VSUBPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y8
@@ -5504,25 +5529,25 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y12, Y4
 	VFMADD213PS  Y13, Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5533,9 +5558,9 @@ vector2:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5556,25 +5581,25 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y12, Y4
 	VFMADD213PS  Y13, Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5585,9 +5610,9 @@ tail3:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5604,40 +5629,40 @@ TEXT ·geluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
-	VMOVUPS      ·vecConstsAMD64+1280(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+1344(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $16
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y0, Y15, Y0
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y0, Y15, Y0
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y13, Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5648,9 +5673,9 @@ unrolled1:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5661,7 +5686,7 @@ unrolled1:
 	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -5671,30 +5696,30 @@ unrolled1:
 	VMULPS       Y1, Y0, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y5, Y15, Y5
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y5, Y15, Y5
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y5, Y15, Y5
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VFMADD213PS  Y12, Y15, Y6
 	VMULPS       Y5, Y6, Y6
-	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y6, Y7
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y7, Y15, Y8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y8, Y15, Y8
-	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VMULPS       ·vecConstsAMD64+512(SB), Y8, Y7
 	VCVTPS2DQ    Y7, Y7
 	VCVTDQ2PS    Y7, Y9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y9, Y8
 	VMOVAPS      Y13, Y9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y8, Y9
 	VFMADD213PS  Y10, Y8, Y9
 	VFMADD213PS  Y10, Y8, Y9
 	VPSRAD       $1, Y7, Y8
@@ -5705,9 +5730,9 @@ unrolled1:
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VANDPS       ·vecConstsAMD64+1152(SB), Y6, Y8
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y8, Y8
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y8, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y6, Y8
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y8, Y8
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y8, Y15
 	VANDPS       Y15, Y7, Y9
 	VSUBPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y8
@@ -5718,7 +5743,7 @@ unrolled1:
 	VBLENDVPS    Y6, Y10, Y7, Y7
 	VMULPS       Y8, Y7, Y7
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
 	VFMADD213PS  Y12, Y15, Y6
 	VMULPS       Y5, Y7, Y7
 	VMULPS       Y6, Y7, Y7
@@ -5734,30 +5759,30 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y0, Y15, Y0
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y0, Y15, Y0
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y13, Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5768,9 +5793,9 @@ vector2:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5781,7 +5806,7 @@ vector2:
 	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -5802,30 +5827,30 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y0, Y15, Y0
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y0, Y15, Y0
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y0, Y15, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y13, Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5836,9 +5861,9 @@ tail3:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5849,7 +5874,7 @@ tail3:
 	VBLENDVPS    Y1, Y10, Y2, Y2
 	VMULPS       Y3, Y2, Y2
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
 	VFMADD213PS  Y12, Y15, Y1
 	VMULPS       Y0, Y2, Y2
 	VMULPS       Y1, Y2, Y2
@@ -5867,10 +5892,10 @@ TEXT ·gatedGeluAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         a_base+24(FP), DI
 	MOVQ         b_base+48(FP), BX
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y10
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y11
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+576(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y10
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+768(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -5878,25 +5903,25 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y12, Y4
 	VFMADD213PS  Y13, Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5907,9 +5932,9 @@ unrolled1:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -5921,25 +5946,25 @@ unrolled1:
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y5
 	VMULPS       Y5, Y5, Y6
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y6
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y6
 	VMULPS       Y5, Y6, Y6
-	VORPS        ·vecConstsAMD64+1024(SB), Y6, Y7
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y6, Y7
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y7, Y15, Y8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y8, Y15, Y8
-	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VMULPS       ·vecConstsAMD64+512(SB), Y8, Y7
 	VCVTPS2DQ    Y7, Y7
 	VCVTDQ2PS    Y7, Y9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y9, Y8
 	VMOVAPS      Y12, Y9
 	VFMADD213PS  Y13, Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y8, Y9
 	VFMADD213PS  Y10, Y8, Y9
 	VFMADD213PS  Y10, Y8, Y9
 	VPSRAD       $1, Y7, Y8
@@ -5950,9 +5975,9 @@ unrolled1:
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VANDPS       ·vecConstsAMD64+1152(SB), Y6, Y8
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y8, Y8
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y8, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y6, Y8
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y8, Y8
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y8, Y15
 	VANDPS       Y15, Y7, Y9
 	VSUBPS       Y9, Y7, Y7
 	VADDPS       Y10, Y7, Y8
@@ -5970,25 +5995,25 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y12, Y4
 	VFMADD213PS  Y13, Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -5999,9 +6024,9 @@ vector2:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -6024,25 +6049,25 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VMULPS       Y0, Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y1
 	VMULPS       Y0, Y1, Y1
-	VORPS        ·vecConstsAMD64+1024(SB), Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y1, Y2
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
 	VMOVAPS      Y12, Y4
 	VFMADD213PS  Y13, Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VFMADD213PS  Y10, Y3, Y4
 	VPSRAD       $1, Y2, Y3
@@ -6053,9 +6078,9 @@ tail3:
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VANDPS       ·vecConstsAMD64+1152(SB), Y1, Y3
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y3, Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y3, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y1, Y3
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y3, Y3
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y3, Y15
 	VANDPS       Y15, Y2, Y4
 	VSUBPS       Y4, Y2, Y2
 	VADDPS       Y10, Y2, Y3
@@ -6082,63 +6107,63 @@ unrolled1:
 	CMPQ         CX, $16
 	JLT          vector2
 	VMOVUPS      0(R8)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y0, Y15, Y1
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y1, Y15, Y1
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y2
 	VMULPS       Y1, Y2, Y2
-	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y3, Y15, Y4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y4, Y15, Y4
-	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y4, Y3
 	VCVTPS2DQ    Y3, Y3
 	VCVTDQ2PS    Y3, Y5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y5
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y4, Y5
 	VPSRAD       $1, Y3, Y4
 	VPSUBD       Y4, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPADDD       ·vecConstsAMD64+1088(SB), Y4, Y4
 	VPSLLD       $23, Y4, Y4
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
-	VANDPS       ·vecConstsAMD64+1152(SB), Y2, Y4
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y4, Y4
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y2, Y4
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y4, Y4
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y4, Y15
 	VANDPS       Y15, Y3, Y5
 	VSUBPS       Y5, Y3, Y3
-	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VADDPS       ·vecConstsAMD64+192(SB), Y3, Y4
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y6
 	VMULPS       Y0, Y6, Y6
 	VDIVPS       Y4, Y6, Y6
 	VMOVUPS      0(BX)(AX*4), Y0
 	VMULPS       Y6, Y0, Y6
 	VMOVUPS      Y6, 0(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y5
 	VDIVPS       Y4, Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y5
 	VMULPS       Y4, Y5, Y5
-	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
+	VBLENDVPS    Y2, ·vecConstsAMD64+192(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y2
 	VMULPS       Y1, Y3, Y3
 	VMULPS       Y2, Y3, Y3
 	VMOVAPS      Y5, Y1
@@ -6148,63 +6173,63 @@ unrolled1:
 	VMULPS       Y6, Y1, Y1
 	VMOVUPS      Y1, 0(SI)(AX*4)
 	VMOVUPS      32(R8)(AX*4), Y7
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y7, Y15, Y8
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y7, Y15, Y8
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y8, Y15, Y8
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y9
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y9
 	VMULPS       Y8, Y9, Y9
-	VORPS        ·vecConstsAMD64+1024(SB), Y9, Y10
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y9, Y10
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y10, Y15, Y11
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y11, Y15, Y11
-	VMULPS       ·vecConstsAMD64+320(SB), Y11, Y10
+	VMULPS       ·vecConstsAMD64+512(SB), Y11, Y10
 	VCVTPS2DQ    Y10, Y10
 	VCVTDQ2PS    Y10, Y12
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y12, Y11
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y12, Y11
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y12
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y11, Y12
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y11, Y12
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y11, Y12
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y12, Y11
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y12, Y11
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y12
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y11, Y12
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y11, Y12
 	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y11, Y12
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y11, Y12
 	VPSRAD       $1, Y10, Y11
 	VPSUBD       Y11, Y10, Y10
-	VPADDD       ·vecConstsAMD64+960(SB), Y11, Y11
+	VPADDD       ·vecConstsAMD64+1088(SB), Y11, Y11
 	VPSLLD       $23, Y11, Y11
-	VPADDD       ·vecConstsAMD64+960(SB), Y10, Y10
+	VPADDD       ·vecConstsAMD64+1088(SB), Y10, Y10
 	VPSLLD       $23, Y10, Y10
 	VMULPS       Y11, Y12, Y12
 	VMULPS       Y10, Y12, Y10
-	VANDPS       ·vecConstsAMD64+1152(SB), Y9, Y11
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y11, Y11
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y11, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y9, Y11
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y11, Y11
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y11, Y15
 	VANDPS       Y15, Y10, Y12
 	VSUBPS       Y12, Y10, Y10
-	VADDPS       ·vecConstsAMD64+896(SB), Y10, Y11
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VADDPS       ·vecConstsAMD64+192(SB), Y10, Y11
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y9, Y10, Y15, Y13
 	VMULPS       Y7, Y13, Y13
 	VDIVPS       Y11, Y13, Y13
 	VMOVUPS      32(BX)(AX*4), Y7
 	VMULPS       Y13, Y7, Y13
 	VMOVUPS      Y13, 32(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y12
 	VDIVPS       Y11, Y12, Y11
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y9, Y10, Y15, Y12
 	VMULPS       Y11, Y12, Y12
-	VBLENDVPS    Y9, ·vecConstsAMD64+896(SB), Y10, Y10
+	VBLENDVPS    Y9, ·vecConstsAMD64+192(SB), Y10, Y10
 	VMULPS       Y11, Y10, Y10
 	VMULPS       Y8, Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y9
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y9
 	VMULPS       Y8, Y10, Y10
 	VMULPS       Y9, Y10, Y10
 	VMOVAPS      Y12, Y8
@@ -6220,63 +6245,63 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(R8)(AX*4), Y0
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y0, Y15, Y1
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y1, Y15, Y1
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y2
 	VMULPS       Y1, Y2, Y2
-	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y3, Y15, Y4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y4, Y15, Y4
-	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y4, Y3
 	VCVTPS2DQ    Y3, Y3
 	VCVTDQ2PS    Y3, Y5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y5
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y4, Y5
 	VPSRAD       $1, Y3, Y4
 	VPSUBD       Y4, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPADDD       ·vecConstsAMD64+1088(SB), Y4, Y4
 	VPSLLD       $23, Y4, Y4
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
-	VANDPS       ·vecConstsAMD64+1152(SB), Y2, Y4
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y4, Y4
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y2, Y4
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y4, Y4
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y4, Y15
 	VANDPS       Y15, Y3, Y5
 	VSUBPS       Y5, Y3, Y3
-	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VADDPS       ·vecConstsAMD64+192(SB), Y3, Y4
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y6
 	VMULPS       Y0, Y6, Y6
 	VDIVPS       Y4, Y6, Y6
 	VMOVUPS      0(BX)(AX*4), Y0
 	VMULPS       Y6, Y0, Y6
 	VMOVUPS      Y6, 0(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y5
 	VDIVPS       Y4, Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y5
 	VMULPS       Y4, Y5, Y5
-	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
+	VBLENDVPS    Y2, ·vecConstsAMD64+192(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y2
 	VMULPS       Y1, Y3, Y3
 	VMULPS       Y2, Y3, Y3
 	VMOVAPS      Y5, Y1
@@ -6297,63 +6322,63 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(R8)(AX*4), Y14, Y0
-	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
-	VMAXPS       Y0, Y15, Y1
 	VMOVUPS      ·vecConstsAMD64+1472(SB), Y15
+	VMAXPS       Y0, Y15, Y1
+	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
 	VMINPS       Y1, Y15, Y1
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1344(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1408(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y2
 	VMULPS       Y1, Y2, Y2
-	VORPS        ·vecConstsAMD64+1024(SB), Y2, Y3
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y2, Y3
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y3, Y15, Y4
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y4, Y15, Y4
-	VMULPS       ·vecConstsAMD64+320(SB), Y4, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y4, Y3
 	VCVTPS2DQ    Y3, Y3
 	VCVTDQ2PS    Y3, Y5
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y5, Y4
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y5
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y4, Y5
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y5, Y4
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y5, Y4
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y5
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y4, Y5
 	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
-	VFMADD213PS  ·vecConstsAMD64+896(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y4, Y5
+	VFMADD213PS  ·vecConstsAMD64+192(SB), Y4, Y5
 	VPSRAD       $1, Y3, Y4
 	VPSUBD       Y4, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y4, Y4
+	VPADDD       ·vecConstsAMD64+1088(SB), Y4, Y4
 	VPSLLD       $23, Y4, Y4
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
 	VPSLLD       $23, Y3, Y3
 	VMULPS       Y4, Y5, Y5
 	VMULPS       Y3, Y5, Y3
-	VANDPS       ·vecConstsAMD64+1152(SB), Y2, Y4
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y4, Y4
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y2, Y4
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y4, Y4
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y4, Y15
 	VANDPS       Y15, Y3, Y5
 	VSUBPS       Y5, Y3, Y3
-	VADDPS       ·vecConstsAMD64+896(SB), Y3, Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VADDPS       ·vecConstsAMD64+192(SB), Y3, Y4
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y6
 	VMULPS       Y0, Y6, Y6
 	VDIVPS       Y4, Y6, Y6
 	VMASKMOVPS   0(BX)(AX*4), Y14, Y0
 	VMULPS       Y6, Y0, Y6
 	VMASKMOVPS   Y6, Y14, 0(DI)(AX*4)
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y5
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y5
 	VDIVPS       Y4, Y5, Y4
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y15
 	VBLENDVPS    Y2, Y3, Y15, Y5
 	VMULPS       Y4, Y5, Y5
-	VBLENDVPS    Y2, ·vecConstsAMD64+896(SB), Y3, Y3
+	VBLENDVPS    Y2, ·vecConstsAMD64+192(SB), Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y1, Y1, Y2
-	VMOVUPS      ·vecConstsAMD64+1536(SB), Y15
-	VFMADD213PS  ·vecConstsAMD64+1280(SB), Y15, Y2
+	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFMADD213PS  ·vecConstsAMD64+1344(SB), Y15, Y2
 	VMULPS       Y1, Y3, Y3
 	VMULPS       Y2, Y3, Y3
 	VMOVAPS      Y5, Y1
@@ -6370,7 +6395,7 @@ done4:
 TEXT ·reluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VMOVUPS      ·vecConstsAMD64+64(SB), Y4
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y4
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -6427,22 +6452,22 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMOVUPS      0(BX)(AX*4), Y1
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y0, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y0, Y15
 	VANDPS       Y15, Y1, Y1
 	VMOVUPS      Y1, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y2
 	VMOVUPS      32(BX)(AX*4), Y3
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y3, Y3
 	VMOVUPS      Y3, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y4
 	VMOVUPS      64(BX)(AX*4), Y5
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y4, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y4, Y15
 	VANDPS       Y15, Y5, Y5
 	VMOVUPS      Y5, 64(SI)(AX*4)
 	VMOVUPS      96(DI)(AX*4), Y6
 	VMOVUPS      96(BX)(AX*4), Y7
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y6, Y15
 	VANDPS       Y15, Y7, Y7
 	VMOVUPS      Y7, 96(SI)(AX*4)
 	ADDQ         $32, AX
@@ -6453,7 +6478,7 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
 	VMOVUPS      0(BX)(AX*4), Y1
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y0, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y0, Y15
 	VANDPS       Y15, Y1, Y1
 	VMOVUPS      Y1, 0(SI)(AX*4)
 	ADDQ         $8, AX
@@ -6469,7 +6494,7 @@ tail3:
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
 	VMASKMOVPS   0(BX)(AX*4), Y14, Y1
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y0, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y0, Y15
 	VANDPS       Y15, Y1, Y1
 	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
 done4:
@@ -6480,30 +6505,30 @@ done4:
 TEXT ·siluAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $24
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -6514,9 +6539,9 @@ unrolled1:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -6525,22 +6550,22 @@ unrolled1:
 	VDIVPS       Y2, Y1, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
-	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y4, Y5
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y5, Y15, Y6
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y6, Y15, Y6
-	VMULPS       ·vecConstsAMD64+320(SB), Y6, Y5
+	VMULPS       ·vecConstsAMD64+512(SB), Y6, Y5
 	VCVTPS2DQ    Y5, Y5
 	VCVTDQ2PS    Y5, Y7
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y7, Y6
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y7, Y6
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y7
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y7, Y6
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y7
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y6, Y7
 	VFMADD213PS  Y12, Y6, Y7
 	VFMADD213PS  Y12, Y6, Y7
 	VPSRAD       $1, Y5, Y6
@@ -6551,9 +6576,9 @@ unrolled1:
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
-	VANDPS       ·vecConstsAMD64+1152(SB), Y4, Y6
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y6, Y6
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y4, Y6
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y6, Y6
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y6, Y15
 	VANDPS       Y15, Y5, Y7
 	VSUBPS       Y7, Y5, Y5
 	VADDPS       Y12, Y5, Y6
@@ -6562,22 +6587,22 @@ unrolled1:
 	VDIVPS       Y6, Y5, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
-	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y9, Y15, Y10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y10, Y15, Y10
-	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VMULPS       ·vecConstsAMD64+512(SB), Y10, Y9
 	VCVTPS2DQ    Y9, Y9
 	VCVTDQ2PS    Y9, Y11
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y10, Y11
 	VFMADD213PS  Y12, Y10, Y11
 	VFMADD213PS  Y12, Y10, Y11
 	VPSRAD       $1, Y9, Y10
@@ -6588,9 +6613,9 @@ unrolled1:
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
-	VANDPS       ·vecConstsAMD64+1152(SB), Y8, Y10
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y10, Y10
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y8, Y10
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y10, Y10
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y10, Y15
 	VANDPS       Y15, Y9, Y11
 	VSUBPS       Y11, Y9, Y9
 	VADDPS       Y12, Y9, Y10
@@ -6605,22 +6630,22 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -6631,9 +6656,9 @@ vector2:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -6653,22 +6678,22 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -6679,9 +6704,9 @@ tail3:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -6698,30 +6723,30 @@ TEXT ·siluBackwardAVX2(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y12
-	VMOVUPS      ·vecConstsAMD64+960(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y12
+	VMOVUPS      ·vecConstsAMD64+1088(SB), Y13
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $24
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -6732,9 +6757,9 @@ unrolled1:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -6751,22 +6776,22 @@ unrolled1:
 	VMULPS       Y1, Y0, Y0
 	VMOVUPS      Y0, 0(SI)(AX*4)
 	VMOVUPS      32(DI)(AX*4), Y4
-	VORPS        ·vecConstsAMD64+1024(SB), Y4, Y5
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y4, Y5
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y5, Y15, Y6
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y6, Y15, Y6
-	VMULPS       ·vecConstsAMD64+320(SB), Y6, Y5
+	VMULPS       ·vecConstsAMD64+512(SB), Y6, Y5
 	VCVTPS2DQ    Y5, Y5
 	VCVTDQ2PS    Y5, Y7
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y7, Y6
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y7, Y6
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y7
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y6, Y7
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y6, Y7
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y7, Y6
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y7, Y6
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y7
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y6, Y7
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y6, Y7
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y6, Y7
 	VFMADD213PS  Y12, Y6, Y7
 	VFMADD213PS  Y12, Y6, Y7
 	VPSRAD       $1, Y5, Y6
@@ -6777,9 +6802,9 @@ unrolled1:
 	VPSLLD       $23, Y5, Y5
 	VMULPS       Y6, Y7, Y7
 	VMULPS       Y5, Y7, Y5
-	VANDPS       ·vecConstsAMD64+1152(SB), Y4, Y6
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y6, Y6
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y6, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y4, Y6
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y6, Y6
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y6, Y15
 	VANDPS       Y15, Y5, Y7
 	VSUBPS       Y7, Y5, Y5
 	VADDPS       Y12, Y5, Y6
@@ -6796,22 +6821,22 @@ unrolled1:
 	VMULPS       Y5, Y4, Y4
 	VMOVUPS      Y4, 32(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Y8
-	VORPS        ·vecConstsAMD64+1024(SB), Y8, Y9
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y8, Y9
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y9, Y15, Y10
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y10, Y15, Y10
-	VMULPS       ·vecConstsAMD64+320(SB), Y10, Y9
+	VMULPS       ·vecConstsAMD64+512(SB), Y10, Y9
 	VCVTPS2DQ    Y9, Y9
 	VCVTDQ2PS    Y9, Y11
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y11, Y10
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y11, Y10
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y11
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y10, Y11
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y10, Y11
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y11, Y10
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y11, Y10
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y11
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y10, Y11
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y10, Y11
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y10, Y11
 	VFMADD213PS  Y12, Y10, Y11
 	VFMADD213PS  Y12, Y10, Y11
 	VPSRAD       $1, Y9, Y10
@@ -6822,9 +6847,9 @@ unrolled1:
 	VPSLLD       $23, Y9, Y9
 	VMULPS       Y10, Y11, Y11
 	VMULPS       Y9, Y11, Y9
-	VANDPS       ·vecConstsAMD64+1152(SB), Y8, Y10
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y10, Y10
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y8, Y10
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y10, Y10
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y10, Y15
 	VANDPS       Y15, Y9, Y11
 	VSUBPS       Y11, Y9, Y9
 	VADDPS       Y12, Y9, Y10
@@ -6847,22 +6872,22 @@ vector2:
 	CMPQ         CX, $8
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -6873,9 +6898,9 @@ vector2:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -6903,22 +6928,22 @@ tail3:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y0
-	VORPS        ·vecConstsAMD64+1024(SB), Y0, Y1
-	VMOVUPS      ·vecConstsAMD64+1088(SB), Y15
+	VORPS        ·vecConstsAMD64+1152(SB), Y0, Y1
+	VMOVUPS      ·vecConstsAMD64+1216(SB), Y15
 	VMAXPS       Y1, Y15, Y2
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y2, Y15, Y2
-	VMULPS       ·vecConstsAMD64+320(SB), Y2, Y1
+	VMULPS       ·vecConstsAMD64+512(SB), Y2, Y1
 	VCVTPS2DQ    Y1, Y1
 	VCVTDQ2PS    Y1, Y3
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y3, Y2
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y3, Y2
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y3
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y2, Y3
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y2, Y3
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y3, Y2
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y3, Y2
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y3
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y2, Y3
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y2, Y3
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VFMADD213PS  Y12, Y2, Y3
 	VPSRAD       $1, Y1, Y2
@@ -6929,9 +6954,9 @@ tail3:
 	VPSLLD       $23, Y1, Y1
 	VMULPS       Y2, Y3, Y3
 	VMULPS       Y1, Y3, Y1
-	VANDPS       ·vecConstsAMD64+1152(SB), Y0, Y2
-	VSUBPS       ·vecConstsAMD64+1216(SB), Y2, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y2, Y15
+	VANDPS       ·vecConstsAMD64+64(SB), Y0, Y2
+	VSUBPS       ·vecConstsAMD64+1280(SB), Y2, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y2, Y15
 	VANDPS       Y15, Y1, Y3
 	VSUBPS       Y3, Y1, Y1
 	VADDPS       Y12, Y1, Y2
@@ -6955,17 +6980,17 @@ done4:
 TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $0-64
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y13
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+48(FP)
 	JGE          rowsdone2
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y1
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y3
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y5
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y7
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y9
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y11
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y1
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y3
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y5
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y7
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y9
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y11
 	XORQ         AX, AX
 	MOVQ         cols+56(FP), CX
 unrolled3:
@@ -7003,7 +7028,7 @@ tail5:
 	VMOVUPS      (DX)(CX*4), Y14
 	NEGQ         CX
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
-	VMOVUPS      ·vecConstsAMD64+128(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y15
 	VBLENDVPS    Y14, Y2, Y15, Y2
 	VMAXPS       Y1, Y2, Y1
 done6:
@@ -7029,33 +7054,33 @@ unrolled7:
 	VMOVUPS      0(DI)(AX*4), Y2
 	VSUBPS       Y0, Y2, Y2
 	VMOVAPS      Y2, Y5
-	VFNMADD213PS ·vecConstsAMD64+1600(SB), Y13, Y5
-	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y5
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  Y13, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       ·vecConstsAMD64+1088(SB), Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y5, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y5, Y15
 	VANDPS       Y15, Y2, Y3
 	VSUBPS       Y3, Y2, Y2
 	VMOVUPS      Y2, 0(SI)(AX*4)
@@ -7063,33 +7088,33 @@ unrolled7:
 	VMOVUPS      32(DI)(AX*4), Y7
 	VSUBPS       Y0, Y7, Y7
 	VMOVAPS      Y7, Y10
-	VFNMADD213PS ·vecConstsAMD64+1600(SB), Y13, Y10
-	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y10
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
 	VMAXPS       Y7, Y15, Y8
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y8, Y15, Y8
-	VMULPS       ·vecConstsAMD64+320(SB), Y8, Y7
+	VMULPS       ·vecConstsAMD64+512(SB), Y8, Y7
 	VCVTPS2DQ    Y7, Y7
 	VCVTDQ2PS    Y7, Y9
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y9, Y8
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y9, Y8
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y9
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y8, Y9
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y8, Y9
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y9, Y8
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y9
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y8, Y9
 	VFMADD213PS  Y13, Y8, Y9
 	VFMADD213PS  Y13, Y8, Y9
 	VPSRAD       $1, Y7, Y8
 	VPSUBD       Y8, Y7, Y7
-	VPADDD       ·vecConstsAMD64+960(SB), Y8, Y8
+	VPADDD       ·vecConstsAMD64+1088(SB), Y8, Y8
 	VPSLLD       $23, Y8, Y8
-	VPADDD       ·vecConstsAMD64+960(SB), Y7, Y7
+	VPADDD       ·vecConstsAMD64+1088(SB), Y7, Y7
 	VPSLLD       $23, Y7, Y7
 	VMULPS       Y8, Y9, Y9
 	VMULPS       Y7, Y9, Y7
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y10, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y10, Y15
 	VANDPS       Y15, Y7, Y8
 	VSUBPS       Y8, Y7, Y7
 	VMOVUPS      Y7, 32(SI)(AX*4)
@@ -7103,33 +7128,33 @@ vector8:
 	VMOVUPS      0(DI)(AX*4), Y2
 	VSUBPS       Y0, Y2, Y2
 	VMOVAPS      Y2, Y5
-	VFNMADD213PS ·vecConstsAMD64+1600(SB), Y13, Y5
-	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y5
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  Y13, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       ·vecConstsAMD64+1088(SB), Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y5, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y5, Y15
 	VANDPS       Y15, Y2, Y3
 	VSUBPS       Y3, Y2, Y2
 	VMOVUPS      Y2, 0(SI)(AX*4)
@@ -7148,33 +7173,33 @@ tail9:
 	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
 	VSUBPS       Y0, Y2, Y2
 	VMOVAPS      Y2, Y5
-	VFNMADD213PS ·vecConstsAMD64+1600(SB), Y13, Y5
-	VMOVUPS      ·vecConstsAMD64+1600(SB), Y15
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y5
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
 	VMAXPS       Y2, Y15, Y3
-	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
 	VMINPS       Y3, Y15, Y3
-	VMULPS       ·vecConstsAMD64+320(SB), Y3, Y2
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
 	VCVTPS2DQ    Y2, Y2
 	VCVTDQ2PS    Y2, Y4
-	VFNMADD231PS ·vecConstsAMD64+384(SB), Y4, Y3
-	VFNMADD231PS ·vecConstsAMD64+448(SB), Y4, Y3
-	VMOVUPS      ·vecConstsAMD64+512(SB), Y4
-	VFMADD213PS  ·vecConstsAMD64+576(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+640(SB), Y3, Y4
-	VFMADD213PS  ·vecConstsAMD64+704(SB), Y3, Y4
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y4
 	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
 	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
 	VFMADD213PS  Y13, Y3, Y4
 	VFMADD213PS  Y13, Y3, Y4
 	VPSRAD       $1, Y2, Y3
 	VPSUBD       Y3, Y2, Y2
-	VPADDD       ·vecConstsAMD64+960(SB), Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
 	VPSLLD       $23, Y3, Y3
-	VPADDD       ·vecConstsAMD64+960(SB), Y2, Y2
+	VPADDD       ·vecConstsAMD64+1088(SB), Y2, Y2
 	VPSLLD       $23, Y2, Y2
 	VMULPS       Y3, Y4, Y4
 	VMULPS       Y2, Y4, Y2
-	VCMPPS       $14, ·vecConstsAMD64+64(SB), Y5, Y15
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y5, Y15
 	VANDPS       Y15, Y2, Y3
 	VSUBPS       Y3, Y2, Y2
 	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
@@ -7375,7 +7400,7 @@ TEXT ·rmsNormRowsAVX2(SB), NOSPLIT, $0-120
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         w_base+48(FP), BX
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y13
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y13
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+72(FP)
@@ -8003,7 +8028,7 @@ done10:
 	VMOVSS       eps+112(FP), X3
 	VADDSS       X3, X2, X2
 	VSQRTSS      X2, X2, X2
-	VMOVUPS      ·vecConstsAMD64+896(SB), Y3
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y3
 	VDIVSS       X2, X3, X3
 	MOVQ         rstd_base+144(FP), DX
 	VMOVSS       X3, (DX)(R13*4)
@@ -8263,6 +8288,10 @@ TEXT ·adamwAVX512(SB), NOSPLIT, $0-132
 	MOVQ         g_base+24(FP), DI
 	MOVQ         m_base+48(FP), BX
 	MOVQ         v_base+72(FP), R8
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z13
+	VBROADCASTSS ·vecConstsAMD64+128(SB), Z14
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z15
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z16
 	VBROADCASTSS b1+96(FP), Z0
 	VBROADCASTSS gb1+100(FP), Z1
 	VBROADCASTSS b2+104(FP), Z2
@@ -8283,12 +8312,22 @@ vector2:
 	VMULPS       Z0, Z10, Z10
 	VMULPS       Z1, Z9, Z11
 	VADDPS       Z11, Z10, Z10
+	VANDPS       Z16, Z10, Z11
+	VFNMADD213PS Z14, Z15, Z11
+	VCMPPS       $14, Z13, Z11, K2
+	VMOVAPS.Z    Z10, K2, Z12
+	VSUBPS       Z12, Z10, Z10
 	VMOVUPS      Z10, 0(BX)(AX*4)
 	VMULPS       Z3, Z9, Z11
 	VMULPS       Z9, Z11, Z11
 	VMOVUPS      0(R8)(AX*4), Z12
 	VMULPS       Z2, Z12, Z12
 	VADDPS       Z11, Z12, Z12
+	VANDPS       Z16, Z12, Z9
+	VFNMADD213PS Z14, Z15, Z9
+	VCMPPS       $14, Z13, Z9, K2
+	VMOVAPS.Z    Z12, K2, Z11
+	VSUBPS       Z11, Z12, Z12
 	VMOVUPS      Z12, 0(R8)(AX*4)
 	VSQRTPS      Z12, Z12
 	VMULPS       Z6, Z12, Z12
@@ -8316,12 +8355,22 @@ tail3:
 	VMULPS       Z0, Z10, Z10
 	VMULPS       Z1, Z9, Z11
 	VADDPS       Z11, Z10, Z10
+	VANDPS       Z16, Z10, Z11
+	VFNMADD213PS Z14, Z15, Z11
+	VCMPPS       $14, Z13, Z11, K2
+	VMOVAPS.Z    Z10, K2, Z12
+	VSUBPS       Z12, Z10, Z10
 	VMOVUPS      Z10, K1, 0(BX)(AX*4)
 	VMULPS       Z3, Z9, Z11
 	VMULPS       Z9, Z11, Z11
 	VMOVUPS.Z    0(R8)(AX*4), K1, Z12
 	VMULPS       Z2, Z12, Z12
 	VADDPS       Z11, Z12, Z12
+	VANDPS       Z16, Z12, Z9
+	VFNMADD213PS Z14, Z15, Z9
+	VCMPPS       $14, Z13, Z9, K2
+	VMOVAPS.Z    Z12, K2, Z11
+	VSUBPS       Z11, Z12, Z12
 	VMOVUPS      Z12, K1, 0(R8)(AX*4)
 	VSQRTPS      Z12, Z12
 	VMULPS       Z6, Z12, Z12
@@ -8838,7 +8887,7 @@ done4:
 // func maxAVX512(x []float32) (ret float32)
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), SI
-	VBROADCASTSS ·vecConstsAMD64+128(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z16
 	VMOVAPS      Z16, Z0
 	VMOVAPS      Z16, Z2
 	VMOVAPS      Z16, Z4
@@ -8914,18 +8963,18 @@ done4:
 TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z12
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z13
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z14
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z15
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+448(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+192(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z12
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z13
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z14
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z15
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+640(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+384(SB), Z23
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9058,20 +9107,20 @@ done4:
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9079,13 +9128,13 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -9107,13 +9156,13 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
 	VORPS        Z29, Z4, Z5
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z5, Z31, Z6
 	VMINPS       Z6, Z27, Z6
 	VMULPS       Z25, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
 	VFNMADD231PS Z24, Z5, Z6
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z5, Z6
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z5, Z6
 	VMOVAPS      Z18, Z7
 	VFMADD213PS  Z19, Z6, Z7
 	VFMADD213PS  Z20, Z6, Z7
@@ -9135,13 +9184,13 @@ unrolled1:
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
 	VORPS        Z29, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z9, Z31, Z10
 	VMINPS       Z10, Z27, Z10
 	VMULPS       Z25, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
 	VFNMADD231PS Z24, Z9, Z10
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z9, Z10
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z9, Z10
 	VMOVAPS      Z18, Z11
 	VFMADD213PS  Z19, Z10, Z11
 	VFMADD213PS  Z20, Z10, Z11
@@ -9163,13 +9212,13 @@ unrolled1:
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
 	VORPS        Z29, Z12, Z13
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z13, Z31, Z14
 	VMINPS       Z14, Z27, Z14
 	VMULPS       Z25, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
 	VFNMADD231PS Z24, Z13, Z14
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z13, Z14
 	VMOVAPS      Z18, Z15
 	VFMADD213PS  Z19, Z14, Z15
 	VFMADD213PS  Z20, Z14, Z15
@@ -9197,13 +9246,13 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -9236,13 +9285,13 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -9271,7 +9320,7 @@ TEXT ·sigmoidBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         y_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z12
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z12
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -9344,16 +9393,16 @@ done4:
 TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9361,17 +9410,17 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS Z29, Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
@@ -9381,8 +9430,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z21, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9394,17 +9443,17 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
 	VMULPS       Z5, Z5, Z6
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z6
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z6
 	VMULPS       Z5, Z6, Z6
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z6, Z7
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
 	VFNMADD231PS Z29, Z7, Z8
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z7, Z8
 	VMOVAPS      Z22, Z9
 	VFMADD213PS  Z23, Z8, Z9
 	VFMADD213PS  Z24, Z8, Z9
@@ -9414,8 +9463,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z6, Z8
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z8, Z8
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z6, Z8
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z8, Z8
 	VCMPPS       $14, Z21, Z8, K2
 	VMOVAPS.Z    Z7, K2, Z9
 	VSUBPS       Z9, Z7, Z7
@@ -9427,17 +9476,17 @@ unrolled1:
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
 	VMULPS       Z10, Z10, Z11
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z11
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z11
 	VMULPS       Z10, Z11, Z11
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z11, Z12
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z12, Z31, Z13
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
 	VFNMADD231PS Z29, Z12, Z13
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z12, Z13
 	VMOVAPS      Z22, Z14
 	VFMADD213PS  Z23, Z13, Z14
 	VFMADD213PS  Z24, Z13, Z14
@@ -9447,8 +9496,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z11, Z13
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z13, Z13
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z11, Z13
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z13, Z13
 	VCMPPS       $14, Z21, Z13, K2
 	VMOVAPS.Z    Z12, K2, Z14
 	VSUBPS       Z14, Z12, Z12
@@ -9460,17 +9509,17 @@ unrolled1:
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
 	VMULPS       Z15, Z15, Z16
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z16
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
 	VFNMADD231PS Z29, Z17, Z18
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z17, Z18
 	VMOVAPS      Z22, Z19
 	VFMADD213PS  Z23, Z18, Z19
 	VFMADD213PS  Z24, Z18, Z19
@@ -9480,8 +9529,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z18, Z18
 	VCMPPS       $14, Z21, Z18, K2
 	VMOVAPS.Z    Z17, K2, Z19
 	VSUBPS       Z19, Z17, Z17
@@ -9499,17 +9548,17 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS Z29, Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
@@ -9519,8 +9568,8 @@ vector2:
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z21, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9543,17 +9592,17 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS Z29, Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
@@ -9563,8 +9612,8 @@ tail3:
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z21, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9583,49 +9632,49 @@ TEXT ·geluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z0, Z31, Z0
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z0, Z31, Z0
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
 	VFMADD213PS  Z21, Z27, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z23, Z4
 	VFMADD213PS  Z24, Z3, Z4
 	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z26, Z3, Z4
 	VFMADD213PS  Z28, Z3, Z4
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z22, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9648,33 +9697,33 @@ unrolled1:
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z5, Z31, Z5
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z5, Z31, Z5
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z5, Z31, Z5
 	VMULPS       Z5, Z5, Z6
 	VFMADD213PS  Z21, Z27, Z6
 	VMULPS       Z5, Z6, Z6
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z6, Z7
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z7, Z8
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z7, Z8
 	VMOVAPS      Z23, Z9
 	VFMADD213PS  Z24, Z8, Z9
 	VFMADD213PS  Z25, Z8, Z9
 	VFMADD213PS  Z26, Z8, Z9
 	VFMADD213PS  Z28, Z8, Z9
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z6, Z8
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z8, Z8
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z6, Z8
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z8, Z8
 	VCMPPS       $14, Z22, Z8, K2
 	VMOVAPS.Z    Z7, K2, Z9
 	VSUBPS       Z9, Z7, Z7
@@ -9697,33 +9746,33 @@ unrolled1:
 	VMULPS       Z6, Z5, Z5
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z10, Z31, Z10
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z10, Z31, Z10
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z10, Z31, Z10
 	VMULPS       Z10, Z10, Z11
 	VFMADD213PS  Z21, Z27, Z11
 	VMULPS       Z10, Z11, Z11
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z11, Z12
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z12, Z31, Z13
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z12, Z13
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z12, Z13
 	VMOVAPS      Z23, Z14
 	VFMADD213PS  Z24, Z13, Z14
 	VFMADD213PS  Z25, Z13, Z14
 	VFMADD213PS  Z26, Z13, Z14
 	VFMADD213PS  Z28, Z13, Z14
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z11, Z13
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z13, Z13
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z11, Z13
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z13, Z13
 	VCMPPS       $14, Z22, Z13, K2
 	VMOVAPS.Z    Z12, K2, Z14
 	VSUBPS       Z14, Z12, Z12
@@ -9746,33 +9795,33 @@ unrolled1:
 	VMULPS       Z11, Z10, Z10
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z15, Z31, Z15
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z15, Z31, Z15
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
 	VFMADD213PS  Z21, Z27, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z17, Z18
 	VMOVAPS      Z23, Z19
 	VFMADD213PS  Z24, Z18, Z19
 	VFMADD213PS  Z25, Z18, Z19
 	VFMADD213PS  Z26, Z18, Z19
 	VFMADD213PS  Z28, Z18, Z19
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z18, Z18
 	VCMPPS       $14, Z22, Z18, K2
 	VMOVAPS.Z    Z17, K2, Z19
 	VSUBPS       Z19, Z17, Z17
@@ -9801,33 +9850,33 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z0, Z31, Z0
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z0, Z31, Z0
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
 	VFMADD213PS  Z21, Z27, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z23, Z4
 	VFMADD213PS  Z24, Z3, Z4
 	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z26, Z3, Z4
 	VFMADD213PS  Z28, Z3, Z4
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z22, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9861,33 +9910,33 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z0, Z31, Z0
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z0, Z31, Z0
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z0, Z31, Z0
 	VMULPS       Z0, Z0, Z1
 	VFMADD213PS  Z21, Z27, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z23, Z4
 	VFMADD213PS  Z24, Z3, Z4
 	VFMADD213PS  Z25, Z3, Z4
 	VFMADD213PS  Z26, Z3, Z4
 	VFMADD213PS  Z28, Z3, Z4
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z22, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9918,16 +9967,16 @@ TEXT ·gatedGeluAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         a_base+24(FP), DI
 	MOVQ         b_base+48(FP), BX
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -9935,17 +9984,17 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS Z29, Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
@@ -9955,8 +10004,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z21, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -9970,17 +10019,17 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z5
 	VMULPS       Z5, Z5, Z6
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z6
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z6
 	VMULPS       Z5, Z6, Z6
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z6, Z7
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z6, Z7
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z7, Z31, Z8
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
 	VFNMADD231PS Z29, Z7, Z8
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z7, Z8
 	VMOVAPS      Z22, Z9
 	VFMADD213PS  Z23, Z8, Z9
 	VFMADD213PS  Z24, Z8, Z9
@@ -9990,8 +10039,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z8, Z9
 	VFMADD213PS  Z20, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z6, Z8
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z8, Z8
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z6, Z8
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z8, Z8
 	VCMPPS       $14, Z21, Z8, K2
 	VMOVAPS.Z    Z7, K2, Z9
 	VSUBPS       Z9, Z7, Z7
@@ -10005,17 +10054,17 @@ unrolled1:
 	VMOVUPS      Z5, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z10
 	VMULPS       Z10, Z10, Z11
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z11
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z11
 	VMULPS       Z10, Z11, Z11
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z11, Z12
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z11, Z12
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z12, Z31, Z13
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
 	VFNMADD231PS Z29, Z12, Z13
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z12, Z13
 	VMOVAPS      Z22, Z14
 	VFMADD213PS  Z23, Z13, Z14
 	VFMADD213PS  Z24, Z13, Z14
@@ -10025,8 +10074,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z13, Z14
 	VFMADD213PS  Z20, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z11, Z13
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z13, Z13
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z11, Z13
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z13, Z13
 	VCMPPS       $14, Z21, Z13, K2
 	VMOVAPS.Z    Z12, K2, Z14
 	VSUBPS       Z14, Z12, Z12
@@ -10040,17 +10089,17 @@ unrolled1:
 	VMOVUPS      Z10, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z15
 	VMULPS       Z15, Z15, Z16
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z16
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
 	VFNMADD231PS Z29, Z17, Z18
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z17, Z18
 	VMOVAPS      Z22, Z19
 	VFMADD213PS  Z23, Z18, Z19
 	VFMADD213PS  Z24, Z18, Z19
@@ -10060,8 +10109,8 @@ unrolled1:
 	VFMADD213PS  Z20, Z18, Z19
 	VFMADD213PS  Z20, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z18, Z18
 	VCMPPS       $14, Z21, Z18, K2
 	VMOVAPS.Z    Z17, K2, Z19
 	VSUBPS       Z19, Z17, Z17
@@ -10081,17 +10130,17 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS Z29, Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
@@ -10101,8 +10150,8 @@ vector2:
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z21, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -10127,17 +10176,17 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VMULPS       Z0, Z0, Z1
-	VFMADD213PS.BCST ·vecConstsAMD64+1280(SB), Z26, Z1
+	VFMADD213PS.BCST ·vecConstsAMD64+1344(SB), Z26, Z1
 	VMULPS       Z0, Z1, Z1
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z1, Z2
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z2, Z31, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
 	VFNMADD231PS Z29, Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z22, Z4
 	VFMADD213PS  Z23, Z3, Z4
 	VFMADD213PS  Z24, Z3, Z4
@@ -10147,8 +10196,8 @@ tail3:
 	VFMADD213PS  Z20, Z3, Z4
 	VFMADD213PS  Z20, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z1, Z3
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z3, Z3
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z1, Z3
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z3, Z3
 	VCMPPS       $14, Z21, Z3, K2
 	VMOVAPS.Z    Z2, K2, Z4
 	VSUBPS       Z4, Z2, Z2
@@ -10171,43 +10220,43 @@ TEXT ·gatedGeluBackwardAVX512(SB), NOSPLIT, $0-120
 	MOVQ         g_base+48(FP), BX
 	MOVQ         a_base+72(FP), R8
 	MOVQ         b_base+96(FP), R9
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z29
 	XORQ         AX, AX
 	MOVQ         da_len+8(FP), CX
 unrolled1:
 	CMPQ         CX, $64
 	JLT          vector2
 	VMOVUPS      0(R8)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z0, Z31, Z1
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z2, Z3
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z3, Z31, Z4
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z4, Z31, Z4
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z4, Z3
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z3, Z4
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z4, Z5
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z3, Z4
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z5
 	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z4, Z5
 	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z2, Z4
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z4, Z4
-	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z2, Z4
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z4, Z4
+	VCMPPS.BCST  $14, ·vecConstsAMD64+256(SB), Z4, K2
 	VMOVAPS.Z    Z3, K2, Z5
 	VSUBPS       Z5, Z3, Z3
 	VADDPS       Z28, Z3, Z4
@@ -10227,7 +10276,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
@@ -10238,35 +10287,35 @@ unrolled1:
 	VMULPS       Z6, Z1, Z1
 	VMOVUPS      Z1, 0(SI)(AX*4)
 	VMOVUPS      64(R8)(AX*4), Z7
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z7, Z31, Z8
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z7, Z31, Z8
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z8, Z31, Z8
 	VMULPS       Z8, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VFMADD213PS  Z29, Z31, Z9
 	VMULPS       Z8, Z9, Z9
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z9, Z10
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z9, Z10
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z10, Z31, Z11
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z11, Z31, Z11
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z11, Z10
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z11, Z10
 	VRNDSCALEPS  $0, Z10, Z10
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z10, Z11
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z10, Z11
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z12
-	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z11, Z12
-	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z11, Z12
-	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z11, Z12
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z10, Z11
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z10, Z11
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z12
 	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z11, Z12
 	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z11, Z12
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z11, Z12
 	VFMADD213PS  Z28, Z11, Z12
 	VFMADD213PS  Z28, Z11, Z12
 	VSCALEFPS    Z10, Z12, Z10
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z9, Z11
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z11, Z11
-	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z11, K2
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z9, Z11
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z11, Z11
+	VCMPPS.BCST  $14, ·vecConstsAMD64+256(SB), Z11, K2
 	VMOVAPS.Z    Z10, K2, Z12
 	VSUBPS       Z12, Z10, Z10
 	VADDPS       Z28, Z10, Z11
@@ -10286,7 +10335,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z10, K2, Z10
 	VMULPS       Z11, Z10, Z10
 	VMULPS       Z8, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z31
 	VFMADD213PS  Z29, Z31, Z9
 	VMULPS       Z8, Z10, Z10
 	VMULPS       Z9, Z10, Z10
@@ -10297,35 +10346,35 @@ unrolled1:
 	VMULPS       Z13, Z8, Z8
 	VMOVUPS      Z8, 64(SI)(AX*4)
 	VMOVUPS      128(R8)(AX*4), Z14
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z14, Z31, Z15
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z14, Z31, Z15
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z15, Z31, Z15
 	VMULPS       Z15, Z15, Z16
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VFMADD213PS  Z29, Z31, Z16
 	VMULPS       Z15, Z16, Z16
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z16, Z17
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z16, Z17
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z17, Z31, Z18
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z19
-	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z18, Z19
-	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z18, Z19
-	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z18, Z19
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z17, Z18
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z19
 	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z18, Z19
 	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z18, Z19
 	VFMADD213PS  Z28, Z18, Z19
 	VFMADD213PS  Z28, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z16, Z18
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z18, Z18
-	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z18, K2
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z16, Z18
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z18, Z18
+	VCMPPS.BCST  $14, ·vecConstsAMD64+256(SB), Z18, K2
 	VMOVAPS.Z    Z17, K2, Z19
 	VSUBPS       Z19, Z17, Z17
 	VADDPS       Z28, Z17, Z18
@@ -10345,7 +10394,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z17, K2, Z17
 	VMULPS       Z18, Z17, Z17
 	VMULPS       Z15, Z15, Z16
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z31
 	VFMADD213PS  Z29, Z31, Z16
 	VMULPS       Z15, Z17, Z17
 	VMULPS       Z16, Z17, Z17
@@ -10356,35 +10405,35 @@ unrolled1:
 	VMULPS       Z20, Z15, Z15
 	VMOVUPS      Z15, 128(SI)(AX*4)
 	VMOVUPS      192(R8)(AX*4), Z21
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z21, Z31, Z22
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z21, Z31, Z22
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z22, Z31, Z22
 	VMULPS       Z22, Z22, Z23
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VFMADD213PS  Z29, Z31, Z23
 	VMULPS       Z22, Z23, Z23
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z23, Z24
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z23, Z24
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z24, Z31, Z25
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z25, Z31, Z25
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z25, Z24
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z25, Z24
 	VRNDSCALEPS  $0, Z24, Z24
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z24, Z25
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z24, Z25
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z26
-	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z25, Z26
-	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z25, Z26
-	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z25, Z26
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z24, Z25
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z24, Z25
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z26
 	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z25, Z26
 	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z25, Z26
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z25, Z26
 	VFMADD213PS  Z28, Z25, Z26
 	VFMADD213PS  Z28, Z25, Z26
 	VSCALEFPS    Z24, Z26, Z24
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z23, Z25
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z25, Z25
-	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z25, K2
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z23, Z25
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z25, Z25
+	VCMPPS.BCST  $14, ·vecConstsAMD64+256(SB), Z25, K2
 	VMOVAPS.Z    Z24, K2, Z26
 	VSUBPS       Z26, Z24, Z24
 	VADDPS       Z28, Z24, Z25
@@ -10404,7 +10453,7 @@ unrolled1:
 	VBLENDMPS    Z28, Z24, K2, Z24
 	VMULPS       Z25, Z24, Z24
 	VMULPS       Z22, Z22, Z23
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z31
 	VFMADD213PS  Z29, Z31, Z23
 	VMULPS       Z22, Z24, Z24
 	VMULPS       Z23, Z24, Z24
@@ -10421,35 +10470,35 @@ vector2:
 	CMPQ         CX, $16
 	JLT          tail3
 	VMOVUPS      0(R8)(AX*4), Z0
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z0, Z31, Z1
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z2, Z3
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z3, Z31, Z4
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z4, Z31, Z4
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z4, Z3
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z3, Z4
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z4, Z5
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z3, Z4
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z5
 	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z4, Z5
 	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z2, Z4
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z4, Z4
-	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z2, Z4
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z4, Z4
+	VCMPPS.BCST  $14, ·vecConstsAMD64+256(SB), Z4, K2
 	VMOVAPS.Z    Z3, K2, Z5
 	VSUBPS       Z5, Z3, Z3
 	VADDPS       Z28, Z3, Z4
@@ -10469,7 +10518,7 @@ vector2:
 	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
@@ -10491,35 +10540,35 @@ tail3:
 	DECL         DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(R8)(AX*4), K1, Z0
-	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
-	VMAXPS       Z0, Z31, Z1
 	VBROADCASTSS ·vecConstsAMD64+1472(SB), Z31
+	VMAXPS       Z0, Z31, Z1
+	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
 	VMINPS       Z1, Z31, Z1
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1344(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1408(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z2, Z2
-	VORPS.BCST   ·vecConstsAMD64+1024(SB), Z2, Z3
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VORPS.BCST   ·vecConstsAMD64+1152(SB), Z2, Z3
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z3, Z31, Z4
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z4, Z31, Z4
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z4, Z3
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z4, Z3
 	VRNDSCALEPS  $0, Z3, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z3, Z4
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z3, Z4
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+576(SB), Z4, Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+640(SB), Z4, Z5
-	VFMADD213PS.BCST ·vecConstsAMD64+704(SB), Z4, Z5
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z3, Z4
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z3, Z4
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z5
 	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z4, Z5
 	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z4, Z5
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VFMADD213PS  Z28, Z4, Z5
 	VSCALEFPS    Z3, Z5, Z3
-	VANDPS.BCST  ·vecConstsAMD64+1152(SB), Z2, Z4
-	VSUBPS.BCST  ·vecConstsAMD64+1216(SB), Z4, Z4
-	VCMPPS.BCST  $14, ·vecConstsAMD64+64(SB), Z4, K2
+	VANDPS.BCST  ·vecConstsAMD64+64(SB), Z2, Z4
+	VSUBPS.BCST  ·vecConstsAMD64+1280(SB), Z4, Z4
+	VCMPPS.BCST  $14, ·vecConstsAMD64+256(SB), Z4, K2
 	VMOVAPS.Z    Z3, K2, Z5
 	VSUBPS       Z5, Z3, Z3
 	VADDPS       Z28, Z3, Z4
@@ -10539,7 +10588,7 @@ tail3:
 	VBLENDMPS    Z28, Z3, K2, Z3
 	VMULPS       Z4, Z3, Z3
 	VMULPS       Z1, Z1, Z2
-	VBROADCASTSS ·vecConstsAMD64+1536(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z31
 	VFMADD213PS  Z29, Z31, Z2
 	VMULPS       Z1, Z3, Z3
 	VMULPS       Z2, Z3, Z3
@@ -10557,7 +10606,7 @@ done4:
 TEXT ·reluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z4
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z4
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -10607,7 +10656,7 @@ TEXT ·reluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z8
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z8
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -10668,20 +10717,20 @@ done4:
 TEXT ·siluAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dst_len+8(FP), CX
 unrolled1:
@@ -10689,13 +10738,13 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -10718,13 +10767,13 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
 	VORPS        Z29, Z4, Z5
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z5, Z31, Z6
 	VMINPS       Z6, Z27, Z6
 	VMULPS       Z25, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
 	VFNMADD231PS Z24, Z5, Z6
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z5, Z6
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z5, Z6
 	VMOVAPS      Z18, Z7
 	VFMADD213PS  Z19, Z6, Z7
 	VFMADD213PS  Z20, Z6, Z7
@@ -10747,13 +10796,13 @@ unrolled1:
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
 	VORPS        Z29, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z9, Z31, Z10
 	VMINPS       Z10, Z27, Z10
 	VMULPS       Z25, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
 	VFNMADD231PS Z24, Z9, Z10
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z9, Z10
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z9, Z10
 	VMOVAPS      Z18, Z11
 	VFMADD213PS  Z19, Z10, Z11
 	VFMADD213PS  Z20, Z10, Z11
@@ -10776,13 +10825,13 @@ unrolled1:
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
 	VORPS        Z29, Z12, Z13
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z13, Z31, Z14
 	VMINPS       Z14, Z27, Z14
 	VMULPS       Z25, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
 	VFNMADD231PS Z24, Z13, Z14
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z13, Z14
 	VMOVAPS      Z18, Z15
 	VFMADD213PS  Z19, Z14, Z15
 	VFMADD213PS  Z20, Z14, Z15
@@ -10811,13 +10860,13 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -10851,13 +10900,13 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -10887,20 +10936,20 @@ TEXT ·siluBackwardAVX512(SB), NOSPLIT, $0-72
 	MOVQ         dx_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         dy_base+48(FP), BX
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z16
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z17
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z18
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z19
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z20
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+832(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+384(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+320(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z16
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z19
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z20
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+1024(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+576(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+512(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1280(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+64(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+1152(SB), Z29
 	XORQ         AX, AX
 	MOVQ         dx_len+8(FP), CX
 unrolled1:
@@ -10908,13 +10957,13 @@ unrolled1:
 	JLT          vector2
 	VMOVUPS      0(DI)(AX*4), Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -10946,13 +10995,13 @@ unrolled1:
 	VMOVUPS      Z0, 0(SI)(AX*4)
 	VMOVUPS      64(DI)(AX*4), Z4
 	VORPS        Z29, Z4, Z5
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z5, Z31, Z6
 	VMINPS       Z6, Z27, Z6
 	VMULPS       Z25, Z6, Z5
 	VRNDSCALEPS  $0, Z5, Z5
 	VFNMADD231PS Z24, Z5, Z6
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z5, Z6
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z5, Z6
 	VMOVAPS      Z18, Z7
 	VFMADD213PS  Z19, Z6, Z7
 	VFMADD213PS  Z20, Z6, Z7
@@ -10984,13 +11033,13 @@ unrolled1:
 	VMOVUPS      Z4, 64(SI)(AX*4)
 	VMOVUPS      128(DI)(AX*4), Z8
 	VORPS        Z29, Z8, Z9
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z9, Z31, Z10
 	VMINPS       Z10, Z27, Z10
 	VMULPS       Z25, Z10, Z9
 	VRNDSCALEPS  $0, Z9, Z9
 	VFNMADD231PS Z24, Z9, Z10
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z9, Z10
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z9, Z10
 	VMOVAPS      Z18, Z11
 	VFMADD213PS  Z19, Z10, Z11
 	VFMADD213PS  Z20, Z10, Z11
@@ -11022,13 +11071,13 @@ unrolled1:
 	VMOVUPS      Z8, 128(SI)(AX*4)
 	VMOVUPS      192(DI)(AX*4), Z12
 	VORPS        Z29, Z12, Z13
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z13, Z31, Z14
 	VMINPS       Z14, Z27, Z14
 	VMULPS       Z25, Z14, Z13
 	VRNDSCALEPS  $0, Z13, Z13
 	VFNMADD231PS Z24, Z13, Z14
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z13, Z14
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z13, Z14
 	VMOVAPS      Z18, Z15
 	VFMADD213PS  Z19, Z14, Z15
 	VFMADD213PS  Z20, Z14, Z15
@@ -11066,13 +11115,13 @@ vector2:
 	JLT          tail3
 	VMOVUPS      0(DI)(AX*4), Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -11115,13 +11164,13 @@ tail3:
 	KMOVW        DX, K1
 	VMOVUPS.Z    0(DI)(AX*4), K1, Z0
 	VORPS        Z29, Z0, Z1
-	VBROADCASTSS ·vecConstsAMD64+1088(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+1216(SB), Z31
 	VMAXPS       Z1, Z31, Z2
 	VMINPS       Z2, Z27, Z2
 	VMULPS       Z25, Z2, Z1
 	VRNDSCALEPS  $0, Z1, Z1
 	VFNMADD231PS Z24, Z1, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z1, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z1, Z2
 	VMOVAPS      Z18, Z3
 	VFMADD213PS  Z19, Z2, Z3
 	VFMADD213PS  Z20, Z2, Z3
@@ -11159,15 +11208,15 @@ done4:
 TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-64
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z21
-	VBROADCASTSS ·vecConstsAMD64+1600(SB), Z22
-	VBROADCASTSS ·vecConstsAMD64+128(SB), Z23
-	VBROADCASTSS ·vecConstsAMD64+64(SB), Z24
-	VBROADCASTSS ·vecConstsAMD64+512(SB), Z25
-	VBROADCASTSS ·vecConstsAMD64+576(SB), Z26
-	VBROADCASTSS ·vecConstsAMD64+640(SB), Z27
-	VBROADCASTSS ·vecConstsAMD64+704(SB), Z28
-	VBROADCASTSS ·vecConstsAMD64+768(SB), Z29
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z21
+	VBROADCASTSS ·vecConstsAMD64+1664(SB), Z22
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z23
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z24
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+768(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+832(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+896(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+960(SB), Z29
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+48(FP)
@@ -11254,18 +11303,18 @@ unrolled7:
 	VMOVAPS      Z2, Z5
 	VFNMADD213PS Z22, Z21, Z5
 	VMAXPS       Z2, Z22, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z25, Z4
 	VFMADD213PS  Z26, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
 	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z29, Z3, Z4
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
 	VFMADD213PS  Z21, Z3, Z4
 	VFMADD213PS  Z21, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
@@ -11279,18 +11328,18 @@ unrolled7:
 	VMOVAPS      Z7, Z10
 	VFNMADD213PS Z22, Z21, Z10
 	VMAXPS       Z7, Z22, Z8
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z8, Z31, Z8
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z8, Z7
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z8, Z7
 	VRNDSCALEPS  $0, Z7, Z7
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z7, Z8
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z7, Z8
 	VMOVAPS      Z25, Z9
 	VFMADD213PS  Z26, Z8, Z9
 	VFMADD213PS  Z27, Z8, Z9
 	VFMADD213PS  Z28, Z8, Z9
 	VFMADD213PS  Z29, Z8, Z9
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z8, Z9
 	VFMADD213PS  Z21, Z8, Z9
 	VFMADD213PS  Z21, Z8, Z9
 	VSCALEFPS    Z7, Z9, Z7
@@ -11304,18 +11353,18 @@ unrolled7:
 	VMOVAPS      Z12, Z15
 	VFNMADD213PS Z22, Z21, Z15
 	VMAXPS       Z12, Z22, Z13
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z13, Z31, Z13
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z13, Z12
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z13, Z12
 	VRNDSCALEPS  $0, Z12, Z12
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z12, Z13
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z12, Z13
 	VMOVAPS      Z25, Z14
 	VFMADD213PS  Z26, Z13, Z14
 	VFMADD213PS  Z27, Z13, Z14
 	VFMADD213PS  Z28, Z13, Z14
 	VFMADD213PS  Z29, Z13, Z14
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z13, Z14
 	VFMADD213PS  Z21, Z13, Z14
 	VFMADD213PS  Z21, Z13, Z14
 	VSCALEFPS    Z12, Z14, Z12
@@ -11329,18 +11378,18 @@ unrolled7:
 	VMOVAPS      Z17, Z20
 	VFNMADD213PS Z22, Z21, Z20
 	VMAXPS       Z17, Z22, Z18
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z18, Z31, Z18
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z18, Z17
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z18, Z17
 	VRNDSCALEPS  $0, Z17, Z17
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z17, Z18
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z17, Z18
 	VMOVAPS      Z25, Z19
 	VFMADD213PS  Z26, Z18, Z19
 	VFMADD213PS  Z27, Z18, Z19
 	VFMADD213PS  Z28, Z18, Z19
 	VFMADD213PS  Z29, Z18, Z19
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z18, Z19
 	VFMADD213PS  Z21, Z18, Z19
 	VFMADD213PS  Z21, Z18, Z19
 	VSCALEFPS    Z17, Z19, Z17
@@ -11360,18 +11409,18 @@ vector8:
 	VMOVAPS      Z2, Z5
 	VFNMADD213PS Z22, Z21, Z5
 	VMAXPS       Z2, Z22, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z25, Z4
 	VFMADD213PS  Z26, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
 	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z29, Z3, Z4
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
 	VFMADD213PS  Z21, Z3, Z4
 	VFMADD213PS  Z21, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
@@ -11396,18 +11445,18 @@ tail9:
 	VMOVAPS      Z2, Z5
 	VFNMADD213PS Z22, Z21, Z5
 	VMAXPS       Z2, Z22, Z3
-	VBROADCASTSS ·vecConstsAMD64+256(SB), Z31
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
 	VMINPS       Z3, Z31, Z3
-	VMULPS.BCST  ·vecConstsAMD64+320(SB), Z3, Z2
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
 	VRNDSCALEPS  $0, Z2, Z2
-	VFNMADD231PS.BCST ·vecConstsAMD64+384(SB), Z2, Z3
-	VFNMADD231PS.BCST ·vecConstsAMD64+448(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
 	VMOVAPS      Z25, Z4
 	VFMADD213PS  Z26, Z3, Z4
 	VFMADD213PS  Z27, Z3, Z4
 	VFMADD213PS  Z28, Z3, Z4
 	VFMADD213PS  Z29, Z3, Z4
-	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
 	VFMADD213PS  Z21, Z3, Z4
 	VFMADD213PS  Z21, Z3, Z4
 	VSCALEFPS    Z2, Z4, Z2
@@ -11638,7 +11687,7 @@ TEXT ·rmsNormRowsAVX512(SB), NOSPLIT, $0-120
 	MOVQ         dst_base+0(FP), SI
 	MOVQ         x_base+24(FP), DI
 	MOVQ         w_base+48(FP), BX
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z17
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z17
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+72(FP)
@@ -12191,7 +12240,7 @@ TEXT ·layerNormRowsAVX512(SB), NOSPLIT, $0-168
 	MOVQ         x_base+24(FP), DI
 	MOVQ         w_base+48(FP), BX
 	MOVQ         b_base+72(FP), R8
-	VBROADCASTSS ·vecConstsAMD64+896(SB), Z18
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z18
 	XORQ         R13, R13
 row1:
 	CMPQ         R13, rows+96(FP)

@@ -127,6 +127,19 @@ const softmaxFlush = 50
 // above 2^−126 = 1.1755e−38 with the polynomial's error to spare).
 const sigmoidFlush = 87.33
 
+// adamwFlush is the magnitude below which AdamW's moments are taken as 0 (ops'
+// adamwFlush tells why; the generic code flushes alike).
+const adamwFlush = 1e-28
+
+// flushSmall sets x to 0 where |x| < adamwFlush, as the generic AdamW compares (NaN is
+// kept), using temporaries t1 and t2.
+func (k *vk) flushSmall(x, t1, t2 int) {
+	k.and(t1, x, U(^uint32(signBit)))
+	k.fnmadd(t1, t1, F(1), F(adamwFlush)) // adamwFlush − |x|: positive where flushed
+	k.gt0(t2, t1, x)
+	k.sub(x, x, R(t2)) // x − x = 0 there, x elsewhere
+}
+
 // geluArg sets z = x·(geluA + geluB·x²), the argument of σ in GELU(x) = x·σ(z).
 func (k *vk) geluArg(z, x int) {
 	k.mul(z, x, R(x))
@@ -177,7 +190,7 @@ var vecKernels = []vecKernel{
 	{name: "adamw", op: "adamwOp", x86Only: true,
 		params: []param{pSlice("w"), pSlice("g"), pSlice("m"), pSlice("v"), pF32("b1"), pF32("gb1"), pF32("b2"), pF32("gb2"),
 			pF32("decay"), pF32("step"), pF32("invSC2"), pF32("eps"), pF32("gs")},
-		doc: "one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it",
+		doc: "one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g, each 0 below 1e−28 in magnitude; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it",
 		build: func(k *vk) {
 			w, g, m, v := k.vec("w", rowVec), k.vec("g", rowVec), k.vec("m", rowVec), k.vec("v", rowVec)
 			k.start()
@@ -194,12 +207,14 @@ var vecKernels = []vecKernel{
 				k.mul(t[1], t[1], R(c["b1"]))
 				k.mul(t[2], t[0], R(c["gb1"]))
 				k.add(t[1], t[1], R(t[2])) // m
+				k.flushSmall(t[1], t[2], t[3])
 				k.store(t[1], m, s)
 				k.mul(t[2], t[0], R(c["gb2"]))
 				k.mul(t[2], t[2], R(t[0]))
 				k.load(t[3], v, s)
 				k.mul(t[3], t[3], R(c["b2"]))
 				k.add(t[3], t[3], R(t[2])) // v
+				k.flushSmall(t[3], t[0], t[2])
 				k.store(t[3], v, s)
 				k.sqrt(t[3], t[3])
 				k.mul(t[3], t[3], R(c["invSC2"]))
