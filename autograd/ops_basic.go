@@ -33,7 +33,7 @@ func (t *Tape) MatMul(a, b *Tensor, transB bool) *Tensor {
 }
 
 // MatMulEach sets outs[i] = a·bs[i] (each bs[i] a.Cols×n_i, not transposed; at most
-// ops' maxSegments of them, outs as long as bs): the projections of one input, as
+// maxEach of them, outs as long as bs): the projections of one input, as
 // attention's queries, keys and values. It runs them, and their weight gradients
 // (aᵀ·dout_i), as one product over the bs[i] side by side (ops.GemmSegments), which
 // reads a, or packs aᵀ, once for all; the values and every gradient are those of a

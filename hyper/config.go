@@ -227,9 +227,9 @@ func (c *GridConfig) Footprint(site layers.Site) (layers.Footprint, error) {
 			perGate += gr * gc
 		}
 		act.PerExample += perGate
-		if f.Step != nil {
+		if f.Step != nil { // the GLU footprint's own, made for this call
 			// GridFFN.ForwardStep keeps each example's gates from the first step.
-			f.Step = &layers.StepFootprint{CachePerExample: f.Step.CachePerExample + gr*gc}
+			f.Step.CachePerExample += gr * gc
 		}
 	}
 	if c.gates(WeightWi) {

@@ -163,14 +163,15 @@ type memoryProjection struct {
 // same tensor (and t does not record: recorded products need their own records),
 // else projected, and then kept in cache. The same products, so the same bits.
 func (a *T5Attention) memoryKV(t *autograd.Tape, mem *autograd.Tensor, cache *StepCache) (k, v *autograd.Tensor) {
-	if cache != nil && !t.Recording() {
+	keep := cache != nil && !t.Recording()
+	if keep {
 		if p, ok := cache.State.(*memoryProjection); ok && p.mem == mem {
 			return p.k, p.v
 		}
 	}
 	var kv [2]*autograd.Tensor
 	t.MatMulEach(mem, []*autograd.Tensor{&a.K.Tensor, &a.V.Tensor}, kv[:])
-	if cache != nil && !t.Recording() {
+	if keep {
 		cache.State = &memoryProjection{mem: mem, k: kv[0], v: kv[1]}
 	}
 	return kv[0], kv[1]

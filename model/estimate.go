@@ -234,14 +234,14 @@ func (w *walker) shape(b, l, t int64) {
 		// the rows of fewer than half its examples, with their projections, once.
 		half := c.mul((b+1)/2, l)
 		memRows := c.mul(t, b, l)
-		if w.memoryCached() {
+		if _, cached := w.decoderCaches(); cached {
 			memRows = c.add(c.mul(b, l), half)
 		}
 		w.dec = pass{calls: t, rows: c.mul(b, t), examples: c.mul(b, t), pairs: c.mul(b, t, t), shared: c.mul(t, t),
 			memRows: memRows, cross: c.mul(b, t, l), gathered: half}
 		return
 	}
-	if w.decoderSteps() {
+	if steps, _ := w.decoderCaches(); steps {
 		// Generation one position at a time (Model.Generate with every decoder
 		// sublayer incremental): the first step on the tape that keeps the encoder's
 		// output, the others each on a tape reset before it, so at most two steps' values
@@ -376,34 +376,27 @@ func (w *walker) site(name layers.Stack, layer int, part string) layers.Site {
 	return site
 }
 
-// decoderSteps reports whether every sublayer of the decoder decodes incrementally (its
-// builder's footprint has a Step); a builder's error gives false (walk reports it).
-func (w *walker) decoderSteps() bool {
+// decoderCaches reports whether every sublayer of the decoder decodes incrementally
+// (its builder's footprint has a Step), and whether every cross-attention keeps its
+// memory's projections from one pass to the next (Footprint.MemoryCached); a
+// builder's error gives false (walk reports it).
+func (w *walker) decoderCaches() (steps, memoryCached bool) {
 	s := w.spec
+	steps, memoryCached = true, true
 	for i := range s.DecoderLayers {
 		for _, sub := range []struct {
 			part    string
 			builder any
 		}{{"self_attn", s.Attention}, {"cross_attn", s.Attention}, {"ffn", s.FFN}} {
 			f, err := layers.SizerOf(sub.builder).Footprint(w.site(layers.Decoder, i, sub.part))
-			if err != nil || f.Step == nil {
-				return false
+			if err != nil {
+				return false, false
 			}
+			steps = steps && f.Step != nil
+			memoryCached = memoryCached && (sub.part != "cross_attn" || f.MemoryCached)
 		}
 	}
-	return true
-}
-
-// memoryCached reports whether every cross-attention of the decoder keeps its memory's
-// projections from one pass to the next (layers.Footprint.MemoryCached).
-func (w *walker) memoryCached() bool {
-	for i := range w.spec.DecoderLayers {
-		f, err := layers.SizerOf(w.spec.Attention).Footprint(w.site(layers.Decoder, i, "cross_attn"))
-		if err != nil || !f.MemoryCached {
-			return false
-		}
-	}
-	return true
+	return steps, memoryCached
 }
 
 // stack counts one stack of n blocks run as p.
@@ -421,16 +414,19 @@ func (w *walker) stack(name layers.Stack, n int, p pass) {
 	}
 	for i := range n {
 		w.norm()
-		w.sublayer("attention", s.Attention, w.site(name, i, "self_attn"), p.calls, p.rows, p.examples, p.rows, p.pairs, p.shared)
-		w.stepCache("attention", s.Attention, w.site(name, i, "self_attn"), p.selfCache, p.cacheExamples)
+		ss := w.site(name, i, "self_attn")
+		st := w.sublayer("attention", s.Attention, ss, p.calls, p.rows, p.examples, p.rows, p.pairs, p.shared)
+		w.stepCache("attention", s.Attention, ss, st, p.selfCache, p.cacheExamples)
 		if name == layers.Decoder {
 			w.norm()
-			w.sublayer("attention", s.Attention, w.site(name, i, "cross_attn"), p.calls, p.rows, p.examples, memRows, p.cross, 0)
-			w.stepCache("attention", s.Attention, w.site(name, i, "cross_attn"), p.crossCache, p.cacheExamples)
+			cs := w.site(name, i, "cross_attn")
+			st = w.sublayer("attention", s.Attention, cs, p.calls, p.rows, p.examples, memRows, p.cross, 0)
+			w.stepCache("attention", s.Attention, cs, st, p.crossCache, p.cacheExamples)
 		}
 		w.norm()
-		w.sublayer("ffn", s.FFN, w.site(name, i, "ffn"), p.calls, p.rows, p.examples, 0, 0, 0)
-		w.stepCache("ffn", s.FFN, w.site(name, i, "ffn"), 0, p.cacheExamples)
+		fs := w.site(name, i, "ffn")
+		st = w.sublayer("ffn", s.FFN, fs, p.calls, p.rows, p.examples, 0, 0, 0)
+		w.stepCache("ffn", s.FFN, fs, st, 0, p.cacheExamples)
 	}
 	w.norm()
 	// The final norm: output and row statistics, and when training the gradients of
@@ -443,21 +439,18 @@ func (w *walker) stack(name layers.Stack, n int, p pass) {
 }
 
 // stepCache counts what the sublayer key's builder creates at site keeps in its step
-// cache for positions (example, position) pairs and examples examples (nothing when
-// both are 0: no generation one position at a time).
-func (w *walker) stepCache(key string, builder any, site layers.Site, positions, examples int64) {
-	if positions == 0 && examples == 0 {
-		return
+// cache (st, its footprint's: nil after an error sublayer reported) for positions (example, position)
+// pairs and examples examples (nothing when both are 0: no generation one position at
+// a time).
+func (w *walker) stepCache(key string, builder any, site layers.Site, st *layers.StepFootprint, positions, examples int64) {
+	if st == nil || (positions == 0 && examples == 0) {
+		return // decoderCaches checked the Step where a generation counts it
 	}
-	f, err := layers.SizerOf(builder).Footprint(site)
-	if err != nil || f.Step == nil {
-		return // sublayer reported the error; decoderSteps checked the Step
-	}
-	st, c := f.Step, &w.c
 	if st.CachePerPosition < 0 || st.CachePerExample < 0 {
 		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports a negative step cache %+v at %s", key, builder, *st, site.Prefix))
 		return
 	}
+	c := &w.c
 	w.acts(c.mul(st.CachePerPosition, positions), c.mul(st.CachePerExample, examples))
 }
 
@@ -489,8 +482,9 @@ const callSlack = 8192
 // pre-norm (output, row statistics and, when training, the gradient of its output), the
 // sublayer's output, dropout's mask, and the residual add;
 // the builder's own activations count twice in training (their gradients), and
-// callSlack once per call.
-func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows, examples, memRows, pairs, shared int64) {
+// callSlack once per call. It returns the footprint's Step (for stepCache), nil after
+// an error it reported.
+func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows, examples, memRows, pairs, shared int64) *layers.StepFootprint {
 	c := &w.c
 	f, err := layers.SizerOf(builder).Footprint(site)
 	if err != nil {
@@ -500,19 +494,19 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 				w.errs = append(w.errs, e)
 			}
 		}
-		return
+		return nil
 	}
 	for _, sh := range f.Params {
 		if sh.Rows <= 0 || sh.Cols <= 0 {
 			w.errs = append(w.errs, fmt.Errorf("model: %s %T reports a parameter of shape %d×%d at %s", key, builder, sh.Rows, sh.Cols, site.Prefix))
-			return
+			return nil
 		}
 		w.param(sh.Rows, sh.Cols)
 	}
 	a := f.Activations
 	if a.PerRow < 0 || a.PerMemoryRow < 0 || a.PerExample < 0 || a.PerPair < 0 || a.PerSharedPair < 0 {
 		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports negative activations %+v at %s", key, builder, a, site.Prefix))
-		return
+		return nil
 	}
 	own := c.add(c.mul(a.PerRow, rows), c.mul(a.PerMemoryRow, memRows), c.mul(a.PerExample, examples),
 		c.mul(a.PerPair, pairs), c.mul(a.PerSharedPair, shared))
@@ -522,7 +516,7 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 	if !w.train {
 		// Norm output, sublayer output, residual sum.
 		w.acts(own, c.mul(3, rd), stats, slack)
-		return
+		return f.Step
 	}
 	// The norm's output and its gradient (the gradient of its input adds into the
 	// residual stream's), the sublayer's output and its gradient, the residual sum; with
@@ -532,4 +526,5 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 		perRow++
 	}
 	w.acts(c.mul(2, own), c.mul(perRow, rd), stats, slack)
+	return f.Step
 }

@@ -250,11 +250,11 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 	// gathered once (layers.GatherMemoryCache: the examples left by a later pass are
 	// among them). A pass's decoder rows cost far less than projecting the memory.
 	memCaches := make([]layers.StepCache, len(m.decoder.blocks))
-	members := make([]int, b.Size) // the examples the passes decode
-	for e := range members {
-		members[e] = e
+	n := b.Size               // the examples the passes decode: all, then those left
+	at := make([]int, b.Size) // each example's row in the passes' batch
+	for e := range at {
+		at[e] = e
 	}
-	at := slices.Clone(members) // each example's row in the passes' batch
 	mem, memSeq, sub, caches := enc, layers.Seq{Batch: b.Size, Len: encSeq.Len, Valid: inValid}, tasks, memCaches
 	var rows []int // the examples with a c-th candidate
 	for c := range passes {
@@ -266,13 +266,12 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 				tl = max(tl, len(sets[k][c]))
 			}
 		}
-		if len(members) == b.Size && 2*len(rows) < b.Size {
-			members = slices.Clone(rows)
-			n := len(members)
+		if n == b.Size && 2*len(rows) < b.Size {
+			n = len(rows)
 			idx := t.Ints(n * encSeq.Len)
 			valid := make([]bool, n*encSeq.Len)
 			sub = t.Ints(n)
-			for j, e := range members {
+			for j, e := range rows {
 				at[e] = j
 				for i := range encSeq.Len {
 					idx[j*encSeq.Len+i] = int32(e*encSeq.Len + i)
@@ -287,7 +286,6 @@ func (m *Model) ScoreCandidateSets(t *autograd.Tape, b *Batch, sets [][][]int32,
 				caches[i] = layers.GatherMemoryCache(t, &memCaches[i], mem, idx)
 			}
 		}
-		n := len(members)
 		ctx.Tasks = sub
 		targets := t.Ints(n * tl)
 		clear(targets)

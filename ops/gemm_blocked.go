@@ -307,6 +307,12 @@ type segment struct {
 	overwrite bool
 }
 
+// within is the part [lo, hi) of the virtual columns [jc, jc+nc) that are s's (empty
+// when lo >= hi).
+func (s *segment) within(jc, nc int) (lo, hi int) {
+	return max(jc, s.off), min(jc+nc, s.off+s.n)
+}
+
 // gemmSegs computes each segment's product alpha·op(A)·op(B_s) + beta_s·C_s as one
 // product whose op(B) and C are the segments side by side (every segment but the last a
 // whole number of micro-panels wide), split over w goroutines: the tiles of every
@@ -418,7 +424,7 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 			} else {
 				for i := range segs {
 					s := &segs[i]
-					if lo, hi := max(jc, s.off), min(jc+nc, s.off+s.n); lo < hi {
+					if lo, hi := s.within(jc, nc); lo < hi {
 						k.packB(bp[(lo-jc)*kc:], s.b, s.ldb, transB, pc, kc, lo-s.off, hi-lo, k.nr)
 					}
 				}
@@ -435,7 +441,7 @@ func (k *gemmKernels) gemmSerial(transA, transB bool, i0, i1, j0, j1, kk int, al
 					k.packA(ap[bd.off*kc:], a, lda, transA, row+direct, bd.rows-direct, pc, kc, bd.t.mr, alpha)
 					for i := range segs {
 						s := &segs[i]
-						if lo, hi := max(jc, s.off), min(jc+nc, s.off+s.n); lo < hi {
+						if lo, hi := s.within(jc, nc); lo < hi {
 							k.macroTile(bd.t, kc, bd.rows, hi-lo, rowsA, lda, direct, ap[bd.off*kc:], bp[(lo-jc)*kc:],
 								s.c[row*s.ldc+lo-s.off:], s.ldc, scratch, s.overwrite && pc == 0)
 						}

@@ -288,9 +288,6 @@ func layerNormRowsBackwardGeneric(dx, dw, db, x, w, mean, rstd, dy []float32, ro
 	}
 }
 
-// adamwGeneric is AdamWUpdate's plain loop. The conversions round each product on its
-// own: Go may otherwise fuse a product into the following sum where the CPU has FMA
-// (arm64), which the SIMD variants do not.
 // adamwFlush is the magnitude below which AdamW's moments are taken as 0, so that the
 // moments of parameters left without a gradient, which decay by b1 and b2 a step, never
 // turn subnormal (m·0.9 per step falls below 1e−37 after some 800 steps), nor do their
@@ -302,6 +299,9 @@ const adamwFlush = 1e-28
 // adamwFlushBits is adamwFlush's bits: a float32 of smaller magnitude has smaller bits.
 var adamwFlushBits = math.Float32bits(adamwFlush)
 
+// adamwGeneric is AdamWUpdate's plain loop. The conversions round each product on its
+// own: Go may otherwise fuse a product into the following sum where the CPU has FMA
+// (arm64), which the SIMD variants do not.
 func adamwGeneric(w, g, m, v []float32, b1, gb1, b2, gb2, decay, step, invSC2, eps, gs float32) {
 	for j := range w {
 		gj := float32(g[j] * gs)

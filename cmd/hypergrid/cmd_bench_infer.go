@@ -90,7 +90,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		writeProfiledRun(stdout, "batch", *steps, per, prof.per)
+		writeProfiledRun(stdout, "batch", "batches", *steps, per, prof.per)
 		writeKernelProfile(stdout, "batch", *steps, prof, per, *threads, 1)
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/model"
@@ -98,7 +97,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		writeProfiledRun(stdout, "step", *steps, per, prof.per)
+		writeProfiledRun(stdout, "step", "steps", *steps, per, prof.per)
 		writeStepProfile(stdout, *steps, phases, prof, per, *threads, r.Train.Reps())
 	}
 	return nil
@@ -106,11 +105,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 
 // writeProfiledRun says how much the profile's own clocks slowed the profiled units
 // (timed) against the unprofiled ones of the timing line (per).
-func writeProfiledRun(w io.Writer, unit string, steps int, per, timed time.Duration) {
-	units := unit + "s"
-	if strings.HasSuffix(unit, "ch") {
-		units = unit + "es"
-	}
+func writeProfiledRun(w io.Writer, unit, units string, steps int, per, timed time.Duration) {
 	fmt.Fprintf(w, "\n(the tables below time %d more %s with the profile's clocks on: %.1f ms a %s, %+.1f%% over the %.1f ms above, which the useful GFLOP/s at the end use)\n",
 		steps, units, float64(timed.Microseconds())/1000, unit, 100*(timed.Seconds()/per.Seconds()-1), float64(per.Microseconds())/1000)
 }
@@ -148,16 +143,14 @@ func shareOf(d, per time.Duration, steps int) string {
 // peak per unit (a training step, a batch) of the profiled units tl, the time left
 // outside the kernels, the part of the matrix products' time spent packing their
 // operands (included in their rows), then the product shapes (writeShapeProfile) and
-// the unit's useful GFLOP/s over per, its unprofiled time, against a Gemm and the FMA
+// the unit's useful GFLOP/s over timed, its unprofiled time, against a Gemm and the FMA
 // peak measured now, at the same thread count. side is how many
 // callers run kernels side by side (the model replicas of train.replicas, else 1):
 // their kernel times add up, so a kernel's share is of side × the unit's time, and its
 // GFLOP/s, those of one caller's share of the threads, are held against that share of
 // the peak.
-func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, per time.Duration, threads, side int) {
-	kernels := tl.kernels
-	timed := per // the unprofiled unit, for the useful GFLOP/s
-	per = tl.per
+func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, timed time.Duration, threads, side int) {
+	kernels, per := tl.kernels, tl.per
 	var flops int64
 	var inKernels time.Duration
 	peak := ops.PeakGFLOPS(threads, 300*time.Millisecond)

@@ -110,8 +110,7 @@ func (k *vk) sigmoidParts(e, den, z, t int) {
 	k.expFrom(e, e, den, t, -sigmoidFlush) // never subnormal
 	k.and(den, z, U(^uint32(signBit)))
 	k.sub(den, den, F(sigmoidFlush)) // |z| − sigmoidFlush: positive where flushed (NaN: not)
-	k.gt0(t, den, e)
-	k.sub(e, e, R(t)) // e − e = 0 there, e elsewhere (NaN stays NaN)
+	k.zeroWhere(e, den, t)
 	k.add(den, e, F(1))
 }
 
@@ -131,13 +130,19 @@ const sigmoidFlush = 87.33
 // adamwFlush tells why; the generic code flushes alike).
 const adamwFlush = 1e-28
 
+// zeroWhere sets x to 0 where flag > 0, using temporary t: x − x there, x − 0
+// elsewhere, so a NaN x stays NaN, and a NaN flag (not above 0) keeps x.
+func (k *vk) zeroWhere(x, flag, t int) {
+	k.gt0(t, flag, x)
+	k.sub(x, x, R(t))
+}
+
 // flushSmall sets x to 0 where |x| < adamwFlush, as the generic AdamW compares (NaN is
 // kept), using temporaries t1 and t2.
 func (k *vk) flushSmall(x, t1, t2 int) {
 	k.and(t1, x, U(^uint32(signBit)))
 	k.fnmadd(t1, t1, F(1), F(adamwFlush)) // adamwFlush − |x|: positive where flushed
-	k.gt0(t2, t1, x)
-	k.sub(x, x, R(t2)) // x − x = 0 there, x elsewhere
+	k.zeroWhere(x, t1, t2)
 }
 
 // geluArg sets z = x·(geluA + geluB·x²), the argument of σ in GELU(x) = x·σ(z).
@@ -492,8 +497,7 @@ var vecKernels = []vecKernel{
 					// sigmoidParts); flush is positive there (NaN keeps its value).
 					k.fnmadd(flush, e, F(1), F(-softmaxFlush))
 					k.expFrom(e, e, s.t[1], s.t[2], -softmaxFlush)
-					k.gt0(s.t[1], flush, e)
-					k.sub(e, e, R(s.t[1]))
+					k.zeroWhere(e, flush, s.t[1])
 					k.store(e, dst, s)
 					k.zeroInactive(e)
 					k.add(s.acc[0], s.acc[0], R(e))
