@@ -669,6 +669,26 @@ func TestCrossEntropyThreadsBitIdentical(t *testing.T) {
 
 // An inference tape rewound to a mark hands out the same memory again, RowsOf shares
 // its tensor's values, and a recording tape refuses both.
+// ArenaPeakBytes counts what a tape holds at most: a Rewind frees what came after its
+// mark, a Reset everything.
+func TestArenaPeakBytes(t *testing.T) {
+	tape := autograd.NewTape()
+	tape.SetRecording(false)
+	tape.New(10, 10) // 100 values
+	m := tape.Mark()
+	tape.New(10, 100) // 1000 more
+	tape.Rewind(m)
+	tape.New(5, 100) // 500 in their place
+	if got, want := tape.ArenaPeakBytes(), 4*1100; got != want {
+		t.Errorf("after a rewind: peak %d bytes, want %d", got, want)
+	}
+	tape.Reset()
+	tape.New(2, 2)
+	if got := tape.ArenaPeakBytes(); got != 16 {
+		t.Errorf("after a reset: peak %d bytes, want 16", got)
+	}
+}
+
 func TestMarkRewindRowsOf(t *testing.T) {
 	tape := autograd.NewTape()
 	tape.SetRecording(false)

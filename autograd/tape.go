@@ -65,11 +65,12 @@ func (t *Tape) Reset() {
 // Mark is a point in an inference tape's allocations to go back to (Tape.Rewind).
 type Mark struct {
 	fCur, fOff, iCur, iOff, tensors int
+	fUsed, iUsed                    int
 }
 
 // Mark returns the tape's current allocation point.
 func (t *Tape) Mark() Mark {
-	return Mark{t.f.cur, t.f.off, t.i.cur, t.i.off, t.nTensors}
+	return Mark{t.f.cur, t.f.off, t.i.cur, t.i.off, t.nTensors, t.f.used, t.i.used}
 }
 
 // Rewind makes everything the tape allocated after m reusable: tensors and buffers
@@ -82,6 +83,7 @@ func (t *Tape) Rewind(m Mark) {
 		panic("autograd: Rewind on a recording tape")
 	}
 	t.f.cur, t.f.off, t.i.cur, t.i.off, t.nTensors = m.fCur, m.fOff, m.iCur, m.iOff, m.tensors
+	t.f.used, t.i.used = m.fUsed, m.iUsed
 }
 
 // RowsOf returns rows [r0, r1) of x as a tensor sharing x's values (no copy), for
@@ -103,9 +105,10 @@ func (t *Tape) RowsOf(x *Tensor, r0, r1 int) *Tensor {
 // saved buffers, in bytes.
 func (t *Tape) ArenaBytes() int { return 4 * (t.f.size() + t.i.size()) }
 
-// ArenaUsedBytes is the memory the tape has handed out since the last Reset: what
-// its tensors and scratch hold, without the unused ends of its chunks (ArenaBytes).
-func (t *Tape) ArenaUsedBytes() int { return 4 * (t.f.used + t.i.used) }
+// ArenaPeakBytes is the most memory the tape's float and int arenas have each held
+// handed out since the last Reset, summed (a Rewind frees what came after its mark):
+// what its tensors and scratch held, without the unused ends of its chunks (ArenaBytes).
+func (t *Tape) ArenaPeakBytes() int { return 4 * (t.f.peak + t.i.peak) }
 
 // New returns a zero-filled rows×cols tensor that lives until the next Reset. It is a
 // constant: no gradient flows into it.
@@ -256,7 +259,8 @@ func (t *Tape) gradDone(x *Tensor, buf []float32) {
 type arena[T float32 | int32] struct {
 	chunks   [][]T
 	cur, off int
-	used     int // elements handed out since the last reset
+	used     int // elements handed out and not rewound since the last reset
+	peak     int // the most used has been since the last reset
 }
 
 // Chunk sizes, in elements: the first is small so tiny models stay small; each new one
@@ -271,6 +275,7 @@ type intArena = arena[int32]
 
 func (a *arena[T]) alloc(n int) []T {
 	a.used += n
+	a.peak = max(a.peak, a.used)
 	for a.cur < len(a.chunks) {
 		c := a.chunks[a.cur]
 		if a.off+n <= len(c) {
@@ -290,7 +295,7 @@ func (a *arena[T]) alloc(n int) []T {
 	return a.chunks[a.cur][:n:n]
 }
 
-func (a *arena[T]) reset() { a.cur, a.off, a.used = 0, 0, 0 }
+func (a *arena[T]) reset() { a.cur, a.off, a.used, a.peak = 0, 0, 0, 0 }
 
 // size is the number of elements the arena holds.
 func (a *arena[T]) size() int {

@@ -493,12 +493,12 @@ func TestEstimateInferenceCoversGenerate(t *testing.T) {
 					t.Fatal(err)
 				}
 				runtime.ReadMemStats(&after)
-				used := int64(tape.ArenaUsedBytes())
+				used := int64(tape.ArenaPeakBytes())
 				if run.what == "generate" {
 					// The last step's tape (it attends to the most positions), and what
 					// the heap gave besides both tapes' chunks: the caches, counted with
 					// every copy made as they grew.
-					used += int64(steps.ArenaUsedBytes()) +
+					used += int64(steps.ArenaPeakBytes()) +
 						int64(after.TotalAlloc-before.TotalAlloc) - int64(tape.ArenaBytes()+steps.ArenaBytes())
 				}
 				t.Logf("%s: estimate %d B, used %d B (×%.2f)", run.what, e.ActivationBytes, used, float64(e.ActivationBytes)/float64(used))
