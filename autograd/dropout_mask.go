@@ -67,16 +67,56 @@ type dropoutJob struct {
 }
 
 func (j *dropoutJob) RunRange(_, lo, hi int) {
-	for c := lo; c < hi; c++ {
-		start, end := c*4*maskChunkDraws, min((c+1)*4*maskChunkDraws, len(j.mask))
+	const size = 4 * maskChunkDraws
+	for c := lo; c < hi; {
+		start := c * size
+		// Whole chunks four at a time (their streams interleaved: four independent
+		// dependency chains), the rest one at a time.
+		n := 1
+		if c+4 <= hi && (c+4)*size <= len(j.mask) {
+			n = 4
+			drawMasks4((*[4 * size]float32)(j.mask[start:start+4*size]), (*[4]uint64)(j.starts[c:c+4]), j.threshold, j.keep)
+		} else {
+			drawMask(j.mask[start:min(start+size, len(j.mask))], j.starts[c], j.threshold, j.keep)
+		}
+		end := min(start+n*size, len(j.mask))
 		mask, x, out := j.mask[start:end], j.x[start:end], j.out[start:end]
-		drawMask(mask, j.starts[c], j.threshold, j.keep)
 		if j.res == nil {
 			ops.Mul(out, x, mask)
 		} else {
 			ops.AddMul(out, j.res[start:end], x, mask)
 		}
+		c += n
 	}
+}
+
+// drawMasks4 is drawMask on four whole chunks side by side, chunk i from state s[i]:
+// the same values, with the four xorshift chains interleaved so that the core runs them
+// in parallel (one stream is a chain of dependent shifts).
+func drawMasks4(mask *[4 * 4 * maskChunkDraws]float32, s *[4]uint64, threshold uint64, keep float32) {
+	const size = 4 * maskChunkDraws
+	keepBits := uint64(math.Float32bits(keep))
+	s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
+	m0, m1, m2, m3 := (*[size]float32)(mask[:size]), (*[size]float32)(mask[size:2*size]), (*[size]float32)(mask[2*size:3*size]), (*[size]float32)(mask[3*size:])
+	for i := 0; i < size; i += 4 {
+		s0, s1, s2, s3 = xorshiftNext(s0), xorshiftNext(s1), xorshiftNext(s2), xorshiftNext(s3)
+		r0, r1, r2, r3 := s0*0x2545f4914f6cdd1d, s1*0x2545f4914f6cdd1d, s2*0x2545f4914f6cdd1d, s3*0x2545f4914f6cdd1d
+		put2((*[2]float32)(m0[i:i+2]), r0, threshold, keepBits)
+		put2((*[2]float32)(m0[i+2:i+4]), r0>>32, threshold, keepBits)
+		put2((*[2]float32)(m1[i:i+2]), r1, threshold, keepBits)
+		put2((*[2]float32)(m1[i+2:i+4]), r1>>32, threshold, keepBits)
+		put2((*[2]float32)(m2[i:i+2]), r2, threshold, keepBits)
+		put2((*[2]float32)(m2[i+2:i+4]), r2>>32, threshold, keepBits)
+		put2((*[2]float32)(m3[i:i+2]), r3, threshold, keepBits)
+		put2((*[2]float32)(m3[i+2:i+4]), r3>>32, threshold, keepBits)
+	}
+}
+
+// put2 writes the mask values of the low two 16-bit fields of r (drawMask's four
+// values of a draw are two put2s: a function small enough to inline).
+func put2(m *[2]float32, r, threshold, keepBits uint64) {
+	m[0] = math.Float32frombits(uint32(keepBits & ((r&0xffff-threshold)>>63 - 1)))
+	m[1] = math.Float32frombits(uint32(keepBits & ((r>>16&0xffff-threshold)>>63 - 1)))
 }
 
 // drawMask fills mask from the xorshift64* stream that starts after state s: draw d
@@ -90,11 +130,8 @@ func drawMask(mask []float32, s, threshold uint64, keep float32) {
 	for ; i+4 <= len(mask); i += 4 {
 		s = xorshiftNext(s)
 		r := s * 0x2545f4914f6cdd1d
-		m := (*[4]float32)(mask[i : i+4])
-		m[0] = math.Float32frombits(uint32(keepBits & ((r&0xffff-threshold)>>63 - 1)))
-		m[1] = math.Float32frombits(uint32(keepBits & ((r>>16&0xffff-threshold)>>63 - 1)))
-		m[2] = math.Float32frombits(uint32(keepBits & ((r>>32&0xffff-threshold)>>63 - 1)))
-		m[3] = math.Float32frombits(uint32(keepBits & ((r>>48-threshold)>>63 - 1)))
+		put2((*[2]float32)(mask[i:i+2]), r, threshold, keepBits)
+		put2((*[2]float32)(mask[i+2:i+4]), r>>32, threshold, keepBits)
 	}
 	if i < len(mask) { // the last, partial draw
 		s = xorshiftNext(s)
