@@ -7,6 +7,7 @@ import (
 	"math/bits"
 
 	"github.com/hypergrid-go/hypergrid/layers"
+	"github.com/hypergrid-go/hypergrid/optim"
 	"github.com/hypergrid-go/hypergrid/registry"
 )
 
@@ -38,8 +39,8 @@ type Estimate struct {
 	// gradient for every parameter, so it is counted for inference too.
 	GradBytes int64
 	// OptimizerBytes is the optimizer's state: AdamW's two moments per value, or
-	// Adafactor's factored second moments plus its float64 scratch (the largest
-	// parameter's size and column count); 0 for inference.
+	// Adafactor's factored second moments plus the factors and column sums of its
+	// steps (optim.AdafactorValues); 0 for inference.
 	OptimizerBytes int64
 	// ActivationBytes is what one step keeps on the tape, which holds every forward
 	// value and every gradient until the step ends. For training it counts, per block,
@@ -127,7 +128,7 @@ func (s *Spec) Estimate(batch, inputLen, targetLen int, optimizer string) (Estim
 	case OptimizerAdamW:
 		e.OptimizerBytes = c.mul(8, w.params)
 	case OptimizerAdafactor:
-		e.OptimizerBytes = c.add(c.mul(4, w.factored), c.mul(8, w.largest), c.mul(8, w.widest))
+		e.OptimizerBytes = c.mul(4, w.factored)
 	}
 	e.ActivationBytes = c.mul(4, w.act)
 	e.RuntimeBytes = RuntimeAllowance
@@ -202,9 +203,7 @@ type walker struct {
 	enc, dec pass
 
 	params   int64 // parameter values
-	factored int64 // Adafactor's second-moment values
-	largest  int64 // values of the largest parameter
-	widest   int64 // columns of the widest parameter
+	factored int64 // Adafactor's values (optim.AdafactorValues)
 	act      int64 // activation values
 
 	errs   []error
@@ -292,13 +291,11 @@ func (w *walker) param(rows, cols int64) {
 	c := &w.c
 	n := c.mul(rows, cols)
 	w.params = c.add(w.params, n)
-	if rows > 1 && cols > 1 { // optim.Adafactor's factored()
-		w.factored = c.add(w.factored, rows, cols)
+	if rows > 1 && cols > 1 && !c.overflow { // optim.Adafactor's factored()
+		w.factored = c.add(w.factored, optim.AdafactorValues(int(rows), int(cols)))
 	} else {
 		w.factored = c.add(w.factored, n)
 	}
-	w.largest = max(w.largest, n)
-	w.widest = max(w.widest, cols)
 }
 
 // acts adds activation values.

@@ -87,7 +87,8 @@ func TestOptimizerExportImport(t *testing.T) {
 }
 
 // StepScaled(lr, s) is the update Step(lr) makes after the gradients are scaled by s
-// (ops.Scale, as clipping did), bit for bit, for every kind New makes.
+// (ops.Scale, as clipping did): bit for bit for AdamW (its kernel scales each gradient
+// first), within float32 rounding for Adafactor (which folds s into its factors).
 func TestStepScaledIsScaleThenStep(t *testing.T) {
 	mk := func() []Param { return testParams(-0.3, 0.7) }
 	const s = 0.3
@@ -107,7 +108,11 @@ func TestStepScaledIsScaleThenStep(t *testing.T) {
 				}
 				for i := range pa {
 					for j := range pa[i].Value {
-						if math.Float32bits(pa[i].Value[j]) != math.Float32bits(pb[i].Value[j]) {
+						a, b := pa[i].Value[j], pb[i].Value[j]
+						if kind == "adafactor" && math.Abs(float64(a-b)) <= 1e-6*math.Max(1, math.Abs(float64(b))) {
+							continue
+						}
+						if math.Float32bits(a) != math.Float32bits(b) {
 							t.Fatalf("step %d: %s[%d] = %v with StepScaled, %v scaling first", step, pa[i].Name, j, pa[i].Value[j], pb[i].Value[j])
 						}
 					}
