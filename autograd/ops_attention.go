@@ -123,13 +123,8 @@ func (j *attnForward) RunRange(_, lo, hi int) {
 	for e := lo; e < hi; e++ {
 		pe := j.p[e*hlm : (e+1)*hlm]
 		ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, j.q.Data[e*L*hd:], hd, dh, j.k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
-		if j.bias != nil {
-			for h := range H { // head by head: each call small enough to stay on this goroutine
-				ph := pe[h*lm : (h+1)*lm]
-				ops.Add(ph, ph, j.bias.Data[h*lm:(h+1)*lm])
-			}
-		}
-		// Mask only what is hidden: the padding keys, and the keys after each query.
+		// Mask only what is hidden: the padding keys, and the keys after each query (the
+		// bias, added by the softmax, leaves −Inf as it is).
 		masked := j.maskBuf[e*M : e*M]
 		if s.KeyValid != nil {
 			for c, ok := range s.KeyValid[e*M : (e+1)*M] {
@@ -153,9 +148,13 @@ func (j *attnForward) RunRange(_, lo, hi int) {
 				}
 			}
 		}
-		for h := range H {
+		for h := range H { // head by head: each call small enough to stay on this goroutine
 			ph := pe[h*lm : (h+1)*lm]
-			ops.SoftmaxRows(ph, ph, L, M)
+			if j.bias != nil {
+				ops.SoftmaxRowsBias(ph, ph, j.bias.Data[h*lm:(h+1)*lm], L, M)
+			} else {
+				ops.SoftmaxRows(ph, ph, L, M)
+			}
 		}
 		ops.GemmStridedSerial(false, false, H, L, dh, M, 1, pe, M, L*M, j.v.Data[e*M*hd:], hd, dh, 0, j.out.Data[e*L*hd:], hd, dh)
 	}

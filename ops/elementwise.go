@@ -27,6 +27,7 @@ var (
 	siluOp                   = newOp("silu", siluGeneric)
 	siluBackwardOp           = newOp("silu_backward", siluBackwardGeneric)
 	softmaxRowsOp            = newOp("softmax_rows", softmaxRowsGeneric)
+	softmaxRowsBiasOp        = newOp("softmax_rows_bias", softmaxRowsBiasGeneric)
 	softmaxRowsBackwardOp    = newOp("softmax_rows_backward", softmaxRowsBackwardGeneric)
 	rmsNormRowsOp            = newOp("rmsnorm_rows", rmsNormRowsGeneric)
 	rmsNormRowsBackwardOp    = newOp("rmsnorm_rows_backward", rmsNormRowsBackwardGeneric)
@@ -352,6 +353,25 @@ func SoftmaxRows(dst, x []float32, rows, cols int) {
 		return
 	}
 	softmaxRowsOp.use(dst, x, rows, cols)
+}
+
+// SoftmaxRowsBias computes the softmax of each row of x + bias into dst (rows×cols
+// each): the same bits as Add into a scratch copy followed by SoftmaxRows, in one pass
+// less (attention's scores and their position bias). dst may alias x.
+func SoftmaxRowsBias(dst, x, bias []float32, rows, cols int) {
+	if profiling.Load() {
+		defer profiled("SoftmaxRowsBias", time.Now(), 0)
+	}
+	checkLen("SoftmaxRowsBias", rows*cols, dst)
+	checkLen("SoftmaxRowsBias", rows*cols, x)
+	checkLen("SoftmaxRowsBias", rows*cols, bias)
+	if bigVector(rows * cols) {
+		splitRows(rows, cols, func(r0, r1 int) {
+			softmaxRowsBiasOp.use(dst[r0*cols:r1*cols], x[r0*cols:r1*cols], bias[r0*cols:r1*cols], r1-r0, cols)
+		})
+		return
+	}
+	softmaxRowsBiasOp.use(dst, x, bias, rows, cols)
 }
 
 // SoftmaxRowsBackward computes, row by row, dx = y ⊙ (dy - Σ y⊙dy) where y = SoftmaxRows(x).

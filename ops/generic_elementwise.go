@@ -187,6 +187,13 @@ func softmaxRowsGeneric(dst, x []float32, rows, cols int) {
 	}
 }
 
+func softmaxRowsBiasGeneric(dst, x, bias []float32, rows, cols int) {
+	for i := range rows * cols {
+		dst[i] = x[i] + bias[i]
+	}
+	softmaxRowsGeneric(dst, dst, rows, cols)
+}
+
 func softmaxRowsBackwardGeneric(dx, y, dy []float32, rows, cols int) {
 	for r := 0; r < rows; r++ {
 		yr, dyr, dxr := y[r*cols:(r+1)*cols], dy[r*cols:(r+1)*cols], dx[r*cols:(r+1)*cols]

@@ -497,6 +497,11 @@ var rowCases = []rowCase{
 			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], r, c) }
 		})
 	}, func(rng *rand.Rand, _, n int) []float32 { return fillVec(rng, n, 10, false) }},
+	{"softmax_rows_bias", []byte("mmm"), []int{0}, nil, func() []rowFn {
+		return rowVariants(softmaxRowsBiasOp, func(f func(dst, x, bias []float32, rows, cols int)) func([][]float32, int, int, float32) {
+			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], r, c) }
+		})
+	}, func(rng *rand.Rand, _, n int) []float32 { return fillVec(rng, n, 10, false) }},
 	{"softmax_rows_backward", []byte("mmm"), []int{0}, nil, func() []rowFn {
 		return rowVariants(softmaxRowsBackwardOp, func(f func(dx, y, dy []float32, rows, cols int)) func([][]float32, int, int, float32) {
 			return func(a [][]float32, r, c int, _ float32) { f(a[0], a[1], a[2], r, c) }
@@ -598,6 +603,39 @@ func TestVecRows(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestSoftmaxRowsBiasIsAddThenSoftmax checks, for every variant, that the fused kernel
+// gives the bits of Add into a copy followed by SoftmaxRows on the same instruction
+// set, masked scores (−Inf) included: attention's results do not change with it.
+func TestSoftmaxRowsBiasIsAddThenSoftmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	inf := float32(math.Inf(1))
+	for _, cols := range []int{1, 7, 16, 33, 128, 131} {
+		const rows = 5
+		x, bias := fillVec(rng, rows*cols, 10, false), fillVec(rng, rows*cols, 3, false)
+		for i := 0; i < len(x); i += 3 {
+			x[i] = -inf // a masked key
+		}
+		for _, isa := range SupportedISAs() {
+			sum, want, got := make([]float32, rows*cols), make([]float32, rows*cols), make([]float32, rows*cols)
+			variantOf(addOp, isa)(sum, x, bias)
+			variantOf(softmaxRowsOp, isa)(want, sum, rows, cols)
+			variantOf(softmaxRowsBiasOp, isa)(got, x, bias, rows, cols)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+					t.Fatalf("%s cols=%d: element %d = %v fused, %v after Add", isa, cols, i, got[i], want[i])
+				}
+			}
+			inPlace := slices.Clone(x)
+			variantOf(softmaxRowsBiasOp, isa)(inPlace, inPlace, bias, rows, cols)
+			for i := range got {
+				if math.Float32bits(inPlace[i]) != math.Float32bits(got[i]) {
+					t.Fatalf("%s cols=%d: element %d = %v in place, %v out of place", isa, cols, i, inPlace[i], got[i])
+				}
+			}
 		}
 	}
 }
@@ -929,6 +967,15 @@ func TestVecActivationsNoSubnormals(t *testing.T) {
 		in := append(slices.Clone(x), x...)
 		variantOf(softmaxRowsOp, isa)(got, in, rows, cols)
 		softmaxRowsGeneric(want, in, rows, cols)
+		return [][]float32{got}, [][]float32{want}
+	}
+	cases["softmax_rows_bias"] = func(isa ISA) ([][]float32, [][]float32) {
+		const rows = 2 // x as the scores of one row, as the bias of the other
+		cols := n
+		got, want := make([]float32, rows*cols), make([]float32, rows*cols)
+		in, bias := append(slices.Clone(x), make([]float32, n)...), append(make([]float32, n), x...)
+		variantOf(softmaxRowsBiasOp, isa)(got, in, bias, rows, cols)
+		softmaxRowsBiasGeneric(want, in, bias, rows, cols)
 		return [][]float32{got}, [][]float32{want}
 	}
 	const smallest = 0x1p-126

@@ -288,6 +288,11 @@ func siluBackwardAVX2(dx []float32, x []float32, dy []float32)
 //go:noescape
 func softmaxRowsAVX2(dst []float32, x []float32, rows int, cols int)
 
+// softmaxRowsBiasAVX2 computes the softmax of each row of x + bias into dst (each sum rounded, as Add rounds it) (AVX2).
+//
+//go:noescape
+func softmaxRowsBiasAVX2(dst []float32, x []float32, bias []float32, rows int, cols int)
+
 // softmaxRowsBackwardAVX2 computes dx = y ⊙ (dy − Σ y⊙dy) row by row (AVX2).
 //
 //go:noescape
@@ -428,6 +433,11 @@ func siluBackwardAVX512(dx []float32, x []float32, dy []float32)
 //go:noescape
 func softmaxRowsAVX512(dst []float32, x []float32, rows int, cols int)
 
+// softmaxRowsBiasAVX512 computes the softmax of each row of x + bias into dst (each sum rounded, as Add rounds it) (AVX512).
+//
+//go:noescape
+func softmaxRowsBiasAVX512(dst []float32, x []float32, bias []float32, rows int, cols int)
+
 // softmaxRowsBackwardAVX512 computes dx = y ⊙ (dy − Σ y⊙dy) row by row (AVX512).
 //
 //go:noescape
@@ -544,6 +554,7 @@ var _ = reluBackwardOp.add(AVX2, reluBackwardAVX2)
 var _ = siluOp.add(AVX2, siluAVX2)
 var _ = siluBackwardOp.add(AVX2, siluBackwardAVX2)
 var _ = softmaxRowsOp.add(AVX2, softmaxRowsAVX2)
+var _ = softmaxRowsBiasOp.add(AVX2, softmaxRowsBiasAVX2)
 var _ = softmaxRowsBackwardOp.add(AVX2, softmaxRowsBackwardAVX2)
 var _ = rmsNormRowsOp.add(AVX2, rmsNormRowsAVX2)
 var _ = rmsNormRowsBackwardOp.add(AVX2, rmsNormRowsBackwardAVX2)
@@ -572,6 +583,7 @@ var _ = reluBackwardOp.add(AVX512, reluBackwardAVX512)
 var _ = siluOp.add(AVX512, siluAVX512)
 var _ = siluBackwardOp.add(AVX512, siluBackwardAVX512)
 var _ = softmaxRowsOp.add(AVX512, softmaxRowsAVX512)
+var _ = softmaxRowsBiasOp.add(AVX512, softmaxRowsBiasAVX512)
 var _ = softmaxRowsBackwardOp.add(AVX512, softmaxRowsBackwardAVX512)
 var _ = rmsNormRowsOp.add(AVX512, rmsNormRowsAVX512)
 var _ = rmsNormRowsBackwardOp.add(AVX512, rmsNormRowsBackwardAVX512)

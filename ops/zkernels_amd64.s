@@ -7267,6 +7267,313 @@ rowsdone2:
 	VZEROUPPER
 	RET
 
+// func softmaxRowsBiasAVX2(dst []float32, x []float32, bias []float32, rows int, cols int)
+TEXT ·softmaxRowsBiasAVX2(SB), NOSPLIT, $0-88
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         bias_base+48(FP), BX
+	VMOVUPS      ·vecConstsAMD64+192(SB), Y13
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+72(FP)
+	JGE          rowsdone2
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y1
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y4
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y7
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y10
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled3:
+	CMPQ         CX, $32
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y1, Y2, Y1
+	VMOVUPS      32(DI)(AX*4), Y5
+	VMOVUPS      32(BX)(AX*4), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y4, Y5, Y4
+	VMOVUPS      64(DI)(AX*4), Y8
+	VMOVUPS      64(BX)(AX*4), Y9
+	VADDPS       Y9, Y8, Y8
+	VMAXPS       Y7, Y8, Y7
+	VMOVUPS      96(DI)(AX*4), Y11
+	VMOVUPS      96(BX)(AX*4), Y12
+	VADDPS       Y12, Y11, Y11
+	VMAXPS       Y10, Y11, Y10
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $8
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y1, Y2, Y1
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VMOVUPS      ·vecConstsAMD64+320(SB), Y15
+	VBLENDVPS    Y14, Y2, Y15, Y2
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y3
+	VMOVUPS      ·vecConstsAMD64+256(SB), Y15
+	VBLENDVPS    Y14, Y3, Y15, Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y1, Y2, Y1
+done6:
+	VMAXPS       Y4, Y1, Y1
+	VMAXPS       Y10, Y7, Y7
+	VMAXPS       Y7, Y1, Y1
+	VEXTRACTF128 $1, Y1, X15
+	VMAXPS       X15, X1, X1
+	VMOVHLPS     X1, X1, X15
+	VMAXPS       X15, X1, X1
+	VMOVSHDUP    X1, X15
+	VMAXSS       X15, X1, X1
+	VBROADCASTSS X1, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y6, Y6, Y6
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled7:
+	CMPQ         CX, $16
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVAPS      Y2, Y5
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y5
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y5, Y15
+	VANDPS       Y15, Y2, Y3
+	VSUBPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      32(DI)(AX*4), Y7
+	VMOVUPS      32(BX)(AX*4), Y8
+	VADDPS       Y8, Y7, Y7
+	VSUBPS       Y0, Y7, Y7
+	VMOVAPS      Y7, Y10
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y10
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
+	VMAXPS       Y7, Y15, Y8
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
+	VMINPS       Y8, Y15, Y8
+	VMULPS       ·vecConstsAMD64+512(SB), Y8, Y7
+	VCVTPS2DQ    Y7, Y7
+	VCVTDQ2PS    Y7, Y9
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y9, Y8
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y9, Y8
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y9
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y8, Y9
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y8, Y9
+	VFMADD213PS  Y13, Y8, Y9
+	VFMADD213PS  Y13, Y8, Y9
+	VPSRAD       $1, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       ·vecConstsAMD64+1088(SB), Y8, Y8
+	VPSLLD       $23, Y8, Y8
+	VPADDD       ·vecConstsAMD64+1088(SB), Y7, Y7
+	VPSLLD       $23, Y7, Y7
+	VMULPS       Y8, Y9, Y9
+	VMULPS       Y7, Y9, Y7
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y10, Y15
+	VANDPS       Y15, Y7, Y8
+	VSUBPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 32(SI)(AX*4)
+	VADDPS       Y7, Y6, Y6
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $8
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Y2
+	VMOVUPS      0(BX)(AX*4), Y3
+	VADDPS       Y3, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVAPS      Y2, Y5
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y5
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y5, Y15
+	VANDPS       Y15, Y2, Y3
+	VSUBPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 0(SI)(AX*4)
+	VADDPS       Y2, Y1, Y1
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(DI)(AX*4), Y14, Y2
+	VMASKMOVPS   0(BX)(AX*4), Y14, Y3
+	VADDPS       Y3, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVAPS      Y2, Y5
+	VFNMADD213PS ·vecConstsAMD64+1664(SB), Y13, Y5
+	VMOVUPS      ·vecConstsAMD64+1664(SB), Y15
+	VMAXPS       Y2, Y15, Y3
+	VMOVUPS      ·vecConstsAMD64+448(SB), Y15
+	VMINPS       Y3, Y15, Y3
+	VMULPS       ·vecConstsAMD64+512(SB), Y3, Y2
+	VCVTPS2DQ    Y2, Y2
+	VCVTDQ2PS    Y2, Y4
+	VFNMADD231PS ·vecConstsAMD64+576(SB), Y4, Y3
+	VFNMADD231PS ·vecConstsAMD64+640(SB), Y4, Y3
+	VMOVUPS      ·vecConstsAMD64+704(SB), Y4
+	VFMADD213PS  ·vecConstsAMD64+768(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+832(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+896(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+960(SB), Y3, Y4
+	VFMADD213PS  ·vecConstsAMD64+1024(SB), Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VFMADD213PS  Y13, Y3, Y4
+	VPSRAD       $1, Y2, Y3
+	VPSUBD       Y3, Y2, Y2
+	VPADDD       ·vecConstsAMD64+1088(SB), Y3, Y3
+	VPSLLD       $23, Y3, Y3
+	VPADDD       ·vecConstsAMD64+1088(SB), Y2, Y2
+	VPSLLD       $23, Y2, Y2
+	VMULPS       Y3, Y4, Y4
+	VMULPS       Y2, Y4, Y2
+	VCMPPS       $14, ·vecConstsAMD64+256(SB), Y5, Y15
+	VANDPS       Y15, Y2, Y3
+	VSUBPS       Y3, Y2, Y2
+	VMASKMOVPS   Y2, Y14, 0(SI)(AX*4)
+	VANDPS       Y14, Y2, Y2
+	VADDPS       Y2, Y1, Y1
+done10:
+	VADDPS       Y6, Y1, Y1
+	VEXTRACTF128 $1, Y1, X15
+	VADDPS       X15, X1, X1
+	VMOVHLPS     X1, X1, X15
+	VADDPS       X15, X1, X1
+	VMOVSHDUP    X1, X15
+	VADDSS       X15, X1, X1
+	VMOVAPS      Y13, Y2
+	VDIVSS       X1, X2, X2
+	VBROADCASTSS X2, Y0
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled11:
+	CMPQ         CX, $32
+	JLT          vector12
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	VMOVUPS      32(SI)(AX*4), Y2
+	VMULPS       Y0, Y2, Y2
+	VMOVUPS      Y2, 32(SI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Y3
+	VMULPS       Y0, Y3, Y3
+	VMOVUPS      Y3, 64(SI)(AX*4)
+	VMOVUPS      96(SI)(AX*4), Y4
+	VMULPS       Y0, Y4, Y4
+	VMOVUPS      Y4, 96(SI)(AX*4)
+	ADDQ         $32, AX
+	SUBQ         $32, CX
+	JMP          unrolled11
+vector12:
+	CMPQ         CX, $8
+	JLT          tail13
+	VMOVUPS      0(SI)(AX*4), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, 0(SI)(AX*4)
+	ADDQ         $8, AX
+	SUBQ         $8, CX
+	JMP          vector12
+tail13:
+	TESTQ        CX, CX
+	JLE          done14
+	// Y14 = the first CX lanes: 8 words of ones then 8 of zeros, read from 8-CX
+	LEAQ         ·vecConstsAMD64+32(SB), DX
+	NEGQ         CX
+	VMOVUPS      (DX)(CX*4), Y14
+	NEGQ         CX
+	VMASKMOVPS   0(SI)(AX*4), Y14, Y1
+	VMULPS       Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y14, 0(SI)(AX*4)
+done14:
+	MOVQ         cols+80(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	ADDQ         DX, BX
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
 // func softmaxRowsBackwardAVX2(dx []float32, y []float32, dy []float32, rows int, cols int)
 TEXT ·softmaxRowsBackwardAVX2(SB), NOSPLIT, $0-88
 	MOVQ         dx_base+0(FP), SI
@@ -11526,6 +11833,365 @@ done14:
 	SHLQ         $2, DX
 	ADDQ         DX, SI
 	ADDQ         DX, DI
+	INCQ         R13
+	JMP          row1
+rowsdone2:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsBiasAVX512(dst []float32, x []float32, bias []float32, rows int, cols int)
+TEXT ·softmaxRowsBiasAVX512(SB), NOSPLIT, $0-88
+	MOVQ         dst_base+0(FP), SI
+	MOVQ         x_base+24(FP), DI
+	MOVQ         bias_base+48(FP), BX
+	VBROADCASTSS ·vecConstsAMD64+192(SB), Z25
+	VBROADCASTSS ·vecConstsAMD64+1664(SB), Z26
+	VBROADCASTSS ·vecConstsAMD64+320(SB), Z27
+	VBROADCASTSS ·vecConstsAMD64+256(SB), Z28
+	VBROADCASTSS ·vecConstsAMD64+704(SB), Z29
+	XORQ         R13, R13
+row1:
+	CMPQ         R13, rows+72(FP)
+	JGE          rowsdone2
+	VMOVAPS      Z27, Z1
+	VMOVAPS      Z27, Z4
+	VMOVAPS      Z27, Z7
+	VMOVAPS      Z27, Z10
+	VMOVAPS      Z27, Z13
+	VMOVAPS      Z27, Z16
+	VMOVAPS      Z27, Z19
+	VMOVAPS      Z27, Z22
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled3:
+	CMPQ         CX, $128
+	JLT          vector4
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      64(DI)(AX*4), Z5
+	VMOVUPS      64(BX)(AX*4), Z6
+	VADDPS       Z6, Z5, Z5
+	VMAXPS       Z4, Z5, Z4
+	VMOVUPS      128(DI)(AX*4), Z8
+	VMOVUPS      128(BX)(AX*4), Z9
+	VADDPS       Z9, Z8, Z8
+	VMAXPS       Z7, Z8, Z7
+	VMOVUPS      192(DI)(AX*4), Z11
+	VMOVUPS      192(BX)(AX*4), Z12
+	VADDPS       Z12, Z11, Z11
+	VMAXPS       Z10, Z11, Z10
+	VMOVUPS      256(DI)(AX*4), Z14
+	VMOVUPS      256(BX)(AX*4), Z15
+	VADDPS       Z15, Z14, Z14
+	VMAXPS       Z13, Z14, Z13
+	VMOVUPS      320(DI)(AX*4), Z17
+	VMOVUPS      320(BX)(AX*4), Z18
+	VADDPS       Z18, Z17, Z17
+	VMAXPS       Z16, Z17, Z16
+	VMOVUPS      384(DI)(AX*4), Z20
+	VMOVUPS      384(BX)(AX*4), Z21
+	VADDPS       Z21, Z20, Z20
+	VMAXPS       Z19, Z20, Z19
+	VMOVUPS      448(DI)(AX*4), Z23
+	VMOVUPS      448(BX)(AX*4), Z24
+	VADDPS       Z24, Z23, Z23
+	VMAXPS       Z22, Z23, Z22
+	ADDQ         $128, AX
+	SUBQ         $128, CX
+	JMP          unrolled3
+vector4:
+	CMPQ         CX, $16
+	JLT          tail5
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z1, Z2, Z1
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector4
+tail5:
+	TESTQ        CX, CX
+	JLE          done6
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVAPS      Z27, Z2
+	VMOVUPS      0(DI)(AX*4), K1, Z2
+	VMOVAPS      Z28, Z3
+	VMOVUPS      0(BX)(AX*4), K1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z1, Z2, Z1
+done6:
+	VMAXPS       Z4, Z1, Z1
+	VMAXPS       Z10, Z7, Z7
+	VMAXPS       Z16, Z13, Z13
+	VMAXPS       Z22, Z19, Z19
+	VMAXPS       Z7, Z1, Z1
+	VMAXPS       Z19, Z13, Z13
+	VMAXPS       Z13, Z1, Z1
+	VEXTRACTF64X4 $1, Z1, Y31
+	VMAXPS       Y31, Y1, Y1
+	VEXTRACTF32X4 $1, Y1, X31
+	VMAXPS       X31, X1, X1
+	VMOVHLPS     X1, X1, X31
+	VMAXPS       X31, X1, X1
+	VMOVSHDUP    X1, X31
+	VMAXSS       X31, X1, X1
+	VBROADCASTSS X1, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z16, Z16, Z16
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled7:
+	CMPQ         CX, $64
+	JLT          vector8
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVAPS      Z2, Z5
+	VFNMADD213PS Z26, Z25, Z5
+	VMAXPS       Z2, Z26, Z3
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
+	VRNDSCALEPS  $0, Z2, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
+	VMOVAPS      Z29, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VSCALEFPS    Z2, Z4, Z2
+	VCMPPS       $14, Z28, Z5, K2
+	VMOVAPS.Z    Z2, K2, Z3
+	VSUBPS       Z3, Z2, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      64(DI)(AX*4), Z7
+	VMOVUPS      64(BX)(AX*4), Z8
+	VADDPS       Z8, Z7, Z7
+	VSUBPS       Z0, Z7, Z7
+	VMOVAPS      Z7, Z10
+	VFNMADD213PS Z26, Z25, Z10
+	VMAXPS       Z7, Z26, Z8
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
+	VMINPS       Z8, Z31, Z8
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z8, Z7
+	VRNDSCALEPS  $0, Z7, Z7
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z7, Z8
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z7, Z8
+	VMOVAPS      Z29, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z8, Z9
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z8, Z9
+	VFMADD213PS  Z25, Z8, Z9
+	VFMADD213PS  Z25, Z8, Z9
+	VSCALEFPS    Z7, Z9, Z7
+	VCMPPS       $14, Z28, Z10, K2
+	VMOVAPS.Z    Z7, K2, Z8
+	VSUBPS       Z8, Z7, Z7
+	VMOVUPS      Z7, 64(SI)(AX*4)
+	VADDPS       Z7, Z6, Z6
+	VMOVUPS      128(DI)(AX*4), Z12
+	VMOVUPS      128(BX)(AX*4), Z13
+	VADDPS       Z13, Z12, Z12
+	VSUBPS       Z0, Z12, Z12
+	VMOVAPS      Z12, Z15
+	VFNMADD213PS Z26, Z25, Z15
+	VMAXPS       Z12, Z26, Z13
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
+	VMINPS       Z13, Z31, Z13
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z13, Z12
+	VRNDSCALEPS  $0, Z12, Z12
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z12, Z13
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z12, Z13
+	VMOVAPS      Z29, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z13, Z14
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z13, Z14
+	VFMADD213PS  Z25, Z13, Z14
+	VFMADD213PS  Z25, Z13, Z14
+	VSCALEFPS    Z12, Z14, Z12
+	VCMPPS       $14, Z28, Z15, K2
+	VMOVAPS.Z    Z12, K2, Z13
+	VSUBPS       Z13, Z12, Z12
+	VMOVUPS      Z12, 128(SI)(AX*4)
+	VADDPS       Z12, Z11, Z11
+	VMOVUPS      192(DI)(AX*4), Z17
+	VMOVUPS      192(BX)(AX*4), Z18
+	VADDPS       Z18, Z17, Z17
+	VSUBPS       Z0, Z17, Z17
+	VMOVAPS      Z17, Z20
+	VFNMADD213PS Z26, Z25, Z20
+	VMAXPS       Z17, Z26, Z18
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
+	VMINPS       Z18, Z31, Z18
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z18, Z17
+	VRNDSCALEPS  $0, Z17, Z17
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z17, Z18
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z17, Z18
+	VMOVAPS      Z29, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z18, Z19
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z18, Z19
+	VFMADD213PS  Z25, Z18, Z19
+	VFMADD213PS  Z25, Z18, Z19
+	VSCALEFPS    Z17, Z19, Z17
+	VCMPPS       $14, Z28, Z20, K2
+	VMOVAPS.Z    Z17, K2, Z18
+	VSUBPS       Z18, Z17, Z17
+	VMOVUPS      Z17, 192(SI)(AX*4)
+	VADDPS       Z17, Z16, Z16
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled7
+vector8:
+	CMPQ         CX, $16
+	JLT          tail9
+	VMOVUPS      0(DI)(AX*4), Z2
+	VMOVUPS      0(BX)(AX*4), Z3
+	VADDPS       Z3, Z2, Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVAPS      Z2, Z5
+	VFNMADD213PS Z26, Z25, Z5
+	VMAXPS       Z2, Z26, Z3
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
+	VRNDSCALEPS  $0, Z2, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
+	VMOVAPS      Z29, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VSCALEFPS    Z2, Z4, Z2
+	VCMPPS       $14, Z28, Z5, K2
+	VMOVAPS.Z    Z2, K2, Z3
+	VSUBPS       Z3, Z2, Z2
+	VMOVUPS      Z2, 0(SI)(AX*4)
+	VADDPS       Z2, Z1, Z1
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector8
+tail9:
+	TESTQ        CX, CX
+	JLE          done10
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(DI)(AX*4), K1, Z2
+	VMOVUPS.Z    0(BX)(AX*4), K1, Z3
+	VADDPS       Z3, Z2, Z2
+	VSUBPS       Z0, Z2, Z2
+	VMOVAPS      Z2, Z5
+	VFNMADD213PS Z26, Z25, Z5
+	VMAXPS       Z2, Z26, Z3
+	VBROADCASTSS ·vecConstsAMD64+448(SB), Z31
+	VMINPS       Z3, Z31, Z3
+	VMULPS.BCST  ·vecConstsAMD64+512(SB), Z3, Z2
+	VRNDSCALEPS  $0, Z2, Z2
+	VFNMADD231PS.BCST ·vecConstsAMD64+576(SB), Z2, Z3
+	VFNMADD231PS.BCST ·vecConstsAMD64+640(SB), Z2, Z3
+	VMOVAPS      Z29, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+768(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+832(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+896(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+960(SB), Z3, Z4
+	VFMADD213PS.BCST ·vecConstsAMD64+1024(SB), Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VFMADD213PS  Z25, Z3, Z4
+	VSCALEFPS    Z2, Z4, Z2
+	VCMPPS       $14, Z28, Z5, K2
+	VMOVAPS.Z    Z2, K2, Z3
+	VSUBPS       Z3, Z2, Z2
+	VMOVUPS      Z2, K1, 0(SI)(AX*4)
+	VMOVAPS.Z    Z2, K1, Z2
+	VADDPS       Z2, Z1, Z1
+done10:
+	VADDPS       Z6, Z1, Z1
+	VADDPS       Z16, Z11, Z11
+	VADDPS       Z11, Z1, Z1
+	VEXTRACTF64X4 $1, Z1, Y31
+	VADDPS       Y31, Y1, Y1
+	VEXTRACTF32X4 $1, Y1, X31
+	VADDPS       X31, X1, X1
+	VMOVHLPS     X1, X1, X31
+	VADDPS       X31, X1, X1
+	VMOVSHDUP    X1, X31
+	VADDSS       X31, X1, X1
+	VMOVAPS      Z25, Z2
+	VDIVSS       X1, X2, X2
+	VBROADCASTSS X2, Z0
+	XORQ         AX, AX
+	MOVQ         cols+80(FP), CX
+unrolled11:
+	CMPQ         CX, $64
+	JLT          vector12
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	VMOVUPS      64(SI)(AX*4), Z2
+	VMULPS       Z0, Z2, Z2
+	VMOVUPS      Z2, 64(SI)(AX*4)
+	VMOVUPS      128(SI)(AX*4), Z3
+	VMULPS       Z0, Z3, Z3
+	VMOVUPS      Z3, 128(SI)(AX*4)
+	VMOVUPS      192(SI)(AX*4), Z4
+	VMULPS       Z0, Z4, Z4
+	VMOVUPS      Z4, 192(SI)(AX*4)
+	ADDQ         $64, AX
+	SUBQ         $64, CX
+	JMP          unrolled11
+vector12:
+	CMPQ         CX, $16
+	JLT          tail13
+	VMOVUPS      0(SI)(AX*4), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, 0(SI)(AX*4)
+	ADDQ         $16, AX
+	SUBQ         $16, CX
+	JMP          vector12
+tail13:
+	TESTQ        CX, CX
+	JLE          done14
+	// K1 = the first CX lanes
+	MOVL         $1, DX
+	SHLL         CX, DX
+	DECL         DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    0(SI)(AX*4), K1, Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, 0(SI)(AX*4)
+done14:
+	MOVQ         cols+80(FP), DX
+	SHLQ         $2, DX
+	ADDQ         DX, SI
+	ADDQ         DX, DI
+	ADDQ         DX, BX
 	INCQ         R13
 	JMP          row1
 rowsdone2:

@@ -163,6 +163,11 @@ func siluBackwardNEON(dx []float32, x []float32, dy []float32)
 //go:noescape
 func softmaxRowsNEON(dst []float32, x []float32, rows int, cols int)
 
+// softmaxRowsBiasNEON computes the softmax of each row of x + bias into dst (each sum rounded, as Add rounds it) (NEON).
+//
+//go:noescape
+func softmaxRowsBiasNEON(dst []float32, x []float32, bias []float32, rows int, cols int)
+
 // softmaxRowsBackwardNEON computes dx = y ⊙ (dy − Σ y⊙dy) row by row (NEON).
 //
 //go:noescape
@@ -241,6 +246,7 @@ var _ = reluBackwardOp.add(NEON, reluBackwardNEON)
 var _ = siluOp.add(NEON, siluNEON)
 var _ = siluBackwardOp.add(NEON, siluBackwardNEON)
 var _ = softmaxRowsOp.add(NEON, softmaxRowsNEON)
+var _ = softmaxRowsBiasOp.add(NEON, softmaxRowsBiasNEON)
 var _ = softmaxRowsBackwardOp.add(NEON, softmaxRowsBackwardNEON)
 var _ = rmsNormRowsOp.add(NEON, rmsNormRowsNEON)
 var _ = rmsNormRowsBackwardOp.add(NEON, rmsNormRowsBackwardNEON)

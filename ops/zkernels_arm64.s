@@ -4466,6 +4466,455 @@ done17:
 rowsdone2:
 	RET
 
+// func softmaxRowsBiasNEON(dst []float32, x []float32, bias []float32, rows int, cols int)
+TEXT ·softmaxRowsBiasNEON(SB), NOSPLIT, $0-88
+	MOVW         $0xff800000, R20 // -Inf
+	VDUP         R20, V30.S4
+	MOVW         $0x00000000, R20 // 0
+	VDUP         R20, V29.S4
+	MOVW         $0x3f800000, R20 // 1
+	VDUP         R20, V28.S4
+	MOVW         $0xc2480000, R20 // -50
+	VDUP         R20, V27.S4
+	MOVW         $0x42b1999a, R20 // 88.8
+	VDUP         R20, V26.S4
+	MOVW         $0x3fb8aa3b, R20 // 1.442695
+	VDUP         R20, V25.S4
+	MOVW         $0x3f318000, R20 // 0.6933594
+	VDUP         R20, V24.S4
+	MOVW         $0xb95e8083, R20 // -0.00021219444
+	VDUP         R20, V23.S4
+	MOVW         $0x39506967, R20 // 0.00019875691
+	VDUP         R20, V22.S4
+	MOVW         $0x3ab743ce, R20 // 0.0013981999
+	VDUP         R20, V21.S4
+	MOVW         $0x3c088908, R20 // 0.008333452
+	VDUP         R20, V20.S4
+	MOVW         $0x3d2aa9c1, R20 // 0.041665796
+	VDUP         R20, V19.S4
+	MOVW         $0x3e2aaaaa, R20 // 0.16666666
+	VDUP         R20, V18.S4
+	MOVW         $0x3f000000, R20 // 0.5
+	VDUP         R20, V17.S4
+	MOVW         $0x0000007f, R20 // 0x7f
+	VDUP         R20, V16.S4
+	MOVD         dst_base+0(FP), R1
+	MOVD         x_base+24(FP), R2
+	MOVD         bias_base+48(FP), R3
+	MOVD         rows+72(FP), R17
+	CMP          $0, R17
+	BLE          rowsdone2
+row1:
+	VMOV         V30.B16, V1.B16
+	VMOV         V30.B16, V4.B16
+	VMOV         V30.B16, V7.B16
+	VMOV         V30.B16, V10.B16
+	VMOV         V30.B16, V13.B16
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled3:
+	CMP          $20, R0
+	BLT          vector4
+	FMOVQ        (R10), F2
+	FMOVQ        (R11), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	WORD         $0x4e21c441 // FMAXNM V1.4S, V2.4S, V1.4S
+	FMOVQ        16(R10), F5
+	FMOVQ        16(R11), F6
+	WORD         $0x4e26d4a5 // FADD V5.4S, V5.4S, V6.4S
+	WORD         $0x4e24c4a4 // FMAXNM V4.4S, V5.4S, V4.4S
+	FMOVQ        32(R10), F8
+	FMOVQ        32(R11), F9
+	WORD         $0x4e29d508 // FADD V8.4S, V8.4S, V9.4S
+	WORD         $0x4e27c507 // FMAXNM V7.4S, V8.4S, V7.4S
+	FMOVQ        48(R10), F11
+	FMOVQ        48(R11), F12
+	WORD         $0x4e2cd56b // FADD V11.4S, V11.4S, V12.4S
+	WORD         $0x4e2ac56a // FMAXNM V10.4S, V11.4S, V10.4S
+	FMOVQ        64(R10), F14
+	FMOVQ        64(R11), F15
+	WORD         $0x4e2fd5ce // FADD V14.4S, V14.4S, V15.4S
+	WORD         $0x4e2dc5cd // FMAXNM V13.4S, V14.4S, V13.4S
+	ADD          $80, R9, R9
+	ADD          $80, R10, R10
+	ADD          $80, R11, R11
+	SUB          $20, R0, R0
+	B            unrolled3
+vector4:
+	CMP          $4, R0
+	BLT          tail5
+	FMOVQ        (R10), F2
+	FMOVQ        (R11), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	WORD         $0x4e21c441 // FMAXNM V1.4S, V2.4S, V1.4S
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector4
+tail5:
+	CMP          $0, R0
+	BLE          done7
+lane6:
+	VMOV         V30.B16, V2.B16
+	VLD1         (R10), V2.S[0]
+	VMOV         V29.B16, V3.B16
+	VLD1         (R11), V3.S[0]
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	WORD         $0x4e21c441 // FMAXNM V1.4S, V2.4S, V1.4S
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane6
+done7:
+	WORD         $0x4e24c421 // FMAXNM V1.4S, V1.4S, V4.4S
+	WORD         $0x4e2ac4e7 // FMAXNM V7.4S, V7.4S, V10.4S
+	WORD         $0x4e27c421 // FMAXNM V1.4S, V1.4S, V7.4S
+	WORD         $0x4e2dc421 // FMAXNM V1.4S, V1.4S, V13.4S
+	WORD         $0x6e30c821 // FMAXNMV S1, V1.4S
+	VDUP         V1.S[0], V0.S4
+	VEOR         V1.B16, V1.B16, V1.B16
+	VEOR         V6.B16, V6.B16, V6.B16
+	VEOR         V11.B16, V11.B16, V11.B16
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled8:
+	CMP          $12, R0
+	BLT          vector9
+	FMOVQ        (R10), F2
+	FMOVQ        (R11), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	VMOV         V27.B16, V5.B16
+	VFMLS        V28.S4, V2.S4, V5.S4
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V16.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V16.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4ea0c8bf // FCMGT #0 V31.4S, V5.4S
+	VAND         V31.B16, V2.B16, V3.B16
+	WORD         $0x4ea3d442 // FSUB V2.4S, V2.4S, V3.4S
+	FMOVQ        F2, (R9)
+	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
+	FMOVQ        16(R10), F7
+	FMOVQ        16(R11), F8
+	WORD         $0x4e28d4e7 // FADD V7.4S, V7.4S, V8.4S
+	WORD         $0x4ea0d4e7 // FSUB V7.4S, V7.4S, V0.4S
+	VMOV         V27.B16, V10.B16
+	VFMLS        V28.S4, V7.S4, V10.S4
+	WORD         $0x4e3bf4e8 // FMAX V8.4S, V7.4S, V27.4S
+	WORD         $0x4ebaf508 // FMIN V8.4S, V8.4S, V26.4S
+	WORD         $0x6e39dd07 // FMUL V7.4S, V8.4S, V25.4S
+	WORD         $0x4e21a8e7 // FCVTNS V7.4S, V7.4S
+	WORD         $0x4e21d8e9 // SCVTF V9.4S, V7.4S
+	VFMLS        V24.S4, V9.S4, V8.S4
+	VFMLS        V23.S4, V9.S4, V8.S4
+	VMOV         V22.B16, V9.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V8.S4, V9.S4, V31.S4
+	VMOV         V31.B16, V9.B16
+	WORD         $0x4f3f04e8 // SSHR V8.4S, V7.4S, #1
+	VSUB         V8.S4, V7.S4, V7.S4
+	VADD         V16.S4, V8.S4, V8.S4
+	VSHL         $23, V8.S4, V8.S4
+	VADD         V16.S4, V7.S4, V7.S4
+	VSHL         $23, V7.S4, V7.S4
+	WORD         $0x6e28dd29 // FMUL V9.4S, V9.4S, V8.4S
+	WORD         $0x6e27dd27 // FMUL V7.4S, V9.4S, V7.4S
+	WORD         $0x4ea0c95f // FCMGT #0 V31.4S, V10.4S
+	VAND         V31.B16, V7.B16, V8.B16
+	WORD         $0x4ea8d4e7 // FSUB V7.4S, V7.4S, V8.4S
+	FMOVQ        F7, 16(R9)
+	WORD         $0x4e27d4c6 // FADD V6.4S, V6.4S, V7.4S
+	FMOVQ        32(R10), F12
+	FMOVQ        32(R11), F13
+	WORD         $0x4e2dd58c // FADD V12.4S, V12.4S, V13.4S
+	WORD         $0x4ea0d58c // FSUB V12.4S, V12.4S, V0.4S
+	VMOV         V27.B16, V15.B16
+	VFMLS        V28.S4, V12.S4, V15.S4
+	WORD         $0x4e3bf58d // FMAX V13.4S, V12.4S, V27.4S
+	WORD         $0x4ebaf5ad // FMIN V13.4S, V13.4S, V26.4S
+	WORD         $0x6e39ddac // FMUL V12.4S, V13.4S, V25.4S
+	WORD         $0x4e21a98c // FCVTNS V12.4S, V12.4S
+	WORD         $0x4e21d98e // SCVTF V14.4S, V12.4S
+	VFMLS        V24.S4, V14.S4, V13.S4
+	VFMLS        V23.S4, V14.S4, V13.S4
+	VMOV         V22.B16, V14.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V13.S4, V14.S4, V31.S4
+	VMOV         V31.B16, V14.B16
+	WORD         $0x4f3f058d // SSHR V13.4S, V12.4S, #1
+	VSUB         V13.S4, V12.S4, V12.S4
+	VADD         V16.S4, V13.S4, V13.S4
+	VSHL         $23, V13.S4, V13.S4
+	VADD         V16.S4, V12.S4, V12.S4
+	VSHL         $23, V12.S4, V12.S4
+	WORD         $0x6e2dddce // FMUL V14.4S, V14.4S, V13.4S
+	WORD         $0x6e2cddcc // FMUL V12.4S, V14.4S, V12.4S
+	WORD         $0x4ea0c9ff // FCMGT #0 V31.4S, V15.4S
+	VAND         V31.B16, V12.B16, V13.B16
+	WORD         $0x4eadd58c // FSUB V12.4S, V12.4S, V13.4S
+	FMOVQ        F12, 32(R9)
+	WORD         $0x4e2cd56b // FADD V11.4S, V11.4S, V12.4S
+	ADD          $48, R9, R9
+	ADD          $48, R10, R10
+	ADD          $48, R11, R11
+	SUB          $12, R0, R0
+	B            unrolled8
+vector9:
+	CMP          $4, R0
+	BLT          tail10
+	FMOVQ        (R10), F2
+	FMOVQ        (R11), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	VMOV         V27.B16, V5.B16
+	VFMLS        V28.S4, V2.S4, V5.S4
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V16.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V16.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4ea0c8bf // FCMGT #0 V31.4S, V5.4S
+	VAND         V31.B16, V2.B16, V3.B16
+	WORD         $0x4ea3d442 // FSUB V2.4S, V2.4S, V3.4S
+	FMOVQ        F2, (R9)
+	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector9
+tail10:
+	CMP          $0, R0
+	BLE          done12
+lane11:
+	FMOVS        (R10), F2
+	FMOVS        (R11), F3
+	WORD         $0x4e23d442 // FADD V2.4S, V2.4S, V3.4S
+	WORD         $0x4ea0d442 // FSUB V2.4S, V2.4S, V0.4S
+	VMOV         V27.B16, V5.B16
+	VFMLS        V28.S4, V2.S4, V5.S4
+	WORD         $0x4e3bf443 // FMAX V3.4S, V2.4S, V27.4S
+	WORD         $0x4ebaf463 // FMIN V3.4S, V3.4S, V26.4S
+	WORD         $0x6e39dc62 // FMUL V2.4S, V3.4S, V25.4S
+	WORD         $0x4e21a842 // FCVTNS V2.4S, V2.4S
+	WORD         $0x4e21d844 // SCVTF V4.4S, V2.4S
+	VFMLS        V24.S4, V4.S4, V3.S4
+	VFMLS        V23.S4, V4.S4, V3.S4
+	VMOV         V22.B16, V4.B16
+	VMOV         V21.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V20.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V19.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V18.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V17.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	VMOV         V28.B16, V31.B16
+	VFMLA        V3.S4, V4.S4, V31.S4
+	VMOV         V31.B16, V4.B16
+	WORD         $0x4f3f0443 // SSHR V3.4S, V2.4S, #1
+	VSUB         V3.S4, V2.S4, V2.S4
+	VADD         V16.S4, V3.S4, V3.S4
+	VSHL         $23, V3.S4, V3.S4
+	VADD         V16.S4, V2.S4, V2.S4
+	VSHL         $23, V2.S4, V2.S4
+	WORD         $0x6e23dc84 // FMUL V4.4S, V4.4S, V3.4S
+	WORD         $0x6e22dc82 // FMUL V2.4S, V4.4S, V2.4S
+	WORD         $0x4ea0c8bf // FCMGT #0 V31.4S, V5.4S
+	VAND         V31.B16, V2.B16, V3.B16
+	WORD         $0x4ea3d442 // FSUB V2.4S, V2.4S, V3.4S
+	FMOVS        F2, (R9)
+	FMOVS        F2, F2
+	WORD         $0x4e22d421 // FADD V1.4S, V1.4S, V2.4S
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane11
+done12:
+	WORD         $0x4e26d421 // FADD V1.4S, V1.4S, V6.4S
+	WORD         $0x4e2bd421 // FADD V1.4S, V1.4S, V11.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	WORD         $0x6e21d421 // FADDP V1.4S, V1.4S, V1.4S
+	VMOV         V28.B16, V2.B16
+	FDIVS        F1, F2, F2
+	VDUP         V2.S[0], V0.S4
+	MOVD         cols+80(FP), R0
+	MOVD         R1, R9
+	MOVD         R2, R10
+	MOVD         R3, R11
+unrolled13:
+	CMP          $16, R0
+	BLT          vector14
+	FMOVQ        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        F1, (R9)
+	FMOVQ        16(R9), F2
+	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
+	FMOVQ        F2, 16(R9)
+	FMOVQ        32(R9), F3
+	WORD         $0x6e20dc63 // FMUL V3.4S, V3.4S, V0.4S
+	FMOVQ        F3, 32(R9)
+	FMOVQ        48(R9), F4
+	WORD         $0x6e20dc84 // FMUL V4.4S, V4.4S, V0.4S
+	FMOVQ        F4, 48(R9)
+	ADD          $64, R9, R9
+	ADD          $64, R10, R10
+	ADD          $64, R11, R11
+	SUB          $16, R0, R0
+	B            unrolled13
+vector14:
+	CMP          $4, R0
+	BLT          tail15
+	FMOVQ        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVQ        F1, (R9)
+	ADD          $16, R9, R9
+	ADD          $16, R10, R10
+	ADD          $16, R11, R11
+	SUB          $4, R0, R0
+	B            vector14
+tail15:
+	CMP          $0, R0
+	BLE          done17
+lane16:
+	FMOVS        (R9), F1
+	WORD         $0x6e20dc21 // FMUL V1.4S, V1.4S, V0.4S
+	FMOVS        F1, (R9)
+	ADD          $4, R9, R9
+	ADD          $4, R10, R10
+	ADD          $4, R11, R11
+	SUBS         $1, R0, R0
+	BNE          lane16
+done17:
+	MOVD         cols+80(FP), R19
+	LSL          $2, R19, R19
+	ADD          R19, R1, R1
+	ADD          R19, R2, R2
+	ADD          R19, R3, R3
+	SUBS         $1, R17, R17
+	BGT          row1
+rowsdone2:
+	RET
+
 // func softmaxRowsBackwardNEON(dx []float32, y []float32, dy []float32, rows int, cols int)
 TEXT ·softmaxRowsBackwardNEON(SB), NOSPLIT, $0-88
 	MOVD         dx_base+0(FP), R1
