@@ -124,7 +124,7 @@ func (j *attnForward) RunRange(_, lo, hi int) {
 		pe := j.p[e*hlm : (e+1)*hlm]
 		ops.GemmStridedSerial(false, true, H, L, M, dh, s.Scale, j.q.Data[e*L*hd:], hd, dh, j.k.Data[e*M*hd:], hd, dh, 0, pe, M, L*M)
 		// Mask only what is hidden: the padding keys, and the keys after each query (the
-		// bias, added by the softmax, leaves −Inf as it is).
+		// bias, added inside the softmax, leaves a masked score of −1e30 as it is).
 		masked := j.maskBuf[e*M : e*M]
 		if s.KeyValid != nil {
 			for c, ok := range s.KeyValid[e*M : (e+1)*M] {

@@ -130,9 +130,6 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 				// Example e's cached positions: rows e, e+b, ...
 				ops.GemmStridedSerial(false, true, H, 1, n, dh, scale, q.Data[e*hd:], hd, dh, kv.k[e*hd:], b*hd, dh, 0, p, n, n)
 			}
-			if bias != nil {
-				ops.Add(p, p, bias.Data)
-			}
 			if kv.valid != nil {
 				for j, ok := range kv.valid[e*n : (e+1)*n] {
 					if !ok {
@@ -142,7 +139,12 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 					}
 				}
 			}
-			ops.SoftmaxRows(p, p, H, n)
+			// The bias is added inside the softmax (a masked score stays −1e30).
+			if bias != nil {
+				ops.SoftmaxRowsBias(p, p, bias.Data, H, n)
+			} else {
+				ops.SoftmaxRows(p, p, H, n)
+			}
 			off, ld := e*hd, b*hd
 			if a.Site.Cross {
 				off, ld = e*n*hd, hd
