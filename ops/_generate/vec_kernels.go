@@ -477,87 +477,11 @@ var vecKernels = []vecKernel{
 	{name: "softmaxRows", op: "softmaxRowsOp",
 		params: []param{pSlice("dst"), pSlice("x"), pInt("rows"), pInt("cols")},
 		doc:    "the softmax of each row of x into dst",
-		build: func(k *vk) {
-			dst, x := k.vec("dst", rowVec), k.vec("x", rowVec)
-			k.start()
-			m := k.glob()
-			k.rows(func() {
-				acc := k.reduce("cols", []opnd{F(negInf)}, opMax, 1, redUnroll, func(s slot) {
-					k.loadFill(s.t[0], x, s, F(negInf))
-					k.maxNum(s.acc[0], s.t[0], R(s.acc[0]))
-				})
-				k.hmax(acc[0], acc[0])
-				k.bcast(m, acc[0])
-				acc = k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
-					e, flush := s.t[0], s.t[3]
-					k.load(e, x, s)
-					k.sub(e, e, R(m))
-					// Below e^−softmaxFlush of the row's largest a value is taken as 0:
-					// no share, and no product of one with a gradient, is subnormal (see
-					// sigmoidParts); flush is positive there (NaN keeps its value).
-					k.fnmadd(flush, e, F(1), F(-softmaxFlush))
-					k.expFrom(e, e, s.t[1], s.t[2], -softmaxFlush)
-					k.zeroWhere(e, flush, s.t[1])
-					k.store(e, dst, s)
-					k.zeroInactive(e)
-					k.add(s.acc[0], s.acc[0], R(e))
-				})
-				sum, inv := acc[0], acc[0]+1
-				k.hsum(sum, sum)
-				k.mov(inv, F(1))
-				k.sdiv(inv, inv, R(sum))
-				k.bcast(m, inv)
-				k.each("cols", 1, ewUnroll, func(s slot) {
-					k.load(s.t[0], dst, s)
-					k.mul(s.t[0], s.t[0], R(m))
-					k.store(s.t[0], dst, s)
-				})
-			})
-		}},
+		build:  softmaxRows(false)},
 	{name: "softmaxRowsBias", op: "softmaxRowsBiasOp",
 		params: []param{pSlice("dst"), pSlice("x"), pSlice("bias"), pInt("rows"), pInt("cols")},
 		doc:    "the softmax of each row of x + bias into dst (each sum rounded, as Add rounds it)",
-		build: func(k *vk) {
-			dst, x, bias := k.vec("dst", rowVec), k.vec("x", rowVec), k.vec("bias", rowVec)
-			k.start()
-			m := k.glob()
-			k.rows(func() {
-				acc := k.reduce("cols", []opnd{F(negInf)}, opMax, 2, redUnroll, func(s slot) {
-					k.loadFill(s.t[0], x, s, F(negInf))
-					k.loadFill(s.t[1], bias, s, F(0))
-					k.add(s.t[0], s.t[0], R(s.t[1]))
-					k.maxNum(s.acc[0], s.t[0], R(s.acc[0]))
-				})
-				k.hmax(acc[0], acc[0])
-				k.bcast(m, acc[0])
-				acc = k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
-					e, flush := s.t[0], s.t[3]
-					k.load(e, x, s)
-					k.load(s.t[1], bias, s)
-					k.add(e, e, R(s.t[1]))
-					k.sub(e, e, R(m))
-					// Below e^−softmaxFlush of the row's largest a value is taken as 0:
-					// no share, and no product of one with a gradient, is subnormal (see
-					// sigmoidParts); flush is positive there (NaN keeps its value).
-					k.fnmadd(flush, e, F(1), F(-softmaxFlush))
-					k.expFrom(e, e, s.t[1], s.t[2], -softmaxFlush)
-					k.zeroWhere(e, flush, s.t[1])
-					k.store(e, dst, s)
-					k.zeroInactive(e)
-					k.add(s.acc[0], s.acc[0], R(e))
-				})
-				sum, inv := acc[0], acc[0]+1
-				k.hsum(sum, sum)
-				k.mov(inv, F(1))
-				k.sdiv(inv, inv, R(sum))
-				k.bcast(m, inv)
-				k.each("cols", 1, ewUnroll, func(s slot) {
-					k.load(s.t[0], dst, s)
-					k.mul(s.t[0], s.t[0], R(m))
-					k.store(s.t[0], dst, s)
-				})
-			})
-		}},
+		build:  softmaxRows(true)},
 	{name: "softmaxRowsBackward", op: "softmaxRowsBackwardOp",
 		params: []param{pSlice("dx"), pSlice("y"), pSlice("dy"), pInt("rows"), pInt("cols")},
 		doc:    "dx = y ⊙ (dy − Σ y⊙dy) row by row",
@@ -789,6 +713,61 @@ func rmsNormRowsBackward(accumulate bool) func(k *vk) {
 					k.add(s.t[0], s.t[1], R(s.t[0]))
 				}
 				k.store(s.t[0], dx, s)
+			})
+		})
+	}
+}
+
+// softmaxRows builds the softmax of each row of x, or (withBias) of x + bias, each sum
+// rounded before the softmax reads it: the same bits as Add followed by the softmax.
+func softmaxRows(withBias bool) func(k *vk) {
+	return func(k *vk) {
+		dst, x := k.vec("dst", rowVec), k.vec("x", rowVec)
+		var bias stream
+		maxTmp := 1
+		if withBias {
+			bias, maxTmp = k.vec("bias", rowVec), 2
+		}
+		k.start()
+		m := k.glob()
+		k.rows(func() {
+			acc := k.reduce("cols", []opnd{F(negInf)}, opMax, maxTmp, redUnroll, func(s slot) {
+				k.loadFill(s.t[0], x, s, F(negInf))
+				if withBias {
+					k.loadFill(s.t[1], bias, s, F(0))
+					k.add(s.t[0], s.t[0], R(s.t[1]))
+				}
+				k.maxNum(s.acc[0], s.t[0], R(s.acc[0]))
+			})
+			k.hmax(acc[0], acc[0])
+			k.bcast(m, acc[0])
+			acc = k.reduce("cols", []opnd{F(0)}, opAdd, 4, ewUnroll, func(s slot) {
+				e, flush := s.t[0], s.t[3]
+				k.load(e, x, s)
+				if withBias {
+					k.load(s.t[1], bias, s)
+					k.add(e, e, R(s.t[1]))
+				}
+				k.sub(e, e, R(m))
+				// Below e^−softmaxFlush of the row's largest a value is taken as 0: no
+				// share, and no product of one with a gradient, is subnormal (see
+				// sigmoidParts); flush is positive there (NaN keeps its value).
+				k.fnmadd(flush, e, F(1), F(-softmaxFlush))
+				k.expFrom(e, e, s.t[1], s.t[2], -softmaxFlush)
+				k.zeroWhere(e, flush, s.t[1])
+				k.store(e, dst, s)
+				k.zeroInactive(e)
+				k.add(s.acc[0], s.acc[0], R(e))
+			})
+			sum, inv := acc[0], acc[0]+1
+			k.hsum(sum, sum)
+			k.mov(inv, F(1))
+			k.sdiv(inv, inv, R(sum))
+			k.bcast(m, inv)
+			k.each("cols", 1, ewUnroll, func(s slot) {
+				k.load(s.t[0], dst, s)
+				k.mul(s.t[0], s.t[0], R(m))
+				k.store(s.t[0], dst, s)
 			})
 		})
 	}
