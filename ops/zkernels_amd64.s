@@ -999,6 +999,27 @@ TEXT ·gatedGradKernelAVX2Grad(SB), NOSPLIT, $0-72
 	MOVQ         kc+0(FP), CX
 	MOVQ         a+8(FP), AX
 	MOVQ         b+16(FP), BX
+	// prefetch the tile's rows of db and w
+	MOVQ         db+24(FP), R12
+	MOVQ         lddb+32(FP), DX
+	SHLQ         $2, DX
+	MOVQ         w+40(FP), R13
+	MOVQ         ldw+48(FP), R8
+	SHLQ         $2, R8
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
@@ -3251,6 +3272,59 @@ TEXT ·gatedGradKernelAVX512Grad(SB), NOSPLIT, $0-72
 	MOVQ         kc+0(FP), CX
 	MOVQ         a+8(FP), AX
 	MOVQ         b+16(FP), BX
+	// prefetch the tile's rows of db and w
+	MOVQ         db+24(FP), R12
+	MOVQ         lddb+32(FP), DX
+	SHLQ         $2, DX
+	MOVQ         w+40(FP), R13
+	MOVQ         ldw+48(FP), R8
+	SHLQ         $2, R8
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
+	ADDQ         DX, R12
+	ADDQ         R8, R13
+	PREFETCHT0   (R12)
+	PREFETCHT0   (R13)
+	PREFETCHT0   64(R12)
+	PREFETCHT0   64(R13)
 	VPXORD       Z0, Z0, Z0
 	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2

@@ -248,6 +248,26 @@ func (x x86) gatedGradKernel() *fn {
 	a.I("MOVQ", a.arg("kc", ""), "CX")
 	a.I("MOVQ", a.arg("a", ""), "AX")
 	a.I("MOVQ", a.arg("b", ""), "BX")
+	// The tile's rows of db and w are read once the k loop ends, and come from L3 or
+	// memory (each example's tiles sweep all of them): request them now, so that the
+	// loop's time covers their latency.
+	a.C("prefetch the tile's rows of db and w")
+	a.I("MOVQ", a.arg("db", ""), "R12")
+	a.I("MOVQ", a.arg("lddb", ""), "DX")
+	a.I("SHLQ", imm(2), "DX")
+	a.I("MOVQ", a.arg("w", ""), "R13")
+	a.I("MOVQ", a.arg("ldw", ""), "R8")
+	a.I("SHLQ", imm(2), "R8")
+	for r := 0; r < x.mr; r++ {
+		for off := 0; off < x.nr()*4; off += 64 {
+			a.I("PREFETCHT0", mem(off, "R12"))
+			a.I("PREFETCHT0", mem(off, "R13"))
+		}
+		if r < x.mr-1 {
+			a.I("ADDQ", "DX", "R12")
+			a.I("ADDQ", "R8", "R13")
+		}
+	}
 	x.kloop(a, "", aOperand{})
 	a.I("MOVQ", a.arg("db", ""), "DI")
 	a.I("MOVQ", a.arg("lddb", ""), "DX")
