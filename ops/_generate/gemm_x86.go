@@ -154,6 +154,24 @@ func (x x86) kloop(a *asm, prefix string, ao aOperand) {
 	a.L(prefix + "done")
 }
 
+// prefetchTile emits a PREFETCHT0 for every line of an mr×nr tile of each matrix
+// given as {register holding its first row's address, register holding its row
+// stride in bytes}, row by row; it advances the address registers.
+func (x x86) prefetchTile(a *asm, tiles ...[2]string) {
+	for r := 0; r < x.mr; r++ {
+		for off := 0; off < x.nr()*4; off += 64 {
+			for _, t := range tiles {
+				a.I("PREFETCHT0", mem(off, t[0]))
+			}
+		}
+		if r < x.mr-1 {
+			for _, t := range tiles {
+				a.I("ADDQ", t[1], t[0])
+			}
+		}
+	}
+}
+
 // gemmKernel: C[mr×nr] += Ap·Bp over kc steps; C has leading dimension ldc (elements).
 // With overwrite, C[mr×nr] = Ap·Bp: C is written without being read.
 func (x x86) gemmKernel(overwrite bool) *fn { return x.tileKernel(overwrite, aOperand{}) }
@@ -202,14 +220,7 @@ func (x x86) tileKernel(overwrite bool, ao aOperand) *fn {
 	a.I("SHLQ", imm(2), "DX")
 	a.C("prefetch the C tile: it is written once the k loop ends")
 	a.I("MOVQ", "DI", "R12")
-	for r := 0; r < x.mr; r++ {
-		for off := 0; off < x.nr()*4; off += 64 {
-			a.I("PREFETCHT0", mem(off, "R12"))
-		}
-		if r < x.mr-1 {
-			a.I("ADDQ", "DX", "R12")
-		}
-	}
+	x.prefetchTile(a, [2]string{"R12", "DX"})
 	x.kloop(a, "", ao)
 	a.C("store the tile into C, row by row")
 	for r := 0; r < x.mr; r++ {
@@ -258,16 +269,7 @@ func (x x86) gatedGradKernel() *fn {
 	a.I("MOVQ", a.arg("w", ""), "R13")
 	a.I("MOVQ", a.arg("ldw", ""), "R8")
 	a.I("SHLQ", imm(2), "R8")
-	for r := 0; r < x.mr; r++ {
-		for off := 0; off < x.nr()*4; off += 64 {
-			a.I("PREFETCHT0", mem(off, "R12"))
-			a.I("PREFETCHT0", mem(off, "R13"))
-		}
-		if r < x.mr-1 {
-			a.I("ADDQ", "DX", "R12")
-			a.I("ADDQ", "R8", "R13")
-		}
-	}
+	x.prefetchTile(a, [2]string{"R12", "DX"}, [2]string{"R13", "R8"})
 	x.kloop(a, "", aOperand{})
 	a.I("MOVQ", a.arg("db", ""), "DI")
 	a.I("MOVQ", a.arg("lddb", ""), "DX")
