@@ -291,10 +291,10 @@ func (w *walker) param(rows, cols int64) {
 	c := &w.c
 	n := c.mul(rows, cols)
 	w.params = c.add(w.params, n)
-	if rows > 1 && cols > 1 && !c.overflow { // optim.Adafactor's factored()
-		w.factored = c.add(w.factored, optim.AdafactorValues(int(rows), int(cols)))
-	} else {
+	if c.overflow { // n saturated: the totals are, too
 		w.factored = c.add(w.factored, n)
+	} else {
+		w.factored = c.add(w.factored, optim.AdafactorValues(int(rows), int(cols)))
 	}
 }
 
