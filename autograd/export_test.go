@@ -7,3 +7,11 @@ func SetFFNBlockRows(rows int) int {
 	ffnRowsOverride = rows
 	return prev
 }
+
+// SetLinearCrossEntropyRows makes LinearCrossEntropy run blocks of rows rows (0: its
+// own choice) and returns the previous setting.
+func SetLinearCrossEntropyRows(rows int) int {
+	prev := linearCERowsOverride
+	linearCERowsOverride = rows
+	return prev
+}

@@ -30,6 +30,7 @@ const (
 	opAddDropout
 	opGatedFFN
 	opMatMulEach
+	opLinearCrossEntropy
 )
 
 // record is one recorded operation: its output, inputs, saved buffers and arguments.
@@ -84,6 +85,8 @@ func (t *Tape) backward(r *record) {
 		t.dropoutBackward(r)
 	case opCrossEntropy:
 		t.crossEntropyBackward(r)
+	case opLinearCrossEntropy:
+		t.linearCrossEntropyBackward(r)
 	case opMSE:
 		t.mseBackward(r)
 	case opOuter:

@@ -16,7 +16,7 @@ type Tape struct {
 	nTensors  int
 	recs      []record
 	recording bool
-	f64       []float64 // scratch of CrossEntropy's row losses
+	f64       []float64 // scratch of the cross-entropies' row losses
 	jobs      jobs      // the parallel loops' bodies, reused so that a step allocates nothing
 }
 
@@ -29,6 +29,7 @@ type jobs struct {
 	gluBwd   gluBackward
 	ceFwd    ceForward
 	ceBwd    ceBackward
+	lce      lceRows
 	dropout  dropoutJob
 	ffnFwd   ffnForward
 	ffnBwd   ffnBackward
