@@ -28,6 +28,9 @@ func (e *Embedding) Lookup(ctx *Context, ids []int32) *autograd.Tensor {
 // for tied embeddings).
 func (e *Embedding) Logits(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
 	t := ctx.Tape
-	x = t.Scale(x, float32(1/math.Sqrt(float64(e.Table.Cols))))
+	x = t.Scale(x, e.logitScale())
 	return t.MatMul(x, &e.Table.Tensor, true)
 }
+
+// logitScale is the tied projection's scale of its input, 1/√DModel.
+func (e *Embedding) logitScale() float32 { return float32(1 / math.Sqrt(float64(e.Table.Cols))) }

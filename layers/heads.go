@@ -34,10 +34,16 @@ func (h *LMHead) Logits(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
 	return ctx.Tape.MatMul(x, &h.W.Tensor, false)
 }
 
-// Loss is the mean cross-entropy of the logits against targets, one per row; a
-// negative target (padding) is ignored.
-func (h *LMHead) Loss(ctx *Context, logits *autograd.Tensor, targets []int32) *autograd.Tensor {
-	return ctx.Tape.CrossEntropy(logits, targets, h.LabelSmoothing)
+// Loss is the mean cross-entropy of x's logits (Logits) against targets, one per row;
+// a negative target (padding) is ignored. It never holds the logits of all rows
+// (autograd.LinearCrossEntropy): what it keeps is one block of them, x's gradient and
+// the projection's.
+func (h *LMHead) Loss(ctx *Context, x *autograd.Tensor, targets []int32) *autograd.Tensor {
+	if h.Tied != nil {
+		table := &h.Tied.Table.Tensor
+		return ctx.Tape.LinearCrossEntropy(x, table, true, h.Tied.logitScale(), targets, h.LabelSmoothing)
+	}
+	return ctx.Tape.LinearCrossEntropy(x, &h.W.Tensor, false, 1, targets, h.LabelSmoothing)
 }
 
 // Params lists the head's own parameters (none when tied).

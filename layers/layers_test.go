@@ -117,14 +117,14 @@ func TestLayerGradients(t *testing.T) {
 		ids := []int32{1, 2, 0, 6, 6, 3, 2, 1}
 		targets := []int32{2, 0, -1, 6, 1, -1, 3, 5}
 		check(t, []*autograd.Param{e.Table}, func(c *layers.Context) *autograd.Tensor {
-			return head.Loss(c, head.Logits(c, e.Lookup(c, ids)), targets)
+			return head.Loss(c, e.Lookup(c, ids), targets)
 		})
 	})
 	t.Run("UntiedLM", func(t *testing.T) {
 		head := layers.NewLMHead(layers.NewInit(1), "lm_head", 6, 7, nil, 0)
 		targets := []int32{2, 0, -1, 6, 1, -1, 3, 5}
 		check(t, append(head.Params(), x), func(c *layers.Context) *autograd.Tensor {
-			return head.Loss(c, head.Logits(c, &x.Tensor), targets)
+			return head.Loss(c, &x.Tensor, targets)
 		})
 	})
 	t.Run("ClassificationHead", func(t *testing.T) {
@@ -147,6 +147,23 @@ func TestLayerGradients(t *testing.T) {
 			return layers.Dropout(c, &x.Tensor, 0.25)
 		})
 	})
+}
+
+// The language-model head's loss is the cross-entropy of its logits bit for bit, tied
+// and untied: training's loss and evaluation's logits agree.
+func TestLMHeadLossIsCrossEntropyOfLogits(t *testing.T) {
+	init := layers.NewInit(1)
+	x := gradcheck.Random("x", 1, 1, 8, 6)
+	targets := []int32{2, 0, -1, 6, 1, -1, 3, 5}
+	for _, tied := range []*layers.Embedding{nil, layers.NewEmbedding(init, "embedding", 7, 6)} {
+		head := layers.NewLMHead(init, "lm_head", 6, 7, tied, 0.1)
+		tape := autograd.NewTape()
+		got := head.Loss(ctx(tape), &x.Tensor, targets).Data[0]
+		want := tape.CrossEntropy(head.Logits(ctx(tape), &x.Tensor), targets, 0.1).Data[0]
+		if got != want {
+			t.Errorf("tied=%v: loss %v, cross-entropy of the logits %v", tied != nil, got, want)
+		}
+	}
 }
 
 // Padding keys get no attention: changing a padded memory row changes nothing.

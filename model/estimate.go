@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/layers"
 	"github.com/hypergrid-go/hypergrid/optim"
 	"github.com/hypergrid-go/hypergrid/registry"
@@ -48,11 +49,11 @@ type Estimate struct {
 	// outputs and what the attention and feed-forward builders report (q, k, v, the
 	// attention probabilities batch·heads·len², the feed-forward hidden layer
 	// batch·len·d_ff times 3 gated or 2 plain, the HyperGrid gates), each twice for its
-	// gradient; and the output projection's logits, softmax and their gradient (3 ×
-	// batch·targetLen·vocab). For inference it counts the forward values of a greedy
-	// generation of targetLen tokens or of scoring candidates of targetLen tokens in
-	// all (in any number of decoder passes on one tape: Model.ScoreCandidateSets), whichever
-	// is more.
+	// gradient; and what the loss keeps (autograd.LinearCrossEntropy: one block of
+	// logits, the decoder output's gradient and the output projection's). For
+	// inference it counts the forward values of a greedy generation of targetLen
+	// tokens or of scoring candidates of targetLen tokens in all (in any number of
+	// decoder passes on one tape: Model.ScoreCandidateSets), whichever is more.
 	// A generation is counted as Model.Generate runs it: one position at a time, with
 	// the caches the decoder sublayers' footprints report (layers.StepFootprint), when
 	// every one has them; else re-running the decoder over all positions at every step,
@@ -316,10 +317,11 @@ func (w *walker) walk() {
 		}
 		rows, v := w.dec.rows, int64(s.Vocab)
 		if w.train {
-			// logits, softmax, their gradient; the targets.
-			w.acts(c.mul(3, rows, v), rows)
-			if s.TieEmbeddings {
-				w.acts(c.mul(2, rows, d)) // the scaled input and its gradient
+			// The loss (autograd.LinearCrossEntropy): one block of logits, the
+			// decoder output's gradient and the projection's; the targets.
+			block := int64(autograd.LinearCrossEntropyRows(int(min(rows, math.MaxInt32)), int(min(v, math.MaxInt32))))
+			if rows > 0 {
+				w.acts(c.mul(block, v), c.mul(rows, d), c.mul(d, v), rows)
 			}
 		} else {
 			w.acts(c.mul(rows, v))

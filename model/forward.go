@@ -85,10 +85,17 @@ func (m *Model) encode(ctx *layers.Context, b *Batch) (*autograd.Tensor, layers.
 	return m.runStack(ctx, m.encoder, x, seq, nil, layers.Seq{}, nil), seq
 }
 
-// decode runs the decoder over targets shifted right (start token 0) and returns the
-// logits, (Size·TargetLen)×Vocab, and the targets to predict (-1 for padding);
-// memCaches as for runStack.
+// decode is decodeHidden's output projected onto the vocabulary: the logits,
+// (Size·TargetLen)×Vocab, and the targets to predict.
 func (m *Model) decode(ctx *layers.Context, targets []int32, size, tlen int, mem *autograd.Tensor, memSeq layers.Seq, memCaches []layers.StepCache) (*autograd.Tensor, []int32) {
+	y, tgt := m.decodeHidden(ctx, targets, size, tlen, mem, memSeq, memCaches)
+	return m.lm.Logits(ctx, y), tgt
+}
+
+// decodeHidden runs the decoder over targets shifted right (start token 0) and returns
+// its output, (Size·TargetLen)×DModel, and the targets to predict (-1 for padding);
+// memCaches as for runStack.
+func (m *Model) decodeHidden(ctx *layers.Context, targets []int32, size, tlen int, mem *autograd.Tensor, memSeq layers.Seq, memCaches []layers.StepCache) (*autograd.Tensor, []int32) {
 	sc := &m.scratch
 	sc.decIn = grow(sc.decIn, size*tlen)
 	sc.tgt = grow(sc.tgt, size*tlen)
@@ -113,8 +120,7 @@ func (m *Model) decode(ctx *layers.Context, targets []int32, size, tlen int, mem
 	}
 	seq := layers.Seq{Batch: size, Len: tlen, Valid: sc.tgtValid}
 	y := m.embed.Lookup(ctx, sc.decIn)
-	y = m.runStack(ctx, m.decoder, y, seq, mem, memSeq, memCaches)
-	return m.lm.Logits(ctx, y), sc.tgt
+	return m.runStack(ctx, m.decoder, y, seq, mem, memSeq, memCaches), sc.tgt
 }
 
 // Loss records the forward pass of batch b on tape t and returns the scalar training
@@ -131,8 +137,8 @@ func (m *Model) Loss(t *autograd.Tape, b *Batch, o Options) (*autograd.Tensor, e
 			return nil, fmt.Errorf("batch: a t5 model's loss needs targets")
 		}
 		enc, encSeq := m.encode(ctx, b)
-		logits, tgt := m.decode(ctx, b.Targets, b.Size, b.TargetLen, enc, encSeq, nil)
-		return m.lm.Loss(ctx, logits, tgt), nil
+		y, tgt := m.decodeHidden(ctx, b.Targets, b.Size, b.TargetLen, enc, encSeq, nil)
+		return m.lm.Loss(ctx, y, tgt), nil
 	}
 	pooled := m.pool(ctx, b)
 	var total *autograd.Tensor
