@@ -35,19 +35,20 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 	if rows == 1 && k.gatedRows(batch, kk, n, gr, gc, a, lda, b, ldb, g, c, ldc, overwrite) {
 		return
 	}
-	k.gridGatedBlocked(batch, rows, kk, n, gr, gc, a, lda, b, ldb, g, c, ldc, overwrite)
-}
-
-// gridGatedBlocked is gridGated's blocked path, with C already scaled by beta
-// (overwrite: beta is 0 and the first k block stores instead of adding).
-func (k *gemmKernels) gridGatedBlocked(batch, rows, kk, n, gr, gc int, a []float32, lda int, b []float32, ldb int, g []float32, c []float32, ldc int, overwrite bool) {
-	bh, bw := kk/gr, n/gc
-	nPad := roundUp(n, k.nr)
-	// The whole of B, packed: block pc occupies [pc·nPad, (pc+kc)·nPad).
 	w := workers(batch * rows * kk * n)
-	bAll := getBuf(kk * nPad)
+	// The whole of B, packed: block pc occupies [pc·nPad, (pc+kc)·nPad).
+	bAll := getBuf(kk * roundUp(n, k.nr))
 	defer putBuf(bAll)
 	k.packWhole(w, *bAll, b, ldb, false, kk, n)
+	k.gridGatedBlocked(w, batch, rows, kk, n, gr, gc, a, lda, *bAll, g, c, ldc, overwrite)
+}
+
+// gridGatedBlocked is gridGated's blocked path on w goroutines, with C already scaled
+// by beta (overwrite: beta is 0 and the first k block stores instead of adding) and B
+// packed whole in bAll (as packWhole and PackB pack it).
+func (k *gemmKernels) gridGatedBlocked(w, batch, rows, kk, n, gr, gc int, a []float32, lda int, bAll []float32, g []float32, c []float32, ldc int, overwrite bool) {
+	bh, bw := kk/gr, n/gc
+	nPad := roundUp(n, k.nr)
 	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
@@ -63,7 +64,7 @@ func (k *gemmKernels) gridGatedBlocked(batch, rows, kk, n, gr, gc int, a []float
 			}
 			for pc := 0; pc < kk; pc += k.kc {
 				kc := min(k.kc, kk-pc)
-				packed := (*bAll)[pc*nPad:]
+				packed := bAll[pc*nPad:]
 				for ic := r0; ic < r1; ic += k.mc {
 					mc := min(k.mc, r1-ic)
 					row := e*rows + ic
@@ -202,13 +203,20 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 	if !overwrite {
 		scaleC(batch*rows, kk, beta, da, ldda)
 	}
-	bh, bw := kk/gr, n/gc
-	kPad := roundUp(kk, k.nr)
 	// op(B) = Bᵀ (n×k), packed: block pc of the inner dimension n occupies [pc·kPad, (pc+kc)·kPad).
 	w := workers(batch * rows * kk * n)
-	bAll := getBuf(n * kPad)
+	bAll := getBuf(n * roundUp(kk, k.nr))
 	defer putBuf(bAll)
 	k.packWhole(w, *bAll, b, ldb, true, n, kk)
+	k.gridGatedGradABlocked(w, batch, rows, kk, n, gr, gc, dc, lddc, *bAll, g, da, ldda, overwrite)
+}
+
+// gridGatedGradABlocked is gridGatedGradA's blocked path on w goroutines, with dA
+// already scaled by beta (overwrite: beta is 0) and Bᵀ packed whole in bAll (as
+// packWhole and PackB(true, …) pack it).
+func (k *gemmKernels) gridGatedGradABlocked(w, batch, rows, kk, n, gr, gc int, dc []float32, lddc int, bAll []float32, g []float32, da []float32, ldda int, overwrite bool) {
+	bh, bw := kk/gr, n/gc
+	kPad := roundUp(kk, k.nr)
 	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
@@ -236,7 +244,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 			}
 			for pc := 0; pc < n; pc += k.kc {
 				kc := min(k.kc, n-pc)
-				packed := (*bAll)[pc*kPad:]
+				packed := bAll[pc*kPad:]
 				for ic := r0; ic < r1; ic += k.mc {
 					mc := min(k.mc, r1-ic)
 					row := e*rows + ic

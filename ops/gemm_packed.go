@@ -114,3 +114,60 @@ func (p *PackedB) gemm(serial, transA bool, m int, alpha float32, a []float32, l
 		p.k.gemmPre(workers(m*p.n*p.kk), transA, p.transB, m, p.n, p.kk, alpha, a, lda, p.b, p.ldb, beta, c, ldc, p.panels)
 	}
 }
+
+// GridGatedGemmPackedSerial is GridGatedGemm on the calling goroutine alone, with the
+// weight B from p (PackB(false, k, n, B, ldb)), for callers that run their own blocks of
+// examples side by side: the same bits as GridGatedGemm (each example gates its own copy
+// of the packed panels, as there).
+func GridGatedGemmPackedSerial(batch, rows, gr, gc int, a []float32, lda int, p *PackedB, g []float32, beta float32, c []float32, ldc int) {
+	k, n := p.kk, p.n
+	if profiling.Load() {
+		defer profiledProduct(ProductShape{"GridGatedGemm", false, false, batch, rows, n, k}, time.Now())
+	}
+	if p.transB {
+		panic("ops: GridGatedGemmPackedSerial: the weight is packed transposed (PackB(false, …) packs it for this product)")
+	}
+	checkGated("GridGatedGemmPackedSerial", batch, rows, k, n, gr, gc, g)
+	checkMatrix("GridGatedGemmPackedSerial", "A", batch*rows, k, a, lda)
+	checkMatrix("GridGatedGemmPackedSerial", "C", batch*rows, n, c, ldc)
+	if batch == 0 || rows == 0 || n == 0 {
+		return
+	}
+	if p.k == nil || k == 0 {
+		gridGatedGemmGeneric(batch, rows, k, n, gr, gc, a, lda, p.b, p.ldb, g, beta, c, ldc)
+		return
+	}
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(batch*rows, n, beta, c, ldc)
+	}
+	p.k.gridGatedBlocked(1, batch, rows, k, n, gr, gc, a, lda, p.panels, g, c, ldc, overwrite)
+}
+
+// GridGatedGemmGradAPackedSerial is GridGatedGemmGradA on the calling goroutine alone,
+// with the weight B (k×n) from p = PackB(true, n, k, B, ldb), its transpose packed: the
+// same bits as GridGatedGemmGradA.
+func GridGatedGemmGradAPackedSerial(batch, rows, gr, gc int, dc []float32, lddc int, p *PackedB, g []float32, beta float32, da []float32, ldda int) {
+	n, k := p.kk, p.n // p holds Bᵀ, n×k
+	if profiling.Load() {
+		defer profiledProduct(ProductShape{"GridGatedGemmGradA", false, false, batch, rows, n, k}, time.Now())
+	}
+	if !p.transB {
+		panic("ops: GridGatedGemmGradAPackedSerial: the weight is not packed transposed (PackB(true, n, k, …) packs it for this product)")
+	}
+	checkGated("GridGatedGemmGradAPackedSerial", batch, rows, k, n, gr, gc, g)
+	checkMatrix("GridGatedGemmGradAPackedSerial", "dC", batch*rows, n, dc, lddc)
+	checkMatrix("GridGatedGemmGradAPackedSerial", "dA", batch*rows, k, da, ldda)
+	if batch == 0 || rows == 0 || k == 0 {
+		return
+	}
+	if p.k == nil || n == 0 {
+		gridGatedGemmGradAGeneric(batch, rows, k, n, gr, gc, dc, lddc, p.b, p.ldb, g, beta, da, ldda)
+		return
+	}
+	overwrite := beta == 0
+	if !overwrite {
+		scaleC(batch*rows, k, beta, da, ldda)
+	}
+	p.k.gridGatedGradABlocked(1, batch, rows, k, n, gr, gc, dc, lddc, p.panels, g, da, ldda, overwrite)
+}

@@ -239,3 +239,61 @@ func TestGemmSegmentsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// The serial gated products against a packed weight give GridGatedGemm's and
+// GridGatedGemmGradA's bits, on every instruction set, whether they are called on all
+// examples at once or on pieces of examples (a block of rows cut across examples, as
+// autograd's feed-forward blocks cut them), beta 0 or not.
+func TestGridGatedPackedSerialSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	prev := ActiveISA()
+	defer SetISA(prev)
+	defer SetThreads(SetThreads(3))
+	for _, isa := range SupportedISAs() {
+		if err := SetISA(isa); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range gateCases {
+			if tc.batch == 0 || tc.rows == 0 {
+				continue
+			}
+			m := tc.batch * tc.rows
+			lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
+			a, b := randSlice(rng, m*lda), randSlice(rng, tc.k*ldb)
+			g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, m*ldc)
+			p, pt := PackB(false, tc.k, tc.n, b, ldb), PackB(true, tc.n, tc.k, b, ldb)
+			for _, beta := range []float32{0, 0.5} {
+				c0, da0 := randSlice(rng, m*ldc), randSlice(rng, m*lda)
+				want, wantDA := slices.Clone(c0), slices.Clone(da0)
+				GridGatedGemm(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, beta, want, ldc)
+				GridGatedGemmGradA(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, beta, wantDA, lda)
+				for _, piece := range []int{m, 5} { // all rows; pieces of 5 rows, cut at example ends too
+					got, gotDA := slices.Clone(c0), slices.Clone(da0)
+					for r0 := 0; r0 < m; {
+						e := r0 / tc.rows
+						r1 := min(r0+piece, (e+1)*tc.rows)
+						if piece == m {
+							r1 = m
+						}
+						batch, rows, ge := 1, r1-r0, g[e*tc.gr*tc.gc:]
+						if piece == m {
+							batch, rows, ge = tc.batch, tc.rows, g
+						}
+						GridGatedGemmPackedSerial(batch, rows, tc.gr, tc.gc, a[r0*lda:], lda, p, ge, beta, got[r0*ldc:], ldc)
+						GridGatedGemmGradAPackedSerial(batch, rows, tc.gr, tc.gc, dc[r0*ldc:], ldc, pt, ge, beta, gotDA[r0*lda:], lda)
+						r0 = r1
+					}
+					what := fmt.Sprintf("%s %+v beta=%v pieces of %d rows", isa, tc, beta, piece)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s: GridGatedGemmPackedSerial differs from GridGatedGemm", what)
+					}
+					if !slices.Equal(gotDA, wantDA) {
+						t.Fatalf("%s: GridGatedGemmGradAPackedSerial differs from GridGatedGemmGradA", what)
+					}
+				}
+			}
+			p.Release()
+			pt.Release()
+		}
+	}
+}

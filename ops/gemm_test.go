@@ -515,7 +515,9 @@ func TestGatedRowsMatchesBlocked(t *testing.T) {
 						t.Fatalf("%s %+v: the one-row path declined %d columns", k.isa, s, n)
 					}
 					scaleC(s.batch, n, beta, want, ldc)
-					k.gridGatedBlocked(s.batch, 1, s.kk, n, s.gr, s.gc, a, lda, b, ldb, g, want, ldc, beta == 0)
+					packed := make([]float32, s.kk*roundUp(n, k.nr))
+					k.packWhole(threads, packed, b, ldb, false, s.kk, n)
+					k.gridGatedBlocked(threads, s.batch, 1, s.kk, n, s.gr, s.gc, a, lda, packed, g, want, ldc, beta == 0)
 					SetThreads(prev)
 					for i := range want {
 						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
