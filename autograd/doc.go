@@ -13,7 +13,7 @@
 // compute their outputs. Such a tape can also give memory back within a pass (Mark,
 // Rewind), which lets a layer run its inference block by block in one block's memory.
 //
-// Some operations fuse what would otherwise be several (GatedAct, GatedFFN,
+// Some operations fuse what would otherwise be several (GatedAct, GatedFFN, GridGatedFFN,
 // AddDropout, Attention): they keep fewer intermediate tensors and read them from cache,
 // and their values and gradients equal their compositions' bit for bit, which the
 // tests check. LinearCrossEntropy (a language model's output projection and its loss)

@@ -17,16 +17,53 @@ import (
 // block). The forward pass keeps x·w0, x·w1 and the activation for the backward pass,
 // as the composition does; without a gradient it keeps nothing but one block.
 func (t *Tape) GatedFFN(act Act, x, w0, w1, wo *Tensor) *Tensor {
+	return t.gatedFFN("GatedFFN", act, x, w0, w1, wo, nil, ffnGrid{})
+}
+
+// GridGatedFFN is GatedFFN with a HyperGrid output weight: GatedAct(act, x·w0, x·w1)
+// through GridGatedMatMul(·, wo, g, batch, gr, gc), each example (x.Rows/batch rows)
+// with its own gate grid (g, batch×(gr·gc)). It runs as GatedFFN runs, block by block:
+// the gated output product of a block reads the activation from cache, and going back
+// its input gradient is consumed in cache by the activation's; the weight and gate
+// gradients are one GridGatedGemmGradBG over all rows, as in the composition. Its value
+// and every gradient equal the composition's (MatMul, MatMul, GatedAct,
+// GridGatedMatMul) bit for bit.
+func (t *Tape) GridGatedFFN(act Act, x, w0, w1, wo, g *Tensor, batch, gr, gc int) *Tensor {
+	f, e := wo.Rows, wo.Cols
+	if batch <= 0 || x.Rows%batch != 0 || g.Rows != batch || g.Cols != gr*gc || gr <= 0 || gc <= 0 || f%gr != 0 || e%gc != 0 {
+		panic(fmt.Sprintf("autograd: GridGatedFFN: x %d×%d, wo %d×%d, g %d×%d, batch %d, grid %d×%d do not fit",
+			x.Rows, x.Cols, wo.Rows, wo.Cols, g.Rows, g.Cols, batch, gr, gc))
+	}
+	return t.gatedFFN("GridGatedFFN", act, x, w0, w1, wo, g, ffnGrid{rows: x.Rows / batch, gr: gr, gc: gc})
+}
+
+// ffnGrid is GridGatedFFN's gating of the output weight: rows per example and the
+// grid's shape (rows 0: GatedFFN, not gated).
+type ffnGrid struct{ rows, gr, gc int }
+
+// pieces calls f for each piece of rows [r0, r1) that lies in one example: the piece's
+// first row, its row count and its example.
+func (gd ffnGrid) pieces(r0, r1 int, f func(r, n, e int)) {
+	for r := r0; r < r1; {
+		e := r / gd.rows
+		end := min(r1, (e+1)*gd.rows)
+		f(r, end-r, e)
+		r = end
+	}
+}
+
+// gatedFFN is GatedFFN, or GridGatedFFN when g is not nil.
+func (t *Tape) gatedFFN(name string, act Act, x, w0, w1, wo, g *Tensor, grid ffnGrid) *Tensor {
 	m, d, f, e := x.Rows, x.Cols, w0.Cols, wo.Cols
 	if w0.Rows != d || w1.Rows != d || w1.Cols != f || wo.Rows != f {
-		panic(fmt.Sprintf("autograd: GatedFFN: x %d×%d, w0 %d×%d, w1 %d×%d, wo %d×%d do not chain",
-			m, d, w0.Rows, w0.Cols, w1.Rows, w1.Cols, wo.Rows, wo.Cols))
+		panic(fmt.Sprintf("autograd: %s: x %d×%d, w0 %d×%d, w1 %d×%d, wo %d×%d do not chain",
+			name, m, d, w0.Rows, w0.Cols, w1.Rows, w1.Cols, wo.Rows, wo.Cols))
 	}
 	if act < ActGELU || act > ActSiLU {
-		panic(fmt.Sprintf("autograd: GatedFFN: unknown activation %d", act))
+		panic(fmt.Sprintf("autograd: %s: unknown activation %d", name, act))
 	}
-	out := t.result(m, e, x, w0, w1, wo)
-	rows, blocks, parts, cs := ffnBlocks(m, d, f, e)
+	out := t.result(m, e, x, w0, w1, wo, g)
+	rows, blocks, parts, cs := ffnBlocks(m, d, f, e, grid.rows)
 	// Kept for the backward pass: h = [x·w0 | x·w1] (m·f values each) and the
 	// activation g; without a gradient, one block of each per part, reused. The rows
 	// of g are ld apart (ops.DirectLD), so the output product reads them in place (as
@@ -35,27 +72,40 @@ func (t *Tape) GatedFFN(act Act, x, w0, w1, wo *Tensor) *Tensor {
 	if !out.needsGrad {
 		kept = min(m, parts*rows)
 	}
-	h, g := t.f.alloc(2*kept*f), t.f.alloc(kept*ld)
+	h, gk := t.f.alloc(2*kept*f), t.f.alloc(kept*ld)
 	p0, p1, po := ops.PackB(false, d, f, w0.Data, f), ops.PackB(false, d, f, w1.Data, f), ops.PackB(false, f, e, wo.Data, e)
 	j := &t.jobs.ffnFwd
-	*j = ffnForward{act: act, x: x.Data, out: out.Data, h0: h[:kept*f], h1: h[kept*f:], g: g, p0: p0, p1: p1, po: po,
-		m: m, d: d, f: f, e: e, ld: ld, rows: rows, keep: out.needsGrad, cs: cs, buf: t.f.alloc(2 * parts * cs)}
+	*j = ffnForward{act: act, x: x.Data, out: out.Data, h0: h[:kept*f], h1: h[kept*f:], g: gk, p0: p0, p1: p1, po: po,
+		m: m, d: d, f: f, e: e, ld: ld, rows: rows, keep: out.needsGrad, cs: cs, buf: t.f.alloc(2 * parts * cs), grid: grid}
+	if g != nil {
+		j.gates = g.Data
+	}
 	ops.ParallelRangeIn(parts, blocks, j)
 	*j = ffnForward{}
 	p0.Release()
 	p1.Release()
 	po.Release()
 	if out.needsGrad {
-		t.push(record{op: opGatedFFN, out: out, a: x, b: w0, c: w1, d: wo, s0: h, s1: g, n: [6]int{int(act), ld}})
+		t.push(record{op: opGatedFFN, out: out, a: x, b: w0, c: w1, d: wo, e: g, s0: h, s1: gk, n: [6]int{int(act), ld, grid.rows, grid.gr, grid.gc}})
 	}
 	return out
 }
 
 // ffnBlocks is how GatedFFN's passes cut m rows (hidden width f): blocks of rows rows
 // (ffnBlockRows), run in parts side by side (ops.Parts, weighed by a block's
-// multiply-adds), and the activation's chunk cs.
-func ffnBlocks(m, d, f, e int) (rows, blocks, parts, cs int) {
+// multiply-adds), and the activation's chunk cs. With examples of exRows rows
+// (GridGatedFFN; 0 for GatedFFN) a block holds whole examples where they fit, or one
+// example up to twice the height: every call of a gated product gates its own copy of
+// the weight's panels, so a block cut across examples pays that twice.
+func ffnBlocks(m, d, f, e, exRows int) (rows, blocks, parts, cs int) {
 	rows = ffnBlockRows(f)
+	switch {
+	case exRows <= 0 || ffnRowsOverride > 0:
+	case exRows <= rows:
+		rows = rows / exRows * exRows
+	case exRows <= 2*rows:
+		rows = exRows
+	}
 	blocks = (m + rows - 1) / rows
 	parts = max(1, ops.Parts(blocks, rows*f*(2*d+e)))
 	return rows, blocks, parts, min(gluChunk, rows*f)
@@ -74,6 +124,8 @@ type ffnForward struct {
 	rows, cs   int       // block height, the activation's chunk
 	keep       bool      // h0, h1 and g hold all rows (else one block per part)
 	buf        []float32 // the activation's scratch: 2·cs values per part
+	grid       ffnGrid   // GridGatedFFN's gating of po (rows 0: none)
+	gates      []float32 // GridGatedFFN's gate grids, one per example
 }
 
 func (j *ffnForward) RunRange(part, lo, hi int) {
@@ -94,7 +146,14 @@ func (j *ffnForward) RunRange(part, lo, hi int) {
 			gated := gluForward{act: j.act, a: hb0[r*f : (r+1)*f], b: hb1[r*f : (r+1)*f], out: gb[r*ld : r*ld+f], cs: cs, buf: buf}
 			gated.RunRange(0, 0, (f+gluChunk-1)/gluChunk)
 		}
-		ops.GemmPackedSerial(false, n, 1, gb, ld, j.po, 0, j.out[r0*e:(r0+n)*e], e)
+		if j.grid.rows == 0 {
+			ops.GemmPackedSerial(false, n, 1, gb, ld, j.po, 0, j.out[r0*e:(r0+n)*e], e)
+			continue
+		}
+		gd := j.grid
+		gd.pieces(r0, r0+n, func(r, rn, ex int) {
+			ops.GridGatedGemmPackedSerial(1, rn, gd.gr, gd.gc, gb[(r-r0)*ld:], ld, j.po, j.gates[ex*gd.gr*gd.gc:(ex+1)*gd.gr*gd.gc], 0, j.out[r*e:], e)
+		})
 	}
 }
 
@@ -115,12 +174,17 @@ var ffnRowsOverride int
 
 func (t *Tape) gatedFFNBackward(r *record) {
 	act := Act(r.n[0])
-	x, w0, w1, wo := r.a, r.b, r.c, r.d
+	x, w0, w1, wo, gates := r.a, r.b, r.c, r.d, r.e
 	m, d, f, e, ld := x.Rows, x.Cols, w0.Cols, wo.Cols, r.n[1]
+	grid := ffnGrid{rows: r.n[2], gr: r.n[3], gc: r.n[4]}
 	dy, g := r.out.Grad, r.s1
 	h0, h1 := r.s0[:m*f], r.s0[m*f:]
-	if dwo, fresh := t.accum(wo); dwo != nil { // dwo (f×e) = gᵀ·dy
-		ops.Gemm(true, false, f, e, m, 1, g, ld, dy, e, beta(fresh), dwo, e)
+	if grid.rows == 0 {
+		if dwo, fresh := t.accum(wo); dwo != nil { // dwo (f×e) = gᵀ·dy
+			ops.Gemm(true, false, f, e, m, 1, g, ld, dy, e, beta(fresh), dwo, e)
+		}
+	} else if dwo, dg := t.accumZero(wo), t.accumZero(gates); dwo != nil || dg != nil {
+		ops.GridGatedGemmGradBG(m/grid.rows, grid.rows, f, e, grid.gr, grid.gc, g, ld, dy, e, wo.Data, e, gates.Data, dwo, e, dg)
 	}
 	dx, xFresh := t.accum(x)
 	dw0, w0Fresh := t.accum(w0)
@@ -131,13 +195,16 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	// Block by block, side by side: the hidden gradient dg = dy·woᵀ, the gradients of
 	// x·w0 and x·w1 from it, and x's gradient from those (x·w1's term first, as the
 	// composition's reverse order adds them).
-	rows, blocks, parts, cs := ffnBlocks(m, d, f, e)
+	rows, blocks, parts, cs := ffnBlocks(m, d, f, e, grid.rows)
 	dh := t.f.alloc(2 * m * ld)
 	dh0, dh1 := dh[:m*ld], dh[m*ld:]
 	j := &t.jobs.ffnBwd
 	*j = ffnBackward{act: act, dy: dy, h0: h0, h1: h1, dh0: dh0, dh1: dh1, dx: dx, xFresh: xFresh,
 		dg: t.f.alloc(parts * rows * f), buf: t.f.alloc(2 * parts * cs),
-		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, ld: ld, rows: rows, cs: cs}
+		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, ld: ld, rows: rows, cs: cs, grid: grid}
+	if gates != nil {
+		j.gates = gates.Data
+	}
 	if dx != nil {
 		j.p0t, j.p1t = ops.PackB(true, f, d, w0.Data, f), ops.PackB(true, f, d, w1.Data, f)
 	}
@@ -168,6 +235,8 @@ type ffnBackward struct {
 	pot, p0t, p1t        *ops.PackedB
 	m, d, f, e, ld       int
 	rows, cs             int
+	grid                 ffnGrid   // GridGatedFFN's gating of wo (rows 0: none)
+	gates                []float32 // GridGatedFFN's gate grids
 }
 
 func (j *ffnBackward) RunRange(part, lo, hi int) {
@@ -179,7 +248,13 @@ func (j *ffnBackward) RunRange(part, lo, hi int) {
 		n := min(j.rows, j.m-r0)
 		blk := func(s []float32, w int) []float32 { return s[r0*w : (r0+n)*w] }
 		dgb := dg[:n*f]
-		ops.GemmPackedSerial(false, n, 1, blk(j.dy, e), e, j.pot, 0, dgb, f)
+		if gd := j.grid; gd.rows == 0 {
+			ops.GemmPackedSerial(false, n, 1, blk(j.dy, e), e, j.pot, 0, dgb, f)
+		} else {
+			gd.pieces(r0, r0+n, func(r, rn, ex int) {
+				ops.GridGatedGemmGradAPackedSerial(1, rn, gd.gr, gd.gc, j.dy[r*e:], e, j.pot, j.gates[ex*gd.gr*gd.gc:(ex+1)*gd.gr*gd.gc], 0, dgb[(r-r0)*f:], f)
+			})
+		}
 		h0, h1, dh0, dh1 := blk(j.h0, f), blk(j.h1, f), blk(j.dh0, ld), blk(j.dh1, ld)
 		for r := range n {
 			at := func(s []float32, w int) []float32 { return s[r*w : r*w+f] }

@@ -131,6 +131,10 @@ func TestGradients(t *testing.T) {
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
 				return t.GatedFFN(autograd.ActSiLU, t.GELU(p[0]), p[1], p[2], p[3])
 			}, gradcheck.Options{}},
+		{"GridGatedFFN/gelu", []*autograd.Param{r("x", 1, 1, 6, 4), r("w0", 2, 1, 4, 6), r("w1", 3, 1, 4, 6), r("wo", 4, 1, 6, 4), r("g", 5, 1, 2, 3*2)},
+			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
+				return t.GridGatedFFN(autograd.ActGELU, p[0], p[1], p[2], p[3], p[4], 2, 3, 2)
+			}, gradcheck.Options{}},
 		{"GatedFFN/relu", []*autograd.Param{r("x", 1, 1, 5, 4), r("w0", 2, 1, 4, 6), r("w1", 3, 1, 4, 6), r("wo", 4, 1, 6, 3)},
 			func(t *autograd.Tape, p []*autograd.Tensor) *autograd.Tensor {
 				return t.GatedFFN(autograd.ActReLU, p[0], p[1], p[2], p[3])
@@ -541,6 +545,63 @@ func testGatedFFNMatchesComposition(t *testing.T, m, d, f, e int) {
 							if !slices.Equal(got[i], want[i]) {
 								t.Errorf("%d×%d·%d×%d·%d: activation %d, intermediate %v, recording %v, blocks of %d rows, %d threads: %s differs from the composition",
 									m, d, f, f, e, act, intermediate, record, blockRows, threads, name)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// GridGatedFFN equals MatMul, MatMul, GatedAct and GridGatedMatMul bit for bit: the
+// value and every gradient (x, the three weights, the gates), in one block or several
+// (blocks cut across examples), on 1 and 3 threads (each against the composition on as
+// many), recording or not.
+func TestGridGatedFFNMatchesComposition(t *testing.T) {
+	for _, s := range []struct{ batch, rows, d, f, e, gr, gc int }{
+		{3, 13, 16, 40, 12, 4, 3}, {5, 14, 24, 300, 260, 5, 4}, {2, 16, 24, 512, 20, 32, 5}, {4, 1, 8, 32, 16, 2, 2},
+	} {
+		m := s.batch * s.rows
+		run := func(act autograd.Act, fused bool, blockRows, threads int, intermediate, record bool) [][]float32 {
+			defer ops.SetThreads(ops.SetThreads(threads))
+			defer autograd.SetFFNBlockRows(autograd.SetFFNBlockRows(blockRows))
+			xp := gradcheck.Random("x", 1, 1, m, s.d)
+			w0, w1, wo := gradcheck.Random("w0", 2, 1, s.d, s.f), gradcheck.Random("w1", 3, 1, s.d, s.f), gradcheck.Random("wo", 4, 1, s.f, s.e)
+			gp := gradcheck.Random("g", 5, 1, s.batch, s.gr*s.gc)
+			tape := autograd.NewTape()
+			tape.SetRecording(record)
+			x, g := &xp.Tensor, &gp.Tensor
+			if intermediate {
+				x, g = tape.GELU(x), tape.GELU(g)
+			}
+			var y *autograd.Tensor
+			if fused {
+				y = tape.GridGatedFFN(act, x, &w0.Tensor, &w1.Tensor, &wo.Tensor, g, s.batch, s.gr, s.gc)
+			} else {
+				h := tape.GatedAct(act, tape.MatMul(x, &w0.Tensor, false), tape.MatMul(x, &w1.Tensor, false))
+				y = tape.GridGatedMatMul(h, &wo.Tensor, g, s.batch, s.gr, s.gc)
+			}
+			if !record {
+				return [][]float32{slices.Clone(y.Data)}
+			}
+			tape.Backward(tape.WeightedSum(y, gradcheck.Weights(y.Len(), 9)))
+			return [][]float32{slices.Clone(y.Data), xp.Grad, w0.Grad, w1.Grad, wo.Grad, gp.Grad}
+		}
+		for _, act := range []autograd.Act{autograd.ActGELU, autograd.ActSiLU} {
+			for _, intermediate := range []bool{false, true} {
+				for _, record := range []bool{true, false} {
+					for _, threads := range []int{1, 3} {
+						// Against the composition on as many threads: GridGatedGemmGradBG
+						// sums the goroutines' shares of the gate gradient.
+						want := run(act, false, 0, threads, intermediate, record)
+						for _, blockRows := range []int{0, 8, 16} {
+							got := run(act, true, blockRows, threads, intermediate, record)
+							for i, name := range []string{"output", "dx", "dw0", "dw1", "dwo", "dg"}[:len(want)] {
+								if !slices.Equal(got[i], want[i]) {
+									t.Errorf("%+v: activation %d, intermediate %v, recording %v, blocks of %d rows, %d threads: %s differs from the composition",
+										s, act, intermediate, record, blockRows, threads, name)
+								}
 							}
 						}
 					}

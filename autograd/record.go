@@ -39,6 +39,7 @@ type record struct {
 	op         opKind
 	out        *Tensor
 	a, b, c, d *Tensor
+	e          *Tensor // a fifth input (GridGatedFFN's gates)
 	s0, s1     []float32
 	idx        []int32
 	n          [6]int

@@ -38,6 +38,10 @@ func (a Activation) Gated(t *autograd.Tape, x, y *autograd.Tensor) *autograd.Ten
 	return t.GatedAct(a.act(), x, y)
 }
 
+// Act is a's autograd activation (for layers that call the fused feed-forward
+// operations, autograd.GatedFFN and autograd.GridGatedFFN, themselves).
+func (a Activation) Act() autograd.Act { return a.act() }
+
 // act is a's autograd activation.
 func (a Activation) act() autograd.Act {
 	switch a {
