@@ -223,9 +223,11 @@ func (f *GridFFN) gatedInBlocks(ctx *layers.Context, x *autograd.Tensor, seq lay
 func (f *GridFFN) gatedAll(ctx *layers.Context, x *autograd.Tensor, seq layers.Seq, gate func(*Gate) *autograd.Tensor) *autograd.Tensor {
 	t := ctx.Tape
 	g := f.GLU
-	if f.Wi == nil && g.Wi1 != nil && f.Wo != nil {
+	if f.Wi == nil && g.Wi1 != nil && f.Wo != nil && seq.Len > 1 {
 		// The gated GLU with only Wo gated (the paper's setting) as one operation, block
-		// by block (autograd.GridGatedFFN: the composition's bits).
+		// by block (autograd.GridGatedFFN: the composition's bits). A decoding step (one
+		// row per example) keeps GridGatedMatMul, whose one-row path runs each example's
+		// row against the unpacked weight, split over the threads.
 		gates := gate(f.Wo)
 		return t.GridGatedFFN(f.Config.Activation.Act(), x, &g.Wi0.Tensor, &g.Wi1.Tensor, &g.Wo.Tensor, gates, seq.Batch, f.Wo.Rows, f.Wo.Cols)
 	}
