@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/hypergrid-go/hypergrid/ops"
@@ -34,15 +33,7 @@ func (t *Tape) LinearCrossEntropy(x, w *Tensor, transW bool, alpha float32, targ
 	if len(targets) != n {
 		panic(fmt.Sprintf("autograd: LinearCrossEntropy: %d targets for %d rows", len(targets), n))
 	}
-	count := 0
-	for i, tg := range targets {
-		if int(tg) >= v {
-			panic(fmt.Sprintf("autograd: LinearCrossEntropy: target %d at row %d outside [0, %d)", tg, i, v))
-		}
-		if tg >= 0 {
-			count++
-		}
-	}
+	count := ceTargets("LinearCrossEntropy", targets, v)
 	out := t.result(1, 1, x, w)
 	grads := out.needsGrad && count > 0
 	var dx, dw []float32
@@ -81,16 +72,7 @@ func (t *Tape) LinearCrossEntropy(x, w *Tensor, transW bool, alpha float32, targ
 			ops.Gemm(true, false, d, v, nb, alpha, xb, d, lb, v, bw, dw, v)
 		}
 	}
-	var sum float64
-	for i, tg := range targets {
-		if tg >= 0 {
-			sum += losses[i]
-		}
-	}
-	out.Data[0] = 0
-	if count > 0 {
-		out.Data[0] = float32(sum / float64(count))
-	}
+	out.Data[0] = ceMean(losses, targets, count)
 	if out.needsGrad {
 		t.push(record{op: opLinearCrossEntropy, out: out, a: x, b: w, s0: dx, s1: dw, flag: grads})
 	}
@@ -164,7 +146,6 @@ type lceRows struct {
 
 func (j *lceRows) RunRange(_, lo, hi int) {
 	v := j.v
-	off := j.smoothing / float32(v)
 	for i := lo; i < hi; i++ {
 		tg := j.targets[i]
 		x := j.logits[i*v : (i+1)*v]
@@ -172,27 +153,16 @@ func (j *lceRows) RunRange(_, lo, hi int) {
 			clear(x)
 			continue
 		}
-		// What the loss needs from the logits, before the softmax overwrites them
-		// (CrossEntropy's formulas: log p_j = x_j − max − log Σexp(x − max), and
-		// Σexp(x − max) = 1/max(p)).
+		// What the loss needs from the logits, before the softmax overwrites them.
 		mx, xt := float64(ops.Max(x)), float64(x[tg])
 		var sumX float64
 		if j.smoothing != 0 {
 			sumX = float64(ops.Sum(x))
 		}
 		ops.SoftmaxRows(x, x, 1, v)
-		shift := mx - math.Log(float64(ops.Max(x)))
-		loss := -(1 - float64(j.smoothing)) * (xt - shift)
-		if j.smoothing != 0 {
-			loss -= float64(j.smoothing) / float64(v) * (sumX - float64(v)*shift)
+		j.losses[i] = ceRowLoss(mx, float64(ops.Max(x)), xt, sumX, v, j.smoothing)
+		if j.grads {
+			ceRowGrad(x, x, tg, j.g, j.smoothing)
 		}
-		j.losses[i] = loss
-		if !j.grads {
-			continue
-		}
-		for c, p := range x {
-			x[c] = j.g * (p - off)
-		}
-		x[tg] -= j.g * (1 - j.smoothing)
 	}
 }

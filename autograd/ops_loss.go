@@ -20,32 +20,16 @@ func (t *Tape) CrossEntropy(logits *Tensor, targets []int32, smoothing float32) 
 	out := t.result(1, 1, logits)
 	p := t.f.alloc(n * v)
 	ops.SoftmaxRows(p, logits.Data, n, v)
+	count := ceTargets("CrossEntropy", targets, v)
 	// Each row's loss is computed side by side; the sum runs in row order, as on one
 	// goroutine.
-	for i, tg := range targets {
-		if int(tg) >= v {
-			panic(fmt.Sprintf("autograd: CrossEntropy: target %d at row %d outside [0, %d)", tg, i, v))
-		}
-	}
 	t.f64 = slices.Grow(t.f64[:0], n)[:n]
 	losses := t.f64
 	j := &t.jobs.ceFwd
 	*j = ceForward{logits: logits.Data, p: p, targets: targets, v: v, smoothing: smoothing, losses: losses}
 	ops.ParallelRange(n, 3*v, j)
 	*j = ceForward{}
-	var sum float64
-	count := 0
-	for i, tg := range targets {
-		if tg >= 0 {
-			count++
-			sum += losses[i]
-		}
-	}
-	if count > 0 {
-		out.Data[0] = float32(sum / float64(count))
-	} else {
-		out.Data[0] = 0
-	}
+	out.Data[0] = ceMean(losses, targets, count)
 	if out.needsGrad {
 		saved := t.i.alloc(n)
 		copy(saved, targets)
@@ -64,9 +48,8 @@ func (t *Tape) crossEntropyBackward(r *record) {
 	if count > 0 {
 		g = r.out.Grad[0] / float32(count)
 	}
-	off := r.f / float32(v)
 	j := &t.jobs.ceBwd
-	*j = ceBackward{dx: dx, p: r.s0, targets: r.idx, v: v, g: g, off: off, smoothing: r.f}
+	*j = ceBackward{dx: dx, p: r.s0, targets: r.idx, v: v, g: g, smoothing: r.f}
 	ops.ParallelRange(len(r.idx), v, j)
 	*j = ceBackward{}
 	t.gradDone(r.a, dx)
@@ -129,16 +112,63 @@ func (j *ceForward) RunRange(_, lo, hi int) {
 			continue
 		}
 		x, pr := j.logits[i*v:(i+1)*v], j.p[i*v:(i+1)*v]
-		// log p_j = x_j - max - log Σexp(x - max), and Σexp(x - max) = 1/max(p).
-		shift := float64(ops.Max(x)) - math.Log(float64(ops.Max(pr)))
-		lp := float64(x[tg]) - shift
-		loss := -(1 - float64(j.smoothing)) * lp
+		var sumX float64
 		if j.smoothing != 0 {
-			sumLP := float64(ops.Sum(x)) - float64(v)*shift
-			loss -= float64(j.smoothing) / float64(v) * sumLP
+			sumX = float64(ops.Sum(x))
 		}
-		j.losses[i] = loss
+		j.losses[i] = ceRowLoss(float64(ops.Max(x)), float64(ops.Max(pr)), float64(x[tg]), sumX, v, j.smoothing)
 	}
+}
+
+// ceTargets checks that every target of fn's rows is below v (negative: no target) and
+// counts the rows that have one.
+func ceTargets(fn string, targets []int32, v int) (count int) {
+	for i, tg := range targets {
+		if int(tg) >= v {
+			panic(fmt.Sprintf("autograd: %s: target %d at row %d outside [0, %d)", fn, tg, i, v))
+		}
+		if tg >= 0 {
+			count++
+		}
+	}
+	return count
+}
+
+// ceRowLoss is the cross-entropy of a row of v logits x against its target tg, with
+// smoothing, from max x, max softmax(x), x[tg] and (with smoothing) Σx: log p_j = x_j −
+// max − log Σexp(x − max), and Σexp(x − max) = 1/max(p).
+func ceRowLoss(maxX, maxP, xt, sumX float64, v int, smoothing float32) float64 {
+	shift := maxX - math.Log(maxP)
+	loss := -(1 - float64(smoothing)) * (xt - shift)
+	if smoothing != 0 {
+		loss -= float64(smoothing) / float64(v) * (sumX - float64(v)*shift)
+	}
+	return loss
+}
+
+// ceRowGrad writes a row's gradient g·(p − smoothing/v − (1−smoothing)·onehot(tg)) into
+// d from its softmax p (d may be p).
+func ceRowGrad(d, p []float32, tg int32, g, smoothing float32) {
+	off := smoothing / float32(len(p))
+	for c, pc := range p {
+		d[c] = g * (pc - off)
+	}
+	d[tg] -= g * (1 - smoothing)
+}
+
+// ceMean is the mean of the row losses of the count rows with a target, summed in row
+// order (0 when none has one).
+func ceMean(losses []float64, targets []int32, count int) float32 {
+	if count == 0 {
+		return 0
+	}
+	var sum float64
+	for i, tg := range targets {
+		if tg >= 0 {
+			sum += losses[i]
+		}
+	}
+	return float32(sum / float64(count))
 }
 
 // ceBackward writes the gradient of CrossEntropy's rows.
@@ -146,7 +176,7 @@ type ceBackward struct {
 	dx, p     []float32
 	targets   []int32
 	v         int
-	g, off    float32
+	g         float32
 	smoothing float32
 }
 
@@ -159,9 +189,6 @@ func (j *ceBackward) RunRange(_, lo, hi int) {
 			clear(d)
 			continue
 		}
-		for c, pc := range j.p[i*v : (i+1)*v] {
-			d[c] = j.g * (pc - j.off)
-		}
-		d[tg] -= j.g * (1 - j.smoothing)
+		ceRowGrad(d, j.p[i*v:(i+1)*v], tg, j.g, j.smoothing)
 	}
 }

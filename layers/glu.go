@@ -35,15 +35,12 @@ func (a Activation) Apply(t *autograd.Tape, x *autograd.Tensor) *autograd.Tensor
 
 // Gated returns act(x) ⊙ y in one fused pass (autograd.GatedAct).
 func (a Activation) Gated(t *autograd.Tape, x, y *autograd.Tensor) *autograd.Tensor {
-	return t.GatedAct(a.act(), x, y)
+	return t.GatedAct(a.Act(), x, y)
 }
 
 // Act is a's autograd activation (for layers that call the fused feed-forward
 // operations, autograd.GatedFFN and autograd.GridGatedFFN, themselves).
-func (a Activation) Act() autograd.Act { return a.act() }
-
-// act is a's autograd activation.
-func (a Activation) act() autograd.Act {
+func (a Activation) Act() autograd.Act {
 	switch a {
 	case GELU:
 		return autograd.ActGELU
@@ -168,7 +165,7 @@ func (g *GLU) Hidden(ctx *Context, x *autograd.Tensor) *autograd.Tensor {
 // Wo) bit for bit).
 func (g *GLU) Forward(ctx *Context, x *autograd.Tensor, seq Seq) *autograd.Tensor {
 	if g.Wi1 != nil {
-		return ctx.Tape.GatedFFN(g.Config.Activation.act(), x, &g.Wi0.Tensor, &g.Wi1.Tensor, &g.Wo.Tensor)
+		return ctx.Tape.GatedFFN(g.Config.Activation.Act(), x, &g.Wi0.Tensor, &g.Wi1.Tensor, &g.Wo.Tensor)
 	}
 	return ctx.Tape.MatMul(g.Hidden(ctx, x), &g.Wo.Tensor, false)
 }

@@ -106,6 +106,17 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
+// scaleForBlocks readies an m×n C for a blocked product's k blocks: with beta 0 it
+// leaves C alone and reports overwrite (the first k block stores its tiles without
+// reading C); otherwise it scales C by beta and every block adds.
+func scaleForBlocks(m, n int, beta float32, c []float32, ldc int) (overwrite bool) {
+	if beta == 0 {
+		return true
+	}
+	scaleC(m, n, beta, c, ldc)
+	return false
+}
+
 // tile is a micro-kernel height with its accumulating and storing kernels.
 type tile struct {
 	mr       int
@@ -330,10 +341,7 @@ func (k *gemmKernels) gemmSegs(w int, transA, transB bool, m, kk int, alpha floa
 		}
 		// With beta 0 the first k block overwrites C; otherwise C is scaled first and
 		// every block accumulates.
-		s.overwrite = s.beta == 0
-		if !s.overwrite {
-			scaleC(m, s.n, s.beta, s.c, s.ldc)
-		}
+		s.overwrite = scaleForBlocks(m, s.n, s.beta, s.c, s.ldc)
 	}
 	if kk == 0 || alpha == 0 {
 		return

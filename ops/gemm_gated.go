@@ -28,10 +28,7 @@ func (k *gemmKernels) gridGated(batch, rows, kk, n, gr, gc int, a []float32, lda
 		scaleC(batch*rows, n, beta, c, ldc)
 		return
 	}
-	overwrite := beta == 0
-	if !overwrite {
-		scaleC(batch*rows, n, beta, c, ldc)
-	}
+	overwrite := scaleForBlocks(batch*rows, n, beta, c, ldc)
 	if rows == 1 && k.gatedRows(batch, kk, n, gr, gc, a, lda, b, ldb, g, c, ldc, overwrite) {
 		return
 	}
@@ -199,10 +196,7 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 		scaleC(batch*rows, kk, beta, da, ldda)
 		return
 	}
-	overwrite := beta == 0
-	if !overwrite {
-		scaleC(batch*rows, kk, beta, da, ldda)
-	}
+	overwrite := scaleForBlocks(batch*rows, kk, beta, da, ldda)
 	// op(B) = Bᵀ (n×k), packed: block pc of the inner dimension n occupies [pc·kPad, (pc+kc)·kPad).
 	w := workers(batch * rows * kk * n)
 	bAll := getBuf(n * roundUp(kk, k.nr))

@@ -137,10 +137,7 @@ func GridGatedGemmPackedSerial(batch, rows, gr, gc int, a []float32, lda int, p 
 		gridGatedGemmGeneric(batch, rows, k, n, gr, gc, a, lda, p.b, p.ldb, g, beta, c, ldc)
 		return
 	}
-	overwrite := beta == 0
-	if !overwrite {
-		scaleC(batch*rows, n, beta, c, ldc)
-	}
+	overwrite := scaleForBlocks(batch*rows, n, beta, c, ldc)
 	p.k.gridGatedBlocked(1, batch, rows, k, n, gr, gc, a, lda, p.panels, g, c, ldc, overwrite)
 }
 
@@ -165,9 +162,6 @@ func GridGatedGemmGradAPackedSerial(batch, rows, gr, gc int, dc []float32, lddc 
 		gridGatedGemmGradAGeneric(batch, rows, k, n, gr, gc, dc, lddc, p.b, p.ldb, g, beta, da, ldda)
 		return
 	}
-	overwrite := beta == 0
-	if !overwrite {
-		scaleC(batch*rows, k, beta, da, ldda)
-	}
+	overwrite := scaleForBlocks(batch*rows, k, beta, da, ldda)
 	p.k.gridGatedGradABlocked(1, batch, rows, k, n, gr, gc, dc, lddc, p.panels, g, da, ldda, overwrite)
 }
