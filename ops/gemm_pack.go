@@ -115,14 +115,14 @@ func (k *gemmKernels) packB(dst []float32, b []float32, ldb int, trans bool, p0,
 		if cols == nr && il.pack(panel, b[(j0+jr)*ldb+p0:], ldb, kc, 1) {
 			continue
 		}
+		// A partial panel: zeros, then its columns (one clear of the panel costs less
+		// than kc short ones around the values).
+		clear(panel)
 		for c := 0; c < cols; c++ {
 			src := b[(j0+jr+c)*ldb+p0 : (j0+jr+c)*ldb+p0+kc]
 			for p, v := range src {
 				panel[p*nr+c] = v
 			}
-		}
-		for p := 0; p < kc; p++ {
-			clear(panel[p*nr+cols : p*nr+nr])
 		}
 	}
 }
