@@ -1,8 +1,11 @@
 package ops
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"github.com/klauspost/cpuid/v2"
 )
 
 // Every FMA-peak variant does the work it claims: n iterations of accs chains of
@@ -26,7 +29,26 @@ func TestPeakGFLOPS(t *testing.T) {
 }
 
 func TestStreamGBps(t *testing.T) {
-	if gb := StreamGBps(1, 30*time.Millisecond); !(gb > 0) {
-		t.Errorf("StreamGBps(1) = %v", gb)
+	for _, threads := range []int{1, 2} {
+		if gb := streamGBps(threads, 30*time.Millisecond, 16<<20); !(gb > 0) || math.IsInf(gb, 0) {
+			t.Errorf("streamGBps(%d) = %v", threads, gb)
+		}
 	}
+}
+
+// StreamGBps streams over twice the L3 (bounded), so that it measures memory.
+func TestStreamBytes(t *testing.T) {
+	cores := max(1, cpuid.CPU.LogicalCores)
+	for _, c := range []struct {
+		l3PerCore, want int
+	}{
+		{0, 64 << 20}, // no L3 reported
+		{1 << 20, max(64<<20, min(2*cores<<20, 1<<30))}, // small L3: the floor
+		{480 << 20, 1 << 30},                            // a VM's 480 MiB per core: the cap
+	} {
+		if got := streamBytes(caches{l3PerCore: c.l3PerCore}); got != c.want {
+			t.Errorf("L3 %d bytes per core, %d cores: streamBytes %d, want %d", c.l3PerCore, cores, got, c.want)
+		}
+	}
+
 }
