@@ -69,19 +69,28 @@ func (t *Tape) attentionBackward(r *record) {
 	dv, vFresh := t.accum(v)
 	dq, qFresh := t.accum(q)
 	dk, kFresh := t.accum(k)
+	// The bias is shared by the examples: its gradient sums theirs, in example order.
+	// The first part's goroutine adds its examples' score gradients as it computes
+	// them, in order, from a scratch block that stays in cache (not written out and
+	// read back); the other parts keep theirs in dp, and they are added after it, in
+	// order, in pieces of the bias side by side (each piece all those examples): every
+	// value is summed in the same order whatever the thread count.
+	db := t.accumZero(bias)
+	var first []float32
+	if db != nil {
+		first = t.f.alloc(hlm)
+	}
 	// Example by example, side by side (as in the forward pass): each goroutine writes
 	// only its examples' rows of dv, dq and dk.
 	j := &t.jobs.attnBwd
-	*j = attnBackward{r: r, dp: dp, dq: dq, dk: dk, dv: dv, qFresh: qFresh, kFresh: kFresh, vFresh: vFresh}
+	*j = attnBackward{r: r, dp: dp, dq: dq, dk: dk, dv: dv, qFresh: qFresh, kFresh: kFresh, vFresh: vFresh, db: db, first: first}
 	ops.ParallelRange(b, 8*hlm*dh, j)
+	summed := j.summed
 	*j = attnBackward{}
-	// The bias is shared by the examples: its gradient sums theirs, in example order,
-	// in pieces of the bias side by side (each piece all examples, so every value is
-	// summed in the same order whatever the thread count).
-	if db := t.accumZero(bias); db != nil {
+	if db != nil && summed < b {
 		j := &t.jobs.attnBias
-		*j = attnBiasGrad{db: db, dp: dp, examples: b}
-		ops.ParallelRange((hlm+biasPiece-1)/biasPiece, b*biasPiece, j)
+		*j = attnBiasGrad{db: db, dp: dp, from: summed, examples: b}
+		ops.ParallelRange((hlm+biasPiece-1)/biasPiece, (b-summed)*biasPiece, j)
 		*j = attnBiasGrad{}
 	}
 }
@@ -90,18 +99,18 @@ func (t *Tape) attentionBackward(r *record) {
 // enough that each Add stays on its goroutine, and that the piece stays in L1.
 const biasPiece = 2048
 
-// attnBiasGrad sums the examples' score gradients dp (examples × len(db)) into db,
-// piece by piece of db.
+// attnBiasGrad adds the score gradients of examples [from, examples) in dp (examples ×
+// len(db)) into db, in example order, piece by piece of db.
 type attnBiasGrad struct {
-	db, dp   []float32
-	examples int
+	db, dp         []float32
+	from, examples int
 }
 
 func (j *attnBiasGrad) RunRange(_, lo, hi int) {
 	n := len(j.db)
 	for p := lo; p < hi; p++ {
 		a, b := p*biasPiece, min((p+1)*biasPiece, n)
-		for e := range j.examples {
+		for e := j.from; e < j.examples; e++ {
 			ops.Add(j.db[a:b], j.db[a:b], j.dp[e*n+a:e*n+b])
 		}
 	}
@@ -165,16 +174,27 @@ type attnBackward struct {
 	r                      *record
 	dp, dq, dk, dv         []float32
 	qFresh, kFresh, vFresh bool
+	// db, when not nil, is the bias gradient: the first part (examples 0 to summed)
+	// computes its score gradients in first and adds them into db as it goes.
+	db, first []float32
+	summed    int
 }
 
-func (j *attnBackward) RunRange(_, lo, hi int) {
+func (j *attnBackward) RunRange(part, lo, hi int) {
 	r := j.r
 	q, k, v := r.a, r.b, r.c
 	L, M, H, dh := r.n[1], r.n[2], r.n[3], r.n[4]
 	hd, lm, hlm, scale := H*dh, L*M, H*L*M, r.f
 	p, do := r.s0, r.out.Grad
+	addBias := j.db != nil && part == 0
+	if addBias {
+		j.summed = hi // read after the parallel section returns
+	}
 	for e := lo; e < hi; e++ {
 		pe, ds := p[e*hlm:(e+1)*hlm], j.dp[e*hlm:(e+1)*hlm]
+		if addBias {
+			ds = j.first
+		}
 		ops.GemmStridedSerial(false, true, H, L, M, dh, 1, do[e*L*hd:], hd, dh, v.Data[e*M*hd:], hd, dh, 0, ds, M, L*M)
 		if j.dv != nil {
 			ops.GemmStridedSerial(true, false, H, M, dh, L, 1, pe, M, L*M, do[e*L*hd:], hd, dh, beta(j.vFresh), j.dv[e*M*hd:], hd, dh)
@@ -182,6 +202,12 @@ func (j *attnBackward) RunRange(_, lo, hi int) {
 		for h := range H { // ds now holds dScores
 			hs := ds[h*lm : (h+1)*lm]
 			ops.SoftmaxRowsBackward(hs, pe[h*lm:(h+1)*lm], hs, L, M)
+		}
+		if addBias { // in pieces, each small enough to stay on this goroutine
+			for a := 0; a < hlm; a += biasPiece {
+				b := min(a+biasPiece, hlm)
+				ops.Add(j.db[a:b], j.db[a:b], ds[a:b])
+			}
 		}
 		if j.dq != nil {
 			ops.GemmStridedSerial(false, false, H, L, dh, M, scale, ds, M, L*M, k.Data[e*M*hd:], hd, dh, beta(j.qFresh), j.dq[e*L*hd:], hd, dh)
