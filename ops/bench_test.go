@@ -244,6 +244,38 @@ func BenchmarkGemmOneRow(b *testing.B) {
 	}
 }
 
+// BenchmarkGemmFewRows times products of fewer rows than the smallest micro-tile
+// (fewRows, row by row through the one-row path) against the blocked path: a decoder's
+// m target tokens times a head's values (m×64×128, B read in place with a leading
+// dimension of 256), and m rows through a 256×1024 weight. Whole tiles (m = gradMR) for
+// comparison go to the blocked path either way.
+func BenchmarkGemmFewRows(b *testing.B) {
+	k := activeGemmKernels()
+	if k == nil || k.gemvWidth == 0 {
+		b.Skip("the selected ISA has no one-row path")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, s := range []struct{ n, kk, ldb int }{{64, 128, 256}, {1024, 256, 1024}} {
+		a, bb := randSlice(rng, k.gradMR*s.kk), randSlice(rng, s.kk*s.ldb)
+		c := make([]float32, k.gradMR*s.n)
+		for _, m := range []int{2, 4, k.gradMR - 1, k.gradMR} {
+			name := fmt.Sprintf("%dx%dx%d", m, s.n, s.kk)
+			b.Run(name+"/rows", func(b *testing.B) {
+				for b.Loop() {
+					k.gemmOn(1, false, false, m, s.n, s.kk, 1, a, s.kk, bb, s.ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(m*s.n*s.kk)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+			b.Run(name+"/blocked", func(b *testing.B) {
+				for b.Loop() {
+					k.gemmSerial(false, false, 0, m, 0, s.n, s.kk, 1, a, s.kk, []segment{{n: s.n, b: bb, ldb: s.ldb, c: c, ldc: s.n, overwrite: true}}, nil)
+				}
+				b.ReportMetric(2*float64(m*s.n*s.kk)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // BenchmarkPack times the selected ISA's packing of one kc×nr-panel block of B and one
 // mc×kc block of A, plain and transposed, from an L2-resident source (GB/s of floats
 // packed): attention's keys (B transposed) and the backward pass's weights are packed

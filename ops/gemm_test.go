@@ -429,9 +429,10 @@ func TestDeriveBlocking(t *testing.T) {
 	}
 }
 
-// TestGemvRowMatchesBlocked checks that a single row of C, computed without packing,
-// equals the blocked path's bit for bit (a decoding step must give the full pass's
-// numbers), for every ISA's kernels, with and without alpha, beta and transposes.
+// TestGemvRowMatchesBlocked checks that rows of C computed without packing (one row:
+// gemvRow, a decoding step must give the full pass's numbers; fewer rows than the
+// smallest tile: fewRows, row by row) equal the blocked path's bit for bit, for every
+// ISA's kernels, with and without alpha, beta and transposes, on one and two threads.
 func TestGemvRowMatchesBlocked(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	ns, kks := []int{1, 5, 16, 33, 64, 128, 300, 40, 7, 2}, []int{1, 7, 64, 256, 257, 600}
@@ -442,35 +443,88 @@ func TestGemvRowMatchesBlocked(t *testing.T) {
 		if !supported(k.isa) {
 			continue
 		}
-		for _, n := range ns {
-			for _, kk := range kks {
-				for _, trans := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-					transA, transB := trans[0], trans[1]
-					for _, alpha := range []float32{1, 0.5, -1.25} {
-						for _, beta := range []float32{0, 1, 0.3} {
-							lda, ldb := kk+3, n+1
-							if transA {
-								lda = 2
-							}
-							if transB {
-								ldb = kk + 2
-							}
-							a := randSlice(rng, max(kk*lda, kk+3))
-							b := randSlice(rng, max(kk, n)*ldb)
-							c0 := randSlice(rng, n)
-							got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
-							k.gemmOn(1, transA, transB, 1, n, kk, alpha, a, lda, b, ldb, beta, got, n)
-							scaleC(1, n, beta, want, n)
-							k.gemmSerial(transA, transB, 0, 1, 0, n, kk, alpha, a, lda, []segment{{n: n, b: b, ldb: ldb, c: want, ldc: n, overwrite: beta == 0}}, nil)
-							for j := range want {
-								if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
-									t.Fatalf("%s n=%d k=%d transA=%v transB=%v alpha=%v beta=%v: c[%d] = %v, the blocked path gives %v",
-										k.isa, n, kk, transA, transB, alpha, beta, j, got[j], want[j])
+		for _, m := range []int{1, 2, k.gradMR - 1, k.gradMR} {
+			mns, mkks := append(ns, k.gemvWidth, 2*k.gemvWidth), kks
+			if m > 1 { // whole strips (fewRows' products) and a few others (the blocked path's)
+				mns, mkks = []int{k.gemvWidth, 2 * k.gemvWidth, 33, 7}, kks[len(kks)-2:]
+			}
+			for _, n := range mns {
+				for _, kk := range mkks {
+					for _, trans := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+						transA, transB := trans[0], trans[1]
+						alphas, betas := []float32{1, 0.5, -1.25}, []float32{0, 1, 0.3}
+						if m > 1 { // the one-row path's handling of them is checked at m = 1
+							alphas, betas = alphas[1:], []float32{0, 0.3}
+						}
+						for _, alpha := range alphas {
+							for _, beta := range betas {
+								lda, ldb, ldc := kk+3, n+1, n+2
+								if transA {
+									lda = m + 1
+								}
+								if transB {
+									ldb = kk + 2
+								}
+								a := randSlice(rng, max(m, kk)*lda+kk)
+								b := randSlice(rng, max(kk, n)*ldb)
+								c0 := randSlice(rng, m*ldc)
+								got, want := append([]float32(nil), c0...), append([]float32(nil), c0...)
+								threads := 1 + len(got)%2
+								prev := SetThreads(threads)
+								k.gemmOn(threads, transA, transB, m, n, kk, alpha, a, lda, b, ldb, beta, got, ldc)
+								SetThreads(prev)
+								scaleC(m, n, beta, want, ldc)
+								k.gemmSerial(transA, transB, 0, m, 0, n, kk, alpha, a, lda, []segment{{n: n, b: b, ldb: ldb, c: want, ldc: ldc, overwrite: beta == 0}}, nil)
+								for j := range want {
+									if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+										t.Fatalf("%s m=%d n=%d k=%d transA=%v transB=%v alpha=%v beta=%v threads=%d: c[%d] = %v, the blocked path gives %v",
+											k.isa, m, n, kk, transA, transB, alpha, beta, threads, j, got[j], want[j])
+									}
 								}
 							}
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestFewRowsTakesItsProducts checks that fewRows runs the products it is for, and
+// only those, so that TestGemvRowMatchesBlocked's rows do go through it.
+func TestFewRowsTakesItsProducts(t *testing.T) {
+	for _, k := range registeredGemmKernels {
+		if !supported(k.isa) || k.gemvWidth == 0 {
+			continue
+		}
+		w := k.gemvWidth
+		for _, c := range []struct {
+			m, n, kk, workers int
+			transB            bool
+			want              bool
+		}{
+			{2, 2 * w, 64, 1, false, true},
+			{k.gradMR - 1, w, 64, 1, false, true},
+			{k.gradMR - 1, w, 64, 2, false, true}, // too small to split
+			{1, w, 64, 1, false, false},           // the one-row path's
+			{k.gradMR, w, 64, 1, false, false},    // a whole tile
+			{3, w, 64, 1, true, false},            // B transposed
+			{3, w + 1, 64, 1, false, false},       // not whole strips
+			{3, 4 * w, 4096, 2, false, false},     // big enough to split over the threads
+		} {
+			if c.m < 2 || c.m >= k.gradMR {
+				if c.want {
+					continue // this ISA's smallest tile leaves no room for the case
+				}
+			}
+			ldb := c.n
+			if c.transB {
+				ldb = c.kk
+			}
+			a, b, cm := make([]float32, c.m*c.kk), make([]float32, c.kk*c.n), make([]float32, c.m*c.n)
+			segs := []segment{{n: c.n, b: b, ldb: ldb, c: cm, ldc: c.n, overwrite: true}}
+			if got := k.fewRows(c.workers, false, c.transB, c.m, c.n, c.kk, 1, a, c.kk, segs); got != c.want {
+				t.Errorf("%s: fewRows took m=%d n=%d k=%d workers=%d transB=%v: %v, want %v", k.isa, c.m, c.n, c.kk, c.workers, c.transB, got, c.want)
 			}
 		}
 	}
