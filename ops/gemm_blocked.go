@@ -486,24 +486,17 @@ func (k *gemmKernels) fewRowsNC(kc int) int {
 // rows, 3.63 → 1.57 at 4, 3.69 → 2.68 at 7; m×1024×256 84.5 → 19.2 µs at 2 rows, 88.8 →
 // 65.7 at 7; at 8 rows (a whole tile) the blocked path.
 func (k *gemmKernels) fewRows(w int, transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, segs []segment) bool {
-	if m < 2 || m >= k.gradMR || len(segs) != 1 || transB || k.gemvWidth == 0 || n == 0 || n%k.gemvWidth != 0 ||
+	if m < 2 || m >= k.gradMR || len(segs) != 1 || transB || !k.gemvFits(false, n) || n == 0 || n%k.gemvWidth != 0 ||
 		(w > 1 && m*n*kk >= parallelMinFlops) {
 		return false
 	}
 	s := &segs[0]
 	for i := range m {
-		var ai []float32
-		if transA {
-			ai = a[i:]
-		} else {
+		ai := a[i:] // op(A)'s row i: a column of a transposed A
+		if !transA {
 			ai = a[i*lda:]
 		}
-		if !k.gemvRow(transA, false, n, kk, alpha, ai, lda, s.b, s.ldb, s.c[i*s.ldc:], s.overwrite) {
-			if i > 0 {
-				panic("ops: the one-row path declined a row after taking the first")
-			}
-			return false
-		}
+		k.gemvRow(transA, false, n, kk, alpha, ai, lda, s.b, s.ldb, s.c[i*s.ldc:], s.overwrite) // fits: gemvFits
 	}
 	return true
 }
@@ -530,6 +523,12 @@ type gemvScratch struct {
 
 var gemvPool = sync.Pool{New: func() any { return new(gemvScratch) }}
 
+// gemvFits reports whether the one-row path takes a row of n columns (op(B) transposed
+// or not): gemvRow's bounds, which do not depend on the row.
+func (k *gemmKernels) gemvFits(transB bool, n int) bool {
+	return k.gemvStrip != nil && n <= gemvRowMaxN && k.kc <= gemvMaxKC && !(transB && n > k.gemvWidth)
+}
+
 // gemvRow is gemm for a single row of C (attention's query against cached keys or
 // values, a step of greedy decoding): c = alpha·op(A)·op(B) (+ c unless overwrite),
 // without packing. Packing B for one row costs as much as the product (and the blocked
@@ -542,7 +541,7 @@ var gemvPool = sync.Pool{New: func() any { return new(gemvScratch) }}
 // added to it. It reports false, doing nothing, where the shape is outside its bounds.
 func (k *gemmKernels) gemvRow(transA, transB bool, n, kk int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, overwrite bool) bool {
 	w := k.gemvWidth
-	if k.gemvStrip == nil || n > gemvRowMaxN || k.kc > gemvMaxKC || (transB && n > w) {
+	if !k.gemvFits(transB, n) {
 		return false
 	}
 	s := gemvPool.Get().(*gemvScratch)

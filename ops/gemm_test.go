@@ -512,10 +512,8 @@ func TestFewRowsTakesItsProducts(t *testing.T) {
 			{3, w + 1, 64, 1, false, false},       // not whole strips
 			{3, 4 * w, 4096, 2, false, false},     // big enough to split over the threads
 		} {
-			if c.m < 2 || c.m >= k.gradMR {
-				if c.want {
-					continue // this ISA's smallest tile leaves no room for the case
-				}
+			if c.want && (c.m < 2 || c.m >= k.gradMR) {
+				continue // this ISA's smallest tile leaves no room for the case
 			}
 			ldb := c.n
 			if c.transB {

@@ -117,13 +117,12 @@ func bestRate(threads int, per time.Duration, call func(g int)) float64 {
 // arrays. Work that streams activations through memory scales with threads no better
 // than this figure does, whatever PeakGFLOPS says.
 func StreamGBps(threads int, d time.Duration) float64 {
-	return streamGBps(threads, d, streamBytes(detectCaches()))
+	return streamGBps(threads, d, streamBytes(cpuid.CPU.Cache.L3))
 }
 
-// streamBytes is the memory StreamGBps streams over, all threads together: twice the
-// L3 (the share per core times the logical cores), at least 64 MiB and at most 1 GiB.
-func streamBytes(c caches) int {
-	l3 := c.l3PerCore * max(1, cpuid.CPU.LogicalCores)
+// streamBytes is the memory StreamGBps streams over, all threads together, for an L3 of
+// l3 bytes (0 or less: none reported): twice the L3, at least 64 MiB and at most 1 GiB.
+func streamBytes(l3 int) int {
 	return min(max(2*l3, 64<<20), 1<<30)
 }
 
