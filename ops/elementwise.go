@@ -266,8 +266,9 @@ func GatedGELU(dst, a, b []float32) {
 
 // GatedGELUBackward computes both gradients of GatedGELU from its output's gradient g:
 // da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]), in one pass that
-// evaluates the sigmoid behind GELU and GELU' once. It overwrites da and db, which
-// must not overlap g, a or b.
+// evaluates the sigmoid behind GELU and GELU' once. It overwrites da and db, which may
+// be a and b themselves (each value is read before its gradients are written) but must
+// not otherwise overlap g, a or b.
 func GatedGELUBackward(da, db, g, a, b []float32) {
 	if profiling.Load() {
 		defer profiled("GatedGELUBackward", time.Now(), 0)

@@ -683,7 +683,8 @@ func TestVecRowsSpecial(t *testing.T) {
 }
 
 // TestVecAliasing runs the operations whose doc allows dst to alias an input in place,
-// for every variant, against the generic result computed out of place.
+// for every variant, against the generic result computed out of place (GatedGELUBackward:
+// against the variant's own).
 func TestVecAliasing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
 	const rows, cols = 3, 37
@@ -723,6 +724,20 @@ func TestVecAliasing(t *testing.T) {
 		dy := slices.Clone(b)
 		f(dy, a, dy, rows, cols)
 		check("softmax_rows_backward", isa, dy, want)
+	})
+	// GatedGELUBackward's gradients written over a and b (da = a, db = b) are the bits
+	// of the same variant writing them elsewhere.
+	g := fillVec(rng, rows*cols, 1, false)
+	gatedGeluBackwardOp.forEach(func(isa ISA, f func(da, db, g, a, b []float32)) {
+		wa, wb := make([]float32, len(a)), make([]float32, len(b))
+		f(wa, wb, g, a, b)
+		x, y := slices.Clone(a), slices.Clone(b)
+		f(x, y, g, x, y)
+		for i := range wa {
+			if math.Float32bits(x[i]) != math.Float32bits(wa[i]) || math.Float32bits(y[i]) != math.Float32bits(wb[i]) {
+				t.Fatalf("gated_gelu_backward %s in place: element %d = %v, %v, want %v, %v", isa, i, x[i], y[i], wa[i], wb[i])
+			}
+		}
 	})
 }
 

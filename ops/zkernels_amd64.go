@@ -258,7 +258,7 @@ func geluBackwardAVX2(dx []float32, x []float32, dy []float32)
 //go:noescape
 func gatedGeluAVX2(dst []float32, a []float32, b []float32)
 
-// gatedGeluBackwardAVX2 computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give (AVX2).
+// gatedGeluBackwardAVX2 computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give; da may be a and db b (each value is read before its gradient is written) (AVX2).
 //
 //go:noescape
 func gatedGeluBackwardAVX2(da []float32, db []float32, g []float32, a []float32, b []float32)
@@ -403,7 +403,7 @@ func geluBackwardAVX512(dx []float32, x []float32, dy []float32)
 //go:noescape
 func gatedGeluAVX512(dst []float32, a []float32, b []float32)
 
-// gatedGeluBackwardAVX512 computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give (AVX512).
+// gatedGeluBackwardAVX512 computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give; da may be a and db b (each value is read before its gradient is written) (AVX512).
 //
 //go:noescape
 func gatedGeluBackwardAVX512(da []float32, db []float32, g []float32, a []float32, b []float32)

@@ -133,7 +133,7 @@ func geluBackwardNEON(dx []float32, x []float32, dy []float32)
 //go:noescape
 func gatedGeluNEON(dst []float32, a []float32, b []float32)
 
-// gatedGeluBackwardNEON computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give (NEON).
+// gatedGeluBackwardNEON computes da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give; da may be a and db b (each value is read before its gradient is written) (NEON).
 //
 //go:noescape
 func gatedGeluBackwardNEON(da []float32, db []float32, g []float32, a []float32, b []float32)

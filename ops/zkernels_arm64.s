@@ -2119,11 +2119,13 @@ unrolled1:
 	VAND         V31.B16, V2.B16, V4.B16
 	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
-	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	WORD         $0x6e23dc40 // FMUL V0.4S, V2.4S, V3.4S
 	FMOVQ        F0, (R9)
 	FMOVQ        16(R10), F5
 	WORD         $0x6e25dca6 // FMUL V6.4S, V5.4S, V5.4S
@@ -2175,11 +2177,13 @@ unrolled1:
 	VAND         V31.B16, V7.B16, V9.B16
 	WORD         $0x4ea9d4e7 // FSUB V7.4S, V7.4S, V9.4S
 	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
+	VMOV         V16.B16, V9.B16
+	WORD         $0x6e28fd28 // FDIV V8.4S, V9.4S, V8.4S
 	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
 	VBSL         V16.B16, V7.B16, V31.B16
 	VMOV         V31.B16, V7.B16
 	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
-	WORD         $0x6e28fce5 // FDIV V5.4S, V7.4S, V8.4S
+	WORD         $0x6e28dce5 // FMUL V5.4S, V7.4S, V8.4S
 	FMOVQ        F5, 16(R9)
 	ADD          $32, R9, R9
 	ADD          $32, R10, R10
@@ -2238,11 +2242,13 @@ vector2:
 	VAND         V31.B16, V2.B16, V4.B16
 	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
-	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	WORD         $0x6e23dc40 // FMUL V0.4S, V2.4S, V3.4S
 	FMOVQ        F0, (R9)
 	ADD          $16, R9, R9
 	ADD          $16, R10, R10
@@ -2302,11 +2308,13 @@ lane4:
 	VAND         V31.B16, V2.B16, V4.B16
 	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
-	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	WORD         $0x6e23dc40 // FMUL V0.4S, V2.4S, V3.4S
 	FMOVS        F0, (R9)
 	ADD          $4, R9, R9
 	ADD          $4, R10, R10
@@ -2784,11 +2792,13 @@ unrolled1:
 	VAND         V31.B16, V2.B16, V4.B16
 	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
-	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	WORD         $0x6e23dc40 // FMUL V0.4S, V2.4S, V3.4S
 	FMOVQ        (R11), F1
 	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
 	FMOVQ        F0, (R9)
@@ -2842,11 +2852,13 @@ unrolled1:
 	VAND         V31.B16, V7.B16, V9.B16
 	WORD         $0x4ea9d4e7 // FSUB V7.4S, V7.4S, V9.4S
 	WORD         $0x4e30d4e8 // FADD V8.4S, V7.4S, V16.4S
+	VMOV         V16.B16, V9.B16
+	WORD         $0x6e28fd28 // FDIV V8.4S, V9.4S, V8.4S
 	WORD         $0x4f2104df // SSHR V31.4S, V6.4S, #31
 	VBSL         V16.B16, V7.B16, V31.B16
 	VMOV         V31.B16, V7.B16
 	WORD         $0x6e25dce7 // FMUL V7.4S, V7.4S, V5.4S
-	WORD         $0x6e28fce5 // FDIV V5.4S, V7.4S, V8.4S
+	WORD         $0x6e28dce5 // FMUL V5.4S, V7.4S, V8.4S
 	FMOVQ        16(R11), F6
 	WORD         $0x6e26dca5 // FMUL V5.4S, V5.4S, V6.4S
 	FMOVQ        F5, 16(R9)
@@ -2908,11 +2920,13 @@ vector2:
 	VAND         V31.B16, V2.B16, V4.B16
 	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
-	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	WORD         $0x6e23dc40 // FMUL V0.4S, V2.4S, V3.4S
 	FMOVQ        (R11), F1
 	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
 	FMOVQ        F0, (R9)
@@ -2975,11 +2989,13 @@ lane4:
 	VAND         V31.B16, V2.B16, V4.B16
 	WORD         $0x4ea4d442 // FSUB V2.4S, V2.4S, V4.4S
 	WORD         $0x4e30d443 // FADD V3.4S, V2.4S, V16.4S
+	VMOV         V16.B16, V4.B16
+	WORD         $0x6e23fc83 // FDIV V3.4S, V4.4S, V3.4S
 	WORD         $0x4f21043f // SSHR V31.4S, V1.4S, #31
 	VBSL         V16.B16, V2.B16, V31.B16
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e20dc42 // FMUL V2.4S, V2.4S, V0.4S
-	WORD         $0x6e23fc40 // FDIV V0.4S, V2.4S, V3.4S
+	WORD         $0x6e23dc40 // FMUL V0.4S, V2.4S, V3.4S
 	FMOVS        (R11), F1
 	WORD         $0x6e21dc00 // FMUL V0.4S, V0.4S, V1.4S
 	FMOVS        F0, (R9)
@@ -3101,20 +3117,22 @@ vector2:
 	VAND         V31.B16, V3.B16, V5.B16
 	WORD         $0x4ea5d463 // FSUB V3.4S, V3.4S, V5.4S
 	WORD         $0x4e2ed464 // FADD V4.4S, V3.4S, V14.4S
-	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
-	VBSL         V14.B16, V3.B16, V31.B16
-	VMOV         V31.B16, V6.B16
-	WORD         $0x6e20dcc6 // FMUL V6.4S, V6.4S, V0.4S
-	WORD         $0x6e24fcc6 // FDIV V6.4S, V6.4S, V4.4S
-	FMOVQ        (R11), F0
-	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
-	FMOVQ        F6, (R10)
 	VMOV         V14.B16, V5.B16
 	WORD         $0x6e24fca4 // FDIV V4.4S, V5.4S, V4.4S
 	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
 	VBSL         V14.B16, V3.B16, V31.B16
-	VMOV         V31.B16, V5.B16
-	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e20dcc6 // FMUL V6.4S, V6.4S, V0.4S
+	WORD         $0x6e24dcc6 // FMUL V6.4S, V6.4S, V4.4S
+	FMOVQ        (R11), F0
+	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
+	FMOVQ        (R13), F5
+	WORD         $0x6e25dc05 // FMUL V5.4S, V0.4S, V5.4S
+	FMOVQ        F6, (R10)
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V14.B16, V3.B16, V31.B16
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e24dcc6 // FMUL V6.4S, V6.4S, V4.4S
 	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
 	VBSL         V3.B16, V14.B16, V31.B16
 	VMOV         V31.B16, V3.B16
@@ -3125,11 +3143,9 @@ vector2:
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e21dc63 // FMUL V3.4S, V3.4S, V1.4S
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
-	VMOV         V5.B16, V1.B16
-	VFMLA        V3.S4, V5.S4, V1.S4
-	FMOVQ        (R13), F6
-	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
-	WORD         $0x6e26dc21 // FMUL V1.4S, V1.4S, V6.4S
+	VMOV         V6.B16, V1.B16
+	VFMLA        V3.S4, V6.S4, V1.S4
+	WORD         $0x6e25dc21 // FMUL V1.4S, V1.4S, V5.4S
 	FMOVQ        F1, (R9)
 	ADD          $16, R9, R9
 	ADD          $16, R10, R10
@@ -3194,20 +3210,22 @@ lane4:
 	VAND         V31.B16, V3.B16, V5.B16
 	WORD         $0x4ea5d463 // FSUB V3.4S, V3.4S, V5.4S
 	WORD         $0x4e2ed464 // FADD V4.4S, V3.4S, V14.4S
-	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
-	VBSL         V14.B16, V3.B16, V31.B16
-	VMOV         V31.B16, V6.B16
-	WORD         $0x6e20dcc6 // FMUL V6.4S, V6.4S, V0.4S
-	WORD         $0x6e24fcc6 // FDIV V6.4S, V6.4S, V4.4S
-	FMOVS        (R11), F0
-	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
-	FMOVS        F6, (R10)
 	VMOV         V14.B16, V5.B16
 	WORD         $0x6e24fca4 // FDIV V4.4S, V5.4S, V4.4S
 	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
 	VBSL         V14.B16, V3.B16, V31.B16
-	VMOV         V31.B16, V5.B16
-	WORD         $0x6e24dca5 // FMUL V5.4S, V5.4S, V4.4S
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e20dcc6 // FMUL V6.4S, V6.4S, V0.4S
+	WORD         $0x6e24dcc6 // FMUL V6.4S, V6.4S, V4.4S
+	FMOVS        (R11), F0
+	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
+	FMOVS        (R13), F5
+	WORD         $0x6e25dc05 // FMUL V5.4S, V0.4S, V5.4S
+	FMOVS        F6, (R10)
+	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
+	VBSL         V14.B16, V3.B16, V31.B16
+	VMOV         V31.B16, V6.B16
+	WORD         $0x6e24dcc6 // FMUL V6.4S, V6.4S, V4.4S
 	WORD         $0x4f21045f // SSHR V31.4S, V2.4S, #31
 	VBSL         V3.B16, V14.B16, V31.B16
 	VMOV         V31.B16, V3.B16
@@ -3218,11 +3236,9 @@ lane4:
 	VMOV         V31.B16, V2.B16
 	WORD         $0x6e21dc63 // FMUL V3.4S, V3.4S, V1.4S
 	WORD         $0x6e22dc63 // FMUL V3.4S, V3.4S, V2.4S
-	VMOV         V5.B16, V1.B16
-	VFMLA        V3.S4, V5.S4, V1.S4
-	FMOVS        (R13), F6
-	WORD         $0x6e26dc06 // FMUL V6.4S, V0.4S, V6.4S
-	WORD         $0x6e26dc21 // FMUL V1.4S, V1.4S, V6.4S
+	VMOV         V6.B16, V1.B16
+	VFMLA        V3.S4, V6.S4, V1.S4
+	WORD         $0x6e25dc21 // FMUL V1.4S, V1.4S, V5.4S
 	FMOVS        F1, (R9)
 	ADD          $4, R9, R9
 	ADD          $4, R10, R10

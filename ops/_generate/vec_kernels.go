@@ -153,12 +153,15 @@ func (k *vk) geluArg(z, x int) {
 }
 
 // geluOf sets d = GELU(x) = x·σ(z) from z = geluArg(x) and sigmoidParts' e and den, as
-// (sign-selected e)·x / den, using s for the product (s may be e, which it then
-// overwrites; d may be x).
-func (k *vk) geluOf(d, x, z, e, den, s int) {
+// ((sign-selected e)·x)·(1/den), and leaves 1/den in den: the backward pass takes σ and
+// 1 − σ from the same reciprocal, one division for all three. s holds the product (s
+// may be e, which it then overwrites; d may be x); one is a temporary (it may be s).
+func (k *vk) geluOf(d, x, z, e, den, s, one int) {
+	k.mov(one, F(1))
+	k.div(den, one, R(den))
 	k.sel(s, z, R(e), F(1))
 	k.mul(s, s, R(x))
-	k.div(d, s, R(den))
+	k.mul(d, s, R(den))
 }
 
 // unary builds dst[i] = f(x[i]) with ntmp registers per element vector (the first holds
@@ -358,7 +361,7 @@ var vecKernels = []vecKernel{
 			x, z, e, den := t[0], t[1], t[2], t[3]
 			k.geluArg(z, x)
 			k.sigmoidParts(e, den, z, t[4])
-			k.geluOf(x, x, z, e, den, e)
+			k.geluOf(x, x, z, e, den, e, t[4])
 		})},
 	{name: "geluBackward", op: "geluBackwardOp", params: []param{pSlice("dx"), pSlice("x"), pSlice("dy")},
 		doc: "dx[i] = dy[i]·GELU'(x[i])",
@@ -392,7 +395,7 @@ var vecKernels = []vecKernel{
 				k.load(x, av, s)
 				k.geluArg(z, x)
 				k.sigmoidParts(e, den, z, s.t[4])
-				k.geluOf(x, x, z, e, den, e)
+				k.geluOf(x, x, z, e, den, e, s.t[4])
 				k.load(z, bv, s)
 				k.mul(x, x, R(z))
 				k.store(x, dst, s)
@@ -400,7 +403,7 @@ var vecKernels = []vecKernel{
 		}},
 	{name: "gatedGeluBackward", op: "gatedGeluBackwardOp",
 		params: []param{pSlice("da"), pSlice("db"), pSlice("g"), pSlice("a"), pSlice("b")},
-		doc:    "da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give",
+		doc:    "da[i] = GELU'(a[i])·(g[i]·b[i]) and db[i] = g[i]·GELU(a[i]): both gradients of GELU(a)·b from one exponential, each the same bits as the gelu, gelu_backward and mul kernels give; da may be a and db b (each value is read before its gradient is written)",
 		build: func(k *vk) {
 			da, db := k.vec("da", rowVec), k.vec("db", rowVec)
 			gv, av, bv := k.vec("g", rowVec), k.vec("a", rowVec), k.vec("b", rowVec)
@@ -415,24 +418,24 @@ var vecKernels = []vecKernel{
 				k.sigmoidParts(e, inv, z, s)
 				// GELU(a) as the gelu kernel computes it, bit for bit (z differs from
 				// its z beyond ±20, but e is 0 and den 1 for both there).
-				k.geluOf(t, a, z, e, inv, t)
-				k.load(a, gv, sl) // a holds g from here
+				k.geluOf(t, a, z, e, inv, t, s) // inv holds 1/den from here
+				k.load(a, gv, sl)                // a holds g from here
 				k.mul(t, a, R(t))
+				// b is read before db is written, and a before da: each may be the
+				// other's slice (GatedFFN writes the gradients over its saved inputs).
+				k.load(s, bv, sl)
+				k.mul(s, a, R(s)) // g·b
 				k.store(t, db, sl)
-				k.mov(s, F(1))
-				k.div(inv, s, R(inv))
-				k.sel(s, z, R(e), F(1))
-				k.mul(s, s, R(inv)) // σ(z)
+				k.sel(t, z, R(e), F(1))
+				k.mul(t, t, R(inv)) // σ(z)
 				k.sel(e, z, F(1), R(e))
 				k.mul(e, e, R(inv)) // 1 − σ(z)
 				k.mul(z, x, R(x))
 				k.fmadd(z, z, F(geluB3), F(geluA))
 				k.mul(e, e, R(x))
 				k.mul(e, e, R(z))
-				k.fmadd(x, s, R(e), R(s)) // GELU'(a)
-				k.load(t, bv, sl)
-				k.mul(t, a, R(t)) // g·b
-				k.mul(x, x, R(t))
+				k.fmadd(x, t, R(e), R(t)) // GELU'(a)
+				k.mul(x, x, R(s))
 				k.store(x, da, sl)
 			})
 		}},
