@@ -64,18 +64,19 @@ func (t *Tape) gatedFFN(name string, act Act, x, w0, w1, wo, g *Tensor, grid ffn
 	}
 	out := t.result(m, e, x, w0, w1, wo, g)
 	rows, blocks, parts, cs := ffnBlocks(m, d, f, e, grid.rows)
-	// Kept for the backward pass: h = [x·w0 | x·w1] (m·f values each) and the
-	// activation g; without a gradient, one block of each per part, reused. The rows
-	// of g are ld apart (ops.DirectLD), so the output product reads them in place (as
-	// the backward pass's input-gradient products read the gradients of x·w0 and x·w1).
+	// Kept for the backward pass: h = [x·w0 | x·w1] (m rows each) and the activation
+	// g; without a gradient, one block of each per part, reused. Their rows are ld
+	// apart (ops.DirectLD), so the output product reads g in place, as the backward
+	// pass's input-gradient products read the gradients of x·w0 and x·w1, which GEGLU's
+	// backward pass writes over h.
 	kept, ld := m, ops.DirectLD(f)
 	if !out.needsGrad {
 		kept = min(m, parts*rows)
 	}
-	h, gk := t.f.alloc(2*kept*f), t.f.alloc(kept*ld)
+	h, gk := t.f.alloc(2*kept*ld), t.f.alloc(kept*ld)
 	p0, p1, po := ops.PackB(false, d, f, w0.Data, f), ops.PackB(false, d, f, w1.Data, f), ops.PackB(false, f, e, wo.Data, e)
 	j := &t.jobs.ffnFwd
-	*j = ffnForward{act: act, x: x.Data, out: out.Data, h0: h[:kept*f], h1: h[kept*f:], g: gk, p0: p0, p1: p1, po: po,
+	*j = ffnForward{act: act, x: x.Data, out: out.Data, h0: h[:kept*ld], h1: h[kept*ld:], g: gk, p0: p0, p1: p1, po: po,
 		m: m, d: d, f: f, e: e, ld: ld, rows: rows, keep: out.needsGrad, cs: cs, buf: t.f.alloc(2 * parts * cs), grid: grid}
 	if g != nil {
 		j.gates = g.Data
@@ -120,7 +121,7 @@ type ffnForward struct {
 	h0, h1, g  []float32 // all rows (keep), or one block per part
 	p0, p1, po *ops.PackedB
 	m, d, f, e int
-	ld         int       // the leading dimension of g (h0 and h1: f)
+	ld         int       // the leading dimension of h0, h1 and g
 	rows, cs   int       // block height, the activation's chunk
 	keep       bool      // h0, h1 and g hold all rows (else one block per part)
 	buf        []float32 // the activation's scratch: 2·cs values per part
@@ -139,11 +140,11 @@ func (j *ffnForward) RunRange(part, lo, hi int) {
 			at = part * j.rows
 		}
 		xb := j.x[r0*d : (r0+n)*d]
-		hb0, hb1, gb := j.h0[at*f:(at+n)*f], j.h1[at*f:(at+n)*f], j.g[at*ld:(at+n)*ld]
-		ops.GemmPackedSerial(false, n, 1, xb, d, j.p0, 0, hb0, f)
-		ops.GemmPackedSerial(false, n, 1, xb, d, j.p1, 0, hb1, f)
+		hb0, hb1, gb := j.h0[at*ld:(at+n)*ld], j.h1[at*ld:(at+n)*ld], j.g[at*ld:(at+n)*ld]
+		ops.GemmPackedSerial(false, n, 1, xb, d, j.p0, 0, hb0, ld)
+		ops.GemmPackedSerial(false, n, 1, xb, d, j.p1, 0, hb1, ld)
 		for r := range n {
-			gated := gluForward{act: j.act, a: hb0[r*f : (r+1)*f], b: hb1[r*f : (r+1)*f], out: gb[r*ld : r*ld+f], cs: cs, buf: buf}
+			gated := gluForward{act: j.act, a: hb0[r*ld : r*ld+f], b: hb1[r*ld : r*ld+f], out: gb[r*ld : r*ld+f], cs: cs, buf: buf}
 			gated.RunRange(0, 0, (f+gluChunk-1)/gluChunk)
 		}
 		if j.grid.rows == 0 {
@@ -178,7 +179,7 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	m, d, f, e, ld := x.Rows, x.Cols, w0.Cols, wo.Cols, r.n[1]
 	grid := ffnGrid{rows: r.n[2], gr: r.n[3], gc: r.n[4]}
 	dy, g := r.out.Grad, r.s1
-	h0, h1 := r.s0[:m*f], r.s0[m*f:]
+	h0, h1 := r.s0[:m*ld], r.s0[m*ld:]
 	if grid.rows == 0 {
 		if dwo, fresh := t.accum(wo); dwo != nil { // dwo (f×e) = gᵀ·dy
 			ops.Gemm(true, false, f, e, m, 1, g, ld, dy, e, beta(fresh), dwo, e)
@@ -196,8 +197,14 @@ func (t *Tape) gatedFFNBackward(r *record) {
 	// x·w0 and x·w1 from it, and x's gradient from those (x·w1's term first, as the
 	// composition's reverse order adds them).
 	rows, blocks, parts, cs := ffnBlocks(m, d, f, e, grid.rows)
-	dh := t.f.alloc(2 * m * ld)
-	dh0, dh1 := dh[:m*ld], dh[m*ld:]
+	// GEGLU's kernel writes the gradients of x·w0 and x·w1 over them, row by row, as
+	// it reads them (Backward runs once: nothing reads h again). The lines it writes
+	// are in cache, where a buffer of their own would be fetched from memory first.
+	dh0, dh1 := h0, h1
+	if act != ActGELU {
+		dh := t.f.alloc(2 * m * ld)
+		dh0, dh1 = dh[:m*ld], dh[m*ld:]
+	}
 	j := &t.jobs.ffnBwd
 	*j = ffnBackward{act: act, dy: dy, h0: h0, h1: h1, dh0: dh0, dh1: dh1, dx: dx, xFresh: xFresh,
 		dg: t.f.alloc(parts * rows * f), buf: t.f.alloc(2 * parts * cs),
@@ -228,7 +235,7 @@ func (t *Tape) gatedFFNBackward(r *record) {
 // forward pass runs them.
 type ffnBackward struct {
 	act                  Act
-	dy, h0, h1, dh0, dh1 []float32 // dh0 and dh1 have rows ld apart
+	dy, h0, h1, dh0, dh1 []float32 // rows ld apart; with GEGLU dh0 is h0 and dh1 h1
 	dx                   []float32 // nil when x needs no gradient
 	xFresh               bool
 	dg, buf              []float32 // per part: a block of dg (rows·f values), the activation's scratch (2·cs)
@@ -255,10 +262,10 @@ func (j *ffnBackward) RunRange(part, lo, hi int) {
 				ops.GridGatedGemmGradAPackedSerial(1, rn, gd.gr, gd.gc, j.dy[r*e:], e, j.pot, j.gates[ex*gd.gr*gd.gc:(ex+1)*gd.gr*gd.gc], 0, dgb[(r-r0)*f:], f)
 			})
 		}
-		h0, h1, dh0, dh1 := blk(j.h0, f), blk(j.h1, f), blk(j.dh0, ld), blk(j.dh1, ld)
+		h0, h1, dh0, dh1 := blk(j.h0, ld), blk(j.h1, ld), blk(j.dh0, ld), blk(j.dh1, ld)
 		for r := range n {
 			at := func(s []float32, w int) []float32 { return s[r*w : r*w+f] }
-			gated := gluBackward{act: j.act, g: at(dgb, f), a: at(h0, f), b: at(h1, f), da: at(dh0, ld), db: at(dh1, ld),
+			gated := gluBackward{act: j.act, g: at(dgb, f), a: at(h0, ld), b: at(h1, ld), da: at(dh0, ld), db: at(dh1, ld),
 				daFresh: true, dbFresh: true, cs: cs, bufs1: buf[:cs], bufs2: buf[cs:]}
 			gated.RunRange(0, 0, (f+gluChunk-1)/gluChunk)
 		}

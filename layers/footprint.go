@@ -86,13 +86,17 @@ type ParamShape struct {
 
 // Activations counts the float32 (or int32) values that a sublayer's forward pass puts
 // on the tape besides its output, as a linear function of the batch's shape. A
-// training step keeps about as many again for their gradients; model.Spec.Estimate
-// counts them so.
+// training step keeps about as many again for their gradients (all but GradFreeRow's);
+// model.Spec.Estimate counts them so.
 type Activations struct {
 	// PerRow is the count per row (token) of the sublayer's input, e.g. the GLU
 	// layer's hidden layer: about 3·d_ff gated (x·wi0, x·wi1 and their product, whose
 	// rows may be padded), 2·d_ff plain.
 	PerRow int64
+	// GradFreeRow is how many of PerRow's values need no gradient of their own on the
+	// tape in training: the backward pass writes their gradients over them (GEGLU's
+	// x·wi0 and x·wi1). At most PerRow.
+	GradFreeRow int64
 	// PerMemoryRow is the count per row of the keys and values an attention sublayer
 	// attends to (its input for self-attention, the encoder's output for cross-attention).
 	PerMemoryRow int64

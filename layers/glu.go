@@ -114,16 +114,21 @@ func (c *GLUConfig) Footprint(site Site) (Footprint, error) {
 func (c *GLUConfig) SizedBuilder() any { return c }
 
 // gluFootprint is the footprint of NewGLU(site, c) for a valid c and site: its
-// parameters, and the hidden layer its forward pass keeps per row, 2·d_ff plus the
-// product's padded row (ops.DirectLD) when gated (x·wi0, x·wi1 and their product) and
-// 2·d_ff when plain (x·wi0 and its activation).
+// parameters, and the hidden layer its forward pass keeps per row: three padded rows
+// (ops.DirectLD) when gated (x·wi0, x·wi1 and their product) and 2·d_ff when plain
+// (x·wi0 and its activation). Gated with GELU, the backward pass writes the gradients
+// of x·wi0 and x·wi1 over them (autograd.GatedFFN): those need no buffer of their own.
 func gluFootprint(site Site, c GLUConfig) Footprint {
 	d, ff := int64(site.DModel), int64(c.DFF)
 	// A step is Forward over one position, and keeps nothing (GLU.ForwardStep).
 	f := Footprint{Params: []ParamShape{{d, ff}}, Activations: Activations{PerRow: 2 * ff}, Step: &StepFootprint{}}
 	if c.Gated {
 		f.Params = append(f.Params, ParamShape{d, ff})
-		f.Activations.PerRow = 2*ff + int64(ops.DirectLD(c.DFF))
+		ld := int64(ops.DirectLD(c.DFF))
+		f.Activations.PerRow = 3 * ld
+		if c.Activation == GELU {
+			f.Activations.GradFreeRow = 2 * ld
+		}
 	}
 	f.Params = append(f.Params, ParamShape{ff, d})
 	return f

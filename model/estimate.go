@@ -49,7 +49,8 @@ type Estimate struct {
 	// outputs and what the attention and feed-forward builders report (q, k, v, the
 	// attention probabilities batch·heads·len², the feed-forward hidden layer
 	// batch·len·d_ff times 3 gated or 2 plain, the HyperGrid gates), each twice for its
-	// gradient; and what the loss keeps (autograd.LinearCrossEntropy: one block of
+	// gradient (once where the builder's GradFreeRow says the backward pass needs no
+	// buffer for it); and what the loss keeps (autograd.LinearCrossEntropy: one block of
 	// logits, the decoder output's gradient and the output projection's). For
 	// inference it counts the forward values of a greedy generation of targetLen
 	// tokens or of scoring candidates of targetLen tokens in all (in any number of
@@ -503,12 +504,17 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 		w.param(sh.Rows, sh.Cols)
 	}
 	a := f.Activations
-	if a.PerRow < 0 || a.PerMemoryRow < 0 || a.PerExample < 0 || a.PerPair < 0 || a.PerSharedPair < 0 {
+	if a.PerRow < 0 || a.PerMemoryRow < 0 || a.PerExample < 0 || a.PerPair < 0 || a.PerSharedPair < 0 ||
+		a.GradFreeRow < 0 || a.GradFreeRow > a.PerRow {
 		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports negative activations %+v at %s", key, builder, a, site.Prefix))
 		return nil
 	}
-	own := c.add(c.mul(a.PerRow, rows), c.mul(a.PerMemoryRow, memRows), c.mul(a.PerExample, examples),
-		c.mul(a.PerPair, pairs), c.mul(a.PerSharedPair, shared))
+	// ownWith counts the footprint's values with perRow per row.
+	ownWith := func(perRow int64) int64 {
+		return c.add(c.mul(perRow, rows), c.mul(a.PerMemoryRow, memRows), c.mul(a.PerExample, examples),
+			c.mul(a.PerPair, pairs), c.mul(a.PerSharedPair, shared))
+	}
+	own := ownWith(a.PerRow)
 	d := int64(w.spec.DModel)
 	rd := c.mul(rows, d)
 	stats, slack := c.mul(w.rowStats(), rows), c.mul(callSlack, calls)
@@ -524,6 +530,6 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 	if w.spec.Dropout > 0 {
 		perRow++
 	}
-	w.acts(c.mul(2, own), c.mul(perRow, rd), stats, slack)
+	w.acts(own, ownWith(a.PerRow-a.GradFreeRow), c.mul(perRow, rd), stats, slack)
 	return f.Step
 }
