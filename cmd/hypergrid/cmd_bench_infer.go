@@ -31,7 +31,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 32, "examples per batch")
 	srcLen := fs.Int("src-len", 128, "source tokens per example")
 	tgtLen := fs.Int("tgt-len", 8, "target tokens: the candidate's length (score) or the tokens generated (generate)")
-	profile := fs.Bool("profile", false, "after the timing line, time as many batches again with the kernel profile on and print where a batch's time goes: each kernel's time and GFLOP/s, then the matrix products shape by shape; and the batch's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now")
+	profile := fs.Bool("profile", false, "after the timing line, time as many batches again with the kernel profile on and print where a batch's time goes: each kernel's time and GFLOP/s, then the matrix products shape by shape; and the batch's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now, then over as many more batches each followed by a 1024³ Gemm, pair by pair")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed batches to this file")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
@@ -90,8 +90,12 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		pairs, err := timePairs(*steps, func(int) error { return run() })
+		if err != nil {
+			return err
+		}
 		writeProfiledRun(stdout, "batch", "batches", *steps, per, prof.per)
-		writeKernelProfile(stdout, "batch", *steps, prof, per, *threads, 1)
+		writeKernelProfile(stdout, "batch", *steps, prof, per, pairs, *threads, 1)
 	}
 	return nil
 }

@@ -6,12 +6,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/ops"
 	"github.com/hypergrid-go/hypergrid/recipe"
 	"github.com/hypergrid-go/hypergrid/train"
+	"gonum.org/v1/gonum/stat"
 )
 
 func init() {
@@ -32,7 +34,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	tgtLen := fs.Int("tgt-len", 8, "target tokens per example")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
-	profile := fs.Bool("profile", false, "after the timing line, time as many steps again with the kernel profile on and print where the step's time goes: its phases, each kernel's time and GFLOP/s, then the matrix products shape by shape; and the step's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now")
+	profile := fs.Bool("profile", false, "after the timing line, time as many steps again with the kernel profile on and print where the step's time goes: its phases, each kernel's time and GFLOP/s, then the matrix products shape by shape; and the step's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now, then over as many more steps each followed by a 1024³ Gemm, pair by pair")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|replicas|clip|optimizer, and replica on the other model replicas of train.replicas)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -97,8 +99,12 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		pairs, err := timePairs(*steps, func(i int) error { return step(2**steps + i) })
+		if err != nil {
+			return err
+		}
 		writeProfiledRun(stdout, "step", "steps", *steps, per, prof.per)
-		writeStepProfile(stdout, *steps, phases, prof, per, *threads, r.Train.Reps())
+		writeStepProfile(stdout, *steps, phases, prof, per, pairs, *threads, r.Train.Reps())
 	}
 	return nil
 }
@@ -116,7 +122,7 @@ func writeProfiledRun(w io.Writer, unit, units string, steps int, per, timed tim
 // per, the unprofiled step), against a 1024³ Gemm and the FMA peak (ops.PeakGFLOPS)
 // measured now at the same threads. replicas is the step's model replicas
 // (train.replicas), whose kernels run side by side.
-func writeStepProfile(w io.Writer, steps int, ph train.Phases, tl timedLoop, per time.Duration, threads, replicas int) {
+func writeStepProfile(w io.Writer, steps int, ph train.Phases, tl timedLoop, per time.Duration, pairs pairedRun, threads, replicas int) {
 	other := tl.per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
@@ -128,7 +134,7 @@ func writeStepProfile(w io.Writer, steps int, ph train.Phases, tl timedLoop, per
 		}
 		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, tl.per, steps))
 	}
-	writeKernelProfile(w, "step", steps, tl, per, threads, replicas)
+	writeKernelProfile(w, "step", steps, tl, per, pairs, threads, replicas)
 }
 
 func msPer(d time.Duration, steps int) string {
@@ -144,12 +150,13 @@ func shareOf(d, per time.Duration, steps int) string {
 // outside the kernels, the part of the matrix products' time spent packing their
 // operands (included in their rows), then the product shapes (writeShapeProfile) and
 // the unit's useful GFLOP/s over timed, its unprofiled time, against a Gemm and the FMA
-// peak measured now, at the same thread count. side is how many
+// peak measured now, at the same thread count, and over the units of pairs against the
+// Gemms timed between them (writePairedShare). side is how many
 // callers run kernels side by side (the model replicas of train.replicas, else 1):
 // their kernel times add up, so a kernel's share is of side × the unit's time, and its
 // GFLOP/s, those of one caller's share of the threads, are held against that share of
 // the peak.
-func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, timed time.Duration, threads, side int) {
+func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, timed time.Duration, pairs pairedRun, threads, side int) {
 	kernels, per := tl.kernels, tl.per
 	var flops int64
 	var inKernels time.Duration
@@ -183,6 +190,81 @@ func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, timed
 	useful := float64(flops) / float64(steps) / timed.Seconds() / 1e9
 	fmt.Fprintf(w, "\n%s_gflop=%.1f useful_gflops=%.1f gemm_1024_gflops=%.1f useful_share_of_gemm=%.0f%% fma_peak_gflops=%.1f useful_share_of_peak=%.0f%%\n",
 		unit, float64(flops)/float64(steps)/1e9, useful, ref, 100*useful/ref, peak, 100*useful/peak)
+	writePairedShare(w, unit, float64(flops)/float64(steps), pairs)
+}
+
+// pairedRun is a unit (a step, a batch) and a 1024³ Gemm timed one after the other,
+// steps times (timePairs).
+type pairedRun struct {
+	units, gemms []time.Duration
+}
+
+// refGemmN is the size of the reference Gemm (n×n×n) of referenceGemmGFLOPS and
+// timePairs.
+const refGemmN = 1024
+
+// refGemmOperands returns the reference Gemm's A, B and C.
+func refGemmOperands() (a, b, c []float32) {
+	const n = refGemmN
+	a, b, c = make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], b[i] = float32(i%7)/7, float32(i%5)/5
+	}
+	return a, b, c
+}
+
+// timePairs runs body(0..steps-1), each call followed by a 1024³ Gemm at the current
+// thread count, run three times with the third timed: after a training step the first
+// ran 10-15% below the rest and the second 2-5% (Intel Xeon model 167), the third as
+// fast as the fourth. The unit and its reference are then measured under the same
+// load: on a shared machine, whose speed drifts from second to second (the best of
+// three Gemms after the steps moved 10-15% between runs minutes apart, more than the
+// steps did), the best of a few short Gemms measures a fast moment and the steps' mean
+// all of them.
+func timePairs(steps int, body func(i int) error) (pairedRun, error) {
+	const n = refGemmN
+	a, b, c := refGemmOperands()
+	p := pairedRun{units: make([]time.Duration, steps), gemms: make([]time.Duration, steps)}
+	for i := range steps {
+		start := time.Now()
+		if err := body(i); err != nil {
+			return pairedRun{}, err
+		}
+		p.units[i] = time.Since(start)
+		for range 2 {
+			ops.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
+		}
+		start = time.Now()
+		ops.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
+		p.gemms[i] = time.Since(start)
+	}
+	return p, nil
+}
+
+// writePairedShare prints the unit's useful GFLOP/s (flops a unit) against the Gemm
+// timed right after it, pair by pair: the median of the pairs' own ratios (and their
+// range), with the medians of the units' times and of the Gemms' GFLOP/s.
+func writePairedShare(w io.Writer, unit string, flops float64, p pairedRun) {
+	if len(p.units) == 0 {
+		return
+	}
+	gemmFlops := 2 * float64(refGemmN) * refGemmN * refGemmN
+	ms, gemms, ratios := make([]float64, len(p.units)), make([]float64, len(p.units)), make([]float64, len(p.units))
+	for i := range p.units {
+		ms[i] = p.units[i].Seconds() * 1000
+		gemms[i] = gemmFlops / p.gemms[i].Seconds() / 1e9
+		ratios[i] = flops / p.units[i].Seconds() / 1e9 / gemms[i]
+	}
+	lo, hi := slices.Min(ratios), slices.Max(ratios)
+	fmt.Fprintf(w, "pairs=%d %s_ms_median=%.1f gemm_1024_gflops_median=%.1f useful_share_of_gemm_paired=%.0f%% (pairs %.0f-%.0f%%: each %s followed by a 1024³ Gemm)\n",
+		len(p.units), unit, median(ms), median(gemms), 100*median(ratios), 100*lo, 100*hi, unit)
+}
+
+// median is the empirical median of xs (gonum's stat.Quantile at 0.5, as the sweep
+// report takes its median tokens/s); xs is sorted in place.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	return stat.Quantile(0.5, stat.Empirical, xs, nil)
 }
 
 // maxShapeRows is how many product shapes the profile lists (the longest).
@@ -228,11 +310,8 @@ func shapeLabel(s ops.ProductShape) string {
 // referenceGemmGFLOPS measures a 1024³ Gemm at the current thread count: the best of
 // three, after a warm-up.
 func referenceGemmGFLOPS(threads int) float64 {
-	const n = 1024
-	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i], b[i] = float32(i%7)/7, float32(i%5)/5
-	}
+	const n = refGemmN
+	a, b, c := refGemmOperands()
 	best := time.Duration(math.MaxInt64)
 	for i := 0; i < 4; i++ {
 		start := time.Now()

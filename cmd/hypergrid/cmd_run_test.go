@@ -314,7 +314,7 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 	}
 	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
 	wants := []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)",
-		"\nproduct, m×n×k", "\nGemm A", "step_gflop="}
+		"\nproduct, m×n×k", "\nGemm A", "step_gflop=", "\npairs=1 step_ms_median=", " useful_share_of_gemm_paired="}
 	if ops.ActiveISA() != ops.Generic { // the generic Go products pack nothing
 		wants = append(wants, "\n(products' packing) ")
 	}
@@ -385,7 +385,7 @@ func TestBenchInference(t *testing.T) {
 		}
 	}
 	code, stdout, stderr := hg(t, "bench", "generate", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3", "--profile")
-	for _, want := range []string{"bench_generate recipe=default", "\nkernel ", "calls/batch", "\nGemm ", "(outside the kernels)", "\nproduct, m×n×k", "batch_gflop="} {
+	for _, want := range []string{"bench_generate recipe=default", "\nkernel ", "calls/batch", "\nGemm ", "(outside the kernels)", "\nproduct, m×n×k", "batch_gflop=", "\npairs=1 batch_ms_median="} {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("bench generate --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
