@@ -18,6 +18,7 @@ type Tape struct {
 	recording bool
 	f64       []float64 // scratch of the cross-entropies' row losses
 	jobs      jobs      // the parallel loops' bodies, reused so that a step allocates nothing
+	clock     opClock   // TimeOps
 }
 
 // jobs holds the bodies of the operations' parallel loops (ops.ParallelRange).
@@ -61,6 +62,9 @@ func (t *Tape) Reset() {
 	}
 	t.recs = t.recs[:0]
 	t.nTensors = 0
+	if t.clock.times != nil {
+		t.clock.read()
+	}
 }
 
 // Mark is a point in an inference tape's allocations to go back to (Tape.Rewind).
@@ -169,7 +173,12 @@ func (t *Tape) result(rows, cols int, inputs ...*Tensor) *Tensor {
 }
 
 // push records an operation whose output needs a gradient.
-func (t *Tape) push(r record) { t.recs = append(t.recs, r) }
+func (t *Tape) push(r record) {
+	t.recs = append(t.recs, r)
+	if t.clock.times != nil {
+		t.clock.since(&t.clock.times.fwd[r.kind()])
+	}
+}
 
 // Backward seeds the gradient of loss (every element) with 1 and propagates it through
 // the recorded operations in reverse, accumulating into the parameters' Grad. Call it
@@ -193,7 +202,13 @@ func (t *Tape) Backward(loss *Tensor) {
 		if r.out.Grad == nil {
 			continue
 		}
+		if t.clock.times == nil {
+			t.backward(r)
+			continue
+		}
+		t.clock.read()
 		t.backward(r)
+		t.clock.since(&t.clock.times.bwd[r.kind()])
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hypergrid-go/hypergrid/autograd"
 	"github.com/hypergrid-go/hypergrid/model"
 	"github.com/hypergrid-go/hypergrid/ops"
 	"github.com/hypergrid-go/hypergrid/recipe"
@@ -34,7 +35,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	tgtLen := fs.Int("tgt-len", 8, "target tokens per example")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
-	profile := fs.Bool("profile", false, "after the timing line, time as many steps again with the kernel profile on and print where the step's time goes: its phases, each kernel's time and GFLOP/s, then the matrix products shape by shape; and the step's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now, then over as many more steps each followed by a 1024³ Gemm, pair by pair")
+	profile := fs.Bool("profile", false, "after the timing line, time as many steps again with the kernel profile on and print where the step's time goes: its phases, each tape operation's forward and backward time, each kernel's time and GFLOP/s, then the matrix products shape by shape; and the step's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now, then over as many more steps each followed by a 1024³ Gemm, pair by pair")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|replicas|clip|optimizer, and replica on the other model replicas of train.replicas)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -93,8 +94,11 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		// The tables come from as many more steps with the kernel profile and the
 		// phase clocks on; the step's useful GFLOP/s from the steps timed above.
 		var phases train.Phases
+		var opTimes autograd.OpTimes
 		stepper.TimePhases(&phases)
+		stepper.Tape().TimeOps(&opTimes)
 		prof, err := timeLoop(*steps, true, "", func(i int) error { return step(*steps + i) })
+		stepper.Tape().TimeOps(nil)
 		stepper.TimePhases(nil)
 		if err != nil {
 			return err
@@ -104,7 +108,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		writeProfiledRun(stdout, "step", "steps", *steps, per, prof.per)
-		writeStepProfile(stdout, *steps, phases, prof, per, pairs, *threads, r.Train.Reps())
+		writeStepProfile(stdout, *steps, phases, &opTimes, prof, per, pairs, *threads, r.Train.Reps())
 	}
 	return nil
 }
@@ -122,7 +126,7 @@ func writeProfiledRun(w io.Writer, unit, units string, steps int, per, timed tim
 // per, the unprofiled step), against a 1024³ Gemm and the FMA peak (ops.PeakGFLOPS)
 // measured now at the same threads. replicas is the step's model replicas
 // (train.replicas), whose kernels run side by side.
-func writeStepProfile(w io.Writer, steps int, ph train.Phases, tl timedLoop, per time.Duration, pairs pairedRun, threads, replicas int) {
+func writeStepProfile(w io.Writer, steps int, ph train.Phases, ops *autograd.OpTimes, tl timedLoop, per time.Duration, pairs pairedRun, threads, replicas int) {
 	other := tl.per*time.Duration(steps) - ph.Forward - ph.Backward - ph.Replicas - ph.Clip - ph.Optimizer
 	fmt.Fprintf(w, "\nphase        ms/step   share\n")
 	for _, r := range []struct {
@@ -134,7 +138,33 @@ func writeStepProfile(w io.Writer, steps int, ph train.Phases, tl timedLoop, per
 		}
 		fmt.Fprintf(w, "%-11s %8s %7s\n", r.name, msPer(r.d, steps), shareOf(r.d, tl.per, steps))
 	}
+	writeOpTimes(w, steps, ops, tl.per, replicas)
 	writeKernelProfile(w, "step", steps, tl, per, pairs, threads, replicas)
+}
+
+// writeOpTimes prints the tape's operations (autograd.OpTimes, the first replica's
+// tape): calls, forward and backward wall time per step, their share of the step, and
+// the cores each direction kept busy (process CPU time over wall time, rough for
+// operations of a few milliseconds a call: autograd.OpClock; "-" with replicas, whose
+// other tapes run meanwhile). An operation's forward time runs from the previous record
+// to its own, so it includes the caller's code in between.
+func writeOpTimes(w io.Writer, steps int, p *autograd.OpTimes, per time.Duration, replicas int) {
+	rows := p.Rows()
+	if len(rows) == 0 {
+		return
+	}
+	cores := func(c autograd.OpClock) string {
+		if replicas > 1 || c.Wall <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", c.CPU.Seconds()/c.Wall.Seconds())
+	}
+	fmt.Fprintf(w, "\n%-22s %11s %8s %8s %7s %9s %9s\n", "tape operation", "calls/step", "fwd ms", "bwd ms", "share", "fwd cores", "bwd cores")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-22s %11.1f %8s %8s %7s %9s %9s\n", r.Name, float64(r.Forward.Calls)/float64(steps),
+			msPer(r.Forward.Wall, steps), msPer(r.Backward.Wall, steps), shareOf(r.Forward.Wall+r.Backward.Wall, per, steps),
+			cores(r.Forward), cores(r.Backward))
+	}
 }
 
 func msPer(d time.Duration, steps int) string {

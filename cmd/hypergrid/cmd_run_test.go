@@ -314,7 +314,8 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 	}
 	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
 	wants := []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)",
-		"\nproduct, m×n×k", "\nGemm A", "step_gflop=", "\npairs=1 step_ms_median=", " useful_share_of_gemm_paired="}
+		"\nproduct, m×n×k", "\nGemm A", "step_gflop=", "\npairs=1 step_ms_median=", " useful_share_of_gemm_paired=",
+		"\ntape operation ", "\nGridGatedFFN ", "\nAttention "}
 	if ops.ActiveISA() != ops.Generic { // the generic Go products pack nothing
 		wants = append(wants, "\n(products' packing) ")
 	}
