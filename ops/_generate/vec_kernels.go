@@ -419,7 +419,7 @@ var vecKernels = []vecKernel{
 				// GELU(a) as the gelu kernel computes it, bit for bit (z differs from
 				// its z beyond ±20, but e is 0 and den 1 for both there).
 				k.geluOf(t, a, z, e, inv, t, s) // inv holds 1/den from here
-				k.load(a, gv, sl)                // a holds g from here
+				k.load(a, gv, sl)               // a holds g from here
 				k.mul(t, a, R(t))
 				// b is read before db is written, and a before da: each may be the
 				// other's slice (GatedFFN writes the gradients over its saved inputs).
