@@ -506,7 +506,7 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 	a := f.Activations
 	if a.PerRow < 0 || a.PerMemoryRow < 0 || a.PerExample < 0 || a.PerPair < 0 || a.PerSharedPair < 0 ||
 		a.GradFreeRow < 0 || a.GradFreeRow > a.PerRow {
-		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports negative activations %+v at %s", key, builder, a, site.Prefix))
+		w.errs = append(w.errs, fmt.Errorf("model: %s %T reports activations %+v at %s: a count is negative, or GradFreeRow is above PerRow", key, builder, a, site.Prefix))
 		return nil
 	}
 	// ownWith counts the footprint's values with perRow per row.

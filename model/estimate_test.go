@@ -186,6 +186,40 @@ func TestEstimateUnsizedBuilder(t *testing.T) {
 	}
 }
 
+// badFootprintFFN is a GLU whose footprint reports the activations act.
+type badFootprintFFN struct {
+	layers.GLUConfig
+	act layers.Activations
+}
+
+func (c *badFootprintFFN) BuildFFN(site layers.Site) (layers.FeedForward, error) {
+	return c.GLUConfig.BuildFFN(site)
+}
+
+func (c *badFootprintFFN) Footprint(site layers.Site) (layers.Footprint, error) {
+	f, err := c.GLUConfig.Footprint(site)
+	f.Activations = c.act
+	return f, err
+}
+
+func (c *badFootprintFFN) SizedBuilder() any { return c }
+
+// A footprint with a negative count, or freeing more gradients than it keeps values,
+// is refused with what it reported.
+func TestEstimateRejectsBadActivations(t *testing.T) {
+	for _, act := range []layers.Activations{{PerRow: -1}, {PerRow: 10, GradFreeRow: 11}, {PerRow: 10, GradFreeRow: -1}} {
+		spec := tinySpec(&badFootprintFFN{*layers.DefaultGLUConfig(), act})
+		_, err := spec.Estimate(1, 1, 1, model.OptimizerAdamW)
+		if err == nil || !strings.Contains(err.Error(), "badFootprintFFN reports activations") || !strings.Contains(err.Error(), "GradFreeRow is above PerRow") {
+			t.Errorf("activations %+v: Estimate: %v", act, err)
+		}
+	}
+	spec := tinySpec(&badFootprintFFN{*layers.DefaultGLUConfig(), layers.Activations{PerRow: 10, GradFreeRow: 10}})
+	if _, err := spec.Estimate(1, 1, 1, model.OptimizerAdamW); err != nil {
+		t.Errorf("GradFreeRow equal to PerRow: Estimate: %v", err)
+	}
+}
+
 func TestEstimateArguments(t *testing.T) {
 	spec := tinySpec(tinyGrid())
 	for _, tc := range []struct {
