@@ -44,7 +44,8 @@ type OpTime struct {
 // forward and backward passes of a tape (Tape.TimeOps). A forward call is timed from
 // the previous record (or Reset) to its own record, so it includes the work of any
 // operation in between that records nothing, and of the caller's code; a backward call
-// is the operation's backward pass alone.
+// from the end of the previous one to the end of its own (its backward pass, and the
+// step over records that take no gradient).
 type OpTimes struct {
 	fwd, bwd [kindGridGatedFFN + 1]OpClock
 }
@@ -75,7 +76,9 @@ type opClock struct {
 // now on; a profile's aid, not free (two clock readings and a system call a record).
 func (t *Tape) TimeOps(p *OpTimes) {
 	t.clock = opClock{times: p}
-	t.clock.read()
+	if p != nil {
+		t.clock.read()
+	}
 }
 
 // read takes the clocks' readings.

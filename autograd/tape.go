@@ -197,18 +197,18 @@ func (t *Tape) Backward(loss *Tensor) {
 			g[i]++
 		}
 	}
+	if t.clock.times != nil {
+		t.clock.read()
+	}
 	for i := len(t.recs) - 1; i >= 0; i-- {
 		r := &t.recs[i]
 		if r.out.Grad == nil {
 			continue
 		}
-		if t.clock.times == nil {
-			t.backward(r)
-			continue
-		}
-		t.clock.read()
 		t.backward(r)
-		t.clock.since(&t.clock.times.bwd[r.kind()])
+		if t.clock.times != nil {
+			t.clock.since(&t.clock.times.bwd[r.kind()])
+		}
 	}
 }
 

@@ -230,17 +230,31 @@ type pairedRun struct {
 }
 
 // refGemmN is the size of the reference Gemm (n×n×n) of referenceGemmGFLOPS and
-// timePairs.
-const refGemmN = 1024
+// timePairs, and refGemmFlops its FLOPs.
+const (
+	refGemmN     = 1024
+	refGemmFlops = 2 * refGemmN * refGemmN * refGemmN
+)
 
-// refGemmOperands returns the reference Gemm's A, B and C.
-func refGemmOperands() (a, b, c []float32) {
+// refGemm is the reference Gemm's operands.
+type refGemm struct{ a, b, c []float32 }
+
+// newRefGemm returns the reference Gemm's operands, filled.
+func newRefGemm() refGemm {
 	const n = refGemmN
-	a, b, c = make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
-	for i := range a {
-		a[i], b[i] = float32(i%7)/7, float32(i%5)/5
+	g := refGemm{make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)}
+	for i := range g.a {
+		g.a[i], g.b[i] = float32(i%7)/7, float32(i%5)/5
 	}
-	return a, b, c
+	return g
+}
+
+// run computes the product at the current thread count and returns how long it took.
+func (g refGemm) run() time.Duration {
+	const n = refGemmN
+	start := time.Now()
+	ops.Gemm(false, false, n, n, n, 1, g.a, n, g.b, n, 0, g.c, n)
+	return time.Since(start)
 }
 
 // timePairs runs body(0..steps-1), each call followed by a 1024³ Gemm at the current
@@ -252,8 +266,7 @@ func refGemmOperands() (a, b, c []float32) {
 // steps did), the best of a few short Gemms measures a fast moment and the steps' mean
 // all of them.
 func timePairs(steps int, body func(i int) error) (pairedRun, error) {
-	const n = refGemmN
-	a, b, c := refGemmOperands()
+	g := newRefGemm()
 	p := pairedRun{units: make([]time.Duration, steps), gemms: make([]time.Duration, steps)}
 	for i := range steps {
 		start := time.Now()
@@ -261,12 +274,9 @@ func timePairs(steps int, body func(i int) error) (pairedRun, error) {
 			return pairedRun{}, err
 		}
 		p.units[i] = time.Since(start)
-		for range 2 {
-			ops.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
-		}
-		start = time.Now()
-		ops.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
-		p.gemms[i] = time.Since(start)
+		g.run()
+		g.run()
+		p.gemms[i] = g.run()
 	}
 	return p, nil
 }
@@ -278,11 +288,10 @@ func writePairedShare(w io.Writer, unit string, flops float64, p pairedRun) {
 	if len(p.units) == 0 {
 		return
 	}
-	gemmFlops := 2 * float64(refGemmN) * refGemmN * refGemmN
 	ms, gemms, ratios := make([]float64, len(p.units)), make([]float64, len(p.units)), make([]float64, len(p.units))
 	for i := range p.units {
 		ms[i] = p.units[i].Seconds() * 1000
-		gemms[i] = gemmFlops / p.gemms[i].Seconds() / 1e9
+		gemms[i] = refGemmFlops / p.gemms[i].Seconds() / 1e9
 		ratios[i] = flops / p.units[i].Seconds() / 1e9 / gemms[i]
 	}
 	lo, hi := slices.Min(ratios), slices.Max(ratios)
@@ -340,17 +349,14 @@ func shapeLabel(s ops.ProductShape) string {
 // referenceGemmGFLOPS measures a 1024³ Gemm at the current thread count: the best of
 // three, after a warm-up.
 func referenceGemmGFLOPS(threads int) float64 {
-	const n = refGemmN
-	a, b, c := refGemmOperands()
+	g := newRefGemm()
 	best := time.Duration(math.MaxInt64)
 	for i := 0; i < 4; i++ {
-		start := time.Now()
-		ops.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n)
-		if d := time.Since(start); i > 0 && d < best {
+		if d := g.run(); i > 0 && d < best {
 			best = d
 		}
 	}
-	return 2 * n * n * n / best.Seconds() / 1e9
+	return refGemmFlops / best.Seconds() / 1e9
 }
 
 // benchStepper returns the step that "hypergrid train" runs for recipe r's model m:
