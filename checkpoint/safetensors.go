@@ -424,6 +424,9 @@ func parseSafetensorsHeader(name string, header []byte, dataLen int64) ([]stEntr
 			}
 			continue
 		}
+		if m.name == "" {
+			return bad("a tensor has an empty name (the format finds tensors by name; give it one)")
+		}
 		e := stEntry{name: m.name}
 		fields, err := objectMembers(m.value, 0)
 		if err != nil {

@@ -198,6 +198,7 @@ func TestSafetensorsReaderRejects(t *testing.T) {
 		{"not starting with {", stFile(` {}`, nil), "does not start with '{'"},
 		{"not JSON", stFile(`{"a":`, nil), "header byte"},
 		{"text after the object", stFile(`{} x`, nil), "text after the JSON object"},
+		{"empty tensor name", stFile(`{"":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, one), "a tensor has an empty name"},
 		{"duplicate tensor", stFile(`{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`, one), `key "a" appears twice`},
 		{"metadata not strings", stFile(`{"__metadata__":{"a":1}}`, nil), "not a map of strings"},
 		{"metadata not a map", stFile(`{"__metadata__":"pt"}`, nil), "not a map of strings"},
