@@ -8,31 +8,16 @@ import (
 	"github.com/hypergrid-go/hypergrid/ops"
 )
 
-// sequentialMask is the mask stream drawn in order, one xorshift64* state for the whole
-// mask: the definition the chunked, parallel drawing must reproduce bit for bit.
+// sequentialMask is the mask stream drawn in order, one state for the whole mask (ops'
+// one-stream DropoutMasks, which TestDropoutMasksVariants holds to the plainest loop):
+// what the chunked, parallel drawing must reproduce bit for bit.
 func sequentialMask(mask []float32, rate float32, seed uint64) {
-	keep := 1 / (1 - rate)
-	threshold := uint64(rate * 65536)
-	s := seed | 1
-	for i := 0; i < len(mask); i += 4 {
-		s ^= s >> 12
-		s ^= s << 25
-		s ^= s >> 27
-		r := s * 0x2545f4914f6cdd1d
-		for j := i; j < min(i+4, len(mask)); j++ {
-			if r&0xffff < threshold {
-				mask[j] = 0
-			} else {
-				mask[j] = keep
-			}
-			r >>= 16
-		}
-	}
+	ops.DropoutMasks(mask, len(mask), []uint64{seed | 1}, uint32(rate*65536), 1/(1-rate))
 }
 
 func TestDropoutMaskMatchesSequentialStream(t *testing.T) {
-	chunk := 4 * maskChunkDraws
-	for _, n := range []int{0, 1, 3, 4, 5, chunk - 1, chunk, chunk + 1, 3*chunk + 7, 70001} {
+	chunk := ops.DropoutChunk
+	for _, n := range []int{0, 1, 3, 4, 5, chunk - 1, chunk, chunk + 1, 3*chunk + 7, 8 * chunk, 9*chunk + 2, 70001, 300007} {
 		for _, threads := range []int{1, 2, 3} {
 			for _, seed := range []uint64{0, 1, 42, math.MaxUint64} {
 				t.Run(fmt.Sprintf("n=%d/threads=%d/seed=%d", n, threads, seed), func(t *testing.T) {
@@ -45,20 +30,36 @@ func TestDropoutMaskMatchesSequentialStream(t *testing.T) {
 					x = append(x, float32(math.Inf(1)))[:n] // a value past the end stays untouched
 					want := make([]float32, n)
 					sequentialMask(want, 0.3, seed)
+					// x has no zeros: out = x·mask shows every mask value.
 					tape := NewTape()
-					mask, out := make([]float32, n), make([]float32, n+1)
+					out := make([]float32, n+1)
 					out[n] = 7
-					tape.applyDropout(out[:n], x, nil, mask, 0.3, seed)
+					tape.applyDropout(out[:n], x, nil, applyMul, 0.3, seed)
 					for i := range want {
-						if math.Float32bits(mask[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("mask[%d] = %v, the sequential stream gives %v", i, mask[i], want[i])
-						}
 						if got, w := out[i], x[i]*want[i]; math.Float32bits(got) != math.Float32bits(w) {
-							t.Fatalf("out[%d] = %v, want x·mask = %v", i, got, w)
+							t.Fatalf("out[%d] = %v, want x·mask = %v (the sequential stream's mask %v)", i, got, w, want[i])
 						}
 					}
 					if out[n] != 7 {
 						t.Fatalf("applyDropout wrote past the end of out")
+					}
+					// The other two applications draw the same mask.
+					res := make([]float32, n)
+					for i := range res {
+						res[i] = float32(i%7) + 0.25
+					}
+					sum := make([]float32, n)
+					tape.applyDropout(sum, x, res, applyAddMul, 0.3, seed)
+					acc, wantAcc := append([]float32(nil), res...), append([]float32(nil), res...)
+					tape.applyDropout(acc, x, nil, applyMulAdd, 0.3, seed)
+					ops.MulAdd(wantAcc, x, want) // fused or not as the kernel does it
+					for i := range want {
+						if w := res[i] + float32(x[i]*want[i]); math.Float32bits(sum[i]) != math.Float32bits(w) {
+							t.Fatalf("value %d: res + x·mask = %v, want %v", i, sum[i], w)
+						}
+						if math.Float32bits(acc[i]) != math.Float32bits(wantAcc[i]) {
+							t.Fatalf("value %d: out + x·mask = %v, want %v", i, acc[i], wantAcc[i])
+						}
 					}
 				})
 			}
@@ -68,8 +69,11 @@ func TestDropoutMaskMatchesSequentialStream(t *testing.T) {
 
 func TestDropoutMaskRate(t *testing.T) {
 	const n = 1 << 18
-	mask := make([]float32, n)
-	NewTape().applyDropout(make([]float32, n), make([]float32, n), nil, mask, 0.1, 7)
+	ones, mask := make([]float32, n), make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	NewTape().applyDropout(mask, ones, nil, applyMul, 0.1, 7)
 	dropped := 0
 	for _, m := range mask {
 		if m == 0 {
@@ -84,29 +88,17 @@ func TestDropoutMaskRate(t *testing.T) {
 	}
 }
 
-func TestMaskJumpAdvancesByAChunk(t *testing.T) {
-	for _, s := range []uint64{1, 3, 0x123456789abcdef1, math.MaxUint64} {
-		want := s
-		for range maskChunkDraws {
-			want = xorshiftNext(want)
-		}
-		if got := jumpState(maskJump(), s); got != want {
-			t.Fatalf("jumpState(%#x) = %#x, stepping gives %#x", s, got, want)
-		}
-	}
-}
-
 func BenchmarkDropout(b *testing.B) {
 	const n = 4096 * 1024
-	x, out, mask := make([]float32, n), make([]float32, n), make([]float32, n)
+	x, out := make([]float32, n), make([]float32, n)
 	tape := NewTape()
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
 			prev := ops.SetThreads(threads)
 			defer ops.SetThreads(prev)
-			b.SetBytes(3 * 4 * n)
+			b.SetBytes(2 * 4 * n)
 			for b.Loop() {
-				tape.applyDropout(out, x, nil, mask, 0.1, 3)
+				tape.applyDropout(out, x, nil, applyMul, 0.1, 3)
 			}
 		})
 	}

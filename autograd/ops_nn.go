@@ -146,10 +146,9 @@ func (t *Tape) relBiasBackward(r *record) {
 func (t *Tape) Dropout(x *Tensor, rate float32, seed uint64) *Tensor {
 	checkRate("Dropout", rate)
 	out := t.result(x.Rows, x.Cols, x)
-	mask := t.f.alloc(x.Len())
-	t.applyDropout(out.Data, x.Data, nil, mask, rate, seed)
+	t.applyDropout(out.Data, x.Data, nil, applyMul, rate, seed)
 	if out.needsGrad {
-		t.push(record{op: opDropout, out: out, a: x, s0: mask})
+		t.push(record{op: opDropout, out: out, a: x, f: rate, n: dropoutSeed(seed)})
 	}
 	return out
 }
@@ -162,10 +161,9 @@ func (t *Tape) AddDropout(x, a *Tensor, rate float32, seed uint64) *Tensor {
 	sameShape("AddDropout", x, a)
 	checkRate("AddDropout", rate)
 	out := t.result(x.Rows, x.Cols, x, a)
-	mask := t.f.alloc(a.Len())
-	t.applyDropout(out.Data, a.Data, x.Data, mask, rate, seed)
+	t.applyDropout(out.Data, a.Data, x.Data, applyAddMul, rate, seed)
 	if out.needsGrad {
-		t.push(record{op: opAddDropout, out: out, a: x, b: a, s0: mask})
+		t.push(record{op: opAddDropout, out: out, a: x, b: a, f: rate, n: dropoutSeed(seed)})
 	}
 	return out
 }
@@ -174,13 +172,7 @@ func (t *Tape) AddDropout(x, a *Tensor, rate float32, seed uint64) *Tensor {
 // gradient yet, which is why da is computed first: g may then change).
 func (t *Tape) addDropoutBackward(r *record) {
 	g := r.out.Grad
-	if da, fresh := t.accum(r.b); da != nil {
-		if fresh {
-			ops.Mul(da, g, r.s0)
-		} else {
-			ops.MulAdd(da, g, r.s0)
-		}
-	}
+	t.dropoutGrad(r, r.b, g)
 	t.passGrad(r.a, g)
 }
 
@@ -191,15 +183,7 @@ func checkRate(fn string, rate float32) {
 	}
 }
 
-func (t *Tape) dropoutBackward(r *record) {
-	if dx, fresh := t.accum(r.a); dx != nil {
-		if fresh {
-			ops.Mul(dx, r.out.Grad, r.s0)
-		} else {
-			ops.MulAdd(dx, r.out.Grad, r.s0)
-		}
-	}
-}
+func (t *Tape) dropoutBackward(r *record) { t.dropoutGrad(r, r.a, r.out.Grad) }
 
 // Outer returns the per-example outer products out[e] = r[e]·c[e]ᵀ, flattened
 // row-major into a batch×(r.Cols·c.Cols) tensor. r and c have batch rows or one row

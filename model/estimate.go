@@ -45,7 +45,7 @@ type Estimate struct {
 	OptimizerBytes int64
 	// ActivationBytes is what one step keeps on the tape, which holds every forward
 	// value and every gradient until the step ends. For training it counts, per block,
-	// the residual stream, the norms, dropout's masks, the sublayers'
+	// the residual stream, the norms, the sublayers'
 	// outputs and what the attention and feed-forward builders report (q, k, v, the
 	// attention probabilities batch·heads·len², the feed-forward hidden layer
 	// batch·len·d_ff times 3 gated or 2 plain, the HyperGrid gates), each twice for its
@@ -480,7 +480,7 @@ const callSlack = 8192
 // sublayer counts the sublayer key's builder creates at site, run calls times over
 // rows rows of examples examples, and the activations of the block around it: its
 // pre-norm (output, row statistics and, when training, the gradient of its output), the
-// sublayer's output, dropout's mask, and the residual add;
+// sublayer's output and the residual add;
 // the builder's own activations count twice in training (their gradients), and
 // callSlack once per call. It returns the footprint's Step (for stepCache), nil after
 // an error it reported.
@@ -524,12 +524,9 @@ func (w *walker) sublayer(key string, builder any, site layers.Site, calls, rows
 		return f.Step
 	}
 	// The norm's output and its gradient (the gradient of its input adds into the
-	// residual stream's), the sublayer's output and its gradient, the residual sum; with
-	// dropout, its mask (autograd.AddDropout keeps no dropped-out copy of the output).
-	perRow := int64(2 + 2 + 1)
-	if w.spec.Dropout > 0 {
-		perRow++
-	}
-	w.acts(own, ownWith(a.PerRow-a.GradFreeRow), c.mul(perRow, rd), stats, slack)
+	// residual stream's), the sublayer's output and its gradient, the residual sum
+	// (autograd.AddDropout keeps neither its mask, drawn again going back, nor a
+	// dropped-out copy of the output).
+	w.acts(own, ownWith(a.PerRow-a.GradFreeRow), c.mul(2+2+1, rd), stats, slack)
 	return f.Step
 }

@@ -21,5 +21,5 @@ func ExampleSpec_Estimate() {
 		mib(e.ParamBytes), mib(e.GradBytes), mib(e.OptimizerBytes), mib(e.ActivationBytes), mib(e.Total))
 	// Output:
 	// parameters: 13539072
-	// MiB: params 51, grads 51, optimizer 103, activations 792, total 1031
+	// MiB: params 51, grads 51, optimizer 103, activations 757, total 996
 }

@@ -178,6 +178,11 @@ func expandRunsAVX512(count int, dst *float32, src *float32, bw int)
 //go:noescape
 func fmaPeakAVX512(n int, out *float32)
 
+// dropoutMasks8AVX512 draws the eight dropout masks of n values each at dst + i·n from the xorshift64* streams after states[i] (AVX512).
+//
+//go:noescape
+func dropoutMasks8AVX512(dst *float32, n int, states *uint64, threshold int, keep float32)
+
 // adamwAVX2 computes one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g, each 0 below 1e−28 in magnitude; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX2).
 //
 //go:noescape

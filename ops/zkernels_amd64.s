@@ -4376,6 +4376,66 @@ sum:
 	VZEROUPPER
 	RET
 
+// func dropoutMasks8AVX512(dst *float32, n int, states *uint64, threshold int, keep float32)
+TEXT ·dropoutMasks8AVX512(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), R8
+	MOVQ         n+8(FP), CX
+	MOVQ         CX, DX
+	SHLQ         $2, DX
+	LEAQ         (R8)(DX*1), R9
+	LEAQ         (R9)(DX*1), R10
+	LEAQ         (R10)(DX*1), R11
+	LEAQ         (R11)(DX*1), R12
+	LEAQ         (R12)(DX*1), R13
+	LEAQ         (R13)(DX*1), AX
+	LEAQ         (AX)(DX*1), BX
+	SHRQ         $2, CX
+	MOVQ         states+16(FP), SI
+	VMOVDQU64    (SI), Z0
+	MOVQ         $0x2545f4914f6cdd1d, DX
+	VPBROADCASTQ DX, Z30
+	MOVQ         threshold+24(FP), DX
+	VPBROADCASTD DX, Z29
+	VBROADCASTSS keep+32(FP), Z28
+	XORQ         DI, DI
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VPSRLQ       $12, Z0, Z1
+	VPXORQ       Z1, Z0, Z0
+	VPSLLQ       $25, Z0, Z1
+	VPXORQ       Z1, Z0, Z0
+	VPSRLQ       $27, Z0, Z1
+	VPXORQ       Z1, Z0, Z0
+	VPMULLQ      Z30, Z0, Z1
+	VEXTRACTI64X4 $1, Z1, Y3
+	VPMOVZXWD    Y1, Z2
+	VPMOVZXWD    Y3, Z3
+	VPCMPUD      $5, Z29, Z2, K1
+	VPCMPUD      $5, Z29, Z3, K2
+	VMOVAPS.Z    Z28, K1, Z2
+	VMOVAPS.Z    Z28, K2, Z3
+	VMOVUPS      X2, (R8)(DI*1)
+	VEXTRACTF32X4 $1, Z2, X4
+	VMOVUPS      X4, (R9)(DI*1)
+	VEXTRACTF32X4 $2, Z2, X4
+	VMOVUPS      X4, (R10)(DI*1)
+	VEXTRACTF32X4 $3, Z2, X4
+	VMOVUPS      X4, (R11)(DI*1)
+	VMOVUPS      X3, (R12)(DI*1)
+	VEXTRACTF32X4 $1, Z3, X4
+	VMOVUPS      X4, (R13)(DI*1)
+	VEXTRACTF32X4 $2, Z3, X4
+	VMOVUPS      X4, (AX)(DI*1)
+	VEXTRACTF32X4 $3, Z3, X4
+	VMOVUPS      X4, (BX)(DI*1)
+	ADDQ         $16, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
 // func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32, gs float32)
 TEXT ·adamwAVX2(SB), NOSPLIT, $0-132
 	MOVQ         w_base+0(FP), SI

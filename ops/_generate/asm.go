@@ -14,7 +14,7 @@ type param struct {
 // size and alignment of each Go type the kernels take, on 64-bit targets.
 func (p param) size() int {
 	switch p.typ {
-	case "int", "*float32", "*int", "uintptr":
+	case "int", "*float32", "*int", "*uint64", "uintptr":
 		return 8
 	case "float32":
 		return 4
