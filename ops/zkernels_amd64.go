@@ -83,6 +83,11 @@ func expandRunsAVX2(count int, dst *float32, src *float32, bw int)
 //go:noescape
 func fmaPeakAVX2(n int, out *float32)
 
+// dropoutMasks8AVX2 draws the eight dropout masks of n values each at dst + i·n from the xorshift64* streams after states[i] (AVX2).
+//
+//go:noescape
+func dropoutMasks8AVX2(dst *float32, n int, states *uint64, threshold int, keep float32)
+
 // gemmKernelAVX512 computes C[12×32] += Ap·Bp for kc steps of packed panels (AVX512).
 //
 //go:noescape

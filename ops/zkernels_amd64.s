@@ -1461,6 +1461,97 @@ sum:
 	VZEROUPPER
 	RET
 
+// func dropoutMasks8AVX2(dst *float32, n int, states *uint64, threshold int, keep float32)
+TEXT ·dropoutMasks8AVX2(SB), NOSPLIT, $0-36
+	MOVQ         dst+0(FP), R8
+	MOVQ         n+8(FP), CX
+	MOVQ         CX, DX
+	SHLQ         $2, DX
+	LEAQ         (R8)(DX*1), R9
+	LEAQ         (R9)(DX*1), R10
+	LEAQ         (R10)(DX*1), R11
+	LEAQ         (R11)(DX*1), R12
+	LEAQ         (R12)(DX*1), R13
+	LEAQ         (R13)(DX*1), AX
+	LEAQ         (AX)(DX*1), BX
+	SHRQ         $2, CX
+	MOVQ         states+16(FP), SI
+	XORQ         DI, DI
+	VMOVDQU      (SI), Y0
+	VMOVDQU      32(SI), Y1
+	MOVQ         $0x4f6cdd1d, DX
+	MOVQ         DX, X13
+	VPBROADCASTQ X13, Y13
+	MOVQ         $0x2545f491, DX
+	MOVQ         DX, X14
+	VPBROADCASTQ X14, Y14
+	MOVQ         threshold+24(FP), DX
+	DECQ         DX
+	MOVQ         DX, X12
+	VPBROADCASTD X12, Y12
+	VBROADCASTSS keep+32(FP), Y11
+	TESTQ        CX, CX
+	JZ           done
+loop:
+	VPSRLQ       $12, Y0, Y2
+	VPXOR        Y2, Y0, Y0
+	VPSLLQ       $25, Y0, Y2
+	VPXOR        Y2, Y0, Y0
+	VPSRLQ       $27, Y0, Y2
+	VPXOR        Y2, Y0, Y0
+	VPMULUDQ     Y13, Y0, Y2
+	VPSRLQ       $32, Y0, Y3
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y0, Y4
+	VPADDQ       Y4, Y3, Y3
+	VPSLLQ       $32, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPMOVZXWD    X2, Y5
+	VPCMPGTD     Y12, Y5, Y5
+	VPAND        Y11, Y5, Y5
+	VMOVUPS      X5, (R8)(DI*1)
+	VEXTRACTF128 $1, Y5, X6
+	VMOVUPS      X6, (R9)(DI*1)
+	VPMOVZXWD    X3, Y5
+	VPCMPGTD     Y12, Y5, Y5
+	VPAND        Y11, Y5, Y5
+	VMOVUPS      X5, (R10)(DI*1)
+	VEXTRACTF128 $1, Y5, X6
+	VMOVUPS      X6, (R11)(DI*1)
+	VPSRLQ       $12, Y1, Y2
+	VPXOR        Y2, Y1, Y1
+	VPSLLQ       $25, Y1, Y2
+	VPXOR        Y2, Y1, Y1
+	VPSRLQ       $27, Y1, Y2
+	VPXOR        Y2, Y1, Y1
+	VPMULUDQ     Y13, Y1, Y2
+	VPSRLQ       $32, Y1, Y3
+	VPMULUDQ     Y13, Y3, Y3
+	VPMULUDQ     Y14, Y1, Y4
+	VPADDQ       Y4, Y3, Y3
+	VPSLLQ       $32, Y3, Y3
+	VPADDQ       Y3, Y2, Y2
+	VEXTRACTI128 $1, Y2, X3
+	VPMOVZXWD    X2, Y5
+	VPCMPGTD     Y12, Y5, Y5
+	VPAND        Y11, Y5, Y5
+	VMOVUPS      X5, (R12)(DI*1)
+	VEXTRACTF128 $1, Y5, X6
+	VMOVUPS      X6, (R13)(DI*1)
+	VPMOVZXWD    X3, Y5
+	VPCMPGTD     Y12, Y5, Y5
+	VPAND        Y11, Y5, Y5
+	VMOVUPS      X5, (AX)(DI*1)
+	VEXTRACTF128 $1, Y5, X6
+	VMOVUPS      X6, (BX)(DI*1)
+	ADDQ         $16, DI
+	DECQ         CX
+	JNZ          loop
+done:
+	VZEROUPPER
+	RET
+
 // func gemmKernelAVX512(kc int, a *float32, b *float32, c *float32, ldc int)
 TEXT ·gemmKernelAVX512(SB), NOSPLIT, $0-40
 	MOVQ         kc+0(FP), CX
@@ -4391,13 +4482,13 @@ TEXT ·dropoutMasks8AVX512(SB), NOSPLIT, $0-36
 	LEAQ         (AX)(DX*1), BX
 	SHRQ         $2, CX
 	MOVQ         states+16(FP), SI
+	XORQ         DI, DI
 	VMOVDQU64    (SI), Z0
 	MOVQ         $0x2545f4914f6cdd1d, DX
 	VPBROADCASTQ DX, Z30
 	MOVQ         threshold+24(FP), DX
 	VPBROADCASTD DX, Z29
 	VBROADCASTSS keep+32(FP), Z28
-	XORQ         DI, DI
 	TESTQ        CX, CX
 	JZ           done
 loop:

@@ -72,9 +72,7 @@ func amd64Target() target {
 		pk := x.peakKernel()
 		t.fns = append(t.fns, pk)
 		t.register = append(t.register, registerPeak(x.name, pk, peakAccs(x.nregs), x.lanes))
-		if x.reg == "Z" {
-			t.fns = append(t.fns, x.dropoutMasksKernel()) // registered by ops/dropout_amd64.go
-		}
+		t.fns = append(t.fns, x.dropoutMasksKernel()) // registered by ops/dropout_mask_amd64.go
 	}
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
