@@ -42,15 +42,13 @@ func (j *dropoutJob) RunRange(part, lo, hi int) {
 	n := len(j.out)
 	for c := lo; c < hi; {
 		start := c * size
-		k := min(hi-c, maskGroup, (n-start)/size) // whole chunks from c
-		var mask []float32
-		if k > 0 {
-			mask = scratch[:k*size]
-			ops.DropoutMasks(mask, size, j.starts[c:c+k], j.threshold, j.keep)
-		} else { // the last chunk, shorter than the others
-			k, mask = 1, scratch[:n-start]
-			ops.DropoutMasks(mask, len(mask), j.starts[c:c+1], j.threshold, j.keep)
+		// Up to maskGroup whole chunks from c, or the last chunk, shorter than the others.
+		k, per := min(hi-c, maskGroup, (n-start)/size), size
+		if k == 0 {
+			k, per = 1, n-start
 		}
+		mask := scratch[:k*per]
+		ops.DropoutMasks(mask, per, j.starts[c:c+k], j.threshold, j.keep)
 		c += k
 		end := start + len(mask)
 		x, out := j.x[start:end], j.out[start:end]

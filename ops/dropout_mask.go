@@ -82,39 +82,43 @@ func DropoutMasks(dst []float32, n int, states []uint64, threshold uint32, keep 
 
 // dropoutMasksGeneric is DropoutMasks in Go: four streams at a time with their draws
 // interleaved (one stream is a chain of dependent shifts; four run in parallel on any
-// core), then the rest one by one, then the partial draws at the masks' ends (stepping
-// each stream again: only the last chunk of a mask is short, and it is one stream). TestDropoutMasksVariants holds it, and every SIMD
-// variant, to the plainest definition, value by value.
+// core), then the rest one by one, each mask's last, partial draw (n not a multiple of
+// 4) from the state its loop ended with. TestDropoutMasksVariants holds it, and every
+// SIMD variant, to the plainest definition, value by value.
 func dropoutMasksGeneric(dst []float32, n int, states []uint64, threshold uint32, keep float32) {
 	keepBits, t := uint64(math.Float32bits(keep)), uint64(threshold)
+	whole := n / 4 * 4
+	// tail writes the first n − whole values of the draw after state s at the end of m.
+	tail := func(m []float32, s uint64) {
+		if whole < n {
+			var last [4]float32
+			put4(&last, xorshiftNext(s)*xorshiftMul, t, keepBits)
+			copy(m[whole:], last[:])
+		}
+	}
 	i := 0
 	for ; i+4 <= len(states); i += 4 {
 		m0, m1, m2, m3 := dst[i*n:(i+1)*n], dst[(i+1)*n:(i+2)*n], dst[(i+2)*n:(i+3)*n], dst[(i+3)*n:(i+4)*n]
 		s0, s1, s2, s3 := states[i], states[i+1], states[i+2], states[i+3]
-		for d := 0; d+4 <= n; d += 4 {
+		for d := 0; d < whole; d += 4 {
 			s0, s1, s2, s3 = xorshiftNext(s0), xorshiftNext(s1), xorshiftNext(s2), xorshiftNext(s3)
 			put4((*[4]float32)(m0[d:d+4]), s0*xorshiftMul, t, keepBits)
 			put4((*[4]float32)(m1[d:d+4]), s1*xorshiftMul, t, keepBits)
 			put4((*[4]float32)(m2[d:d+4]), s2*xorshiftMul, t, keepBits)
 			put4((*[4]float32)(m3[d:d+4]), s3*xorshiftMul, t, keepBits)
 		}
+		tail(m0, s0)
+		tail(m1, s1)
+		tail(m2, s2)
+		tail(m3, s3)
 	}
 	for ; i < len(states); i++ {
 		m, s := dst[i*n:(i+1)*n], states[i]
-		for d := 0; d+4 <= n; d += 4 {
+		for d := 0; d < whole; d += 4 {
 			s = xorshiftNext(s)
 			put4((*[4]float32)(m[d:d+4]), s*xorshiftMul, t, keepBits)
 		}
-	}
-	if tail := n % 4; tail != 0 { // every stream's last, partial draw
-		for i, s := range states {
-			for range n / 4 {
-				s = xorshiftNext(s)
-			}
-			var last [4]float32
-			put4(&last, xorshiftNext(s)*xorshiftMul, t, keepBits)
-			copy(dst[(i+1)*n-tail:(i+1)*n], last[:tail])
-		}
+		tail(m, s)
 	}
 }
 

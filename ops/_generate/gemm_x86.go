@@ -350,13 +350,19 @@ func (x x86) scaleRowsKernel() *fn {
 	a.I("ADDQ", imm(4), "R10")
 	a.I("ADDQ", imm(x.nr()*4), "SI")
 	a.I("ADDQ", imm(x.nr()*4), "DI")
+	endCountedLoop(a)
+	return f
+}
+
+// endCountedLoop closes an x86 loop labelled "loop" that counts down in CX, then the
+// function at the label "done" (where a loop entered with a count of 0 jumps).
+func endCountedLoop(a *asm) {
 	a.I("DECQ", "CX")
 	a.I("JNZ", "loop")
 	a.L("done")
 	a.I("VZEROUPPER")
 	a.I("RET")
 	a.done()
-	return f
 }
 
 // copyGroupsKernel copies n groups of w floats, group i from src + i·srcStride to
@@ -406,12 +412,7 @@ func (x x86) copyGroupsKernel(w int) *fn {
 	}
 	a.I("ADDQ", "BX", "SI")
 	a.I("ADDQ", "DX", "DI")
-	a.I("DECQ", "CX")
-	a.I("JNZ", "loop")
-	a.L("done")
-	a.I("VZEROUPPER")
-	a.I("RET")
-	a.done()
+	endCountedLoop(a)
 	return f
 }
 
@@ -471,12 +472,7 @@ func (x x86) interleaveKernel(w int) *fn {
 	}
 	a.I("ADDQ", imm(64), "SI")
 	a.I("ADDQ", imm(16*w*4), "DI")
-	a.I("DECQ", "CX")
-	a.I("JNZ", "loop")
-	a.L("done")
-	a.I("VZEROUPPER")
-	a.I("RET")
-	a.done()
+	endCountedLoop(a)
 	return f
 }
 
@@ -505,11 +501,6 @@ func (x x86) gateRowsKernel() *fn {
 	}
 	a.I("ADDQ", imm(x.nr()*4), "SI")
 	a.I("ADDQ", imm(x.nr()*4), "DI")
-	a.I("DECQ", "CX")
-	a.I("JNZ", "loop")
-	a.L("done")
-	a.I("VZEROUPPER")
-	a.I("RET")
-	a.done()
+	endCountedLoop(a)
 	return f
 }

@@ -215,12 +215,7 @@ func (x x86) expandRunsKernel() *fn {
 	a.I("JMP", "one")
 	a.L("next")
 	a.I("ADDQ", imm(4), "SI")
-	a.I("DECQ", "CX")
-	a.I("JNZ", "loop")
-	a.L("done")
-	a.I("VZEROUPPER")
-	a.I("RET")
-	a.done()
+	endCountedLoop(a)
 	return f
 }
 

@@ -145,10 +145,5 @@ func dropoutMasksLoop(a *asm) {
 // function.
 func dropoutMasksEnd(a *asm) {
 	a.I("ADDQ", imm(16), "DI")
-	a.I("DECQ", "CX")
-	a.I("JNZ", "loop")
-	a.L("done")
-	a.I("VZEROUPPER")
-	a.I("RET")
-	a.done()
+	endCountedLoop(a)
 }
