@@ -26,8 +26,8 @@ func sequentialDropoutMask(mask []float32, s uint64, threshold uint32, keep floa
 	}
 }
 
-// TestDropoutMasksVariants runs every variant on 0 to 19 streams (8 at a time on
-// AVX-512, the rest generic), masks of several lengths (some not a multiple of 4: the
+// TestDropoutMasksVariants runs every variant on 0 to 19 streams (8 at a time by the
+// SIMD kernels, the rest generic), masks of several lengths (some not a multiple of 4: the
 // last draw's spare fields unused) and every kind of threshold
 // (none dropped, some, all but the top field, all), against the sequential definition,
 // bit for bit; a value past the end stays untouched and the states are not changed.

@@ -58,6 +58,11 @@ func expandRunsNEON(count int, dst *float32, src *float32, bw int)
 //go:noescape
 func fmaPeakNEON(n int, out *float32)
 
+// dropoutMasks8NEON draws the eight dropout masks of n values each at dst + i·n from the xorshift64* streams after states[i] (NEON).
+//
+//go:noescape
+func dropoutMasks8NEON(dst *float32, n int, states *uint64, threshold int, keep float32)
+
 // axpyNEON computes y[i] += alpha·x[i] (NEON).
 //
 //go:noescape

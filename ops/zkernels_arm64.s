@@ -752,6 +752,120 @@ sum:
 	FMOVS        F0, (R1)
 	RET
 
+// func dropoutMasks8NEON(dst *float32, n int, states *uint64, threshold int, keep float32)
+TEXT ·dropoutMasks8NEON(SB), NOSPLIT, $0-36
+	MOVD         dst+0(FP), R1
+	MOVD         n+8(FP), R0
+	LSL          $2, R0, R10
+	ADD          R10, R1, R2
+	ADD          R10, R2, R3
+	ADD          R10, R3, R4
+	ADD          R10, R4, R5
+	ADD          R10, R5, R6
+	ADD          R10, R6, R7
+	ADD          R10, R7, R8
+	LSR          $2, R0, R0
+	MOVD         states+16(FP), R9
+	VLD1         (R9), [V0.D2, V1.D2, V2.D2, V3.D2]
+	MOVWU        keep+32(FP), R20
+	VDUP         R20, V24.S4
+	MOVD         threshold+24(FP), R20
+	VDUP         R20, V25.S4
+	MOVW         $0x4f6cdd1d, R20
+	VDUP         R20, V26.S4
+	MOVW         $0x2545f491, R20
+	VDUP         R20, V27.S4
+	CBZ          R0, done
+loop:
+	VUSHR        $12, V0.D2, V4.D2
+	VUSHR        $12, V1.D2, V5.D2
+	VUSHR        $12, V2.D2, V6.D2
+	VUSHR        $12, V3.D2, V7.D2
+	VEOR         V4.B16, V0.B16, V0.B16
+	VEOR         V5.B16, V1.B16, V1.B16
+	VEOR         V6.B16, V2.B16, V2.B16
+	VEOR         V7.B16, V3.B16, V3.B16
+	VSHL         $25, V0.D2, V4.D2
+	VSHL         $25, V1.D2, V5.D2
+	VSHL         $25, V2.D2, V6.D2
+	VSHL         $25, V3.D2, V7.D2
+	VEOR         V4.B16, V0.B16, V0.B16
+	VEOR         V5.B16, V1.B16, V1.B16
+	VEOR         V6.B16, V2.B16, V2.B16
+	VEOR         V7.B16, V3.B16, V3.B16
+	VUSHR        $27, V0.D2, V4.D2
+	VUSHR        $27, V1.D2, V5.D2
+	VUSHR        $27, V2.D2, V6.D2
+	VUSHR        $27, V3.D2, V7.D2
+	VEOR         V4.B16, V0.B16, V0.B16
+	VEOR         V5.B16, V1.B16, V1.B16
+	VEOR         V6.B16, V2.B16, V2.B16
+	VEOR         V7.B16, V3.B16, V3.B16
+	VUZP1        V0.S4, V0.S4, V8.S4
+	VUZP1        V1.S4, V1.S4, V9.S4
+	VUZP1        V2.S4, V2.S4, V10.S4
+	VUZP1        V3.S4, V3.S4, V11.S4
+	VUZP2        V0.S4, V0.S4, V12.S4
+	VUZP2        V1.S4, V1.S4, V13.S4
+	VUZP2        V2.S4, V2.S4, V14.S4
+	VUZP2        V3.S4, V3.S4, V15.S4
+	WORD         $0x2ebac194 // UMULL V20.2D, V12.2S, V26.2S
+	WORD         $0x2ebac1b5 // UMULL V21.2D, V13.2S, V26.2S
+	WORD         $0x2ebac1d6 // UMULL V22.2D, V14.2S, V26.2S
+	WORD         $0x2ebac1f7 // UMULL V23.2D, V15.2S, V26.2S
+	WORD         $0x2ebb8114 // UMLAL V20.2D, V8.2S, V27.2S
+	WORD         $0x2ebb8135 // UMLAL V21.2D, V9.2S, V27.2S
+	WORD         $0x2ebb8156 // UMLAL V22.2D, V10.2S, V27.2S
+	WORD         $0x2ebb8177 // UMLAL V23.2D, V11.2S, V27.2S
+	WORD         $0x2ebac110 // UMULL V16.2D, V8.2S, V26.2S
+	WORD         $0x2ebac131 // UMULL V17.2D, V9.2S, V26.2S
+	WORD         $0x2ebac152 // UMULL V18.2D, V10.2S, V26.2S
+	WORD         $0x2ebac173 // UMULL V19.2D, V11.2S, V26.2S
+	VSHL         $32, V20.D2, V20.D2
+	VSHL         $32, V21.D2, V21.D2
+	VSHL         $32, V22.D2, V22.D2
+	VSHL         $32, V23.D2, V23.D2
+	VADD         V20.D2, V16.D2, V16.D2
+	VADD         V21.D2, V17.D2, V17.D2
+	VADD         V22.D2, V18.D2, V18.D2
+	VADD         V23.D2, V19.D2, V19.D2
+	VUXTL        V16.H4, V8.S4
+	VUXTL        V17.H4, V9.S4
+	VUXTL        V18.H4, V10.S4
+	VUXTL        V19.H4, V11.S4
+	VUXTL2       V16.H8, V12.S4
+	VUXTL2       V17.H8, V13.S4
+	VUXTL2       V18.H8, V14.S4
+	VUXTL2       V19.H8, V15.S4
+	WORD         $0x6eb93d08 // CMHS V8.4S, V8.4S, V25.4S
+	WORD         $0x6eb93d29 // CMHS V9.4S, V9.4S, V25.4S
+	WORD         $0x6eb93d4a // CMHS V10.4S, V10.4S, V25.4S
+	WORD         $0x6eb93d6b // CMHS V11.4S, V11.4S, V25.4S
+	VAND         V24.B16, V8.B16, V8.B16
+	VAND         V24.B16, V9.B16, V9.B16
+	VAND         V24.B16, V10.B16, V10.B16
+	VAND         V24.B16, V11.B16, V11.B16
+	WORD         $0x6eb93d8c // CMHS V12.4S, V12.4S, V25.4S
+	WORD         $0x6eb93dad // CMHS V13.4S, V13.4S, V25.4S
+	WORD         $0x6eb93dce // CMHS V14.4S, V14.4S, V25.4S
+	WORD         $0x6eb93def // CMHS V15.4S, V15.4S, V25.4S
+	VAND         V24.B16, V12.B16, V12.B16
+	VAND         V24.B16, V13.B16, V13.B16
+	VAND         V24.B16, V14.B16, V14.B16
+	VAND         V24.B16, V15.B16, V15.B16
+	VST1.P       [V8.S4], 16(R1)
+	VST1.P       [V12.S4], 16(R2)
+	VST1.P       [V9.S4], 16(R3)
+	VST1.P       [V13.S4], 16(R4)
+	VST1.P       [V10.S4], 16(R5)
+	VST1.P       [V14.S4], 16(R6)
+	VST1.P       [V11.S4], 16(R7)
+	VST1.P       [V15.S4], 16(R8)
+	SUBS         $1, R0, R0
+	BNE          loop
+done:
+	RET
+
 // func axpyNEON(alpha float32, x []float32, y []float32)
 TEXT ·axpyNEON(SB), NOSPLIT, $0-56
 	MOVD         x_base+8(FP), R1

@@ -97,6 +97,7 @@ func arm64Target() target {
 	pk := neon.peakKernel()
 	t.fns = append(t.fns, pk)
 	t.register = append(t.register, registerPeak("NEON", pk, peakAccs(32), 4))
+	t.fns = append(t.fns, neon.dropoutMasksKernel()) // registered by ops/dropout_mask_arm64.go
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)

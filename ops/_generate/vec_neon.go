@@ -47,18 +47,18 @@ func (n *neonv) r(k *vk, o opnd) int {
 }
 
 // word emits a raw instruction encoding with its assembly in a comment.
-func word(k *vk, enc uint32, format string, args ...any) {
-	k.lines = append(k.lines, fmt.Sprintf("\t%-12s $%#08x // %s", "WORD", enc, fmt.Sprintf(format, args...)))
+func word(a *asm, enc uint32, format string, args ...any) {
+	a.lines = append(a.lines, fmt.Sprintf("\t%-12s $%#08x // %s", "WORD", enc, fmt.Sprintf(format, args...)))
 }
 
 // w3 emits a three-register vector instruction (Rd, Rn, Rm).
 func w3(k *vk, base uint32, name string, d, a, b int) {
-	word(k, base|uint32(b)<<16|uint32(a)<<5|uint32(d), "%s V%d.4S, V%d.4S, V%d.4S", name, d, a, b)
+	word(k.asm, base|uint32(b)<<16|uint32(a)<<5|uint32(d), "%s V%d.4S, V%d.4S, V%d.4S", name, d, a, b)
 }
 
 // w2 emits a two-register vector instruction (Rd, Rn).
 func w2(k *vk, base uint32, name string, d, a int) {
-	word(k, base|uint32(a)<<5|uint32(d), "%s V%d.4S, V%d.4S", name, d, a)
+	word(k.asm, base|uint32(a)<<5|uint32(d), "%s V%d.4S, V%d.4S", name, d, a)
 }
 
 func (n *neonv) stream(k *vk, s stream) {
@@ -256,7 +256,7 @@ func (n *neonv) cvt(k *vk, toInt bool, d, a int) {
 }
 
 func (n *neonv) sshr(k *vk, d, a, sh int) {
-	word(k, 0x4F000400|uint32(64-sh)<<16|uint32(a)<<5|uint32(d), "SSHR V%d.4S, V%d.4S, #%d", d, a, sh)
+	word(k.asm, 0x4F000400|uint32(64-sh)<<16|uint32(a)<<5|uint32(d), "SSHR V%d.4S, V%d.4S, #%d", d, a, sh)
 }
 
 func (n *neonv) shift(k *vk, right bool, d, a, sh int) {
@@ -273,7 +273,7 @@ func (n *neonv) hsum(k *vk, d, a int) {
 }
 
 func (n *neonv) hmax(k *vk, d, a int) {
-	word(k, 0x6E30C800|uint32(a)<<5|uint32(d), "FMAXNMV S%d, V%d.4S", d, a)
+	word(k.asm, 0x6E30C800|uint32(a)<<5|uint32(d), "FMAXNMV S%d, V%d.4S", d, a)
 }
 
 func (n *neonv) bcast(k *vk, d, a int) { k.I("VDUP", fmt.Sprintf("V%d.S[0]", a), nv(d)) }
