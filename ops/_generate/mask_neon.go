@@ -2,7 +2,7 @@ package main
 
 import "fmt"
 
-// dropoutMasksKernel is the NEON dropout mask kernel (see mask_x86.go for what a kernel
+// dropoutMasksKernel is the NEON dropout mask kernel (see mask.go for what a kernel
 // draws): the eight streams in the 64-bit lanes of V0…V3, two a register, each step of
 // the draw emitted for the four registers in turn so that their chains of dependent
 // instructions overlap.
@@ -43,9 +43,9 @@ func (n arm64NEON) dropoutMasksKernel() *fn {
 	a.I("VDUP", "R20", "V24.S4")
 	a.I("MOVD", a.arg("threshold", ""), "R20")
 	a.I("VDUP", "R20", "V25.S4")
-	a.I("MOVW", "$0x4f6cdd1d", "R20")
+	a.I("MOVW", mulHalf(false), "R20")
 	a.I("VDUP", "R20", "V26.S4")
-	a.I("MOVW", "$0x2545f491", "R20")
+	a.I("MOVW", mulHalf(true), "R20")
 	a.I("VDUP", "R20", "V27.S4")
 	a.I("CBZ", "R0", "done")
 	a.L("loop")
@@ -55,11 +55,12 @@ func (n arm64NEON) dropoutMasksKernel() *fn {
 		}
 	}
 	v := func(base, i int, arr string) string { return fmt.Sprintf("V%d.%s", base+i, arr) }
-	for _, sh := range []struct {
-		op string
-		n  int
-	}{{"VUSHR", 12}, {"VSHL", 25}, {"VUSHR", 27}} {
-		each(func(i int) { a.I(sh.op, imm(sh.n), v(0, i, "D2"), v(4, i, "D2")) })
+	for _, sh := range xorshiftShifts {
+		op := "VUSHR"
+		if sh.left {
+			op = "VSHL"
+		}
+		each(func(i int) { a.I(op, imm(sh.n), v(0, i, "D2"), v(4, i, "D2")) })
 		each(func(i int) { a.I("VEOR", v(4, i, "B16"), v(0, i, "B16"), v(0, i, "B16")) })
 	}
 	each(func(i int) { a.I("VUZP1", v(0, i, "S4"), v(0, i, "S4"), v(8, i, "S4")) })  // lo(s) in the low 2S

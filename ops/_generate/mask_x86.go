@@ -2,13 +2,6 @@ package main
 
 import "fmt"
 
-// The dropout mask kernels draw eight masks side by side, one xorshift64* stream each.
-// Mask i holds n values (n a multiple of 4) at dst + i·n: draw d of stream i advances its
-// state (s ^= s>>12, s ^= s<<25, s ^= s>>27), multiplies it by 0x2545f4914f6cdd1d, and
-// gives its four 16-bit fields, low to high, to values 4d … 4d+3, each 0 where the field
-// is below threshold and keep otherwise — the generic Go loop (ops.dropoutMasksGeneric)
-// stream by stream, eight at a time.
-
 // maskBases hold the eight masks' addresses; DI is the byte offset of the current draw's
 // four values within each.
 var maskBases = []string{"R8", "R9", "R10", "R11", "R12", "R13", "AX", "BX"}
@@ -22,7 +15,7 @@ func (x x86) dropoutMasksKernel() *fn {
 	}
 	f, a := x.dropoutMasksStart()
 	a.I("VMOVDQU64", "(SI)", "Z0")
-	a.I("MOVQ", "$0x2545f4914f6cdd1d", "DX")
+	a.I("MOVQ", fmt.Sprintf("$%#x", xorshiftMul), "DX")
 	a.I("VPBROADCASTQ", "DX", "Z30")
 	a.I("MOVQ", a.arg("threshold", ""), "DX")
 	a.I("VPBROADCASTD", "DX", "Z29")
@@ -62,7 +55,7 @@ func (x x86) dropoutMasksKernelAVX2() *fn {
 	f, a := x.dropoutMasksStart()
 	a.I("VMOVDQU", "(SI)", "Y0") // streams 0-3
 	a.I("VMOVDQU", "32(SI)", "Y1")
-	for _, c := range []struct{ half, reg string }{{"$0x4f6cdd1d", "13"}, {"$0x2545f491", "14"}} {
+	for _, c := range []struct{ half, reg string }{{mulHalf(false), "13"}, {mulHalf(true), "14"}} {
 		a.I("MOVQ", c.half, "DX") // the multiplier's low half in Y13, its high half in Y14
 		a.I("MOVQ", "DX", "X"+c.reg)
 		a.I("VPBROADCASTQ", "X"+c.reg, "Y"+c.reg)
@@ -125,11 +118,12 @@ func (x x86) dropoutMasksStart() (*fn, *asm) {
 // xorshiftStep advances the states in register st by one xorshift64 step (tmp is a
 // temporary, xor the ISA's XOR).
 func xorshiftStep(a *asm, st, tmp, xor string) {
-	for _, sh := range []struct {
-		op string
-		n  int
-	}{{"VPSRLQ", 12}, {"VPSLLQ", 25}, {"VPSRLQ", 27}} {
-		a.I(sh.op, imm(sh.n), st, tmp)
+	for _, sh := range xorshiftShifts {
+		op := "VPSRLQ"
+		if sh.left {
+			op = "VPSLLQ"
+		}
+		a.I(op, imm(sh.n), st, tmp)
 		a.I(xor, tmp, st, st)
 	}
 }
