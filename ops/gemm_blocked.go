@@ -346,7 +346,8 @@ func (k *gemmKernels) gemmSegs(w int, transA, transB bool, m, kk int, alpha floa
 	if kk == 0 || alpha == 0 {
 		return
 	}
-	if m == 1 && len(segs) == 1 && k.gemvRow(transA, transB, n, kk, alpha, a, lda, segs[0].b, segs[0].ldb, segs[0].c, segs[0].overwrite) {
+	// The one-row and few-row paths read B in place: a gated PackedB (b nil) has none.
+	if m == 1 && len(segs) == 1 && segs[0].b != nil && k.gemvRow(transA, transB, n, kk, alpha, a, lda, segs[0].b, segs[0].ldb, segs[0].c, segs[0].overwrite) {
 		return
 	}
 	if k.fewRows(w, transA, transB, m, n, kk, alpha, a, lda, segs) {
@@ -486,7 +487,7 @@ func (k *gemmKernels) fewRowsNC(kc int) int {
 // rows, 3.63 → 1.57 at 4, 3.69 → 2.68 at 7; m×1024×256 84.5 → 19.2 µs at 2 rows, 88.8 →
 // 65.7 at 7; at 8 rows (a whole tile) the blocked path.
 func (k *gemmKernels) fewRows(w int, transA, transB bool, m, n, kk int, alpha float32, a []float32, lda int, segs []segment) bool {
-	if m < 2 || m >= k.gradMR || len(segs) != 1 || transB || !k.gemvFits(false, n) || n == 0 || n%k.gemvWidth != 0 ||
+	if m < 2 || m >= k.gradMR || len(segs) != 1 || segs[0].b == nil || transB || !k.gemvFits(false, n) || n == 0 || n%k.gemvWidth != 0 ||
 		(w > 1 && m*n*kk >= parallelMinFlops) {
 		return false
 	}

@@ -21,6 +21,7 @@ type PackedB struct {
 	ldb    int
 	buf    *[]float32
 	panels []float32 // each k block of kc steps: roundUp(n, nr)·kc values
+	gated  bool      // GatePacked's copy: panels only (b is nil)
 }
 
 // PackB packs op(B) (k×n: B itself, or Bᵀ of the n×k matrix b when transB) for
@@ -99,7 +100,17 @@ func GemmPackedSerial(transA bool, m int, alpha float32, a []float32, lda int, p
 
 // gemm is GemmPacked, or GemmPackedSerial when serial.
 func (p *PackedB) gemm(serial, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
-	checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
+	if p.gated {
+		// No B to check: a gated copy holds only its panels.
+		if transA {
+			checkMatrix("Gemm", "A", p.kk, m, a, lda)
+		} else {
+			checkMatrix("Gemm", "A", m, p.kk, a, lda)
+		}
+		checkMatrix("Gemm", "C", m, p.n, c, ldc)
+	} else {
+		checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
+	}
 	if m == 0 || p.n == 0 {
 		return
 	}

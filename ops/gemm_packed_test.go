@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -296,4 +297,100 @@ func TestGridGatedPackedSerialSameBits(t *testing.T) {
 			pt.Release()
 		}
 	}
+}
+
+// A product against GatePacked's copy gives the grid-gated products' bits: GemmPacked
+// and GemmPackedSerial against the gated copy of B give GridGatedGemm's, and against the
+// gated copy of Bᵀ GridGatedGemmGradA's, for every kernel set of packedTestKernels
+// (several k blocks), example by example in pieces of 1, 5 and 9 rows and whole, beta
+// 0 or not, one reused copy for all the examples.
+func TestGatePackedSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	defer SetThreads(SetThreads(3))
+	for _, k := range packedTestKernels() {
+		for _, tc := range gateCases {
+			if tc.batch == 0 || tc.rows == 0 {
+				continue
+			}
+			m := tc.batch * tc.rows
+			lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
+			a, b := randSlice(rng, m*lda), randSlice(rng, tc.k*ldb)
+			g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, m*ldc)
+			p, pt := k.packAllB(false, tc.k, tc.n, b, ldb), k.packAllB(true, tc.n, tc.k, b, ldb)
+			var gp, gpt *PackedB // reused from example to example
+			for _, beta := range []float32{0, 0.5} {
+				c0, da0 := randSlice(rng, m*ldc), randSlice(rng, m*lda)
+				want, wantDA := slices.Clone(c0), slices.Clone(da0)
+				k.gridGated(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, a, lda, b, ldb, g, beta, want, ldc)
+				k.gridGatedGradA(tc.batch, tc.rows, tc.k, tc.n, tc.gr, tc.gc, dc, ldc, b, ldb, g, beta, wantDA, lda)
+				for _, piece := range []int{1, 5, 9, tc.rows} {
+					for _, serial := range []bool{true, false} {
+						got, gotDA := slices.Clone(c0), slices.Clone(da0)
+						for e := range tc.batch {
+							ge := g[e*tc.gr*tc.gc : (e+1)*tc.gr*tc.gc]
+							gp, gpt = GatePacked(gp, p, tc.gr, tc.gc, ge), GatePacked(gpt, pt, tc.gr, tc.gc, ge)
+							for r0 := e * tc.rows; r0 < (e+1)*tc.rows; r0 += piece {
+								rows := min(piece, (e+1)*tc.rows-r0)
+								gp.gemm(serial, false, rows, 1, a[r0*lda:], lda, beta, got[r0*ldc:], ldc)
+								gpt.gemm(serial, false, rows, 1, dc[r0*ldc:], ldc, beta, gotDA[r0*lda:], lda)
+							}
+						}
+						what := fmt.Sprintf("%s %v %+v beta=%v pieces of %d rows, serial %v", k.isa, k.blocking, tc, beta, piece, serial)
+						if !slices.Equal(got, want) {
+							t.Fatalf("%s: the product against the gated B differs from GridGatedGemm", what)
+						}
+						if !slices.Equal(gotDA, wantDA) {
+							t.Fatalf("%s: the product against the gated Bᵀ differs from GridGatedGemmGradA", what)
+						}
+					}
+				}
+			}
+			p.Release()
+			pt.Release()
+			gp.Release()
+			gpt.Release()
+		}
+	}
+}
+
+// GatePacked returns nil on the generic Go code (which packs nothing), refuses a grid
+// that does not tile the weight, and does not gate twice.
+func TestGatePackedAPI(t *testing.T) {
+	prev := ActiveISA()
+	defer SetISA(prev)
+	b := make([]float32, 8*6)
+	if err := SetISA(Generic); err != nil {
+		t.Fatal(err)
+	}
+	if gp := GatePacked(nil, PackB(false, 8, 6, b, 6), 2, 3, make([]float32, 6)); gp != nil {
+		t.Fatalf("GatePacked on the generic code = %+v, want nil", gp)
+	}
+	for _, isa := range SupportedISAs() {
+		if err := SetISA(isa); err != nil {
+			t.Fatal(err)
+		}
+		p := PackB(false, 8, 6, b, 6)
+		mustPanic(t, "a 3×3 grid", "does not tile a 8×6 weight", func() { GatePacked(nil, p, 3, 3, make([]float32, 9)) })
+		mustPanic(t, "too few gates", "does not tile", func() { GatePacked(nil, p, 2, 3, make([]float32, 5)) })
+		if isa == Generic {
+			continue
+		}
+		gp := GatePacked(nil, p, 2, 3, make([]float32, 6))
+		mustPanic(t, "gating twice", "already gated", func() { GatePacked(nil, gp, 2, 3, make([]float32, 6)) })
+		gp.Release()
+		p.Release()
+	}
+}
+
+// mustPanic runs f and fails unless it panics with a message containing want.
+func mustPanic(t *testing.T, what, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if msg, _ := r.(string); !strings.Contains(msg, want) {
+			t.Fatalf("%s: panic %v, want one containing %q", what, r, want)
+		}
+	}()
+	f()
 }
