@@ -15,3 +15,12 @@ func SetLinearCrossEntropyRows(rows int) int {
 	linearCERowsOverride = rows
 	return prev
 }
+
+// SetFFNGateCopies makes GridGatedFFN gate one copy of its output weight per example for
+// all of the example's blocks (true, its way) or leave the gating to each block's
+// grid-gated product, and returns the previous setting.
+func SetFFNGateCopies(on bool) bool {
+	prev := ffnGateCopies
+	ffnGateCopies = on
+	return prev
+}

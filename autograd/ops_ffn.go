@@ -52,6 +52,67 @@ func (gd ffnGrid) pieces(r0, r1 int, f func(r, n, e int)) {
 	}
 }
 
+// gatesOf is example ex's gate grid in gates (one grid per example, side by side).
+func (gd ffnGrid) gatesOf(gates []float32, ex int) []float32 {
+	return gates[ex*gd.gr*gd.gc : (ex+1)*gd.gr*gd.gc]
+}
+
+// gatedWeights holds, for each part of a GridGatedFFN pass, the output weight's packed
+// panels gated for the example the part last ran (ops.GatePacked): a part's blocks take
+// an example's rows in turn (blocks of ffnBlockRows rows, cut at the example's ends), and
+// the weight is gated once for all of them, where a grid-gated product per block would
+// gate its own copy each time. The products against a gated copy give the grid-gated
+// products' bits. The zero value gates nothing.
+type gatedWeights struct {
+	p      *ops.PackedB
+	grid   ffnGrid
+	gates  []float32
+	copies []*ops.PackedB // per part; nil until its first example
+	ex     []int          // per part: the example its copy is gated for
+}
+
+// newGatedWeights readies gated copies of p for parts parts, with one gate grid per
+// example in gates.
+func newGatedWeights(p *ops.PackedB, grid ffnGrid, gates []float32, parts int) gatedWeights {
+	if !ffnGateCopies {
+		return gatedWeights{}
+	}
+	w := gatedWeights{p: p, grid: grid, gates: gates, copies: make([]*ops.PackedB, parts), ex: make([]int, parts)}
+	for i := range w.ex {
+		w.ex[i] = -1
+	}
+	return w
+}
+
+// forExample is part's copy of the weight gated for example ex, gating it anew when the
+// part's last example was another. It is nil where the products run on the generic Go
+// code (ops.GatePacked), and for the zero gatedWeights: then the grid-gated products
+// gate the weight themselves.
+func (w *gatedWeights) forExample(part, ex int) *ops.PackedB {
+	if w.p == nil {
+		return nil
+	}
+	if w.ex[part] != ex {
+		w.copies[part] = ops.GatePacked(w.copies[part], w.p, w.grid.gr, w.grid.gc, w.grid.gatesOf(w.gates, ex))
+		w.ex[part] = ex
+	}
+	return w.copies[part]
+}
+
+// ffnGateCopies, when false, has the grid-gated products gate the weight block by block
+// (benchmarks: the two ways side by side).
+var ffnGateCopies = true
+
+// release hands the gated copies back to the pool.
+func (w *gatedWeights) release() {
+	for _, c := range w.copies {
+		if c != nil {
+			c.Release()
+		}
+	}
+	*w = gatedWeights{}
+}
+
 // gatedFFN is GatedFFN, or GridGatedFFN when g is not nil.
 func (t *Tape) gatedFFN(name string, act Act, x, w0, w1, wo, g *Tensor, grid ffnGrid) *Tensor {
 	m, d, f, e := x.Rows, x.Cols, w0.Cols, wo.Cols
@@ -82,8 +143,10 @@ func (t *Tape) gatedFFN(name string, act Act, x, w0, w1, wo, g *Tensor, grid ffn
 		m: m, d: d, f: f, e: e, ld: ld, split: split, keep: out.needsGrad, partRows: partRows, cs: cs, buf: t.f.alloc(2 * parts * cs), grid: grid}
 	if g != nil {
 		j.gates = g.Data
+		j.gated = newGatedWeights(po, grid, g.Data, parts)
 	}
 	ops.ParallelRangeIn(parts, parts, j)
+	j.gated.release()
 	*j = ffnForward{}
 	p0.Release()
 	p1.Release()
@@ -181,6 +244,7 @@ type ffnForward struct {
 	buf        []float32 // the activation's scratch: 2·cs values per part
 	grid       ffnGrid   // GridGatedFFN's gating of po (rows 0: none)
 	gates      []float32 // GridGatedFFN's gate grids, one per example
+	gated      gatedWeights
 }
 
 // RunRange runs parts [lo, hi) of j.split.
@@ -213,7 +277,12 @@ func (j *ffnForward) block(part, r0, n int) {
 	}
 	gd := j.grid
 	gd.pieces(r0, r0+n, func(r, rn, ex int) {
-		ops.GridGatedGemmPackedSerial(1, rn, gd.gr, gd.gc, gb[(r-r0)*ld:], ld, j.po, j.gates[ex*gd.gr*gd.gc:(ex+1)*gd.gr*gd.gc], 0, j.out[r*e:], e)
+		a, c := gb[(r-r0)*ld:], j.out[r*e:]
+		if w := j.gated.forExample(part, ex); w != nil {
+			gemm(false, rn, 1, a, ld, w, 0, c, e)
+			return
+		}
+		ops.GridGatedGemmPackedSerial(1, rn, gd.gr, gd.gc, a, ld, j.po, gd.gatesOf(j.gates, ex), 0, c, e)
 	})
 }
 
@@ -271,11 +340,13 @@ func (t *Tape) gatedFFNBackward(r *record) {
 		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, ld: ld, split: split, cs: cs, grid: grid}
 	if gates != nil {
 		j.gates = gates.Data
+		j.gated = newGatedWeights(j.pot, grid, gates.Data, parts)
 	}
 	if dx != nil {
 		j.p0t, j.p1t = ops.PackB(true, f, d, w0.Data, f), ops.PackB(true, f, d, w1.Data, f)
 	}
 	ops.ParallelRangeIn(parts, parts, j)
+	j.gated.release()
 	j.pot.Release()
 	if dx != nil {
 		j.p0t.Release()
@@ -305,6 +376,7 @@ type ffnBackward struct {
 	cs                   int
 	grid                 ffnGrid   // GridGatedFFN's gating of wo (rows 0: none)
 	gates                []float32 // GridGatedFFN's gate grids
+	gated                gatedWeights
 }
 
 // RunRange runs parts [lo, hi) of j.split.
@@ -327,7 +399,12 @@ func (j *ffnBackward) block(part, r0, n int) {
 		gemm(false, n, 1, blk(j.dy, e), e, j.pot, 0, dgb, f)
 	} else {
 		gd.pieces(r0, r0+n, func(r, rn, ex int) {
-			ops.GridGatedGemmGradAPackedSerial(1, rn, gd.gr, gd.gc, j.dy[r*e:], e, j.pot, j.gates[ex*gd.gr*gd.gc:(ex+1)*gd.gr*gd.gc], 0, dgb[(r-r0)*f:], f)
+			a, c := j.dy[r*e:], dgb[(r-r0)*f:]
+			if w := j.gated.forExample(part, ex); w != nil {
+				gemm(false, rn, 1, a, e, w, 0, c, f)
+				return
+			}
+			ops.GridGatedGemmGradAPackedSerial(1, rn, gd.gr, gd.gc, a, e, j.pot, gd.gatesOf(j.gates, ex), 0, c, f)
 		})
 	}
 	h0, h1, dh0, dh1 := blk(j.h0, ld), blk(j.h1, ld), blk(j.dh0, ld), blk(j.dh1, ld)
