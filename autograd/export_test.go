@@ -16,11 +16,12 @@ func SetLinearCrossEntropyRows(rows int) int {
 	return prev
 }
 
-// SetFFNGateCopies makes GridGatedFFN gate one copy of its output weight per example for
-// all of the example's blocks (true, its way) or leave the gating to each block's
-// grid-gated product, and returns the previous setting.
-func SetFFNGateCopies(on bool) bool {
+// SetFFNGateCopies makes GridGatedFFN gate one copy of its output weight per example
+// for all of the example's blocks where examples span blocks (0, its way), always (1) or
+// never (-1: each block's grid-gated product gates its own), and returns the previous
+// setting.
+func SetFFNGateCopies(mode int) int {
 	prev := ffnGateCopies
-	ffnGateCopies = on
+	ffnGateCopies = mode
 	return prev
 }

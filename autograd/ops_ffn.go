@@ -71,12 +71,16 @@ type gatedWeights struct {
 	ex     []int          // per part: the example its copy is gated for
 }
 
-// newGatedWeights readies gated copies of p for parts parts, with one gate grid per
-// example in gates.
-func newGatedWeights(p *ops.PackedB, grid ffnGrid, gates []float32, parts int) gatedWeights {
-	if !ffnGateCopies {
+// newGatedWeights readies gated copies of p for the parts of split, with one gate grid
+// per example in gates, where an example's rows span several blocks. Where a block
+// holds whole examples (a decoder's 8 rows, or 128 with a 2 MiB L2) each example is one
+// product either way, and the grid-gated product's gating, one micro-panel at a time in
+// L1, costs less than writing a copy of the whole weight: it gets the zero value.
+func newGatedWeights(p *ops.PackedB, grid ffnGrid, gates []float32, split ffnSplit) gatedWeights {
+	if ffnGateCopies < 0 || ffnGateCopies == 0 && grid.rows <= split.rows {
 		return gatedWeights{}
 	}
+	parts := split.parts
 	w := gatedWeights{p: p, grid: grid, gates: gates, copies: make([]*ops.PackedB, parts), ex: make([]int, parts)}
 	for i := range w.ex {
 		w.ex[i] = -1
@@ -99,9 +103,9 @@ func (w *gatedWeights) forExample(part, ex int) *ops.PackedB {
 	return w.copies[part]
 }
 
-// ffnGateCopies, when false, has the grid-gated products gate the weight block by block
-// (benchmarks: the two ways side by side).
-var ffnGateCopies = true
+// ffnGateCopies chooses when GridGatedFFN gates copies of its weight: 0 where examples
+// span blocks (newGatedWeights), 1 always, -1 never (benchmarks: the ways side by side).
+var ffnGateCopies = 0
 
 // release hands the gated copies back to the pool.
 func (w *gatedWeights) release() {
@@ -143,7 +147,7 @@ func (t *Tape) gatedFFN(name string, act Act, x, w0, w1, wo, g *Tensor, grid ffn
 		m: m, d: d, f: f, e: e, ld: ld, split: split, keep: out.needsGrad, partRows: partRows, cs: cs, buf: t.f.alloc(2 * parts * cs), grid: grid}
 	if g != nil {
 		j.gates = g.Data
-		j.gated = newGatedWeights(po, grid, g.Data, parts)
+		j.gated = newGatedWeights(po, grid, g.Data, split)
 	}
 	ops.ParallelRangeIn(parts, parts, j)
 	j.gated.release()
@@ -340,7 +344,7 @@ func (t *Tape) gatedFFNBackward(r *record) {
 		pot: ops.PackB(true, e, f, wo.Data, e), m: m, d: d, f: f, e: e, ld: ld, split: split, cs: cs, grid: grid}
 	if gates != nil {
 		j.gates = gates.Data
-		j.gated = newGatedWeights(j.pot, grid, gates.Data, parts)
+		j.gated = newGatedWeights(j.pot, grid, gates.Data, split)
 	}
 	if dx != nil {
 		j.p0t, j.p1t = ops.PackB(true, f, d, w0.Data, f), ops.PackB(true, f, d, w1.Data, f)

@@ -73,42 +73,34 @@ func TestForwardStepRefuses(t *testing.T) {
 // A decoding step of the paper's setting (gated GLU, only Wo gated) runs the gated
 // product once over the batch, one row per example (the one-row path, split over the
 // threads); a pass over whole sequences runs the layer as one autograd.GridGatedFFN,
-// which gates a copy of the weight once per example (ops.GatePacked) for the example's
-// blocks, or, on the generic Go code, runs the gated products block by block, an
-// example per call. The profile tells them apart.
+// whose gated products go block by block, an example per call. The profile's product
+// shapes tell the two apart.
 func TestForwardStepRunsGatedProductOverTheBatch(t *testing.T) {
 	f := build(t, config(variants()[0]))
 	tape := autograd.NewTape()
 	tape.SetRecording(false)
 	x := input()
-	gatedShapes := func(run func()) (shapes []ops.ProductShape, gatings int) {
+	gatedShapes := func(run func()) []ops.ProductShape {
 		ops.StartProfile()
 		run()
+		var out []ops.ProductShape
 		for _, s := range ops.ProfileShapes() {
 			if s.Op == "GridGatedGemm" {
-				shapes = append(shapes, s.ProductShape)
+				out = append(out, s.ProductShape)
 			}
 		}
-		for _, o := range ops.StopProfile() {
-			if o.Name == "GatePacked" {
-				gatings = int(o.Calls)
-			}
-		}
-		return shapes, gatings
+		ops.StopProfile()
+		return out
 	}
-	step, gatings := gatedShapes(func() {
+	step := gatedShapes(func() {
 		rows := tape.New(batch, dModel)
 		f.ForwardStep(ctx(tape), rows, 0, &layers.StepCache{})
 	})
-	if len(step) != 1 || step[0].Batch != batch || step[0].M != 1 || gatings != 0 {
-		t.Errorf("a decoding step ran the gated products %+v and gated %d copies; want one product over %d examples of 1 row", step, gatings, batch)
+	if len(step) != 1 || step[0].Batch != batch || step[0].M != 1 {
+		t.Errorf("a decoding step ran the gated products %+v; want one over %d examples of 1 row", step, batch)
 	}
-	full, gatings := gatedShapes(func() { f.Forward(ctx(tape), &x.Tensor, layers.Seq{Batch: batch, Len: seqLen}) })
-	if ops.ActiveISA() == ops.Generic {
-		if len(full) != 1 || full[0].Batch != 1 || full[0].M != seqLen {
-			t.Errorf("a pass over whole sequences ran the gated products %+v; want GridGatedFFN's, one example of %d rows a call", full, seqLen)
-		}
-	} else if len(full) != 0 || gatings != batch {
-		t.Errorf("a pass over whole sequences ran the gated products %+v and gated %d copies; want none, and one copy per example (%d)", full, gatings, batch)
+	full := gatedShapes(func() { f.Forward(ctx(tape), &x.Tensor, layers.Seq{Batch: batch, Len: seqLen}) })
+	if len(full) != 1 || full[0].Batch != 1 || full[0].M != seqLen {
+		t.Errorf("a pass over whole sequences ran the gated products %+v; want GridGatedFFN's, one example of %d rows a call", full, seqLen)
 	}
 }
