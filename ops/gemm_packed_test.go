@@ -258,10 +258,7 @@ func TestGridGatedPackedSerialSameBits(t *testing.T) {
 			if tc.batch == 0 || tc.rows == 0 {
 				continue
 			}
-			m := tc.batch * tc.rows
-			lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
-			a, b := randSlice(rng, m*lda), randSlice(rng, tc.k*ldb)
-			g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, m*ldc)
+			m, lda, ldb, ldc, a, b, g, dc := gatedOperands(rng, tc)
 			p, pt := PackB(false, tc.k, tc.n, b, ldb), PackB(true, tc.n, tc.k, b, ldb)
 			for _, beta := range []float32{0, 0.5} {
 				c0, da0 := randSlice(rng, m*ldc), randSlice(rng, m*lda)
@@ -285,12 +282,7 @@ func TestGridGatedPackedSerialSameBits(t *testing.T) {
 						r0 = r1
 					}
 					what := fmt.Sprintf("%s %+v beta=%v pieces of %d rows", isa, tc, beta, piece)
-					if !slices.Equal(got, want) {
-						t.Fatalf("%s: GridGatedGemmPackedSerial differs from GridGatedGemm", what)
-					}
-					if !slices.Equal(gotDA, wantDA) {
-						t.Fatalf("%s: GridGatedGemmGradAPackedSerial differs from GridGatedGemmGradA", what)
-					}
+					sameGatedBits(t, what, got, want, gotDA, wantDA, "GridGatedGemmPackedSerial", "GridGatedGemmGradAPackedSerial")
 				}
 			}
 			p.Release()
@@ -312,10 +304,7 @@ func TestGatePackedSameBits(t *testing.T) {
 			if tc.batch == 0 || tc.rows == 0 {
 				continue
 			}
-			m := tc.batch * tc.rows
-			lda, ldb, ldc := tc.k+1, tc.n+2, tc.n+3
-			a, b := randSlice(rng, m*lda), randSlice(rng, tc.k*ldb)
-			g, dc := randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, m*ldc)
+			m, lda, ldb, ldc, a, b, g, dc := gatedOperands(rng, tc)
 			p, pt := k.packAllB(false, tc.k, tc.n, b, ldb), k.packAllB(true, tc.n, tc.k, b, ldb)
 			var gp, gpt *PackedB // reused from example to example
 			for _, beta := range []float32{0, 0.5} {
@@ -336,12 +325,7 @@ func TestGatePackedSameBits(t *testing.T) {
 							}
 						}
 						what := fmt.Sprintf("%s %v %+v beta=%v pieces of %d rows, serial %v", k.isa, k.blocking, tc, beta, piece, serial)
-						if !slices.Equal(got, want) {
-							t.Fatalf("%s: the product against the gated B differs from GridGatedGemm", what)
-						}
-						if !slices.Equal(gotDA, wantDA) {
-							t.Fatalf("%s: the product against the gated Bᵀ differs from GridGatedGemmGradA", what)
-						}
+						sameGatedBits(t, what, got, want, gotDA, wantDA, "the product against the gated B", "the product against the gated Bᵀ")
 					}
 				}
 			}
@@ -393,4 +377,28 @@ func mustPanic(t *testing.T, what, want string, f func()) {
 		}
 	}()
 	f()
+}
+
+// sameGatedBits fails unless a gated product's result and its input gradient's are
+// GridGatedGemm's and GridGatedGemmGradA's bit for bit; fwd and grad name the two
+// products tested.
+func sameGatedBits(t *testing.T, what string, got, want, gotDA, wantDA []float32, fwd, grad string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("%s: %s differs from GridGatedGemm", what, fwd)
+	}
+	if !slices.Equal(gotDA, wantDA) {
+		t.Fatalf("%s: %s differs from GridGatedGemmGradA", what, grad)
+	}
+}
+
+// gatedOperands draws a gate case's operands: m rows of A (leading dimension lda), the
+// weight B (ldb), the gates and a gradient dC (ldc), each leading dimension past the
+// width so that no product can read a row as contiguous with the next.
+func gatedOperands(rng *rand.Rand, tc gateCase) (m, lda, ldb, ldc int, a, b, g, dc []float32) {
+	m = tc.batch * tc.rows
+	lda, ldb, ldc = tc.k+1, tc.n+2, tc.n+3
+	a, b = randSlice(rng, m*lda), randSlice(rng, tc.k*ldb)
+	g, dc = randSlice(rng, tc.batch*tc.gr*tc.gc), randSlice(rng, m*ldc)
+	return m, lda, ldb, ldc, a, b, g, dc
 }
