@@ -122,6 +122,16 @@ func checkMatrix(fn, name string, r, c int, x []float32, ld int) {
 }
 
 func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	checkGemmAC(transA, m, n, k, a, lda, c, ldc)
+	if transB {
+		checkMatrix("Gemm", "B", n, k, b, ldb)
+	} else {
+		checkMatrix("Gemm", "B", k, n, b, ldb)
+	}
+}
+
+// checkGemmAC is checkGemm without B (a gated PackedB holds only its panels).
+func checkGemmAC(transA bool, m, n, k int, a []float32, lda int, c []float32, ldc int) {
 	if m < 0 || n < 0 || k < 0 {
 		panic(fmt.Sprintf("ops: Gemm: negative dimension m=%d n=%d k=%d", m, n, k))
 	}
@@ -129,11 +139,6 @@ func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float
 		checkMatrix("Gemm", "A", k, m, a, lda)
 	} else {
 		checkMatrix("Gemm", "A", m, k, a, lda)
-	}
-	if transB {
-		checkMatrix("Gemm", "B", n, k, b, ldb)
-	} else {
-		checkMatrix("Gemm", "B", k, n, b, ldb)
 	}
 	checkMatrix("Gemm", "C", m, n, c, ldc)
 }

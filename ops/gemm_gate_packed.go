@@ -62,8 +62,8 @@ func GatePacked(into, p *PackedB, gr, gc int, g []float32) *PackedB {
 	return into
 }
 
-// gatePlain writes dst = src gated, for the panels of op(B) = B (kk×n): step s, column q
-// scaled by G[s/bh][q/bw], as gridGatedBlocked scales each micro-panel.
+// gatePlain writes dst = src gated, for the panels of op(B) = B (kk×n), each as
+// gridGatedBlocked gates it (gatePanel).
 func (k *gemmKernels) gatePlain(dst, src []float32, kk, n, gr, gc int, g []float32) {
 	bh, bw := kk/gr, n/gc
 	nPad := roundUp(n, k.nr)
@@ -72,56 +72,25 @@ func (k *gemmKernels) gatePlain(dst, src []float32, kk, n, gr, gc int, g []float
 	k.expandCols(*gx, g, gr, gc, bw, nPad, n)
 	for pc := 0; pc < kk; pc += k.kc {
 		kc := min(k.kc, kk-pc)
-		block := pc * nPad
 		for jr := 0; jr < n; jr += k.nr {
-			for s := pc; s < pc+kc; {
-				i := s / bh
-				end := min((i+1)*bh, pc+kc)
-				off := block + jr*kc + (s-pc)*k.nr
-				k.gateRows(end-s, &dst[off], &src[off], &(*gx)[i*nPad+jr])
-				s = end
-			}
+			off := pc*nPad + jr*kc
+			k.gatePanel(dst[off:], src[off:], pc, kc, jr, bh, nPad, *gx)
 		}
 	}
 }
 
-// gateTransposed writes dst = src gated, for the panels of op(B) = Bᵀ (kk×n, B n×kk):
-// step s, column t scaled by G[t/bh][s/bw], as gridGatedGradABlocked scales each
-// micro-panel.
+// gateTransposed writes dst = src gated, for the panels of op(B) = Bᵀ (kk×n, B n×kk),
+// each as gridGatedGradABlocked gates it (gatePanelTransposed).
 func (k *gemmKernels) gateTransposed(dst, src []float32, kk, n, gr, gc int, g []float32) {
-	bh, bw := n/gr, kk/gc
-	nPad := roundUp(n, k.nr)
-	kPad := roundUp(kk, k.nr)
-	// When every panel's nr columns lie in one grid row, each step has one gate.
-	perRow := bh%k.nr == 0
-	gxLen := gc * nPad
-	if perRow {
-		gxLen = gr * kPad
-	}
-	gx := getBuf(gxLen)
+	t := k.newTransposedGates(n, kk, gr, gc) // in B's terms: n rows, kk columns
+	gx := getBuf(t.size())
 	defer putBuf(gx)
-	if perRow {
-		k.expandCols(*gx, g, gr, gc, bw, kPad, kk) // gx[i][s] = G[i][s/bw]
-	} else {
-		expandRows(*gx, g, gr, gc, bh, nPad, n) // gx[j][t] = G[t/bh][j]
-	}
+	k.expandTransposed(t, *gx, g)
 	for pc := 0; pc < kk; pc += k.kc {
 		kc := min(k.kc, kk-pc)
-		block := pc * nPad
-		for jr := 0; jr < nPad; jr += k.nr {
-			off := block + jr*kc
-			if perRow {
-				i := min(jr, n-1) / bh
-				k.scaleRows(kc, &dst[off], &src[off], &(*gx)[i*kPad+pc])
-				continue
-			}
-			for s := pc; s < pc+kc; {
-				j := s / bw
-				end := min((j+1)*bw, pc+kc)
-				o := off + (s-pc)*k.nr
-				k.gateRows(end-s, &dst[o], &src[o], &(*gx)[j*nPad+jr])
-				s = end
-			}
+		for jr := 0; jr < t.kPad; jr += k.nr {
+			off := pc*t.kPad + jr*kc
+			k.gatePanelTransposed(t, dst[off:], src[off:], pc, kc, jr, *gx)
 		}
 	}
 }

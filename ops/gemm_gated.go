@@ -70,17 +70,10 @@ func (k *gemmKernels) gridGatedBlocked(w, batch, rows, kk, n, gr, gc int, a []fl
 						k.packA((*ap)[bd.off*kc:], a, lda, false, row+bd.off, bd.rows, pc, kc, bd.t.mr, 1)
 					}
 					// Gate one micro-panel of the weight at a time, just before the tiles
-					// that use it, so that it is read from L1: its rows of grid row i are
-					// scaled by gx[i][jr:jr+nr].
+					// that use it, so that it is read from L1.
 					for jr := 0; jr < n; jr += k.nr {
 						panel := (*gated)[:kc*k.nr]
-						for p := pc; p < pc+kc; {
-							i := p / bh
-							end := min((i+1)*bh, pc+kc)
-							off := (p - pc) * k.nr
-							k.gateRows(end-p, &panel[off], &packed[jr*kc+off], &(*gx)[i*nPad+jr])
-							p = end
-						}
+						k.gatePanel(panel, packed[jr*kc:], pc, kc, jr, bh, nPad, *gx)
 						for _, bd := range bs[:nb] {
 							k.macroTile(bd.t, kc, bd.rows, min(k.nr, n-jr), nil, 0, 0, (*ap)[bd.off*kc:], panel, c[(row+bd.off)*ldc+jr:], ldc, *scratch, overwrite && pc == 0)
 						}
@@ -89,6 +82,19 @@ func (k *gemmKernels) gridGatedBlocked(w, batch, rows, kk, n, gr, gc int, a []fl
 			}
 		}
 	})
+}
+
+// gatePanel writes into dst the micro-panel src of op(B) = B (the panel of columns
+// [jr, jr+nr) of the k block [pc, pc+kc), packed) gated: its steps of grid row i scaled
+// by gx[i][jr:jr+nr] (expandCols' grid, rows nPad apart, bh steps a grid row).
+func (k *gemmKernels) gatePanel(dst, src []float32, pc, kc, jr, bh, nPad int, gx []float32) {
+	for p := pc; p < pc+kc; {
+		i := p / bh
+		end := min((i+1)*bh, pc+kc)
+		off := (p - pc) * k.nr
+		k.gateRows(end-p, &dst[off], &src[off], &gx[i*nPad+jr])
+		p = end
+	}
 }
 
 // gatedRows is gridGated for one row per example (a decoding step of a HyperGrid layer):
@@ -209,31 +215,19 @@ func (k *gemmKernels) gridGatedGradA(batch, rows, kk, n, gr, gc int, dc []float3
 // already scaled by beta (overwrite: beta is 0) and Bᵀ packed whole in bAll (as
 // packWhole and PackB(true, …) pack it).
 func (k *gemmKernels) gridGatedGradABlocked(w, batch, rows, kk, n, gr, gc int, dc []float32, lddc int, bAll []float32, g []float32, da []float32, ldda int, overwrite bool) {
-	bh, bw := kk/gr, n/gc
-	kPad := roundUp(kk, k.nr)
+	tg := k.newTransposedGates(kk, n, gr, gc)
+	kPad := tg.kPad
 	items, item := exampleSplit(batch, rows, w, k.gradMR)
 	parts := min(w, items)
 	parallel(parts, func(part int) {
 		kcMax := min(k.kc, n)
-		// When every nr-wide panel of outputs lies in one grid row, each inner step q of a
-		// panel has a single gate G[i][q/bw]: the grid row expanded over the columns.
-		perRow := bh%k.nr == 0
-		nPad := roundUp(n, k.nr)
-		gxLen := gc * kPad
-		if perRow {
-			gxLen = gr * nPad
-		}
-		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(k.mc, rows)+k.mr)*kcMax), getBuf(gxLen), getBuf(k.mr*k.nr)
+		gated, ap, gx, scratch := getBuf(kcMax*k.nr), getBuf((min(k.mc, rows)+k.mr)*kcMax), getBuf(tg.size()), getBuf(k.mr*k.nr)
 		defer func() { putBuf(gated); putBuf(ap); putBuf(gx); putBuf(scratch) }()
 		lastE := -1
 		for it := part; it < items; it += parts {
 			e, r0, r1 := item(it)
 			if e != lastE {
-				if perRow {
-					k.expandCols(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bw, nPad, n)
-				} else {
-					expandRows(*gx, g[e*gr*gc:(e+1)*gr*gc], gr, gc, bh, kPad, kk)
-				}
+				k.expandTransposed(tg, *gx, g[e*gr*gc:(e+1)*gr*gc])
 				lastE = e
 			}
 			for pc := 0; pc < n; pc += k.kc {
@@ -250,19 +244,7 @@ func (k *gemmKernels) gridGatedGradABlocked(w, batch, rows, kk, n, gr, gc int, d
 					// it, so that it is read from L1.
 					for jr := 0; jr < kPad; jr += k.nr {
 						panel := (*gated)[:kc*k.nr]
-						if perRow {
-							i := min(jr, kk-1) / bh
-							k.scaleRows(kc, &panel[0], &packed[jr*kc], &(*gx)[i*nPad+pc])
-						} else {
-							// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
-							for q := pc; q < pc+kc; {
-								j := q / bw
-								end := min((j+1)*bw, pc+kc)
-								off := (q - pc) * k.nr
-								k.gateRows(end-q, &panel[off], &packed[jr*kc+off], &(*gx)[j*kPad+jr])
-								q = end
-							}
-						}
+						k.gatePanelTransposed(tg, panel, packed[jr*kc:], pc, kc, jr, *gx)
 						for _, bd := range bs[:nb] {
 							k.macroTile(bd.t, kc, bd.rows, min(k.nr, kk-jr), nil, 0, 0, (*ap)[bd.off*kc:], panel, da[(row+bd.off)*ldda+jr:], ldda, *scratch, overwrite && pc == 0)
 						}
@@ -271,6 +253,59 @@ func (k *gemmKernels) gridGatedGradABlocked(w, batch, rows, kk, n, gr, gc int, d
 			}
 		}
 	})
+}
+
+// transposedGates is how one example's gate grid gates the micro-panels of a transposed
+// weight, op(B) = Bᵀ with B kk×n: inner steps q over B's n columns (grid columns of bw),
+// outputs p over its kk rows (grid rows of bh), panels kPad outputs apart per step.
+// When every nr-wide panel of outputs lies in one grid row (perRow), each inner step of a
+// panel has a single gate G[i][q/bw]: the grid rows expanded over the steps (gr rows of
+// nPad); otherwise each grid column expanded over the outputs (gc rows of kPad).
+type transposedGates struct {
+	kk, n, gr, gc, bh, bw, nPad, kPad int
+	perRow                            bool
+}
+
+func (k *gemmKernels) newTransposedGates(kk, n, gr, gc int) transposedGates {
+	bh := kk / gr
+	return transposedGates{kk: kk, n: n, gr: gr, gc: gc, bh: bh, bw: n / gc,
+		nPad: roundUp(n, k.nr), kPad: roundUp(kk, k.nr), perRow: bh%k.nr == 0}
+}
+
+// size is the length of the expanded gates.
+func (t transposedGates) size() int {
+	if t.perRow {
+		return t.gr * t.nPad
+	}
+	return t.gc * t.kPad
+}
+
+// expandTransposed writes into gx (t.size() values) one example's grid ge expanded as t lays it out.
+func (k *gemmKernels) expandTransposed(t transposedGates, gx, ge []float32) {
+	if t.perRow {
+		k.expandCols(gx, ge, t.gr, t.gc, t.bw, t.nPad, t.n)
+	} else {
+		expandRows(gx, ge, t.gr, t.gc, t.bh, t.kPad, t.kk)
+	}
+}
+
+// gatePanelTransposed writes into dst the micro-panel src of op(B) = Bᵀ (the panel of
+// outputs [jr, jr+nr) of the inner block [pc, pc+kc), packed) gated by gx
+// (expandTransposed's).
+func (k *gemmKernels) gatePanelTransposed(t transposedGates, dst, src []float32, pc, kc, jr int, gx []float32) {
+	if t.perRow {
+		i := min(jr, t.kk-1) / t.bh
+		k.scaleRows(kc, &dst[0], &src[0], &gx[i*t.nPad+pc])
+		return
+	}
+	// Inner step q belongs to grid column q/bw; its nr outputs p are scaled by gx[j][p].
+	for q := pc; q < pc+kc; {
+		j := q / t.bw
+		end := min((j+1)*t.bw, pc+kc)
+		off := (q - pc) * k.nr
+		k.gateRows(end-q, &dst[off], &src[off], &gx[j*t.kPad+jr])
+		q = end
+	}
 }
 
 // gradBGPackAll bounds, in floats, all examples' packed dC for which gridGatedGradBG

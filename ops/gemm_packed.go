@@ -101,13 +101,7 @@ func GemmPackedSerial(transA bool, m int, alpha float32, a []float32, lda int, p
 // gemm is GemmPacked, or GemmPackedSerial when serial.
 func (p *PackedB) gemm(serial, transA bool, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
 	if p.gated {
-		// No B to check: a gated copy holds only its panels.
-		if transA {
-			checkMatrix("Gemm", "A", p.kk, m, a, lda)
-		} else {
-			checkMatrix("Gemm", "A", m, p.kk, a, lda)
-		}
-		checkMatrix("Gemm", "C", m, p.n, c, ldc)
+		checkGemmAC(transA, m, p.n, p.kk, a, lda, c, ldc)
 	} else {
 		checkGemm(transA, p.transB, m, p.n, p.kk, a, lda, p.b, p.ldb, c, ldc)
 	}
