@@ -304,3 +304,35 @@ func BenchmarkPack(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPackFromMemory times packing op(A) = Aᵀ of a weight gradient's activations
+// (t5-mini's 4096 tokens × 1024, 16 MiB: beyond L2, read from L3 or memory) block by
+// block as the products do: kc×mc blocks into mr-wide panels (the plain weight
+// gradient) and an example's 128 rows into gradMR-wide panels (the grid-gated one).
+// The source's rows are 4 KiB apart, so this is where the copy kernels' prefetch of
+// the next band of rows pays (GB/s of floats packed).
+func BenchmarkPackFromMemory(b *testing.B) {
+	k := activeGemmKernels()
+	if k == nil {
+		b.Skip("the selected ISA has no blocked Gemm")
+	}
+	const m, kd = 4096, 1024
+	src := randSlice(rand.New(rand.NewPCG(7, 8)), m*kd)
+	for _, s := range []struct {
+		name   string
+		kc, mr int
+	}{{"plain", k.kc, k.mr}, {"gated", 128, k.gradMR}} {
+		mc := max(k.mc/s.mr, 1) * s.mr
+		dst := make([]float32, mc*s.kc)
+		b.Run(fmt.Sprintf("%s/kc=%d/mr=%d", s.name, s.kc, s.mr), func(b *testing.B) {
+			b.SetBytes(4 * m * kd)
+			for b.Loop() {
+				for pc := 0; pc < m; pc += s.kc {
+					for ic := 0; ic < kd; ic += mc {
+						k.packA(dst, src, kd, true, ic, min(mc, kd-ic), pc, min(s.kc, m-pc), s.mr, 1)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1228,7 +1228,10 @@ TEXT ·copyGroups6AVX2(SB), NOSPLIT, $0-40
 	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         CX, R8
+	IMULQ        BX, R8
 loop:
+	PREFETCHT1   (SI)(R8*1)
 	VMOVUPS      (SI), X0
 	VMOVUPS      X0, (DI)
 	MOVQ         16(SI), AX
@@ -1252,7 +1255,11 @@ TEXT ·copyGroups16AVX2(SB), NOSPLIT, $0-40
 	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         CX, R8
+	IMULQ        BX, R8
 loop:
+	PREFETCHT1   (SI)(R8*1)
+	PREFETCHT1   60(SI)(R8*1)
 	VMOVUPS      (SI), Y0
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      32(SI), Y0
@@ -1276,7 +1283,10 @@ TEXT ·copyGroups4AVX2(SB), NOSPLIT, $0-40
 	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         CX, R8
+	IMULQ        BX, R8
 loop:
+	PREFETCHT1   (SI)(R8*1)
 	VMOVUPS      (SI), X0
 	VMOVUPS      X0, (DI)
 	ADDQ         BX, SI
@@ -3733,7 +3743,11 @@ TEXT ·copyGroups12AVX512(SB), NOSPLIT, $0-40
 	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         CX, R8
+	IMULQ        BX, R8
 loop:
+	PREFETCHT1   (SI)(R8*1)
+	PREFETCHT1   44(SI)(R8*1)
 	VMOVUPS      (SI), Y0
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      32(SI), X0
@@ -3757,7 +3771,11 @@ TEXT ·copyGroups32AVX512(SB), NOSPLIT, $0-40
 	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         CX, R8
+	IMULQ        BX, R8
 loop:
+	PREFETCHT1   (SI)(R8*1)
+	PREFETCHT1   124(SI)(R8*1)
 	VMOVUPS      (SI), Z0
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      64(SI), Z0
@@ -3781,7 +3799,10 @@ TEXT ·copyGroups8AVX512(SB), NOSPLIT, $0-40
 	SHLQ         $2, BX
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         CX, R8
+	IMULQ        BX, R8
 loop:
+	PREFETCHT1   (SI)(R8*1)
 	VMOVUPS      (SI), Y0
 	VMOVUPS      Y0, (DI)
 	ADDQ         BX, SI
