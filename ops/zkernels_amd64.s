@@ -4011,9 +4011,17 @@ TEXT ·interleave32AVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS alpha+32(FP), Z31
 	TESTQ        CX, CX
 	JZ           done
+	MOVQ         DX, R10
+	IMULQ        $32, R10
 loop:
 	MOVQ         SI, R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4044,6 +4052,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 1920(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4074,6 +4088,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 1936(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4104,6 +4124,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 1952(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4134,6 +4160,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 1968(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4164,6 +4196,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 1984(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4194,6 +4232,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 2000(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
@@ -4224,6 +4268,12 @@ loop:
 	VEXTRACTF32X4 $3, Z11, 2016(DI)
 	LEAQ         (R9)(DX*2), R8
 	LEAQ         (R8)(DX*2), R9
+	PREFETCHT1   (R8)(R10*1)
+	LEAQ         (R8)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
+	PREFETCHT1   (R11)(DX*2)
+	LEAQ         (R9)(R10*1), R11
+	PREFETCHT1   (R11)(DX*1)
 	VMULPS       (R8), Z31, Z0
 	VMULPS       (R8)(DX*1), Z31, Z1
 	VMULPS       (R9), Z31, Z2
