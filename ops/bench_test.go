@@ -308,7 +308,8 @@ func BenchmarkPack(b *testing.B) {
 // BenchmarkPackFromMemory times packing op(A) = Aᵀ of a weight gradient's activations
 // (t5-mini's 4096 tokens × 1024, 16 MiB: beyond L2, read from L3 or memory) block by
 // block as the products do: kc×mc blocks into mr-wide panels (the plain weight
-// gradient) and an example's 128 rows into gradMR-wide panels (the grid-gated one).
+// gradient) and an example's 128 rows into gradMR-wide panels (the grid-gated one);
+// then packing them as B (dY's side of a weight gradient).
 // The source's rows are 4 KiB apart, so this is where the copy kernels' prefetch of
 // the next band of rows pays (GB/s of floats packed).
 func BenchmarkPackFromMemory(b *testing.B) {
@@ -335,4 +336,15 @@ func BenchmarkPackFromMemory(b *testing.B) {
 			}
 		})
 	}
+	// The same activations as B (the weight gradient's other operand, dY, is read so):
+	// kc×n blocks of rows into nr-wide panels, every column at once (nc covers them).
+	dst := make([]float32, k.kc*kd)
+	b.Run(fmt.Sprintf("B/kc=%d/nr=%d", k.kc, k.nr), func(b *testing.B) {
+		b.SetBytes(4 * m * kd)
+		for b.Loop() {
+			for pc := 0; pc < m; pc += k.kc {
+				k.packB(dst, src, kd, false, pc, min(k.kc, m-pc), 0, kd, k.nr)
+			}
+		}
+	})
 }
