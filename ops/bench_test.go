@@ -140,10 +140,7 @@ func benchGridGated(b *testing.B, rows int) {
 // of kc, mc, nc halved and doubled, within what the buffers allow): where a neighbour
 // is clearly faster on some CPU, deriveBlocking's rule is worth revisiting there.
 func BenchmarkGemmBlocking(b *testing.B) {
-	k := activeGemmKernels()
-	if k == nil {
-		b.Skip("the selected ISA has no blocked Gemm")
-	}
+	k := blockedGemmOrSkip(b)
 	derived := k.blocking
 	defer func() { k.blocking = derived }()
 	step := lcm(k.mr, k.gradMR)
@@ -221,10 +218,7 @@ func BenchmarkGemmDirectA(b *testing.B) {
 // the weighted values (1×64×128) and scores against a short self-attention cache
 // (1×8×64, B transposed).
 func BenchmarkGemmOneRow(b *testing.B) {
-	k := activeGemmKernels()
-	if k == nil {
-		b.Skip("the selected ISA has no blocked Gemm")
-	}
+	k := blockedGemmOrSkip(b)
 	a, bb, c := make([]float32, 128), make([]float32, 256*128), make([]float32, 128)
 	for _, s := range []struct {
 		name       string
@@ -281,10 +275,7 @@ func BenchmarkGemmFewRows(b *testing.B) {
 // packed): attention's keys (B transposed) and the backward pass's weights are packed
 // through the transposed paths.
 func BenchmarkPack(b *testing.B) {
-	k := activeGemmKernels()
-	if k == nil {
-		b.Skip("the selected ISA has no blocked Gemm")
-	}
+	k := blockedGemmOrSkip(b)
 	const rows, cols = 256, 256
 	src := randSlice(rand.New(rand.NewPCG(5, 6)), rows*cols)
 	kc, mc, nc := min(k.kc, rows), min(k.mc, rows)/k.mr*k.mr, cols/k.nr*k.nr
@@ -313,10 +304,7 @@ func BenchmarkPack(b *testing.B) {
 // The source's rows are 4 KiB apart, so this is where the copy kernels' prefetch of
 // the next band of rows pays (GB/s of floats packed).
 func BenchmarkPackFromMemory(b *testing.B) {
-	k := activeGemmKernels()
-	if k == nil {
-		b.Skip("the selected ISA has no blocked Gemm")
-	}
+	k := blockedGemmOrSkip(b)
 	const m, kd = 4096, 1024
 	src := randSlice(rand.New(rand.NewPCG(7, 8)), m*kd)
 	for _, s := range []struct {
@@ -347,4 +335,15 @@ func BenchmarkPackFromMemory(b *testing.B) {
 			}
 		}
 	})
+}
+
+// blockedGemmOrSkip returns the selected ISA's blocked Gemm kernels, skipping the
+// benchmark where it has none (the generic Go code).
+func blockedGemmOrSkip(b *testing.B) *gemmKernels {
+	b.Helper()
+	k := activeGemmKernels()
+	if k == nil {
+		b.Skip("the selected ISA has no blocked Gemm")
+	}
+	return k
 }
