@@ -1,9 +1,12 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hypergrid-go/hypergrid/ops"
 )
 
 // writePairedShare holds each unit against the Gemm timed after it: the median of the
@@ -27,5 +30,49 @@ func TestWritePairedShare(t *testing.T) {
 	writePairedShare(&b, "batch", refGemmFlops, pairedRun{})
 	if b.Len() != 0 {
 		t.Errorf("no pairs: wrote %q", b.String())
+	}
+}
+
+// writeScaling holds each pair's two times against each other: the median of the
+// pairs' own speed-ups, not the ratio of the two medians.
+func TestWriteScaling(t *testing.T) {
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	s := scalingRun{threads: 2, against: 1,
+		at: []time.Duration{ms(50), ms(100), ms(40)},
+		vs: []time.Duration{ms(100), ms(150), ms(100)}}
+	var b strings.Builder
+	writeScaling(&b, "step", s)
+	want := "scaling pairs=3 threads=2 against_threads=1 step_ms_median=50.0 against_step_ms_median=100.0 speedup_median=2.00 (pairs 1.50-2.50: the step at 2 threads and at 1, alternately)\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	writeScaling(&b, "step", scalingRun{})
+	if b.Len() != 0 {
+		t.Errorf("no pairs: wrote %q", b.String())
+	}
+}
+
+// timeScaling times each pair at both thread counts, in alternating order, and leaves
+// the threads as it found them.
+func TestTimeScaling(t *testing.T) {
+	prev := ops.SetThreads(3)
+	defer ops.SetThreads(prev)
+	var seen []int
+	s, err := timeScaling(3, 3, 1, func(i int) error {
+		if i != len(seen) {
+			t.Errorf("call %d got index %d", len(seen), i)
+		}
+		seen = append(seen, ops.Threads())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{3, 1, 1, 3, 3, 1}; !slices.Equal(seen, want) {
+		t.Errorf("threads per call %v, want %v", seen, want)
+	}
+	if len(s.at) != 3 || len(s.vs) != 3 || ops.Threads() != 3 {
+		t.Errorf("%d and %d pairs timed, threads left at %d", len(s.at), len(s.vs), ops.Threads())
 	}
 }

@@ -27,7 +27,7 @@ func init() {
 // examples of 128 source tokens and 8 target tokens. Like the peer, it counts source
 // tokens per second.
 func benchTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench train", "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L]", stderr)
+	fs := newFlags("bench train", "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--profile] [--against-threads N]", stderr)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels (divided among the model replicas of train.replicas)")
 	steps := fs.Int("steps", 10, "timed steps (after 2 warm-up steps)")
 	batch := fs.Int("batch", 32, "examples per step")
@@ -36,6 +36,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
 	profile := fs.Bool("profile", false, "after the timing line, time as many steps again with the kernel profile on and print where the step's time goes: its phases, each tape operation's forward and backward time, each kernel's time and GFLOP/s, then the matrix products shape by shape; and the step's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now, then over as many more steps each followed by a 1024³ Gemm, pair by pair")
+	against := fs.Int("against-threads", 0, "after the timing line (and the profile), time as many steps again at --threads and at this many threads, alternately, and print the median step time at each and the median of the pairs' speed-ups: a 2-thread over 1-thread speed-up measured in one process, steadier on a shared machine than two runs (needs train.replicas 1)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed steps to this file (samples carry the pprof label phase=forward|backward|replicas|clip|optimizer, and replica on the other model replicas of train.replicas)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -44,12 +45,15 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 	if len(rest) != 1 {
 		return usageError("bench train takes one recipe, e.g. recipes/t5-mini.yaml")
 	}
-	if *threads <= 0 || *steps <= 0 || *batch <= 0 || *srcLen <= 0 || *tgtLen <= 0 {
-		return usageError("bench train: --threads, --steps, --batch, --src-len and --tgt-len must be positive")
+	if *threads <= 0 || *steps <= 0 || *batch <= 0 || *srcLen <= 0 || *tgtLen <= 0 || *against < 0 {
+		return usageError("bench train: --threads, --steps, --batch, --src-len and --tgt-len must be positive, and --against-threads 0 (off) or positive")
 	}
 	r, err := loadRecipe(rest[0], sets)
 	if err != nil {
 		return recipeError(err)
+	}
+	if *against > 0 && r.Train.Reps() != 1 {
+		return usageError("bench train: --against-threads needs train.replicas 1 (the recipe has %d: its replicas share --threads); add --set train.replicas=1", r.Train.Reps())
 	}
 	if r.Model.Arch != model.ArchT5 {
 		return usageError("bench train measures encoder-decoder (t5) recipes; %s is %s", rest[0], r.Model.Arch)
@@ -109,6 +113,20 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		writeProfiledRun(stdout, "step", "steps", *steps, per, prof.per)
 		writeStepProfile(stdout, *steps, phases, &opTimes, prof, per, pairs, *threads, r.Train.Reps())
+	}
+	if *against > 0 {
+		next := *steps // the steps' index goes on from the timed (and profiled) ones
+		if *profile {
+			next = 3 * *steps
+		}
+		sc, err := timeScaling(*steps, *threads, *against, func(i int) error { return step(next + i) })
+		if err != nil {
+			return err
+		}
+		if *profile {
+			fmt.Fprintln(stdout)
+		}
+		writeScaling(stdout, "step", sc)
 	}
 	return nil
 }

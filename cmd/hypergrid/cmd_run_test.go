@@ -312,10 +312,10 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 	for _, reps := range []string{"1", "2"} {
 		t.Run("replicas="+reps, func(t *testing.T) { benchRunsTheTrainersStep(t, reps) })
 	}
-	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile")
+	code, stdout, stderr := hg(t, "bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile", "--against-threads", "2")
 	wants := []string{"optimizer=adamw", "loss_last=", " cores_used=", " examples_per_s=", "\nforward ", "\nbackward ", "\nGemm ", "(outside the kernels)",
 		"\nproduct, m×n×k", "\nGemm A", "step_gflop=", "\npairs=1 step_ms_median=", " useful_share_of_gemm_paired=",
-		"\ntape operation ", "\nGridGatedFFN ", "\nAttention "}
+		"\ntape operation ", "\nGridGatedFFN ", "\nAttention ", "\nscaling pairs=1 threads=1 against_threads=2 step_ms_median="}
 	if ops.ActiveISA() != ops.Generic { // the generic Go products pack nothing
 		wants = append(wants, "\n(products' packing) ")
 	}
@@ -335,6 +335,11 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, want) {
 			t.Errorf("%s: exit %d, output lacks %q:\n%s%s", strings.Join(args, " "), code, want, stdout, stderr)
 		}
+	}
+	// Replicas are built for --threads: the scaling run refuses them, saying what to set.
+	args = append(args[:len(args):len(args)], "--against-threads", "2")
+	if code, _, stderr = hg(t, args...); code != 2 || !strings.Contains(stderr, "--against-threads needs train.replicas 1") || !strings.Contains(stderr, "--set train.replicas=1") {
+		t.Errorf("%s: exit %d, stderr %q", strings.Join(args, " "), code, stderr)
 	}
 }
 
