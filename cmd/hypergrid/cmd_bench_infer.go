@@ -25,13 +25,14 @@ func init() {
 // --tgt-len tokens, no EOS) — on random tokens with the PyTorch peer's batch shape.
 // Like the peer it counts source tokens per second, and examples per second.
 func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench "+mode, "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--profile] [--cpuprofile FILE] [--set KEY=VALUE]...", stderr)
+	fs := newFlags("bench "+mode, "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--profile] [--against-threads N] [--cpuprofile FILE] [--set KEY=VALUE]...", stderr)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels")
 	steps := fs.Int("steps", 5, "timed batches (after 1 warm-up batch)")
 	batch := fs.Int("batch", 32, "examples per batch")
 	srcLen := fs.Int("src-len", 128, "source tokens per example")
 	tgtLen := fs.Int("tgt-len", 8, "target tokens: the candidate's length (score) or the tokens generated (generate)")
 	profile := fs.Bool("profile", false, "after the timing line, time as many batches again with the kernel profile on and print where a batch's time goes: each kernel's time and GFLOP/s, then the matrix products shape by shape; and the batch's useful GFLOP/s (from the timing line) against a Gemm and the FMA peak measured now, then over as many more batches each followed by a 1024³ Gemm, pair by pair")
+	against := fs.Int("against-threads", 0, "after the timing line (and the profile), time as many batches again at --threads and at this many threads, alternately, and print the median batch time at each and the median of the pairs' speed-ups")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed batches to this file")
 	var sets setFlag
 	fs.Var(&sets, "set", "override a recipe value (repeatable)")
@@ -42,8 +43,8 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 	if len(rest) != 1 {
 		return usageError("bench %s takes one recipe, e.g. t5-mini", mode)
 	}
-	if *threads <= 0 || *steps <= 0 || *batch <= 0 || *srcLen <= 0 || *tgtLen <= 0 {
-		return usageError("bench %s: --threads, --steps, --batch, --src-len and --tgt-len must be positive", mode)
+	if *threads <= 0 || *steps <= 0 || *batch <= 0 || *srcLen <= 0 || *tgtLen <= 0 || *against < 0 {
+		return usageError("bench %s: --threads, --steps, --batch, --src-len and --tgt-len must be positive, and --against-threads 0 (off) or positive", mode)
 	}
 	r, err := loadRecipe(rest[0], sets)
 	if err != nil {
@@ -96,6 +97,16 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		}
 		writeProfiledRun(stdout, "batch", "batches", *steps, per, prof.per)
 		writeKernelProfile(stdout, "batch", *steps, prof, per, pairs, *threads, 1)
+	}
+	if *against > 0 {
+		sc, err := timeScaling(*steps, *threads, *against, func(int) error { return run() })
+		if err != nil {
+			return err
+		}
+		if *profile {
+			fmt.Fprintln(stdout)
+		}
+		writeScaling(stdout, "batch", sc)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func init() {
 // examples of 128 source tokens and 8 target tokens. Like the peer, it counts source
 // tokens per second.
 func benchTrain(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("bench train", "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--profile] [--against-threads N]", stderr)
+	fs := newFlags("bench train", "RECIPE [--threads T] [--steps K] [--batch B] [--src-len L] [--tgt-len L] [--profile] [--against-threads N] [--cpuprofile FILE] [--set KEY=VALUE]...", stderr)
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "goroutines for the matrix kernels (divided among the model replicas of train.replicas)")
 	steps := fs.Int("steps", 10, "timed steps (after 2 warm-up steps)")
 	batch := fs.Int("batch", 32, "examples per step")

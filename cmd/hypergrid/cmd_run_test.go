@@ -385,9 +385,10 @@ func benchRunsTheTrainersStep(t *testing.T, replicas string) {
 // and print one line ending in the figures the peer prints.
 func TestBenchInference(t *testing.T) {
 	for _, mode := range []string{"score", "generate"} {
-		code, stdout, stderr := hg(t, "bench", mode, "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3")
-		if code != 0 || !strings.HasPrefix(stdout, "bench_"+mode+" recipe=default") || !strings.Contains(stdout, "examples_per_s=") || !strings.Contains(stdout, "peak_rss_mb=") || !strings.Contains(stdout, " cores_used=") {
-			t.Errorf("bench %s: exit %d\n%s%s", mode, code, stdout, stderr)
+		code, stdout, stderr := hg(t, "bench", mode, "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3", "--against-threads", "2")
+		if code != 0 || !strings.HasPrefix(stdout, "bench_"+mode+" recipe=default") || !strings.Contains(stdout, "examples_per_s=") || !strings.Contains(stdout, "peak_rss_mb=") || !strings.Contains(stdout, " cores_used=") ||
+			!strings.Contains(stdout, "\nscaling pairs=1 threads=1 against_threads=2 batch_ms_median=") {
+			t.Errorf("bench %s --against-threads 2: exit %d\n%s%s", mode, code, stdout, stderr)
 		}
 	}
 	code, stdout, stderr := hg(t, "bench", "generate", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "3", "--profile")
