@@ -188,6 +188,11 @@ func fmaPeakAVX512(n int, out *float32)
 //go:noescape
 func dropoutMasks8AVX512(dst *float32, n int, states *uint64, threshold int, keep float32)
 
+// prefetchL2AMD64 fetches the cache lines of n floats from p into L2 (PREFETCHT1): a hint that changes no value.
+//
+//go:noescape
+func prefetchL2AMD64(p *float32, n int)
+
 // adamwAVX2 computes one AdamW update from the gradient g·gs: m = b1·m + gb1·g; v = b2·v + (gb2·g)·g, each 0 below 1e−28 in magnitude; w = w·decay − (step·m)/(√v·invSC2 + eps), each operation rounded to float32 as the generic Go code rounds it (AVX2).
 //
 //go:noescape

@@ -4598,6 +4598,22 @@ done:
 	VZEROUPPER
 	RET
 
+// func prefetchL2AMD64(p *float32, n int)
+TEXT ·prefetchL2AMD64(SB), NOSPLIT, $0-16
+	MOVQ         p+0(FP), SI
+	MOVQ         n+8(FP), CX
+	TESTQ        CX, CX
+	JZ           done
+	LEAQ         -4(SI)(CX*4), DX
+loop:
+	PREFETCHT1   (SI)
+	ADDQ         $64, SI
+	CMPQ         SI, DX
+	JLS          loop
+	PREFETCHT1   (DX)
+done:
+	RET
+
 // func adamwAVX2(w []float32, g []float32, m []float32, v []float32, b1 float32, gb1 float32, b2 float32, gb2 float32, decay float32, step float32, invSC2 float32, eps float32, gs float32)
 TEXT ·adamwAVX2(SB), NOSPLIT, $0-132
 	MOVQ         w_base+0(FP), SI

@@ -63,6 +63,11 @@ func fmaPeakNEON(n int, out *float32)
 //go:noescape
 func dropoutMasks8NEON(dst *float32, n int, states *uint64, threshold int, keep float32)
 
+// prefetchL2NEON fetches the cache lines of n floats from p into L2 (PRFM PLDL2KEEP): a hint that changes no value.
+//
+//go:noescape
+func prefetchL2NEON(p *float32, n int)
+
 // axpyNEON computes y[i] += alpha·x[i] (NEON).
 //
 //go:noescape

@@ -866,6 +866,22 @@ loop:
 done:
 	RET
 
+// func prefetchL2NEON(p *float32, n int)
+TEXT ·prefetchL2NEON(SB), NOSPLIT, $0-16
+	MOVD         p+0(FP), R0
+	MOVD         n+8(FP), R1
+	CBZ          R1, done
+	ADD          R1<<2, R0, R2
+	SUB          $4, R2, R2
+loop:
+	PRFM         (R0), PLDL2KEEP
+	ADD          $64, R0, R0
+	CMP          R2, R0
+	BLS          loop
+	PRFM         (R2), PLDL2KEEP
+done:
+	RET
+
 // func axpyNEON(alpha float32, x []float32, y []float32)
 TEXT ·axpyNEON(SB), NOSPLIT, $0-56
 	MOVD         x_base+8(FP), R1

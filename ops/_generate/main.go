@@ -74,6 +74,7 @@ func amd64Target() target {
 		t.register = append(t.register, registerPeak(x.name, pk, peakAccs(x.nregs), x.lanes))
 		t.fns = append(t.fns, x.dropoutMasksKernel()) // registered by ops/dropout_mask_amd64.go
 	}
+	t.fns = append(t.fns, prefetchKernelX86()) // used by ops/prefetch_amd64.go
 	fns, reg := vecAMD64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)
@@ -98,6 +99,7 @@ func arm64Target() target {
 	t.fns = append(t.fns, pk)
 	t.register = append(t.register, registerPeak("NEON", pk, peakAccs(32), 4))
 	t.fns = append(t.fns, neon.dropoutMasksKernel()) // registered by ops/dropout_mask_arm64.go
+	t.fns = append(t.fns, neon.prefetchKernel())     // used by ops/prefetch_arm64.go
 	fns, reg := vecARM64()
 	t.fns = append(t.fns, fns...)
 	t.register = append(t.register, reg...)
