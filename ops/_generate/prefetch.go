@@ -1,15 +1,22 @@
 package main
 
-// prefetchKernelX86 asks for the cache lines of n floats from p to be fetched into L2
-// (PREFETCHT1 on each 64-byte line, the line of the last float included): a hint that
-// changes no value and, like every prefetch, never faults. n may be 0.
-func prefetchKernelX86() *fn {
+import "fmt"
+
+// prefetchFn declares a prefetch kernel: it asks for the cache lines of n floats from
+// p, the line of the last float included, to be fetched into L2 with instruction how,
+// a hint that changes no value and, like every prefetch, never faults. n may be 0.
+func prefetchFn(name, how string) (*fn, *asm) {
 	f := &fn{
-		name:   "prefetchL2AMD64",
+		name:   name,
 		params: []param{{"p", "*float32"}, {"n", "int"}},
-		doc:    "fetches the cache lines of n floats from p into L2 (PREFETCHT1): a hint that changes no value.",
+		doc:    fmt.Sprintf("fetches the cache lines of n floats from p into L2 (%s): a hint that changes no value.", how),
 	}
-	a := newAsm(f)
+	return f, newAsm(f)
+}
+
+// prefetchKernelX86 is the amd64 prefetch kernel (any x86-64 runs it).
+func prefetchKernelX86() *fn {
+	f, a := prefetchFn("prefetchL2AMD64", "PREFETCHT1")
 	a.I("MOVQ", a.arg("p", ""), "SI")
 	a.I("MOVQ", a.arg("n", ""), "CX")
 	a.I("TESTQ", "CX", "CX")
@@ -27,14 +34,9 @@ func prefetchKernelX86() *fn {
 	return f
 }
 
-// prefetchKernel is prefetchKernelX86 for arm64 (PRFM PLDL2KEEP).
+// prefetchKernel is the arm64 prefetch kernel.
 func (n arm64NEON) prefetchKernel() *fn {
-	f := &fn{
-		name:   "prefetchL2NEON",
-		params: []param{{"p", "*float32"}, {"n", "int"}},
-		doc:    "fetches the cache lines of n floats from p into L2 (PRFM PLDL2KEEP): a hint that changes no value.",
-	}
-	a := newAsm(f)
+	f, a := prefetchFn("prefetchL2NEON", "PRFM PLDL2KEEP")
 	a.I("MOVD", a.arg("p", ""), "R0")
 	a.I("MOVD", a.arg("n", ""), "R1")
 	a.I("CBZ", "R1", "done")
