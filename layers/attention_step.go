@@ -128,8 +128,8 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 				// The next example's cached keys and values (2·n·hd floats, 256 KiB for
 				// t5-mini), fetched while this one is attended to: a decoding step reads
 				// each example's once, from memory, with too little work to hide the
-				// wait (bench generate t5-mini --profile: these products 12.2-12.9 →
-				// 8.0-9.5 ms a batch at 1 thread, AMD EPYC Zen 5).
+				// wait (bench generate t5-mini --profile: these products 10.9-11.8 →
+				// 8.0-8.1 ms a batch at 1 thread, AMD EPYC Zen 5).
 				ops.Prefetch(kv.kT[(e+1)*H*dh*n : (e+2)*H*dh*n])
 				ops.Prefetch(kv.v[(e+1)*n*hd : (e+2)*n*hd])
 			}

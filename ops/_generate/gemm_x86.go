@@ -386,9 +386,10 @@ func (x x86) copyGroupsKernel(w int) *fn {
 	a.I("JZ", "done")
 	// R8 = n·srcStride bytes: each group's source n rows further on (packRowPieces'
 	// next band of rows, which it copies after this band's other panels) is fetched into
-	// L2 while this one is copied. The source's rows are often 4 KiB or more apart, too
-	// many streams for the hardware prefetchers (BenchmarkPackFromMemory, AMD EPYC
-	// Zen 5: 9-11 → 13-23 GB/s; into L1 instead, or two bands ahead, measured less).
+	// L2 while this one is copied. The source's rows are 1-4 KiB apart or more and each
+	// row's piece a line or two, too short a stream for the hardware prefetchers
+	// (BenchmarkPackFromMemory, AMD EPYC Zen 5: 9-11 → 13-23 GB/s; into L1 instead, or
+	// two bands ahead, measured less).
 	a.I("MOVQ", "CX", "R8")
 	a.I("IMULQ", "BX", "R8")
 	a.L("loop")
