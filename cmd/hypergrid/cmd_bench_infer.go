@@ -99,14 +99,7 @@ func benchInfer(mode string, args []string, stdout, stderr io.Writer) error {
 		writeKernelProfile(stdout, "batch", *steps, prof, per, pairs, *threads, 1)
 	}
 	if *against > 0 {
-		sc, err := timeScaling(*steps, *threads, *against, func(int) error { return run() })
-		if err != nil {
-			return err
-		}
-		if *profile {
-			fmt.Fprintln(stdout)
-		}
-		writeScaling(stdout, "batch", sc)
+		return benchScaling(stdout, "batch", *profile, *steps, *threads, *against, func(int) error { return run() })
 	}
 	return nil
 }

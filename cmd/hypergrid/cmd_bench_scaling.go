@@ -32,22 +32,17 @@ func timeScaling(pairs, threads, against int, body func(i int) error) (scalingRu
 		return time.Since(start), err
 	}
 	for i := range pairs {
-		first, second := threads, against
-		if i%2 == 1 {
-			first, second = against, threads
+		for j := range 2 { // pair i's two calls: threads first in even pairs, against in odd
+			n, d := threads, &s.at[i]
+			if (i+j)%2 == 1 {
+				n, d = against, &s.vs[i]
+			}
+			t, err := run(2*i+j, n)
+			if err != nil {
+				return scalingRun{}, err
+			}
+			*d = t
 		}
-		a, err := run(2*i, first)
-		if err != nil {
-			return scalingRun{}, err
-		}
-		b, err := run(2*i+1, second)
-		if err != nil {
-			return scalingRun{}, err
-		}
-		if i%2 == 1 {
-			a, b = b, a
-		}
-		s.at[i], s.vs[i] = a, b
 	}
 	return s, nil
 }
@@ -72,4 +67,19 @@ func writeScaling(w io.Writer, unit string, s scalingRun) {
 	lo, hi := slices.Min(ratios), slices.Max(ratios)
 	fmt.Fprintf(w, "scaling pairs=%d threads=%d against_threads=%d %s_ms_median=%.1f against_%s_ms_median=%.1f speedup_median=%.2f (pairs %.2f-%.2f: the %s at %d threads and at %d, alternately)\n",
 		len(s.at), s.threads, s.against, unit, median(at), unit, median(vs), median(ratios), lo, hi, unit, s.threads, s.against)
+}
+
+// benchScaling is --against-threads for the bench commands: after their timing line
+// (and the profile, set apart by a blank line) it times pairs units of body at threads
+// and at against, alternately, and prints the scaling line.
+func benchScaling(w io.Writer, unit string, profiled bool, pairs, threads, against int, body func(i int) error) error {
+	s, err := timeScaling(pairs, threads, against, body)
+	if err != nil {
+		return err
+	}
+	if profiled {
+		fmt.Fprintln(w)
+	}
+	writeScaling(w, unit, s)
+	return nil
 }

@@ -119,14 +119,7 @@ func benchTrain(args []string, stdout, stderr io.Writer) error {
 		if *profile {
 			next = 3 * *steps
 		}
-		sc, err := timeScaling(*steps, *threads, *against, func(i int) error { return step(next + i) })
-		if err != nil {
-			return err
-		}
-		if *profile {
-			fmt.Fprintln(stdout)
-		}
-		writeScaling(stdout, "step", sc)
+		return benchScaling(stdout, "step", *profile, *steps, *threads, *against, func(i int) error { return step(next + i) })
 	}
 	return nil
 }
