@@ -209,6 +209,14 @@ func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, timed
 			side, train.ThreadsPerReplica(threads, side), threads, side, unit)
 	}
 	all := per * time.Duration(side)
+	if threads > side {
+		busy := ""
+		if unit == "step" { // bench train prints the tape operations first
+			busy = "; the tape operations' cores columns above show how busy each layer kept the threads"
+		}
+		fmt.Fprintf(w, "\n(at %d threads a kernel's time is its calls' wall time added up: a product split over the threads counts once, but the kernels a layer runs side by side on goroutines of their own (the feed-forward blocks, attention's examples) count once per goroutine, so the shares can add up past 100%%, the time outside the kernels then reads low, and those kernels' GFLOP/s are one goroutine's against the whole peak%s)\n",
+			threads, busy)
+	}
 	fmt.Fprintf(w, "\n%-22s %11s %8s %7s %8s %8s\n", "kernel", "calls/"+unit, "ms/"+unit, "share", "GFLOP/s", "of peak")
 	for _, k := range kernels {
 		flops += k.Flops

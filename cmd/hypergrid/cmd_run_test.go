@@ -324,6 +324,17 @@ func TestBenchTrainRunsTheTrainersStep(t *testing.T) {
 			t.Errorf("bench train --profile: exit %d, output lacks %q:\n%s%s", code, want, stdout, stderr)
 		}
 	}
+	// One thread: a kernel's time is wall time; at two, the table says how it adds up.
+	const sideBySide = "threads a kernel's time is its calls' wall time added up"
+	if strings.Contains(stdout, sideBySide) {
+		t.Errorf("bench train --threads 1 --profile explains a 2-thread kernel table:\n%s", stdout)
+	}
+	if !testing.Short() {
+		args := []string{"bench", "train", "default", "--threads", "2", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--profile"}
+		if code, stdout, stderr := hg(t, args...); code != 0 || !strings.Contains(stdout, "\n(at 2 "+sideBySide) || !strings.Contains(stdout, "cores columns above") {
+			t.Errorf("%s: exit %d, output lacks the note on a 2-thread kernel table:\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
 	// The profile's reference Gemm (1024³) takes a while under qemu: -short leaves the
 	// replicas' phase line out.
 	args, wants := []string{"bench", "train", "default", "--threads", "1", "--steps", "1", "--batch", "2", "--src-len", "8", "--tgt-len", "4", "--set", "train.replicas=2"}, []string{" replicas=2 "}
