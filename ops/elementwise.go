@@ -1,6 +1,9 @@
 package ops
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Dispatch entries of the vector and row kernels. Generated per-architecture files add
 // their SIMD variants to these.
@@ -413,13 +416,16 @@ func RMSNormRows(dst, x, w []float32, rows, cols int, eps float32, invRMS []floa
 }
 
 // RMSNormRowsBackward computes dx (overwritten) and accumulates dw (dw += Σ_rows dy⊙x⊙invRMS)
-// for y = RMSNormRows(x, w), given dy and the invRMS saved by the forward pass.
+// for y = RMSNormRows(x, w), given dy and the invRMS saved by the forward pass. Inputs
+// of more than 256 rows and at least 65536 values run chunk by chunk of 256 rows side by
+// side, dw summed per chunk and the chunks' sums added in order (rmsBackChunkRows): the
+// same bits at every thread count.
 func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
 	if profiling.Load() {
 		defer profiled("RMSNormRowsBackward", time.Now(), 0)
 	}
 	checkRMSNormBackward("RMSNormRowsBackward", dx, dw, x, w, invRMS, dy, rows, cols)
-	rmsNormRowsBackwardOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
+	rmsNormBackwardChunked(rmsNormRowsBackwardOp.use, dx, dw, x, w, invRMS, dy, rows, cols)
 }
 
 // RMSNormRowsBackwardAdd is RMSNormRowsBackward adding the gradient of x into dx
@@ -431,7 +437,62 @@ func RMSNormRowsBackwardAdd(dx, dw, x, w, invRMS, dy []float32, rows, cols int) 
 		defer profiled("RMSNormRowsBackwardAdd", time.Now(), 0)
 	}
 	checkRMSNormBackward("RMSNormRowsBackwardAdd", dx, dw, x, w, invRMS, dy, rows, cols)
-	rmsNormRowsBackwardAddOp.use(dx, dw, x, w, invRMS, dy, rows, cols)
+	rmsNormBackwardChunked(rmsNormRowsBackwardAddOp.use, dx, dw, x, w, invRMS, dy, rows, cols)
+}
+
+// rmsNormBackwardKernel is the signature of RMSNorm's backward kernels.
+type rmsNormBackwardKernel = func(dx, dw, x, w, invRMS, dy []float32, rows, cols int)
+
+// rmsBackChunkRows is the height of the chunks RMSNorm's backward pass sums the weight
+// gradient in, for inputs of more than one chunk and at least parallelMinValues values
+// (the shape alone decides, never the thread count): each chunk's rows are summed from
+// zero in order, then the chunks' sums are added into dw in order. The chunks run side
+// by side, each computing its rows of dx as well. One chunk is 256 rows (t5-mini's
+// 4096×256 activations: 16 chunks, 256 KiB each of x and dy).
+const rmsBackChunkRows = 256
+
+// rmsNormBackwardChunked runs the backward kernel k over rows×cols: in one call for
+// small inputs, else chunk by chunk of rmsBackChunkRows rows side by side, each chunk's
+// weight gradient summed into scratch and the sums added into dw in chunk order. Both
+// ways every value is the same whatever the thread count; they differ from each other
+// only in how dw's terms are grouped.
+func rmsNormBackwardChunked(k rmsNormBackwardKernel, dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	chunks := (rows + rmsBackChunkRows - 1) / rmsBackChunkRows
+	if chunks < 2 || rows*cols < parallelMinValues {
+		k(dx, dw, x, w, invRMS, dy, rows, cols)
+		return
+	}
+	buf := getBuf(chunks * cols)
+	sums := *buf
+	clear(sums)
+	j := rmsBackPool.Get().(*rmsBackJob)
+	*j = rmsBackJob{k: k, dx: dx, sums: sums, x: x, w: w, invRMS: invRMS, dy: dy, rows: rows, cols: cols}
+	ParallelRange(chunks, 8*rmsBackChunkRows*cols, j)
+	*j = rmsBackJob{}
+	rmsBackPool.Put(j)
+	for c := range chunks {
+		addOp.use(dw, dw, sums[c*cols:(c+1)*cols])
+	}
+	putBuf(buf)
+}
+
+// rmsBackJob is one chunked RMSNorm backward pass: chunk c computes its rows of dx and
+// its weight gradient's sum into sums[c·cols:].
+type rmsBackJob struct {
+	k              rmsNormBackwardKernel
+	dx, sums, x, w []float32
+	invRMS, dy     []float32
+	rows, cols     int
+}
+
+var rmsBackPool = sync.Pool{New: func() any { return new(rmsBackJob) }}
+
+func (j *rmsBackJob) RunRange(_, lo, hi int) {
+	cols := j.cols
+	for c := lo; c < hi; c++ {
+		r0, r1 := c*rmsBackChunkRows, min(j.rows, (c+1)*rmsBackChunkRows)
+		j.k(j.dx[r0*cols:r1*cols], j.sums[c*cols:(c+1)*cols], j.x[r0*cols:r1*cols], j.w, j.invRMS[r0:r1], j.dy[r0*cols:r1*cols], r1-r0, cols)
+	}
 }
 
 // checkRMSNormBackward panics unless the RMSNorm backward kernels' slices (name's)
