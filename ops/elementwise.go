@@ -418,8 +418,8 @@ func RMSNormRows(dst, x, w []float32, rows, cols int, eps float32, invRMS []floa
 // RMSNormRowsBackward computes dx (overwritten) and accumulates dw (dw += Σ_rows dy⊙x⊙invRMS)
 // for y = RMSNormRows(x, w), given dy and the invRMS saved by the forward pass. Inputs
 // of more than 256 rows and at least 65536 values run chunk by chunk of 256 rows side by
-// side, dw summed per chunk and the chunks' sums added in order (rmsBackChunkRows): the
-// same bits at every thread count.
+// side, dw summed per chunk and the chunks' sums added in order: the
+// same bits at every thread count (normBackChunkRows).
 func RMSNormRowsBackward(dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
 	if profiling.Load() {
 		defer profiled("RMSNormRowsBackward", time.Now(), 0)
@@ -440,59 +440,91 @@ func RMSNormRowsBackwardAdd(dx, dw, x, w, invRMS, dy []float32, rows, cols int) 
 	rmsNormBackwardChunked(rmsNormRowsBackwardAddOp.use, dx, dw, x, w, invRMS, dy, rows, cols)
 }
 
-// rmsNormBackwardKernel is the signature of RMSNorm's backward kernels.
-type rmsNormBackwardKernel = func(dx, dw, x, w, invRMS, dy []float32, rows, cols int)
+// rmsNormBackwardKernel and layerNormBackwardKernel are the signatures of the norms'
+// backward kernels.
+type (
+	rmsNormBackwardKernel   = func(dx, dw, x, w, invRMS, dy []float32, rows, cols int)
+	layerNormBackwardKernel = func(dx, dw, db, x, w, mean, rstd, dy []float32, rows, cols int)
+)
 
-// rmsBackChunkRows is the height of the chunks RMSNorm's backward pass sums the weight
-// gradient in, for inputs of more than one chunk and at least parallelMinValues values
-// (the shape alone decides, never the thread count): each chunk's rows are summed from
-// zero in order, then the chunks' sums are added into dw in order. The chunks run side
-// by side, each computing its rows of dx as well. One chunk is 256 rows (t5-mini's
-// 4096×256 activations: 16 chunks, 256 KiB each of x and dy).
-const rmsBackChunkRows = 256
+// normBackChunkRows is the height of the chunks the norms' backward passes sum their
+// weight (and bias) gradients in, for inputs of more than one chunk and at least
+// parallelMinValues values (the shape alone decides, never the thread count): each
+// chunk's rows are summed from zero in order, then the chunks' sums are added into the
+// gradients in chunk order. The chunks run side by side, each computing its rows of dx
+// as well. One chunk is 256 rows (t5-mini's 4096×256 activations: 16 chunks, 256 KiB
+// each of x and dy).
+const normBackChunkRows = 256
 
-// rmsNormBackwardChunked runs the backward kernel k over rows×cols: in one call for
-// small inputs, else chunk by chunk of rmsBackChunkRows rows side by side, each chunk's
-// weight gradient summed into scratch and the sums added into dw in chunk order. Both
-// ways every value is the same whatever the thread count; they differ from each other
-// only in how dw's terms are grouped.
-func rmsNormBackwardChunked(k rmsNormBackwardKernel, dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
-	chunks := (rows + rmsBackChunkRows - 1) / rmsBackChunkRows
+// normBackward is a norm's backward pass over rows×cols: the kernel in one call for
+// small inputs, else chunk by chunk of normBackChunkRows rows side by side, each chunk's
+// column sums (sums of them: dw, and db for LayerNorm) written into scratch and then
+// added into grads in chunk order. Both ways every value is the same whatever the
+// thread count; they differ from each other only in how the sums' terms are grouped.
+// j holds the kernel and its operands; RunRange runs chunks.
+type normBackward struct {
+	rms              rmsNormBackwardKernel   // RMSNorm's kernel, or
+	ln               layerNormBackwardKernel // LayerNorm's
+	dx, x, w, dy     []float32
+	a, b             []float32 // per row: invRMS; or mean and rstd
+	rows, cols, nsum int
+	sums             []float32 // chunk c's column sums at sums[c·nsum·cols:]
+}
+
+var normBackPool = sync.Pool{New: func() any { return new(normBackward) }}
+
+// run runs j (its sums unset) into grads (nsum of them, cols values each).
+func (j *normBackward) run(grads ...[]float32) {
+	rows, cols := j.rows, j.cols
+	chunks := (rows + normBackChunkRows - 1) / normBackChunkRows
 	if chunks < 2 || rows*cols < parallelMinValues {
-		k(dx, dw, x, w, invRMS, dy, rows, cols)
+		j.chunk(0, rows, grads)
 		return
 	}
-	buf := getBuf(chunks * cols)
-	sums := *buf
-	clear(sums)
-	j := rmsBackPool.Get().(*rmsBackJob)
-	*j = rmsBackJob{k: k, dx: dx, sums: sums, x: x, w: w, invRMS: invRMS, dy: dy, rows: rows, cols: cols}
-	ParallelRange(chunks, 8*rmsBackChunkRows*cols, j)
-	*j = rmsBackJob{}
-	rmsBackPool.Put(j)
+	buf := getBuf(chunks * j.nsum * cols)
+	j.sums = *buf
+	clear(j.sums)
+	ParallelRange(chunks, 8*normBackChunkRows*cols, j)
 	for c := range chunks {
-		addOp.use(dw, dw, sums[c*cols:(c+1)*cols])
+		for i, g := range grads {
+			at := (c*j.nsum + i) * cols
+			addOp.use(g, g, j.sums[at:at+cols])
+		}
 	}
 	putBuf(buf)
 }
 
-// rmsBackJob is one chunked RMSNorm backward pass: chunk c computes its rows of dx and
-// its weight gradient's sum into sums[c·cols:].
-type rmsBackJob struct {
-	k              rmsNormBackwardKernel
-	dx, sums, x, w []float32
-	invRMS, dy     []float32
-	rows, cols     int
+// chunk runs the kernel over rows [r0, r1) into sums (nsum slices of cols values).
+func (j *normBackward) chunk(r0, r1 int, sums [][]float32) {
+	cols, n := j.cols, r1-r0
+	dx, x, dy := j.dx[r0*cols:r1*cols], j.x[r0*cols:r1*cols], j.dy[r0*cols:r1*cols]
+	if j.rms != nil {
+		j.rms(dx, sums[0], x, j.w, j.a[r0:r1], dy, n, cols)
+		return
+	}
+	j.ln(dx, sums[0], sums[1], x, j.w, j.a[r0:r1], j.b[r0:r1], dy, n, cols)
 }
 
-var rmsBackPool = sync.Pool{New: func() any { return new(rmsBackJob) }}
-
-func (j *rmsBackJob) RunRange(_, lo, hi int) {
+// RunRange runs chunks [lo, hi) into their slots of j.sums.
+func (j *normBackward) RunRange(_, lo, hi int) {
 	cols := j.cols
+	var sums [2][]float32
 	for c := lo; c < hi; c++ {
-		r0, r1 := c*rmsBackChunkRows, min(j.rows, (c+1)*rmsBackChunkRows)
-		j.k(j.dx[r0*cols:r1*cols], j.sums[c*cols:(c+1)*cols], j.x[r0*cols:r1*cols], j.w, j.invRMS[r0:r1], j.dy[r0*cols:r1*cols], r1-r0, cols)
+		for i := range j.nsum {
+			at := (c*j.nsum + i) * cols
+			sums[i] = j.sums[at : at+cols]
+		}
+		j.chunk(c*normBackChunkRows, min(j.rows, (c+1)*normBackChunkRows), sums[:j.nsum])
 	}
+}
+
+// rmsNormBackwardChunked runs RMSNorm's backward kernel k through normBackward.
+func rmsNormBackwardChunked(k rmsNormBackwardKernel, dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
+	j := normBackPool.Get().(*normBackward)
+	*j = normBackward{rms: k, dx: dx, x: x, w: w, dy: dy, a: invRMS, rows: rows, cols: cols, nsum: 1}
+	j.run(dw)
+	*j = normBackward{}
+	normBackPool.Put(j)
 }
 
 // checkRMSNormBackward panics unless the RMSNorm backward kernels' slices (name's)
@@ -528,7 +560,8 @@ func LayerNormRows(dst, x, w, b []float32, rows, cols int, eps float32, mean, rs
 }
 
 // LayerNormRowsBackward computes dx (overwritten) and accumulates dw and db for
-// y = LayerNormRows(x, w, b), given dy and the mean and rstd saved by the forward pass.
+// y = LayerNormRows(x, w, b), given dy and the mean and rstd saved by the forward pass,
+// chunk by chunk side by side on large inputs as RMSNormRowsBackward (normBackChunkRows).
 func LayerNormRowsBackward(dx, dw, db, x, w, mean, rstd, dy []float32, rows, cols int) {
 	if profiling.Load() {
 		defer profiled("LayerNormRowsBackward", time.Now(), 0)
@@ -541,7 +574,11 @@ func LayerNormRowsBackward(dx, dw, db, x, w, mean, rstd, dy []float32, rows, col
 	checkLen("LayerNormRowsBackward", rows, mean)
 	checkLen("LayerNormRowsBackward", rows, rstd)
 	checkLen("LayerNormRowsBackward", rows*cols, dy)
-	layerNormRowsBackOp.use(dx, dw, db, x, w, mean, rstd, dy, rows, cols)
+	j := normBackPool.Get().(*normBackward)
+	*j = normBackward{ln: layerNormRowsBackOp.use, dx: dx, x: x, w: w, dy: dy, a: mean, b: rstd, rows: rows, cols: cols, nsum: 2}
+	j.run(dw, db)
+	*j = normBackward{}
+	normBackPool.Put(j)
 }
 
 // AdamWUpdate applies one AdamW update to the parameters w from their gradients g
