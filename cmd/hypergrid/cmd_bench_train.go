@@ -212,7 +212,7 @@ func writeKernelProfile(w io.Writer, unit string, steps int, tl timedLoop, timed
 	if threads > side {
 		busy := ""
 		if unit == "step" { // bench train prints the tape operations first
-			busy = "; the tape operations' cores columns above show how busy each layer kept the threads"
+			busy = "; the tape operations' cores columns above give each layer's CPU time over its wall time, the pool's polling workers included"
 		}
 		fmt.Fprintf(w, "\n(at %d threads a kernel's time is its calls' wall time added up: a product split over the threads counts once, but the kernels a layer runs side by side on goroutines of their own (the feed-forward blocks, attention's examples) count once per goroutine, so the shares can add up past 100%%, the time outside the kernels then reads low, and those kernels' GFLOP/s are one goroutine's against the whole peak%s)\n",
 			threads, busy)
