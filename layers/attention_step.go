@@ -124,16 +124,16 @@ func (a *T5Attention) ForwardStep(ctx *Context, in StepInput, cache *StepCache) 
 	ops.ParallelRangeIn(parts, b, ops.RangeFunc(func(part, lo, hi int) {
 		p := scores[part*H*n : (part+1)*H*n]
 		for e := lo; e < hi; e++ {
-			if a.Site.Cross && e+1 < hi {
-				// The next example's cached keys and values (2·n·hd floats, 256 KiB for
-				// t5-mini), fetched while this one is attended to: a decoding step reads
-				// each example's once, from memory, with too little work to hide the
-				// wait (bench generate t5-mini --profile: these products 10.9-11.8 →
-				// 8.0-8.1 ms a batch at 1 thread, AMD EPYC Zen 5).
-				ops.Prefetch(kv.kT[(e+1)*H*dh*n : (e+2)*H*dh*n])
-				ops.Prefetch(kv.v[(e+1)*n*hd : (e+2)*n*hd])
-			}
 			if a.Site.Cross {
+				if e+1 < hi {
+					// The next example's cached keys and values (2·n·hd floats, 256 KiB
+					// for t5-mini), fetched while this one is attended to: a decoding
+					// step reads each example's once, from memory, with too little work
+					// to hide the wait (bench generate t5-mini --profile: these products
+					// 10.9-11.8 → 8.0-8.1 ms a batch at 1 thread, AMD EPYC Zen 5).
+					ops.Prefetch(kv.kT[(e+1)*H*dh*n : (e+2)*H*dh*n])
+					ops.Prefetch(kv.v[(e+1)*n*hd : (e+2)*n*hd])
+				}
 				ops.GemmStridedSerial(false, false, H, 1, n, dh, scale, q.Data[e*hd:], hd, dh, kv.kT[e*H*dh*n:], n, dh*n, 0, p, n, n)
 			} else {
 				// Example e's cached positions: rows e, e+b, ...

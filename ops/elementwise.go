@@ -467,15 +467,26 @@ type normBackward struct {
 	ln               layerNormBackwardKernel // LayerNorm's
 	dx, x, w, dy     []float32
 	a, b             []float32 // per row: invRMS; or mean and rstd
-	rows, cols, nsum int
+	rows, cols, nsum int       // nsum: how many column sums (run sets it)
 	sums             []float32 // chunk c's column sums at sums[c·nsum·cols:]
 }
 
 var normBackPool = sync.Pool{New: func() any { return new(normBackward) }}
 
-// run runs j (its sums unset) into grads (nsum of them, cols values each).
-func (j *normBackward) run(grads ...[]float32) {
+// runNormBackward runs the pass nb (its kernel and operands) into grads, cols values
+// each, on a job from the pool (a call allocates nothing).
+func runNormBackward(nb normBackward, grads ...[]float32) {
+	j := normBackPool.Get().(*normBackward)
+	*j = nb
+	j.run(grads)
+	*j = normBackward{}
+	normBackPool.Put(j)
+}
+
+// run runs j into grads (one column sum each).
+func (j *normBackward) run(grads [][]float32) {
 	rows, cols := j.rows, j.cols
+	j.nsum = len(grads)
 	chunks := (rows + normBackChunkRows - 1) / normBackChunkRows
 	if chunks < 2 || rows*cols < parallelMinValues {
 		j.chunk(0, rows, grads)
@@ -520,11 +531,7 @@ func (j *normBackward) RunRange(_, lo, hi int) {
 
 // rmsNormBackwardChunked runs RMSNorm's backward kernel k through normBackward.
 func rmsNormBackwardChunked(k rmsNormBackwardKernel, dx, dw, x, w, invRMS, dy []float32, rows, cols int) {
-	j := normBackPool.Get().(*normBackward)
-	*j = normBackward{rms: k, dx: dx, x: x, w: w, dy: dy, a: invRMS, rows: rows, cols: cols, nsum: 1}
-	j.run(dw)
-	*j = normBackward{}
-	normBackPool.Put(j)
+	runNormBackward(normBackward{rms: k, dx: dx, x: x, w: w, dy: dy, a: invRMS, rows: rows, cols: cols}, dw)
 }
 
 // checkRMSNormBackward panics unless the RMSNorm backward kernels' slices (name's)
@@ -574,11 +581,7 @@ func LayerNormRowsBackward(dx, dw, db, x, w, mean, rstd, dy []float32, rows, col
 	checkLen("LayerNormRowsBackward", rows, mean)
 	checkLen("LayerNormRowsBackward", rows, rstd)
 	checkLen("LayerNormRowsBackward", rows*cols, dy)
-	j := normBackPool.Get().(*normBackward)
-	*j = normBackward{ln: layerNormRowsBackOp.use, dx: dx, x: x, w: w, dy: dy, a: mean, b: rstd, rows: rows, cols: cols, nsum: 2}
-	j.run(dw, db)
-	*j = normBackward{}
-	normBackPool.Put(j)
+	runNormBackward(normBackward{ln: layerNormRowsBackOp.use, dx: dx, x: x, w: w, dy: dy, a: mean, b: rstd, rows: rows, cols: cols}, dw, db)
 }
 
 // AdamWUpdate applies one AdamW update to the parameters w from their gradients g
